@@ -1,0 +1,362 @@
+// Package strictjson decodes untrusted JSON (RFC 8259) strictly: duplicate
+// object member names, invalid UTF-8, lone surrogates, trailing data and
+// nesting beyond a caller-given depth are all errors.
+//
+// encoding/json silently keeps the last of duplicate names ("last wins") and
+// matches struct fields case-insensitively. For signed credentials that is a
+// malleability hazard (RFC 9901 §7.1 step 5 and RFC 8725 §3.12), so every
+// parser of signed JSON in ikdkit goes through this package.
+//
+// Values decode to map[string]any, []any, string, bool, nil and json.Number
+// (the number's exact text, so large integers survive).
+package strictjson
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Errors returned by [Unmarshal]. A *SyntaxError unwraps to one of them.
+var (
+	// ErrSyntax reports input that is not JSON text.
+	ErrSyntax = errors.New("strictjson: invalid JSON")
+	// ErrDuplicateKey reports an object with the same member name twice.
+	ErrDuplicateKey = errors.New("strictjson: duplicate object member name")
+	// ErrTooDeep reports nesting deeper than the caller's limit.
+	ErrTooDeep = errors.New("strictjson: nesting too deep")
+)
+
+// SyntaxError describes where decoding failed.
+type SyntaxError struct {
+	Offset int    // byte offset in the input
+	Msg    string // what was wrong there
+	Err    error  // ErrSyntax, ErrDuplicateKey or ErrTooDeep
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%v at offset %d: %s", e.Err, e.Offset, e.Msg)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Unmarshal decodes one JSON value that must fill data entirely (surrounding
+// whitespace allowed). maxDepth bounds the nesting of arrays and objects; a
+// scalar has depth 0.
+func Unmarshal(data []byte, maxDepth int) (any, error) {
+	d := decoder{data: data, maxDepth: maxDepth}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.fail(ErrSyntax, "trailing data after the value")
+	}
+	return v, nil
+}
+
+// UnmarshalObject is [Unmarshal] for input that must be a JSON object.
+func UnmarshalObject(data []byte, maxDepth int) (map[string]any, error) {
+	v, err := Unmarshal(data, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &SyntaxError{Offset: 0, Msg: "value is not an object", Err: ErrSyntax}
+	}
+	return m, nil
+}
+
+type decoder struct {
+	data     []byte
+	pos      int
+	maxDepth int
+}
+
+func (d *decoder) fail(err error, msg string) error {
+	return &SyntaxError{Offset: d.pos, Msg: msg, Err: err}
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.fail(ErrSyntax, "unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		if depth >= d.maxDepth {
+			return nil, d.fail(ErrTooDeep, fmt.Sprintf("more than %d levels", d.maxDepth))
+		}
+		return d.object(depth + 1)
+	case c == '[':
+		if depth >= d.maxDepth {
+			return nil, d.fail(ErrTooDeep, fmt.Sprintf("more than %d levels", d.maxDepth))
+		}
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	default:
+		return nil, d.fail(ErrSyntax, fmt.Sprintf("unexpected character %q", c))
+	}
+}
+
+func (d *decoder) literal(lit string) error {
+	if len(d.data)-d.pos < len(lit) || string(d.data[d.pos:d.pos+len(lit)]) != lit {
+		return d.fail(ErrSyntax, "invalid literal")
+	}
+	d.pos += len(lit)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	d.pos++ // '{'
+	m := make(map[string]any)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return m, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail(ErrSyntax, "expected a member name")
+		}
+		start := d.pos
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m[k]; dup {
+			d.pos = start
+			return nil, d.fail(ErrDuplicateKey, strconv.Quote(k))
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail(ErrSyntax, "expected ':'")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail(ErrSyntax, "unexpected end of object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return m, nil
+		default:
+			return nil, d.fail(ErrSyntax, "expected ',' or '}'")
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	d.pos++ // '['
+	a := []any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return a, nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail(ErrSyntax, "unexpected end of array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return a, nil
+		default:
+			return nil, d.fail(ErrSyntax, "expected ',' or ']'")
+		}
+	}
+}
+
+// str decodes a string at d.pos (which is '"').
+func (d *decoder) str() (string, error) {
+	d.pos++
+	start := d.pos
+	// Fast path: no escapes, all ASCII or valid UTF-8.
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := d.data[start:d.pos]
+			if !utf8.Valid(s) {
+				return "", d.fail(ErrSyntax, "invalid UTF-8 in string")
+			}
+			d.pos++
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.fail(ErrSyntax, "control character in string")
+		}
+		d.pos++
+	}
+	if d.pos >= len(d.data) {
+		return "", d.fail(ErrSyntax, "unterminated string")
+	}
+	buf := append([]byte(nil), d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return "", d.fail(ErrSyntax, "invalid UTF-8 in string")
+			}
+			d.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return "", d.fail(ErrSyntax, "control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			d.pos++
+			continue
+		}
+		d.pos++ // '\\'
+		if d.pos >= len(d.data) {
+			break
+		}
+		e := d.data[d.pos]
+		d.pos++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", d.fail(ErrSyntax, "invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				// A high surrogate must be followed by an escaped low one.
+				if r >= 0xDC00 || len(d.data)-d.pos < 6 || d.data[d.pos] != '\\' || d.data[d.pos+1] != 'u' {
+					return "", d.fail(ErrSyntax, "lone surrogate in \\u escape")
+				}
+				d.pos += 2
+				r2, ok := d.hex4()
+				if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
+					return "", d.fail(ErrSyntax, "lone surrogate in \\u escape")
+				}
+				r = utf16.DecodeRune(r, r2)
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", d.fail(ErrSyntax, "invalid escape")
+		}
+	}
+	return "", d.fail(ErrSyntax, "unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.data)-d.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.data[d.pos : d.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.pos += 4
+	return r, true
+}
+
+// number scans an RFC 8259 §6 number.
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	if d.pos >= len(d.data) {
+		return nil, d.fail(ErrSyntax, "invalid number")
+	}
+	if d.data[d.pos] == '0' {
+		d.pos++
+	} else if !d.digits() {
+		return nil, d.fail(ErrSyntax, "invalid number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if !d.digits() {
+			return nil, d.fail(ErrSyntax, "invalid number fraction")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if !d.digits() {
+			return nil, d.fail(ErrSyntax, "invalid number exponent")
+		}
+	}
+	return json.Number(d.data[start:d.pos]), nil
+}
+
+func (d *decoder) digits() bool {
+	start := d.pos
+	for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	return d.pos > start
+}
