@@ -1,0 +1,280 @@
+package mdoc
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Caps on untrusted input. They are generous for real credentials (a KTP-el
+// mdoc with a portrait is about 20 KiB) and bound the work an attacker can
+// cause. Inputs over a cap fail with [ErrTooLarge].
+const (
+	// MaxMessageSize is the largest DeviceResponse or IssuerSigned
+	// accepted, in bytes.
+	MaxMessageSize = 4 << 20
+	// MaxNestingDepth is the deepest nesting of CBOR arrays, maps and tags
+	// accepted in any one decoded structure (embedded tag-24 items are
+	// decoded separately, each with the same cap).
+	MaxNestingDepth = 16
+	// MaxContainerItems is the largest number of elements in one CBOR array
+	// or pairs in one CBOR map.
+	MaxContainerItems = 2048
+	// MaxDocuments is the largest number of documents in one DeviceResponse.
+	MaxDocuments = 16
+	// MaxChainLength is the largest number of certificates in an x5chain.
+	MaxChainLength = 8
+)
+
+// Tag numbers used by ISO/IEC 18013-5.
+const (
+	tagTDate        = 0    // tdate, RFC 8949 §3.4.1
+	tagEncodedCBOR  = 24   // bstr .cbor, RFC 8949 §3.4.5.1
+	tagFullDate     = 1004 // full-date, RFC 8943
+	majorByteString = 2
+)
+
+var (
+	// encMode is the deterministic encoder (RFC 8949 §4.2.1 core
+	// deterministic encoding): sorted map keys, definite lengths, shortest
+	// floats, tdate as tag 0 text without fractions.
+	encMode cbor.EncMode
+	// decMode is the strict decoder shared by every parser here.
+	decMode cbor.DecMode
+	// decModeExact additionally rejects map members a struct does not
+	// declare; used for structures whose member set is closed.
+	decModeExact cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.EncOptions{
+		Sort:          cbor.SortCoreDeterministic,
+		IndefLength:   cbor.IndefLengthForbidden,
+		ShortestFloat: cbor.ShortestFloat16,
+		Time:          cbor.TimeRFC3339,
+		TimeTag:       cbor.EncTagRequired,
+		BigIntConvert: cbor.BigIntConvertShortest,
+	}.EncMode()
+	if err != nil {
+		panic(err)
+	}
+	opts := cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TimeTag:           cbor.DecTagRequired,
+		MaxNestedLevels:   MaxNestingDepth,
+		MaxArrayElements:  MaxContainerItems,
+		MaxMapPairs:       MaxContainerItems,
+		IntDec:            cbor.IntDecConvertSigned,
+		UTF8:              cbor.UTF8RejectInvalid,
+		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
+		BignumTag:         cbor.BignumTagForbidden,
+		DefaultMapType:    reflect.TypeOf(map[any]any(nil)),
+	}
+	decMode, err = opts.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	opts.ExtraReturnErrors = cbor.ExtraDecErrorUnknownField
+	decModeExact, err = opts.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// decode strictly decodes data into v after checking the tag allow-list.
+// The caller must discard v when an error is returned (with APF duplicate
+// detection v may be partly filled).
+func decode(mode cbor.DecMode, data []byte, v any, allowedTags ...uint64) error {
+	if len(data) > MaxMessageSize {
+		return errorf(ErrTooLarge, "%d bytes, limit %d", len(data), MaxMessageSize)
+	}
+	if err := checkItem(data, allowedTags); err != nil {
+		return err
+	}
+	if err := mode.Unmarshal(data, v); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// classify maps a cbor error to a package sentinel, hiding the library's
+// error types behind %v.
+func classify(err error) error {
+	var (
+		nest *cbor.MaxNestedLevelError
+		arr  *cbor.MaxArrayElementsError
+		mp   *cbor.MaxMapPairsError
+	)
+	if errors.As(err, &nest) || errors.As(err, &arr) || errors.As(err, &mp) {
+		return fmt.Errorf("%w: %v", ErrTooLarge, err)
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+// checkItem walks one complete CBOR data item and rejects indefinite
+// lengths, reserved additional information, tags outside allowed, nesting
+// beyond MaxNestingDepth, containers beyond MaxContainerItems and trailing
+// bytes. It runs before the cbor library sees the bytes because the library
+// silently skips tags in front of typed struct fields.
+func checkItem(data []byte, allowed []uint64) error {
+	w := walker{data: data, allowed: allowed}
+	if err := w.item(0); err != nil {
+		return err
+	}
+	if w.off != len(data) {
+		return errorf(ErrMalformed, "%d trailing bytes", len(data)-w.off)
+	}
+	return nil
+}
+
+type walker struct {
+	data    []byte
+	off     int
+	allowed []uint64
+}
+
+// head reads a CBOR initial byte and argument (RFC 8949 §3).
+func (w *walker) head() (major byte, arg uint64, err error) {
+	if w.off >= len(w.data) {
+		return 0, 0, errorf(ErrMalformed, "unexpected end of data")
+	}
+	ib := w.data[w.off]
+	w.off++
+	major, ai := ib>>5, ib&0x1f
+	var n int
+	switch {
+	case ai < 24:
+		return major, uint64(ai), nil
+	case ai == 24:
+		n = 1
+	case ai == 25:
+		n = 2
+	case ai == 26:
+		n = 4
+	case ai == 27:
+		n = 8
+	case ai == 31:
+		// RFC 8949 §3.2: indefinite lengths; mdoc encodings are definite.
+		return 0, 0, errorf(ErrMalformed, "indefinite length or break at offset %d", w.off-1)
+	default:
+		return 0, 0, errorf(ErrMalformed, "reserved additional information %d", ai)
+	}
+	if len(w.data)-w.off < n {
+		return 0, 0, errorf(ErrMalformed, "unexpected end of data")
+	}
+	var buf [8]byte
+	copy(buf[8-n:], w.data[w.off:w.off+n])
+	w.off += n
+	return major, binary.BigEndian.Uint64(buf[:]), nil
+}
+
+func (w *walker) item(depth int) error {
+	if depth > MaxNestingDepth {
+		return errorf(ErrTooLarge, "nesting deeper than %d", MaxNestingDepth)
+	}
+	major, arg, err := w.head()
+	if err != nil {
+		return err
+	}
+	switch major {
+	case 0, 1, 7:
+		return nil
+	case 2, 3:
+		if arg > uint64(len(w.data)-w.off) {
+			return errorf(ErrMalformed, "string longer than the data")
+		}
+		w.off += int(arg)
+		return nil
+	case 4, 5:
+		if arg > MaxContainerItems {
+			return errorf(ErrTooLarge, "container of %d items, limit %d", arg, MaxContainerItems)
+		}
+		n := int(arg)
+		if major == 5 {
+			n *= 2
+		}
+		for i := 0; i < n; i++ {
+			if err := w.item(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	default: // 6: tag
+		ok := false
+		for _, t := range w.allowed {
+			if t == arg {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return errorf(ErrMalformed, "unexpected tag %d", arg)
+		}
+		return w.item(depth + 1)
+	}
+}
+
+// byteString is a CBOR bstr that refuses any other major type (the cbor
+// library would otherwise accept an array of small integers for []byte).
+type byteString []byte
+
+// UnmarshalCBOR implements cbor.Unmarshaler.
+func (b *byteString) UnmarshalCBOR(data []byte) error {
+	if len(data) == 0 || data[0]>>5 != majorByteString {
+		return errorf(ErrMalformed, "expected a byte string")
+	}
+	var raw []byte
+	if err := decMode.Unmarshal(data, &raw); err != nil {
+		return classify(err)
+	}
+	*b = raw
+	return nil
+}
+
+// MarshalCBOR implements cbor.Marshaler.
+func (b byteString) MarshalCBOR() ([]byte, error) {
+	return encMode.Marshal([]byte(b))
+}
+
+// unwrapTag24 returns the content of a tag-24 wrapped byte string
+// (`#6.24(bstr .cbor X)`, ISO 18013-5 §8.1 "tagged as embedded CBOR") from
+// raw, the complete encoded data item.
+func unwrapTag24(raw []byte) ([]byte, error) {
+	var t cbor.RawTag
+	if err := decMode.Unmarshal(raw, &t); err != nil {
+		return nil, classify(err)
+	}
+	if t.Number != tagEncodedCBOR {
+		return nil, errorf(ErrMalformed, "expected tag 24, got tag %d", t.Number)
+	}
+	var inner byteString
+	if err := inner.UnmarshalCBOR(t.Content); err != nil {
+		return nil, err
+	}
+	return inner, nil
+}
+
+// wrapTag24 encodes inner as #6.24(bstr).
+func wrapTag24(inner []byte) ([]byte, error) {
+	return encMode.Marshal(cbor.Tag{Number: tagEncodedCBOR, Content: inner})
+}
+
+// marshal encodes v deterministically.
+func marshal(v any) ([]byte, error) {
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("mdoc: encode: %w", err)
+	}
+	return b, nil
+}
+
+// isTag24 reports whether raw starts with the tag-24 head.
+func isTag24(raw []byte) bool {
+	return bytes.HasPrefix(raw, []byte{0xd8, 0x18})
+}

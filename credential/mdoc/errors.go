@@ -1,0 +1,117 @@
+package mdoc
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package wraps one of them, so
+// callers branch with [errors.Is]; verification failures come as a
+// *[VerificationError] that also says which [Check] failed.
+var (
+	// ErrMalformed reports input that is not the expected CBOR structure:
+	// wrong types, missing members, duplicate map keys, indefinite lengths,
+	// unexpected tags or trailing bytes.
+	ErrMalformed = errors.New("mdoc: malformed input")
+	// ErrTooLarge reports input over one of the documented caps
+	// ([MaxMessageSize], [MaxNestingDepth], [MaxContainerItems], ...).
+	ErrTooLarge = errors.New("mdoc: input exceeds a size limit")
+	// ErrUnsupportedAlgorithm reports a key, curve, digest or COSE
+	// algorithm this package does not accept.
+	ErrUnsupportedAlgorithm = errors.New("mdoc: unsupported algorithm")
+	// ErrUntrustedIssuer reports a document signer certificate that does not
+	// chain to a caller-given trust anchor at the verification time, or
+	// that violates the ISO 18013-5 Annex B certificate profile.
+	ErrUntrustedIssuer = errors.New("mdoc: untrusted issuer")
+	// ErrInvalidSignature reports an issuerAuth or deviceSignature whose
+	// signature does not verify.
+	ErrInvalidSignature = errors.New("mdoc: invalid signature")
+	// ErrInvalidMAC reports a deviceMac whose tag does not verify.
+	ErrInvalidMAC = errors.New("mdoc: invalid MAC")
+	// ErrDocTypeMismatch reports a document whose docType differs from the
+	// MobileSecurityObject's docType (or from the docType the caller asked
+	// for).
+	ErrDocTypeMismatch = errors.New("mdoc: docType mismatch")
+	// ErrDigestMismatch reports a disclosed IssuerSignedItem whose digest is
+	// absent from, or differs from, the MSO valueDigests.
+	ErrDigestMismatch = errors.New("mdoc: value digest mismatch")
+	// ErrDuplicate reports a repeated digestID or elementIdentifier within
+	// a namespace.
+	ErrDuplicate = errors.New("mdoc: duplicate digestID or elementIdentifier")
+	// ErrNotYetValid reports a document whose validFrom is after the
+	// verification time.
+	ErrNotYetValid = errors.New("mdoc: document not yet valid")
+	// ErrExpired reports a document whose validUntil is before the
+	// verification time.
+	ErrExpired = errors.New("mdoc: document expired")
+	// ErrDeviceAuth reports missing or unusable device authentication
+	// (for example deviceMac without a reader key, or device-signed
+	// elements the MSO does not authorize).
+	ErrDeviceAuth = errors.New("mdoc: device authentication failed")
+	// ErrElementNotFound reports, on the holder side, a requested data
+	// element the credential does not contain.
+	ErrElementNotFound = errors.New("mdoc: requested element not in credential")
+	// ErrInvalidArgument reports a caller error such as a missing signer,
+	// an empty docType or a validity window that ends before it starts.
+	ErrInvalidArgument = errors.New("mdoc: invalid argument")
+)
+
+// Check names the verification step that failed.
+type Check int
+
+// The checks performed by [Verify], in the order they run.
+const (
+	CheckDecode          Check = iota + 1 // CBOR structure and limits
+	CheckTrust                            // x5chain path validation and Annex B profile
+	CheckIssuerSignature                  // issuerAuth COSE_Sign1
+	CheckDocType                          // document docType against the MSO
+	CheckDigest                           // IssuerSignedItem digests and duplicates
+	CheckValidity                         // MSO validityInfo against the clock
+	CheckDeviceAuth                       // deviceSignature or deviceMac
+)
+
+func (c Check) String() string {
+	switch c {
+	case CheckDecode:
+		return "decode"
+	case CheckTrust:
+		return "trust"
+	case CheckIssuerSignature:
+		return "issuer signature"
+	case CheckDocType:
+		return "docType"
+	case CheckDigest:
+		return "value digest"
+	case CheckValidity:
+		return "validity"
+	case CheckDeviceAuth:
+		return "device authentication"
+	}
+	return fmt.Sprintf("Check(%d)", int(c))
+}
+
+// VerificationError is returned by [Verify]. It unwraps to one of the
+// package sentinels (and, for trust failures, also to the underlying
+// crypto/x509 error).
+type VerificationError struct {
+	Check    Check  // which step failed
+	Document int    // index of the document in DeviceResponse.documents, -1 if not document-specific
+	DocType  string // docType of that document as received (unauthenticated if Check < CheckIssuerSignature)
+	Err      error  // wraps a sentinel such as ErrExpired
+}
+
+func (e *VerificationError) Error() string {
+	if e.Document < 0 {
+		return fmt.Sprintf("mdoc: %v check failed: %v", e.Check, e.Err)
+	}
+	return fmt.Sprintf("mdoc: document %d (%q): %v check failed: %v", e.Document, e.DocType, e.Check, e.Err)
+}
+
+// Unwrap returns the wrapped error.
+func (e *VerificationError) Unwrap() error { return e.Err }
+
+// errorf wraps sentinel with a formatted detail, keeping the sentinel
+// inspectable with errors.Is.
+func errorf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+}

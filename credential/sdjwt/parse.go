@@ -1,0 +1,189 @@
+package sdjwt
+
+import (
+	"crypto"
+	"strings"
+)
+
+// parts is an SD-JWT split into its components and decoded, not verified.
+type parts struct {
+	raw         string // the input
+	jwt         string // the issuer-signed JWT
+	jws         *compactJWS
+	hashName    string
+	hash        crypto.Hash
+	disclosures []*Disclosure
+	kb          string // the KB-JWT, "" if none
+	sdEnd       int    // len of the SD-JWT part up to and including the last '~'
+}
+
+// split parses the compact serialization <JWT>~<D1>~...~<Dn>~[<KB-JWT>]
+// (RFC 9901 §4) with caps on size and number of disclosures.
+func split(s string) (*parts, *Error) {
+	if len(s) > MaxTokenSize {
+		return nil, newErr(CheckFormat, ErrTooLarge, "%d bytes, limit %d", len(s), MaxTokenSize)
+	}
+	// Count separators before splitting so hostile input cannot make us
+	// allocate an unbounded slice.
+	n := strings.Count(s, "~")
+	if n == 0 {
+		return nil, newErr(CheckFormat, ErrMalformed, "no '~' separator: not an SD-JWT")
+	}
+	if n-1 > MaxDisclosures {
+		return nil, newErr(CheckFormat, ErrTooLarge, "%d disclosures, limit %d", n-1, MaxDisclosures)
+	}
+	last := strings.LastIndexByte(s, '~')
+	p := &parts{raw: s, kb: s[last+1:], sdEnd: last + 1}
+	jwt, rest, _ := strings.Cut(s[:last+1], "~")
+	p.jwt = jwt
+	jws, err := parseCompactJWS(jwt, "issuer-signed JWT")
+	if err != nil {
+		return nil, err
+	}
+	p.jws = jws
+
+	// RFC 9901 §4.1.1: _sd_alg defaults to sha-256 when absent.
+	p.hashName = SHA256
+	if v, ok := jws.payload["_sd_alg"]; ok {
+		name, ok := v.(string)
+		if !ok {
+			return nil, newErr(CheckFormat, ErrHashAlgorithm, "_sd_alg is not a string")
+		}
+		p.hashName = name
+	}
+	h, ok := hashByName(p.hashName)
+	if !ok {
+		// RFC 9901 §7.1 step 3.1: reject an unsupported hash algorithm.
+		return nil, newErr(CheckFormat, ErrHashAlgorithm, "%q", p.hashName)
+	}
+	p.hash = h
+
+	if n > 1 {
+		p.disclosures = make([]*Disclosure, 0, n-1)
+	}
+	for rest != "" {
+		var enc string
+		enc, rest, _ = strings.Cut(rest, "~")
+		if enc == "" {
+			return nil, newErr(CheckFormat, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
+		}
+		d, err := parseDisclosure(enc, h)
+		if err != nil {
+			return nil, newErr(CheckFormat, ErrMalformedDisclosure, "disclosure %d: %v", len(p.disclosures), err)
+		}
+		p.disclosures = append(p.disclosures, d)
+	}
+	return p, nil
+}
+
+// Unverified is an SD-JWT or SD-JWT+KB that has been parsed but not verified.
+// A holder uses it to list what can be disclosed and to build presentations;
+// a verifier must use [Verify] instead.
+type Unverified struct {
+	p      *parts
+	parent []int
+}
+
+// Parse reads an SD-JWT (as issued) or an SD-JWT+KB. It checks the format and
+// the structure of the disclosures (every disclosure referenced once, no
+// collisions) but verifies no signature.
+func Parse(s string) (*Unverified, error) {
+	p, err := split(s)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := process(p.jws.payload, p.disclosures)
+	if err != nil {
+		return nil, err
+	}
+	return &Unverified{p: p, parent: pr.parent}, nil
+}
+
+// Disclosures lists the disclosures in the order they appear, each with the
+// claim path it reveals.
+func (u *Unverified) Disclosures() []*Disclosure {
+	return append([]*Disclosure(nil), u.p.disclosures...)
+}
+
+// IssuerJWT returns the issuer-signed JWT.
+func (u *Unverified) IssuerJWT() string { return u.p.jwt }
+
+// KeyBindingJWT returns the KB-JWT, or "" if there is none.
+func (u *Unverified) KeyBindingJWT() string { return u.p.kb }
+
+// HashAlgorithm returns the _sd_alg in force (sha-256 when absent).
+func (u *Unverified) HashAlgorithm() string { return u.p.hashName }
+
+// String returns the SD-JWT without any KB-JWT: <JWT>~<D1>~...~<Dn>~.
+func (u *Unverified) String() string { return u.p.raw[:u.p.sdEnd] }
+
+// Select returns the SD-JWT keeping only the disclosures needed to reveal
+// the claims at the given paths (RFC 9901 §7.2). Selecting a claim keeps its
+// own disclosure, every disclosure nested inside it, and the disclosures of
+// the claims that contain it; nothing else. A path naming a claim that is
+// always visible is accepted and adds nothing. Any existing KB-JWT is dropped.
+func (u *Unverified) Select(paths ...Path) (*Unverified, error) {
+	ds := u.p.disclosures
+	keep := make([]bool, len(ds))
+	for _, sel := range paths {
+		if err := sel.validate(); err != nil {
+			return nil, newErr(CheckPresent, ErrSelection, "%v", err)
+		}
+		found := false
+		for i, d := range ds {
+			if sel.prefixOf(d.path) {
+				found = true
+				for j := i; j >= 0 && !keep[j]; j = u.parent[j] {
+					keep[j] = true
+				}
+			}
+		}
+		if !found && !u.visible(sel) {
+			return nil, newErr(CheckPresent, ErrSelection, "%v", sel)
+		}
+	}
+	var sb strings.Builder
+	sb.Grow(u.p.sdEnd)
+	sb.WriteString(u.p.jwt)
+	sb.WriteByte('~')
+	kept := make([]*Disclosure, 0, len(ds))
+	parent := make([]int, 0, len(ds))
+	newIndex := make([]int, len(ds))
+	for i, d := range ds {
+		if !keep[i] {
+			continue
+		}
+		newIndex[i] = len(kept)
+		kept = append(kept, d)
+		parent = append(parent, u.parent[i]) // renumbered below
+
+		sb.WriteString(d.encoded)
+		sb.WriteByte('~')
+	}
+	for i := range parent {
+		// A kept disclosure's parent is always kept too (see the loop above).
+		if parent[i] >= 0 {
+			parent[i] = newIndex[parent[i]]
+		}
+	}
+	s := sb.String()
+	np := *u.p
+	np.raw, np.disclosures, np.kb, np.sdEnd = s, kept, "", len(s)
+	return &Unverified{p: &np, parent: parent}, nil
+}
+
+// visible reports whether a path names a claim that is present without any
+// disclosure (a plain claim of the issuer-signed payload).
+func (u *Unverified) visible(sel Path) bool {
+	pr, err := process(u.p.jws.payload, nil)
+	if err != nil {
+		return false
+	}
+	for _, e := range sel {
+		if e == nil {
+			return false
+		}
+	}
+	_, ok := lookup(pr.claims, sel)
+	return ok
+}

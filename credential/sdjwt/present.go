@@ -1,0 +1,72 @@
+package sdjwt
+
+import (
+	"crypto"
+	"crypto/rand"
+	"io"
+	"time"
+)
+
+// TypeKeyBinding is the typ of a Key Binding JWT (RFC 9901 §4.3).
+const TypeKeyBinding = "kb+jwt"
+
+// KeyBindingOptions configure the Key Binding JWT a holder appends.
+type KeyBindingOptions struct {
+	// Signer is the holder's key, the one whose public half is in the
+	// SD-JWT's cnf claim. Required. Used only through crypto.Signer, so a
+	// key in a phone's keystore works.
+	Signer crypto.Signer
+	// Algorithm is the JWS algorithm; empty means the one that fits the key.
+	Algorithm string
+	// Audience is the verifier the presentation is for (aud). Required.
+	Audience string
+	// Nonce binds the presentation to the verifier's request (nonce). Required.
+	Nonce string
+	// IssuedAt is the KB-JWT's iat. Required: pass the clock's time.
+	IssuedAt time.Time
+	// Rand is the randomness for signing; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// Present appends a Key Binding JWT (RFC 9901 §4.3) to the SD-JWT and
+// returns the SD-JWT+KB. Call [Unverified.Select] first to choose what to
+// disclose. The KB-JWT's sd_hash covers exactly the returned string up to
+// and including its last '~'.
+func (u *Unverified) Present(opts KeyBindingOptions) (string, error) {
+	if opts.Signer == nil || opts.Audience == "" || opts.Nonce == "" || opts.IssuedAt.IsZero() {
+		return "", newErr(CheckOptions, ErrOptions, "key binding needs Signer, Audience, Nonce and IssuedAt")
+	}
+	alg := opts.Algorithm
+	if alg == "" {
+		a, err := AlgorithmForKey(opts.Signer.Public())
+		if err != nil {
+			return "", newErr(CheckOptions, ErrAlgorithm, "holder key: %v", err)
+		}
+		alg = a
+	}
+	sd := u.String()
+	header, err := marshalJSON(map[string]any{"alg": alg, "typ": TypeKeyBinding})
+	if err != nil {
+		return "", err
+	}
+	// RFC 9901 §4.3: iat, aud, nonce and sd_hash are required; sd_hash uses
+	// the _sd_alg hash over the presentation's ASCII (§4.3.1).
+	payload, err := marshalJSON(map[string]any{
+		"iat":     opts.IssuedAt.Unix(),
+		"aud":     opts.Audience,
+		"nonce":   opts.Nonce,
+		"sd_hash": b64Digest(u.p.hash, sd),
+	})
+	if err != nil {
+		return "", err
+	}
+	r := opts.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	kb, err := sign(opts.Signer, alg, header, payload, r)
+	if err != nil {
+		return "", err
+	}
+	return sd + kb, nil
+}

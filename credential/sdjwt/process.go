@@ -1,0 +1,182 @@
+package sdjwt
+
+// walker replaces digests by the values of the disclosures they reference,
+// following RFC 9901 §7.1 step 3 (processing of disclosures).
+type walker struct {
+	ds       []*Disclosure
+	byDigest map[string]int
+	used     []bool
+	parent   []int // index of the disclosure containing each disclosure, or -1
+	seen     map[string]struct{}
+	ndigests int
+}
+
+// processed is the result of a successful walk.
+type processed struct {
+	claims map[string]any
+	parent []int
+}
+
+// process embeds the disclosures ds into payload and returns the processed
+// claims. It does not modify payload or the disclosures' values; each
+// disclosure's path is recorded on it.
+func process(payload map[string]any, ds []*Disclosure) (*processed, *Error) {
+	w := &walker{
+		ds:       ds,
+		byDigest: make(map[string]int, len(ds)),
+		used:     make([]bool, len(ds)),
+		parent:   make([]int, len(ds)),
+		seen:     make(map[string]struct{}, len(ds)+8),
+	}
+	for i, d := range ds {
+		if _, dup := w.byDigest[d.digest]; dup {
+			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.
+			return nil, newErr(CheckDisclosures, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
+		}
+		w.byDigest[d.digest] = i
+		w.parent[i] = -1
+	}
+	out, err := w.object(payload, nil, -1, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range w.used {
+		if !u {
+			// RFC 9901 §7.1 step 4: a disclosure whose digest is not found in the
+			// SD-JWT payload or another disclosure MUST cause rejection.
+			return nil, newErr(CheckDisclosures, ErrUnreferencedDisclosure, "disclosure %d (digest %s)", i, ds[i].digest)
+		}
+	}
+	return &processed{claims: out, parent: w.parent}, nil
+}
+
+func (w *walker) value(v any, path Path, parent, depth int) (any, *Error) {
+	switch t := v.(type) {
+	case map[string]any:
+		return w.object(t, path, parent, depth+1, false)
+	case []any:
+		return w.array(t, path, parent, depth+1)
+	}
+	return v, nil
+}
+
+// digest records one digest and reports the disclosure it references, or
+// -1 for a decoy (RFC 9901 §4.2.5: decoys are ignored).
+func (w *walker) digest(v any, path Path) (int, *Error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, newErr(CheckDisclosures, ErrMalformed, "digest at %v is not a string", path)
+	}
+	w.ndigests++
+	if w.ndigests > MaxDigests {
+		return 0, newErr(CheckDisclosures, ErrTooLarge, "more than %d digests", MaxDigests)
+	}
+	if _, dup := w.seen[s]; dup {
+		// RFC 9901 §7.1 step 3.2.1/3.3.1 (and §4.2.4): a digest MUST NOT appear
+		// more than once in the payload and disclosures.
+		return 0, newErr(CheckDisclosures, ErrDuplicateDigest, "digest %s at %v", s, path)
+	}
+	w.seen[s] = struct{}{}
+	idx, ok := w.byDigest[s]
+	if !ok {
+		return -1, nil
+	}
+	return idx, nil
+}
+
+func (w *walker) object(in map[string]any, path Path, parent, depth int, top bool) (map[string]any, *Error) {
+	if depth > MaxDepth {
+		return nil, newErr(CheckDisclosures, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
+	}
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		if k == "_sd" || (top && k == "_sd_alg") {
+			continue
+		}
+		pv, err := w.value(v, path.with(k), parent, depth)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = pv
+	}
+	sd, ok := in["_sd"]
+	if !ok {
+		return out, nil
+	}
+	digests, ok := sd.([]any)
+	if !ok {
+		return nil, newErr(CheckDisclosures, ErrMalformed, "_sd at %v is not an array", path)
+	}
+	for _, dv := range digests {
+		idx, err := w.digest(dv, path)
+		if err != nil {
+			return nil, err
+		}
+		if idx < 0 {
+			continue
+		}
+		d := w.ds[idx]
+		if !d.hasName {
+			// RFC 9901 §7.1 step 3.2.2: an _sd digest must reference an
+			// object-property (3-element) disclosure.
+			return nil, newErr(CheckDisclosures, ErrDisclosureKind, "array-element disclosure referenced from _sd at %v", path)
+		}
+		if d.name == "_sd" || d.name == "..." {
+			// RFC 9901 §7.1 step 3.2.2.2: claim name MUST NOT be _sd or ...
+			return nil, newErr(CheckDisclosures, ErrReservedClaimName, "claim name %q at %v", d.name, path)
+		}
+		if _, exists := out[d.name]; exists {
+			// RFC 9901 §7.1 step 3.2.2.3: the claim name MUST NOT already
+			// exist at the level of the _sd key.
+			return nil, newErr(CheckDisclosures, ErrClaimCollision, "claim %q at %v", d.name, path)
+		}
+		p := path.with(d.name)
+		w.used[idx], w.parent[idx], d.path = true, parent, p
+		pv, err := w.value(d.value, p, idx, depth)
+		if err != nil {
+			return nil, err
+		}
+		out[d.name] = pv
+	}
+	return out, nil
+}
+
+func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *Error) {
+	if depth > MaxDepth {
+		return nil, newErr(CheckDisclosures, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
+	}
+	out := make([]any, 0, len(in))
+	for i, el := range in {
+		p := path.with(i)
+		if m, ok := el.(map[string]any); ok && len(m) == 1 {
+			if dv, ok := m["..."]; ok {
+				// RFC 9901 §4.2.4.2: {"...": digest} stands for an array element.
+				idx, err := w.digest(dv, p)
+				if err != nil {
+					return nil, err
+				}
+				if idx < 0 {
+					continue // decoy or not disclosed: the element is removed (§7.1 step 3.3.2)
+				}
+				d := w.ds[idx]
+				if d.hasName {
+					// RFC 9901 §7.1 step 3.3.2.1: must be an array-element disclosure.
+					return nil, newErr(CheckDisclosures, ErrDisclosureKind, "object-property disclosure referenced from array at %v", p)
+				}
+				w.used[idx], w.parent[idx], d.path = true, parent, p
+				pv, err := w.value(d.value, p, idx, depth)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, pv)
+				continue
+			}
+		}
+		pv, err := w.value(el, p, parent, depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pv)
+	}
+	return out, nil
+}
