@@ -33,6 +33,9 @@ type IssueOptions struct {
 	KeyID string
 	// X5C is the certificate chain for the x5c header, leaf first.
 	X5C []*x509.Certificate
+	// Header holds extra protected header parameters. It cannot set alg, typ
+	// or crit, nor kid or x5c when KeyID or X5C is set.
+	Header map[string]any
 	// Disclosable lists the claims that are selectively disclosable. A path
 	// may name a nested claim or an array element, and nil in a path means
 	// every element of an array. When a claim and claims inside it are both
@@ -126,7 +129,17 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		payload["_sd_alg"] = hashName
 	}
 
-	header := map[string]any{"alg": alg}
+	header := make(map[string]any, len(opts.Header)+4)
+	for k, v := range opts.Header {
+		switch {
+		case k == "alg" || k == "typ" || k == "crit",
+			k == "kid" && opts.KeyID != "",
+			k == "x5c" && len(opts.X5C) > 0:
+			return "", newErr(CheckOptions, ErrOptions, "Header cannot set %q", k)
+		}
+		header[k] = v
+	}
+	header["alg"] = alg
 	if opts.Type != "" {
 		header["typ"] = opts.Type
 	}

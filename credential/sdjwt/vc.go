@@ -33,7 +33,10 @@ func IssueVC(claims map[string]any, opts IssueOptions) (string, error) {
 		return "", newErr(CheckOptions, ErrOptions, "SD-JWT VC typ must be %q", TypeVC)
 	}
 	for _, p := range opts.Disclosable {
-		if name, ok := p[0].(string); ok && len(p) == 1 && slices.Contains(NonDisclosableVCClaims, name) {
+		if len(p) != 1 {
+			continue
+		}
+		if name, ok := p[0].(string); ok && slices.Contains(NonDisclosableVCClaims, name) {
 			return "", newErr(CheckProfile, ErrNotDisclosable, "%q", name)
 		}
 	}
@@ -60,7 +63,10 @@ func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 		return nil, newErr(CheckProfile, ErrMissingClaim, "vct")
 	}
 	for _, p := range v.disclosed {
-		if name, ok := p[0].(string); ok && len(p) == 1 && slices.Contains(NonDisclosableVCClaims, name) {
+		if len(p) != 1 {
+			continue
+		}
+		if name, ok := p[0].(string); ok && slices.Contains(NonDisclosableVCClaims, name) {
 			return nil, newErr(CheckProfile, ErrNotDisclosable, "%q was disclosed", name)
 		}
 	}
