@@ -38,21 +38,21 @@ const (
 	majorByteString = 2
 )
 
+// The modes are built once, at package initialization, and are immutable.
 var (
 	// encMode is the deterministic encoder (RFC 8949 §4.2.1 core
 	// deterministic encoding): sorted map keys, definite lengths, shortest
 	// floats, tdate as tag 0 text without fractions.
-	encMode cbor.EncMode
+	encMode = mustEncMode()
 	// decMode is the strict decoder shared by every parser here.
-	decMode cbor.DecMode
+	decMode = mustDecMode(false)
 	// decModeExact additionally rejects map members a struct does not
 	// declare; used for structures whose member set is closed.
-	decModeExact cbor.DecMode
+	decModeExact = mustDecMode(true)
 )
 
-func init() {
-	var err error
-	encMode, err = cbor.EncOptions{
+func mustEncMode() cbor.EncMode {
+	m, err := cbor.EncOptions{
 		Sort:          cbor.SortCoreDeterministic,
 		IndefLength:   cbor.IndefLengthForbidden,
 		ShortestFloat: cbor.ShortestFloat16,
@@ -63,6 +63,10 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
+	return m
+}
+
+func mustDecMode(exact bool) cbor.DecMode {
 	opts := cbor.DecOptions{
 		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 		IndefLength:       cbor.IndefLengthForbidden,
@@ -76,15 +80,14 @@ func init() {
 		BignumTag:         cbor.BignumTagForbidden,
 		DefaultMapType:    reflect.TypeOf(map[any]any(nil)),
 	}
-	decMode, err = opts.DecMode()
+	if exact {
+		opts.ExtraReturnErrors = cbor.ExtraDecErrorUnknownField
+	}
+	m, err := opts.DecMode()
 	if err != nil {
 		panic(err)
 	}
-	opts.ExtraReturnErrors = cbor.ExtraDecErrorUnknownField
-	decModeExact, err = opts.DecMode()
-	if err != nil {
-		panic(err)
-	}
+	return m
 }
 
 // decode strictly decodes data into v after checking the tag allow-list.

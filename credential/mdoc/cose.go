@@ -32,9 +32,30 @@ type coseMessage struct {
 }
 
 // parseCOSE decodes an untagged COSE_Sign1 or COSE_Mac0 and its protected
-// header. alg is the algorithm label value the caller requires in the
-// protected header: ISO 18013-5 §9.1.2.4 and §9.1.3.6 carry it there.
+// header, and requires the protected alg to equal alg: ISO 18013-5 §9.1.2.4
+// and §9.1.3.6 carry alg in the protected header, and the value the caller
+// passes comes from the key, never from the message.
 func parseCOSE(raw []byte, alg int64) (*coseMessage, map[int64]cbor.RawMessage, error) {
+	m, prot, err := parseCOSEAnyAlg(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, ok := prot[headerAlg]
+	if !ok {
+		return nil, nil, errorf(ErrMalformed, "COSE protected header lacks alg")
+	}
+	var got int64
+	if err := decMode.Unmarshal(a, &got); err != nil {
+		return nil, nil, errorf(ErrMalformed, "COSE alg: %v", err)
+	}
+	if got != alg {
+		return nil, nil, errorf(ErrUnsupportedAlgorithm, "COSE alg %d, the key requires %d", got, alg)
+	}
+	return m, prot, nil
+}
+
+// parseCOSEAnyAlg decodes the structure without checking alg.
+func parseCOSEAnyAlg(raw []byte) (*coseMessage, map[int64]cbor.RawMessage, error) {
 	// RFC 9052 §4.2/§6.2: exactly four elements; untagged (ISO 18013-5
 	// defines IssuerAuth, DeviceSignature and DeviceMac without tag 18/17).
 	if len(raw) == 0 || raw[0] != 0x84 {
@@ -54,16 +75,8 @@ func parseCOSE(raw []byte, alg int64) (*coseMessage, map[int64]cbor.RawMessage, 
 	if _, ok := prot[headerCrit]; ok {
 		return nil, nil, errorf(ErrMalformed, "COSE crit header not supported")
 	}
-	a, ok := prot[headerAlg]
-	if !ok {
-		return nil, nil, errorf(ErrMalformed, "COSE protected header lacks alg")
-	}
-	var got int64
-	if err := decMode.Unmarshal(a, &got); err != nil {
-		return nil, nil, errorf(ErrMalformed, "COSE alg: %v", err)
-	}
-	if got != alg {
-		return nil, nil, errorf(ErrUnsupportedAlgorithm, "COSE alg %d, the key requires %d", got, alg)
+	if len(m.Signature) == 0 {
+		return nil, nil, errorf(ErrMalformed, "empty COSE signature or tag")
 	}
 	return &m, prot, nil
 }

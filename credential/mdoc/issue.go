@@ -1,0 +1,317 @@
+package mdoc
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/binary"
+	"io"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// randomSize is the length of each IssuerSignedItem random salt. ISO
+// 18013-5 §9.1.2.5 requires at least 16 bytes.
+const randomSize = 32
+
+// Issuer creates mdocs (the issuing authority side). It holds no state
+// between calls and is safe for concurrent use if Signer and Rand are.
+type Issuer struct {
+	// Signer is the document signer (DS) private key. ES256 (P-256) is the
+	// baseline; P-384 (ES384), P-521 (ES512) and Ed25519 (EdDSA) also work.
+	// The algorithm follows from the key. HSM-backed keys plug in here.
+	Signer crypto.Signer
+	// Chain is the DS certificate, leaf first, optionally followed by
+	// intermediates; it is placed in the issuerAuth x5chain header. The IACA
+	// root is not included. Required.
+	Chain []*x509.Certificate
+	// DigestAlgorithm is crypto.SHA256 (the default when zero), SHA384 or
+	// SHA512.
+	DigestAlgorithm crypto.Hash
+	// Rand supplies the item salts and digest IDs and the signature
+	// randomness. Nil means crypto/rand.
+	Rand io.Reader
+	// Now returns the signing time. Nil means time.Now.
+	Now func() time.Time
+}
+
+// IssueRequest describes one mdoc to issue.
+type IssueRequest struct {
+	// DocType is the document type, e.g. "id.go.kemendagri.dukcapil.ktpel.1".
+	DocType string
+	// NameSpaces maps namespace → element identifier → element value.
+	// Values are encoded with deterministic CBOR: use string, integers,
+	// bool, []byte, FullDate for dates (tag 1004), time.Time for
+	// date-times (tag 0), and slices and maps of these.
+	NameSpaces map[string]map[string]any
+	// DeviceKey is the holder's public key (the MSO deviceKey); the holder
+	// proves possession of its private key when presenting.
+	DeviceKey crypto.PublicKey
+	// ValidFrom and ValidUntil bound the MSO validity. A zero ValidFrom
+	// means the signing time. ValidUntil is required.
+	ValidFrom, ValidUntil time.Time
+	// ExpectedUpdate optionally tells verifiers when the issuer expects to
+	// re-sign the MSO. Zero means absent.
+	ExpectedUpdate time.Time
+	// Status optionally references the credential's Token Status List entry.
+	Status *StatusReference
+}
+
+// digestName maps the supported hashes to ISO 18013-5 §9.1.2.5 names.
+func digestName(h crypto.Hash) (string, bool) {
+	switch h {
+	case crypto.SHA256:
+		return "SHA-256", true
+	case crypto.SHA384:
+		return "SHA-384", true
+	case crypto.SHA512:
+		return "SHA-512", true
+	}
+	return "", false
+}
+
+func digestHash(name string) (crypto.Hash, bool) {
+	switch name {
+	case "SHA-256":
+		return crypto.SHA256, true
+	case "SHA-384":
+		return crypto.SHA384, true
+	case "SHA-512":
+		return crypto.SHA512, true
+	}
+	return 0, false
+}
+
+// Issue builds the IssuerSignedItems and the MobileSecurityObject for req
+// and signs the MSO (ISO 18013-5 §9.1.2.4) as an untagged COSE_Sign1 whose
+// payload is the tag-24 MSO and whose unprotected header carries the
+// x5chain. Digest IDs are random and unique per namespace, and each item
+// has a fresh 32-byte random salt, so disclosed items reveal neither the
+// order nor the number of undisclosed ones.
+func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
+	if iss.Signer == nil || len(iss.Chain) == 0 {
+		return nil, errorf(ErrInvalidArgument, "issuer needs Signer and Chain")
+	}
+	if len(iss.Chain) > MaxChainLength {
+		return nil, errorf(ErrInvalidArgument, "chain of %d certificates, limit %d", len(iss.Chain), MaxChainLength)
+	}
+	if req.DocType == "" || len(req.NameSpaces) == 0 || req.DeviceKey == nil {
+		return nil, errorf(ErrInvalidArgument, "request needs DocType, NameSpaces and DeviceKey")
+	}
+	h := iss.DigestAlgorithm
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	hname, ok := digestName(h)
+	if !ok {
+		return nil, errorf(ErrUnsupportedAlgorithm, "digest %v", h)
+	}
+	rnd := iss.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	now := time.Now
+	if iss.Now != nil {
+		now = iss.Now
+	}
+	signed := now().UTC().Truncate(time.Second)
+	from := req.ValidFrom
+	if from.IsZero() {
+		from = signed
+	}
+	from = from.UTC().Truncate(time.Second)
+	until := req.ValidUntil.UTC().Truncate(time.Second)
+	if !until.After(from) {
+		return nil, errorf(ErrInvalidArgument, "ValidUntil must be after ValidFrom")
+	}
+	deviceKey, err := encodeCOSEKey(req.DeviceKey)
+	if err != nil {
+		return nil, err
+	}
+
+	out := &IssuerSigned{docType: req.DocType, nameSpaces: map[string][]cbor.RawMessage{}}
+	mso := msoWire{
+		Version:         "1.0",
+		DigestAlgorithm: hname,
+		ValueDigests:    map[string]map[uint64]byteString{},
+		DeviceKeyInfo:   deviceKeyInfoWire{DeviceKey: deviceKey},
+		DocType:         req.DocType,
+		ValidityInfo:    validityInfoWire{Signed: signed, ValidFrom: from, ValidUntil: until},
+	}
+	if !req.ExpectedUpdate.IsZero() {
+		t := req.ExpectedUpdate.UTC().Truncate(time.Second)
+		mso.ValidityInfo.ExpectedUpdate = &t
+	}
+	if req.Status != nil {
+		if req.Status.URI == "" {
+			return nil, errorf(ErrInvalidArgument, "status reference without URI")
+		}
+		idx := req.Status.Index
+		mso.Status = &statusWire{StatusList: &statusListWire{Idx: &idx, URI: req.Status.URI}}
+	}
+
+	for ns, elems := range req.NameSpaces {
+		if ns == "" || len(elems) == 0 {
+			return nil, errorf(ErrInvalidArgument, "empty namespace name or namespace %q without elements", ns)
+		}
+		if len(elems) > MaxContainerItems {
+			return nil, errorf(ErrInvalidArgument, "namespace %q has %d elements, limit %d", ns, len(elems), MaxContainerItems)
+		}
+		names := make([]string, 0, len(elems))
+		for name := range elems {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		digests := map[uint64]byteString{}
+		items := make([]cbor.RawMessage, 0, len(names))
+		for _, name := range names {
+			if name == "" {
+				return nil, errorf(ErrInvalidArgument, "empty element identifier in %q", ns)
+			}
+			id, err := randomDigestID(rnd, digests)
+			if err != nil {
+				return nil, err
+			}
+			salt := make([]byte, randomSize)
+			if _, err := io.ReadFull(rnd, salt); err != nil {
+				return nil, errorf(ErrInvalidArgument, "reading randomness: %v", err)
+			}
+			value, err := marshal(elems[name])
+			if err != nil {
+				return nil, errorf(ErrInvalidArgument, "element %q: %v", name, err)
+			}
+			item, err := marshal(issuerSignedItemWire{
+				DigestID: &id, Random: salt, ElementIdentifier: name, ElementValue: value,
+			})
+			if err != nil {
+				return nil, err
+			}
+			tagged, err := wrapTag24(item)
+			if err != nil {
+				return nil, err
+			}
+			// ISO 18013-5 §9.1.2.5: the digest is over IssuerSignedItemBytes,
+			// i.e. the tag-24 encoding.
+			d := h.New()
+			d.Write(tagged)
+			digests[id] = d.Sum(nil)
+			items = append(items, tagged)
+		}
+		mso.ValueDigests[ns] = digests
+		out.nameSpaces[ns] = items
+	}
+
+	msoBytes, err := marshal(mso)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := wrapTag24(msoBytes)
+	if err != nil {
+		return nil, err
+	}
+	var x5 any
+	if len(iss.Chain) == 1 {
+		x5 = iss.Chain[0].Raw
+	} else {
+		ders := make([][]byte, len(iss.Chain))
+		for i, c := range iss.Chain {
+			ders[i] = c.Raw
+		}
+		x5 = ders
+	}
+	auth, err := sign1(rnd, iss.Signer, map[int64]any{headerX5Chain: x5}, payload, false)
+	if err != nil {
+		return nil, err
+	}
+	out.issuerAuth = auth
+	return out, nil
+}
+
+// randomDigestID draws a random digest ID below 2^31 not yet in used.
+func randomDigestID(r io.Reader, used map[uint64]byteString) (uint64, error) {
+	var b [4]byte
+	for {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, errorf(ErrInvalidArgument, "reading randomness: %v", err)
+		}
+		id := uint64(binary.BigEndian.Uint32(b[:]) & 0x7fffffff)
+		if _, dup := used[id]; !dup {
+			return id, nil
+		}
+	}
+}
+
+// IssuerSigned is an issued mdoc as the holder stores it: the
+// IssuerSignedItems per namespace and the issuerAuth (ISO 18013-5 §8.3.2.1.2.2).
+// It is a holder-side value: obtaining one (from [Issuer.Issue] or
+// [ParseIssuerSigned]) verifies nothing; verifiers use [Verify].
+type IssuerSigned struct {
+	docType    string
+	nameSpaces map[string][]cbor.RawMessage // tag-24 items as received
+	issuerAuth []byte
+}
+
+// DocType returns the docType from the MSO (unverified when parsed).
+func (s *IssuerSigned) DocType() string { return s.docType }
+
+// Elements lists the element identifiers per namespace, sorted.
+func (s *IssuerSigned) Elements() map[string][]string {
+	out := map[string][]string{}
+	for ns, items := range s.nameSpaces {
+		for _, raw := range items {
+			if it, err := parseItem(raw); err == nil {
+				out[ns] = append(out[ns], it.ElementIdentifier)
+			}
+		}
+		slices.Sort(out[ns])
+	}
+	return out
+}
+
+// MarshalCBOR encodes s as the ISO 18013-5 IssuerSigned structure, the form
+// OpenID4VCI uses for mso_mdoc credentials.
+func (s *IssuerSigned) MarshalCBOR() ([]byte, error) {
+	return marshal(issuerSignedWire{NameSpaces: s.nameSpaces, IssuerAuth: s.issuerAuth})
+}
+
+// ParseIssuerSigned decodes an IssuerSigned structure strictly (same caps
+// and rules as [Verify]) so a holder can store and later present it. It
+// checks structure only: signatures, trust and digests are NOT verified.
+func ParseIssuerSigned(data []byte) (*IssuerSigned, error) {
+	var w issuerSignedWire
+	if err := decode(decModeExact, data, &w, tagEncodedCBOR); err != nil {
+		return nil, err
+	}
+	if len(w.NameSpaces) == 0 || len(w.IssuerAuth) == 0 {
+		return nil, errorf(ErrMalformed, "IssuerSigned needs nameSpaces and issuerAuth")
+	}
+	msg, _, err := parseCOSEAnyAlg(w.IssuerAuth)
+	if err != nil {
+		return nil, err
+	}
+	mso, err := parseMSOPayload(msg)
+	if err != nil {
+		return nil, err
+	}
+	for ns, items := range w.NameSpaces {
+		if len(items) == 0 {
+			return nil, errorf(ErrMalformed, "namespace %q without items", ns)
+		}
+		seenID := map[uint64]bool{}
+		seenName := map[string]bool{}
+		for _, raw := range items {
+			it, err := parseItem(raw)
+			if err != nil {
+				return nil, err
+			}
+			if seenID[*it.DigestID] || seenName[it.ElementIdentifier] {
+				return nil, errorf(ErrDuplicate, "namespace %q", ns)
+			}
+			seenID[*it.DigestID], seenName[it.ElementIdentifier] = true, true
+		}
+	}
+	return &IssuerSigned{docType: mso.DocType, nameSpaces: w.NameSpaces, issuerAuth: w.IssuerAuth}, nil
+}

@@ -1,0 +1,117 @@
+package mdoc
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"testing"
+	"time"
+)
+
+var testTranscript = func() []byte {
+	b, err := OpenID4VPSessionTranscript("x509_san_dns:verifier.example.id", "n-0S6_WzA2Mj", nil, "https://verifier.example.id/response")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+func verifyOpts(pki *testPKI) VerifyOptions {
+	return VerifyOptions{Roots: pki.roots, SessionTranscript: testTranscript, Now: func() time.Time { return testNow.Add(time.Hour) }}
+}
+
+var threeElements = map[string][]string{ktpDocType: {"name", "birth_date", "age_over_18"}}
+
+func TestRoundTrip(t *testing.T) {
+	pki := newPKI(t)
+	device := newECKey(t, elliptic.P256())
+	cred := issueKTP(t, pki, device.Public())
+
+	// Store and reload as the holder would.
+	stored, err := cred.MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err = ParseIssuerSigned(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred.DocType() != ktpDocType || len(cred.Elements()[ktpDocType]) != len(ktpElements()[ktpDocType]) {
+		t.Fatalf("reloaded credential: %q %v", cred.DocType(), cred.Elements())
+	}
+
+	resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Verify(resp, verifyOpts(pki))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := got.Documents[0]
+	ns := doc.NameSpaces[ktpDocType]
+	if len(ns) != 3 || ns["name"] != "RINA KARTIKA SARI" || ns["birth_date"] != (FullDate{1995, 8, 17}) || ns["age_over_18"] != true {
+		t.Fatalf("elements = %#v", ns)
+	}
+	if doc.DeviceAuth != DeviceSignature {
+		t.Errorf("device auth = %v", doc.DeviceAuth)
+	}
+	if doc.Status == nil || doc.Status.Index != 42 || doc.Status.URI != "https://status.example.id/ktp/1" {
+		t.Errorf("status = %+v", doc.Status)
+	}
+	if len(doc.Chain) != 2 || !doc.Chain[1].Equal(pki.root) {
+		t.Errorf("chain of %d", len(doc.Chain))
+	}
+	if !doc.Validity.Signed.Equal(testNow) || !doc.Validity.ValidUntil.Equal(testNow.AddDate(0, 0, 30)) {
+		t.Errorf("validity = %+v", doc.Validity)
+	}
+}
+
+func TestAlgorithms(t *testing.T) {
+	tests := []struct {
+		name   string
+		ds     func(t *testing.T) crypto.Signer
+		device func(t *testing.T) crypto.Signer
+		hash   crypto.Hash
+	}{
+		{"ES256/SHA-256", func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P256()) }, func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P256()) }, 0},
+		{"ES384/SHA-384", func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P384()) }, func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P384()) }, crypto.SHA384},
+		{"ES512/SHA-512", func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P521()) }, func(t *testing.T) crypto.Signer { return newECKey(t, elliptic.P521()) }, crypto.SHA512},
+		{"EdDSA", func(t *testing.T) crypto.Signer {
+			_, k, _ := ed25519.GenerateKey(rand.Reader)
+			return k
+		}, func(t *testing.T) crypto.Signer {
+			_, k, _ := ed25519.GenerateKey(rand.Reader)
+			return k
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pki := newPKI(t)
+			dsKey := tc.ds(t)
+			ds := newCert(t, "DS "+tc.name, dsKey.Public(), pki.root, pki.rootKey, certOpts{
+				notBefore: testNow.AddDate(-1, 0, 0), notAfter: testNow.AddDate(1, 0, 0),
+				keyUsage: x509.KeyUsageDigitalSignature, eku: true,
+			})
+			device := tc.device(t)
+			iss := &Issuer{Signer: dsKey, Chain: []*x509.Certificate{ds}, DigestAlgorithm: tc.hash, Now: func() time.Time { return testNow }}
+			cred, err := iss.Issue(IssueRequest{DocType: ktpDocType, NameSpaces: ktpElements(), DeviceKey: device.Public(), ValidUntil: testNow.AddDate(0, 1, 0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Verify(resp, verifyOpts(pki))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Documents[0].NameSpaces[ktpDocType]) != 3 {
+				t.Fatalf("got %v", got.Documents[0].NameSpaces)
+			}
+		})
+	}
+}

@@ -1,0 +1,515 @@
+package mdoc
+
+import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// oidMdlDS is id-mdl-kp-mdlDS, the extended key usage ISO 18013-5 Annex B
+// (Table B.3) requires in document signer certificates.
+var oidMdlDS = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
+
+// VerifyOptions configure [Verify]. Roots and SessionTranscript are
+// required; there is no "verify nothing" default.
+type VerifyOptions struct {
+	// Roots are the trusted IACA root certificates. The DS certificate in
+	// each document's x5chain must chain to one of them at the
+	// verification time. Required.
+	Roots *x509.CertPool
+	// SessionTranscript is the CBOR encoding of the SessionTranscript
+	// array (not the tag-24 SessionTranscriptBytes) that the device
+	// authenticated: ISO 18013-5 §9.1.5.1 for proximity, or one built with
+	// [OpenID4VPSessionTranscript] and friends. Required.
+	SessionTranscript []byte
+	// ReaderKey is the reader's ephemeral private key (EReaderKey). It is
+	// needed only to verify deviceMac; without it a deviceMac document
+	// fails with ErrDeviceAuth.
+	ReaderKey *ecdh.PrivateKey
+	// DocType, when set, is the only docType accepted.
+	DocType string
+	// Now returns the verification time for certificate and MSO validity.
+	// Nil means time.Now.
+	Now func() time.Time
+}
+
+// DeviceAuthMethod says how the device authenticated a document.
+type DeviceAuthMethod int
+
+// Device authentication methods of ISO 18013-5 §9.1.3.
+const (
+	DeviceSignature DeviceAuthMethod = iota + 1 // COSE_Sign1 by the device key
+	DeviceMAC                                   // COSE_Mac0 with the ECDH-derived EMacKey
+)
+
+// VerifiedResponse is the result of a successful [Verify]. Only verified
+// data is in it.
+type VerifiedResponse struct {
+	Version   string             // DeviceResponse version, "1.0"
+	Status    uint64             // DeviceResponse status, 0 = OK
+	Documents []VerifiedDocument // documents, in received order
+}
+
+// VerifiedDocument holds one verified document.
+type VerifiedDocument struct {
+	DocType string
+	// NameSpaces holds the disclosed issuer-signed elements whose digests
+	// matched the MSO: namespace → element identifier → value (see the
+	// value type table in the package documentation).
+	NameSpaces map[string]map[string]any
+	// DeviceNameSpaces holds device-signed elements, each authorized by
+	// the MSO keyAuthorizations. Usually empty.
+	DeviceNameSpaces map[string]map[string]any
+	Validity         ValidityInfo
+	// Status is the Token Status List reference, nil if the MSO has none.
+	// Verify does NOT check revocation; the caller must.
+	Status *StatusReference
+	// DeviceKey is the holder key from the MSO.
+	DeviceKey crypto.PublicKey
+	// DeviceAuth says whether a signature or a MAC authenticated the device.
+	DeviceAuth DeviceAuthMethod
+	// Chain is the verified certificate path, DS certificate first, trust
+	// anchor last.
+	Chain []*x509.Certificate
+}
+
+// Verify checks a DeviceResponse (ISO 18013-5 §8.3.2.1.2.2) as a reader must
+// (§9.3.1) and returns the verified elements. For every document it
+// checks, in this order: the x5chain path to opts.Roots with the Annex B
+// DS profile; the issuerAuth signature with the DS key; that the
+// document's docType equals the MSO's; each disclosed item's digest against
+// valueDigests, rejecting duplicate digestIDs and elementIdentifiers; the
+// MSO validity window at opts.Now; and device authentication (deviceSignature
+// or deviceMac) over DeviceAuthentication with opts.SessionTranscript.
+// Any failure fails the whole call with a *[VerificationError]. Digests
+// and MACs are computed over the tag-24 bytes exactly as received.
+//
+// WARNING: Verify does not check revocation; use
+// [VerifiedDocument].Status with a Token Status List.
+func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error) {
+	fail := func(c Check, doc int, docType string, err error) error {
+		return &VerificationError{Check: c, Document: doc, DocType: docType, Err: err}
+	}
+	if opts.Roots == nil || len(opts.SessionTranscript) == 0 {
+		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "Roots and SessionTranscript are required"))
+	}
+	if err := decMode.Wellformed(opts.SessionTranscript); err != nil {
+		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "SessionTranscript: %v", err))
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	at := now()
+
+	var resp deviceResponseWire
+	if err := decode(decMode, deviceResponse, &resp, tagEncodedCBOR); err != nil {
+		return nil, fail(CheckDecode, -1, "", err)
+	}
+	// §8.3.2.1.2.2: version "1.0" and status are mandatory.
+	if resp.Version != "1.0" || resp.Status == nil {
+		return nil, fail(CheckDecode, -1, "", errorf(ErrMalformed, "DeviceResponse version %q, status present %v", resp.Version, resp.Status != nil))
+	}
+	if len(resp.Documents) > MaxDocuments {
+		return nil, fail(CheckDecode, -1, "", errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments))
+	}
+	out := &VerifiedResponse{Version: resp.Version, Status: *resp.Status}
+	for i, raw := range resp.Documents {
+		doc, c, err := verifyDocument(raw, opts, at)
+		if err != nil {
+			return nil, fail(c, i, doc.DocType, err)
+		}
+		out.Documents = append(out.Documents, *doc)
+	}
+	return out, nil
+}
+
+// verifyDocument runs all checks on one Document. On failure it returns the
+// failed check; the returned document then only carries DocType.
+func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, Check, error) {
+	var d documentWire
+	if err := decode(decMode, raw, &d, tagEncodedCBOR); err != nil {
+		return &VerifiedDocument{}, CheckDecode, err
+	}
+	res := &VerifiedDocument{DocType: d.DocType}
+	if d.DocType == "" || len(d.IssuerSigned.IssuerAuth) == 0 || d.DeviceSigned == nil {
+		return res, CheckDecode, errorf(ErrMalformed, "document needs docType, issuerSigned.issuerAuth and deviceSigned")
+	}
+
+	// Trust: the DS certificate and its path (§9.3.3, Annex B).
+	msg, prot, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
+	if err != nil {
+		return res, CheckDecode, err
+	}
+	chain, err := x5chain(prot, msg.Unprotected)
+	if err != nil {
+		return res, CheckDecode, err
+	}
+	path, err := verifyChain(chain, opts.Roots, at)
+	if err != nil {
+		return res, CheckTrust, err
+	}
+	res.Chain = path
+
+	// Issuer signature (§9.1.2.4), algorithm from the DS key.
+	alg, err := algorithmFor(chain[0].PublicKey)
+	if err != nil {
+		return res, CheckIssuerSignature, err
+	}
+	if msg, _, err = parseCOSE(d.IssuerSigned.IssuerAuth, int64(alg)); err != nil {
+		return res, CheckIssuerSignature, err
+	}
+	payload, attached, err := msg.payloadBytes()
+	if err != nil || !attached {
+		return res, CheckDecode, errorf(ErrMalformed, "issuerAuth payload must be attached")
+	}
+	if err := verifySign1(msg, alg, chain[0].PublicKey, payload); err != nil {
+		return res, CheckIssuerSignature, err
+	}
+	mso, err := parseMSOPayload(msg)
+	if err != nil {
+		return res, CheckDecode, err
+	}
+
+	// §9.3.1: the document's docType must equal the MSO's.
+	if d.DocType != mso.DocType {
+		return res, CheckDocType, errorf(ErrDocTypeMismatch, "document %q, MSO %q", d.DocType, mso.DocType)
+	}
+	if opts.DocType != "" && mso.DocType != opts.DocType {
+		return res, CheckDocType, errorf(ErrDocTypeMismatch, "got %q, want %q", mso.DocType, opts.DocType)
+	}
+
+	// Digests (§9.3.1 step 4, §9.1.2.5).
+	h, _ := digestHash(mso.DigestAlgorithm)
+	res.NameSpaces = map[string]map[string]any{}
+	for ns, items := range d.IssuerSigned.NameSpaces {
+		digests, ok := mso.ValueDigests[ns]
+		if !ok {
+			return res, CheckDigest, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
+		}
+		elems := make(map[string]any, len(items))
+		seenID := make(map[uint64]bool, len(items))
+		for _, rawItem := range items {
+			it, err := parseItem(rawItem)
+			if err != nil {
+				return res, CheckDecode, err
+			}
+			id := *it.DigestID
+			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
+			// per namespace.
+			if seenID[id] {
+				return res, CheckDigest, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
+			}
+			if _, dup := elems[it.ElementIdentifier]; dup {
+				return res, CheckDigest, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
+			}
+			seenID[id] = true
+			want, ok := digests[id]
+			if !ok {
+				return res, CheckDigest, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
+			}
+			// Hash the IssuerSignedItemBytes exactly as received.
+			hh := h.New()
+			hh.Write(rawItem)
+			if subtle.ConstantTimeCompare(hh.Sum(nil), want) != 1 {
+				return res, CheckDigest, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
+			}
+			v, err := decodeValue(it.ElementValue)
+			if err != nil {
+				return res, CheckDecode, err
+			}
+			elems[it.ElementIdentifier] = v
+		}
+		res.NameSpaces[ns] = elems
+	}
+
+	// Validity window (§9.3.1), reported only after the signature checked.
+	vi := mso.ValidityInfo
+	res.Validity = ValidityInfo{Signed: vi.Signed.UTC(), ValidFrom: vi.ValidFrom.UTC(), ValidUntil: vi.ValidUntil.UTC()}
+	if vi.ExpectedUpdate != nil {
+		t := vi.ExpectedUpdate.UTC()
+		res.Validity.ExpectedUpdate = &t
+	}
+	if at.Before(vi.ValidFrom) {
+		return res, CheckValidity, errorf(ErrNotYetValid, "valid from %v", vi.ValidFrom.UTC())
+	}
+	if at.After(vi.ValidUntil) {
+		return res, CheckValidity, errorf(ErrExpired, "valid until %v", vi.ValidUntil.UTC())
+	}
+	if mso.Status != nil {
+		res.Status = &StatusReference{Index: *mso.Status.StatusList.Idx, URI: mso.Status.StatusList.URI}
+	}
+
+	// Device authentication (§9.1.3).
+	deviceKey, err := parseCOSEKey(mso.DeviceKeyInfo.DeviceKey)
+	if err != nil {
+		return res, CheckDecode, err
+	}
+	res.DeviceKey = deviceKey
+	method, devNS, c, err := verifyDeviceAuth(d.DeviceSigned, mso, deviceKey, d.DocType, opts)
+	if err != nil {
+		return res, c, err
+	}
+	res.DeviceAuth, res.DeviceNameSpaces = method, devNS
+	return res, 0, nil
+}
+
+// verifyChain validates the x5chain to roots at time at and applies the
+// ISO 18013-5 Annex B document signer profile.
+func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) ([]*x509.Certificate, error) {
+	leaf := chain[0]
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	// The DS EKU is not one crypto/x509 knows, so it is checked below.
+	paths, err := leaf.Verify(x509.VerifyOptions{
+		Roots:         roots,
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+	}
+	// Annex B.1.4 (DS certificate): KeyUsage digitalSignature, EKU
+	// id-mdl-kp-mdlDS, and not a CA.
+	if leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return nil, errorf(ErrUntrustedIssuer, "DS certificate lacks the digitalSignature key usage")
+	}
+	hasEKU := false
+	for _, o := range leaf.UnknownExtKeyUsage {
+		if o.Equal(oidMdlDS) {
+			hasEKU = true
+		}
+	}
+	if !hasEKU {
+		return nil, errorf(ErrUntrustedIssuer, "DS certificate lacks extended key usage %v", oidMdlDS)
+	}
+	path := paths[0]
+	if len(path) > 1 && leaf.IsCA {
+		return nil, errorf(ErrUntrustedIssuer, "DS certificate is a CA")
+	}
+	// Annex B.1.2: certificates that issue others carry keyCertSign.
+	for _, c := range path[1:] {
+		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
+			return nil, errorf(ErrUntrustedIssuer, "issuing certificate %q lacks keyCertSign", c.Subject)
+		}
+	}
+	return path, nil
+}
+
+// parseItem decodes an IssuerSignedItemBytes (tag 24) and checks its
+// members (§8.3.2.1.2.2, §9.1.2.5: random of at least 16 bytes).
+func parseItem(raw []byte) (*issuerSignedItemWire, error) {
+	inner, err := unwrapTag24(raw)
+	if err != nil {
+		return nil, err
+	}
+	var it issuerSignedItemWire
+	if err := decode(decModeExact, inner, &it, elementTags...); err != nil {
+		return nil, err
+	}
+	if it.DigestID == nil || it.ElementIdentifier == "" || len(it.ElementValue) == 0 {
+		return nil, errorf(ErrMalformed, "IssuerSignedItem lacks digestID, elementIdentifier or elementValue")
+	}
+	if len(it.Random) < 16 {
+		return nil, errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(it.Random))
+	}
+	return &it, nil
+}
+
+// parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
+// issuerAuth payload and checks its members (§9.1.2.4).
+func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
+	payload, attached, err := msg.payloadBytes()
+	if err != nil {
+		return nil, err
+	}
+	if !attached {
+		return nil, errorf(ErrMalformed, "issuerAuth payload must be attached")
+	}
+	if err := checkItem(payload, []uint64{tagEncodedCBOR}); err != nil {
+		return nil, err
+	}
+	inner, err := unwrapTag24(payload)
+	if err != nil {
+		return nil, err
+	}
+	var mso msoWire
+	if err := decode(decMode, inner, &mso, tagTDate); err != nil {
+		return nil, err
+	}
+	if mso.Version != "1.0" {
+		return nil, errorf(ErrMalformed, "MSO version %q", mso.Version)
+	}
+	h, ok := digestHash(mso.DigestAlgorithm)
+	if !ok {
+		return nil, errorf(ErrUnsupportedAlgorithm, "MSO digestAlgorithm %q", mso.DigestAlgorithm)
+	}
+	if mso.DocType == "" || len(mso.ValueDigests) == 0 || len(mso.DeviceKeyInfo.DeviceKey) == 0 {
+		return nil, errorf(ErrMalformed, "MSO lacks docType, valueDigests or deviceKey")
+	}
+	for ns, ds := range mso.ValueDigests {
+		for id, d := range ds {
+			if len(d) != h.Size() {
+				return nil, errorf(ErrMalformed, "digest %d in %q has %d bytes", id, ns, len(d))
+			}
+		}
+	}
+	vi := mso.ValidityInfo
+	if vi.Signed.IsZero() || vi.ValidFrom.IsZero() || vi.ValidUntil.IsZero() || !vi.ValidUntil.After(vi.ValidFrom) {
+		return nil, errorf(ErrMalformed, "MSO validityInfo incomplete or empty window")
+	}
+	if mso.Status != nil && (mso.Status.StatusList == nil || mso.Status.StatusList.Idx == nil || mso.Status.StatusList.URI == "") {
+		return nil, errorf(ErrMalformed, "MSO status without status_list idx and uri")
+	}
+	return &mso, nil
+}
+
+// deviceAuthenticationBytes builds DeviceAuthenticationBytes = #6.24(bstr
+// .cbor ["DeviceAuthentication", SessionTranscript, DocType,
+// DeviceNameSpacesBytes]) (§9.1.3.4), embedding the transcript and the
+// DeviceNameSpacesBytes exactly as given.
+func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpacesBytes []byte) ([]byte, error) {
+	da, err := marshal([]any{"DeviceAuthentication", cbor.RawMessage(transcript), docType, cbor.RawMessage(deviceNameSpacesBytes)})
+	if err != nil {
+		return nil, err
+	}
+	return wrapTag24(da)
+}
+
+func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.PublicKey, docType string, opts VerifyOptions) (DeviceAuthMethod, map[string]map[string]any, Check, error) {
+	if !isTag24(ds.NameSpaces) {
+		return 0, nil, CheckDecode, errorf(ErrMalformed, "deviceSigned.nameSpaces is not tag 24")
+	}
+	inner, err := unwrapTag24(ds.NameSpaces)
+	if err != nil {
+		return 0, nil, CheckDecode, err
+	}
+	var devNS map[string]map[string]cbor.RawMessage
+	if err := decode(decMode, inner, &devNS, elementTags...); err != nil {
+		return 0, nil, CheckDecode, err
+	}
+	dab, err := deviceAuthenticationBytes(opts.SessionTranscript, docType, ds.NameSpaces)
+	if err != nil {
+		return 0, nil, CheckDecode, err
+	}
+	sig, mac := ds.DeviceAuth.DeviceSignature, ds.DeviceAuth.DeviceMac
+	var method DeviceAuthMethod
+	switch {
+	case len(sig) > 0 && len(mac) > 0:
+		return 0, nil, CheckDecode, errorf(ErrMalformed, "both deviceSignature and deviceMac")
+	case len(sig) > 0:
+		method = DeviceSignature
+		alg, err := algorithmFor(deviceKey)
+		if err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+		m, _, err := parseCOSE(sig, int64(alg))
+		if err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+		// §9.1.3.4: the payload is detached (null).
+		if _, attached, err := m.payloadBytes(); err != nil || attached {
+			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceSignature payload must be null")
+		}
+		if err := verifySign1(m, alg, deviceKey, dab); err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+	case len(mac) > 0:
+		method = DeviceMAC
+		// §9.1.3.5: only HMAC 256/256 with EMacKey.
+		m, _, err := parseCOSE(mac, algHMAC256)
+		if err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+		if _, attached, err := m.payloadBytes(); err != nil || attached {
+			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceMac payload must be null")
+		}
+		key, err := eMacKey(deviceKey, opts)
+		if err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+		if err := verifyMac0(m, key, dab); err != nil {
+			return 0, nil, CheckDeviceAuth, err
+		}
+	default:
+		return 0, nil, CheckDecode, errorf(ErrMalformed, "deviceAuth has neither deviceSignature nor deviceMac")
+	}
+
+	// §9.1.2.4 keyAuthorizations: device-signed elements need authorization.
+	out := map[string]map[string]any{}
+	for ns, elems := range devNS {
+		for name, raw := range elems {
+			if !authorized(mso.DeviceKeyInfo.KeyAuthorizations, ns, name) {
+				return 0, nil, CheckDeviceAuth, errorf(ErrDeviceAuth, "device-signed element %q in %q not authorized by the MSO", name, ns)
+			}
+			v, err := decodeValue(raw)
+			if err != nil {
+				return 0, nil, CheckDecode, err
+			}
+			if out[ns] == nil {
+				out[ns] = map[string]any{}
+			}
+			out[ns][name] = v
+		}
+	}
+	return method, out, 0, nil
+}
+
+func authorized(ka *keyAuthorizationsWire, ns, name string) bool {
+	if ka == nil {
+		return false
+	}
+	for _, n := range ka.NameSpaces {
+		if n == ns {
+			return true
+		}
+	}
+	for _, e := range ka.DataElements[ns] {
+		if e == name {
+			return true
+		}
+	}
+	return false
+}
+
+// eMacKey derives EMacKey = HKDF-SHA-256(ECDH(EReaderKey.priv,
+// SDeviceKey.pub), salt = SHA-256(SessionTranscriptBytes), info "EMacKey",
+// 32 bytes) (§9.1.3.5 with §9.1.1.4).
+func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
+	if opts.ReaderKey == nil {
+		return nil, errorf(ErrDeviceAuth, "deviceMac needs VerifyOptions.ReaderKey")
+	}
+	ek, ok := deviceKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, errorf(ErrDeviceAuth, "deviceMac needs an EC device key, got %T", deviceKey)
+	}
+	pub, err := ek.ECDH()
+	if err != nil {
+		return nil, errorf(ErrDeviceAuth, "device key: %v", err)
+	}
+	if pub.Curve() != opts.ReaderKey.Curve() {
+		return nil, errorf(ErrDeviceAuth, "reader key and device key are on different curves")
+	}
+	z, err := opts.ReaderKey.ECDH(pub)
+	if err != nil {
+		return nil, errorf(ErrDeviceAuth, "ECDH: %v", err)
+	}
+	stb, err := wrapTag24(opts.SessionTranscript)
+	if err != nil {
+		return nil, err
+	}
+	salt := sha256.Sum256(stb)
+	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
+}
