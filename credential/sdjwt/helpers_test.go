@@ -119,3 +119,84 @@ func assertJSONEqual(t testing.TB, got, want any) {
 func fixedClock(unix int64) func() time.Time {
 	return func() time.Time { return time.Unix(unix, 0) }
 }
+
+// ktpClaims is a KTP-el-like SD-JWT VC claim set for a fictitious resident:
+// 20 selectively disclosable claims, among them a nested address.
+func ktpClaims() (map[string]any, []Path) {
+	claims := map[string]any{
+		"vct":               "https://ikd.example.go.id/vct/ktp-el",
+		"iss":               "https://dukcapil.example.go.id",
+		"iat":               1780000000,
+		"exp":               1880000000,
+		"nik":               "3174015708950021",
+		"nama":              "RINA KARTIKA SARI",
+		"tempat_lahir":      "BANDUNG",
+		"tanggal_lahir":     "1995-08-17",
+		"jenis_kelamin":     "PEREMPUAN",
+		"golongan_darah":    "O",
+		"agama":             "ISLAM",
+		"status_perkawinan": "BELUM KAWIN",
+		"pekerjaan":         "KARYAWAN SWASTA",
+		"kewarganegaraan":   "WNI",
+		"berlaku_hingga":    "SEUMUR HIDUP",
+		"age_over_17":       true,
+		"age_over_18":       true,
+		"alamat": map[string]any{
+			"jalan":     "JL. KENANGA RAYA NO. 7",
+			"rt_rw":     "004/009",
+			"kel_desa":  "MENTENG DALAM",
+			"kecamatan": "TEBET",
+			"kab_kota":  "KOTA JAKARTA SELATAN",
+			"provinsi":  "DKI JAKARTA",
+		},
+	}
+	var sd []Path
+	for _, k := range []string{"nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "golongan_darah",
+		"agama", "status_perkawinan", "pekerjaan", "kewarganegaraan", "berlaku_hingga", "age_over_17", "age_over_18", "alamat"} {
+		sd = append(sd, P(k))
+	}
+	for _, k := range []string{"jalan", "rt_rw", "kel_desa", "kecamatan", "kab_kota", "provinsi"} {
+		sd = append(sd, P("alamat", k))
+	}
+	return claims, sd
+}
+
+// ktpNow is a fixed verification time inside the ktpClaims validity.
+var ktpNow = time.Unix(1790000000, 0)
+
+const (
+	testAud   = "https://bank.example.co.id"
+	testNonce = "n-0S6_WzA2Mj"
+)
+
+// fixture issues the KTP-el credential and presents 6 claims with a KB-JWT.
+type fixture struct {
+	issuer, holder *ecdsa.PrivateKey
+	issued         string
+	presentation   string
+	opts           VerifyOptions
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	issuer, holder := testKeys(t)
+	claims, sd := ktpClaims()
+	issued, err := IssueVC(claims, IssueOptions{Signer: opaqueSigner{issuer}, Disclosable: sd, HolderKey: &holder.PublicKey, Decoys: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Parse(issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := u.Select(P("nik"), P("nama"), P("tanggal_lahir"), P("jenis_kelamin"), P("alamat", "kab_kota"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := sel.Present(KeyBindingOptions{Signer: opaqueSigner{holder}, Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{issuer: issuer, holder: holder, issued: issued, presentation: pres,
+		opts: VerifyOptions{IssuerKey: &issuer.PublicKey, Now: func() time.Time { return ktpNow }, Audience: testAud, Nonce: testNonce}}
+}

@@ -45,7 +45,8 @@ var vintages = []struct {
 }
 
 // row matches one SQL tuple of a level-1..3 code: ('11.01.01','Bakongan') or
-// ("11.01.01","Bakongan"), with ” or \' escapes inside the name.
+// ("11.01.01","Bakongan"), with doubled or backslash-escaped quotes inside
+// the name.
 var row = regexp.MustCompile(`^\s*\(\s*(['"])(\d{2}(?:\.\d{2}){0,2})(['"])\s*,\s*(['"])((?:[^'"\\]|\\.|'')*)(['"])\s*\)`)
 
 // junkSuffix strips the stray counts some 2016 rows carry ("Ma'u  11").

@@ -1,0 +1,205 @@
+package credential
+
+import (
+	"slices"
+	"time"
+)
+
+// Credential type identifiers (DOMAIN.md §8). They are ikdkit proposals:
+// no Indonesian authority has published a vct or doctype. For each type the
+// mdoc namespace equals the doctype.
+const (
+	VCTKTPEL             = "urn:id:kemendagri:dukcapil:ktp-el:1"
+	VCTKK                = "urn:id:kemendagri:dukcapil:kk:1"
+	VCTNPWP              = "urn:id:kemenkeu:djp:npwp:1"
+	VCTBPJSKesehatan     = "urn:id:bpjs-kesehatan:jkn:1"
+	VCTBPJSKetenagakerja = "urn:id:bpjsketenagakerjaan:kpj:1"
+
+	DocTypeKTPEL             = "id.go.kemendagri.dukcapil.ktpel.1"
+	DocTypeKK                = "id.go.kemendagri.dukcapil.kk.1"
+	DocTypeNPWP              = "id.go.pajak.djp.npwp.1"
+	DocTypeBPJSKesehatan     = "id.go.bpjs-kesehatan.jkn.1"
+	DocTypeBPJSKetenagakerja = "id.go.bpjsketenagakerjaan.kpj.1"
+)
+
+// Default issuing authorities (always disclosed, DOMAIN.md §8).
+const (
+	AuthorityDukcapil = "DITJEN DUKCAPIL KEMENDAGRI"
+	AuthorityDJP      = "DIREKTORAT JENDERAL PAJAK"
+	AuthorityBPJSKes  = "BPJS KESEHATAN"
+	AuthorityBPJSTK   = "BPJS KETENAGAKERJAAN"
+)
+
+// ClaimPath addresses a claim in an SD-JWT VC payload as in SD-JWT VC Type
+// Metadata (draft-ietf-oauth-sd-jwt-vc-18 §"Claim Path"): each element is a
+// string (object member name) or nil (every element of an array).
+type ClaimPath []any
+
+// TypeInfo describes one credential type.
+type TypeInfo struct {
+	// Name is a short English name ("KTP-el").
+	Name string
+	// VCT is the SD-JWT VC type (vct claim).
+	VCT string
+	// DocType is the mdoc doctype; Namespace is the mdoc namespace (equal
+	// to DocType for every ikdkit type).
+	DocType, Namespace string
+
+	sd [][]any
+}
+
+// SelectivelyDisclosable returns the claim paths an issuer makes
+// selectively disclosable, in the order in which they should be processed
+// (parents before children). A grouped object such as address is itself
+// disclosable and each of its members is disclosable inside it; array
+// paths ending in nil make every element disclosable. Claims not listed —
+// vct, iss, iat, nbf, exp, cnf, status, issuing_country and
+// issuing_authority — are never disclosable (DOMAIN.md §8 conventions;
+// draft-ietf-oauth-sd-jwt-vc-18 forbids selectively disclosing vct, iss,
+// cnf and status). The result is a fresh copy.
+func (t TypeInfo) SelectivelyDisclosable() []ClaimPath {
+	out := make([]ClaimPath, len(t.sd))
+	for i, p := range t.sd {
+		out[i] = slices.Clone(ClaimPath(p))
+	}
+	return out
+}
+
+// IsSelectivelyDisclosable reports whether the claim at path must be made
+// selectively disclosable.
+func (t TypeInfo) IsSelectivelyDisclosable(path ClaimPath) bool {
+	for _, p := range t.sd {
+		if slices.Equal(p, []any(path)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Document is implemented by every credential value of this package.
+type Document interface {
+	// Type returns the credential type.
+	Type() TypeInfo
+	// SDJWTClaims returns the SD-JWT VC claim set (including vct and the
+	// always-disclosed issuing_country / issuing_authority) at issuance
+	// time at, which fixes the derived age claims. The map is fresh and
+	// owned by the caller.
+	SDJWTClaims(at time.Time) map[string]any
+	// MdocElements returns namespace → element identifier → value at
+	// issuance time at. Dates are CBOR tag 1004; images are byte strings.
+	MdocElements(at time.Time) map[string]map[string]any
+}
+
+func paths(ps ...[]any) [][]any { return ps }
+
+func p(elems ...any) []any { return elems }
+
+// Paths of SD claims shared by several types.
+func addressPaths(postal bool) [][]any {
+	ps := paths(p("address"), p("address", "street_address"), p("address", "rt"), p("address", "rw"),
+		p("address", "village"), p("address", "district"), p("address", "locality"), p("address", "region"),
+		p("address", "country"), p("address", "region_code"), p("address", "formatted"))
+	if postal {
+		ps = append(ps, p("address", "postal_code"))
+	}
+	return ps
+}
+
+func agePaths() [][]any {
+	ps := paths(p("age_equal_or_over"))
+	for _, n := range []string{"17", "18", "19", "21", "60", "65"} {
+		ps = append(ps, p("age_equal_or_over", n))
+	}
+	return append(ps, p("age_in_years"), p("age_birth_year"))
+}
+
+func top(names ...string) [][]any {
+	out := make([][]any, len(names))
+	for i, n := range names {
+		out[i] = p(n)
+	}
+	return out
+}
+
+// KTPELType returns the KTP-el type (DOMAIN.md §8.1).
+func KTPELType() TypeInfo {
+	sd := top("personal_administrative_number", "name", "birthdate", "place_of_birth", "sex", "blood_type")
+	sd = append(sd, p("place_of_birth", "locality"))
+	sd = append(sd, addressPaths(false)...)
+	sd = append(sd, top("religion", "marital_status", "occupation", "occupation_code", "nationalities",
+		"citizenship_status", "kitap_number", "picture", "signature_usual_mark", "date_of_issuance",
+		"issuing_place", "date_of_expiry", "lifetime_validity", "issuing_jurisdiction", "issuing_office")...)
+	sd = append(sd, agePaths()...)
+	return TypeInfo{Name: "KTP-el", VCT: VCTKTPEL, DocType: DocTypeKTPEL, Namespace: DocTypeKTPEL, sd: sd}
+}
+
+// KKType returns the KK type (DOMAIN.md §8.2). Each element of members is
+// disclosable on its own, and so is each member's field.
+func KKType() TypeInfo {
+	sd := top("family_card_number", "head_of_family_name")
+	sd = append(sd, addressPaths(true)...)
+	sd = append(sd, top("date_of_issuance", "issuing_office", "holder_member_index", "members")...)
+	sd = append(sd, p("members", nil))
+	for _, f := range kkMemberKeys {
+		sd = append(sd, p("members", nil, f))
+	}
+	sd = append(sd, agePaths()...)
+	return TypeInfo{Name: "KK", VCT: VCTKK, DocType: DocTypeKK, Namespace: DocTypeKK, sd: sd}
+}
+
+// NPWPType returns the NPWP type (DOMAIN.md §8.3).
+func NPWPType() TypeInfo {
+	sd := top("npwp", "npwp15", "nitku", "taxpayer_type", "name", "personal_administrative_number",
+		"address")
+	sd = append(sd, p("address", "formatted"), p("tax_office"), p("tax_office", "code"), p("tax_office", "name"))
+	sd = append(sd, top("registration_date", "validation_status")...)
+	return TypeInfo{Name: "NPWP", VCT: VCTNPWP, DocType: DocTypeNPWP, Namespace: DocTypeNPWP, sd: sd}
+}
+
+// BPJSKesehatanType returns the BPJS Kesehatan (JKN-KIS) type (DOMAIN.md §8.4).
+func BPJSKesehatanType() TypeInfo {
+	sd := top("card_number", "name", "personal_administrative_number", "birthdate", "sex",
+		"primary_care_provider")
+	sd = append(sd, p("primary_care_provider", "code"), p("primary_care_provider", "name"),
+		p("care_class"), p("care_class", "code"), p("participant_type"), p("participant_type", "code"),
+		p("participant_type", "label"))
+	sd = append(sd, top("segment", "membership_status", "coverage_start", "coverage_end", "family_card_number")...)
+	sd = append(sd, agePaths()...)
+	return TypeInfo{Name: "BPJS Kesehatan", VCT: VCTBPJSKesehatan, DocType: DocTypeBPJSKesehatan,
+		Namespace: DocTypeBPJSKesehatan, sd: sd}
+}
+
+// BPJSKetenagakerjaanType returns the BPJS Ketenagakerjaan type (DOMAIN.md
+// §8.4, minimal field set).
+func BPJSKetenagakerjaanType() TypeInfo {
+	sd := top("member_number", "name", "personal_administrative_number", "birthdate", "employer_name",
+		"programs", "membership_status", "registration_date")
+	sd = append(sd, agePaths()...)
+	return TypeInfo{Name: "BPJS Ketenagakerjaan", VCT: VCTBPJSKetenagakerja, DocType: DocTypeBPJSKetenagakerja,
+		Namespace: DocTypeBPJSKetenagakerja, sd: sd}
+}
+
+// Types returns every credential type of this package.
+func Types() []TypeInfo {
+	return []TypeInfo{KTPELType(), KKType(), NPWPType(), BPJSKesehatanType(), BPJSKetenagakerjaanType()}
+}
+
+// TypeByVCT finds a type by its vct.
+func TypeByVCT(vct string) (TypeInfo, bool) {
+	for _, t := range Types() {
+		if t.VCT == vct {
+			return t, true
+		}
+	}
+	return TypeInfo{}, false
+}
+
+// TypeByDocType finds a type by its mdoc doctype.
+func TypeByDocType(docType string) (TypeInfo, bool) {
+	for _, t := range Types() {
+		if t.DocType == docType {
+			return t, true
+		}
+	}
+	return TypeInfo{}, false
+}
