@@ -21,7 +21,6 @@ type testPKI struct {
 	roots    *x509.CertPool
 }
 
-
 var testNow = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 type certOpts struct {
