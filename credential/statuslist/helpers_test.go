@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +65,12 @@ func fixedClock(t time.Time) func() time.Time { return func() time.Time { return
 func vectorVerifier(t testing.TB) *Verifier {
 	pub, _ := loadP256(t, "key.json")
 	return &Verifier{Alg: ES256, Key: pub, Now: fixedClock(vectorTime)}
+}
+
+type runtimeMem struct{ total uint64 }
+
+func (m *runtimeMem) read() {
+	var s runtime.MemStats
+	runtime.ReadMemStats(&s)
+	m.total = s.TotalAlloc
 }

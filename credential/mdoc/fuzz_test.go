@@ -1,0 +1,144 @@
+package mdoc
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+// annexDSeeds returns the seed corpus from testdata; an empty corpus fails
+// the fuzz target instead of silently fuzzing nothing.
+func annexDSeeds(t testing.TB) [][]byte {
+	resp := readHex(t, "device_response.hex")
+	var r deviceResponseWire
+	if err := decode(decMode, resp, &r, tagEncodedCBOR); err != nil {
+		t.Fatal(err)
+	}
+	var d documentWire
+	if err := decode(decMode, r.Documents[0], &d, tagEncodedCBOR); err != nil {
+		t.Fatal(err)
+	}
+	is, err := marshal(d.IssuerSigned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := [][]byte{resp, r.Documents[0], is}
+	if len(seeds[0]) == 0 {
+		t.Fatal("empty seed corpus")
+	}
+	return seeds
+}
+
+// FuzzVerify checks that Verify never panics, returns no result with an
+// error, and that anything it accepts in the Annex D context discloses only
+// elements of the genuine response with their genuine values (the digests
+// and signatures bind them).
+func FuzzVerify(f *testing.F) {
+	seeds := annexDSeeds(f)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	resp, opts := annexD(f)
+	genuine, err := Verify(resp, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := genuine.Documents[0].NameSpaces
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err := Verify(in, opts)
+		if err != nil {
+			if got != nil {
+				t.Fatal("result returned with an error")
+			}
+			return
+		}
+		for _, doc := range got.Documents {
+			for ns, elems := range doc.NameSpaces {
+				for name, v := range elems {
+					if !reflect.DeepEqual(v, want[ns][name]) {
+						t.Fatalf("accepted %s/%s = %#v, not the signed value", ns, name, v)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzParseIssuerSigned checks that parsing never panics and that an
+// accepted IssuerSigned re-encodes to a stable form that parses again.
+func FuzzParseIssuerSigned(f *testing.F) {
+	for _, s := range annexDSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := ParseIssuerSigned(in)
+		if err != nil {
+			if s != nil {
+				t.Fatal("result returned with an error")
+			}
+			return
+		}
+		enc, err := s.MarshalCBOR()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := ParseIssuerSigned(enc)
+		if err != nil {
+			t.Fatalf("re-encoding does not parse: %v", err)
+		}
+		enc2, _ := s2.MarshalCBOR()
+		if !bytes.Equal(enc, enc2) || s2.DocType() != s.DocType() {
+			t.Fatal("re-encoding is not stable")
+		}
+	})
+}
+
+// FuzzElementValue checks that element values decode to the documented Go
+// types and survive an encode/decode round trip unchanged.
+func FuzzElementValue(f *testing.F) {
+	resp, opts := annexD(f)
+	genuine, err := Verify(resp, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := 0
+	for _, v := range genuine.Documents[0].NameSpaces["org.iso.18013.5.1"] {
+		b, err := marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		n++
+	}
+	if n == 0 {
+		f.Fatal("empty seed corpus")
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		v, err := decodeValue(in)
+		if err != nil {
+			return
+		}
+		b, err := marshal(v)
+		if err != nil {
+			t.Fatalf("decoded value %#v does not encode: %v", v, err)
+		}
+		v2, err := decodeValue(b)
+		if err != nil {
+			t.Fatalf("re-encoded value does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(v, v2) {
+			t.Fatalf("round trip changed %#v to %#v", v, v2)
+		}
+	})
+}
+
+// TestAnnexDPrefixesRejected: every strict prefix of the DeviceResponse
+// fails to decode.
+func TestAnnexDPrefixesRejected(t *testing.T) {
+	resp, opts := annexD(t)
+	for i := 0; i < len(resp); i++ {
+		if got, err := Verify(resp[:i], opts); err == nil || got != nil {
+			t.Fatalf("prefix of %d bytes accepted", i)
+		}
+	}
+}
