@@ -357,4 +357,3 @@ func TestEnums(t *testing.T) {
 		t.Errorf("MaritalStatus.Base wrong")
 	}
 }
-
