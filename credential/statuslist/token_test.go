@@ -1,0 +1,431 @@
+package statuslist
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/veraison/go-cose"
+)
+
+// opaqueSigner hides the concrete key type, like an HSM or Android Keystore
+// key would: only Public and Sign are available.
+type opaqueSigner struct{ s crypto.Signer }
+
+func (o opaqueSigner) Public() crypto.PublicKey { return o.s.Public() }
+func (o opaqueSigner) Sign(r io.Reader, d []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.s.Sign(r, d, opts)
+}
+
+func testKey(t testing.TB, alg Algorithm) crypto.Signer {
+	t.Helper()
+	var k crypto.Signer
+	var err error
+	switch alg {
+	case ES256:
+		k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case ES384:
+		k, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case ES512:
+		k, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case EdDSA:
+		_, k, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opaqueSigner{k}
+}
+
+var testIat = time.Unix(1767225600, 0) // 2026-01-01T00:00:00Z
+
+func testParams() TokenParams {
+	return TokenParams{
+		Subject:   "https://status.ikd.example.id/lists/32/7",
+		Issuer:    "https://dukcapil.example.id",
+		IssuedAt:  testIat,
+		ExpiresAt: testIat.Add(7 * 24 * time.Hour),
+		TTL:       12 * time.Hour,
+		KeyID:     "sl-2026",
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	sign := map[Format]func(io.Reader, crypto.Signer, Algorithm, *List, TokenParams) ([]byte, error){
+		FormatJWT: SignJWT, FormatCWT: SignCWT,
+	}
+	for _, alg := range []Algorithm{ES256, ES384, ES512, EdDSA} {
+		for _, f := range []Format{FormatJWT, FormatCWT} {
+			t.Run(string(alg)+"/"+f.String(), func(t *testing.T) {
+				key := testKey(t, alg)
+				l, _ := New(2, 4096)
+				_ = l.Set(7, Invalid)
+				_ = l.Set(4095, Suspended)
+				p := testParams()
+				p.AggregationURI = "https://status.ikd.example.id/aggregation"
+				raw, err := sign[f](rand.Reader, key, alg, l, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := &Verifier{Alg: alg, Key: key.Public(), Now: fixedClock(testIat.Add(time.Hour))}
+				tok, err := v.Verify(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tok.Format() != f || tok.Subject() != p.Subject || tok.Issuer() != p.Issuer ||
+					tok.KeyID() != p.KeyID || !tok.IssuedAt().Equal(p.IssuedAt) || tok.AggregationURI() != p.AggregationURI {
+					t.Fatalf("claims differ: %+v", tok)
+				}
+				if exp, ok := tok.ExpiresAt(); !ok || !exp.Equal(p.ExpiresAt) {
+					t.Fatal("exp differs")
+				}
+				if ttl, ok := tok.TTL(); !ok || ttl != p.TTL {
+					t.Fatal("ttl differs")
+				}
+				if !tok.List().Equal(l) {
+					t.Fatal("list differs")
+				}
+				// Another key of the same algorithm must not verify it.
+				other := &Verifier{Alg: alg, Key: testKey(t, alg).Public(), Now: v.Now}
+				if _, err := other.Verify(raw); !errors.Is(err, ErrSignature) {
+					t.Fatalf("wrong key: %v", err)
+				}
+			})
+		}
+	}
+}
+
+func TestSignRejects(t *testing.T) {
+	key := testKey(t, ES256)
+	l, _ := New(1, 8)
+	tests := []struct {
+		name string
+		alg  Algorithm
+		edit func(*TokenParams)
+		want error
+	}{
+		{"key does not fit alg", ES384, nil, ErrAlgorithm},
+		{"HS256", "HS256", nil, ErrAlgorithm},
+		{"none", "none", nil, ErrAlgorithm},
+		{"no subject", ES256, func(p *TokenParams) { p.Subject = "" }, ErrMalformed},
+		{"relative subject", ES256, func(p *TokenParams) { p.Subject = "/lists/1" }, ErrMalformed},
+		{"no iat", ES256, func(p *TokenParams) { p.IssuedAt = time.Time{} }, ErrMalformed},
+		{"exp before iat", ES256, func(p *TokenParams) { p.ExpiresAt = p.IssuedAt.Add(-time.Second) }, ErrMalformed},
+		{"fractional ttl", ES256, func(p *TokenParams) { p.TTL = 1500 * time.Millisecond }, ErrMalformed},
+		{"negative ttl", ES256, func(p *TokenParams) { p.TTL = -time.Hour }, ErrMalformed},
+	}
+	for _, tt := range tests {
+		for name, sign := range map[string]func(io.Reader, crypto.Signer, Algorithm, *List, TokenParams) ([]byte, error){"jwt": SignJWT, "cwt": SignCWT} {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				p := testParams()
+				if tt.edit != nil {
+					tt.edit(&p)
+				}
+				if _, err := sign(rand.Reader, key, tt.alg, l, p); !errors.Is(err, tt.want) {
+					t.Fatalf("got %v, want %v", err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// rawJWT signs arbitrary header and payload JSON with key.
+func rawJWT(t testing.TB, key crypto.Signer, alg Algorithm, header, payload string) []byte {
+	t.Helper()
+	in := b64.EncodeToString([]byte(header)) + "." + b64.EncodeToString([]byte(payload))
+	sig, err := signJOSE(rand.Reader, key, alg, []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(in + "." + b64.EncodeToString(sig))
+}
+
+const (
+	okHeader = `{"alg":"ES256","typ":"statuslist+jwt"}`
+	okLst    = `"status_list":{"bits":1,"lst":"eNrbuRgAAhcBXQ"}`
+	okSub    = `"sub":"https://example.com/statuslists/1"`
+)
+
+func TestVerifyJWTRejects(t *testing.T) {
+	key := testKey(t, ES256)
+	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	iat := `"iat":1686920170`
+	good := rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,`+okLst+`}`)
+	if _, err := v.VerifyJWT(good); err != nil {
+		t.Fatalf("baseline: %v", err)
+	}
+	tampered := []byte(strings.Replace(string(good), ".", ".e", 1))
+	tests := []struct {
+		name  string
+		token []byte
+		want  error
+	}{
+		{"empty", nil, ErrMalformed},
+		{"two parts", []byte("a.b"), ErrMalformed},
+		{"four parts", append(append([]byte{}, good...), []byte(".x")...), ErrMalformed},
+		{"padding in header", []byte(b64.EncodeToString([]byte(okHeader)) + "=." + strings.SplitN(string(good), ".", 2)[1]), ErrMalformed},
+		{"tampered payload", tampered, ErrSignature},
+		{"alg none", rawJWT(t, key, ES256, `{"alg":"none","typ":"statuslist+jwt"}`, `{}`), ErrAlgorithm},
+		{"alg HS256", rawJWT(t, key, ES256, `{"alg":"HS256","typ":"statuslist+jwt"}`, `{}`), ErrAlgorithm},
+		{"alg ES384 for ES256 key", rawJWT(t, key, ES256, `{"alg":"ES384","typ":"statuslist+jwt"}`, `{}`), ErrAlgorithm},
+		{"alg missing", rawJWT(t, key, ES256, `{"typ":"statuslist+jwt"}`, `{}`), ErrAlgorithm},
+		{"typ missing", rawJWT(t, key, ES256, `{"alg":"ES256"}`, `{}`), ErrType},
+		{"typ JWT", rawJWT(t, key, ES256, `{"alg":"ES256","typ":"JWT"}`, `{}`), ErrType},
+		{"typ case", rawJWT(t, key, ES256, `{"alg":"ES256","typ":"Statuslist+JWT"}`, `{}`), ErrType},
+		{"crit", rawJWT(t, key, ES256, `{"alg":"ES256","typ":"statuslist+jwt","crit":["x"],"x":1}`, `{}`), ErrMalformed},
+		{"duplicate header alg", rawJWT(t, key, ES256, `{"alg":"ES256","alg":"ES256","typ":"statuslist+jwt"}`, `{}`), ErrMalformed},
+		{"signature by other key", rawJWT(t, testKey(t, ES256), ES256, okHeader, `{`+okSub+`,`+iat+`,`+okLst+`}`), ErrSignature},
+		{"duplicate claim", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+okSub+`,`+iat+`,`+okLst+`}`), ErrMalformed},
+		{"duplicate status_list member", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"status_list":{"bits":1,"bits":2,"lst":"eNrbuRgAAhcBXQ"}}`), ErrMalformed},
+		{"no sub", rawJWT(t, key, ES256, okHeader, `{`+iat+`,`+okLst+`}`), ErrMalformed},
+		{"sub not URI", rawJWT(t, key, ES256, okHeader, `{"sub":"lists 1",`+iat+`,`+okLst+`}`), ErrMalformed},
+		{"no iat", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+okLst+`}`), ErrMalformed},
+		{"iat string", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,"iat":"1686920170",`+okLst+`}`), ErrMalformed},
+		{"negative exp", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"exp":-1,`+okLst+`}`), ErrMalformed},
+		{"ttl zero", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"ttl":0,`+okLst+`}`), ErrMalformed},
+		{"ttl string", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"ttl":"60",`+okLst+`}`), ErrMalformed},
+		{"no status_list", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`}`), ErrMalformed},
+		{"bits 3", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"status_list":{"bits":3,"lst":"eNrbuRgAAhcBXQ"}}`), ErrBits},
+		{"bits 1.0", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"status_list":{"bits":1.0,"lst":"eNrbuRgAAhcBXQ"}}`), ErrBits},
+		{"lst padded", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"status_list":{"bits":1,"lst":"eNrbuRgAAhcBXQ=="}}`), ErrMalformed},
+		{"lst not zlib", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"status_list":{"bits":1,"lst":"AAAA"}}`), ErrMalformed},
+		{"expired", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"exp":1686920171,`+okLst+`}`), ErrExpired},
+		{"nbf in future", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,`+iat+`,"nbf":2000000000,`+okLst+`}`), ErrNotYetValid},
+		{"iat in future", rawJWT(t, key, ES256, okHeader, `{`+okSub+`,"iat":2000000000,`+okLst+`}`), ErrNotYetValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := v.VerifyJWT(tt.token)
+			if !errors.Is(err, tt.want) || tok != nil {
+				t.Fatalf("got %v, %v; want %v", tok, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestExpiryReportedOnlyAfterSignature: an expired token signed by someone
+// else is a signature failure, not "expired".
+func TestExpiryReportedOnlyAfterSignature(t *testing.T) {
+	key := testKey(t, ES256)
+	forged := rawJWT(t, testKey(t, ES256), ES256, okHeader, `{`+okSub+`,"iat":1,"exp":2,`+okLst+`}`)
+	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	if _, err := v.VerifyJWT(forged); !errors.Is(err, ErrSignature) {
+		t.Fatalf("got %v, want ErrSignature", err)
+	}
+}
+
+func TestVerifierConfigRejects(t *testing.T) {
+	key := testKey(t, ES256)
+	good := rawJWT(t, key, ES256, okHeader, `{`+okSub+`,"iat":1686920170,`+okLst+`}`)
+	tests := []struct {
+		name string
+		v    *Verifier
+		want error
+	}{
+		{"nil verifier", nil, ErrAlgorithm},
+		{"no key", &Verifier{Alg: ES256}, ErrAlgorithm},
+		{"no alg", &Verifier{Key: key.Public()}, ErrAlgorithm},
+		{"alg does not fit key", &Verifier{Alg: EdDSA, Key: key.Public()}, ErrAlgorithm},
+		{"skew too large", &Verifier{Alg: ES256, Key: key.Public(), Skew: time.Hour}, ErrMalformed},
+		{"token over cap", &Verifier{Alg: ES256, Key: key.Public(), MaxTokenBytes: 10}, ErrTooLarge},
+		{"list over cap", &Verifier{Alg: ES256, Key: key.Public(), MaxListBytes: 1}, ErrTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.v != nil {
+				tt.v.Now = fixedClock(vectorTime)
+			}
+			if _, err := tt.v.VerifyJWT(good); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// rawCWT builds and signs (ES256) a COSE_Sign1_Tagged message by hand, so
+// tests can make headers go-cose itself would refuse to sign.
+func rawCWT(t testing.TB, key crypto.Signer, protected cose.ProtectedHeader, payload []byte) []byte {
+	t.Helper()
+	m := map[any]any{}
+	for k, v := range protected {
+		m[k] = v
+	}
+	prot, err := encMode.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbs, err := encMode.Marshal([]any{"Signature1", prot, []byte{}, payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := signJOSE(rand.Reader, key, ES256, tbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := encMode.Marshal(cbor.Tag{Number: 18, Content: []any{prot, map[any]any{}, payload, sig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func cborClaims(t testing.TB, m map[any]any) []byte {
+	t.Helper()
+	b, err := encMode.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestVerifyCWTRejects(t *testing.T) {
+	key := testKey(t, ES256)
+	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	hdr := cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmES256, cose.HeaderLabelType: CWTType}
+	lst := []byte{0x78, 0xda, 0xdb, 0xb9, 0x18, 0x00, 0x02, 0x17, 0x01, 0x5d}
+	sl := map[string]any{"bits": 1, "lst": lst}
+	claims := func(edit func(map[any]any)) []byte {
+		m := map[any]any{2: "https://example.com/statuslists/1", 6: 1686920170, 65533: sl}
+		if edit != nil {
+			edit(m)
+		}
+		return cborClaims(t, m)
+	}
+	good := rawCWT(t, key, hdr, claims(nil))
+	if _, err := v.VerifyCWT(good); err != nil {
+		t.Fatalf("baseline: %v", err)
+	}
+	untagged := good[1:]
+	cwtTagged := append([]byte{0xd8, 0x3d}, good...) // tag 61 around tag 18
+	hdrWith := func(k int64, val any) cose.ProtectedHeader {
+		h := cose.ProtectedHeader{}
+		for a, b := range hdr {
+			h[a] = b
+		}
+		if val == nil {
+			delete(h, k)
+		} else {
+			h[k] = val
+		}
+		return h
+	}
+	dupClaims := append([]byte{0xa4}, claims(nil)[1:]...)
+	dupClaims = append(dupClaims, 0x02, 0x61, 0x78) // second key 2
+	tests := []struct {
+		name  string
+		token []byte
+		want  error
+	}{
+		{"empty", nil, ErrMalformed},
+		{"untagged", untagged, ErrMalformed},
+		{"CWT tag 61", cwtTagged, ErrMalformed},
+		{"garbage after tag", []byte{0xd2, 0xff}, ErrMalformed},
+		{"alg missing", rawCWT(t, key, hdrWith(cose.HeaderLabelAlgorithm, nil), claims(nil)), ErrAlgorithm},
+		{"alg ES384", rawCWT(t, key, hdrWith(cose.HeaderLabelAlgorithm, cose.AlgorithmES384), claims(nil)), ErrAlgorithm},
+		{"type missing", rawCWT(t, key, hdrWith(cose.HeaderLabelType, nil), claims(nil)), ErrType},
+		{"type other", rawCWT(t, key, hdrWith(cose.HeaderLabelType, "application/cwt"), claims(nil)), ErrType},
+		{"signature by other key", rawCWT(t, testKey(t, ES256), hdr, claims(nil)), ErrSignature},
+		{"duplicate claim key", rawCWT(t, key, hdr, dupClaims), ErrMalformed},
+		{"no sub", rawCWT(t, key, hdr, claims(func(m map[any]any) { delete(m, 2) })), ErrMalformed},
+		{"sub bytes", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[2] = []byte("https://x") })), ErrMalformed},
+		{"no iat", rawCWT(t, key, hdr, claims(func(m map[any]any) { delete(m, 6) })), ErrMalformed},
+		{"iat negative", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[6] = -5 })), ErrMalformed},
+		{"iat tagged", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[6] = cbor.Tag{Number: 1, Content: 1686920170} })), ErrMalformed},
+		{"ttl zero", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65534] = 0 })), ErrMalformed},
+		{"ttl float", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65534] = 1.5 })), ErrMalformed},
+		{"no status_list", rawCWT(t, key, hdr, claims(func(m map[any]any) { delete(m, 65533) })), ErrMalformed},
+		{"bits 3", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65533] = map[string]any{"bits": 3, "lst": lst} })), ErrBits},
+		{"bits 257", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65533] = map[string]any{"bits": 257, "lst": lst} })), ErrBits},
+		{"lst text", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65533] = map[string]any{"bits": 1, "lst": "eNrbuRgAAhcBXQ"} })), ErrMalformed},
+		{"no lst", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[65533] = map[string]any{"bits": 1} })), ErrMalformed},
+		{"expired", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[4] = 1686920171 })), ErrExpired},
+		{"nbf future", rawCWT(t, key, hdr, claims(func(m map[any]any) { m[5] = 2000000000 })), ErrNotYetValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := v.VerifyCWT(tt.token)
+			if !errors.Is(err, tt.want) || tok != nil {
+				t.Fatalf("got %v, %v; want %v", tok, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusClaimParsing(t *testing.T) {
+	good := Reference{Index: 42, URI: "https://status.ikd.example.id/lists/32/7"}
+	enc, err := json.Marshal(map[string]any{"status": StatusClaim{StatusList: &good}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(enc) != `{"status":{"status_list":{"idx":42,"uri":"https://status.ikd.example.id/lists/32/7"}}}` {
+		t.Fatalf("JSON form %s", enc)
+	}
+	jsonTests := []struct {
+		name, in string
+		want     error
+	}{
+		{"ok", `{"status_list":{"idx":42,"uri":"https://status.ikd.example.id/lists/32/7"}}`, nil},
+		{"other mechanism beside", `{"status_list":{"idx":0,"uri":"https://a.example"},"other":{}}`, nil},
+		{"not object", `[1]`, ErrMalformed},
+		{"no status_list", `{"other":{}}`, ErrMalformed},
+		{"negative idx", `{"status_list":{"idx":-1,"uri":"https://a.example"}}`, ErrMalformed},
+		{"fractional idx", `{"status_list":{"idx":1.5,"uri":"https://a.example"}}`, ErrMalformed},
+		{"idx string", `{"status_list":{"idx":"1","uri":"https://a.example"}}`, ErrMalformed},
+		{"huge idx", `{"status_list":{"idx":18446744073709551616,"uri":"https://a.example"}}`, ErrMalformed},
+		{"no uri", `{"status_list":{"idx":1}}`, ErrMalformed},
+		{"relative uri", `{"status_list":{"idx":1,"uri":"lists/1"}}`, ErrMalformed},
+		{"duplicate idx", `{"status_list":{"idx":1,"idx":2,"uri":"https://a.example"}}`, ErrMalformed},
+		{"too large", `{"status_list":{"idx":1,"uri":"https://a.example/` + strings.Repeat("a", MaxStatusClaimBytes) + `"}}`, ErrTooLarge},
+	}
+	for _, tt := range jsonTests {
+		t.Run("json/"+tt.name, func(t *testing.T) {
+			sc, err := ParseStatusClaimJSON([]byte(tt.in))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err == nil && sc.StatusList == nil {
+				t.Fatal("nil reference without error")
+			}
+		})
+	}
+	mso, err := (StatusClaim{StatusList: &good}).MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := func(v any) []byte { b, _ := encMode.Marshal(v); return b }
+	cborTests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"ok", mso, nil},
+		{"int key", cb(map[int]any{1: map[string]any{"idx": 1, "uri": "https://a.example"}}), ErrMalformed},
+		{"negative idx", cb(map[string]any{"status_list": map[string]any{"idx": -1, "uri": "https://a.example"}}), ErrMalformed},
+		{"idx float", cb(map[string]any{"status_list": map[string]any{"idx": 1.5, "uri": "https://a.example"}}), ErrMalformed},
+		{"uri bytes", cb(map[string]any{"status_list": map[string]any{"idx": 1, "uri": []byte("https://a.example")}}), ErrMalformed},
+		{"no idx", cb(map[string]any{"status_list": map[string]any{"uri": "https://a.example"}}), ErrMalformed},
+		{"trailing byte", append(bytes_clone(mso), 0), ErrMalformed},
+	}
+	for _, tt := range cborTests {
+		t.Run("cbor/"+tt.name, func(t *testing.T) {
+			sc, err := ParseStatusClaimCBOR(tt.in)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err == nil && *sc.StatusList != good {
+				t.Fatalf("got %+v", sc.StatusList)
+			}
+		})
+	}
+}
+
+func bytes_clone(b []byte) []byte { return append([]byte(nil), b...) }
