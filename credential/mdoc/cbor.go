@@ -227,16 +227,22 @@ func (w *walker) item(depth int) error {
 // library would otherwise accept an array of small integers for []byte).
 type byteString []byte
 
-// UnmarshalCBOR implements cbor.Unmarshaler.
+// UnmarshalCBOR implements cbor.Unmarshaler. data is one complete,
+// well-formed item (the cbor library guarantees it), so the head is parsed
+// here directly instead of through a second decoder.
 func (b *byteString) UnmarshalCBOR(data []byte) error {
 	if len(data) == 0 || data[0]>>5 != majorByteString {
 		return errorf(ErrMalformed, "expected a byte string")
 	}
-	var raw []byte
-	if err := decMode.Unmarshal(data, &raw); err != nil {
-		return classify(err)
+	w := walker{data: data}
+	_, n, err := w.head()
+	if err != nil {
+		return err
 	}
-	*b = raw
+	if n != uint64(len(data)-w.off) {
+		return errorf(ErrMalformed, "byte string length %d does not match its item", n)
+	}
+	*b = append(byteString(nil), data[w.off:]...)
 	return nil
 }
 
@@ -261,6 +267,25 @@ func unwrapTag24(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	return inner, nil
+}
+
+// rawItem is like cbor.RawMessage but aliases the input instead of copying
+// it. It is used only for transient views of buffers owned by the current
+// call; anything kept beyond the call is copied.
+type rawItem []byte
+
+// UnmarshalCBOR implements cbor.Unmarshaler.
+func (r *rawItem) UnmarshalCBOR(data []byte) error {
+	*r = data
+	return nil
+}
+
+// MarshalCBOR implements cbor.Marshaler.
+func (r rawItem) MarshalCBOR() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte{0xf6}, nil
+	}
+	return r, nil
 }
 
 // wrapTag24 encodes inner as #6.24(bstr).

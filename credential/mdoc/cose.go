@@ -27,7 +27,7 @@ type coseMessage struct {
 	_           struct{} `cbor:",toarray"`
 	Protected   byteString
 	Unprotected map[any]cbor.RawMessage
-	Payload     cbor.RawMessage
+	Payload     rawItem
 	Signature   byteString
 }
 
@@ -40,18 +40,26 @@ func parseCOSE(raw []byte, alg int64) (*coseMessage, map[int64]cbor.RawMessage, 
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkAlg(prot, alg); err != nil {
+		return nil, nil, err
+	}
+	return m, prot, nil
+}
+
+// checkAlg requires the protected alg header to equal alg.
+func checkAlg(prot map[int64]cbor.RawMessage, alg int64) error {
 	a, ok := prot[headerAlg]
 	if !ok {
-		return nil, nil, errorf(ErrMalformed, "COSE protected header lacks alg")
+		return errorf(ErrMalformed, "COSE protected header lacks alg")
 	}
 	var got int64
 	if err := decMode.Unmarshal(a, &got); err != nil {
-		return nil, nil, errorf(ErrMalformed, "COSE alg: %v", err)
+		return errorf(ErrMalformed, "COSE alg: %v", err)
 	}
 	if got != alg {
-		return nil, nil, errorf(ErrUnsupportedAlgorithm, "COSE alg %d, the key requires %d", got, alg)
+		return errorf(ErrUnsupportedAlgorithm, "COSE alg %d, the key requires %d", got, alg)
 	}
-	return m, prot, nil
+	return nil
 }
 
 // parseCOSEAnyAlg decodes the structure without checking alg.

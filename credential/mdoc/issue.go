@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -9,8 +10,6 @@ import (
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // randomSize is the length of each IssuerSignedItem random salt. ISO
@@ -132,7 +131,7 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 		return nil, err
 	}
 
-	out := &IssuerSigned{docType: req.DocType, nameSpaces: map[string][]cbor.RawMessage{}}
+	out := &IssuerSigned{docType: req.DocType, nameSpaces: map[string][]rawItem{}}
 	mso := msoWire{
 		Version:         "1.0",
 		DigestAlgorithm: hname,
@@ -166,7 +165,7 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 		}
 		sort.Strings(names)
 		digests := map[uint64]byteString{}
-		items := make([]cbor.RawMessage, 0, len(names))
+		items := make([]rawItem, 0, len(names))
 		for _, name := range names {
 			if name == "" {
 				return nil, errorf(ErrInvalidArgument, "empty element identifier in %q", ns)
@@ -250,7 +249,7 @@ func randomDigestID(r io.Reader, used map[uint64]byteString) (uint64, error) {
 // [ParseIssuerSigned]) verifies nothing; verifiers use [Verify].
 type IssuerSigned struct {
 	docType    string
-	nameSpaces map[string][]cbor.RawMessage // tag-24 items as received
+	nameSpaces map[string][]rawItem // tag-24 items as received
 	issuerAuth []byte
 }
 
@@ -281,6 +280,10 @@ func (s *IssuerSigned) MarshalCBOR() ([]byte, error) {
 // and rules as [Verify]) so a holder can store and later present it. It
 // checks structure only: signatures, trust and digests are NOT verified.
 func ParseIssuerSigned(data []byte) (*IssuerSigned, error) {
+	if len(data) > MaxMessageSize {
+		return nil, errorf(ErrTooLarge, "%d bytes, limit %d", len(data), MaxMessageSize)
+	}
+	data = bytes.Clone(data) // the result aliases it
 	var w issuerSignedWire
 	if err := decode(decModeExact, data, &w, tagEncodedCBOR); err != nil {
 		return nil, err

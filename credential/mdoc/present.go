@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"io"
 	"sort"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // PresentOptions configure [Present].
@@ -39,9 +37,9 @@ func Present(cred *IssuerSigned, request map[string][]string, opts PresentOption
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	disclosed := map[string][]cbor.RawMessage{}
+	disclosed := map[string][]rawItem{}
 	for ns, names := range request {
-		byName := map[string]cbor.RawMessage{}
+		byName := map[string]rawItem{}
 		for _, raw := range cred.nameSpaces[ns] {
 			it, err := parseItem(raw)
 			if err != nil {
@@ -90,5 +88,5 @@ func Present(cred *IssuerSigned, request map[string][]string, opts PresentOption
 		return nil, err
 	}
 	status := uint64(0)
-	return marshal(deviceResponseWire{Version: "1.0", Documents: []cbor.RawMessage{doc}, Status: &status})
+	return marshal(deviceResponseWire{Version: "1.0", Documents: []rawItem{doc}, Status: &status})
 }

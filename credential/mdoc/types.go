@@ -12,10 +12,10 @@ import (
 // unverified form never leaves the package.
 
 type deviceResponseWire struct {
-	Version        string            `cbor:"version"`
-	Documents      []cbor.RawMessage `cbor:"documents,omitempty"`
-	DocumentErrors cbor.RawMessage   `cbor:"documentErrors,omitempty"`
-	Status         *uint64           `cbor:"status"`
+	Version        string          `cbor:"version"`
+	Documents      []rawItem       `cbor:"documents,omitempty"`
+	DocumentErrors cbor.RawMessage `cbor:"documentErrors,omitempty"`
+	Status         *uint64         `cbor:"status"`
 }
 
 type documentWire struct {
@@ -26,13 +26,13 @@ type documentWire struct {
 }
 
 type issuerSignedWire struct {
-	NameSpaces map[string][]cbor.RawMessage `cbor:"nameSpaces,omitempty"`
-	IssuerAuth cbor.RawMessage              `cbor:"issuerAuth"`
+	NameSpaces map[string][]rawItem `cbor:"nameSpaces,omitempty"`
+	IssuerAuth rawItem              `cbor:"issuerAuth"`
 }
 
 type deviceSignedWire struct {
-	NameSpaces cbor.RawMessage `cbor:"nameSpaces"` // DeviceNameSpacesBytes, tag 24
-	DeviceAuth deviceAuthWire  `cbor:"deviceAuth"`
+	NameSpaces rawItem        `cbor:"nameSpaces"` // DeviceNameSpacesBytes, tag 24
+	DeviceAuth deviceAuthWire `cbor:"deviceAuth"`
 }
 
 type deviceAuthWire struct {
@@ -41,10 +41,10 @@ type deviceAuthWire struct {
 }
 
 type issuerSignedItemWire struct {
-	DigestID          *uint64         `cbor:"digestID"`
-	Random            byteString      `cbor:"random"`
-	ElementIdentifier string          `cbor:"elementIdentifier"`
-	ElementValue      cbor.RawMessage `cbor:"elementValue"`
+	DigestID          *uint64    `cbor:"digestID"`
+	Random            byteString `cbor:"random"`
+	ElementIdentifier string     `cbor:"elementIdentifier"`
+	ElementValue      rawItem    `cbor:"elementValue"`
 }
 
 type msoWire struct {
@@ -58,7 +58,7 @@ type msoWire struct {
 }
 
 type deviceKeyInfoWire struct {
-	DeviceKey         cbor.RawMessage        `cbor:"deviceKey"`
+	DeviceKey         rawItem                `cbor:"deviceKey"`
 	KeyAuthorizations *keyAuthorizationsWire `cbor:"keyAuthorizations,omitempty"`
 	KeyInfo           cbor.RawMessage        `cbor:"keyInfo,omitempty"`
 }

@@ -165,7 +165,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 	if err != nil {
 		return res, CheckIssuerSignature, err
 	}
-	if msg, _, err = parseCOSE(d.IssuerSigned.IssuerAuth, int64(alg)); err != nil {
+	if err := checkAlg(prot, int64(alg)); err != nil {
 		return res, CheckIssuerSignature, err
 	}
 	payload, attached, err := msg.payloadBytes()
@@ -396,7 +396,7 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 	if err != nil {
 		return 0, nil, CheckDecode, err
 	}
-	var devNS map[string]map[string]cbor.RawMessage
+	var devNS map[string]map[string]rawItem
 	if err := decode(decMode, inner, &devNS, elementTags...); err != nil {
 		return 0, nil, CheckDecode, err
 	}
