@@ -1,0 +1,608 @@
+package sdjwt
+
+// Interoperability with the openwallet-foundation sd-jwt-js implementation
+// (@sd-jwt/core and @sd-jwt/sd-jwt-vc 0.19.0, pinned by
+// testdata/interop/sdjwt-js/package-lock.json), in both directions:
+//
+//   - sd-jwt-js issues an SD-JWT VC and presents it with a KB-JWT; VerifyVC
+//     accepts it and sees exactly the claims sd-jwt-js reports as disclosed.
+//   - IssueVC, Select and Present produce a presentation that sd-jwt-js
+//     verifies, reporting the same processed claims as Verified.Claims.
+//   - Tampered presentations are rejected by both, VerifyVC with the specific
+//     sentinel error.
+//
+// sd-jwt-js 0.19.0 on its own ignores unreferenced or altered disclosures
+// (the claim just disappears) and does not check the KB-JWT aud or iat, so
+// the node scripts run their own RFC 9901 §7 checks next to the library's
+// verdict and report which check failed (see testdata/interop/sdjwt-js).
+//
+// The test needs Node.js 20+ and npm: it runs `npm ci` when the pinned
+// packages are not installed, and fails (never skips) when that is impossible.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const interopJSDir = "../../testdata/interop/sdjwt-js"
+
+// Fixed times: the credential is valid from interopIat to interopExp, the
+// verifier's clock reads interopNow, and the holder signs its KB-JWT 10 s
+// before that.
+const (
+	interopIat    = 1780000000
+	interopExp    = 1880000000
+	interopNow    = 1790000000
+	interopKBIat  = interopNow - 10
+	interopMaxAge = 5 * time.Minute
+	interopAud    = "https://bank.example.co.id"
+	interopNonce  = "xT0-interop-nonce"
+)
+
+var (
+	interopNpmOnce sync.Once
+	interopNpmErr  error
+)
+
+// interopRequireNode makes sure node and the pinned sd-jwt-js packages are
+// usable, running `npm ci` once per test binary if they are not installed.
+func interopRequireNode(t *testing.T) {
+	t.Helper()
+	interopNpmOnce.Do(func() { interopNpmErr = interopInstall() })
+	if interopNpmErr != nil {
+		t.Fatalf("sd-jwt-js interop test cannot run: %v", interopNpmErr)
+	}
+}
+
+func interopInstall() error {
+	if _, err := exec.LookPath("node"); err != nil {
+		return fmt.Errorf("node not found in PATH; the interop test needs Node.js 20 or later: %w", err)
+	}
+	if err := interopInstalledMatchesLock(); err == nil {
+		return nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return fmt.Errorf("npm not found in PATH; it is needed to install the pinned sd-jwt-js packages: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	cmd.Dir = interopJSDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("`npm ci --no-audit --no-fund` in %s failed: %v\n%s", interopJSDir, err, out)
+	}
+	if err := interopInstalledMatchesLock(); err != nil {
+		return fmt.Errorf("after npm ci: %w", err)
+	}
+	return nil
+}
+
+// interopInstalledMatchesLock checks that every @sd-jwt/* package in
+// package-lock.json is installed at the locked version.
+func interopInstalledMatchesLock() error {
+	b, err := os.ReadFile(filepath.Join(interopJSDir, "package-lock.json"))
+	if err != nil {
+		return err
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &lock); err != nil {
+		return fmt.Errorf("package-lock.json: %w", err)
+	}
+	n := 0
+	for path, p := range lock.Packages {
+		if !strings.HasPrefix(path, "node_modules/@sd-jwt/") {
+			continue
+		}
+		n++
+		b, err := os.ReadFile(filepath.Join(interopJSDir, path, "package.json"))
+		if err != nil {
+			return fmt.Errorf("%s is not installed", path)
+		}
+		var pkg struct {
+			Version string `json:"version"`
+		}
+		if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != p.Version {
+			return fmt.Errorf("%s is installed at %q, the lock says %q", path, pkg.Version, p.Version)
+		}
+	}
+	if n < 2 {
+		return fmt.Errorf("package-lock.json pins no @sd-jwt packages")
+	}
+	return nil
+}
+
+// interopRunNode runs one node script with in as JSON on stdin and decodes
+// its JSON stdout into out.
+func interopRunNode(t *testing.T, script string, in, out any) {
+	t.Helper()
+	inJSON, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.Dir = interopJSDir
+	cmd.Stdin = bytes.NewReader(inJSON)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node %s: %v (context: %v)\nstderr:\n%s", script, err, ctx.Err(), stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("node %s printed invalid JSON: %v\n%s\nstderr:\n%s", script, err, stdout.String(), stderr.String())
+	}
+}
+
+// interopJWK is a P-256 JWK as the node scripts take it.
+type interopJWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+	D   string `json:"d,omitempty"`
+}
+
+func interopKeyJWK(k jwkYAML, private bool) interopJWK {
+	j := interopJWK{Kty: k.Kty, Crv: k.Crv, X: k.X, Y: k.Y}
+	if private {
+		j.D = k.D
+	}
+	return j
+}
+
+// interopClaims is the SD-JWT VC claim set both sides issue (cnf is added
+// from the holder key by each issuer).
+func interopClaims() map[string]any {
+	return map[string]any{
+		"vct":           "https://ikd.example.go.id/vct/ktp-el",
+		"iss":           "https://dukcapil.example.go.id",
+		"iat":           interopIat,
+		"exp":           interopExp,
+		"nik":           "3174015708950021",
+		"nama":          "RINA KARTIKA SARI",
+		"tanggal_lahir": "1995-08-17",
+		"tinggi_cm":     162,
+		"age_over_18":   true,
+		"alamat": map[string]any{
+			"jalan":     "JL. KENANGA RAYA NO. 7",
+			"kel_desa":  "MENTENG DALAM",
+			"kecamatan": "TEBET",
+			"kab_kota":  "KOTA JAKARTA SELATAN",
+			"provinsi":  "DKI JAKARTA",
+		},
+		"kewarganegaraan": []any{"ID", "NL", "JP"},
+	}
+}
+
+var (
+	interopTopSD     = []string{"nik", "nama", "tanggal_lahir", "tinggi_cm", "age_over_18", "alamat"}
+	interopAddressSD = []string{"jalan", "kel_desa", "kecamatan", "kab_kota", "provinsi"}
+)
+
+// interopGoPolicy is the Go disclosure policy: top-level claims, the address
+// and each of its members (recursive disclosures, RFC 9901 §6.3), and every
+// element of the kewarganegaraan array.
+func interopGoPolicy() []Path {
+	var sd []Path
+	for _, k := range interopTopSD {
+		sd = append(sd, P(k))
+	}
+	for _, k := range interopAddressSD {
+		sd = append(sd, P("alamat", k))
+	}
+	return append(sd, P("kewarganegaraan", nil))
+}
+
+// interopJSFrame is the same policy as an sd-jwt-js disclosure frame.
+func interopJSFrame() map[string]any {
+	return map[string]any{
+		"_sd":             interopTopSD,
+		"_sd_decoy":       2,
+		"alamat":          map[string]any{"_sd": interopAddressSD, "_sd_decoy": 1},
+		"kewarganegaraan": map[string]any{"_sd": []int{0, 1, 2}},
+	}
+}
+
+// interopSelection is one choice of claims to disclose, as Go paths and as
+// the equivalent sd-jwt-js presentation frame.
+type interopSelection struct {
+	name  string
+	paths []Path
+	frame map[string]any
+}
+
+func interopSelections() []interopSelection {
+	all := interopSelection{name: "all", frame: map[string]any{}}
+	addr := map[string]any{}
+	for _, k := range interopTopSD {
+		all.paths = append(all.paths, P(k))
+		all.frame[k] = true
+	}
+	for _, k := range interopAddressSD {
+		all.paths = append(all.paths, P("alamat", k))
+		addr[k] = true
+	}
+	all.frame["alamat"] = addr
+	all.paths = append(all.paths, P("kewarganegaraan", 0), P("kewarganegaraan", 1), P("kewarganegaraan", 2))
+	all.frame["kewarganegaraan"] = map[string]any{"0": true, "1": true, "2": true}
+	return []interopSelection{
+		{
+			name:  "subset",
+			paths: []Path{P("nik"), P("nama"), P("tinggi_cm"), P("alamat", "kab_kota"), P("kewarganegaraan", 1)},
+			frame: map[string]any{"nik": true, "nama": true, "tinggi_cm": true,
+				"alamat": map[string]any{"kab_kota": true}, "kewarganegaraan": map[string]any{"1": true}},
+		},
+		all,
+		{name: "nothing", paths: nil, frame: map[string]any{}},
+	}
+}
+
+type interopCheck struct {
+	OK           bool           `json:"ok"`
+	Reason       string         `json:"reason"`
+	Detail       string         `json:"detail"`
+	LibraryOK    bool           `json:"libraryOk"`
+	LibraryError string         `json:"libraryError"`
+	Claims       map[string]any `json:"claims"`
+}
+
+type interopJSIssued struct {
+	Issued        string `json:"issued"`
+	Presentations []struct {
+		Name         string       `json:"name"`
+		Presentation string       `json:"presentation"`
+		Check        interopCheck `json:"check"`
+	} `json:"presentations"`
+}
+
+type interopVerifyCase struct {
+	Name         string `json:"name"`
+	Presentation string `json:"presentation"`
+	Aud          string `json:"aud"`
+	Nonce        string `json:"nonce"`
+}
+
+type interopVerifyResult struct {
+	Name string `json:"name"`
+	interopCheck
+}
+
+// interopTamper is a presentation altered so that verification must fail:
+// Go with wantErr (and, if set, wantCheck), the node script with wantJS.
+type interopTamper struct {
+	name         string
+	presentation string
+	wantErr      error
+	wantCheck    Check
+	wantJS       string
+}
+
+func TestInteropSDJWTJS(t *testing.T) {
+	interopRequireNode(t)
+	settings := loadSettings(t, filepath.Join(vectors, "rfc9901/settings.yml"))
+	issuerY, holderY := settings.KeySettings.IssuerKeys[0], settings.KeySettings.HolderKey
+	issuer, holder := issuerY.private(t), holderY.private(t)
+	sels := interopSelections()
+
+	opts := VerifyOptions{
+		IssuerKey:        &issuer.PublicKey,
+		Algorithms:       []string{ES256},
+		Now:              fixedClock(interopNow),
+		Audience:         interopAud,
+		Nonce:            interopNonce,
+		KeyBindingMaxAge: interopMaxAge,
+	}
+	jsVerify := map[string]any{"now": interopNow, "skew": 0, "maxAge": int(interopMaxAge / time.Second)}
+
+	// Direction 1: sd-jwt-js issues and presents (one node process).
+	jsIn := map[string]any{
+		"issuerJwk": interopKeyJWK(issuerY, true),
+		"holderJwk": interopKeyJWK(holderY, true),
+		"claims":    interopClaims(),
+		"frame":     interopJSFrame(),
+		"verify":    jsVerify,
+	}
+	var jsPres []map[string]any
+	for _, s := range sels {
+		jsPres = append(jsPres, map[string]any{"name": s.name, "frame": s.frame,
+			"aud": interopAud, "nonce": interopNonce, "iat": interopKBIat})
+	}
+	jsIn["presentations"] = jsPres
+	var js interopJSIssued
+	interopRunNode(t, "issue.mjs", jsIn, &js)
+	if len(js.Presentations) != len(sels) {
+		t.Fatalf("sd-jwt-js returned %d presentations, want %d", len(js.Presentations), len(sels))
+	}
+	jsByName := map[string]string{}
+	t.Run("js-issues/go-verifies", func(t *testing.T) {
+		for _, p := range js.Presentations {
+			jsByName[p.Name] = p.Presentation
+			t.Run(p.Name, func(t *testing.T) {
+				if !p.Check.OK {
+					t.Fatalf("sd-jwt-js rejects its own presentation: %s: %s", p.Check.Reason, p.Check.Detail)
+				}
+				v, err := VerifyVC(p.Presentation, opts)
+				if err != nil {
+					t.Fatalf("VerifyVC: %v\npresentation: %s", err, p.Presentation)
+				}
+				assertJSONEqual(t, v.Claims(), p.Check.Claims)
+				if got, want := len(v.Disclosed()), interopCountDisclosures(p.Presentation); got != want {
+					t.Errorf("Disclosed() lists %d paths, the presentation has %d disclosures", got, want)
+				}
+				if kb := v.KeyBinding(); kb == nil || kb.Audience != interopAud || kb.Nonce != interopNonce ||
+					kb.IssuedAt.Unix() != interopKBIat {
+					t.Errorf("KeyBinding() = %+v", kb)
+				}
+			})
+		}
+	})
+	// Go must read what sd-jwt-js issued as a holder, too: every disclosure
+	// with its claim path.
+	jsIssued, err := Parse(js.Issued)
+	if err != nil {
+		t.Fatalf("Parse(sd-jwt-js issued): %v", err)
+	}
+	if n := len(jsIssued.Disclosures()); n != len(interopTopSD)+len(interopAddressSD)+3 {
+		t.Fatalf("sd-jwt-js credential has %d disclosures, want %d", n, len(interopTopSD)+len(interopAddressSD)+3)
+	}
+
+	// Direction 2: Go issues and presents; sd-jwt-js verifies (one node
+	// process for every case, the tampered ones included).
+	issued, err := IssueVC(interopClaims(), IssueOptions{
+		Signer:      opaqueSigner{issuer},
+		Algorithm:   ES256,
+		KeyID:       "dukcapil-2026",
+		Disclosable: interopGoPolicy(),
+		Decoys:      2,
+		HolderKey:   &holder.PublicKey,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goPresent := func(t *testing.T, u *Unverified, paths []Path) string {
+		t.Helper()
+		sel, err := u.Select(paths...)
+		if err != nil {
+			t.Fatalf("Select(%v): %v", paths, err)
+		}
+		pres, err := sel.Present(KeyBindingOptions{Signer: opaqueSigner{holder}, Audience: interopAud,
+			Nonce: interopNonce, IssuedAt: time.Unix(interopKBIat, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pres
+	}
+	goIssued, err := Parse(issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []interopVerifyCase
+	goByName := map[string]string{}
+	goClaims := map[string]map[string]any{}
+	for _, s := range sels {
+		pres := goPresent(t, goIssued, s.paths)
+		v, err := VerifyVC(pres, opts)
+		if err != nil {
+			t.Fatalf("%s: Go rejects its own presentation: %v", s.name, err)
+		}
+		goByName[s.name] = pres
+		goClaims["go/"+s.name] = v.Claims()
+		cases = append(cases, interopVerifyCase{Name: "go/" + s.name, Presentation: pres})
+		// sd-jwt-js issued, Go holder selects and presents, both verify.
+		pres = goPresent(t, jsIssued, s.paths)
+		v, err = VerifyVC(pres, opts)
+		if err != nil {
+			t.Fatalf("%s: Go rejects its presentation of the sd-jwt-js credential: %v", s.name, err)
+		}
+		goClaims["js-issued-go-presents/"+s.name] = v.Claims()
+		cases = append(cases, interopVerifyCase{Name: "js-issued-go-presents/" + s.name, Presentation: pres})
+	}
+
+	// Tampered inputs, on top of a Go and an sd-jwt-js presentation.
+	var tampers []interopTamper
+	for _, base := range []struct {
+		name, subset, all string
+	}{
+		{"go", goByName["subset"], goByName["all"]},
+		{"js", jsByName["subset"], jsByName["all"]},
+	} {
+		for _, tc := range interopTampers(t, base.subset, base.all, holder, issuer) {
+			tc.name = "tampered/" + base.name + "/" + tc.name
+			tampers = append(tampers, tc)
+			cases = append(cases, interopVerifyCase{Name: tc.name, Presentation: tc.presentation})
+		}
+	}
+	for i := range cases {
+		cases[i].Aud, cases[i].Nonce = interopAud, interopNonce
+	}
+
+	var res struct {
+		Results []interopVerifyResult `json:"results"`
+	}
+	interopRunNode(t, "verify.mjs", map[string]any{
+		"issuerJwk": interopKeyJWK(issuerY, false),
+		"now":       interopNow, "skew": 0, "maxAge": int(interopMaxAge / time.Second),
+		"cases": cases,
+	}, &res)
+	if len(res.Results) != len(cases) {
+		t.Fatalf("sd-jwt-js returned %d results for %d cases", len(res.Results), len(cases))
+	}
+	jsRes := map[string]interopVerifyResult{}
+	for i, r := range res.Results {
+		if r.Name != cases[i].Name {
+			t.Fatalf("result %d is for %q, want %q", i, r.Name, cases[i].Name)
+		}
+		jsRes[r.Name] = r
+	}
+
+	t.Run("go-issues/js-verifies", func(t *testing.T) {
+		for name, want := range goClaims {
+			t.Run(name, func(t *testing.T) {
+				r := jsRes[name]
+				if !r.OK {
+					t.Fatalf("sd-jwt-js rejects: reason %q: %s (library ok=%v: %s)", r.Reason, r.Detail, r.LibraryOK, r.LibraryError)
+				}
+				assertJSONEqual(t, r.Claims, want)
+			})
+		}
+	})
+
+	t.Run("tampered", func(t *testing.T) {
+		for _, tc := range tampers {
+			t.Run(strings.TrimPrefix(tc.name, "tampered/"), func(t *testing.T) {
+				_, err := VerifyVC(tc.presentation, opts)
+				r := jsRes[tc.name]
+				if tc.wantErr == nil {
+					// Control: the tamper helpers themselves produce valid input.
+					if err != nil {
+						t.Errorf("Go rejects the control case: %v", err)
+					}
+					if !r.OK {
+						t.Errorf("sd-jwt-js rejects the control case: %s: %s", r.Reason, r.Detail)
+					}
+					return
+				}
+				if !errors.Is(err, tc.wantErr) {
+					t.Errorf("Go: got %v, want %v", err, tc.wantErr)
+				}
+				var e *Error
+				if tc.wantCheck != 0 && (!errors.As(err, &e) || e.Check != tc.wantCheck) {
+					t.Errorf("Go: got %v, want check %v", err, tc.wantCheck)
+				}
+				if r.OK || r.Reason != tc.wantJS {
+					t.Errorf("sd-jwt-js: ok=%v reason=%q (%s), want rejection for %q", r.OK, r.Reason, r.Detail, tc.wantJS)
+				}
+				t.Logf("sd-jwt-js library verdict on its own: ok=%v %s", r.LibraryOK, r.LibraryError)
+			})
+		}
+	})
+}
+
+// interopTampers derives the tampered cases from a valid presentation of
+// the "subset" selection (which discloses nik) and one of the "all"
+// selection of the same credential. KB-JWTs are re-signed with the holder
+// key wherever that isolates the tampering from the sd_hash check.
+func interopTampers(t *testing.T, subset, all string, holder, other *ecdsa.PrivateKey) []interopTamper {
+	t.Helper()
+	sd, kb := interopSplitKB(t, subset)
+	_, kbAll := interopSplitKB(t, all)
+	kbFor := func(sd, aud, nonce string, iat int64, key *ecdsa.PrivateKey) string {
+		return sd + interopKBJWT(t, key, sd, aud, nonce, iat)
+	}
+	parts := strings.Split(sd, "~") // issuer JWT, disclosures..., ""
+
+	// Flip a character in the middle of the issuer signature (not the last
+	// one, whose low bits are padding).
+	jwt := parts[0]
+	dot := strings.LastIndexByte(jwt, '.')
+	i := dot + 1 + (len(jwt)-dot-1)/2
+	flip := byte('A')
+	if jwt[i] == 'A' {
+		flip = 'B'
+	}
+	flipped := jwt[:i] + string(flip) + jwt[i+1:] + sd[len(jwt):] + kb
+
+	// Alter the nik disclosure's value, keeping its salt and name.
+	altered := ""
+	for k, d := range parts[1 : len(parts)-1] {
+		raw, err := base64.RawURLEncoding.DecodeString(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arr []any
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			t.Fatal(err)
+		}
+		if len(arr) == 3 && arr[1] == "nik" {
+			arr[2] = "3174015708950099"
+			b, _ := json.Marshal(arr)
+			np := append([]string(nil), parts...)
+			np[k+1] = base64.RawURLEncoding.EncodeToString(b)
+			altered = strings.Join(np, "~")
+		}
+	}
+	if altered == "" {
+		t.Fatal("the subset presentation has no nik disclosure")
+	}
+	extraD, _ := json.Marshal([]any{"c2FsdC1leHRyYS1kaXNjbG9zdXJl", "status_perkawinan", "KAWIN"})
+	extra := sd + base64.RawURLEncoding.EncodeToString(extraD) + "~"
+
+	return []interopTamper{
+		{name: "control-resigned-kb", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, holder)},
+		{name: "flipped-issuer-signature", presentation: flipped, wantErr: ErrSignature, wantCheck: CheckSignature, wantJS: "signature"},
+		{name: "altered-disclosure", presentation: kbFor(altered, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrUnreferencedDisclosure, wantCheck: CheckDisclosures, wantJS: "unreferenced-disclosure"},
+		{name: "extra-unreferenced-disclosure", presentation: kbFor(extra, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrUnreferencedDisclosure, wantCheck: CheckDisclosures, wantJS: "unreferenced-disclosure"},
+		{name: "wrong-kb-aud", presentation: kbFor(sd, "https://evil.example", interopNonce, interopKBIat, holder),
+			wantErr: ErrAudience, wantCheck: CheckKeyBinding, wantJS: "aud"},
+		{name: "wrong-kb-nonce", presentation: kbFor(sd, interopAud, "replayed-nonce", interopKBIat, holder),
+			wantErr: ErrNonce, wantCheck: CheckKeyBinding, wantJS: "nonce"},
+		{name: "stale-kb-iat", presentation: kbFor(sd, interopAud, interopNonce, interopNow-3600, holder),
+			wantErr: ErrFreshness, wantCheck: CheckKeyBinding, wantJS: "iat"},
+		{name: "kb-over-other-disclosures", presentation: sd + kbAll,
+			wantErr: ErrSDHash, wantCheck: CheckKeyBinding, wantJS: "sd_hash"},
+		{name: "kb-signed-by-other-key", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, other),
+			wantErr: ErrSignature, wantCheck: CheckKeyBinding, wantJS: "kb-signature"},
+		{name: "kb-dropped", presentation: sd,
+			wantErr: ErrKeyBindingMissing, wantCheck: CheckKeyBinding, wantJS: "kb-missing"},
+	}
+}
+
+// interopSplitKB splits an SD-JWT+KB into the SD-JWT (ending in ~) and the KB-JWT.
+func interopSplitKB(t *testing.T, pres string) (sd, kb string) {
+	t.Helper()
+	i := strings.LastIndexByte(pres, '~')
+	if i < 0 || i == len(pres)-1 {
+		t.Fatalf("not an SD-JWT+KB: %q", pres)
+	}
+	return pres[:i+1], pres[i+1:]
+}
+
+func interopCountDisclosures(pres string) int {
+	return strings.Count(pres, "~") - 1
+}
+
+// interopKBJWT signs a KB-JWT (RFC 9901 §4.3) over sd with ES256, written
+// independently of the package's own Present so that tampered presentations
+// can carry a validly signed KB-JWT.
+func interopKBJWT(t *testing.T, key *ecdsa.PrivateKey, sd, aud, nonce string, iat int64) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	sum := sha256.Sum256([]byte(sd))
+	payload, err := json.Marshal(map[string]any{"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": enc.EncodeToString(sum[:])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := enc.EncodeToString([]byte(`{"alg":"ES256","typ":"kb+jwt"}`)) + "." + enc.EncodeToString(payload)
+	digest := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return input + "." + enc.EncodeToString(sig)
+}
