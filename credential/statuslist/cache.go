@@ -48,7 +48,8 @@ type Policy struct {
 // CacheConfig configures a [Cache].
 type CacheConfig struct {
 	// Keys returns the verifier (algorithm and public key) trusted for the
-	// Status List Token at uri, or an error if none is. Required. Its Now
+	// Status List Token at uri, or an error if none is ([ErrUntrusted]).
+	// Required. Its Now
 	// is replaced by the cache's clock.
 	Keys func(uri string) (*Verifier, error)
 	// Policy is the freshness policy for lookups.
@@ -187,10 +188,10 @@ func (c *Cache) verifier(op, uri string) (*Verifier, error) {
 	}
 	v, err := c.keys(uri)
 	if err != nil {
-		return nil, &Error{Op: op, Err: ErrAlgorithm, Detail: "no trusted key for " + uri + ": " + err.Error()}
+		return nil, &Error{Op: op, Err: ErrUntrusted, Detail: uri + ": " + err.Error()}
 	}
 	if v == nil {
-		return nil, errorf(op, ErrAlgorithm, "no trusted key for %s", uri)
+		return nil, errorf(op, ErrUntrusted, "%s", uri)
 	}
 	vv := *v
 	vv.Now = c.now
@@ -280,13 +281,12 @@ func (c *Cache) Refresh(ctx context.Context, client *http.Client, uri string) (*
 	if client == nil {
 		return nil, errorf(op, ErrFetch, "nil http.Client")
 	}
+	if u, err := url.Parse(uri); err != nil || u.Scheme != "https" {
+		return nil, errorf(op, ErrFetch, "refusing non-https uri %q", uri)
+	}
 	v, err := c.verifier(op, uri)
 	if err != nil {
 		return nil, err
-	}
-	u, _ := url.Parse(uri)
-	if u.Scheme != "https" {
-		return nil, errorf(op, ErrFetch, "refusing non-https uri %q", uri)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {

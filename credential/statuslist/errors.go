@@ -24,6 +24,8 @@ var (
 	// ErrAlgorithm: the algorithm is not supported, does not fit the key,
 	// or differs from the algorithm in the token header.
 	ErrAlgorithm = errors.New("statuslist: algorithm not allowed")
+	// ErrUntrusted: the cache's key lookup has no trusted key for the uri.
+	ErrUntrusted = errors.New("statuslist: no trusted key for status list uri")
 	// ErrSignature: the token signature did not verify.
 	ErrSignature = errors.New("statuslist: invalid signature")
 	// ErrType: the JWT typ or CWT type (16) header is not the Status List
