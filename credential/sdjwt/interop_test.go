@@ -184,6 +184,9 @@ func interopClaims() map[string]any {
 		"tanggal_lahir": "1995-08-17",
 		"tinggi_cm":     162,
 		"age_over_18":   true,
+		// Non-ASCII, HTML-sensitive and escaped characters: each side must
+		// hash the disclosure exactly as the other encoded it.
+		"catatan": "Ümit & <Çiçek> — 日本 \"kutip\" \\ tab\t 😀",
 		"alamat": map[string]any{
 			"jalan":     "JL. KENANGA RAYA NO. 7",
 			"kel_desa":  "MENTENG DALAM",
@@ -196,7 +199,7 @@ func interopClaims() map[string]any {
 }
 
 var (
-	interopTopSD     = []string{"nik", "nama", "tanggal_lahir", "tinggi_cm", "age_over_18", "alamat"}
+	interopTopSD     = []string{"nik", "nama", "tanggal_lahir", "tinggi_cm", "age_over_18", "catatan", "alamat"}
 	interopAddressSD = []string{"jalan", "kel_desa", "kecamatan", "kab_kota", "provinsi"}
 )
 
@@ -249,8 +252,8 @@ func interopSelections() []interopSelection {
 	return []interopSelection{
 		{
 			name:  "subset",
-			paths: []Path{P("nik"), P("nama"), P("tinggi_cm"), P("alamat", "kab_kota"), P("kewarganegaraan", 1)},
-			frame: map[string]any{"nik": true, "nama": true, "tinggi_cm": true,
+			paths: []Path{P("nik"), P("nama"), P("tinggi_cm"), P("catatan"), P("alamat", "kab_kota"), P("kewarganegaraan", 1)},
+			frame: map[string]any{"nik": true, "nama": true, "tinggi_cm": true, "catatan": true,
 				"alamat": map[string]any{"kab_kota": true}, "kewarganegaraan": map[string]any{"1": true}},
 		},
 		all,
@@ -503,12 +506,12 @@ func TestInteropSDJWTJS(t *testing.T) {
 // the "subset" selection (which discloses nik) and one of the "all"
 // selection of the same credential. KB-JWTs are re-signed with the holder
 // key wherever that isolates the tampering from the sd_hash check.
-func interopTampers(t *testing.T, subset, all string, holder, other *ecdsa.PrivateKey) []interopTamper {
+func interopTampers(t *testing.T, subset, all string, holder, issuer *ecdsa.PrivateKey) []interopTamper {
 	t.Helper()
 	sd, kb := interopSplitKB(t, subset)
 	_, kbAll := interopSplitKB(t, all)
 	kbFor := func(sd, aud, nonce string, iat int64, key *ecdsa.PrivateKey) string {
-		return sd + interopKBJWT(t, key, sd, aud, nonce, iat)
+		return sd + interopKBJWT(t, key, "kb+jwt", sd, aud, nonce, iat)
 	}
 	parts := strings.Split(sd, "~") // issuer JWT, disclosures..., ""
 
@@ -545,8 +548,19 @@ func interopTampers(t *testing.T, subset, all string, holder, other *ecdsa.Priva
 	if altered == "" {
 		t.Fatal("the subset presentation has no nik disclosure")
 	}
-	extraD, _ := json.Marshal([]any{"c2FsdC1leHRyYS1kaXNjbG9zdXJl", "status_perkawinan", "KAWIN"})
-	extra := sd + base64.RawURLEncoding.EncodeToString(extraD) + "~"
+	extraD, _ := interopDisclosure(t, "c2FsdC1leHRyYS1kaXNjbG9zdXJl", "status_perkawinan", "KAWIN")
+	extra := sd + extraD + "~"
+	// The same disclosure presented twice.
+	dup := sd + parts[1] + "~"
+	// vct moved into a disclosure, which SD-JWT VC forbids; the issuer
+	// signs this, so only the profile check can catch it.
+	vctD, vctDigest := interopDisclosure(t, "c2FsdC12Y3QtZGlzY2xvc3Vy", "vct", "https://ikd.example.go.id/vct/ktp-el")
+	vctDisclosed := interopResignIssuer(t, issuer, sd, func(_, p map[string]any) {
+		delete(p, "vct")
+		p["_sd"] = append(p["_sd"].([]any), vctDigest)
+	}, vctD)
+	typJWT := interopResignIssuer(t, issuer, sd, func(h, _ map[string]any) { h["typ"] = "JWT" })
+	expired := interopResignIssuer(t, issuer, sd, func(_, p map[string]any) { p["exp"] = interopNow - 60 })
 
 	return []interopTamper{
 		{name: "control-resigned-kb", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, holder)},
@@ -563,10 +577,22 @@ func interopTampers(t *testing.T, subset, all string, holder, other *ecdsa.Priva
 			wantErr: ErrFreshness, wantCheck: CheckKeyBinding, wantJS: "iat"},
 		{name: "kb-over-other-disclosures", presentation: sd + kbAll,
 			wantErr: ErrSDHash, wantCheck: CheckKeyBinding, wantJS: "sd_hash"},
-		{name: "kb-signed-by-other-key", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, other),
+		{name: "kb-signed-by-other-key", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, issuer),
 			wantErr: ErrSignature, wantCheck: CheckKeyBinding, wantJS: "kb-signature"},
 		{name: "kb-dropped", presentation: sd,
 			wantErr: ErrKeyBindingMissing, wantCheck: CheckKeyBinding, wantJS: "kb-missing"},
+		{name: "kb-typ-jwt", presentation: sd + interopKBJWT(t, holder, "JWT", sd, interopAud, interopNonce, interopKBIat),
+			wantErr: ErrType, wantCheck: CheckKeyBinding, wantJS: "kb-typ"},
+		{name: "duplicate-disclosure", presentation: kbFor(dup, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrDuplicateDisclosure, wantCheck: CheckDisclosures, wantJS: "duplicate-disclosure"},
+		{name: "control-resigned-issuer", presentation: kbFor(interopResignIssuer(t, issuer, sd, func(_, _ map[string]any) {}),
+			interopAud, interopNonce, interopKBIat, holder)},
+		{name: "issuer-typ-jwt", presentation: kbFor(typJWT, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrType, wantCheck: CheckType, wantJS: "typ"},
+		{name: "issuer-expired", presentation: kbFor(expired, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrExpired, wantCheck: CheckValidity, wantJS: "exp"},
+		{name: "vct-in-disclosure", presentation: kbFor(vctDisclosed, interopAud, interopNonce, interopKBIat, holder),
+			wantErr: ErrNotDisclosable, wantCheck: CheckProfile, wantJS: "vct"},
 	}
 }
 
@@ -587,7 +613,7 @@ func interopCountDisclosures(pres string) int {
 // interopKBJWT signs a KB-JWT (RFC 9901 §4.3) over sd with ES256, written
 // independently of the package's own Present so that tampered presentations
 // can carry a validly signed KB-JWT.
-func interopKBJWT(t *testing.T, key *ecdsa.PrivateKey, sd, aud, nonce string, iat int64) string {
+func interopKBJWT(t *testing.T, key *ecdsa.PrivateKey, typ, sd, aud, nonce string, iat int64) string {
 	t.Helper()
 	enc := base64.RawURLEncoding
 	sum := sha256.Sum256([]byte(sd))
@@ -595,7 +621,13 @@ func interopKBJWT(t *testing.T, key *ecdsa.PrivateKey, sd, aud, nonce string, ia
 	if err != nil {
 		t.Fatal(err)
 	}
-	input := enc.EncodeToString([]byte(`{"alg":"ES256","typ":"kb+jwt"}`)) + "." + enc.EncodeToString(payload)
+	header := `{"alg":"ES256","typ":"` + typ + `"}`
+	return interopSignES256(t, key, enc.EncodeToString([]byte(header))+"."+enc.EncodeToString(payload))
+}
+
+// interopSignES256 returns input.signature with an ES256 (P1363) signature.
+func interopSignES256(t *testing.T, key *ecdsa.PrivateKey, input string) string {
+	t.Helper()
 	digest := sha256.Sum256([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
 	if err != nil {
@@ -604,5 +636,53 @@ func interopKBJWT(t *testing.T, key *ecdsa.PrivateKey, sd, aud, nonce string, ia
 	sig := make([]byte, 64)
 	r.FillBytes(sig[:32])
 	s.FillBytes(sig[32:])
-	return input + "." + enc.EncodeToString(sig)
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// interopResignIssuer rewrites the issuer JWT of the SD-JWT sd (which ends
+// in ~) with edit applied to its header and payload, signs it again with the
+// issuer key, and appends the extra disclosures.
+func interopResignIssuer(t *testing.T, key *ecdsa.PrivateKey, sd string, edit func(h, p map[string]any), extra ...string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	jwt, rest, _ := strings.Cut(sd, "~")
+	segs := strings.Split(jwt, ".")
+	var h, p map[string]any
+	for i, v := range []*map[string]any{&h, &p} {
+		raw, err := enc.DecodeString(segs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(h, p)
+	hb, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := interopSignES256(t, key, enc.EncodeToString(hb)+"."+enc.EncodeToString(pb)) + "~" + rest
+	for _, d := range extra {
+		out += d + "~"
+	}
+	return out
+}
+
+// interopDisclosure encodes a disclosure and returns it with its SHA-256 digest.
+func interopDisclosure(t *testing.T, elems ...any) (disclosure, digest string) {
+	t.Helper()
+	b, err := json.Marshal(elems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disclosure = base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(disclosure))
+	return disclosure, base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -1,7 +1,9 @@
 package sdjwt
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 )
 
 // SD-JWT VC media types for the typ header
@@ -70,6 +72,9 @@ func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 			return nil, newErr(CheckProfile, ErrNotDisclosable, "%q was disclosed", name)
 		}
 	}
+	if _, _, err := v.statusList(); err != nil {
+		return nil, err
+	}
 	if iss, ok := v.claims["iss"]; ok {
 		if _, ok := iss.(string); !ok {
 			return nil, newErr(CheckProfile, ErrMalformed, "iss is not a string")
@@ -80,3 +85,42 @@ func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 
 // VCT returns the vct claim of an SD-JWT VC.
 func (v *Verified) VCT() string { return v.StringClaim("vct") }
+
+// StatusList returns the Token Status List reference of the credential, the
+// status claim's status_list {idx, uri} (draft-ietf-oauth-status-list §6.1;
+// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2). ok is false when there is none.
+// Checking the status itself is the caller's job (package
+// credential/statuslist).
+func (v *Verified) StatusList() (idx int, uri string, ok bool) {
+	idx, uri, err := v.statusList()
+	return idx, uri, err == nil && uri != ""
+}
+
+func (v *Verified) statusList() (int, string, *Error) {
+	st, present := v.claims["status"]
+	if !present {
+		return 0, "", nil
+	}
+	m, ok := st.(map[string]any)
+	if !ok {
+		return 0, "", newErr(CheckProfile, ErrMalformed, "status is not an object")
+	}
+	sl, present := m["status_list"]
+	if !present {
+		return 0, "", nil // another status mechanism: not ours to judge
+	}
+	ref, ok := sl.(map[string]any)
+	if !ok {
+		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list is not an object")
+	}
+	n, _ := ref["idx"].(json.Number)
+	idx, err := strconv.ParseInt(string(n), 10, 32)
+	if err != nil || idx < 0 {
+		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list.idx is not a non-negative integer")
+	}
+	uri, _ := ref["uri"].(string)
+	if uri == "" {
+		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list.uri is not a non-empty string")
+	}
+	return int(idx), uri, nil
+}

@@ -269,6 +269,33 @@ func TestVerifyVCProfile(t *testing.T) {
 			}
 		})
 	}
+	for name, st := range map[string]any{
+		"status not an object":   "revoked",
+		"status_list not object": map[string]any{"status_list": 3},
+		"negative idx":           map[string]any{"status_list": map[string]any{"idx": -1, "uri": "https://s.example/1"}},
+		"fractional idx":         map[string]any{"status_list": map[string]any{"idx": 1.5, "uri": "https://s.example/1"}},
+		"missing uri":            map[string]any{"status_list": map[string]any{"idx": 1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := basePayload()
+			p["status"] = st
+			if _, err := VerifyVC(craft(t, f.issuer, nil, p), noKB); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+		})
+	}
+	t.Run("status list reference", func(t *testing.T) {
+		p := basePayload()
+		p["status"] = map[string]any{"status_list": map[string]any{"idx": 4711, "uri": "https://dukcapil.example.go.id/status/31"}}
+		v, err := VerifyVC(craft(t, f.issuer, nil, p), noKB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, uri, ok := v.StatusList()
+		if !ok || idx != 4711 || uri != "https://dukcapil.example.go.id/status/31" {
+			t.Fatalf("StatusList() = %d %q %v", idx, uri, ok)
+		}
+	})
 	t.Run("legacy typ accepted", func(t *testing.T) {
 		if _, err := VerifyVC(craft(t, f.issuer, map[string]any{"alg": "ES256", "typ": TypeVCLegacy}, basePayload()), noKB); err != nil {
 			t.Fatal(err)
