@@ -117,8 +117,10 @@ func edY(raw []byte) (*big.Int, byte) {
 
 // checkEd25519 applies the point decoding of RFC 8032 §5.1.3 to a public
 // key, strictly: y must be below p (step 1, canonical), x² = (y²-1)/(dy²+1)
-// must have a square root (step 2-3), and x = 0 with the sign bit set is
-// rejected (step 4). Public data only, so math/big timing is fine.
+// must be a square (steps 2-3), and x = 0 with the sign bit set is rejected
+// (step 4). x² = u/v is a square exactly when u·v is (v ≠ 0), which the
+// Jacobi symbol decides without a modular square root. Public data only,
+// so math/big timing is fine.
 func checkEd25519(raw []byte) error {
 	y, sign := edY(raw)
 	if y.Cmp(edP) >= 0 {
@@ -127,22 +129,17 @@ func checkEd25519(raw []byte) error {
 	y2 := new(big.Int).Mul(y, y)
 	u := new(big.Int).Sub(y2, one)
 	u.Mod(u, edP)
-	v := new(big.Int).Mul(edD, y2)
-	v.Add(v, one)
-	v.Mod(v, edP)
-	vInv := new(big.Int).ModInverse(v, edP)
-	if vInv == nil {
-		return errEd25519Point
-	}
-	x2 := u.Mul(u, vInv)
-	x2.Mod(x2, edP)
-	if x2.Sign() == 0 {
+	if u.Sign() == 0 { // x = 0
 		if sign == 1 {
 			return errEd25519NonCan
 		}
 		return nil
 	}
-	if new(big.Int).ModSqrt(x2, edP) == nil {
+	v := y2.Mul(edD, y2)
+	v.Add(v, one)
+	uv := v.Mul(v, u)
+	uv.Mod(uv, edP)
+	if big.Jacobi(uv, edP) != 1 {
 		return errEd25519Point
 	}
 	return nil
