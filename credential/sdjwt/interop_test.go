@@ -40,6 +40,9 @@ import (
 
 const interopJSDir = "../../testdata/interop/sdjwt-js"
 
+// interopOtherHashes are the _sd_alg values tried besides the default sha-256.
+var interopOtherHashes = []string{SHA384, SHA512}
+
 // Fixed times: the credential is valid from interopIat to interopExp, the
 // verifier's clock reads interopNow, and the holder signs its KB-JWT 10 s
 // before that.
@@ -332,10 +335,13 @@ func TestInteropSDJWTJS(t *testing.T) {
 			"aud": interopAud, "nonce": interopNonce, "iat": interopKBIat})
 	}
 	jsIn["presentations"] = jsPres
+	// Also issue with the other _sd_alg values RFC 9901 implementations use
+	// (presented with the first selection).
+	jsIn["hashAlgs"] = interopOtherHashes
 	var js interopJSIssued
 	interopRunNode(t, "issue.mjs", jsIn, &js)
-	if len(js.Presentations) != len(sels) {
-		t.Fatalf("sd-jwt-js returned %d presentations, want %d", len(js.Presentations), len(sels))
+	if len(js.Presentations) != len(sels)+len(interopOtherHashes) {
+		t.Fatalf("sd-jwt-js returned %d presentations, want %d", len(js.Presentations), len(sels)+len(interopOtherHashes))
 	}
 	jsByName := map[string]string{}
 	t.Run("js-issues/go-verifies", func(t *testing.T) {
@@ -372,16 +378,25 @@ func TestInteropSDJWTJS(t *testing.T) {
 
 	// Direction 2: Go issues and presents; sd-jwt-js verifies (one node
 	// process for every case, the tampered ones included).
-	issued, err := IssueVC(interopClaims(), IssueOptions{
-		Signer:      opaqueSigner{issuer},
-		Algorithm:   ES256,
-		KeyID:       "dukcapil-2026",
-		Disclosable: interopGoPolicy(),
-		Decoys:      2,
-		HolderKey:   &holder.PublicKey,
-	})
-	if err != nil {
-		t.Fatal(err)
+	goIssue := func(t *testing.T, hashAlg string) *Unverified {
+		t.Helper()
+		issued, err := IssueVC(interopClaims(), IssueOptions{
+			Signer:        opaqueSigner{issuer},
+			Algorithm:     ES256,
+			KeyID:         "dukcapil-2026",
+			Disclosable:   interopGoPolicy(),
+			Decoys:        2,
+			HolderKey:     &holder.PublicKey,
+			HashAlgorithm: hashAlg,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := Parse(issued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
 	}
 	goPresent := func(t *testing.T, u *Unverified, paths []Path) string {
 		t.Helper()
@@ -396,10 +411,7 @@ func TestInteropSDJWTJS(t *testing.T) {
 		}
 		return pres
 	}
-	goIssued, err := Parse(issued)
-	if err != nil {
-		t.Fatal(err)
-	}
+	goIssued := goIssue(t, "")
 	var cases []interopVerifyCase
 	goByName := map[string]string{}
 	goClaims := map[string]map[string]any{}
@@ -420,6 +432,17 @@ func TestInteropSDJWTJS(t *testing.T) {
 		}
 		goClaims["js-issued-go-presents/"+s.name] = v.Claims()
 		cases = append(cases, interopVerifyCase{Name: "js-issued-go-presents/" + s.name, Presentation: pres})
+	}
+
+	for _, h := range interopOtherHashes {
+		name := "go/" + sels[0].name + "/" + h
+		pres := goPresent(t, goIssue(t, h), sels[0].paths)
+		v, err := VerifyVC(pres, opts)
+		if err != nil {
+			t.Fatalf("%s: Go rejects its own presentation: %v", name, err)
+		}
+		goClaims[name] = v.Claims()
+		cases = append(cases, interopVerifyCase{Name: name, Presentation: pres})
 	}
 
 	// Tampered inputs, on top of a Go and an sd-jwt-js presentation.
@@ -460,8 +483,13 @@ func TestInteropSDJWTJS(t *testing.T) {
 	}
 
 	t.Run("go-issues/js-verifies", func(t *testing.T) {
-		for name, want := range goClaims {
-			t.Run(name, func(t *testing.T) {
+		for _, c := range cases {
+			want, ok := goClaims[c.Name]
+			if !ok {
+				continue
+			}
+			t.Run(c.Name, func(t *testing.T) {
+				name := c.Name
 				r := jsRes[name]
 				if !r.OK {
 					t.Fatalf("sd-jwt-js rejects: reason %q: %s (library ok=%v: %s)", r.Reason, r.Detail, r.LibraryOK, r.LibraryError)

@@ -28,14 +28,18 @@ function strictB64u(s) {
   return out;
 }
 
-// The hasher sd-jwt-js calls; only sha-256 is used in these tests.
+// Hash algorithms of the IANA Named Information registry used for _sd_alg
+// (RFC 9901 §4.1.1) and their node:crypto names.
+const HASHES = { 'sha-256': 'sha256', 'sha-384': 'sha384', 'sha-512': 'sha512' };
+
+// The hasher sd-jwt-js calls.
 export function hasher(data, alg) {
-  if (alg !== 'sha-256') throw new Error(`unsupported hash ${alg}`);
+  if (!Object.hasOwn(HASHES, alg)) throw new Error(`unsupported hash ${alg}`);
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-  return new Uint8Array(createHash('sha256').update(buf).digest());
+  return new Uint8Array(createHash(HASHES[alg]).update(buf).digest());
 }
 
-const sha256b64u = (s) => b64u(createHash('sha256').update(Buffer.from(s, 'ascii')).digest());
+const digestB64u = (alg, s) => b64u(createHash(HASHES[alg]).update(Buffer.from(s, 'ascii')).digest());
 
 function es256Signer(privateJwk) {
   const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
@@ -72,10 +76,10 @@ export function publicJwk({ kty, crv, x, y }) {
 
 // newInstance builds an SDJwtVcInstance. issuerJwk must hold d when the
 // instance issues; holderJwk must hold d when it presents.
-export function newInstance({ issuerJwk, holderJwk }) {
+export function newInstance({ issuerJwk, holderJwk, hashAlg = 'sha-256' }) {
   const cfg = {
     hasher,
-    hashAlg: 'sha-256',
+    hashAlg,
     saltGenerator: (n) => b64u(randomBytes(Math.max(n, 16))),
     signAlg: 'ES256',
     kbSignAlg: 'ES256',
@@ -129,7 +133,8 @@ function strictCheck(pres, o) {
   if (!es256Verify(o.issuerJwk, iss.input, iss.sig)) throw new Reject('signature', 'issuer signature');
   if (iss.header.typ !== 'dc+sd-jwt') throw new Reject('typ', `issuer typ ${iss.header.typ}`);
   const p = iss.payload;
-  if (p._sd_alg !== undefined && p._sd_alg !== 'sha-256') throw new Reject('sd_alg', p._sd_alg);
+  const alg = p._sd_alg ?? 'sha-256';
+  if (typeof alg !== 'string' || !Object.hasOwn(HASHES, alg)) throw new Reject('sd_alg', String(alg));
   if (typeof p.vct !== 'string') throw new Reject('vct', 'vct missing');
   if (typeof p.exp !== 'number' || p.exp <= o.now) throw new Reject('exp', `exp ${p.exp}`);
   if (typeof p.iat === 'number' && p.iat > o.now + o.skew) throw new Reject('iat', `issuer iat ${p.iat}`);
@@ -139,7 +144,7 @@ function strictCheck(pres, o) {
   const byDigest = new Map();
   for (const d of discs) {
     if (d === '') throw new Reject('format', 'empty disclosure');
-    const dg = sha256b64u(d);
+    const dg = digestB64u(alg, d);
     if (byDigest.has(dg)) throw new Reject('duplicate-disclosure', d);
     let arr;
     try {
@@ -197,9 +202,9 @@ function strictCheck(pres, o) {
   if (typeof iat !== 'number' || iat < o.now - o.maxAge || iat > o.now + o.skew) {
     throw new Reject('iat', `KB iat ${iat}, now ${o.now}`);
   }
-  // §4.3.1: sd_hash over the presentation exactly as received, up to and
-  // including the last ~.
-  const want = sha256b64u(pres.slice(0, pres.lastIndexOf('~') + 1));
+  // §4.3.1: sd_hash, under _sd_alg, over the presentation exactly as
+  // received, up to and including the last ~.
+  const want = digestB64u(alg, pres.slice(0, pres.lastIndexOf('~') + 1));
   if (kb.payload.sd_hash !== want) throw new Reject('sd_hash', `sd_hash ${kb.payload.sd_hash}`);
 }
 
