@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -268,7 +269,7 @@ func TestConformancePythonTestcases(t *testing.T) {
 			cm["iat"] = settings.Iat
 			cm["exp"] = settings.Exp
 			opts := IssueOptions{
-				Signer:      opaqueSigner{issuerKey},
+				Signer:      keys.Opaque(issuerKey),
 				Type:        "testcase+sd-jwt",
 				Disclosable: sdPaths,
 				Header:      doc.ExtraHeaders,
@@ -301,7 +302,7 @@ func TestConformancePythonTestcases(t *testing.T) {
 			pres := sel.String()
 			if doc.KeyBinding {
 				pres, err = sel.Present(KeyBindingOptions{
-					Signer: opaqueSigner{holderKey}, Audience: settings.Identifiers.Verifier,
+					Signer: keys.Opaque(holderKey), Audience: settings.Identifiers.Verifier,
 					Nonce: settings.Nonce, IssuedAt: fixedClock(rfcClock)(),
 				})
 				if err != nil {

@@ -1,12 +1,11 @@
 package sdjwt
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
-	"io"
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,15 +16,6 @@ import (
 )
 
 const vectors = "../../testdata/sdjwt"
-
-// opaqueSigner hides the concrete key type behind crypto.Signer, as an HSM
-// or a phone keystore would.
-type opaqueSigner struct{ s crypto.Signer }
-
-func (o opaqueSigner) Public() crypto.PublicKey { return o.s.Public() }
-func (o opaqueSigner) Sign(r io.Reader, d []byte, op crypto.SignerOpts) ([]byte, error) {
-	return o.s.Sign(r, d, op)
-}
 
 type jwkYAML struct {
 	Kty string `yaml:"kty"`
@@ -181,7 +171,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	issuer, holder := testKeys(t)
 	claims, sd := ktpClaims()
-	issued, err := IssueVC(claims, IssueOptions{Signer: opaqueSigner{issuer}, Disclosable: sd, HolderKey: &holder.PublicKey, Decoys: 2})
+	issued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(issuer), Disclosable: sd, HolderKey: &holder.PublicKey, Decoys: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +183,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pres, err := sel.Present(KeyBindingOptions{Signer: opaqueSigner{holder}, Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	pres, err := sel.Present(KeyBindingOptions{Signer: keys.Opaque(holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
 	if err != nil {
 		t.Fatal(err)
 	}

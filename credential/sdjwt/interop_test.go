@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,7 +382,7 @@ func TestInteropSDJWTJS(t *testing.T) {
 	goIssue := func(t *testing.T, hashAlg string) *Unverified {
 		t.Helper()
 		issued, err := IssueVC(interopClaims(), IssueOptions{
-			Signer:        opaqueSigner{issuer},
+			Signer:        keys.Opaque(issuer),
 			Algorithm:     ES256,
 			KeyID:         "dukcapil-2026",
 			Disclosable:   interopGoPolicy(),
@@ -404,7 +405,7 @@ func TestInteropSDJWTJS(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Select(%v): %v", paths, err)
 		}
-		pres, err := sel.Present(KeyBindingOptions{Signer: opaqueSigner{holder}, Audience: interopAud,
+		pres, err := sel.Present(KeyBindingOptions{Signer: keys.Opaque(holder), Audience: interopAud,
 			Nonce: interopNonce, IssuedAt: time.Unix(interopKBIat, 0)})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"strings"
 	"testing"
 	"time"
@@ -458,13 +459,13 @@ func TestAlgorithmsAndKeys(t *testing.T) {
 	_, edHolder, _ := ed25519.GenerateKey(rand.Reader)
 	for _, c := range []struct {
 		name   string
-		issuer opaqueSigner
+		issuer crypto.Signer
 		hash   string
 		alg    string
 	}{
-		{"ES384 sha-384", opaqueSigner{p384}, SHA384, ES384},
-		{"ES512 sha-512", opaqueSigner{p521}, SHA512, ES512},
-		{"EdDSA sha-256", opaqueSigner{ed}, SHA256, EdDSA},
+		{"ES384 sha-384", keys.Opaque(p384), SHA384, ES384},
+		{"ES512 sha-512", keys.Opaque(p521), SHA512, ES512},
+		{"EdDSA sha-256", keys.Opaque(ed), SHA256, EdDSA},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Issue(map[string]any{"exp": 1880000000, "a": "b"}, IssueOptions{
@@ -479,7 +480,7 @@ func TestAlgorithmsAndKeys(t *testing.T) {
 				t.Fatalf("_sd_alg %s", u.HashAlgorithm())
 			}
 			sel, _ := u.Select(P("a"))
-			pres, err := sel.Present(KeyBindingOptions{Signer: opaqueSigner{edHolder}, Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+			pres, err := sel.Present(KeyBindingOptions{Signer: keys.Opaque(edHolder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
 			if err != nil {
 				t.Fatal(err)
 			}
