@@ -13,8 +13,8 @@ const maxRejections = 32
 
 // Allocator hands out the indices of a Status List at random among the
 // unused ones, so the order of indices does not reveal the order of
-// issuance (draft-20 §10.2 "Issuer Tracking", §12.2 "Linkability
-// Mitigation") and no index is given out twice (§12.3: the Status Issuer
+// issuance (draft-20 §12.2 "Issuer Tracking", §13.2 "Linkability
+// Mitigation") and no index is given out twice (§13.3: the Status Issuer
 // MUST prevent unintended double allocation).
 //
 // Every unused index is equally likely: Allocate draws a uniform index and

@@ -28,7 +28,7 @@ const (
 )
 
 // Policy is a verifier's freshness policy for cached Status List Tokens
-// (draft §12.6 "Status List Update Interval and Caching").
+// (draft §13.7 "Status List Update Interval and Caching").
 //
 // A token's exp is always honoured: after it, the token "MUST NOT be relied
 // upon any longer" and lookups fail with [ErrExpired]. MaxAge bounds how old
@@ -154,7 +154,7 @@ func (c *Cache) Lookup(ref Reference) (Answer, error) {
 	}
 	now := c.now()
 	nowS := now.Unix()
-	// draft §12.6: after exp the list MUST NOT be relied upon.
+	// draft §13.7: after exp the list MUST NOT be relied upon.
 	if e.exp != 0 && nowS >= e.exp {
 		return Answer{}, errorf(op, ErrExpired, "%q", ref.URI)
 	}

@@ -89,7 +89,7 @@ func newList(b int, data []byte) *List {
 
 // New returns a List of at least size entries of the given bits (1, 2, 4 or
 // 8), all [Valid]. The size is rounded up so the list fills whole bytes, as
-// the draft recommends (§12.4: size in bits divisible by 8); [List.Len]
+// the draft recommends (§13.4: size in bits divisible by 8); [List.Len]
 // reports the rounded size.
 func New(bits, size int) (*List, error) {
 	const op = "new"
