@@ -93,6 +93,10 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 		if k == "_sd" || (top && k == "_sd_alg") {
 			continue
 		}
+		if !isContainer(v) {
+			out[k] = v // scalars need no path: nothing inside them to disclose
+			continue
+		}
 		pv, err := w.value(v, path.with(k), parent, depth)
 		if err != nil {
 			return nil, err
@@ -147,6 +151,10 @@ func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *Error) {
 	}
 	out := make([]any, 0, len(in))
 	for i, el := range in {
+		if !isContainer(el) {
+			out = append(out, el)
+			continue
+		}
 		p := path.with(i)
 		if m, ok := el.(map[string]any); ok && len(m) == 1 {
 			if dv, ok := m["..."]; ok {
@@ -179,4 +187,12 @@ func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *Error) {
 		out = append(out, pv)
 	}
 	return out, nil
+}
+
+func isContainer(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
 }
