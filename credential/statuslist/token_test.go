@@ -1,6 +1,8 @@
 package statuslist
 
 import (
+	"github.com/ikdkit/ikdkit/internal/keys"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -72,7 +74,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 				_ = l.Set(4095, Suspended)
 				p := testParams()
 				p.AggregationURI = "https://status.ikd.example.id/aggregation"
-				raw, err := sign[f](rand.Reader, key, alg, l, p)
+				raw, err := sign[f](rand.Reader, keys.Opaque(key), alg, l, p) // any crypto.Signer, as an HSM would be
 				if err != nil {
 					t.Fatal(err)
 				}
