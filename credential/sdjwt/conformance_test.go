@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"gopkg.in/yaml.v3"
 )
 

@@ -5,13 +5,13 @@ import (
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"gopkg.in/yaml.v3"
 )
 

@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +36,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 const interopJSDir = "../../testdata/interop/sdjwt-js"

@@ -8,10 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 // craft signs an arbitrary issuer JWT with the test issuer key and appends

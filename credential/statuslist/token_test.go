@@ -1,8 +1,6 @@
 package statuslist
 
 import (
-	"github.com/ikdkit/ikdkit/internal/keys"
-
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/veraison/go-cose"
 )
 
