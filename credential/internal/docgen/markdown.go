@@ -58,8 +58,8 @@ func markdown(ss []spec, integrity []string) []byte {
 
 	w("## Type Metadata and JSON Schema documents\n\n")
 	w("Each type has an SD-JWT VC Type Metadata document (draft-ietf-oauth-sd-jwt-vc-18 §\"SD-JWT VC Type Metadata\")\n")
-	w("with `id-ID` and `en-US` display names and claim labels, `mandatory` and `sd`. Draft -12 removed JSON Schema from\n")
-	w("Type Metadata, so the JSON Schema (2020-12) of each type's claim set is a separate document. Both are embedded:\n")
+	w("with `id-ID` and `en-US` display names and claim labels, `mandatory` and `sd`. draft-ietf-oauth-sd-jwt-vc-12 removed\n")
+	w("JSON Schema from Type Metadata, so the JSON Schema (2020-12) of each type's claim set is a separate document.\nBoth are embedded and served by\n")
 	w("`credential.TypeMetadata(vct)`, `credential.TypeMetadataIntegrity(vct)` (the `vct#integrity` value, `sha256-` +\n")
 	w("base64 of the SHA-256 of the exact bytes, W3C SRI) and `credential.ClaimsSchema(vct)`.\n\n")
 	w("| Type | vct | mdoc doctype = namespace | Type Metadata | JSON Schema | vct#integrity |\n|---|---|---|---|---|---|\n")
