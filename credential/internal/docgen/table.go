@@ -313,7 +313,7 @@ func occupationRows() []row {
 			rule: "text as printed", req: true},
 		{path: p("occupation_code"), mdoc: "occupation_code", id: "Kode Pekerjaan", en: "Occupation code",
 			schema: integer(1, 89), rule: "SIAK code 1–89 (OpenSID tweb_penduduk_pekerjaan); optional",
-			addition: "DOMAIN.md §8.1 has occupation as \"string (+code)\"; the code is a separate claim/element"},
+			addition: "DOMAIN.md §8.1 has occupation as \"string (+code)\"; the SIAK code is a separate optional claim and element, on the KTP-el and in each KK members[] row"},
 	}
 }
 
@@ -558,7 +558,7 @@ func bpjsKes() spec {
 	// The membership status row is an ikdkit proposal (see the docs).
 	for i := range rows {
 		if len(rows[i].path) == 1 && rows[i].path[0] == "membership_status" {
-			rows[i].addition = "values AKTIF / TIDAK_AKTIF are an ikdkit proposal (VClaim statusPeserta codes other than AKTIF are not public)"
+			rows[i].addition = "the values AKTIF / TIDAK_AKTIF (`credential.MembershipStatus`, also used by BPJS Ketenagakerjaan) are an ikdkit proposal: the VClaim statusPeserta codes other than AKTIF are not public"
 		}
 	}
 	rows = append(rows, issuerRows(credential.AuthorityBPJSKes)...)
