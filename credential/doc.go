@@ -48,4 +48,15 @@
 // the lists from 2016 to 2025 because a NIK never changes when regions are
 // renumbered. Its source and refresh procedure are in
 // credential/internal/regiondata/README.md.
+//
+// # Type Metadata and schemas
+//
+// [TypeMetadata] returns the SD-JWT VC Type Metadata document
+// (draft-ietf-oauth-sd-jwt-vc-18 §6) of each vct, with Indonesian and
+// English labels and whether each claim is selectively disclosable;
+// [TypeMetadataIntegrity] gives the vct#integrity value an issuer may put
+// next to vct. Draft-12 removed JSON Schema from Type Metadata, so
+// [ClaimsSchema] returns a separate JSON Schema (2020-12) of each type's
+// claims. docs/credentials.md documents every claim of every type; it is
+// generated from the same tables (go generate ./credential).
 package credential

@@ -409,6 +409,11 @@ func ktpelCommon(r *reader, f *KTPELFields, natName, picName, issueName, expiryN
 	f.MaritalStatus = MaritalStatus(r.uint("marital_status", true, 255))
 	f.Occupation = Occupation{Text: r.str("occupation", true), Code: r.uint("occupation_code", false, 255)}
 	f.Nationalities = r.strs(natName, true, MaxNationalities)
+	if len(f.Nationalities) == 0 && !r.failed() {
+		// NewKTPEL would default an empty list to ["ID"]; a decoder must not
+		// accept what the encoder never writes.
+		r.fail(natName, ErrMissing, "must list at least one nationality")
+	}
 	f.Citizenship = r.citizenship("citizenship_status")
 	f.KITAPNumber = r.str("kitap_number", false)
 	f.Portrait = r.image(picName, true)

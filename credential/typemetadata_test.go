@@ -443,10 +443,7 @@ func TestClaimsSchemaAcceptsSamples(t *testing.T) {
 // decoderGaps lists broken claim sets the schema rejects but the Go
 // decoder accepts, each with the reason. An entry whose case the decoder
 // starts rejecting fails the test, so the list cannot go stale.
-var decoderGaps = map[string]string{
-	"ktpel/nationalities empty": "NewKTPEL defaults empty nationalities to [\"ID\"] for a WNI, so " +
-		"KTPELFromClaims accepts [] and re-encodes it as [\"ID\"] (non-canonical input accepted)",
-}
+var decoderGaps = map[string]string{}
 
 // TestClaimsSchemaRejects breaks valid claim sets one way each; the schema
 // and the Go decoder must both reject the result.
