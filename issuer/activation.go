@@ -1,0 +1,528 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ikdkit/ikdkit/credential"
+)
+
+// Input caps (documented so callers can pre-validate).
+const (
+	// MaxEmailLen is the longest email address accepted (RFC 5321 §4.5.3.1.3
+	// limits a path to 256 octets including the angle brackets).
+	MaxEmailLen = 254
+	// MaxActorLen is the longest operator or actor identifier.
+	MaxActorLen = 128
+	// MaxCodeInputLen is the longest activation code input accepted.
+	MaxCodeInputLen = 64
+	// MaxIDLen is the longest record identifier accepted.
+	MaxIDLen = 64
+)
+
+// codeBytes is the entropy of an activation code: 128 bits.
+const codeBytes = 16
+
+// RegisterRequest is what a person enters in the app (IKD SOP step 3).
+type RegisterRequest struct {
+	NIK   string
+	Email string
+	// Phone is an Indonesian mobile number: +62…, 62… or 08…; it is stored
+	// in E.164 form (+62…).
+	Phone string
+}
+
+func checkActor(actor string) error {
+	if actor == "" || len(actor) > MaxActorLen || !utf8.ValidString(actor) || strings.ContainsAny(actor, "\x00\r\n") {
+		return errorf("actor", ErrInvalidInput, "actor must be 1 to %d printable bytes", MaxActorLen)
+	}
+	return nil
+}
+
+func checkID(op, id string) error {
+	if id == "" || len(id) > MaxIDLen {
+		return errorf(op, ErrInvalidInput, "identifier must be 1 to %d bytes", MaxIDLen)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return errorf(op, ErrInvalidInput, "identifier has a character outside [a-z0-9]")
+		}
+	}
+	return nil
+}
+
+// normalizePhone returns an Indonesian mobile number in E.164 form.
+func normalizePhone(s string) (string, bool) {
+	if len(s) > 32 {
+		return "", false
+	}
+	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
+	switch {
+	case strings.HasPrefix(s, "+62"):
+		s = s[3:]
+	case strings.HasPrefix(s, "62"):
+		s = s[2:]
+	case strings.HasPrefix(s, "0"):
+		s = s[1:]
+	default:
+		return "", false
+	}
+	// Indonesian mobile numbers start with 8 and have 9 to 12 digits after
+	// the country code (ITU-T E.164 national significant number).
+	if len(s) < 9 || len(s) > 12 || s[0] != '8' {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	return "+62" + s, true
+}
+
+func checkEmail(s string) bool {
+	if len(s) > MaxEmailLen || !utf8.ValidString(s) {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && strings.Count(s, "@") == 1
+}
+
+// Register records a registration (IKD SOP step 3). Nothing can be issued
+// until an operator confirms it with [Issuer.Confirm].
+func (iss *Issuer) Register(ctx context.Context, req RegisterRequest) (*Registration, error) {
+	const op = "register"
+	nik, err := credential.ParseNIK(req.NIK)
+	if err != nil {
+		return nil, errorf(op, ErrInvalidInput, "nik: %v", err)
+	}
+	if !checkEmail(req.Email) {
+		return nil, errorf(op, ErrInvalidInput, "email is not a plain address of at most %d bytes", MaxEmailLen)
+	}
+	phone, ok := normalizePhone(req.Phone)
+	if !ok {
+		return nil, errorf(op, ErrInvalidInput, "phone is not an Indonesian mobile number")
+	}
+	id, err := iss.newID()
+	if err != nil {
+		return nil, err
+	}
+	r := &Registration{ID: id, NIK: nik.String(), Email: req.Email, Phone: phone, CreatedAt: iss.now()}
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertRegistration(r); err != nil {
+			return err
+		}
+		return iss.audit(tx, "holder", op, id, nil, "")
+	})
+	if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	return r, nil
+}
+
+// ActivationGrant is a fresh activation code for the holder (sent by email
+// in the IKD procedure). The code is returned only here: the store keeps
+// its hash.
+type ActivationGrant struct {
+	RegistrationID string
+	Code           string
+	ExpiresAt      time.Time
+}
+
+// Confirm records that operator has verified the person of the registration
+// in front of them (IKD SOP step 4) and makes a one-time activation code:
+// 128 random bits, stored only as a hash, single use, valid for
+// Config.ActivationCodeTTL and locked after Config.MaxCodeAttempts wrong
+// attempts. Confirming again replaces the previous code.
+func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
+	const op = "confirm"
+	if err := checkActor(operator); err != nil {
+		return nil, err
+	}
+	if err := checkID(op, registrationID); err != nil {
+		return nil, err
+	}
+	var raw [codeBytes]byte
+	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
+		return nil, errorf(op, ErrSigning, "random source: %v", err)
+	}
+	code := formatCode(raw[:])
+	now := iss.now()
+	g := &ActivationGrant{RegistrationID: registrationID, Code: code, ExpiresAt: now.Add(iss.cfg.ActivationCodeTTL)}
+	err := iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Registration(registrationID)
+		if err != nil {
+			return err
+		}
+		r.ConfirmedAt, r.ConfirmedBy = now, operator
+		if err := tx.UpdateRegistration(r); err != nil {
+			return err
+		}
+		if err := tx.PutActivationCode(&ActivationCode{RegistrationID: registrationID, Hash: codeHash(registrationID, raw[:]),
+			CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
+			return err
+		}
+		return iss.audit(tx, operator, op, registrationID, nil, "")
+	})
+	if err != nil {
+		return nil, iss.auditFailure(ctx, operator, op, registrationID, wrapStore(op, err))
+	}
+	return g, nil
+}
+
+var codeEncoding = idEncoding // base32 (RFC 4648 §6) without padding
+
+// formatCode shows 128 bits as 26 base32 characters in groups of 4+.
+func formatCode(raw []byte) string {
+	s := codeEncoding.EncodeToString(raw)
+	var b strings.Builder
+	for i := 0; i < len(s); i += 5 {
+		if i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteString(s[i:min(i+5, len(s))])
+	}
+	return b.String()
+}
+
+// parseCode accepts the code with any case, spaces or dashes.
+func parseCode(s string) ([]byte, bool) {
+	if len(s) > MaxCodeInputLen {
+		return nil, false
+	}
+	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(s))
+	raw, err := codeEncoding.DecodeString(s)
+	if err != nil || len(raw) != codeBytes || codeEncoding.EncodeToString(raw) != s {
+		return nil, false
+	}
+	return raw, true
+}
+
+// codeHash binds the code to its registration, so a stored hash is useless
+// for any other registration.
+func codeHash(registrationID string, raw []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte("ikdkit/issuer activation code v1\x00"))
+	h.Write([]byte(registrationID))
+	h.Write([]byte{0})
+	h.Write(raw)
+	return h.Sum(nil)
+}
+
+func nonceHash(nonce string) []byte {
+	h := sha256.Sum256([]byte("ikdkit/issuer c_nonce v1\x00" + nonce))
+	return h[:]
+}
+
+// Nonce makes a fresh c_nonce (OpenID4VCI 1.0 §7, Nonce Endpoint): 256
+// random bits, stored as a hash, single use, valid for Config.NonceTTL.
+func (iss *Issuer) Nonce(ctx context.Context) (nonce string, expires time.Time, err error) {
+	var raw [32]byte
+	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
+		return "", time.Time{}, errorf("nonce", ErrSigning, "random source: %v", err)
+	}
+	nonce = base64.RawURLEncoding.EncodeToString(raw[:])
+	now := iss.now()
+	expires = now.Add(iss.cfg.NonceTTL)
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.DeleteExpiredNonces(now); err != nil {
+			return err
+		}
+		return tx.InsertNonce(nonceHash(nonce), expires)
+	})
+	if err != nil {
+		return "", time.Time{}, wrapStore("nonce", err)
+	}
+	return nonce, expires, nil
+}
+
+// ActivationRequest is the holder's redemption of an activation code
+// (IKD SOP step 5) together with a proof of possession of its device key.
+type ActivationRequest struct {
+	RegistrationID string
+	Code           string
+	// Proof is an OpenID4VCI key proof JWT (proof_type "jwt", typ
+	// openid4vci-proof+jwt) over a nonce from [Issuer.Nonce], with the
+	// device key in its jwk header; see [SignProof].
+	Proof string
+}
+
+// Activation is the result of a successful activation.
+type Activation struct {
+	// Binding is the new device binding.
+	Binding Binding
+	// Replaced is the binding that was revoked because the NIK moved to this
+	// device, or nil.
+	Replaced *Binding
+	// Revoked is the number of credentials of the replaced binding revoked.
+	Revoked int
+	// Credentials are the issued credentials: every document from
+	// Config.Documents, in each format.
+	Credentials []Credential
+}
+
+// Activate redeems an activation code with a proof of possession and issues
+// the person's documents bound to the proven device key. One NIK, one phone:
+// if the NIK has an active binding on another device, that binding and every
+// credential bound to it are revoked in the same transaction.
+//
+// The proof is checked first (signature, typ, aud, iat, then the nonce is
+// consumed); then the code: wrong codes count towards the lock, and an
+// expired, used or locked code fails. Failures are audited.
+func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activation, error) {
+	const op = "activate"
+	if err := checkID(op, req.RegistrationID); err != nil {
+		return nil, err
+	}
+	actor := "holder"
+	now := iss.now()
+	pr, err := verifyProof(req.Proof, iss.cfg.Identifier, now, iss.cfg.ProofMaxAge, iss.cfg.ClockSkew)
+	if err != nil {
+		return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, err)
+	}
+	actor = "holder:" + pr.thumbprint
+	raw, okCode := parseCode(req.Code)
+
+	var reg *Registration
+	err = iss.cfg.Store.View(ctx, func(tx Tx) error {
+		var err error
+		reg, err = tx.Registration(req.RegistrationID)
+		return err
+	})
+	if err != nil {
+		return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, wrapStore(op, err))
+	}
+	nik, err := credential.ParseNIK(reg.NIK)
+	if err != nil {
+		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
+	}
+	if iss.cfg.Documents == nil {
+		return nil, errorf(op, ErrConfig, "no DocumentSource configured")
+	}
+	docs, err := iss.cfg.Documents.Documents(ctx, nik)
+	if err != nil {
+		return nil, errorf(op, ErrNotFound, "documents: %v", err)
+	}
+	if len(docs) == 0 || len(docs) > MaxDocuments {
+		return nil, errorf(op, ErrNotFound, "document source returned %d documents", len(docs))
+	}
+	for _, d := range docs {
+		if !iss.Authorized(d.Type().VCT) {
+			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
+		}
+	}
+	if err := iss.reserve(ctx, len(docs)*len(iss.formats)); err != nil {
+		return nil, err
+	}
+
+	var res *Activation
+	var failure error
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		res, failure = nil, nil
+		// A failed check still commits: the nonce is spent, a wrong code
+		// counts, and the audit log records the attempt.
+		fail := func(e error) error {
+			failure = e
+			return iss.audit(tx, actor, op, req.RegistrationID, e, "")
+		}
+		// OpenID4VCI 1.0 §7.2 / Appendix F.4: the nonce must be one this
+		// issuer gave out, unexpired, and is used once.
+		exp, err := tx.ConsumeNonce(nonceHash(pr.nonce))
+		if isErr(err, ErrNotFound) {
+			return fail(errorf(op, ErrNonce, "unknown or already used nonce"))
+		} else if err != nil {
+			return err
+		}
+		if now.After(exp) {
+			return fail(errorf(op, ErrNonce, "nonce expired at %v", exp))
+		}
+		r, err := tx.Registration(req.RegistrationID)
+		if err != nil {
+			return err
+		}
+		if r.ConfirmedAt.IsZero() {
+			return fail(errorf(op, ErrNotConfirmed, "registration not confirmed by an operator"))
+		}
+		c, err := tx.ActivationCode(req.RegistrationID)
+		if isErr(err, ErrNotFound) {
+			return fail(errorf(op, ErrNotConfirmed, "no activation code"))
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case !c.UsedAt.IsZero():
+			return fail(errorf(op, ErrCodeUsed, "code redeemed at %v", c.UsedAt))
+		case c.Attempts >= iss.cfg.MaxCodeAttempts:
+			return fail(errorf(op, ErrTooManyAttempts, "%d wrong attempts", c.Attempts))
+		case !now.Before(c.ExpiresAt):
+			return fail(errorf(op, ErrCodeExpired, "code expired at %v", c.ExpiresAt))
+		}
+		if !okCode || subtle.ConstantTimeCompare(codeHash(req.RegistrationID, raw), c.Hash) != 1 {
+			c.Attempts++
+			if err := tx.UpdateActivationCode(c); err != nil {
+				return err
+			}
+			if c.Attempts >= iss.cfg.MaxCodeAttempts {
+				return fail(errorf(op, ErrTooManyAttempts, "wrong code; code now locked"))
+			}
+			return fail(errorf(op, ErrCodeInvalid, "wrong code (%d of %d attempts)", c.Attempts, iss.cfg.MaxCodeAttempts))
+		}
+		c.UsedAt = now
+		if err := tx.UpdateActivationCode(c); err != nil {
+			return err
+		}
+		iss.hook("activate:code-used")
+
+		res = &Activation{}
+		// One NIK, one phone: revoke the old device's binding and every
+		// credential bound to it, in this same transaction.
+		old, err := tx.ActiveBinding(r.NIK)
+		if err == nil {
+			if err := tx.RevokeBinding(old.ID, now, "replaced by a new device"); err != nil {
+				return err
+			}
+			n, err := tx.RevokeCredentialsOfBinding(old.ID, now)
+			if err != nil {
+				return err
+			}
+			old.State, old.RevokedAt, old.RevokeReason = BindingRevoked, now, "replaced by a new device"
+			res.Replaced, res.Revoked = old, n
+			if err := iss.audit(tx, actor, "revoke binding", old.ID, nil, "replaced by a new device"); err != nil {
+				return err
+			}
+			iss.hook("activate:old-revoked")
+		} else if !isErr(err, ErrNotFound) {
+			return err
+		}
+		id, err := iss.newID()
+		if err != nil {
+			return err
+		}
+		b := &Binding{ID: id, NIK: r.NIK, RegistrationID: r.ID, KeyThumbprint: pr.thumbprint, PublicJWK: pr.jwk, State: BindingActive, CreatedAt: now}
+		if err := tx.InsertBinding(b); err != nil {
+			return err
+		}
+		if err := iss.audit(tx, actor, op, req.RegistrationID, nil, "binding "+b.ID); err != nil {
+			return err
+		}
+		res.Binding = *b
+		bk := &boundKey{binding: b, key: pr.key}
+		for _, d := range docs {
+			for _, f := range iss.formats {
+				cr, err := iss.issueInTx(tx, actor, bk, d, f, ProfileFull)
+				if err != nil {
+					return err
+				}
+				res.Credentials = append(res.Credentials, *cr)
+				iss.hook("activate:after-credential")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return res, nil
+}
+
+// ReportLost handles a lost-phone report made in person (Permendagri
+// 72/2022 Pasal 21: blocking on report): the NIK's active binding and every
+// credential bound to it are revoked in one transaction. The person can
+// activate a new device afterwards. It fails with ErrNotFound if the NIK has
+// no active binding.
+func (iss *Issuer) ReportLost(ctx context.Context, operator, nik string) (revoked int, err error) {
+	const op = "report lost"
+	if err := checkActor(operator); err != nil {
+		return 0, err
+	}
+	n, err := credential.ParseNIK(nik)
+	if err != nil {
+		return 0, errorf(op, ErrInvalidInput, "nik: %v", err)
+	}
+	now := iss.now()
+	var subject string
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		b, err := tx.ActiveBinding(n.String())
+		if err != nil {
+			return err
+		}
+		subject = b.ID
+		if err := tx.RevokeBinding(b.ID, now, "lost phone reported"); err != nil {
+			return err
+		}
+		if revoked, err = tx.RevokeCredentialsOfBinding(b.ID, now); err != nil {
+			return err
+		}
+		return iss.audit(tx, operator, op, b.ID, nil, "")
+	})
+	if err != nil {
+		return 0, iss.auditFailure(ctx, operator, op, subject, wrapStore(op, err))
+	}
+	return revoked, nil
+}
+
+// Revoke revokes one credential by its ID. Revoking a revoked credential
+// succeeds and changes nothing.
+func (iss *Issuer) Revoke(ctx context.Context, operator, credentialID string) error {
+	const op = "revoke"
+	if err := checkActor(operator); err != nil {
+		return err
+	}
+	if err := checkID(op, credentialID); err != nil {
+		return err
+	}
+	now := iss.now()
+	err := iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		changed, err := tx.RevokeCredential(credentialID, now)
+		if err != nil {
+			return err
+		}
+		detail := ""
+		if !changed {
+			detail = "already revoked"
+		}
+		return iss.audit(tx, operator, op, credentialID, nil, detail)
+	})
+	if err != nil {
+		return iss.auditFailure(ctx, operator, op, credentialID, wrapStore(op, err))
+	}
+	return nil
+}
+
+// Credential returns the record of an issued credential.
+func (iss *Issuer) Credential(ctx context.Context, id string) (*CredentialRecord, error) {
+	if err := checkID("credential", id); err != nil {
+		return nil, err
+	}
+	var c *CredentialRecord
+	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
+		var err error
+		c, err = tx.Credential(id)
+		return err
+	})
+	return c, wrapStore("credential", err)
+}
+
+// Binding returns a device binding.
+func (iss *Issuer) Binding(ctx context.Context, id string) (*Binding, error) {
+	if err := checkID("binding", id); err != nil {
+		return nil, err
+	}
+	var b *Binding
+	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
+		var err error
+		b, err = tx.Binding(id)
+		return err
+	})
+	return b, wrapStore("binding", err)
+}

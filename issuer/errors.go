@@ -1,0 +1,99 @@
+package issuer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package wraps exactly one of
+// them, usually inside an *Error that also names the operation, so callers
+// branch with errors.Is and errors.As.
+var (
+	// ErrConfig: the issuer configuration is invalid.
+	ErrConfig = errors.New("issuer: invalid configuration")
+	// ErrInvalidInput: a request field is malformed or over a documented cap.
+	ErrInvalidInput = errors.New("issuer: invalid input")
+	// ErrNotFound: the registration, binding, credential or status list does
+	// not exist.
+	ErrNotFound = errors.New("issuer: not found")
+	// ErrNotConfirmed: the registration has not been confirmed by an operator.
+	ErrNotConfirmed = errors.New("issuer: registration not confirmed")
+	// ErrCodeInvalid: the activation code is wrong. The attempt is counted.
+	ErrCodeInvalid = errors.New("issuer: wrong activation code")
+	// ErrCodeExpired: the activation code has expired.
+	ErrCodeExpired = errors.New("issuer: activation code expired")
+	// ErrCodeUsed: the activation code was already redeemed (single use).
+	ErrCodeUsed = errors.New("issuer: activation code already used")
+	// ErrTooManyAttempts: the activation code was locked after too many wrong
+	// attempts; an operator must confirm the registration again.
+	ErrTooManyAttempts = errors.New("issuer: too many wrong activation attempts")
+	// ErrProof: the proof of possession is malformed, has the wrong typ,
+	// algorithm, audience or time, or its signature does not verify.
+	ErrProof = errors.New("issuer: invalid proof of possession")
+	// ErrNonce: the proof's nonce is unknown, expired or already used.
+	ErrNonce = errors.New("issuer: invalid or expired nonce")
+	// ErrKeyMismatch: the proof was signed by a key other than the holder
+	// key of the device binding.
+	ErrKeyMismatch = errors.New("issuer: proof signed by another key")
+	// ErrUnauthorizedType: the issuer is not authorised for the credential type.
+	ErrUnauthorizedType = errors.New("issuer: credential type not authorised")
+	// ErrBindingRevoked: the device binding was revoked (phone replaced or
+	// reported lost); nothing more is issued to it.
+	ErrBindingRevoked = errors.New("issuer: device binding revoked")
+	// ErrListFull: no status list index is left and no new list may be created.
+	ErrListFull = errors.New("issuer: status list full")
+	// ErrStore: the Store failed.
+	ErrStore = errors.New("issuer: store failure")
+	// ErrSigning: building or signing a credential failed.
+	ErrSigning = errors.New("issuer: signing failed")
+)
+
+// Error is the error type returned by this package. Op names the operation
+// ("register", "confirm", "activate", "issue", "revoke", ...), Err is one of
+// the sentinel errors and Detail says what was wrong, for people, not for
+// branching.
+type Error struct {
+	Op     string
+	Err    error
+	Detail string
+
+	conflict bool // a uniqueness constraint of the store was violated
+}
+
+// isConflict reports whether err is a store uniqueness violation.
+func isConflict(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.conflict
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return fmt.Sprintf("%v (%s)", e.Err, e.Op)
+	}
+	return fmt.Sprintf("%v (%s): %s", e.Err, e.Op, e.Detail)
+}
+
+// Unwrap returns the sentinel error.
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(op string, sentinel error, format string, args ...any) *Error {
+	return &Error{Op: op, Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+}
+
+// wrapStore turns an error from a Store into an *Error. Errors that are
+// already *Error values of this package (for example ErrNotFound from the
+// store) keep their sentinel.
+func wrapStore(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Op == "" {
+			e.Op = op
+		}
+		return e
+	}
+	return &Error{Op: op, Err: ErrStore, Detail: err.Error()}
+}

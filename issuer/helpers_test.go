@@ -1,0 +1,221 @@
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/internal/keys"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+const (
+	testIssuer = "https://dukcapil.example.go.id"
+	testNIK    = "3174015708950021"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var fakeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}
+
+func sampleKTPEL(t testing.TB) *credential.KTPEL {
+	t.Helper()
+	k, err := credential.NewKTPEL(credential.KTPELFields{
+		NIK: credential.MustParseNIK(testNIK), Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG",
+		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, Sex: credential.Female,
+		BloodType: credential.BloodO,
+		Address: credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
+			District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"},
+		Religion: credential.Islam, MaritalStatus: credential.BelumKawin,
+		Occupation:  credential.Occupation{Text: "KARYAWAN SWASTA", Code: 15},
+		Citizenship: credential.WNI, Portrait: fakeJPEG, IssueDate: credential.Date{Year: 2021, Month: time.March, Day: 2},
+		IssuingPlace: "JAKARTA SELATAN", Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func sampleNPWP(t testing.TB) *credential.NPWP {
+	t.Helper()
+	n, err := credential.NewNPWP(credential.NPWPFields{
+		Number: testNIK, TaxpayerType: credential.OPPenduduk, Name: "RINA KARTIKA SARI",
+		NIK: credential.MustParseNIK(testNIK), TaxOfficeCode: "012", TaxOfficeName: "KPP PRATAMA JAKARTA TEBET",
+		RegistrationDate: credential.Date{Year: 2016, Month: 5, Day: 10}, ValidationStatus: credential.NPWPValid,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// testPKI returns an IACA root and a document signer certificate for key.
+func testPKI(t testing.TB, ds crypto.Signer) (root, leaf *x509.Certificate) {
+	t.Helper()
+	iacaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(tmpl, parent *x509.Certificate, pub any, signer crypto.Signer) *x509.Certificate {
+		if parent == nil {
+			parent = tmpl
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	root = mk(&x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test IACA", Country: []string{"ID"}},
+		NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
+	}, nil, iacaKey.Public(), iacaKey)
+	leaf = mk(&x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Test DS", Country: []string{"ID"}},
+		NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(3, 0, 0),
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}},
+	}, root, ds.Public(), iacaKey)
+	return root, leaf
+}
+
+// env is a test issuer over a fresh SQLite file.
+type env struct {
+	t     testing.TB
+	ctx   context.Context
+	path  string
+	clock *clock
+	key   crypto.Signer
+	root  *x509.Certificate
+	cfg   Config
+	iss   *Issuer
+	store *SQLiteStore
+}
+
+func newEnv(t testing.TB, mod ...func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, ctx: context.Background(), clock: &clock{t: t0}}
+	e.path = filepath.Join(t.TempDir(), "issuer.db")
+	k, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.key = keys.Opaque(k)
+	root, leaf := testPKI(t, k)
+	e.root = root
+	e.cfg = Config{
+		Identifier: testIssuer,
+		Signer:     e.key,
+		KeyID:      "dukcapil-2026",
+		Chain:      []*x509.Certificate{leaf},
+		Types:      []credential.TypeInfo{credential.KTPELType(), credential.KKType()},
+		StatusList: StatusListConfig{BaseURI: testIssuer + "/status", Size: 1024},
+		Documents: DocumentsFunc(func(ctx context.Context, nik credential.NIK) ([]credential.Document, error) {
+			return []credential.Document{sampleKTPEL(t)}, nil
+		}),
+		Now: e.clock.Now,
+	}
+	for _, m := range mod {
+		m(&e.cfg)
+	}
+	e.open()
+	t.Cleanup(func() { e.store.Close() })
+	return e
+}
+
+// open (re)opens the store and the issuer.
+func (e *env) open() {
+	e.t.Helper()
+	s, err := OpenSQLite(e.ctx, e.path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.store = s
+	e.cfg.Store = s
+	if e.iss, err = New(e.ctx, e.cfg); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) reopen() {
+	e.t.Helper()
+	e.store.Close()
+	e.open()
+}
+
+// registerConfirm registers testNIK and returns the grant.
+func (e *env) registerConfirm() *ActivationGrant {
+	e.t.Helper()
+	r, err := e.iss.Register(e.ctx, RegisterRequest{NIK: testNIK, Email: "rina@example.id", Phone: "0812-3456-7890"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	g, err := e.iss.Confirm(e.ctx, "operator:kec-tebet-01", r.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return g
+}
+
+func newDevice(t testing.TB) crypto.Signer {
+	t.Helper()
+	k, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys.Opaque(k)
+}
+
+// proof gets a nonce and signs a proof with device.
+func (e *env) proof(device crypto.Signer) string {
+	e.t.Helper()
+	n, _, err := e.iss.Nonce(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := SignProof(nil, device, testIssuer, n, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// activate runs a full activation with a new device.
+func (e *env) activate(device crypto.Signer) *Activation {
+	e.t.Helper()
+	g := e.registerConfirm()
+	a, err := e.iss.Activate(e.ctx, ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: e.proof(device)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}

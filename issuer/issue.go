@@ -1,0 +1,327 @@
+package issuer
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/keys"
+)
+
+// Credential is one issued credential.
+type Credential struct {
+	// ID identifies the credential record (for revocation).
+	ID string
+	// VCT is the credential type; DocType its mdoc doctype.
+	VCT, DocType string
+	Format       Format
+	Profile      Profile
+	// Status is the credential's entry in the issuer's status list.
+	Status    statuslist.Reference
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// Data is the compact SD-JWT VC (FormatSDJWT) or the CBOR IssuerSigned
+	// structure (FormatMdoc).
+	Data []byte
+}
+
+// Encoded returns the credential as the OpenID4VCI credential response
+// carries it (OpenID4VCI 1.0 Appendix A.2.4, A.3.4): the SD-JWT VC as is, the
+// mdoc IssuerSigned as base64url without padding.
+func (c *Credential) Encoded() string {
+	if c.Format == FormatMdoc {
+		return base64.RawURLEncoding.EncodeToString(c.Data)
+	}
+	return string(c.Data)
+}
+
+// IssueRequest asks for a document to be issued to an active device binding.
+type IssueRequest struct {
+	// BindingID is the device binding (from an activation) to bind to.
+	BindingID string
+	// Document is the document to issue; its type must be authorised.
+	Document credential.Document
+	// Formats to issue; empty means the issuer's formats.
+	Formats []Format
+	// Profile is ProfileFull (the default when empty) or ProfileQR.
+	Profile Profile
+}
+
+// Issue issues one document, in each requested format, to an active device
+// binding, with a fresh status list index per credential. It is
+// IssueBatch with one request.
+func (iss *Issuer) Issue(ctx context.Context, actor string, req IssueRequest) ([]Credential, error) {
+	return iss.IssueBatch(ctx, actor, []IssueRequest{req})
+}
+
+// IssueBatch issues many credentials in one transaction: either all are
+// recorded (and returned) or none is. Every credential gets its own random
+// status list index. A request for a revoked binding fails with
+// ErrBindingRevoked, an unauthorised type with ErrUnauthorizedType. actor
+// identifies the caller in the audit log.
+func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueRequest) ([]Credential, error) {
+	const op = "issue"
+	if len(reqs) == 0 || len(reqs) > MaxBatch {
+		return nil, errorf(op, ErrInvalidInput, "batch of %d requests outside [1, %d]", len(reqs), MaxBatch)
+	}
+	if err := checkActor(actor); err != nil {
+		return nil, err
+	}
+	n := 0
+	for i, r := range reqs {
+		if err := checkID(op, r.BindingID); err != nil {
+			return nil, err
+		}
+		if r.Document == nil {
+			return nil, errorf(op, ErrInvalidInput, "request %d has no document", i)
+		}
+		if !iss.Authorized(r.Document.Type().VCT) {
+			return nil, iss.auditFailure(ctx, actor, op, r.BindingID, errorf(op, ErrUnauthorizedType, "%s", r.Document.Type().VCT))
+		}
+		fs, err := iss.checkFormats(r.Formats)
+		if err != nil {
+			return nil, err
+		}
+		n += len(fs)
+	}
+	if err := iss.reserve(ctx, n); err != nil {
+		return nil, err
+	}
+	var out []Credential
+	var failure error
+	err := iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		out, failure = out[:0], nil
+		// Resolve every binding first: a revoked or unknown binding fails
+		// the whole batch before anything is issued.
+		bindings := map[string]*boundKey{}
+		for _, r := range reqs {
+			if _, ok := bindings[r.BindingID]; ok {
+				continue
+			}
+			bk, err := iss.boundKey(tx, r.BindingID)
+			if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
+				failure = err
+				return iss.audit(tx, actor, op, r.BindingID, err, "")
+			} else if err != nil {
+				return err
+			}
+			bindings[r.BindingID] = bk
+		}
+		for _, r := range reqs {
+			fs, _ := iss.checkFormats(r.Formats)
+			for _, f := range fs {
+				c, err := iss.issueInTx(tx, actor, bindings[r.BindingID], r.Document, f, r.Profile)
+				if err != nil {
+					return err
+				}
+				out = append(out, *c)
+				iss.hook("issue:after-credential")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return out, nil
+}
+
+func (iss *Issuer) checkFormats(fs []Format) ([]Format, error) {
+	if len(fs) == 0 {
+		return iss.formats, nil
+	}
+	if len(fs) > 2 {
+		return nil, errorf("issue", ErrInvalidInput, "too many formats")
+	}
+	for _, f := range fs {
+		ok := false
+		for _, g := range iss.formats {
+			ok = ok || f == g
+		}
+		if !ok {
+			return nil, errorf("issue", ErrInvalidInput, "format %q not offered", f)
+		}
+	}
+	return fs, nil
+}
+
+type boundKey struct {
+	binding *Binding
+	key     crypto.PublicKey
+}
+
+func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
+	b, err := tx.Binding(id)
+	if err != nil {
+		return nil, err
+	}
+	if b.State != BindingActive {
+		return nil, errorf("issue", ErrBindingRevoked, "binding %s was revoked (%s)", b.ID, b.RevokeReason)
+	}
+	k, err := keys.ParsePublicJWK(b.PublicJWK)
+	if err != nil {
+		return nil, errorf("issue", ErrStore, "stored device key: %v", err)
+	}
+	return &boundKey{binding: b, key: k}, nil
+}
+
+// expiry returns the end of validity of a credential issued at now: now +
+// Validity, capped at the next change of the derived age claims
+// (credential.NextAgeChange, DOMAIN.md §8).
+func (iss *Issuer) expiry(claims map[string]any, now time.Time) time.Time {
+	exp := now.Add(iss.cfg.Validity)
+	if _, hasAge := claims["age_in_years"]; hasAge {
+		if s, ok := claims["birthdate"].(string); ok {
+			if d, err := credential.ParseDate(s); err == nil {
+				if c := credential.NextAgeChange(d, now); c.Before(exp) {
+					exp = c
+				}
+			}
+		}
+	}
+	return exp.Truncate(time.Second)
+}
+
+// issueInTx allocates an index, signs one credential and records it.
+func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.Document, f Format, p Profile) (*Credential, error) {
+	const op = "issue"
+	if p == "" {
+		p = ProfileFull
+	}
+	ti := doc.Type()
+	now := iss.now().Truncate(time.Second)
+	claims := doc.SDJWTClaims(now)
+	if p != ProfileFull {
+		var err error
+		if claims, err = qrClaims(doc, now); err != nil {
+			return nil, err
+		}
+	}
+	exp := iss.expiry(doc.SDJWTClaims(now), now)
+	id, err := iss.newID()
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		list, idx, err := iss.allocate()
+		if err != nil {
+			return nil, err
+		}
+		ref := statuslist.Reference{Index: idx, URI: list.URI}
+		var data, stored []byte
+		switch f {
+		case FormatSDJWT:
+			data, stored, err = iss.signSDJWT(claims, ti, bk.key, ref, now, exp)
+		case FormatMdoc:
+			data, stored, err = iss.signMdoc(doc, ti, bk.key, ref, now, exp)
+		}
+		if err != nil {
+			return nil, err
+		}
+		rec := &CredentialRecord{ID: id, BindingID: bk.binding.ID, VCT: ti.VCT, Format: f, Profile: p, List: list.Number, Index: idx,
+			KeyThumbprint: bk.binding.KeyThumbprint, IssuedAt: now, ExpiresAt: exp}
+		if iss.cfg.StoreClaims {
+			rec.Claims = stored
+		}
+		err = tx.InsertCredential(rec)
+		if isConflict(err) && attempt < 8 {
+			// Another process sharing the store took this index: the
+			// UNIQUE (list, idx) constraint refused it; draw again.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := iss.audit(tx, actor, "issue", id, nil, string(f)+" "+ti.VCT+" "+string(p)); err != nil {
+			return nil, err
+		}
+		return &Credential{ID: id, VCT: ti.VCT, DocType: ti.DocType, Format: f, Profile: p, Status: ref, IssuedAt: now, ExpiresAt: exp, Data: data}, nil
+	}
+}
+
+func (iss *Issuer) signSDJWT(claims map[string]any, ti credential.TypeInfo, holder crypto.PublicKey, ref statuslist.Reference, now, exp time.Time) (data, stored []byte, err error) {
+	claims["iss"] = iss.cfg.Identifier
+	claims["iat"] = now.Unix()
+	claims["exp"] = exp.Unix()
+	// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
+	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
+	var paths []sdjwt.Path
+	for _, cp := range ti.SelectivelyDisclosable() {
+		// The type lists every optional claim; disclose those present.
+		if pathExists(claims, cp) {
+			paths = append(paths, sdjwt.Path(cp))
+		}
+	}
+	tok, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
+		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: paths, Decoys: iss.cfg.Decoys,
+		HolderKey: holder, Rand: iss.cfg.Rand,
+	})
+	if err != nil {
+		return nil, nil, errorf("issue", ErrSigning, "sd-jwt vc: %v", err)
+	}
+	if iss.cfg.StoreClaims {
+		stored, _ = json.Marshal(claims)
+	}
+	return []byte(tok), stored, nil
+}
+
+func (iss *Issuer) signMdoc(doc credential.Document, ti credential.TypeInfo, holder crypto.PublicKey, ref statuslist.Reference, now, exp time.Time) (data, stored []byte, err error) {
+	ns := doc.MdocElements(now)
+	mi := &mdoc.Issuer{Signer: iss.cfg.Signer, Chain: iss.cfg.Chain, Rand: iss.cfg.Rand, Now: func() time.Time { return now }}
+	signed, err := mi.Issue(mdoc.IssueRequest{
+		DocType: ti.DocType, NameSpaces: ns, DeviceKey: holder, ValidFrom: now, ValidUntil: exp,
+		Status: &mdoc.StatusReference{Index: ref.Index, URI: ref.URI},
+	})
+	if err != nil {
+		return nil, nil, errorf("issue", ErrSigning, "mdoc: %v", err)
+	}
+	data, err = signed.MarshalCBOR()
+	if err != nil {
+		return nil, nil, errorf("issue", ErrSigning, "mdoc: %v", err)
+	}
+	if iss.cfg.StoreClaims {
+		stored, _ = json.Marshal(ns)
+	}
+	return data, stored, nil
+}
+
+// qrClaims returns the compact QR-profile claims of doc. The QR profile is
+// defined by package credential/qr, which this package does not use yet.
+func qrClaims(doc credential.Document, now time.Time) (map[string]any, error) {
+	return nil, errorf("issue", ErrInvalidInput, "QR-profile issuance is not available yet")
+}
+
+// pathExists reports whether claims has a value at p (nil matches any
+// array, whose elements are then all disclosable).
+func pathExists(v any, p credential.ClaimPath) bool {
+	for _, el := range p {
+		switch k := el.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return false
+			}
+			if v, ok = m[k]; !ok {
+				return false
+			}
+		case nil:
+			a, ok := v.([]any)
+			if !ok || len(a) == 0 {
+				return false
+			}
+			v = a[0]
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,344 @@
+package issuer
+
+import (
+	"context"
+	"crypto"
+	crand "crypto/rand"
+	"crypto/x509"
+	"encoding/base32"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/keys"
+)
+
+var cryptoRand = crand.Reader
+
+// Format is a credential format, named as OpenID4VCI 1.0 Appendix A names
+// them.
+type Format string
+
+// Credential formats.
+const (
+	FormatSDJWT Format = "dc+sd-jwt" // SD-JWT VC (draft-ietf-oauth-sd-jwt-vc)
+	FormatMdoc  Format = "mso_mdoc"  // ISO/IEC 18013-5 mdoc (IssuerSigned)
+)
+
+// Profile says which claim set a credential carries.
+type Profile string
+
+// Credential profiles.
+const (
+	// ProfileFull is the complete document.
+	ProfileFull Profile = "full"
+	// ProfileQR is the compact QR-profile credential (credential/qr).
+	ProfileQR Profile = "qr"
+)
+
+// Defaults and caps of [Config].
+const (
+	DefaultValidity          = 365 * 24 * time.Hour
+	MaxValidity              = 5 * 365 * 24 * time.Hour
+	DefaultActivationCodeTTL = 10 * time.Minute
+	DefaultMaxCodeAttempts   = 5
+	DefaultNonceTTL          = 5 * time.Minute
+	DefaultProofMaxAge       = 5 * time.Minute
+	DefaultClockSkew         = 30 * time.Second
+	MaxClockSkew             = 5 * time.Minute
+	MaxDecoys                = 64
+	DefaultStatusListSize    = 1 << 20
+	MaxStatusListSize        = 1 << 27
+	DefaultTokenValidity     = 24 * time.Hour
+	DefaultTokenTTL          = time.Hour
+	// MaxBatch caps the number of requests in one [Issuer.IssueBatch] call.
+	MaxBatch = 10000
+	// MaxDocuments caps the documents a DocumentSource may return for one
+	// person.
+	MaxDocuments = 32
+)
+
+// DocumentSource looks up the documents of a person, for instance in SIAK.
+// [Issuer.Activate] issues every document it returns.
+type DocumentSource interface {
+	Documents(ctx context.Context, nik credential.NIK) ([]credential.Document, error)
+}
+
+// DocumentsFunc adapts a function to [DocumentSource].
+type DocumentsFunc func(ctx context.Context, nik credential.NIK) ([]credential.Document, error)
+
+// Documents calls f.
+func (f DocumentsFunc) Documents(ctx context.Context, nik credential.NIK) ([]credential.Document, error) {
+	return f(ctx, nik)
+}
+
+// StatusListConfig configures the issuer's Token Status Lists
+// (draft-ietf-oauth-status-list-20).
+type StatusListConfig struct {
+	// BaseURI is where the lists are published: list n is at BaseURI + "/"
+	// + n, which is also its Status List Token's sub. Required; an absolute
+	// URI without query or fragment.
+	BaseURI string
+	// Size is the number of entries per list; zero means
+	// DefaultStatusListSize, at most MaxStatusListSize. A new list is started
+	// when one is full.
+	Size int
+	// Bits per entry: 1 (revoked or not) or 2 (adds suspension); zero means 1.
+	Bits int
+	// TokenValidity is the exp of a published token after its iat; zero
+	// means DefaultTokenValidity.
+	TokenValidity time.Duration
+	// TTL is the ttl claim of a published token; zero means DefaultTokenTTL.
+	TTL time.Duration
+}
+
+// Config configures an [Issuer].
+type Config struct {
+	// Identifier is the Credential Issuer Identifier (an https URL), used as
+	// iss of SD-JWT VCs and as the aud proofs must carry. Required.
+	Identifier string
+	// Signer is the issuer's signing key (an HSM key works: only the
+	// crypto.Signer methods are used). Required.
+	Signer crypto.Signer
+	// KeyID is the kid of SD-JWT VCs and status list tokens, for example a
+	// did:key URL (did:key:z…#z…). Optional.
+	KeyID string
+	// Chain is the mdoc document signer certificate chain, leaf first (its
+	// key must be Signer's). Required when FormatMdoc is issued.
+	Chain []*x509.Certificate
+	// Types are the credential types this issuer is authorised for. Required.
+	Types []credential.TypeInfo
+	// Formats are the formats issued at activation; empty means both.
+	Formats []Format
+	// Validity is how long a credential is valid; zero means DefaultValidity,
+	// at most MaxValidity. Credentials carrying age claims expire at the
+	// latest when those change (the next birthday, credential.NextAgeChange).
+	Validity time.Duration
+	// Decoys is the number of decoy digests per _sd array (RFC 9901
+	// §4.2.5), at most MaxDecoys.
+	Decoys int
+	// StatusList configures revocation.
+	StatusList StatusListConfig
+	// ActivationCodeTTL is how long an activation code is valid; zero means
+	// DefaultActivationCodeTTL (10 minutes).
+	ActivationCodeTTL time.Duration
+	// MaxCodeAttempts is how many wrong codes lock a code; zero means
+	// DefaultMaxCodeAttempts.
+	MaxCodeAttempts int
+	// NonceTTL is how long a c_nonce is valid; zero means DefaultNonceTTL.
+	NonceTTL time.Duration
+	// ProofMaxAge is the oldest proof iat accepted; zero means
+	// DefaultProofMaxAge.
+	ProofMaxAge time.Duration
+	// ClockSkew is tolerated on proof times; zero means DefaultClockSkew, at
+	// most MaxClockSkew.
+	ClockSkew time.Duration
+	// StoreClaims keeps each issued claim set in the credential record.
+	// Off by default: records then hold no personal data beyond the NIK of
+	// the binding.
+	StoreClaims bool
+	// Documents returns a person's documents at activation. Required for
+	// Activate.
+	Documents DocumentSource
+	// Store persists state. Required; see OpenSQLite.
+	Store Store
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of codes, nonces, IDs, salts, status indices and
+	// signature randomness; nil means crypto/rand.
+	Rand io.Reader
+
+	// hook, if set, is called at named points inside transactions (tests
+	// use it to kill the process there).
+	hook func(point string)
+}
+
+// Issuer is an issuing authority's kit: registration, activation, issuance,
+// revocation and audit. It is safe for concurrent use; state lives in the
+// Store, except an in-memory copy of the status list allocations.
+type Issuer struct {
+	cfg     Config
+	alg     string
+	types   map[string]credential.TypeInfo // by vct
+	formats []Format
+
+	mu     sync.Mutex // guards lists and allocs
+	lists  []StatusListRecord
+	allocs map[int]*statuslist.Allocator
+}
+
+// New validates cfg and returns an Issuer over cfg.Store, loading the status
+// list allocations from it.
+func New(ctx context.Context, cfg Config) (*Issuer, error) {
+	const op = "new"
+	bad := func(format string, args ...any) (*Issuer, error) {
+		return nil, errorf(op, ErrConfig, format, args...)
+	}
+	if u, err := url.Parse(cfg.Identifier); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.RawQuery != "" {
+		return bad("identifier %q is not an absolute URL", cfg.Identifier)
+	}
+	if cfg.Signer == nil || cfg.Store == nil {
+		return bad("Signer and Store are required")
+	}
+	alg, err := keys.AlgorithmFor(cfg.Signer.Public())
+	if err != nil {
+		return bad("signer: %v", err)
+	}
+	if len(cfg.Types) == 0 {
+		return bad("no authorised credential types")
+	}
+	iss := &Issuer{cfg: cfg, alg: alg, types: map[string]credential.TypeInfo{}, allocs: map[int]*statuslist.Allocator{}}
+	for _, t := range cfg.Types {
+		if _, ok := credential.TypeByVCT(t.VCT); !ok {
+			return bad("unknown credential type %q", t.VCT)
+		}
+		iss.types[t.VCT] = t
+	}
+	iss.formats = cfg.Formats
+	if len(iss.formats) == 0 {
+		iss.formats = []Format{FormatSDJWT, FormatMdoc}
+	}
+	for _, f := range iss.formats {
+		switch f {
+		case FormatSDJWT:
+		case FormatMdoc:
+			if len(cfg.Chain) == 0 {
+				return bad("mdoc needs the document signer Chain")
+			}
+		default:
+			return bad("unknown format %q", f)
+		}
+	}
+	c := &iss.cfg
+	if c.Validity == 0 {
+		c.Validity = DefaultValidity
+	}
+	if c.Validity < 0 || c.Validity > MaxValidity {
+		return bad("validity %v outside (0, %v]", c.Validity, MaxValidity)
+	}
+	if c.Decoys < 0 || c.Decoys > MaxDecoys {
+		return bad("decoys %d outside [0, %d]", c.Decoys, MaxDecoys)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.ActivationCodeTTL, DefaultActivationCodeTTL)
+	def(&c.NonceTTL, DefaultNonceTTL)
+	def(&c.ProofMaxAge, DefaultProofMaxAge)
+	def(&c.ClockSkew, DefaultClockSkew)
+	def(&c.StatusList.TokenValidity, DefaultTokenValidity)
+	def(&c.StatusList.TTL, DefaultTokenTTL)
+	if c.ActivationCodeTTL < 0 || c.NonceTTL < 0 || c.ProofMaxAge < 0 || c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew ||
+		c.StatusList.TokenValidity < 0 || c.StatusList.TTL < 0 {
+		return bad("negative duration or clock skew over %v", MaxClockSkew)
+	}
+	if c.MaxCodeAttempts == 0 {
+		c.MaxCodeAttempts = DefaultMaxCodeAttempts
+	}
+	if c.MaxCodeAttempts < 1 || c.MaxCodeAttempts > 100 {
+		return bad("MaxCodeAttempts %d outside [1, 100]", c.MaxCodeAttempts)
+	}
+	sl := &c.StatusList
+	if u, err := url.Parse(sl.BaseURI); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.RawQuery != "" || len(sl.BaseURI) > 1024 {
+		return bad("status list BaseURI %q is not an absolute URI", sl.BaseURI)
+	}
+	sl.BaseURI = strings.TrimRight(sl.BaseURI, "/")
+	if sl.Size == 0 {
+		sl.Size = DefaultStatusListSize
+	}
+	if sl.Size < 8 || sl.Size > MaxStatusListSize {
+		return bad("status list size %d outside [8, %d]", sl.Size, MaxStatusListSize)
+	}
+	if sl.Bits == 0 {
+		sl.Bits = 1
+	}
+	if sl.Bits != 1 && sl.Bits != 2 {
+		return bad("status list bits must be 1 or 2")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = cryptoRand
+	}
+	if err := iss.loadLists(ctx); err != nil {
+		return nil, err
+	}
+	return iss, nil
+}
+
+// Authorized reports whether the issuer may issue the credential type vct.
+func (iss *Issuer) Authorized(vct string) bool {
+	_, ok := iss.types[vct]
+	return ok
+}
+
+func (iss *Issuer) now() time.Time { return iss.cfg.Now().UTC() }
+
+func (iss *Issuer) hook(point string) {
+	if iss.cfg.hook != nil {
+		iss.cfg.hook(point)
+	}
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns a random identifier: 16 bytes, base32, lower case.
+func (iss *Issuer) newID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(iss.cfg.Rand, b[:]); err != nil {
+		return "", errorf("random", ErrSigning, "random source: %v", err)
+	}
+	return strings.ToLower(idEncoding.EncodeToString(b[:])), nil
+}
+
+// audit appends an event inside tx.
+func (iss *Issuer) audit(tx Tx, actor, action, subject string, outcome error, detail string) error {
+	o := "ok"
+	if outcome != nil {
+		o = outcomeText(outcome)
+	}
+	return tx.AppendAudit(&AuditEvent{At: iss.now(), Actor: actor, Action: action, Subject: subject, Outcome: o, Detail: detail})
+}
+
+func outcomeText(err error) string {
+	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrNotConfirmed, ErrCodeInvalid, ErrCodeExpired,
+		ErrCodeUsed, ErrTooManyAttempts, ErrProof, ErrNonce, ErrKeyMismatch, ErrUnauthorizedType, ErrBindingRevoked,
+		ErrListFull, ErrStore, ErrSigning} {
+		if isErr(err, s) {
+			return s.Error()
+		}
+	}
+	return "error"
+}
+
+// auditFailure records a failed operation in its own transaction and returns
+// err unchanged.
+func (iss *Issuer) auditFailure(ctx context.Context, actor, action, subject string, err error) error {
+	_ = iss.cfg.Store.Update(ctx, func(tx Tx) error { return iss.audit(tx, actor, action, subject, err, "") })
+	return err
+}
+
+// Audit lists audit events with a sequence number above after, oldest first,
+// at most limit (1 to 1000).
+func (iss *Issuer) Audit(ctx context.Context, after int64, limit int) ([]AuditEvent, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, errorf("audit", ErrInvalidInput, "limit %d outside [1, 1000]", limit)
+	}
+	var out []AuditEvent
+	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Audit(after, limit)
+		return err
+	})
+	return out, wrapStore("audit", err)
+}
+
+func listURI(base string, n int) string { return base + "/" + strconv.Itoa(n) }

@@ -1,0 +1,251 @@
+package issuer
+
+import (
+	"crypto/x509"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/keys"
+)
+
+// statusOf fetches the published token of ref's list and returns ref's status.
+func (e *env) statusOf(ref statuslist.Reference) statuslist.Status {
+	e.t.Helper()
+	lists, err := e.iss.StatusLists(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, l := range lists {
+		if l.URI != ref.URI {
+			continue
+		}
+		tok, err := e.iss.StatusListToken(e.ctx, l.Number)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		v := statuslist.Verifier{Alg: statuslist.ES256, Key: e.key.Public(), Now: e.clock.Now}
+		vt, err := v.VerifyJWT(tok)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if vt.Subject() != ref.URI {
+			e.t.Fatalf("token sub %q, want %q", vt.Subject(), ref.URI)
+		}
+		s, err := vt.Status(ref.Index)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return s
+	}
+	e.t.Fatalf("no list %s", ref.URI)
+	return 0
+}
+
+func TestActivationIssuesBoundCredentials(t *testing.T) {
+	e := newEnv(t)
+	device := newDevice(t)
+	a := e.activate(device)
+	if len(a.Credentials) != 2 || a.Replaced != nil {
+		t.Fatalf("got %d credentials, replaced %v", len(a.Credentials), a.Replaced)
+	}
+	tp, _ := keys.Thumbprint(device.Public())
+	if a.Binding.KeyThumbprint != tp || a.Binding.State != BindingActive {
+		t.Fatalf("binding %+v", a.Binding)
+	}
+	seen := map[statuslist.Reference]bool{}
+	for _, c := range a.Credentials {
+		if seen[c.Status] {
+			t.Fatalf("status reference %v used twice", c.Status)
+		}
+		seen[c.Status] = true
+		if s := e.statusOf(c.Status); s != statuslist.Valid {
+			t.Fatalf("fresh credential has status %v", s)
+		}
+		rec, err := e.iss.Credential(e.ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.KeyThumbprint != tp || rec.Index != c.Status.Index || rec.Claims != nil || rec.VCT != credential.VCTKTPEL {
+			t.Fatalf("record %+v", rec)
+		}
+		switch c.Format {
+		case FormatSDJWT:
+			v, err := sdjwt.VerifyVC(c.Encoded(), sdjwt.VerifyOptions{IssuerKey: e.key.Public(), AllowNoKeyBinding: true, Now: e.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.VCT() != credential.VCTKTPEL {
+				t.Fatalf("vct %q", v.VCT())
+			}
+			st, _ := v.Get(sdjwt.P("status"))
+			sc, err := statuslist.StatusClaimFromJSONValue(st)
+			if err != nil || *sc.StatusList != c.Status {
+				t.Fatalf("status claim %v (%v), want %v", st, err, c.Status)
+			}
+			if iss, _ := v.Get(sdjwt.P("iss")); iss != testIssuer {
+				t.Fatalf("iss %v", iss)
+			}
+			// Bound to the device: a presentation signed by it verifies.
+			u, err := sdjwt.Parse(c.Encoded())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pres, err := u.Present(sdjwt.KeyBindingOptions{Signer: device, Audience: "https://bank.example.id", Nonce: "n-1", IssuedAt: e.clock.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sdjwt.VerifyVC(pres, sdjwt.VerifyOptions{IssuerKey: e.key.Public(), Audience: "https://bank.example.id", Nonce: "n-1", Now: e.clock.Now}); err != nil {
+				t.Fatal(err)
+			}
+		case FormatMdoc:
+			cred, err := mdoc.ParseIssuerSigned(c.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, _ := mdoc.OpenID4VPSessionTranscript("x509_san_dns:bank.example.id", "n-2", nil, "https://bank.example.id/r")
+			resp, err := mdoc.Present(cred, map[string][]string{credential.DocTypeKTPEL: {"name"}}, mdoc.PresentOptions{SessionTranscript: tr, DeviceKey: device})
+			if err != nil {
+				t.Fatal(err)
+			}
+			roots := x509.NewCertPool()
+			roots.AddCert(e.root)
+			if _, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: tr, DocType: credential.DocTypeKTPEL, Now: e.clock.Now}); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatalf("format %q", c.Format)
+		}
+		// KTP-el carries age claims: exp is capped at the next birthday.
+		if want := credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0); !c.ExpiresAt.Equal(want) {
+			t.Fatalf("exp %v, want next birthday %v", c.ExpiresAt, want)
+		}
+	}
+}
+
+func TestNewDeviceRevokesOldBinding(t *testing.T) {
+	e := newEnv(t)
+	first := e.activate(newDevice(t))
+	e.clock.Advance(time.Hour)
+	second := e.activate(newDevice(t))
+	if second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != 2 {
+		t.Fatalf("replaced %+v, revoked %d", second.Replaced, second.Revoked)
+	}
+	for _, c := range first.Credentials {
+		if s := e.statusOf(c.Status); s != statuslist.Invalid {
+			t.Fatalf("old credential %s has status %v", c.ID, s)
+		}
+	}
+	for _, c := range second.Credentials {
+		if s := e.statusOf(c.Status); s != statuslist.Valid {
+			t.Fatalf("new credential %s has status %v", c.ID, s)
+		}
+	}
+	b, err := e.iss.Binding(e.ctx, first.Binding.ID)
+	if err != nil || b.State != BindingRevoked {
+		t.Fatalf("old binding %+v, %v", b, err)
+	}
+	_, err = e.iss.Issue(e.ctx, "operator:1", IssueRequest{BindingID: first.Binding.ID, Document: sampleKTPEL(t)})
+	if !errors.Is(err, ErrBindingRevoked) {
+		t.Fatalf("issue to replaced binding: %v", err)
+	}
+}
+
+func TestLostPhoneThenReactivation(t *testing.T) {
+	e := newEnv(t)
+	first := e.activate(newDevice(t))
+	n, err := e.iss.ReportLost(e.ctx, "operator:kec-tebet-01", testNIK)
+	if err != nil || n != 2 {
+		t.Fatalf("report lost: %d, %v", n, err)
+	}
+	for _, c := range first.Credentials {
+		if e.statusOf(c.Status) != statuslist.Invalid {
+			t.Fatal("credential of the lost phone still valid")
+		}
+	}
+	if _, err := e.iss.ReportLost(e.ctx, "operator:kec-tebet-01", testNIK); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second report: %v", err)
+	}
+	_, err = e.iss.Issue(e.ctx, "operator:1", IssueRequest{BindingID: first.Binding.ID, Document: sampleKTPEL(t)})
+	if !errors.Is(err, ErrBindingRevoked) {
+		t.Fatalf("issue to revoked binding: %v", err)
+	}
+	again := e.activate(newDevice(t))
+	if again.Replaced != nil || len(again.Credentials) != 2 {
+		t.Fatalf("re-activation: %+v", again)
+	}
+}
+
+func TestIssueBatch(t *testing.T) {
+	e := newEnv(t)
+	a := e.activate(newDevice(t))
+	var reqs []IssueRequest
+	for range 50 {
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatSDJWT}})
+	}
+	reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatMdoc}})
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 51 {
+		t.Fatalf("%d credentials", len(out))
+	}
+	seen := map[uint64]bool{}
+	for _, c := range append(out, a.Credentials...) {
+		if seen[c.Status.Index] {
+			t.Fatalf("index %d given twice", c.Status.Index)
+		}
+		seen[c.Status.Index] = true
+	}
+	// Revoke one; only it changes.
+	if err := e.iss.Revoke(e.ctx, "operator:1", out[7].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.iss.Revoke(e.ctx, "operator:1", out[7].ID); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if e.statusOf(out[7].Status) != statuslist.Invalid || e.statusOf(out[8].Status) != statuslist.Valid {
+		t.Fatal("revocation not reflected exactly")
+	}
+	if err := e.iss.Revoke(e.ctx, "operator:1", "nosuchcredential"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+}
+
+func TestStatusListRollsOver(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = 8; c.Formats = []Format{FormatSDJWT} })
+	a := e.activate(newDevice(t))
+	var reqs []IssueRequest
+	for range 20 {
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)})
+	}
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[statuslist.Reference]bool{}
+	for _, c := range out {
+		if seen[c.Status] {
+			t.Fatalf("%v twice", c.Status)
+		}
+		seen[c.Status] = true
+	}
+	lists, _ := e.iss.StatusLists(e.ctx)
+	if len(lists) != 3 {
+		t.Fatalf("%d lists for 21 credentials of 8 entries", len(lists))
+	}
+}
+
+func TestStoreClaimsOptIn(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.StoreClaims = true })
+	a := e.activate(newDevice(t))
+	rec, err := e.iss.Credential(e.ctx, a.Credentials[0].ID)
+	if err != nil || len(rec.Claims) == 0 {
+		t.Fatalf("claims not stored with StoreClaims: %v", err)
+	}
+}

@@ -1,0 +1,501 @@
+package issuer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// migrations are applied in order; the schema version is their count. Never
+// edit an applied migration: append a new one.
+var migrations = []string{
+	// 1: initial schema.
+	`CREATE TABLE registrations (
+		id TEXT PRIMARY KEY,
+		nik TEXT NOT NULL,
+		email TEXT NOT NULL,
+		phone TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		confirmed_at INTEGER NOT NULL DEFAULT 0,
+		confirmed_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX registrations_nik ON registrations(nik);
+	CREATE TABLE activation_codes (
+		registration_id TEXT PRIMARY KEY REFERENCES registrations(id),
+		hash BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		used_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE nonces (
+		hash BLOB PRIMARY KEY,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE TABLE bindings (
+		id TEXT PRIMARY KEY,
+		nik TEXT NOT NULL,
+		registration_id TEXT NOT NULL REFERENCES registrations(id),
+		key_thumbprint TEXT NOT NULL,
+		public_jwk BLOB NOT NULL,
+		state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),
+		created_at INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL DEFAULT 0,
+		revoke_reason TEXT NOT NULL DEFAULT ''
+	);
+	-- One NIK, one phone: at most one active binding per NIK.
+	CREATE UNIQUE INDEX bindings_one_active ON bindings(nik) WHERE state = 'active';
+	CREATE TABLE status_lists (
+		number INTEGER PRIMARY KEY,
+		uri TEXT NOT NULL UNIQUE,
+		bits INTEGER NOT NULL,
+		size INTEGER NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE credentials (
+		id TEXT PRIMARY KEY,
+		binding_id TEXT NOT NULL REFERENCES bindings(id),
+		vct TEXT NOT NULL,
+		format TEXT NOT NULL,
+		profile TEXT NOT NULL,
+		list INTEGER NOT NULL REFERENCES status_lists(number),
+		idx INTEGER NOT NULL,
+		key_thumbprint TEXT NOT NULL,
+		issued_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL DEFAULT 0,
+		claims BLOB,
+		UNIQUE (list, idx)
+	);
+	CREATE INDEX credentials_binding ON credentials(binding_id);
+	CREATE TABLE audit (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		at INTEGER NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	-- The audit log is append-only.
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+	-- A revocation is never undone.
+	CREATE TRIGGER credentials_no_unrevoke BEFORE UPDATE OF revoked_at ON credentials
+		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
+		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END;
+	CREATE TRIGGER credentials_no_delete BEFORE DELETE ON credentials BEGIN SELECT RAISE(ABORT, 'credential records are kept'); END;`,
+}
+
+// SchemaVersion is the schema version a store opened by this version of the
+// package has (the number of migrations).
+var SchemaVersion = len(migrations)
+
+// SQLiteStore is the default [Store]: one SQLite file through the pure-Go
+// driver modernc.org/sqlite (no cgo), in WAL mode with synchronous=FULL,
+// every Update an IMMEDIATE transaction so writers are serialized.
+type SQLiteStore struct {
+	db *sql.DB
+}
+
+var _ Store = (*SQLiteStore)(nil)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path and
+// applies pending schema migrations in one transaction. A database whose
+// schema is newer than this package knows is refused.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, errorf("open", ErrConfig, "bad database path %q", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, wrapStore("open", err)
+	}
+	s := &SQLiteStore{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SQLiteStore) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapStore("migrate", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return wrapStore("migrate", err)
+	}
+	if v > len(migrations) {
+		return errorf("migrate", ErrStore, "database schema version %d is newer than this package (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return errorf("migrate", ErrStore, "migration %d: %v", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return wrapStore("migrate", err)
+	}
+	return wrapStore("migrate", tx.Commit())
+}
+
+// Version returns the schema version of the open database.
+func (s *SQLiteStore) Version(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, wrapStore("version", err)
+}
+
+// Close closes the database.
+func (s *SQLiteStore) Close() error { return s.db.Close() }
+
+// Update implements Store.
+func (s *SQLiteStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.run(ctx, false, fn)
+}
+
+// View implements Store.
+func (s *SQLiteStore) View(ctx context.Context, fn func(Tx) error) error {
+	return s.run(ctx, true, fn)
+}
+
+func (s *SQLiteStore) run(ctx context.Context, readOnly bool, fn func(Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return wrapStore("begin", err)
+	}
+	if err := fn(&sqliteTx{ctx: ctx, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if readOnly {
+		return wrapStore("commit", tx.Rollback())
+	}
+	return wrapStore("commit", tx.Commit())
+}
+
+type sqliteTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func (t *sqliteTx) exec(op, q string, args ...any) (sql.Result, error) {
+	r, err := t.tx.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	return r, nil
+}
+
+func storeErr(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Error{Op: op, Err: ErrNotFound}
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return &Error{Op: op, Err: ErrStore, Detail: err.Error(), conflict: true}
+	}
+	return &Error{Op: op, Err: ErrStore, Detail: err.Error()}
+}
+
+func (t *sqliteTx) InsertRegistration(r *Registration) error {
+	_, err := t.exec("insert registration", `INSERT INTO registrations (id, nik, email, phone, created_at, confirmed_at, confirmed_by) VALUES (?,?,?,?,?,?,?)`,
+		r.ID, r.NIK, r.Email, r.Phone, ts(r.CreatedAt), ts(r.ConfirmedAt), r.ConfirmedBy)
+	return err
+}
+
+func (t *sqliteTx) Registration(id string) (*Registration, error) {
+	var r Registration
+	var c, cf int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, nik, email, phone, created_at, confirmed_at, confirmed_by FROM registrations WHERE id = ?`, id).
+		Scan(&r.ID, &r.NIK, &r.Email, &r.Phone, &c, &cf, &r.ConfirmedBy)
+	if err != nil {
+		return nil, storeErr("registration", err)
+	}
+	r.CreatedAt, r.ConfirmedAt = fromTS(c), fromTS(cf)
+	return &r, nil
+}
+
+func (t *sqliteTx) UpdateRegistration(r *Registration) error {
+	return t.one("update registration", `UPDATE registrations SET confirmed_at = ?, confirmed_by = ? WHERE id = ?`, ts(r.ConfirmedAt), r.ConfirmedBy, r.ID)
+}
+
+// one runs a statement that must change exactly one row.
+func (t *sqliteTx) one(op, q string, args ...any) error {
+	res, err := t.exec(op, q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return storeErr(op, err)
+	}
+	if n != 1 {
+		return &Error{Op: op, Err: ErrNotFound}
+	}
+	return nil
+}
+
+func (t *sqliteTx) PutActivationCode(c *ActivationCode) error {
+	_, err := t.exec("put activation code", `INSERT OR REPLACE INTO activation_codes (registration_id, hash, created_at, expires_at, attempts, used_at) VALUES (?,?,?,?,?,?)`,
+		c.RegistrationID, c.Hash, ts(c.CreatedAt), ts(c.ExpiresAt), c.Attempts, ts(c.UsedAt))
+	return err
+}
+
+func (t *sqliteTx) ActivationCode(registrationID string) (*ActivationCode, error) {
+	var c ActivationCode
+	var cr, ex, used int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT registration_id, hash, created_at, expires_at, attempts, used_at FROM activation_codes WHERE registration_id = ?`, registrationID).
+		Scan(&c.RegistrationID, &c.Hash, &cr, &ex, &c.Attempts, &used)
+	if err != nil {
+		return nil, storeErr("activation code", err)
+	}
+	c.CreatedAt, c.ExpiresAt, c.UsedAt = fromTS(cr), fromTS(ex), fromTS(used)
+	return &c, nil
+}
+
+func (t *sqliteTx) UpdateActivationCode(c *ActivationCode) error {
+	return t.one("update activation code", `UPDATE activation_codes SET attempts = ?, used_at = ? WHERE registration_id = ?`, c.Attempts, ts(c.UsedAt), c.RegistrationID)
+}
+
+func (t *sqliteTx) InsertNonce(hash []byte, expires time.Time) error {
+	_, err := t.exec("insert nonce", `INSERT INTO nonces (hash, expires_at) VALUES (?,?)`, hash, ts(expires))
+	return err
+}
+
+func (t *sqliteTx) ConsumeNonce(hash []byte) (time.Time, error) {
+	var ex int64
+	err := t.tx.QueryRowContext(t.ctx, `DELETE FROM nonces WHERE hash = ? RETURNING expires_at`, hash).Scan(&ex)
+	if err != nil {
+		return time.Time{}, storeErr("consume nonce", err)
+	}
+	return fromTS(ex), nil
+}
+
+func (t *sqliteTx) DeleteExpiredNonces(at time.Time) error {
+	_, err := t.exec("delete nonces", `DELETE FROM nonces WHERE expires_at < ?`, ts(at))
+	return err
+}
+
+func (t *sqliteTx) InsertBinding(b *Binding) error {
+	_, err := t.exec("insert binding", `INSERT INTO bindings (id, nik, registration_id, key_thumbprint, public_jwk, state, created_at, revoked_at, revoke_reason) VALUES (?,?,?,?,?,?,?,?,?)`,
+		b.ID, b.NIK, b.RegistrationID, b.KeyThumbprint, b.PublicJWK, string(b.State), ts(b.CreatedAt), ts(b.RevokedAt), b.RevokeReason)
+	return err
+}
+
+const bindingCols = `id, nik, registration_id, key_thumbprint, public_jwk, state, created_at, revoked_at, revoke_reason`
+
+func scanBinding(row *sql.Row, op string) (*Binding, error) {
+	var b Binding
+	var st string
+	var c, r int64
+	if err := row.Scan(&b.ID, &b.NIK, &b.RegistrationID, &b.KeyThumbprint, &b.PublicJWK, &st, &c, &r, &b.RevokeReason); err != nil {
+		return nil, storeErr(op, err)
+	}
+	b.State, b.CreatedAt, b.RevokedAt = BindingState(st), fromTS(c), fromTS(r)
+	return &b, nil
+}
+
+func (t *sqliteTx) Binding(id string) (*Binding, error) {
+	return scanBinding(t.tx.QueryRowContext(t.ctx, `SELECT `+bindingCols+` FROM bindings WHERE id = ?`, id), "binding")
+}
+
+func (t *sqliteTx) ActiveBinding(nik string) (*Binding, error) {
+	return scanBinding(t.tx.QueryRowContext(t.ctx, `SELECT `+bindingCols+` FROM bindings WHERE nik = ? AND state = 'active'`, nik), "active binding")
+}
+
+func (t *sqliteTx) RevokeBinding(id string, at time.Time, reason string) error {
+	return t.one("revoke binding", `UPDATE bindings SET state = 'revoked', revoked_at = ?, revoke_reason = ? WHERE id = ? AND state = 'active'`, ts(at), reason, id)
+}
+
+func (t *sqliteTx) StatusLists() ([]StatusListRecord, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT number, uri, bits, size, created_at FROM status_lists ORDER BY number`)
+	if err != nil {
+		return nil, storeErr("status lists", err)
+	}
+	defer rows.Close()
+	var out []StatusListRecord
+	for rows.Next() {
+		var l StatusListRecord
+		var c int64
+		if err := rows.Scan(&l.Number, &l.URI, &l.Bits, &l.Size, &c); err != nil {
+			return nil, storeErr("status lists", err)
+		}
+		l.CreatedAt = fromTS(c)
+		out = append(out, l)
+	}
+	return out, storeErrOrNil("status lists", rows.Err())
+}
+
+func storeErrOrNil(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return storeErr(op, err)
+}
+
+func (t *sqliteTx) InsertStatusList(l StatusListRecord) error {
+	var max int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COALESCE(MAX(number), 0) FROM status_lists`).Scan(&max); err != nil {
+		return storeErr("insert status list", err)
+	}
+	if l.Number != max+1 {
+		return &Error{Op: "insert status list", Err: ErrStore, Detail: fmt.Sprintf("list number %d after %d", l.Number, max), conflict: true}
+	}
+	_, err := t.exec("insert status list", `INSERT INTO status_lists (number, uri, bits, size, created_at) VALUES (?,?,?,?,?)`, l.Number, l.URI, l.Bits, l.Size, ts(l.CreatedAt))
+	return err
+}
+
+func (t *sqliteTx) indices(op, q string, list int) ([]uint64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, q, list)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var i int64
+		if err := rows.Scan(&i); err != nil {
+			return nil, storeErr(op, err)
+		}
+		out = append(out, uint64(i))
+	}
+	return out, storeErrOrNil(op, rows.Err())
+}
+
+func (t *sqliteTx) UsedIndices(list int) ([]uint64, error) {
+	return t.indices("used indices", `SELECT idx FROM credentials WHERE list = ?`, list)
+}
+
+func (t *sqliteTx) RevokedIndices(list int) ([]uint64, error) {
+	return t.indices("revoked indices", `SELECT idx FROM credentials WHERE list = ? AND revoked_at != 0`, list)
+}
+
+func (t *sqliteTx) InsertCredential(c *CredentialRecord) error {
+	_, err := t.exec("insert credential", `INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.ID, c.BindingID, c.VCT, string(c.Format), string(c.Profile), c.List, int64(c.Index), c.KeyThumbprint, ts(c.IssuedAt), ts(c.ExpiresAt), ts(c.RevokedAt), c.Claims)
+	return err
+}
+
+const credentialCols = `id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims`
+
+type scanner interface{ Scan(...any) error }
+
+func scanCredential(s scanner) (*CredentialRecord, error) {
+	var c CredentialRecord
+	var f, p string
+	var idx, is, ex, rv int64
+	if err := s.Scan(&c.ID, &c.BindingID, &c.VCT, &f, &p, &c.List, &idx, &c.KeyThumbprint, &is, &ex, &rv, &c.Claims); err != nil {
+		return nil, err
+	}
+	c.Format, c.Profile, c.Index = Format(f), Profile(p), uint64(idx)
+	c.IssuedAt, c.ExpiresAt, c.RevokedAt = fromTS(is), fromTS(ex), fromTS(rv)
+	return &c, nil
+}
+
+func (t *sqliteTx) Credential(id string) (*CredentialRecord, error) {
+	c, err := scanCredential(t.tx.QueryRowContext(t.ctx, `SELECT `+credentialCols+` FROM credentials WHERE id = ?`, id))
+	if err != nil {
+		return nil, storeErr("credential", err)
+	}
+	return c, nil
+}
+
+func (t *sqliteTx) CredentialsOfBinding(bindingID string) ([]CredentialRecord, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+credentialCols+` FROM credentials WHERE binding_id = ? ORDER BY issued_at, id`, bindingID)
+	if err != nil {
+		return nil, storeErr("credentials", err)
+	}
+	defer rows.Close()
+	var out []CredentialRecord
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, storeErr("credentials", err)
+		}
+		out = append(out, *c)
+	}
+	return out, storeErrOrNil("credentials", rows.Err())
+}
+
+func (t *sqliteTx) RevokeCredentialsOfBinding(bindingID string, at time.Time) (int, error) {
+	res, err := t.exec("revoke credentials", `UPDATE credentials SET revoked_at = ? WHERE binding_id = ? AND revoked_at = 0`, ts(at), bindingID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), storeErrOrNil("revoke credentials", err)
+}
+
+func (t *sqliteTx) RevokeCredential(id string, at time.Time) (bool, error) {
+	if _, err := t.Credential(id); err != nil {
+		return false, err
+	}
+	res, err := t.exec("revoke credential", `UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, ts(at), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, storeErrOrNil("revoke credential", err)
+}
+
+func (t *sqliteTx) AppendAudit(e *AuditEvent) error {
+	var seq int64
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO audit (at, actor, action, subject, outcome, detail) VALUES (?,?,?,?,?,?) RETURNING seq`,
+		ts(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail).Scan(&seq)
+	if err != nil {
+		return storeErr("append audit", err)
+	}
+	e.Seq = seq
+	return nil
+}
+
+func (t *sqliteTx) Audit(after int64, limit int) ([]AuditEvent, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, at, actor, action, subject, outcome, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, storeErr("audit", err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, &e.Outcome, &e.Detail); err != nil {
+			return nil, storeErr("audit", err)
+		}
+		e.At = fromTS(at)
+		out = append(out, e)
+	}
+	return out, storeErrOrNil("audit", rows.Err())
+}

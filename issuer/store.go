@@ -1,0 +1,177 @@
+package issuer
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the issuer's state. Every state change of the package runs
+// inside one Store.Update call, so it happens completely or not at all, even
+// if the process dies in the middle (see [OpenSQLite] for the default
+// implementation).
+//
+// Implementations must give Update serializable isolation: two concurrent
+// Update calls must behave as if run one after the other.
+type Store interface {
+	// Update runs fn in one read-write transaction: committed if fn returns
+	// nil, rolled back (and fn's error returned) otherwise. The package
+	// records failed attempts (a wrong activation code, say) by returning nil
+	// from fn and reporting the failure after the commit.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is the set of reads and writes available inside a Store transaction.
+// Methods return an error wrapping [ErrNotFound] when a record is absent.
+type Tx interface {
+	// InsertRegistration stores a new registration.
+	InsertRegistration(r *Registration) error
+	// Registration returns the registration with the given ID.
+	Registration(id string) (*Registration, error)
+	// UpdateRegistration replaces the mutable fields (Confirmed*) of r.
+	UpdateRegistration(r *Registration) error
+
+	// PutActivationCode stores c, replacing any earlier code of the same
+	// registration.
+	PutActivationCode(c *ActivationCode) error
+	// ActivationCode returns the current code of a registration.
+	ActivationCode(registrationID string) (*ActivationCode, error)
+	// UpdateActivationCode replaces the mutable fields (Attempts, UsedAt).
+	UpdateActivationCode(c *ActivationCode) error
+
+	// InsertNonce stores the hash of a fresh nonce.
+	InsertNonce(hash []byte, expires time.Time) error
+	// ConsumeNonce deletes the nonce with the given hash and returns its
+	// expiry; a nonce can be consumed only once.
+	ConsumeNonce(hash []byte) (expires time.Time, err error)
+	// DeleteExpiredNonces removes nonces that expired before t.
+	DeleteExpiredNonces(t time.Time) error
+
+	// InsertBinding stores a new device binding. At most one binding per NIK
+	// may be active; inserting a second active one fails.
+	InsertBinding(b *Binding) error
+	// Binding returns the binding with the given ID.
+	Binding(id string) (*Binding, error)
+	// ActiveBinding returns the active binding of a NIK.
+	ActiveBinding(nik string) (*Binding, error)
+	// RevokeBinding marks an active binding revoked.
+	RevokeBinding(id string, at time.Time, reason string) error
+
+	// StatusLists returns every status list, oldest first.
+	StatusLists() ([]StatusListRecord, error)
+	// InsertStatusList stores a new status list; its Number must be one
+	// more than the highest so far.
+	InsertStatusList(l StatusListRecord) error
+	// UsedIndices returns the allocated indices of a list.
+	UsedIndices(list int) ([]uint64, error)
+	// RevokedIndices returns the indices of revoked credentials of a list.
+	RevokedIndices(list int) ([]uint64, error)
+
+	// InsertCredential records an issued credential. A (List, Index) pair
+	// already in use makes it fail: an index is never given out twice.
+	InsertCredential(c *CredentialRecord) error
+	// Credential returns the record with the given ID.
+	Credential(id string) (*CredentialRecord, error)
+	// CredentialsOfBinding returns the records of a binding.
+	CredentialsOfBinding(bindingID string) ([]CredentialRecord, error)
+	// RevokeCredentialsOfBinding marks every unrevoked credential of the
+	// binding revoked and returns how many changed.
+	RevokeCredentialsOfBinding(bindingID string, at time.Time) (int, error)
+	// RevokeCredential marks one credential revoked; false if it already was.
+	RevokeCredential(id string, at time.Time) (bool, error)
+
+	// AppendAudit appends an event to the audit log and sets its Seq.
+	AppendAudit(e *AuditEvent) error
+	// Audit lists events with Seq > after, oldest first, at most limit.
+	Audit(after int64, limit int) ([]AuditEvent, error)
+}
+
+// Registration is the record of a person who asked for activation (IKD SOP
+// step 3: NIK, email and phone). It becomes usable once an operator has
+// confirmed the person in front of them (step 4).
+type Registration struct {
+	ID          string
+	NIK         string
+	Email       string
+	Phone       string
+	CreatedAt   time.Time
+	ConfirmedAt time.Time // zero until an operator confirms
+	ConfirmedBy string    // operator identifier
+}
+
+// ActivationCode is the stored form of a one-time activation code: only its
+// hash is kept.
+type ActivationCode struct {
+	RegistrationID string
+	Hash           []byte // SHA-256 over the code, bound to the registration
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	Attempts       int       // wrong attempts so far
+	UsedAt         time.Time // zero until redeemed
+}
+
+// BindingState is the state of a device binding.
+type BindingState string
+
+// Binding states.
+const (
+	BindingActive  BindingState = "active"
+	BindingRevoked BindingState = "revoked"
+)
+
+// Binding ties a NIK to one device key (one NIK, one phone).
+type Binding struct {
+	ID             string
+	NIK            string
+	RegistrationID string
+	// KeyThumbprint is the RFC 7638 SHA-256 thumbprint of the device key.
+	KeyThumbprint string
+	// PublicJWK is the device's public key as JWK JSON.
+	PublicJWK    []byte
+	State        BindingState
+	CreatedAt    time.Time
+	RevokedAt    time.Time
+	RevokeReason string
+}
+
+// StatusListRecord describes one status list of the issuer.
+type StatusListRecord struct {
+	Number    int    // 1, 2, ...
+	URI       string // the Status List Token's sub and the credentials' status uri
+	Bits      int
+	Size      int
+	CreatedAt time.Time
+}
+
+// CredentialRecord is what the issuer keeps about an issued credential:
+// no personal data unless [Config.StoreClaims] is set.
+type CredentialRecord struct {
+	ID            string
+	BindingID     string
+	VCT           string // credential type (vct; the doctype follows from it)
+	Format        Format
+	Profile       Profile
+	List          int    // status list number
+	Index         uint64 // status list index
+	KeyThumbprint string // holder key thumbprint (RFC 7638)
+	IssuedAt      time.Time
+	ExpiresAt     time.Time
+	RevokedAt     time.Time // zero while valid
+	// Claims is the issued claim set as JSON, only with Config.StoreClaims.
+	Claims []byte
+}
+
+// AuditEvent is one entry of the append-only audit log: who did what, when,
+// and with which outcome.
+type AuditEvent struct {
+	Seq     int64 // assigned by the store, increasing
+	At      time.Time
+	Actor   string // operator ID, "holder:<thumbprint>" or "system"
+	Action  string // "register", "confirm", "activate", "issue", "revoke", ...
+	Subject string // registration, binding or credential ID
+	Outcome string // "ok" or the error sentinel's text
+	Detail  string
+}
