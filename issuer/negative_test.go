@@ -363,4 +363,3 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 }
-
