@@ -41,8 +41,10 @@ func (c *clock) Advance(d time.Duration) {
 
 var fakeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}
 
-func sampleKTPEL(t testing.TB) *credential.KTPEL {
-	t.Helper()
+func sampleKTPEL(testing.TB) *credential.KTPEL { return mustKTPEL() }
+
+// mustKTPEL builds the sample KTP-el; it panics on error (constant input).
+func mustKTPEL() *credential.KTPEL {
 	k, err := credential.NewKTPEL(credential.KTPELFields{
 		NIK: credential.MustParseNIK(testNIK), Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG",
 		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, Sex: credential.Female,
@@ -55,7 +57,7 @@ func sampleKTPEL(t testing.TB) *credential.KTPEL {
 		IssuingPlace: "JAKARTA SELATAN", Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
 	})
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return k
 }
@@ -76,21 +78,30 @@ func sampleNPWP(t testing.TB) *credential.NPWP {
 // testPKI returns an IACA root and a document signer certificate for key.
 func testPKI(t testing.TB, ds crypto.Signer) (root, leaf *x509.Certificate) {
 	t.Helper()
-	iacaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	root, leaf, err := makePKI(ds)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return root, leaf
+}
+
+func makePKI(ds crypto.Signer) (root, leaf *x509.Certificate, err error) {
+	iacaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
 	}
 	mk := func(tmpl, parent *x509.Certificate, pub any, signer crypto.Signer) *x509.Certificate {
 		if parent == nil {
 			parent = tmpl
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
-		if err != nil {
-			t.Fatal(err)
+		der, e := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+		if e != nil {
+			err = e
+			return nil
 		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
+		c, e := x509.ParseCertificate(der)
+		if e != nil {
+			err = e
 		}
 		return c
 	}
@@ -105,7 +116,7 @@ func testPKI(t testing.TB, ds crypto.Signer) (root, leaf *x509.Certificate) {
 		KeyUsage:           x509.KeyUsageDigitalSignature,
 		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}},
 	}, root, ds.Public(), iacaKey)
-	return root, leaf
+	return root, leaf, err
 }
 
 // env is a test issuer over a fresh SQLite file.
