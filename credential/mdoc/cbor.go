@@ -136,10 +136,14 @@ func checkItem(data []byte, allowed []uint64) error {
 	return nil
 }
 
+// walker reads CBOR heads and items from data. As the strict pre-pass
+// (checkItem) it rejects tags outside allowed; the hand-written decoders
+// in wire.go reuse it with anyTag set, on bytes the pre-pass accepted.
 type walker struct {
 	data    []byte
 	off     int
 	allowed []uint64
+	anyTag  bool // accept every tag (decoding after the pre-pass, or a caller's SessionTranscript)
 }
 
 // head reads a CBOR initial byte and argument (RFC 8949 §3).
@@ -155,6 +159,10 @@ func (w *walker) head() (major byte, arg uint64, err error) {
 	case ai < 24:
 		return major, uint64(ai), nil
 	case ai == 24:
+		// RFC 8949 §3.3: a one-byte simple value below 32 is not well-formed.
+		if major == 7 && w.off < len(w.data) && w.data[w.off] < 32 {
+			return 0, 0, errorf(ErrMalformed, "invalid simple value %d", w.data[w.off])
+		}
 		n = 1
 	case ai == 25:
 		n = 2
@@ -209,6 +217,9 @@ func (w *walker) item(depth int) error {
 		}
 		return nil
 	default: // 6: tag
+		if w.anyTag {
+			return w.item(depth + 1)
+		}
 		ok := false
 		for _, t := range w.allowed {
 			if t == arg {
@@ -253,18 +264,27 @@ func (b byteString) MarshalCBOR() ([]byte, error) {
 
 // unwrapTag24 returns the content of a tag-24 wrapped byte string
 // (`#6.24(bstr .cbor X)`, ISO 18013-5 §8.1 "tagged as embedded CBOR") from
-// raw, the complete encoded data item.
+// raw, the complete encoded data item. The result aliases raw (with its
+// capacity cut, so appending to it never writes into raw): the embedded
+// bytes are hashed and decoded exactly as received.
 func unwrapTag24(raw []byte) ([]byte, error) {
-	var t cbor.RawTag
-	if err := decMode.Unmarshal(raw, &t); err != nil {
-		return nil, classify(err)
-	}
-	if t.Number != tagEncodedCBOR {
-		return nil, errorf(ErrMalformed, "expected tag 24, got tag %d", t.Number)
-	}
-	var inner byteString
-	if err := inner.UnmarshalCBOR(t.Content); err != nil {
+	w := walker{data: raw}
+	major, num, err := w.head()
+	if err != nil {
 		return nil, err
+	}
+	if major != 6 {
+		return nil, errorf(ErrMalformed, "expected tag 24")
+	}
+	if num != tagEncodedCBOR {
+		return nil, errorf(ErrMalformed, "expected tag 24, got tag %d", num)
+	}
+	inner, err := w.bstr()
+	if err != nil {
+		return nil, err
+	}
+	if w.off != len(raw) {
+		return nil, errorf(ErrMalformed, "%d trailing bytes after tag 24", len(raw)-w.off)
 	}
 	return inner, nil
 }
@@ -288,9 +308,29 @@ func (r rawItem) MarshalCBOR() ([]byte, error) {
 	return r, nil
 }
 
-// wrapTag24 encodes inner as #6.24(bstr).
+// wrapTag24 encodes inner as #6.24(bstr), deterministically.
 func wrapTag24(inner []byte) ([]byte, error) {
-	return encMode.Marshal(cbor.Tag{Number: tagEncodedCBOR, Content: inner})
+	out := make([]byte, 0, 2+9+len(inner))
+	out = append(out, 0xd8, tagEncodedCBOR)
+	out = appendHead(out, majorByteString, uint64(len(inner)))
+	return append(out, inner...), nil
+}
+
+// appendHead appends the shortest CBOR head for major type major and
+// argument arg (RFC 8949 §3 and §4.2.1 preferred serialization).
+func appendHead(b []byte, major byte, arg uint64) []byte {
+	m := major << 5
+	switch {
+	case arg < 24:
+		return append(b, m|byte(arg))
+	case arg <= 0xff:
+		return append(b, m|24, byte(arg))
+	case arg <= 0xffff:
+		return append(b, m|25, byte(arg>>8), byte(arg))
+	case arg <= 0xffffffff:
+		return append(b, m|26, byte(arg>>24), byte(arg>>16), byte(arg>>8), byte(arg))
+	}
+	return binary.BigEndian.AppendUint64(append(b, m|27), arg)
 }
 
 // marshal encodes v deterministically.

@@ -1,10 +1,15 @@
 package mdoc
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
+	"hash"
 	"io"
 
 	"github.com/fxamacker/cbor/v2"
@@ -52,8 +57,8 @@ func checkAlg(prot map[int64]cbor.RawMessage, alg int64) error {
 	if !ok {
 		return errorf(ErrMalformed, "COSE protected header lacks alg")
 	}
-	var got int64
-	if err := decMode.Unmarshal(a, &got); err != nil {
+	got, err := rawInt(a)
+	if err != nil {
 		return errorf(ErrMalformed, "COSE alg: %v", err)
 	}
 	if got != alg {
@@ -69,13 +74,18 @@ func parseCOSEAnyAlg(raw []byte) (*coseMessage, map[int64]cbor.RawMessage, error
 	if len(raw) == 0 || raw[0] != 0x84 {
 		return nil, nil, errorf(ErrMalformed, "COSE message is not an array of 4")
 	}
-	var m coseMessage
-	if err := decode(decMode, raw, &m); err != nil {
+	m, err := parseCOSEMessage(raw)
+	if err != nil {
 		return nil, nil, err
 	}
 	var prot map[int64]cbor.RawMessage
 	if len(m.Protected) > 0 {
-		if err := decode(decMode, m.Protected, &prot); err != nil {
+		// RFC 9052 §3: the protected header is a serialized map.
+		w, err := start(m.Protected)
+		if err != nil {
+			return nil, nil, err
+		}
+		if prot, err = w.intKeyed(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -86,57 +96,154 @@ func parseCOSEAnyAlg(raw []byte) (*coseMessage, map[int64]cbor.RawMessage, error
 	if len(m.Signature) == 0 {
 		return nil, nil, errorf(ErrMalformed, "empty COSE signature or tag")
 	}
-	return &m, prot, nil
+	return m, prot, nil
 }
 
 // payloadBytes returns the attached payload, or nil when it is CBOR null
-// (detached).
+// (detached). The payload aliases the message.
 func (m *coseMessage) payloadBytes() ([]byte, bool, error) {
 	if len(m.Payload) == 1 && m.Payload[0] == 0xf6 {
 		return nil, false, nil
 	}
-	var b byteString
-	if err := b.UnmarshalCBOR(m.Payload); err != nil {
+	w := walker{data: m.Payload}
+	b, err := w.bstr()
+	if err != nil {
 		return nil, false, err
 	}
+	if w.off != len(m.Payload) {
+		return nil, false, errorf(ErrMalformed, "COSE payload is not one byte string")
+	}
 	return b, true, nil
+}
+
+// Context strings of RFC 9052 §4.4 and §6.3.
+const (
+	contextSignature1 = "Signature1"
+	contextMAC0       = "MAC0"
+)
+
+// appendToBeSigned appends Sig_structure (RFC 9052 §4.4) or MAC_structure
+// (§6.3) with empty external_aad: [context, body_protected as received,
+// an empty bstr, payload], deterministically encoded.
+func appendToBeSigned(b []byte, context string, protected, payload []byte) []byte {
+	b = append(b, 0x84)
+	b = appendHead(b, 3, uint64(len(context)))
+	b = append(b, context...)
+	b = appendHead(b, majorByteString, uint64(len(protected)))
+	b = append(b, protected...)
+	b = append(b, 0x40)
+	b = appendHead(b, majorByteString, uint64(len(payload)))
+	return append(b, payload...)
+}
+
+// writeToBeSigned streams the same bytes as appendToBeSigned into h,
+// without copying the payload.
+func writeToBeSigned(h hash.Hash, context string, protected, payload []byte) {
+	var buf [64]byte
+	b := appendToBeSigned(buf[:0], context, protected, nil)
+	// appendToBeSigned ended with the head of an empty payload: replace it.
+	b = appendHead(b[:len(b)-1], majorByteString, uint64(len(payload)))
+	h.Write(b)
+	h.Write(payload)
 }
 
 // sigStructure is Sig_structure for COSE_Sign1 (RFC 9052 §4.4) with empty
 // external_aad; protected is the header bstr content exactly as received.
 func sigStructure(protected, payload []byte) ([]byte, error) {
-	return marshal([]any{"Signature1", []byte(protected), []byte{}, payload})
+	return appendToBeSigned(nil, contextSignature1, protected, payload), nil
 }
 
-// macStructure is MAC_structure for COSE_Mac0 (RFC 9052 §6.3).
-func macStructure(protected, payload []byte) ([]byte, error) {
-	return marshal([]any{"MAC0", []byte(protected), []byte{}, payload})
-}
-
-// verifySign1 checks the signature of m over payload with pub.
+// verifySign1 checks the signature of m over payload with pub (RFC 9052
+// §4.4; RFC 9053 §2.1 ECDSA with r||s of the curve's size, §2.2 EdDSA).
+// The ECDSA to-be-signed bytes are hashed as they are streamed, never
+// assembled.
 func verifySign1(m *coseMessage, alg cose.Algorithm, pub crypto.PublicKey, payload []byte) error {
-	v, err := cose.NewVerifier(alg, pub)
-	if err != nil {
-		return errorf(ErrUnsupportedAlgorithm, "%v", err)
+	switch alg {
+	case cose.AlgorithmES256, cose.AlgorithmES384, cose.AlgorithmES512:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok {
+			return errorf(ErrUnsupportedAlgorithm, "%v with a %T key", alg, pub)
+		}
+		var h hash.Hash
+		switch alg {
+		case cose.AlgorithmES256:
+			h = sha256.New()
+		case cose.AlgorithmES384:
+			h = sha512.New384()
+		default:
+			h = sha512.New()
+		}
+		writeToBeSigned(h, contextSignature1, m.Protected, payload)
+		var sum [sha512.Size]byte
+		digest := h.Sum(sum[:0])
+		// RFC 9053 §2.1: the signature is r||s, each the size of the
+		// curve's order in bytes.
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(m.Signature) != 2*size {
+			return errorf(ErrInvalidSignature, "ECDSA signature of %d bytes, want %d", len(m.Signature), 2*size)
+		}
+		var der [2*66 + 16]byte
+		sig := appendECDSASignature(der[:0], m.Signature[:size], m.Signature[size:])
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errorf(ErrInvalidSignature, "%v signature does not verify", alg)
+		}
+		return nil
+	case cose.AlgorithmEdDSA:
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok {
+			return errorf(ErrUnsupportedAlgorithm, "%v with a %T key", alg, pub)
+		}
+		if !ed25519.Verify(k, appendToBeSigned(nil, contextSignature1, m.Protected, payload), m.Signature) {
+			return errorf(ErrInvalidSignature, "EdDSA signature does not verify")
+		}
+		return nil
 	}
-	tbs, err := sigStructure(m.Protected, payload)
-	if err != nil {
-		return err
-	}
-	if err := v.Verify(tbs, m.Signature); err != nil {
-		return errorf(ErrInvalidSignature, "%v", err)
-	}
-	return nil
+	return errorf(ErrUnsupportedAlgorithm, "COSE algorithm %v", alg)
 }
 
-// verifyMac0 checks an HMAC 256/256 COSE_Mac0 tag over payload.
-func verifyMac0(m *coseMessage, key, payload []byte) error {
-	tbm, err := macStructure(m.Protected, payload)
-	if err != nil {
-		return err
+// appendECDSASignature appends the ASN.1 DER Ecdsa-Sig-Value (RFC 5480
+// §2.2.3: SEQUENCE {r INTEGER, s INTEGER}) for unsigned big-endian r and
+// s, the form crypto/ecdsa verifies.
+func appendECDSASignature(b, r, s []byte) []byte {
+	r, s = bytes.TrimLeft(r, "\x00"), bytes.TrimLeft(s, "\x00")
+	intLen := func(v []byte) int {
+		if len(v) == 0 || v[0]&0x80 != 0 {
+			return len(v) + 1
+		}
+		return len(v)
 	}
+	appendLen := func(b []byte, n int) []byte {
+		if n < 0x80 {
+			return append(b, byte(n))
+		}
+		return append(b, 0x81, byte(n)) // n < 256 for every supported curve
+	}
+	appendInt := func(b, v []byte) []byte {
+		b = append(b, 0x02)
+		b = appendLen(b, intLen(v))
+		if len(v) == 0 || v[0]&0x80 != 0 {
+			b = append(b, 0)
+		}
+		return append(b, v...)
+	}
+	rl, sl := intLen(r), intLen(s)
+	body := 2 + rl + 2 + sl
+	if rl >= 0x80 {
+		body++
+	}
+	if sl >= 0x80 {
+		body++
+	}
+	b = append(b, 0x30)
+	b = appendLen(b, body)
+	return appendInt(appendInt(b, r), s)
+}
+
+// verifyMac0 checks an HMAC 256/256 COSE_Mac0 tag over payload (RFC 9052
+// §6.3, RFC 9053 §3.1).
+func verifyMac0(m *coseMessage, key, payload []byte) error {
 	mac := hmac.New(sha256.New, key)
-	mac.Write(tbm)
+	writeToBeSigned(mac, contextMAC0, m.Protected, payload)
 	if !hmac.Equal(mac.Sum(nil), m.Signature) {
 		return errorf(ErrInvalidMAC, "deviceMac tag does not verify")
 	}
@@ -180,7 +287,8 @@ func sign1(rand io.Reader, signer crypto.Signer, unprotected map[int64]any, payl
 // x5chain extracts and parses the x5chain header (RFC 9360 §2: a bstr for
 // one certificate, an array of bstr for more, leaf first). ISO 18013-5
 // §9.1.2.4 puts it in the unprotected header; a protected one is accepted
-// too, but not both.
+// too, but not both. The certificates are parsed from copies, so they do
+// not alias the message.
 func x5chain(prot map[int64]cbor.RawMessage, unprot map[any]cbor.RawMessage) ([]*x509.Certificate, error) {
 	raw, inProt := prot[headerX5Chain]
 	if u, ok := unprot[int64(headerX5Chain)]; ok {
@@ -191,31 +299,41 @@ func x5chain(prot map[int64]cbor.RawMessage, unprot map[any]cbor.RawMessage) ([]
 	} else if !inProt {
 		return nil, errorf(ErrMalformed, "issuerAuth lacks x5chain")
 	}
-	var ders [][]byte
+	w := walker{data: raw, anyTag: true}
+	var ders [MaxChainLength][]byte
+	n := 1
 	if len(raw) > 0 && raw[0]>>5 == majorByteString {
-		var one byteString
-		if err := one.UnmarshalCBOR(raw); err != nil {
+		one, err := w.bstr()
+		if err != nil {
 			return nil, err
 		}
-		ders = [][]byte{one}
+		ders[0] = one
 	} else {
-		var many []byteString
-		if err := decMode.Unmarshal(raw, &many); err != nil {
-			return nil, errorf(ErrMalformed, "x5chain: %v", err)
-		}
-		if len(many) == 0 {
+		if w.nilValue() {
 			return nil, errorf(ErrMalformed, "empty x5chain")
 		}
-		for _, d := range many {
-			ders = append(ders, d)
+		var err error
+		if n, err = w.container(4, "an array"); err != nil {
+			return nil, errorf(ErrMalformed, "x5chain: %v", err)
+		}
+		if n == 0 {
+			return nil, errorf(ErrMalformed, "empty x5chain")
+		}
+		if n > MaxChainLength {
+			return nil, errorf(ErrTooLarge, "x5chain of %d certificates, limit %d", n, MaxChainLength)
+		}
+		for i := range n {
+			if ders[i], err = w.bstr(); err != nil {
+				return nil, errorf(ErrMalformed, "x5chain: %v", err)
+			}
 		}
 	}
-	if len(ders) > MaxChainLength {
-		return nil, errorf(ErrTooLarge, "x5chain of %d certificates, limit %d", len(ders), MaxChainLength)
+	if w.off != len(raw) {
+		return nil, errorf(ErrMalformed, "x5chain: trailing bytes")
 	}
-	certs := make([]*x509.Certificate, len(ders))
-	for i, d := range ders {
-		c, err := x509.ParseCertificate(d)
+	certs := make([]*x509.Certificate, n)
+	for i, d := range ders[:n] {
+		c, err := x509.ParseCertificate(bytes.Clone(d))
 		if err != nil {
 			return nil, errorf(ErrMalformed, "x5chain certificate %d: %v", i, err)
 		}

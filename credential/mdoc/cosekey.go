@@ -1,12 +1,12 @@
 package mdoc
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
 )
 
@@ -93,8 +93,12 @@ func encodeCOSEKey(pub crypto.PublicKey) ([]byte, error) {
 // P-256/384/521 with both coordinates (no point compression) and OKP
 // Ed25519 keys are accepted; a private part (-4) is rejected.
 func parseCOSEKey(raw []byte) (crypto.PublicKey, error) {
-	var m map[int64]cbor.RawMessage
-	if err := decode(decMode, raw, &m); err != nil {
+	w, err := start(raw)
+	if err != nil {
+		return nil, err
+	}
+	m, err := w.intKeyed()
+	if err != nil {
 		return nil, err
 	}
 	intParam := func(label int64) (int64, bool, error) {
@@ -102,8 +106,8 @@ func parseCOSEKey(raw []byte) (crypto.PublicKey, error) {
 		if !ok {
 			return 0, false, nil
 		}
-		var i int64
-		if err := decMode.Unmarshal(v, &i); err != nil {
+		i, err := rawInt(v)
+		if err != nil {
 			return 0, true, errorf(ErrMalformed, "COSE_Key label %d: %v", label, err)
 		}
 		return i, true, nil
@@ -113,8 +117,9 @@ func parseCOSEKey(raw []byte) (crypto.PublicKey, error) {
 		if !ok {
 			return nil, errorf(ErrMalformed, "COSE_Key label %d missing", label)
 		}
-		var b byteString
-		if err := b.UnmarshalCBOR(v); err != nil {
+		r := walker{data: v}
+		b, err := r.bstr()
+		if err != nil {
 			return nil, err
 		}
 		return b, nil
@@ -178,7 +183,7 @@ func parseCOSEKey(raw []byte) (crypto.PublicKey, error) {
 		if len(x) != ed25519.PublicKeySize {
 			return nil, errorf(ErrMalformed, "Ed25519 key of %d bytes", len(x))
 		}
-		return ed25519.PublicKey(x), nil
+		return ed25519.PublicKey(bytes.Clone(x)), nil
 	}
 	return nil, errorf(ErrUnsupportedAlgorithm, "COSE key type %d", kty)
 }

@@ -284,8 +284,12 @@ func ParseIssuerSigned(data []byte) (*IssuerSigned, error) {
 		return nil, errorf(ErrTooLarge, "%d bytes, limit %d", len(data), MaxMessageSize)
 	}
 	data = bytes.Clone(data) // the result aliases it
+	r, err := start(data, tagEncodedCBOR)
+	if err != nil {
+		return nil, err
+	}
 	var w issuerSignedWire
-	if err := decode(decModeExact, data, &w, tagEncodedCBOR); err != nil {
+	if err := r.issuerSigned(&w, true); err != nil {
 		return nil, err
 	}
 	if len(w.NameSpaces) == 0 || len(w.IssuerAuth) == 0 {

@@ -146,7 +146,7 @@ func TestVerifyRejects(t *testing.T) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.ElementValue = mustMarshal(t, "MALLORY") })
 		}), nil, CheckDigest, ErrDigestMismatch},
 		{"tampered salt", editDoc(t, resp, func(d *documentWire) {
-			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.Random[0] ^= 1 })
+			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.Random = append([]byte{it.Random[0] ^ 1}, it.Random[1:]...) })
 		}), nil, CheckDigest, ErrDigestMismatch},
 		{"unknown digestID", editDoc(t, resp, func(d *documentWire) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { id := *it.DigestID ^ 0x40000000; it.DigestID = &id })
@@ -177,7 +177,7 @@ func TestVerifyRejects(t *testing.T) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Unprotected[int64(headerX5Chain)] = mustMarshal(t, noEKU.Raw) })
 		}), nil, CheckTrust, ErrUntrustedIssuer},
 		{"issuer signature flipped", editDoc(t, resp, func(d *documentWire) {
-			editIssuerAuth(t, d, func(m *coseMessage) { m.Signature[5] ^= 1 })
+			editIssuerAuth(t, d, func(m *coseMessage) { m.Signature = bytes.Clone(m.Signature); m.Signature[5] ^= 1 })
 		}), nil, CheckIssuerSignature, ErrInvalidSignature},
 		{"issuer alg header not the key's", editDoc(t, resp, func(d *documentWire) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Protected = mustMarshal(t, map[int64]any{1: -35}) })

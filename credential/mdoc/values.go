@@ -2,9 +2,6 @@ package mdoc
 
 import (
 	"math"
-	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // Element values are returned as these Go types:
@@ -29,80 +26,172 @@ var elementTags = []uint64{tagTDate, tagFullDate}
 
 // decodeValue strictly decodes one element value to the types above.
 func decodeValue(raw []byte) (any, error) {
-	var v any
-	if err := decode(decMode, raw, &v, elementTags...); err != nil {
+	w, err := start(raw, elementTags...)
+	if err != nil {
 		return nil, err
 	}
-	return convertValue(v)
+	return w.value()
 }
 
-func convertValue(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, string, bool, int64, float64:
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case []byte:
-		return x, nil
-	case time.Time:
-		return x.UTC(), nil
-	case cbor.Tag:
-		if x.Number == tagFullDate {
-			s, ok := x.Content.(string)
-			if !ok {
-				return nil, errorf(ErrMalformed, "tag 1004 over %T", x.Content)
-			}
-			return ParseFullDate(s)
-		}
-		return nil, errorf(ErrMalformed, "unexpected tag %d", x.Number)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			c, err := convertValue(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = c
-		}
-		return out, nil
-	case map[any]any:
-		allText := true
-		for k := range x {
-			if _, ok := k.(string); !ok {
-				allText = false
-				break
-			}
-		}
-		if allText {
-			out := make(map[string]any, len(x))
-			for k, e := range x {
-				c, err := convertValue(e)
-				if err != nil {
-					return nil, err
-				}
-				out[k.(string)] = c
-			}
-			return out, nil
-		}
-		out := make(map[any]any, len(x))
-		for k, e := range x {
-			switch k.(type) {
-			case string, int64:
-			default:
-				return nil, errorf(ErrMalformed, "map key of type %T", k)
-			}
-			c, err := convertValue(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
-		}
-		return out, nil
-	case uint64:
-		if x > math.MaxInt64 {
-			return nil, errorf(ErrMalformed, "integer %d out of int64 range", x)
-		}
-		return int64(x), nil
+// checkedValue decodes an element value that the pre-pass of its
+// enclosing item (with elementTags) has already accepted.
+func checkedValue(raw []byte) (any, error) {
+	w := walker{data: raw, anyTag: true}
+	v, err := w.value()
+	if err == nil && w.off != len(raw) {
+		err = errorf(ErrMalformed, "%d trailing bytes", len(raw)-w.off)
 	}
-	return nil, errorf(ErrMalformed, "unsupported CBOR value %T", v)
+	return v, err
+}
+
+// value decodes the next item to the Go types in the table above. Byte
+// and text strings are copied.
+func (w *walker) value() (any, error) {
+	ib, err := w.next()
+	if err != nil {
+		return nil, err
+	}
+	switch ib >> 5 {
+	case 0, 1:
+		return w.int()
+	case 2:
+		b, err := w.bstr()
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte{}, b...), nil
+	case 3:
+		return w.text()
+	case 4:
+		n, err := w.container(4, "an array")
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, n)
+		for i := range out {
+			if out[i], err = w.value(); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case 5:
+		return w.valueMap()
+	case 6:
+		_, num, err := w.head()
+		if err != nil {
+			return nil, err
+		}
+		switch num {
+		case tagTDate:
+			t, err := w.tdateContent()
+			if err != nil {
+				return nil, err
+			}
+			return t.UTC(), nil
+		case tagFullDate:
+			// RFC 8943 §2.1: tag 1004 over a text string "YYYY-MM-DD".
+			s, err := w.textBytes()
+			if err != nil {
+				return nil, errorf(ErrMalformed, "tag 1004: %v", err)
+			}
+			return ParseFullDate(string(s))
+		}
+		return nil, errorf(ErrMalformed, "unexpected tag %d", num)
+	}
+	// Major type 7, RFC 8949 §3.3.
+	_, arg, err := w.head()
+	if err != nil {
+		return nil, err
+	}
+	switch ib & 0x1f {
+	case 20:
+		return false, nil
+	case 21:
+		return true, nil
+	case 22, 23:
+		return nil, nil
+	case 25:
+		return float16(uint16(arg)), nil
+	case 26:
+		return float64(math.Float32frombits(uint32(arg))), nil
+	case 27:
+		return math.Float64frombits(arg), nil
+	}
+	return nil, errorf(ErrMalformed, "unsupported simple value %d", arg)
+}
+
+// valueMap decodes a map value: map[string]any when every key is text,
+// otherwise map[any]any with int64 and string keys. Duplicate keys
+// (compared by decoded value) are rejected.
+func (w *walker) valueMap() (any, error) {
+	n, err := w.container(5, "a map")
+	if err != nil {
+		return nil, err
+	}
+	text := make(map[string]any, n)
+	var mixed map[any]any
+	for i := 0; i < n; i++ {
+		ib, err := w.next()
+		if err != nil {
+			return nil, err
+		}
+		var key any
+		switch ib >> 5 {
+		case 3:
+			key, err = w.text()
+		case 0, 1:
+			key, err = w.int()
+		default:
+			return nil, errorf(ErrMalformed, "map key of major type %d", ib>>5)
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := w.value()
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := key.(string); ok && mixed == nil {
+			if _, dup := text[s]; dup {
+				return nil, errorf(ErrMalformed, "duplicate map key %q", s)
+			}
+			text[s] = v
+			continue
+		}
+		if mixed == nil {
+			mixed = make(map[any]any, n)
+			for k, e := range text {
+				mixed[k] = e
+			}
+		}
+		if _, dup := mixed[key]; dup {
+			return nil, errorf(ErrMalformed, "duplicate map key %v", key)
+		}
+		mixed[key] = v
+	}
+	if mixed != nil {
+		return mixed, nil
+	}
+	return text, nil
+}
+
+// float16 converts an IEEE 754 half-precision value (RFC 8949 §3.3,
+// Appendix D) to float64.
+func float16(h uint16) float64 {
+	sign, exp, frac := h>>15, int(h>>10)&0x1f, uint32(h&0x3ff)
+	var f float64
+	switch exp {
+	case 0:
+		f = math.Ldexp(float64(frac), -24)
+	case 0x1f:
+		// Infinity or NaN: widen the bits through float32 so a NaN keeps
+		// its payload.
+		return float64(math.Float32frombits(uint32(sign)<<31 | 0xff<<23 | frac<<13))
+	default:
+		f = math.Ldexp(float64(frac|0x400), exp-25)
+	}
+	if sign != 0 {
+		f = -f
+	}
+	return f
 }

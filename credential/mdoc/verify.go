@@ -6,13 +6,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // oidMdlDS is id-mdl-kp-mdlDS, the extended key usage ISO 18013-5 Annex B
@@ -102,7 +101,7 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 	if opts.Roots == nil || len(opts.SessionTranscript) == 0 {
 		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "Roots and SessionTranscript are required"))
 	}
-	if err := decMode.Wellformed(opts.SessionTranscript); err != nil {
+	if err := checkTranscript(opts.SessionTranscript); err != nil {
 		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "SessionTranscript: %v", err))
 	}
 	now := time.Now
@@ -111,8 +110,8 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 	}
 	at := now()
 
-	var resp deviceResponseWire
-	if err := decode(decMode, deviceResponse, &resp, tagEncodedCBOR); err != nil {
+	resp, err := parseDeviceResponse(deviceResponse)
+	if err != nil {
 		return nil, fail(CheckDecode, -1, "", err)
 	}
 	// §8.3.2.1.2.2: version "1.0" and status are mandatory.
@@ -123,6 +122,9 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 		return nil, fail(CheckDecode, -1, "", errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments))
 	}
 	out := &VerifiedResponse{Version: resp.Version, Status: *resp.Status}
+	if len(resp.Documents) > 0 {
+		out.Documents = make([]VerifiedDocument, 0, len(resp.Documents))
+	}
 	for i, raw := range resp.Documents {
 		doc, c, err := verifyDocument(raw, opts, at)
 		if err != nil {
@@ -136,8 +138,8 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 // verifyDocument runs all checks on one Document. On failure it returns the
 // failed check; the returned document then only carries DocType.
 func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, Check, error) {
-	var d documentWire
-	if err := decode(decMode, raw, &d, tagEncodedCBOR); err != nil {
+	d, err := parseDocument(raw)
+	if err != nil {
 		return &VerifiedDocument{}, CheckDecode, err
 	}
 	res := &VerifiedDocument{DocType: d.DocType}
@@ -190,7 +192,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 
 	// Digests (§9.3.1 step 4, §9.1.2.5).
 	h, _ := digestHash(mso.DigestAlgorithm)
-	res.NameSpaces = map[string]map[string]any{}
+	res.NameSpaces = make(map[string]map[string]any, len(d.IssuerSigned.NameSpaces))
 	for ns, items := range d.IssuerSigned.NameSpaces {
 		digests, ok := mso.ValueDigests[ns]
 		if !ok {
@@ -218,12 +220,12 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 				return res, CheckDigest, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
 			}
 			// Hash the IssuerSignedItemBytes exactly as received.
-			hh := h.New()
-			hh.Write(rawItem)
-			if subtle.ConstantTimeCompare(hh.Sum(nil), want) != 1 {
+			var sum [64]byte
+			if subtle.ConstantTimeCompare(digest(h, rawItem, sum[:0]), want) != 1 {
 				return res, CheckDigest, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
 			}
-			v, err := decodeValue(it.ElementValue)
+			// The item's pre-pass (elementTags) already covered the value.
+			v, err := checkedValue(it.ElementValue)
 			if err != nil {
 				return res, CheckDecode, err
 			}
@@ -315,8 +317,8 @@ func parseItem(raw []byte) (*issuerSignedItemWire, error) {
 	if err != nil {
 		return nil, err
 	}
-	var it issuerSignedItemWire
-	if err := decode(decModeExact, inner, &it, elementTags...); err != nil {
+	it, err := parseIssuerSignedItem(inner)
+	if err != nil {
 		return nil, err
 	}
 	if it.DigestID == nil || it.ElementIdentifier == "" || len(it.ElementValue) == 0 {
@@ -325,7 +327,7 @@ func parseItem(raw []byte) (*issuerSignedItemWire, error) {
 	if len(it.Random) < 16 {
 		return nil, errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(it.Random))
 	}
-	return &it, nil
+	return it, nil
 }
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
@@ -345,8 +347,8 @@ func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mso msoWire
-	if err := decode(decMode, inner, &mso, tagTDate); err != nil {
+	mso, err := parseMSO(inner)
+	if err != nil {
 		return nil, err
 	}
 	if mso.Version != "1.0" {
@@ -373,7 +375,7 @@ func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
 	if mso.Status != nil && (mso.Status.StatusList == nil || mso.Status.StatusList.Idx == nil || mso.Status.StatusList.URI == "") {
 		return nil, errorf(ErrMalformed, "MSO status without status_list idx and uri")
 	}
-	return &mso, nil
+	return mso, nil
 }
 
 // deviceAuthenticationBytes builds DeviceAuthenticationBytes = #6.24(bstr
@@ -381,11 +383,102 @@ func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
 // DeviceNameSpacesBytes]) (§9.1.3.4), embedding the transcript and the
 // DeviceNameSpacesBytes exactly as given.
 func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpacesBytes []byte) ([]byte, error) {
-	da, err := marshal([]any{"DeviceAuthentication", cbor.RawMessage(transcript), docType, cbor.RawMessage(deviceNameSpacesBytes)})
+	const context = "DeviceAuthentication"
+	var scratch [9]byte
+	inner := 1 + 1 + len(context) + len(transcript) +
+		len(appendHead(scratch[:0], 3, uint64(len(docType)))) + len(docType) + len(deviceNameSpacesBytes)
+	b := make([]byte, 0, 2+9+inner)
+	b = append(b, 0xd8, tagEncodedCBOR)
+	b = appendHead(b, majorByteString, uint64(inner))
+	b = append(b, 0x84)
+	b = appendHead(b, 3, uint64(len(context)))
+	b = append(b, context...)
+	b = append(b, transcript...)
+	b = appendHead(b, 3, uint64(len(docType)))
+	b = append(b, docType...)
+	return append(b, deviceNameSpacesBytes...), nil
+}
+
+// digest returns the hash h of data appended to buf.
+func digest(h crypto.Hash, data, buf []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		s := sha256.Sum256(data)
+		return append(buf, s[:]...)
+	case crypto.SHA384:
+		s := sha512.Sum384(data)
+		return append(buf, s[:]...)
+	case crypto.SHA512:
+		s := sha512.Sum512(data)
+		return append(buf, s[:]...)
+	}
+	hh := h.New()
+	hh.Write(data)
+	return hh.Sum(buf)
+}
+
+// checkTranscript requires a caller's SessionTranscript to be one
+// well-formed CBOR item with definite lengths, within the nesting and
+// container caps (any tag is allowed: it embeds tag-24 structures).
+func checkTranscript(t []byte) error {
+	w := walker{data: t, anyTag: true}
+	if err := w.item(0); err != nil {
+		return err
+	}
+	if w.off != len(t) {
+		return errorf(ErrMalformed, "%d trailing bytes", len(t)-w.off)
+	}
+	return nil
+}
+
+// parseDeviceNameSpaces decodes the content of DeviceNameSpacesBytes
+// (§8.3.2.1.2.2: {* NameSpace => {+ DataElementIdentifier =>
+// DataElementValue}}); element values may carry tags 0 and 1004.
+func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) {
+	w, err := start(inner, elementTags...)
 	if err != nil {
 		return nil, err
 	}
-	return wrapTag24(da)
+	if w.nilValue() {
+		return nil, nil
+	}
+	n, err := w.container(5, "a map")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	out := make(map[string]map[string]rawItem, n)
+	for i := 0; i < n; i++ {
+		ns, err := w.text()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[ns]; dup {
+			return nil, errorf(ErrMalformed, "duplicate map key %q", ns)
+		}
+		if w.nilValue() {
+			out[ns] = nil
+			continue
+		}
+		m, err := w.container(5, "a map")
+		if err != nil {
+			return nil, err
+		}
+		elems := make(map[string]rawItem, m)
+		for j := 0; j < m; j++ {
+			name, err := w.text()
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := elems[name]; dup {
+				return nil, errorf(ErrMalformed, "duplicate map key %q", name)
+			}
+			if elems[name], err = w.raw(); err != nil {
+				return nil, err
+			}
+		}
+		out[ns] = elems
+	}
+	return out, nil
 }
 
 func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.PublicKey, docType string, opts VerifyOptions) (DeviceAuthMethod, map[string]map[string]any, Check, error) {
@@ -396,8 +489,8 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 	if err != nil {
 		return 0, nil, CheckDecode, err
 	}
-	var devNS map[string]map[string]rawItem
-	if err := decode(decMode, inner, &devNS, elementTags...); err != nil {
+	devNS, err := parseDeviceNameSpaces(inner)
+	if err != nil {
 		return 0, nil, CheckDecode, err
 	}
 	dab, err := deviceAuthenticationBytes(opts.SessionTranscript, docType, ds.NameSpaces)
@@ -454,7 +547,7 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 			if !authorized(mso.DeviceKeyInfo.KeyAuthorizations, ns, name) {
 				return 0, nil, CheckDeviceAuth, errorf(ErrDeviceAuth, "device-signed element %q in %q not authorized by the MSO", name, ns)
 			}
-			v, err := decodeValue(raw)
+			v, err := checkedValue(raw)
 			if err != nil {
 				return 0, nil, CheckDecode, err
 			}
