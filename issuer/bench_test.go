@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
-
 )
 
 // esFloor measures bare ES256 signing (SHA-256 + ECDSA P-256) of a
@@ -65,4 +64,3 @@ func BenchmarkIssueKTPEL(b *testing.B) {
 		})
 	}
 }
-
