@@ -200,13 +200,13 @@ func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.D
 	ti := doc.Type()
 	now := iss.now().Truncate(time.Second)
 	claims := doc.SDJWTClaims(now)
+	exp := iss.expiry(claims, now)
 	if p != ProfileFull {
 		var err error
 		if claims, err = qrClaims(doc, now); err != nil {
 			return nil, err
 		}
 	}
-	exp := iss.expiry(doc.SDJWTClaims(now), now)
 	id, err := iss.newID()
 	if err != nil {
 		return nil, err

@@ -192,8 +192,26 @@ func (s *SQLiteStore) run(ctx context.Context, readOnly bool, fn func(Tx) error)
 }
 
 type sqliteTx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // prepared once per transaction
+}
+
+// stmt returns q prepared in this transaction; the statements are closed
+// when the transaction ends.
+func (t *sqliteTx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 func ts(t time.Time) int64 {
@@ -211,7 +229,11 @@ func fromTS(n int64) time.Time {
 }
 
 func (t *sqliteTx) exec(op, q string, args ...any) (sql.Result, error) {
-	r, err := t.tx.ExecContext(t.ctx, q, args...)
+	st, err := t.stmt(q)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	r, err := st.ExecContext(t.ctx, args...)
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
@@ -472,8 +494,10 @@ func (t *sqliteTx) RevokeCredential(id string, at time.Time) (bool, error) {
 
 func (t *sqliteTx) AppendAudit(e *AuditEvent) error {
 	var seq int64
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO audit (at, actor, action, subject, outcome, detail) VALUES (?,?,?,?,?,?) RETURNING seq`,
-		ts(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail).Scan(&seq)
+	st, err := t.stmt(`INSERT INTO audit (at, actor, action, subject, outcome, detail) VALUES (?,?,?,?,?,?) RETURNING seq`)
+	if err == nil {
+		err = st.QueryRowContext(t.ctx, ts(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail).Scan(&seq)
+	}
 	if err != nil {
 		return storeErr("append audit", err)
 	}
