@@ -526,3 +526,97 @@ func (iss *Issuer) Binding(ctx context.Context, id string) (*Binding, error) {
 	})
 	return b, wrapStore("binding", err)
 }
+
+// RefreshRequest is a holder's request for fresh credentials on its
+// existing device binding, proven with the bound key.
+type RefreshRequest struct {
+	BindingID string
+	// Proof is a proof JWT (see [SignProof]) by the bound device key over a
+	// nonce from [Issuer.Nonce].
+	Proof string
+}
+
+// Refresh re-issues the person's documents (from Config.Documents) to an
+// active binding, for example when credentials near their expiry. The proof
+// must be signed by the binding's own key (ErrKeyMismatch otherwise); a
+// revoked binding gets ErrBindingRevoked.
+func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credential, error) {
+	const op = "refresh"
+	if err := checkID(op, req.BindingID); err != nil {
+		return nil, err
+	}
+	now := iss.now()
+	pr, err := verifyProof(req.Proof, iss.cfg.Identifier, now, iss.cfg.ProofMaxAge, iss.cfg.ClockSkew)
+	if err != nil {
+		return nil, iss.auditFailure(ctx, "holder", op, req.BindingID, err)
+	}
+	actor := "holder:" + pr.thumbprint
+	b, err := iss.Binding(ctx, req.BindingID)
+	if err != nil {
+		return nil, iss.auditFailure(ctx, actor, op, req.BindingID, err)
+	}
+	nik, err := credential.ParseNIK(b.NIK)
+	if err != nil {
+		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
+	}
+	if iss.cfg.Documents == nil {
+		return nil, errorf(op, ErrConfig, "no DocumentSource configured")
+	}
+	docs, err := iss.cfg.Documents.Documents(ctx, nik)
+	if err != nil || len(docs) == 0 || len(docs) > MaxDocuments {
+		return nil, errorf(op, ErrNotFound, "documents: %d, %v", len(docs), err)
+	}
+	for _, d := range docs {
+		if !iss.Authorized(d.Type().VCT) {
+			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
+		}
+	}
+	if err := iss.reserve(ctx, len(docs)*len(iss.formats)); err != nil {
+		return nil, err
+	}
+	var out []Credential
+	var failure error
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		out, failure = nil, nil
+		fail := func(e error) error {
+			failure = e
+			return iss.audit(tx, actor, op, req.BindingID, e, "")
+		}
+		exp, err := tx.ConsumeNonce(nonceHash(pr.nonce))
+		if isErr(err, ErrNotFound) {
+			return fail(errorf(op, ErrNonce, "unknown or already used nonce"))
+		} else if err != nil {
+			return err
+		}
+		if now.After(exp) {
+			return fail(errorf(op, ErrNonce, "nonce expired at %v", exp))
+		}
+		bk, err := iss.boundKey(tx, req.BindingID)
+		if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
+			return fail(err)
+		} else if err != nil {
+			return err
+		}
+		// The proof must come from the bound device, not just any key.
+		if subtle.ConstantTimeCompare([]byte(pr.thumbprint), []byte(bk.binding.KeyThumbprint)) != 1 {
+			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
+		}
+		for _, d := range docs {
+			for _, f := range iss.formats {
+				c, err := iss.issueInTx(tx, actor, bk, d, f, ProfileFull)
+				if err != nil {
+					return err
+				}
+				out = append(out, *c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return out, nil
+}
