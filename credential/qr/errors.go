@@ -1,0 +1,101 @@
+package qr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package wraps exactly one of
+// them inside an *Error, so callers branch with errors.Is and errors.As.
+var (
+	// ErrPrefix: the payload does not start with an ikdkit QR prefix of the
+	// expected kind (presentation, request or frame).
+	ErrPrefix = errors.New("qr: not an ikdkit QR payload")
+	// ErrVersion: the prefix names an envelope version this package does
+	// not implement.
+	ErrVersion = errors.New("qr: unsupported envelope version")
+	// ErrEncoding: the base45 text is not valid RFC 9285 base45.
+	ErrEncoding = errors.New("qr: invalid base45")
+	// ErrTruncated: the payload is shorter than its framing says.
+	ErrTruncated = errors.New("qr: truncated payload")
+	// ErrChecksum: a header or body checksum does not match (a bit flip or
+	// other corruption in transit).
+	ErrChecksum = errors.New("qr: checksum mismatch")
+	// ErrTooLarge: a documented size cap was exceeded (payload length,
+	// decompressed size, number of presentations, disclosures or frames).
+	ErrTooLarge = errors.New("qr: input exceeds a size limit")
+	// ErrMalformed: the framing or the CBOR content is not well formed.
+	ErrMalformed = errors.New("qr: malformed envelope")
+	// ErrUnsupported: a value cannot be carried by this envelope version
+	// (for example non-canonical base64url in an SD-JWT).
+	ErrUnsupported = errors.New("qr: value not representable in the envelope")
+	// ErrNotFresh: the presentation's binding time is outside the
+	// freshness window.
+	ErrNotFresh = errors.New("qr: presentation not fresh")
+	// ErrAudience: the presentation is bound to another verifier.
+	ErrAudience = errors.New("qr: presentation bound to another verifier")
+	// ErrVerification: a presentation inside the envelope failed
+	// verification; the error also wraps the sdjwt or mdoc error.
+	ErrVerification = errors.New("qr: presentation verification failed")
+	// ErrUnknownSigner: no key or certificate chain was found for a
+	// reference (mdoc document signer, request signer).
+	ErrUnknownSigner = errors.New("qr: unknown signer")
+	// ErrSignature: the request's signature does not verify.
+	ErrSignature = errors.New("qr: invalid signature")
+	// ErrExpired: the request has expired.
+	ErrExpired = errors.New("qr: request expired")
+	// ErrUntrustedVerifier: the verifier is not registered in the caller's
+	// trust list.
+	ErrUntrustedVerifier = errors.New("qr: verifier not registered")
+	// ErrNotAuthorized: the verifier asks for claims its registration does
+	// not allow.
+	ErrNotAuthorized = errors.New("qr: verifier not authorized for requested claims")
+	// ErrFrame: a frame does not belong to the sequence being assembled or
+	// contradicts a frame already received.
+	ErrFrame = errors.New("qr: inconsistent frame")
+	// ErrIncomplete: a frame sequence is missing frames.
+	ErrIncomplete = errors.New("qr: frame sequence incomplete")
+	// ErrOptions: the caller's arguments are invalid.
+	ErrOptions = errors.New("qr: invalid options")
+)
+
+// Error is the error type of this package: Op names the operation, Err is
+// one of the sentinel errors, Detail says what exactly was wrong, and Cause
+// (when set) is the underlying error from package sdjwt, mdoc or the image
+// decoder, reachable through errors.Is and errors.As as well.
+type Error struct {
+	Op     string // "decode", "encode", "verify", "request", "frame", "image"
+	Err    error  // one of the sentinel errors
+	Detail string // human-readable; not for branching
+	Cause  error  // optional underlying error
+}
+
+func (e *Error) Error() string {
+	s := e.Err.Error()
+	if e.Op != "" {
+		s = e.Op + ": " + s
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the sentinel and, when set, the underlying cause.
+func (e *Error) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+func errorf(op string, sentinel error, format string, args ...any) *Error {
+	return &Error{Op: op, Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+}
+
+func wrapErr(op string, sentinel, cause error, format string, args ...any) *Error {
+	return &Error{Op: op, Err: sentinel, Detail: fmt.Sprintf(format, args...), Cause: cause}
+}
