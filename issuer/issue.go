@@ -191,21 +191,51 @@ func (iss *Issuer) expiry(claims map[string]any, now time.Time) time.Time {
 	return exp.Truncate(time.Second)
 }
 
-// issueInTx allocates an index, signs one credential and records it.
-func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.Document, f Format, p Profile) (*Credential, error) {
-	const op = "issue"
-	if p == "" {
-		p = ProfileFull
-	}
+// payload is what one credential carries, per profile.
+type payload struct {
+	vct, docType string
+	claims       map[string]any            // SD-JWT VC claims (vct included)
+	disclosable  []sdjwt.Path              // selectively disclosable paths
+	decoys       int                       // decoy digests per _sd array
+	elements     map[string]map[string]any // mdoc namespaces
+	exp          time.Time
+}
+
+// fullPayload is the complete document.
+func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time) *payload {
 	ti := doc.Type()
-	now := iss.now().Truncate(time.Second)
 	claims := doc.SDJWTClaims(now)
-	exp := iss.expiry(claims, now)
-	if p != ProfileFull {
+	p := &payload{vct: ti.VCT, docType: ti.DocType, claims: claims, decoys: iss.cfg.Decoys, exp: iss.expiry(claims, now)}
+	if f == FormatMdoc {
+		p.elements = doc.MdocElements(now)
+		return p
+	}
+	for _, cp := range ti.SelectivelyDisclosable() {
+		// The type lists every optional claim; disclose those present.
+		if pathExists(claims, cp) {
+			p.disclosable = append(p.disclosable, sdjwt.Path(cp))
+		}
+	}
+	return p
+}
+
+// issueInTx allocates an index, signs one credential and records it.
+func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.Document, f Format, prof Profile) (*Credential, error) {
+	if prof == "" {
+		prof = ProfileFull
+	}
+	now := iss.now().Truncate(time.Second)
+	var pl *payload
+	switch prof {
+	case ProfileFull:
+		pl = iss.fullPayload(doc, f, now)
+	case ProfileQR:
 		var err error
-		if claims, err = qrClaims(doc, now); err != nil {
+		if pl, err = iss.qrPayload(doc, now); err != nil {
 			return nil, err
 		}
+	default:
+		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", prof)
 	}
 	id, err := iss.newID()
 	if err != nil {
@@ -220,15 +250,15 @@ func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.D
 		var data, stored []byte
 		switch f {
 		case FormatSDJWT:
-			data, stored, err = iss.signSDJWT(claims, ti, bk.key, ref, now, exp)
+			data, stored, err = iss.signSDJWT(pl, bk.key, ref, now)
 		case FormatMdoc:
-			data, stored, err = iss.signMdoc(doc, ti, bk.key, ref, now, exp)
+			data, stored, err = iss.signMdoc(pl, bk.key, ref, now)
 		}
 		if err != nil {
 			return nil, err
 		}
-		rec := &CredentialRecord{ID: id, BindingID: bk.binding.ID, VCT: ti.VCT, Format: f, Profile: p, List: list.Number, Index: idx,
-			KeyThumbprint: bk.binding.KeyThumbprint, IssuedAt: now, ExpiresAt: exp}
+		rec := &CredentialRecord{ID: id, BindingID: bk.binding.ID, VCT: pl.vct, Format: f, Profile: prof, List: list.Number, Index: idx,
+			KeyThumbprint: bk.binding.KeyThumbprint, IssuedAt: now, ExpiresAt: pl.exp}
 		if iss.cfg.StoreClaims {
 			rec.Claims = stored
 		}
@@ -241,28 +271,22 @@ func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.D
 		if err != nil {
 			return nil, err
 		}
-		if err := iss.audit(tx, actor, "issue", id, nil, string(f)+" "+ti.VCT+" "+string(p)); err != nil {
+		if err := iss.audit(tx, actor, "issue", id, nil, string(f)+" "+pl.vct+" "+string(prof)); err != nil {
 			return nil, err
 		}
-		return &Credential{ID: id, VCT: ti.VCT, DocType: ti.DocType, Format: f, Profile: p, Status: ref, IssuedAt: now, ExpiresAt: exp, Data: data}, nil
+		return &Credential{ID: id, VCT: pl.vct, DocType: pl.docType, Format: f, Profile: prof, Status: ref, IssuedAt: now, ExpiresAt: pl.exp, Data: data}, nil
 	}
 }
 
-func (iss *Issuer) signSDJWT(claims map[string]any, ti credential.TypeInfo, holder crypto.PublicKey, ref statuslist.Reference, now, exp time.Time) (data, stored []byte, err error) {
+func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {
+	claims := pl.claims
 	claims["iss"] = iss.cfg.Identifier
 	claims["iat"] = now.Unix()
-	claims["exp"] = exp.Unix()
+	claims["exp"] = pl.exp.Unix()
 	// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
 	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
-	var paths []sdjwt.Path
-	for _, cp := range ti.SelectivelyDisclosable() {
-		// The type lists every optional claim; disclose those present.
-		if pathExists(claims, cp) {
-			paths = append(paths, sdjwt.Path(cp))
-		}
-	}
 	tok, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
-		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: paths, Decoys: iss.cfg.Decoys,
+		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
 		HolderKey: holder, Rand: iss.cfg.Rand,
 	})
 	if err != nil {
@@ -274,11 +298,10 @@ func (iss *Issuer) signSDJWT(claims map[string]any, ti credential.TypeInfo, hold
 	return []byte(tok), stored, nil
 }
 
-func (iss *Issuer) signMdoc(doc credential.Document, ti credential.TypeInfo, holder crypto.PublicKey, ref statuslist.Reference, now, exp time.Time) (data, stored []byte, err error) {
-	ns := doc.MdocElements(now)
+func (iss *Issuer) signMdoc(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {
 	mi := &mdoc.Issuer{Signer: iss.cfg.Signer, Chain: iss.cfg.Chain, Rand: iss.cfg.Rand, Now: func() time.Time { return now }}
 	signed, err := mi.Issue(mdoc.IssueRequest{
-		DocType: ti.DocType, NameSpaces: ns, DeviceKey: holder, ValidFrom: now, ValidUntil: exp,
+		DocType: pl.docType, NameSpaces: pl.elements, DeviceKey: holder, ValidFrom: now, ValidUntil: pl.exp,
 		Status: &mdoc.StatusReference{Index: ref.Index, URI: ref.URI},
 	})
 	if err != nil {
@@ -289,14 +312,14 @@ func (iss *Issuer) signMdoc(doc credential.Document, ti credential.TypeInfo, hol
 		return nil, nil, errorf("issue", ErrSigning, "mdoc: %v", err)
 	}
 	if iss.cfg.StoreClaims {
-		stored, _ = json.Marshal(ns)
+		stored, _ = json.Marshal(pl.elements)
 	}
 	return data, stored, nil
 }
 
-// qrClaims returns the compact QR-profile claims of doc. The QR profile is
+// qrPayload returns the compact QR-profile payload of doc. The QR profile is
 // defined by package credential/qr, which this package does not use yet.
-func qrClaims(doc credential.Document, now time.Time) (map[string]any, error) {
+func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
 	return nil, errorf("issue", ErrInvalidInput, "QR-profile issuance is not available yet")
 }
 
