@@ -58,6 +58,14 @@ type VerifiedPresentation struct {
 // can be replayed to the same verifier within the window; a verifier that
 // cares remembers the nonces it has seen for FreshnessWindow.
 func Verify(data []byte, opts VerifyOptions) ([]VerifiedPresentation, error) {
+	env, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return verifyEnvelope(env, opts)
+}
+
+func verifyEnvelope(env *Envelope, opts VerifyOptions) ([]VerifiedPresentation, error) {
 	if opts.Audience == "" {
 		return nil, errorf("verify", ErrOptions, "Audience is required")
 	}
@@ -67,10 +75,6 @@ func Verify(data []byte, opts VerifyOptions) ([]VerifiedPresentation, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
-	}
-	env, err := Decode(data)
-	if err != nil {
-		return nil, err
 	}
 	at := now()
 	out := make([]VerifiedPresentation, 0, len(env.Presentations))

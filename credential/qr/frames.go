@@ -1,0 +1,140 @@
+package qr
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash/crc32"
+)
+
+// Frame sequences (docs/qr-format.md §9): content too large for one QR —
+// the full KTP-el with its portrait — is split into frames of at most
+// MaxFrameVersion that a verifier scans in any order.
+const (
+	// MaxFrameVersion is the largest QR version (level M) of one frame.
+	MaxFrameVersion = 15
+	// MaxFrames caps the frames of one sequence.
+	MaxFrames      = 64
+	frameHeaderLen = 6 // set id (4) | index (1) | total (1)
+)
+
+// EncodeFrames packs an envelope like Encode, then splits the framed body
+// into a sequence of frame payloads, each fitting QR version
+// MaxFrameVersion at level M. Each frame carries the sequence id (the first
+// 4 bytes of SHA-256 over the whole body), its index and the frame count.
+func EncodeFrames(env Envelope) ([]Code, error) {
+	body, err := encodeBody(env)
+	if err != nil {
+		return nil, err
+	}
+	// The largest chunk whose frame still fits MaxFrameVersion.
+	chunk := CapacityM(Byte, MaxFrameVersion) - prefixLen - headerLen - trailerLen - frameHeaderLen
+	n := (len(body) + chunk - 1) / chunk
+	if n > MaxFrames {
+		return nil, errorf("encode", ErrTooLarge, "%d frames needed, limit %d", n, MaxFrames)
+	}
+	id := sha256.Sum256(body)
+	codes := make([]Code, 0, n)
+	for i := 0; i < n; i++ {
+		part := body[i*chunk : min((i+1)*chunk, len(body))]
+		content := append([]byte{id[0], id[1], id[2], id[3], byte(i), byte(n)}, part...)
+		c, err := wrap(kindFrame, rawFrame(content), MaxFrameVersion)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, c)
+	}
+	return codes, nil
+}
+
+// rawFrame frames content without compression.
+func rawFrame(content []byte) []byte {
+	b := make([]byte, headerLen, headerLen+len(content)+trailerLen)
+	b[0] = compressNone
+	binary.BigEndian.PutUint16(b[1:3], uint16(len(content)))
+	b[3] = crc8(b[:3])
+	b = append(b, content...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// Assembler collects the frames of one sequence in any order. The zero
+// value is ready to use; it is not safe for concurrent use.
+type Assembler struct {
+	id    [4]byte
+	parts [][]byte
+	have  int
+}
+
+// Add decodes one scanned frame payload and stores it. It reports whether
+// the sequence is complete. A frame of another sequence, or one that
+// contradicts a frame already received, fails with ErrFrame and changes
+// nothing; a repeated identical frame is accepted.
+func (a *Assembler) Add(data []byte) (complete bool, err error) {
+	body, err := unwrap(kindFrame, data)
+	if err != nil {
+		return false, err
+	}
+	content, err := unframeBody(body)
+	if err != nil {
+		return false, err
+	}
+	if body[0] != compressNone || len(content) <= frameHeaderLen {
+		return false, errorf("frame", ErrMalformed, "frame must be stored and non-empty")
+	}
+	var id [4]byte
+	copy(id[:], content[:4])
+	idx, total := int(content[4]), int(content[5])
+	if total == 0 || total > MaxFrames || idx >= total {
+		return false, errorf("frame", ErrMalformed, "frame %d of %d (limit %d)", idx, total, MaxFrames)
+	}
+	part := content[frameHeaderLen:]
+	if a.parts == nil {
+		a.id, a.parts = id, make([][]byte, total)
+	}
+	if id != a.id || total != len(a.parts) {
+		return false, errorf("frame", ErrFrame, "frame of sequence %x/%d, assembling %x/%d", id, total, a.id, len(a.parts))
+	}
+	if prev := a.parts[idx]; prev != nil {
+		if !bytes.Equal(prev, part) {
+			return false, errorf("frame", ErrFrame, "frame %d differs from the one already received", idx)
+		}
+		return a.have == len(a.parts), nil
+	}
+	a.parts[idx] = bytes.Clone(part)
+	a.have++
+	return a.have == len(a.parts), nil
+}
+
+// Missing lists the indices of the frames not yet received.
+func (a *Assembler) Missing() []int {
+	var out []int
+	for i, p := range a.parts {
+		if p == nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Envelope reassembles the sequence and decodes it with the same checks as
+// Decode; the body must also hash to the sequence id.
+func (a *Assembler) Envelope() (*Envelope, error) {
+	if a.parts == nil || a.have != len(a.parts) {
+		return nil, errorf("frame", ErrIncomplete, "missing frames %v", a.Missing())
+	}
+	body := bytes.Join(a.parts, nil)
+	if h := sha256.Sum256(body); !bytes.Equal(h[:4], a.id[:]) {
+		return nil, errorf("frame", ErrFrame, "reassembled body does not match the sequence id")
+	}
+	return decodeBody(body)
+}
+
+// Verify verifies the reassembled envelope exactly as [Verify] verifies a
+// single QR.
+func (a *Assembler) Verify(opts VerifyOptions) ([]VerifiedPresentation, error) {
+	env, err := a.Envelope()
+	if err != nil {
+		return nil, err
+	}
+	return verifyEnvelope(env, opts)
+}

@@ -1,0 +1,149 @@
+package qr
+
+import (
+	"bytes"
+	"image"
+	_ "image/jpeg" // JPEG decoding for ScanImage
+	_ "image/png"  // PNG decoding for ScanImage
+	"io"
+	"strings"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"rsc.io/qr"
+	"rsc.io/qr/coding"
+)
+
+// Images. Encoding uses rsc.io/qr (pure Go, no dependencies): its coding
+// package takes an explicit version, level and segment mode, so the symbol
+// is exactly the Code's Mode and Version and raw bytes stay raw. Decoding
+// uses github.com/makiuchi-d/gozxing, the maintained pure-Go port of ZXing,
+// which reports byte-mode segments as raw bytes.
+
+// Image limits for ScanImage.
+const (
+	// MaxImageSize caps the encoded image read by ScanImage, in bytes.
+	MaxImageSize = 16 << 20
+	// MaxImagePixels caps the width × height of a scanned image.
+	MaxImagePixels = 25_000_000
+	// quietZone is the white border in modules (ISO/IEC 18004 §9.1).
+	quietZone = 4
+)
+
+// symbol renders c as a QR symbol at level M in c's mode and version.
+func (c Code) symbol() (*qr.Code, error) {
+	var enc coding.Encoding
+	switch c.Mode {
+	case Alphanumeric:
+		enc = coding.Alpha(c.Data)
+	case Byte:
+		enc = coding.String(c.Data)
+	default:
+		return nil, errorf("image", ErrOptions, "unknown mode %d", c.Mode)
+	}
+	if err := enc.Check(); err != nil {
+		return nil, wrapErr("image", ErrOptions, err, "data does not fit mode %v", c.Mode)
+	}
+	if c.Version < 1 || c.Version > MaxVersion {
+		return nil, errorf("image", ErrOptions, "version %d", c.Version)
+	}
+	p, err := coding.NewPlan(coding.Version(c.Version), coding.M, 0)
+	if err != nil {
+		return nil, wrapErr("image", ErrOptions, err, "plan")
+	}
+	cc, err := p.Encode(enc)
+	if err != nil {
+		return nil, wrapErr("image", ErrTooLarge, err, "version %d", c.Version)
+	}
+	return &qr.Code{Bitmap: cc.Bitmap, Size: cc.Size, Stride: cc.Stride, Scale: 1}, nil
+}
+
+// PNG renders c as a PNG image with scale pixels per module (1 to 32) and
+// the 4-module quiet zone.
+func (c Code) PNG(scale int) ([]byte, error) {
+	if scale < 1 || scale > 32 {
+		return nil, errorf("image", ErrOptions, "scale %d, want 1 to 32", scale)
+	}
+	s, err := c.symbol()
+	if err != nil {
+		return nil, err
+	}
+	s.Scale = scale
+	return s.PNG(), nil
+}
+
+// Terminal renders c as text for a terminal: two modules per character
+// cell using the Unicode half blocks, dark modules as spaces on a light
+// background (so it scans on a dark terminal), with the quiet zone.
+func (c Code) Terminal() (string, error) {
+	s, err := c.symbol()
+	if err != nil {
+		return "", err
+	}
+	// light reports whether module (x, y) is light, the quiet zone included.
+	light := func(x, y int) bool {
+		return !s.Black(x-quietZone, y-quietZone)
+	}
+	n := s.Size + 2*quietZone
+	var sb strings.Builder
+	for y := 0; y < n; y += 2 {
+		for x := 0; x < n; x++ {
+			top, bottom := light(x, y), y+1 < n && light(x, y+1)
+			switch {
+			case top && bottom:
+				sb.WriteString("█")
+			case top:
+				sb.WriteString("▀")
+			case bottom:
+				sb.WriteString("▄")
+			default:
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String(), nil
+}
+
+// ScanImage decodes a PNG or JPEG image holding one QR code and returns its
+// payload: raw bytes for a byte-mode symbol, the text otherwise. Pass the
+// result to Decode, Verify or Assembler.Add.
+func ScanImage(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxImageSize+1))
+	if err != nil {
+		return nil, wrapErr("image", ErrMalformed, err, "read")
+	}
+	if len(data) > MaxImageSize {
+		return nil, errorf("image", ErrTooLarge, "image over %d bytes", MaxImageSize)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, wrapErr("image", ErrMalformed, err, "image header")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return nil, errorf("image", ErrTooLarge, "image of %d×%d pixels", cfg.Width, cfg.Height)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, wrapErr("image", ErrMalformed, err, "image")
+	}
+	return ScanDecoded(img)
+}
+
+// ScanDecoded is ScanImage for an image already decoded, such as a camera
+// frame.
+func ScanDecoded(img image.Image) ([]byte, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return nil, wrapErr("image", ErrMalformed, err, "bitmap")
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+	}
+	if segs, ok := res.GetResultMetadata()[gozxing.ResultMetadataType_BYTE_SEGMENTS].([][]byte); ok && len(segs) > 0 {
+		return bytes.Join(segs, nil), nil
+	}
+	return []byte(res.GetText()), nil
+}
