@@ -264,7 +264,8 @@ type Activation struct {
 	// Revoked is the number of credentials of the replaced binding revoked.
 	Revoked int
 	// Credentials are the issued credentials: every document from
-	// Config.Documents, in each format.
+	// Config.Documents, in each format, as its full credential and, for a
+	// KTP-el, also as its compact QR-profile credential (credential/qr).
 	Credentials []Credential
 }
 
@@ -318,7 +319,7 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
 		}
 	}
-	if err := iss.reserve(ctx, len(docs)*len(iss.formats)); err != nil {
+	if err := iss.reserve(ctx, iss.countCredentials(docs)); err != nil {
 		return nil, err
 	}
 
@@ -415,13 +416,15 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		res.Binding = *b
 		bk := &boundKey{binding: b, key: pr.key}
 		for _, d := range docs {
-			for _, f := range iss.formats {
-				cr, err := iss.issueInTx(tx, actor, bk, d, f, ProfileFull)
-				if err != nil {
-					return err
+			for _, p := range profilesFor(d) {
+				for _, f := range iss.formats {
+					cr, err := iss.issueInTx(tx, actor, bk, d, f, p)
+					if err != nil {
+						return err
+					}
+					res.Credentials = append(res.Credentials, *cr)
+					iss.hook("activate:after-credential")
 				}
-				res.Credentials = append(res.Credentials, *cr)
-				iss.hook("activate:after-credential")
 			}
 		}
 		return nil
@@ -571,7 +574,7 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
 		}
 	}
-	if err := iss.reserve(ctx, len(docs)*len(iss.formats)); err != nil {
+	if err := iss.reserve(ctx, iss.countCredentials(docs)); err != nil {
 		return nil, err
 	}
 	var out []Credential
@@ -602,12 +605,14 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
 		}
 		for _, d := range docs {
-			for _, f := range iss.formats {
-				c, err := iss.issueInTx(tx, actor, bk, d, f, ProfileFull)
-				if err != nil {
-					return err
+			for _, p := range profilesFor(d) {
+				for _, f := range iss.formats {
+					c, err := iss.issueInTx(tx, actor, bk, d, f, p)
+					if err != nil {
+						return err
+					}
+					out = append(out, *c)
 				}
-				out = append(out, *c)
 			}
 		}
 		return nil

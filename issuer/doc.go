@@ -20,7 +20,7 @@
 //     it with its device key ([SignProof] is the wallet side).
 //  4. [Issuer.Activate]: code + proof; the documents from
 //     [Config.Documents] are issued bound to the device key, in both
-//     formats.
+//     formats, a KTP-el also in its QR profile.
 //
 // Later, [Issuer.Issue] and [Issuer.IssueBatch] issue further documents to
 // an active binding; [Issuer.StatusListToken] publishes the status lists.
@@ -50,8 +50,10 @@
 // Registrations and bindings keep the NIK (and the registration the email
 // and phone), because the procedure needs them.
 //
-// # Not yet
+// # QR profile
 //
-// The compact QR-profile credential (package credential/qr) is not issued
-// yet: [ProfileQR] requests fail with ErrInvalidInput.
+// At activation a KTP-el is issued twice in each format: as the full
+// credential and as the compact QR-profile credential of package
+// credential/qr ([ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other
+// documents have no QR profile.
 package issuer

@@ -68,8 +68,10 @@ func Example() {
 	}
 
 	first := activate()
+	for _, c := range first.Credentials {
+		fmt.Println("issued:", c.Format, c.Profile, c.VCT)
+	}
 	c := first.Credentials[0]
-	fmt.Println("issued:", c.Format, c.VCT, c.Status.URI)
 
 	second := activate() // the same NIK on a new phone
 	fmt.Println("revoked on the old phone:", second.Revoked)
@@ -86,8 +88,9 @@ func Example() {
 	_, err = iss.Activate(ctx, issuer.ActivationRequest{RegistrationID: first.Binding.RegistrationID, Code: "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-A", Proof: "x.y.z"})
 	fmt.Println("bad proof:", errors.Is(err, issuer.ErrProof))
 	// Output:
-	// issued: dc+sd-jwt urn:id:kemendagri:dukcapil:ktp-el:1 https://dukcapil.example.go.id/status/1
-	// revoked on the old phone: 1
+	// issued: dc+sd-jwt full urn:id:kemendagri:dukcapil:ktp-el:1
+	// issued: dc+sd-jwt qr urn:ikd:qr:1
+	// revoked on the old phone: 2
 	// old credential status: INVALID
 	// bad proof: true
 }

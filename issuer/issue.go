@@ -317,12 +317,6 @@ func (iss *Issuer) signMdoc(pl *payload, holder crypto.PublicKey, ref statuslist
 	return data, stored, nil
 }
 
-// qrPayload returns the compact QR-profile payload of doc. The QR profile is
-// defined by package credential/qr, which this package does not use yet.
-func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
-	return nil, errorf("issue", ErrInvalidInput, "QR-profile issuance is not available yet")
-}
-
 // pathExists reports whether claims has a value at p (nil matches any
 // array, whose elements are then all disclosable).
 func pathExists(v any, p credential.ClaimPath) bool {

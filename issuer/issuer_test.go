@@ -8,6 +8,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/internal/keys"
@@ -50,7 +51,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 	e := newEnv(t)
 	device := newDevice(t)
 	a := e.activate(device)
-	if len(a.Credentials) != 2 || a.Replaced != nil {
+	if len(a.Credentials) != 4 || a.Replaced != nil {
 		t.Fatalf("got %d credentials, replaced %v", len(a.Credentials), a.Replaced)
 	}
 	tp, _ := keys.Thumbprint(device.Public())
@@ -70,7 +71,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.KeyThumbprint != tp || rec.Index != c.Status.Index || rec.Claims != nil || rec.VCT != credential.VCTKTPEL {
+		if rec.KeyThumbprint != tp || rec.Index != c.Status.Index || rec.Claims != nil || rec.VCT != c.VCT || rec.Profile != c.Profile {
 			t.Fatalf("record %+v", rec)
 		}
 		switch c.Format {
@@ -79,8 +80,8 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.VCT() != credential.VCTKTPEL {
-				t.Fatalf("vct %q", v.VCT())
+			if want := map[Profile]string{ProfileFull: credential.VCTKTPEL, ProfileQR: qr.ProfileVCT}[c.Profile]; v.VCT() != want || c.VCT != want {
+				t.Fatalf("vct %q, want %q", v.VCT(), want)
 			}
 			st, _ := v.Get(sdjwt.P("status"))
 			sc, err := statuslist.StatusClaimFromJSONValue(st)
@@ -108,20 +109,29 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr, _ := mdoc.OpenID4VPSessionTranscript("x509_san_dns:bank.example.id", "n-2", nil, "https://bank.example.id/r")
-			resp, err := mdoc.Present(cred, map[string][]string{credential.DocTypeKTPEL: {"name"}}, mdoc.PresentOptions{SessionTranscript: tr, DeviceKey: device})
+			request := map[string][]string{credential.DocTypeKTPEL: {"name"}}
+			if c.Profile == ProfileQR {
+				request = map[string][]string{qr.ProfileDocType: {"age_over_18"}}
+			}
+			resp, err := mdoc.Present(cred, request, mdoc.PresentOptions{SessionTranscript: tr, DeviceKey: device})
 			if err != nil {
 				t.Fatal(err)
 			}
 			roots := x509.NewCertPool()
 			roots.AddCert(e.root)
-			if _, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: tr, DocType: credential.DocTypeKTPEL, Now: e.clock.Now}); err != nil {
+			if _, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: tr, DocType: c.DocType, Now: e.clock.Now}); err != nil {
 				t.Fatal(err)
 			}
 		default:
 			t.Fatalf("format %q", c.Format)
 		}
-		// KTP-el carries age claims: exp is capped at the next birthday.
-		if want := credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0); !c.ExpiresAt.Equal(want) {
+		// KTP-el carries age claims: exp is capped at the next birthday;
+		// the QR profile lives 30 days.
+		want := credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0)
+		if c.Profile == ProfileQR {
+			want = t0.Add(qr.ProfileValidity)
+		}
+		if !c.ExpiresAt.Equal(want) {
 			t.Fatalf("exp %v, want next birthday %v", c.ExpiresAt, want)
 		}
 	}
@@ -132,7 +142,7 @@ func TestNewDeviceRevokesOldBinding(t *testing.T) {
 	first := e.activate(newDevice(t))
 	e.clock.Advance(time.Hour)
 	second := e.activate(newDevice(t))
-	if second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != 2 {
+	if second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != 4 {
 		t.Fatalf("replaced %+v, revoked %d", second.Replaced, second.Revoked)
 	}
 	for _, c := range first.Credentials {
@@ -159,7 +169,7 @@ func TestLostPhoneThenReactivation(t *testing.T) {
 	e := newEnv(t)
 	first := e.activate(newDevice(t))
 	n, err := e.iss.ReportLost(e.ctx, "operator:kec-tebet-01", testNIK)
-	if err != nil || n != 2 {
+	if err != nil || n != 4 {
 		t.Fatalf("report lost: %d, %v", n, err)
 	}
 	for _, c := range first.Credentials {
@@ -175,7 +185,7 @@ func TestLostPhoneThenReactivation(t *testing.T) {
 		t.Fatalf("issue to revoked binding: %v", err)
 	}
 	again := e.activate(newDevice(t))
-	if again.Replaced != nil || len(again.Credentials) != 2 {
+	if again.Replaced != nil || len(again.Credentials) != 4 {
 		t.Fatalf("re-activation: %+v", again)
 	}
 }

@@ -198,7 +198,8 @@ func TestIssueFailures(t *testing.T) {
 		{"bad binding id", IssueRequest{BindingID: "Robert'); DROP", Document: sampleKTPEL(t)}, ErrInvalidInput},
 		{"no document", IssueRequest{BindingID: a.Binding.ID}, ErrInvalidInput},
 		{"format not offered", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{"jwt_vc_json"}}, ErrInvalidInput},
-		{"qr profile not yet available", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Profile: ProfileQR}, ErrInvalidInput},
+		{"qr profile of an NPWP", IssueRequest{BindingID: a.Binding.ID, Document: sampleNPWP(t), Profile: ProfileQR}, ErrUnauthorizedType},
+		{"unknown profile", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Profile: "tiny"}, ErrInvalidInput},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,7 +287,7 @@ func TestAuditLog(t *testing.T) {
 		actions = append(actions, x.Action)
 	}
 	got := strings.Join(actions, ",")
-	if want := "register,confirm,create status list,activate,issue,issue"; got != want {
+	if want := "register,confirm,create status list,activate,issue,issue,issue,issue"; got != want {
 		t.Fatalf("actions %s, want %s", got, want)
 	}
 	if ev[1].Actor != "operator:kec-tebet-01" || !strings.HasPrefix(ev[3].Actor, "holder:") {
@@ -379,7 +380,7 @@ func TestRefresh(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := e.iss.Refresh(e.ctx, RefreshRequest{BindingID: a.Binding.ID, Proof: e.proof(tc.signer)})
-			if !errors.Is(err, tc.want) || (err == nil) != (len(out) == 2) {
+			if !errors.Is(err, tc.want) || (err == nil) != (len(out) == 4) {
 				t.Fatalf("got %d credentials, %v; want %v", len(out), err, tc.want)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/internal/keys"
@@ -146,12 +147,12 @@ func TestActivationOverHTTP(t *testing.T) {
 
 	phoneA, _ := keys.Generate(keys.ES256, nil)
 	first := c.activate(phoneA)
-	if len(first.Credentials) != 2 {
+	if len(first.Credentials) != 4 { // KTP-el full + QR profile, SD-JWT VC + mdoc
 		t.Fatalf("%d credentials", len(first.Credentials))
 	}
 	var sdjwtCred string
 	for _, cr := range first.Credentials {
-		if cr.Format == string(issuer.FormatSDJWT) {
+		if cr.Format == string(issuer.FormatSDJWT) && cr.VCT == credential.VCTKTPEL {
 			sdjwtCred = cr.Credential
 		}
 	}
@@ -197,7 +198,7 @@ func TestActivationOverHTTP(t *testing.T) {
 	var rev struct {
 		Revoked int `json:"revoked"`
 	}
-	if code := c.post("/operator/revoke", map[string]string{"nik": "3174015708950021"}, true, &rev); code != http.StatusOK || rev.Revoked != 2 {
+	if code := c.post("/operator/revoke", map[string]string{"nik": "3174015708950021"}, true, &rev); code != http.StatusOK || rev.Revoked != 4 {
 		t.Fatalf("lost phone: %d %d", code, rev.Revoked)
 	}
 	if code := c.post("/operator/revoke", map[string]string{"nik": "3174015708950021"}, true, nil); code != http.StatusNotFound {

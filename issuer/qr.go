@@ -1,0 +1,48 @@
+package issuer
+
+import (
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+)
+
+// qrPayload returns the compact QR-profile payload of a KTP-el
+// (credential/qr, docs/qr-format.md §6): vct qr.ProfileVCT, doctype
+// qr.ProfileDocType, three disclosable units and no decoys (the digest count
+// is always three, so decoys would hide nothing). Its validity is at most
+// qr.ProfileValidity and ends at the next birthday, when the age flags
+// change.
+func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
+	k, ok := doc.(*credential.KTPEL)
+	if !ok {
+		return nil, errorf("issue", ErrInvalidInput, "the QR profile exists for KTP-el only, not %s", doc.Type().Name)
+	}
+	exp := now.Add(min(iss.cfg.Validity, qr.ProfileValidity))
+	if c := credential.NextAgeChange(k.Fields().BirthDate, now); c.Before(exp) {
+		exp = c
+	}
+	return &payload{
+		vct: qr.ProfileVCT, docType: qr.ProfileDocType,
+		claims: qr.ProfileSDJWTClaims(k, now), disclosable: qr.ProfileDisclosable(),
+		elements: qr.ProfileMdocElements(k, now), exp: exp.Truncate(time.Second),
+	}, nil
+}
+
+// profilesFor lists the profiles issued for doc at activation: the full
+// credential, and for a KTP-el also the compact QR-profile credential.
+func profilesFor(doc credential.Document) []Profile {
+	if _, ok := doc.(*credential.KTPEL); ok {
+		return []Profile{ProfileFull, ProfileQR}
+	}
+	return []Profile{ProfileFull}
+}
+
+// countCredentials is the number of credentials an activation of docs issues.
+func (iss *Issuer) countCredentials(docs []credential.Document) int {
+	n := 0
+	for _, d := range docs {
+		n += len(profilesFor(d)) * len(iss.formats)
+	}
+	return n
+}
