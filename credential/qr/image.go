@@ -47,15 +47,99 @@ func (c Code) symbol() (*qr.Code, error) {
 	if c.Version < 1 || c.Version > MaxVersion {
 		return nil, errorf("image", ErrOptions, "version %d", c.Version)
 	}
-	p, err := coding.NewPlan(coding.Version(c.Version), coding.M, 0)
-	if err != nil {
-		return nil, wrapErr("image", ErrOptions, err, "plan")
+	// ISO/IEC 18004 §7.8.3: evaluate all eight masks, keep the one with
+	// the lowest penalty (rsc.io/qr's Encode always uses mask 0).
+	var best *coding.Code
+	bestScore := -1
+	for m := coding.Mask(0); m < 8; m++ {
+		p, err := coding.NewPlan(coding.Version(c.Version), coding.M, m)
+		if err != nil {
+			return nil, wrapErr("image", ErrOptions, err, "plan")
+		}
+		cc, err := p.Encode(enc)
+		if err != nil {
+			return nil, wrapErr("image", ErrTooLarge, err, "version %d", c.Version)
+		}
+		if score := maskPenalty(cc); bestScore < 0 || score < bestScore {
+			best, bestScore = cc, score
+		}
 	}
-	cc, err := p.Encode(enc)
-	if err != nil {
-		return nil, wrapErr("image", ErrTooLarge, err, "version %d", c.Version)
+	return &qr.Code{Bitmap: best.Bitmap, Size: best.Size, Stride: best.Stride, Scale: 1}, nil
+}
+
+// maskPenalty is the penalty score of ISO/IEC 18004 §7.8.3.1 (features
+// N1 to N4) of a symbol.
+func maskPenalty(c *coding.Code) int {
+	n := c.Size
+	dark := func(x, y int) bool { return c.Black(x, y) }
+	score, darkCount := 0, 0
+	for i := 0; i < n; i++ {
+		// N1: runs of five or more same-colour modules in a row/column.
+		for _, horiz := range []bool{true, false} {
+			run := 1
+			for j := 1; j <= n; j++ {
+				same := false
+				if j < n {
+					if horiz {
+						same = dark(j, i) == dark(j-1, i)
+					} else {
+						same = dark(i, j) == dark(i, j-1)
+					}
+				}
+				if same {
+					run++
+					continue
+				}
+				if run >= 5 {
+					score += 3 + run - 5
+				}
+				run = 1
+			}
+		}
 	}
-	return &qr.Code{Bitmap: cc.Bitmap, Size: cc.Size, Stride: cc.Stride, Scale: 1}, nil
+	pattern := []bool{true, false, true, true, true, false, true, false, false, false, false}
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if dark(x, y) {
+				darkCount++
+			}
+			// N2: 2×2 blocks of one colour.
+			if x+1 < n && y+1 < n {
+				d := dark(x, y)
+				if dark(x+1, y) == d && dark(x, y+1) == d && dark(x+1, y+1) == d {
+					score += 3
+				}
+			}
+			// N3: 1:1:3:1:1 finder-like patterns with 4 light modules.
+			if x+len(pattern) <= n {
+				fwd, rev := true, true
+				for k, p := range pattern {
+					fwd = fwd && dark(x+k, y) == p
+					rev = rev && dark(x+k, y) == pattern[len(pattern)-1-k]
+				}
+				if fwd || rev {
+					score += 40
+				}
+			}
+			if y+len(pattern) <= n {
+				fwd, rev := true, true
+				for k, p := range pattern {
+					fwd = fwd && dark(x, y+k) == p
+					rev = rev && dark(x, y+k) == pattern[len(pattern)-1-k]
+				}
+				if fwd || rev {
+					score += 40
+				}
+			}
+		}
+	}
+	// N4: deviation of the dark proportion from 50%, 10 points per 5%.
+	pct := darkCount * 100 / (n * n)
+	dev := pct - 50
+	if dev < 0 {
+		dev = -dev
+	}
+	return score + dev/5*10
 }
 
 // PNG renders c as a PNG image with scale pixels per module (1 to 32) and
@@ -140,7 +224,14 @@ func ScanDecoded(img image.Image) ([]byte, error) {
 	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		// The finder-pattern detector occasionally misjudges a clean,
+		// axis-aligned symbol (a screenshot or a rendered PNG); ZXing's
+		// pure-barcode path reads those directly.
+		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
+		var err2 error
+		if res, err2 = zxqr.NewQRCodeReader().Decode(bmp, hints); err2 != nil {
+			return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		}
 	}
 	if segs, ok := res.GetResultMetadata()[gozxing.ResultMetadataType_BYTE_SEGMENTS].([][]byte); ok && len(segs) > 0 {
 		return bytes.Join(segs, nil), nil

@@ -1,0 +1,102 @@
+package qr
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func addSeeds(f *testing.F) {
+	files, err := filepath.Glob("../../testdata/qr/seed-*.payload")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(files) == 0 {
+		f.Fatal("empty seed corpus: no ../../testdata/qr/seed-*.payload")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// FuzzDecode: Decode never panics; on error it returns a nil envelope and
+// an *Error wrapping a sentinel; on success the envelope re-encodes and
+// decodes to the same presentations (SD-JWTs reassembled exactly).
+func FuzzDecode(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := Decode(data)
+		if err != nil {
+			var e *Error
+			if env != nil || !errors.As(err, &e) {
+				t.Fatalf("error %v with env %v", err, env)
+			}
+			return
+		}
+		// Mdoc presentations decode with an x5t and cannot be re-encoded
+		// without their chain; compare the SD-JWTs only.
+		var sd Envelope
+		for _, p := range env.Presentations {
+			if p.SDJWT != "" {
+				sd.Presentations = append(sd.Presentations, p)
+			}
+		}
+		if len(sd.Presentations) == 0 {
+			return
+		}
+		c, err := Encode(sd)
+		if err != nil {
+			t.Fatalf("decoded SD-JWT does not re-encode: %v", err)
+		}
+		again, err := Decode(c.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range sd.Presentations {
+			if again.Presentations[i].SDJWT != p.SDJWT {
+				t.Fatal("SD-JWT not reproduced exactly")
+			}
+		}
+	})
+}
+
+// FuzzAssembler: Add never panics and reports errors as *Error.
+func FuzzAssembler(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Assembler
+		if _, err := a.Add(data); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%T", err)
+			}
+			return
+		}
+		if _, err := a.Envelope(); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%T", err)
+			}
+		}
+	})
+}
+
+// FuzzBase45: decode(encode(b)) == b, and every accepted text is canonical.
+func FuzzBase45(f *testing.F) {
+	f.Add([]byte("ietf!"))
+	f.Add([]byte{0xff, 0xff, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Base45Decode(Base45Encode(b))
+		if err != nil || string(got) != string(b) {
+			t.Fatalf("round trip: %v", err)
+		}
+		if d, err := Base45Decode(string(b)); err == nil && Base45Encode(d) != string(b) {
+			t.Fatal("non-canonical base45 accepted")
+		}
+	})
+}
