@@ -1,0 +1,38 @@
+// Package qr implements ikdkit's offline QR presentation format, version 1,
+// specified in docs/qr-format.md: a compact, versioned envelope that carries
+// SD-JWT VC (RFC 9901, draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdoc
+// presentations in a phone-scannable QR code, so they verify offline.
+//
+// # First steps
+//
+// Holder: bind to the verifier and the time with [NewBinding], make a
+// presentation with [PresentSDJWT] or [PresentMdoc] (from a QR profile
+// credential, see [ProfileSDJWTClaims] and [ProfileMdocElements]), pack it
+// with [Encode] and render it with [Code.PNG] or [Code.Terminal]. Content
+// too large for one QR goes into [EncodeFrames].
+//
+// Verifier: scan with [ScanImage], then [Verify] (or [Assembler] for frame
+// sequences), which decodes the envelope and verifies every presentation
+// and its freshness binding: bound to this verifier, at most
+// [FreshnessWindow] old.
+//
+// # Format
+//
+// SD-JWT parts travel as raw bytes and are reassembled exactly; mdoc
+// certificate chains are replaced by an RFC 9360 x5t and restored from the
+// verifier's trust list ([ChainResolver]); the CBOR content is compressed
+// with DEFLATE and a preset dictionary when that helps, framed with CRCs,
+// and carried as base45 (RFC 9285) in QR alphanumeric mode or as raw bytes
+// in byte mode, whichever needs the smaller QR.
+//
+// # Untrusted input
+//
+// Decoding checks the prefix and version, the checksums, the framing and
+// the decompressed size (capped: [MaxDecompressedSize]) before decoding the
+// CBOR strictly. Every error is an *[Error] wrapping one sentinel
+// (ErrPrefix, ErrVersion, ErrChecksum, ErrTruncated, ErrTooLarge, ...).
+//
+// WARNING: [Verify] does not check revocation; in the one-way flow a QR can
+// be replayed to the same verifier within the window unless the verifier
+// remembers the nonces it has seen.
+package qr
