@@ -419,12 +419,22 @@ func selectValue(n *yaml.Node, p Path) []Path {
 }
 
 func countSD(paths []Path, claims map[string]any) int {
-	b := &builder{sd: map[string]bool{}}
-	n := 0
+	b := &builder{sd: &sdNode{}}
 	for _, p := range paths {
-		n += b.mark(claims, p, nil)
+		b.mark(claims, p, b.sd)
 	}
-	return n
+	var count func(*sdNode) int
+	count = func(n *sdNode) int {
+		c := 0
+		if n.sd {
+			c++
+		}
+		for _, k := range n.kids {
+			c += count(k)
+		}
+		return c
+	}
+	return count(b.sd)
 }
 
 func mustUnmarshal(t testing.TB, b []byte, v any) {

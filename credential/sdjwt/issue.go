@@ -7,11 +7,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // SaltSize is the number of random bytes in each salt: 128 bits, the
@@ -88,14 +87,15 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 
 	// Normalise the claims to decoded JSON so every value has one shape.
-	raw, err := marshalJSON(claims)
+	nv, err := normalize(claims, 0)
 	if err != nil {
 		return "", newErr(CheckIssue, ErrOptions, "claims are not JSON: %v", err)
 	}
-	norm, err := strictjson.UnmarshalObject(raw, MaxDepth)
-	if err != nil {
-		return "", newErr(CheckIssue, ErrOptions, "claims: %v", err)
+	norm, ok := nv.(map[string]any)
+	if !ok {
+		return "", newErr(CheckIssue, ErrOptions, "claims are not a JSON object")
 	}
+	norm = maps.Clone(norm) // cnf may be added; the caller's map stays untouched
 	if _, ok := norm["_sd_alg"]; ok {
 		return "", newErr(CheckIssue, ErrReservedClaimName, "_sd_alg is reserved")
 	}
@@ -110,17 +110,20 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		norm["cnf"] = map[string]any{"jwk": jwk}
 	}
 
-	b := &builder{hash: h, rand: r, decoys: opts.Decoys, sd: make(map[string]bool)}
+	if err := checkReserved(norm, nil); err != nil {
+		return "", err
+	}
+	b := &builder{hash: h, rand: r, decoys: opts.Decoys, sd: &sdNode{kids: map[any]*sdNode{}}}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
 			return "", newErr(CheckIssue, ErrOptions, "%v", err)
 		}
-		n := b.mark(norm, p, nil)
+		n := b.mark(norm, p, b.sd)
 		if n == 0 {
 			return "", newErr(CheckIssue, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
-	out, err := b.object(norm, nil)
+	out, err := b.object(norm, b.sd)
 	if err != nil {
 		return "", err
 	}
@@ -147,17 +150,21 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		header["kid"] = opts.KeyID
 	}
 	if len(opts.X5C) > 0 {
-		chain := make([]string, len(opts.X5C))
+		chain := make([]any, len(opts.X5C))
 		for i, c := range opts.X5C {
 			chain[i] = base64.StdEncoding.EncodeToString(c.Raw) // RFC 7515 §4.1.6: standard base64 DER
 		}
 		header["x5c"] = chain
 	}
-	hb, err := marshalJSON(header)
+	nh, err := normalize(header, 0)
+	if err != nil {
+		return "", newErr(CheckOptions, ErrOptions, "header: %v", err)
+	}
+	hb, err := appendJSON(nil, nh)
 	if err != nil {
 		return "", err
 	}
-	pb, err := marshalJSON(payload)
+	pb, err := appendJSON(make([]byte, 0, 1024), payload)
 	if err != nil {
 		return "", err
 	}
@@ -180,15 +187,42 @@ type builder struct {
 	hash    crypto.Hash
 	rand    io.Reader
 	decoys  int
-	sd      map[string]bool // concrete paths (Path.key) that are disclosable
-	out     []string        // encoded disclosures, in creation order
+	sd      *sdNode  // the disclosure policy as a tree over the claims
+	out     []string // encoded disclosures, in creation order
 	digests int
 }
 
-// mark records every concrete path matching pattern p and returns how many.
-func (b *builder) mark(v any, p, at Path) int {
+// sdNode is one claim of the disclosure policy: whether the claim itself
+// is disclosable, and the nodes of its members or elements (keyed by name
+// or index). Claims with no node contain nothing disclosable.
+type sdNode struct {
+	sd   bool
+	kids map[any]*sdNode
+}
+
+func (n *sdNode) kid(k any) *sdNode {
+	if n == nil {
+		return nil
+	}
+	return n.kids[k]
+}
+
+func (n *sdNode) child(k any) *sdNode {
+	if n.kids == nil {
+		n.kids = make(map[any]*sdNode)
+	}
+	c := n.kids[k]
+	if c == nil {
+		c = &sdNode{}
+		n.kids[k] = c
+	}
+	return c
+}
+
+// mark records every concrete claim matching pattern p and returns how many.
+func (b *builder) mark(v any, p Path, at *sdNode) int {
 	if len(p) == 0 {
-		b.sd[at.key()] = true
+		at.sd = true
 		return 1
 	}
 	switch e := p[0].(type) {
@@ -197,17 +231,17 @@ func (b *builder) mark(v any, p, at Path) int {
 		if !ok {
 			return 0
 		}
-		child, ok := m[e]
+		c, ok := m[e]
 		if !ok {
 			return 0
 		}
-		return b.mark(child, p[1:], at.with(e))
+		return b.mark(c, p[1:], at.child(e))
 	case int:
 		a, ok := v.([]any)
 		if !ok || e >= len(a) {
 			return 0
 		}
-		return b.mark(a[e], p[1:], at.with(e))
+		return b.mark(a[e], p[1:], at.child(e))
 	case nil:
 		a, ok := v.([]any)
 		if !ok {
@@ -215,11 +249,38 @@ func (b *builder) mark(v any, p, at Path) int {
 		}
 		n := 0
 		for i, el := range a {
-			n += b.mark(el, p[1:], at.with(i))
+			n += b.mark(el, p[1:], at.child(i))
 		}
 		return n
 	}
 	return 0
+}
+
+// checkReserved rejects the claim names RFC 9901 §4.2.1 reserves for the
+// format (_sd and ...) anywhere in the claims.
+func checkReserved(v any, at Path) *Error {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if k == "_sd" || k == "..." {
+				return newErr(CheckIssue, ErrReservedClaimName, "claim name %q at %v", k, at)
+			}
+			if isContainer(e) {
+				if err := checkReserved(e, at.with(k)); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if isContainer(e) {
+				if err := checkReserved(e, at.with(i)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (b *builder) salt() (string, error) {
@@ -237,33 +298,43 @@ func (b *builder) disclose(name *string, value any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	arr := []any{salt, value}
+	js := make([]byte, 0, 64)
+	js = append(js, '[')
+	js = appendString(js, salt)
+	js = append(js, ',')
 	if name != nil {
-		arr = []any{salt, *name, value}
+		js = appendString(js, *name)
+		js = append(js, ',')
 	}
-	js, err := marshalJSON(arr)
+	js, err = appendJSON(js, value)
 	if err != nil {
 		return "", err
 	}
+	js = append(js, ']')
 	enc := base64.RawURLEncoding.EncodeToString(js)
 	b.out = append(b.out, enc)
 	b.digests++
 	return b64Digest(b.hash, enc), nil
 }
 
-func (b *builder) value(v any, at Path) (any, error) {
+// value returns v with the disclosable claims below node replaced by
+// digests. Subtrees without policy nodes are shared, not copied.
+func (b *builder) value(v any, node *sdNode) (any, error) {
+	if node == nil || node.kids == nil {
+		return v, nil
+	}
 	switch t := v.(type) {
 	case map[string]any:
-		return b.object(t, at)
+		return b.object(t, node)
 	case []any:
 		out := make([]any, len(t))
 		for i, el := range t {
-			p := at.with(i)
-			cv, err := b.value(el, p)
+			kn := node.kid(i)
+			cv, err := b.value(el, kn)
 			if err != nil {
 				return nil, err
 			}
-			if b.sd[p.key()] {
+			if kn != nil && kn.sd {
 				// RFC 9901 §4.2.4.2: the element becomes {"...": digest}.
 				d, err := b.disclose(nil, cv)
 				if err != nil {
@@ -278,25 +349,22 @@ func (b *builder) value(v any, at Path) (any, error) {
 	return v, nil
 }
 
-func (b *builder) object(m map[string]any, at Path) (any, error) {
-	out := make(map[string]any, len(m))
+func (b *builder) object(m map[string]any, node *sdNode) (any, error) {
+	out := make(map[string]any, len(m)+1)
 	var digests []string
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
+	// Sorted, so salts are drawn in a reproducible order.
 	sort.Strings(keys)
 	for _, k := range keys {
-		if k == "_sd" || k == "..." {
-			// RFC 9901 §4.2.1: these names are reserved for the format.
-			return nil, newErr(CheckIssue, ErrReservedClaimName, "claim name %q at %v", k, at)
-		}
-		p := at.with(k)
-		cv, err := b.value(m[k], p)
+		kn := node.kid(k)
+		cv, err := b.value(m[k], kn)
 		if err != nil {
 			return nil, err
 		}
-		if !b.sd[p.key()] {
+		if kn == nil || !kn.sd {
 			out[k] = cv
 			continue
 		}

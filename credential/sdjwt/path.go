@@ -3,7 +3,7 @@ package sdjwt
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
+	"strconv"
 )
 
 // Path names a claim by the keys and array indices that lead to it from the
@@ -74,21 +74,6 @@ func (p Path) prefixOf(q Path) bool {
 // Equal reports whether two paths are the same.
 func (p Path) Equal(q Path) bool { return len(p) == len(q) && p.prefixOf(q) }
 
-// key returns a map key for a concrete path.
-func (p Path) key() string {
-	var sb strings.Builder
-	for _, e := range p {
-		switch v := e.(type) {
-		case string:
-			sb.WriteByte('s')
-			fmt.Fprintf(&sb, "%d:", len(v))
-			sb.WriteString(v)
-		case int:
-			fmt.Fprintf(&sb, "i%d;", v)
-		}
-	}
-	return sb.String()
-}
 
 func (p Path) with(e any) Path {
 	q := make(Path, len(p)+1)
