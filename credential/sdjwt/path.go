@@ -3,7 +3,6 @@ package sdjwt
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 )
 
 // Path names a claim by the keys and array indices that lead to it from the
@@ -73,7 +72,6 @@ func (p Path) prefixOf(q Path) bool {
 
 // Equal reports whether two paths are the same.
 func (p Path) Equal(q Path) bool { return len(p) == len(q) && p.prefixOf(q) }
-
 
 func (p Path) with(e any) Path {
 	q := make(Path, len(p)+1)
