@@ -30,7 +30,11 @@ func decodeValue(raw []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return w.value()
+	v, err := w.value()
+	if err != nil {
+		return nil, err // never a partial value
+	}
+	return v, nil
 }
 
 // checkedValue decodes an element value that the pre-pass of its
@@ -41,7 +45,10 @@ func checkedValue(raw []byte) (any, error) {
 	if err == nil && w.off != len(raw) {
 		err = errorf(ErrMalformed, "%d trailing bytes", len(raw)-w.off)
 	}
-	return v, err
+	if err != nil {
+		return nil, err // never a partial value
+	}
+	return v, nil
 }
 
 // value decodes the next item to the Go types in the table above. Byte

@@ -269,9 +269,12 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 // ISO 18013-5 Annex B document signer profile.
 func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) ([]*x509.Certificate, error) {
 	leaf := chain[0]
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
+	var inter *x509.CertPool // nil: no intermediates (the usual DS-only x5chain)
+	if len(chain) > 1 {
+		inter = x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
 	}
 	// The DS EKU is not one crypto/x509 knows, so it is checked below.
 	paths, err := leaf.Verify(x509.VerifyOptions{

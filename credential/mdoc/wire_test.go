@@ -1,0 +1,543 @@
+package mdoc
+
+import (
+	"encoding/hex"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// The hand-written decoders (wire.go, values.go) replaced reflection-based
+// decoding with the strict fxamacker/cbor modes on the verification path.
+// The reflection decoders stay here as the reference: whatever a hand
+// decoder accepts, the reference must accept with an equal result, so the
+// hand decoders are never more lenient. (They are stricter in a few
+// places the reference let through: tags in front of typed members,
+// one-byte simple values below 32, header labels that are neither int
+// nor text.)
+
+// refDecodeValue is the former element value decoder.
+func refDecodeValue(raw []byte) (any, error) {
+	var v any
+	if err := decode(decMode, raw, &v, elementTags...); err != nil {
+		return nil, err
+	}
+	return refConvert(v)
+}
+
+func refConvert(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool, int64, float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case []byte:
+		return x, nil
+	case time.Time:
+		return x.UTC(), nil
+	case cbor.Tag:
+		if x.Number == tagFullDate {
+			s, ok := x.Content.(string)
+			if !ok {
+				return nil, errorf(ErrMalformed, "tag 1004 over %T", x.Content)
+			}
+			return ParseFullDate(s)
+		}
+		return nil, errorf(ErrMalformed, "unexpected tag %d", x.Number)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, err := refConvert(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case map[any]any:
+		allText := true
+		for k := range x {
+			if _, ok := k.(string); !ok {
+				allText = false
+			}
+		}
+		out := map[any]any{}
+		outText := map[string]any{}
+		for k, e := range x {
+			switch k.(type) {
+			case string, int64:
+			default:
+				return nil, errorf(ErrMalformed, "map key of type %T", k)
+			}
+			c, err := refConvert(e)
+			if err != nil {
+				return nil, err
+			}
+			if allText {
+				outText[k.(string)] = c
+			} else {
+				out[k] = c
+			}
+		}
+		if allText {
+			return outText, nil
+		}
+		return out, nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return nil, errorf(ErrMalformed, "integer %d out of int64 range", x)
+		}
+		return int64(x), nil
+	}
+	return nil, errorf(ErrMalformed, "unsupported CBOR value %T", v)
+}
+
+// sameValue is reflect.DeepEqual except that NaNs equal themselves.
+func sameValue(a, b any) bool {
+	fa, ok1 := a.(float64)
+	fb, ok2 := b.(float64)
+	if ok1 && ok2 && math.IsNaN(fa) && math.IsNaN(fb) {
+		return math.Float64bits(fa) == math.Float64bits(fb)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// checkDecodersAgree runs every hand decoder on in and, for each one that
+// accepts, requires the reference decoder to accept with an equal result.
+func checkDecodersAgree(t *testing.T, in []byte) {
+	t.Helper()
+	if got, err := parseDeviceResponse(in); err == nil {
+		var want deviceResponseWire
+		if err := decode(decMode, in, &want, tagEncodedCBOR); err != nil {
+			t.Fatalf("DeviceResponse accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(*got), normalize(want)) {
+			t.Fatalf("DeviceResponse differs:\n%#v\n%#v", *got, want)
+		}
+	}
+	if got, err := parseDocument(in); err == nil {
+		var want documentWire
+		if err := decode(decMode, in, &want, tagEncodedCBOR); err != nil {
+			t.Fatalf("Document accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(*got), normalize(want)) {
+			t.Fatalf("Document differs:\n%#v\n%#v", *got, want)
+		}
+	}
+	if got, err := parseIssuerSignedItem(in); err == nil {
+		var want issuerSignedItemWire
+		if err := decode(decModeExact, in, &want, elementTags...); err != nil {
+			t.Fatalf("IssuerSignedItem accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(*got), normalize(want)) {
+			t.Fatalf("IssuerSignedItem differs:\n%#v\n%#v", *got, want)
+		}
+	}
+	if got, err := parseMSO(in); err == nil {
+		var want msoWire
+		if err := decode(decMode, in, &want, tagTDate); err != nil {
+			t.Fatalf("MSO accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(*got), normalize(want)) {
+			t.Fatalf("MSO differs:\n%#v\n%#v", *got, want)
+		}
+	}
+	if got, err := parseCOSEMessage(in); err == nil {
+		var want coseMessage
+		if err := decode(decMode, in, &want); err != nil {
+			t.Fatalf("COSE message accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(*got), normalize(want)) {
+			t.Fatalf("COSE message differs:\n%#v\n%#v", *got, want)
+		}
+	}
+	if got, err := parseDeviceNameSpaces(in); err == nil {
+		var want map[string]map[string]rawItem
+		if err := decode(decMode, in, &want, elementTags...); err != nil {
+			t.Fatalf("DeviceNameSpaces accepted, reference rejects: %v", err)
+		}
+		if !reflect.DeepEqual(normalize(got), normalize(want)) {
+			t.Fatalf("DeviceNameSpaces differ:\n%#v\n%#v", got, want)
+		}
+	}
+	if got, err := decodeValue(in); err == nil {
+		want, err := refDecodeValue(in)
+		if err != nil {
+			t.Fatalf("element value accepted, reference rejects: %v", err)
+		}
+		if !sameValue(got, want) {
+			t.Fatalf("element value differs: %#v, reference %#v", got, want)
+		}
+	}
+}
+
+// normalize maps a decoded structure to a comparable form: empty and nil
+// byte slices, slices and maps are the same, and times compare as
+// instants.
+func normalize(v any) any {
+	return normalizeValue(reflect.ValueOf(v))
+}
+
+func normalizeValue(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	if t, ok := v.Interface().(time.Time); ok {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return normalizeValue(v.Elem())
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return []any{"ptr", normalizeValue(v.Elem())}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			if v.Len() == 0 {
+				return nil
+			}
+			return string(v.Bytes())
+		}
+		if v.Len() == 0 {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = normalizeValue(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		if v.Len() == 0 {
+			return nil
+		}
+		out := map[any]any{}
+		for it := v.MapRange(); it.Next(); {
+			out[normalizeValue(it.Key())] = normalizeValue(it.Value())
+		}
+		return out
+	case reflect.Struct:
+		out := map[string]any{}
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() {
+				out[f.Name] = normalizeValue(v.Field(i))
+			}
+		}
+		return out
+	}
+	return v.Interface()
+}
+
+// wireSeeds returns the CBOR structures inside the Annex D DeviceResponse:
+// the response, its document, issuerAuth and its protected header, the
+// MSO, each IssuerSignedItem with its value, the device key and the
+// DeviceNameSpaces. An empty corpus fails.
+func wireSeeds(t testing.TB) [][]byte {
+	resp := readHex(t, "device_response.hex")
+	r, err := parseDeviceResponse(resp)
+	if err != nil || len(r.Documents) == 0 {
+		t.Fatalf("seed response: %v", err)
+	}
+	seeds := [][]byte{resp}
+	d, err := parseDocument(r.Documents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, r.Documents[0], d.IssuerSigned.IssuerAuth, d.DeviceSigned.DeviceAuth.DeviceMac)
+	msg, _, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _, _ := msg.payloadBytes()
+	mso, err := unwrapTag24(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseMSO(mso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devNS, err := unwrapTag24(d.DeviceSigned.NameSpaces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, msg.Protected, mso, m.DeviceKeyInfo.DeviceKey, devNS)
+	for _, items := range d.IssuerSigned.NameSpaces {
+		for _, raw := range items {
+			inner, err := unwrapTag24(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := parseIssuerSignedItem(inner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeds = append(seeds, inner, it.ElementValue)
+		}
+	}
+	if len(seeds) < 10 {
+		t.Fatalf("seed corpus of %d items", len(seeds))
+	}
+	return seeds
+}
+
+// FuzzDecodersAgree checks that the hand-written decoders never accept
+// what the reference strict decoder rejects, nor decode it differently.
+func FuzzDecodersAgree(f *testing.F) {
+	for _, s := range wireSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(checkDecodersAgree)
+}
+
+func h(s string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// CBOR pieces for the tables below.
+const (
+	kVersion = "67 76657273696f6e" // "version"
+	kStatus  = "66 737461747573"   // "status"
+	v10      = "63 312e30"         // "1.0"
+)
+
+func TestDecodeValueTable(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want any
+		err  error
+	}{
+		{"float16 one", "f9 3c00", 1.0, nil},
+		{"float16 subnormal", "f9 0001", math.Ldexp(1, -24), nil},
+		{"float16 negative", "f9 c000", -2.0, nil},
+		{"float16 infinity", "f9 7c00", math.Inf(1), nil},
+		{"float16 minus infinity", "f9 fc00", math.Inf(-1), nil},
+		{"float32", "fa 47c35000", 100000.0, nil},
+		{"float64", "fb 3ff199999999999a", 1.1, nil},
+		{"min int64", "3b 7fffffffffffffff", int64(math.MinInt64), nil},
+		{"uint over int64", "1b ffffffffffffffff", nil, ErrMalformed},
+		{"negative under int64", "3b 8000000000000000", nil, ErrMalformed},
+		{"empty bstr", "40", []byte{}, nil},
+		{"null", "f6", nil, nil},
+		{"undefined", "f7", nil, nil},
+		{"empty map", "a0", map[string]any{}, nil},
+		{"mixed keys", "a2 01 6161 6162 02", map[any]any{int64(1): "a", "b": int64(2)}, nil},
+		{"duplicate text key", "a2 6161 01 6161 02", nil, ErrMalformed},
+		{"duplicate int key, non-shortest", "a2 01 01 1801 02", nil, ErrMalformed},
+		{"duplicate key after an int key", "a3 01 01 6161 01 6161 02", nil, ErrMalformed},
+		{"byte string key", "a1 4161 01", nil, ErrMalformed},
+		{"invalid UTF-8", "62 c328", nil, ErrMalformed},
+		{"simple value 16", "f0", nil, ErrMalformed},
+		{"one-byte simple below 32", "f8 18", nil, ErrMalformed},
+		{"simple value 32", "f8 20", nil, ErrMalformed},
+		{"tdate", "c0 74 323032342d30322d30335430343a30353a30365a", time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC), nil},
+		{"tdate with offset", "c0 78 19 323032342d30322d30335431313a30353a30362b30373a3030", time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC), nil},
+		{"tdate over an int", "c0 01", nil, ErrMalformed},
+		{"tdate not RFC 3339", "c0 64 32303234", nil, ErrMalformed},
+		{"full-date", "d903ec 6a 313939352d30382d3137", FullDate{1995, 8, 17}, nil},
+		{"full-date over an int", "d903ec 01", nil, ErrMalformed},
+		{"epoch time tag", "c1 01", nil, ErrMalformed},
+		{"indefinite array", "9f ff", nil, ErrMalformed},
+		{"trailing byte", "01 01", nil, ErrMalformed},
+		{"nested", "82 01 a1 6161 81 f5", []any{int64(1), map[string]any{"a": []any{true}}}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := h(tc.in)
+			got, err := decodeValue(in)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) || got != nil {
+					t.Fatalf("got %#v, %v; want %v", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %#v, %v; want %#v", got, err, tc.want)
+			}
+			checkDecodersAgree(t, in)
+		})
+	}
+}
+
+func TestDeviceResponseMembers(t *testing.T) {
+	unknown := func(n int) string {
+		// n distinct unknown text keys "a".."z"-ish, each with value 0.
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			b.WriteString(hex.EncodeToString([]byte{0x62, 'x', byte('A' + i)}) + "00")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name   string
+		in     string
+		status *uint64
+		err    error
+	}{
+		{"minimal", "a2" + kVersion + v10 + kStatus + "00", new(uint64), nil},
+		{"status null", "a2" + kVersion + v10 + kStatus + "f6", nil, nil},
+		{"int key ignored", "a3" + kVersion + v10 + kStatus + "00 01 00", new(uint64), nil},
+		{"duplicate member", "a3" + kVersion + v10 + kStatus + "00" + kStatus + "00", nil, ErrMalformed},
+		{"duplicate int key, non-shortest", "a4" + kVersion + v10 + kStatus + "00 01 00 1801 00", nil, ErrMalformed},
+		{"byte string key", "a3" + kVersion + v10 + kStatus + "00 4161 00", nil, ErrMalformed},
+		{"array key", "a3" + kVersion + v10 + kStatus + "00 80 00", nil, ErrMalformed},
+		{"int key over int64", "a3" + kVersion + v10 + kStatus + "00 1b ffffffffffffffff 00", nil, ErrMalformed},
+		{"invalid UTF-8 key", "a3" + kVersion + v10 + kStatus + "00 62 c328 00", nil, ErrMalformed},
+		{"many unknown keys", "b4" + kVersion + v10 + kStatus + "00" + unknown(18), new(uint64), nil},
+		{"many keys, late duplicate", "b5" + kVersion + v10 + kStatus + "00" + unknown(18) + kVersion + v10, nil, ErrMalformed},
+		{"version not text", "a2" + kVersion + "01" + kStatus + "00", nil, ErrMalformed},
+		{"status negative", "a2" + kVersion + v10 + kStatus + "20", nil, ErrMalformed},
+		{"documents not an array", "a3" + kVersion + v10 + kStatus + "00 69 646f63756d656e7473 a0", nil, ErrMalformed},
+		{"not a map", "80", nil, ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := h(tc.in)
+			got, err := parseDeviceResponse(in)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) || got != nil {
+					t.Fatalf("got %#v, %v; want %v", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got.Version != "1.0" || !reflect.DeepEqual(got.Status, tc.status) {
+				t.Fatalf("got %#v, %v", got, err)
+			}
+			checkDecodersAgree(t, in)
+		})
+	}
+}
+
+func TestWireRejects(t *testing.T) {
+	item := func(members string) []byte { return h(members) }
+	tests := []struct {
+		name  string
+		parse func([]byte) error
+		in    []byte
+		err   error
+	}{
+		{"item: unknown member", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 6178 00"), ErrMalformed},
+		{"item: unknown int member", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 01 00"), ErrMalformed},
+		{"item: tag in front of digestID", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 68 6469676573744944 c0 01"), ErrMalformed},
+		{"item: random not a bstr", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 66 72616e646f6d f6"), ErrMalformed},
+		{"MSO: digestID not uint", func(b []byte) error { _, err := parseMSO(b); return err },
+			item("a1 6c 76616c7565446967657374 73 a1 20 40"), ErrMalformed},
+		{"MSO: duplicate digestID", func(b []byte) error { _, err := parseMSO(b); return err },
+			item("a1 6c 76616c7565446967657374 a1 6161 a2 01 40 1801 40"), ErrMalformed},
+		{"MSO: time without tag", func(b []byte) error { _, err := parseMSO(b); return err },
+			item("a1 6c 76616c6964697479496e666f a1 66 7369676e6564 74 323032342d30322d30335430343a30353a30365a"), ErrMalformed},
+		{"COSE: byte string label", func(b []byte) error { _, err := parseCOSEMessage(b); return err },
+			item("84 40 a1 4101 00 f6 4101"), ErrMalformed},
+		{"COSE: duplicate label", func(b []byte) error { _, err := parseCOSEMessage(b); return err },
+			item("84 40 a2 01 00 1801 00 f6 4101"), ErrMalformed},
+		{"COSE: array of 3", func(b []byte) error { _, err := parseCOSEMessage(b); return err },
+			item("83 40 a0 f6"), ErrMalformed},
+		{"COSE: tag inside", func(b []byte) error { _, err := parseCOSEMessage(b); return err },
+			item("84 40 a0 d818 40 4101"), ErrMalformed},
+		{"protected header: text label", func(b []byte) error { _, _, err := parseCOSEAnyAlg(b); return err },
+			item("84 43 a16161 a0 f6 4101"), ErrMalformed},
+		{"COSE_Key: duplicate label", func(b []byte) error { _, err := parseCOSEKey(b); return err },
+			item("a2 01 02 1801 02"), ErrMalformed},
+		{"device namespaces: duplicate element", func(b []byte) error { _, err := parseDeviceNameSpaces(b); return err },
+			item("a1 6161 a2 6162 01 6162 02"), ErrMalformed},
+		{"tag 24: trailing byte", func(b []byte) error { _, err := unwrapTag24(b); return err },
+			item("d818 41 00 00"), ErrMalformed},
+		{"tag 24: another tag", func(b []byte) error { _, err := unwrapTag24(b); return err },
+			item("d819 41 00"), ErrMalformed},
+		{"tag 24 over text", func(b []byte) error { _, err := unwrapTag24(b); return err },
+			item("d818 61 00"), ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.parse(tc.in); !errors.Is(err, tc.err) {
+				t.Fatalf("got %v, want %v", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestX5ChainShapes(t *testing.T) {
+	pki := newPKI(t)
+	bstr := func(der []byte) []byte { return appendHead(nil, majorByteString, uint64(len(der))) }
+	one := append(bstr(pki.ds.Raw), pki.ds.Raw...)
+	many := appendHead(nil, 4, MaxChainLength+1)
+	for range MaxChainLength + 1 {
+		many = append(many, one...)
+	}
+	tests := []struct {
+		name string
+		raw  []byte
+		n    int
+		err  error
+	}{
+		{"one bstr", one, 1, nil},
+		{"array of two", append(append([]byte{0x82}, one...), one...), 2, nil},
+		{"empty array", []byte{0x80}, 0, ErrMalformed},
+		{"null", []byte{0xf6}, 0, ErrMalformed},
+		{"too long", many, 0, ErrTooLarge},
+		{"array of text", []byte{0x81, 0x61, 'a'}, 0, ErrMalformed},
+		{"not a certificate", []byte{0x41, 0x00}, 0, ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			chain, err := x5chain(nil, map[any]cbor.RawMessage{int64(headerX5Chain): tc.raw})
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("got %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil || len(chain) != tc.n {
+				t.Fatalf("got %d certificates, %v", len(chain), err)
+			}
+			// The parsed certificates must not alias the message.
+			tc.raw[len(tc.raw)-1] ^= 1
+			if chain[0].Raw[len(chain[0].Raw)-1] == tc.raw[len(tc.raw)-1] {
+				t.Fatal("certificate aliases the x5chain bytes")
+			}
+			tc.raw[len(tc.raw)-1] ^= 1
+		})
+	}
+}
+
+func TestECDSASignatureEncoding(t *testing.T) {
+	tests := []struct{ r, s, want string }{
+		{"01", "02", "3006 020101 020102"},
+		{"0001", "80", "3007 020101 02020080"},
+		{"0000", "00ff", "3007 020100 02020 0ff"},
+	}
+	for _, tc := range tests {
+		got := appendECDSASignature(nil, h(tc.r), h(tc.s))
+		if want := h(tc.want); string(got) != string(want) {
+			t.Errorf("r=%s s=%s: got %x, want %x", tc.r, tc.s, got, want)
+		}
+	}
+	// A P-521-sized pair needs the long length form.
+	r := make([]byte, 66)
+	r[0] = 0x80
+	got := appendECDSASignature(nil, r, r)
+	if got[0] != 0x30 || got[1] != 0x81 || int(got[2]) != len(got)-3 || got[3] != 0x02 || got[4] != 67 {
+		t.Errorf("P-521 encoding %x", got[:8])
+	}
+}
