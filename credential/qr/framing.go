@@ -52,7 +52,8 @@ const (
 	MaxPresentations = 8
 	// MaxDisclosures caps the disclosures of one SD-JWT in an envelope.
 	MaxDisclosures = 256
-	// MaxSequencePayloadSize caps a sequence's total length.
+	// maxCBORNesting caps the CBOR nesting depth of the envelope content
+	// and of the DeviceResponse walk (docs/qr-format.md §4: nesting ≤ 16).
 	maxCBORNesting = 16
 )
 

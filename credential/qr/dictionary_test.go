@@ -1,0 +1,37 @@
+package qr
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+)
+
+// dictionaryV1SHA256 pins the preset DEFLATE dictionary of envelope
+// version 1 (docs/qr-format.md §3.2). Every payload compressed with it
+// depends on each of its bytes, so a change needs a new envelope version
+// (and prefix digit), never an edit of this constant.
+const (
+	dictionaryV1SHA256 = "a95e5794b32e106091013516be940b7cd9859f7b37495b6fa05413e79c65fab1"
+	dictionaryV1Len    = 2391
+)
+
+func TestDictionaryPinned(t *testing.T) {
+	if len(dictionaryV1) != dictionaryV1Len {
+		t.Errorf("dictionary v1 is %d bytes, pinned %d", len(dictionaryV1), dictionaryV1Len)
+	}
+	sum := sha256.Sum256(dictionaryV1)
+	if got := hex.EncodeToString(sum[:]); got != dictionaryV1SHA256 {
+		t.Errorf("dictionary v1 SHA-256 = %s, pinned %s: the dictionary is part of format v1", got, dictionaryV1SHA256)
+	}
+	// RFC 1951 §3.2.4 / zlib FDICT: only the last 32 KiB of a preset
+	// dictionary are reachable by back references.
+	if len(dictionaryV1) > 32<<10 {
+		t.Errorf("dictionary of %d bytes exceeds the 32 KiB DEFLATE window", len(dictionaryV1))
+	}
+}
+
+func TestDictionaryDeterministic(t *testing.T) {
+	if string(buildDictionaryV1()) != string(dictionaryV1) {
+		t.Fatal("buildDictionaryV1 is not deterministic")
+	}
+}
