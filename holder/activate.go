@@ -1,0 +1,76 @@
+package holder
+
+import (
+	"context"
+	"time"
+
+	"github.com/ikdkit/ikdkit/issuer"
+)
+
+// IssuerService is the issuer as the wallet reaches it during activation:
+// *issuer.Issuer implements it directly, and an app puts an HTTP client for
+// the issuer's nonce and credential endpoints behind it.
+type IssuerService interface {
+	// Nonce returns a fresh c_nonce (OpenID4VCI 1.0 §7).
+	Nonce(ctx context.Context) (string, time.Time, error)
+	// Activate redeems the activation code with a proof of possession.
+	Activate(ctx context.Context, req issuer.ActivationRequest) (*issuer.Activation, error)
+}
+
+var _ IssuerService = (*issuer.Issuer)(nil)
+
+// Activate runs the wallet side of the IKD activation (SOP step 5): it
+// creates the device key if the wallet has none, gets a c_nonce, signs the
+// OpenID4VCI key proof JWT (Appendix F.1) for issuerID (the Credential
+// Issuer Identifier, the proof's aud), redeems registrationID and code, and
+// imports every credential that comes back with the checks of Import. The
+// credentials and the activity entry are stored in one transaction, so
+// either all are stored or none is.
+func (w *Wallet) Activate(ctx context.Context, svc IssuerService, issuerID, registrationID, code string) ([]*Credential, error) {
+	const op = "activate"
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.unlockedLocked(op); err != nil {
+		return nil, err
+	}
+	if svc == nil || issuerID == "" || registrationID == "" || code == "" {
+		return nil, errorf(op, ErrInvalidInput, "issuer, issuer identifier, registration and code are required")
+	}
+	if len(issuerID) > 2048 || len(registrationID) > issuer.MaxIDLen || len(code) > issuer.MaxCodeInputLen {
+		return nil, errorf(op, ErrInvalidInput, "argument over its length cap")
+	}
+	dk, err := w.ensureDeviceKeyLocked(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	nonce, _, err := svc.Nonce(ctx)
+	if err != nil {
+		return nil, wrapErr(op, ErrActivation, err, "nonce")
+	}
+	proof, err := issuer.SignProof(w.opts.rand(), dk.signer, issuerID, nonce, w.opts.now())
+	if err != nil {
+		return nil, wrapErr(op, ErrActivation, err, "proof of possession")
+	}
+	a, err := svc.Activate(ctx, issuer.ActivationRequest{RegistrationID: registrationID, Code: code, Proof: proof})
+	if err != nil {
+		return nil, wrapErr(op, ErrActivation, err, "issuer")
+	}
+	if len(a.Credentials) == 0 || len(a.Credentials) > MaxCredentials {
+		return nil, errorf(op, ErrActivation, "issuer returned %d credentials", len(a.Credentials))
+	}
+	var creds []*Credential
+	var names []string
+	for _, ic := range a.Credentials {
+		c, err := w.importLocked(ctx, Format(ic.Format), ic.Data)
+		if err != nil {
+			return nil, err
+		}
+		creds = append(creds, c)
+		names = append(names, c.Name+" ("+string(c.Format)+")")
+	}
+	act := Activity{Kind: ActivityActivation, Counterparty: issuerID, Verified: true, Credentials: names}
+	if err := w.storeCredentials(ctx, creds, act); err != nil {
+		return nil, err
+	}
+	return creds, nil
+}
