@@ -44,10 +44,15 @@ var (
 	// deterministic encoding): sorted map keys, definite lengths, shortest
 	// floats, tdate as tag 0 text without fractions.
 	encMode = mustEncMode()
-	// decMode is the strict decoder shared by every parser here.
+	// decMode is the strict reflection-based decoder. The parsers of
+	// untrusted input use the hand-written decoders in wire.go, which
+	// follow the same rules; decMode checks caller-supplied CBOR in
+	// Present and the transcript builders, and the tests use it (with
+	// decode) as the reference the hand-written decoders must never be
+	// more lenient than.
 	decMode = mustDecMode(false)
 	// decModeExact additionally rejects map members a struct does not
-	// declare; used for structures whose member set is closed.
+	// declare (the reference for structures whose member set is closed).
 	decModeExact = mustDecMode(true)
 )
 
@@ -90,7 +95,8 @@ func mustDecMode(exact bool) cbor.DecMode {
 	return m
 }
 
-// decode strictly decodes data into v after checking the tag allow-list.
+// decode strictly decodes data into v with reflection after checking the
+// tag allow-list (the reference decoder; see decMode).
 // The caller must discard v when an error is returned (with APF duplicate
 // detection v may be partly filled).
 func decode(mode cbor.DecMode, data []byte, v any, allowedTags ...uint64) error {

@@ -190,7 +190,7 @@ func verifySign1(m *coseMessage, alg cose.Algorithm, pub crypto.PublicKey, paylo
 		return nil
 	case cose.AlgorithmEdDSA:
 		k, ok := pub.(ed25519.PublicKey)
-		if !ok {
+		if !ok || len(k) != ed25519.PublicKeySize {
 			return errorf(ErrUnsupportedAlgorithm, "%v with a %T key", alg, pub)
 		}
 		if !ed25519.Verify(k, appendToBeSigned(nil, contextSignature1, m.Protected, payload), m.Signature) {

@@ -1,6 +1,11 @@
 package mdoc
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"math"
@@ -539,5 +544,51 @@ func TestECDSASignatureEncoding(t *testing.T) {
 	got := appendECDSASignature(nil, r, r)
 	if got[0] != 0x30 || got[1] != 0x81 || int(got[2]) != len(got)-3 || got[3] != 0x02 || got[4] != 67 {
 		t.Errorf("P-521 encoding %x", got[:8])
+	}
+}
+
+// TestVerifySign1Algorithms: the streamed Sig_structure and the r||s to
+// ASN.1 conversion accept a genuine signature for every supported
+// algorithm and reject a flipped bit, a wrong length and a wrong payload.
+func TestVerifySign1Algorithms(t *testing.T) {
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	signers := map[string]crypto.Signer{
+		"ES256": newECKey(t, elliptic.P256()),
+		"ES384": newECKey(t, elliptic.P384()),
+		"ES512": newECKey(t, elliptic.P521()),
+		"EdDSA": edKey,
+	}
+	payload := []byte("DeviceAuthenticationBytes stand-in")
+	for name, signer := range signers {
+		t.Run(name, func(t *testing.T) {
+			alg, err := algorithmFor(signer.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := sign1(rand.Reader, signer, nil, payload, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _, err := parseCOSE(raw, int64(alg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := verifySign1(m, alg, signer.Public(), payload); err != nil {
+				t.Fatalf("genuine signature: %v", err)
+			}
+			if err := verifySign1(m, alg, signer.Public(), payload[1:]); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("other payload: %v", err)
+			}
+			sig := m.Signature
+			m.Signature = bytes.Clone(sig)
+			m.Signature[len(sig)/2] ^= 1
+			if err := verifySign1(m, alg, signer.Public(), payload); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("flipped bit: %v", err)
+			}
+			m.Signature = append(bytes.Clone(sig), 0)
+			if err := verifySign1(m, alg, signer.Public(), payload); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("long signature: %v", err)
+			}
+		})
 	}
 }
