@@ -145,9 +145,13 @@ func decodeDocument(ti credential.TypeInfo, claims map[string]any, ns map[string
 			func(m map[string]map[string]any) (credential.Document, error) { return credential.NPWPFromMdoc(m) }}
 	case credential.BPJSKesehatanType().VCT:
 		d = dec{func(m map[string]any) (credential.Document, error) { return credential.BPJSKesehatanFromClaims(m) },
-			func(m map[string]map[string]any) (credential.Document, error) { return credential.BPJSKesehatanFromMdoc(m) }}
+			func(m map[string]map[string]any) (credential.Document, error) {
+				return credential.BPJSKesehatanFromMdoc(m)
+			}}
 	case credential.BPJSKetenagakerjaanType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) { return credential.BPJSKetenagakerjaanFromClaims(m) },
+		d = dec{func(m map[string]any) (credential.Document, error) {
+			return credential.BPJSKetenagakerjaanFromClaims(m)
+		},
 			func(m map[string]map[string]any) (credential.Document, error) {
 				return credential.BPJSKetenagakerjaanFromMdoc(m)
 			}}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
 )
@@ -228,4 +229,8 @@ func (f *fixture) reopen() {
 		f.t.Fatal(err)
 	}
 	f.w = w
+}
+
+func mdocOpts(f *fixture) mdoc.VerifyOptions {
+	return mdoc.VerifyOptions{Roots: f.is.trust.Roots}
 }

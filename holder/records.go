@@ -111,3 +111,5 @@ func (w *Wallet) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+type sqlTx = sql.Tx

@@ -1,0 +1,268 @@
+package holder
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+)
+
+const hospital = "https://rs-sehat.example.co.id"
+
+func yes(got *ConsentRequest) ConsentFunc {
+	return func(_ context.Context, r ConsentRequest) (bool, error) {
+		if got != nil {
+			*got = r
+		}
+		return true, nil
+	}
+}
+
+// verifyQR verifies a presentation's single QR as a verifier would.
+func verifyQR(t *testing.T, f *fixture, p *Presentation, at time.Time, nonce []byte) ([]qr.VerifiedPresentation, error) {
+	t.Helper()
+	if len(p.Codes) != 1 {
+		t.Fatalf("%d QR codes", len(p.Codes))
+	}
+	return qr.Verify(p.Codes[0].Data, qr.VerifyOptions{
+		Audience: hospital, Nonce: nonce, Now: func() time.Time { return at },
+		SDJWT:           sdjwt.VerifyOptions{KeyResolver: f.is.trust},
+		Mdoc:            mdocOpts(f),
+		DocumentSigners: qr.StaticChains([]*x509.Certificate{f.is.leaf}),
+	})
+}
+
+// disclosedSD returns the top-level claims revealed by disclosures.
+func disclosedSD(v *sdjwt.Verified) []string {
+	var out []string
+	for _, p := range v.Disclosed() {
+		out = append(out, p[0].(string))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestPresentSeveralCredentialsMinimalDisclosure(t *testing.T) {
+	f := activated(t)
+	var prompt ConsentRequest
+	req := &Request{Verifier: hospital, Items: []RequestItem{
+		{Type: credential.VCTKTPEL, Claims: []string{"name", "personal_administrative_number"}},
+		{Type: credential.BPJSKesehatanType().VCT, Claims: []string{"card_number"}},
+	}}
+	p, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(&prompt)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The consent screen saw who asks and exactly what is shared.
+	if prompt.Verifier != hospital || prompt.Verified || len(prompt.Items) != 2 || prompt.ValidFor != 90*time.Second {
+		t.Fatalf("prompt %+v", prompt)
+	}
+	if c := prompt.Items[0].Claims; len(c) != 2 || c[0].Name != "name" || c[0].Value != "RINA KARTIKA SARI" || c[1].Value != testNIK {
+		t.Fatalf("prompt claims %+v", c)
+	}
+	if c := prompt.Items[1].Claims; len(c) != 1 || c[0].Value != "0001234567890" {
+		t.Fatalf("prompt claims %+v", c)
+	}
+	if !p.ExpiresAt.Equal(t0.Add(90 * time.Second)) {
+		t.Fatalf("expires %v", p.ExpiresAt)
+	}
+	vps, err := verifyQR(t, f, p, t0.Add(10*time.Second), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vps) != 2 {
+		t.Fatalf("%d presentations", len(vps))
+	}
+	// Minimal disclosure: nothing beyond the request left the wallet.
+	if got := disclosedSD(vps[0].SDJWT); len(got) != 2 || got[0] != "name" || got[1] != "personal_administrative_number" {
+		t.Fatalf("KTP-el disclosed %v", got)
+	}
+	if got := disclosedSD(vps[1].SDJWT); len(got) != 1 || got[0] != "card_number" {
+		t.Fatalf("BPJS disclosed %v", got)
+	}
+	for _, vp := range vps {
+		for k := range vp.SDJWT.Claims() {
+			switch k {
+			case "name", "personal_administrative_number", "card_number", "vct", "iss", "iat", "exp", "cnf", "status", "issuing_country", "issuing_authority":
+			default:
+				t.Errorf("claim %q left the wallet", k)
+			}
+		}
+	}
+	// The QR is valid 90 seconds.
+	if _, err := verifyQR(t, f, p, t0.Add(91*time.Second), nil); !errors.Is(err, qr.ErrNotFresh) {
+		t.Fatalf("after 91 s: %v", err)
+	}
+	acts, _ := f.w.Activity(f.ctx)
+	last := acts[len(acts)-1]
+	if last.Kind != ActivityPresentation || last.Counterparty != hospital || len(last.Claims) != 3 || last.Format != FormatSDJWT {
+		t.Fatalf("activity %+v", last)
+	}
+}
+
+func TestPresentMdocMinimal(t *testing.T) {
+	f := activated(t)
+	nonce := []byte("0123456789abcdef")
+	doctype := credential.KTPELType().DocType
+	req := &Request{Verifier: hospital, Nonce: nonce, Items: []RequestItem{{Type: doctype, Claims: []string{"name", "age_over_18"}}}}
+	p, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vps, err := verifyQR(t, f, p, t0.Add(5*time.Second), nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := vps[0].Mdoc.Documents[0].NameSpaces
+	if len(ns) != 1 || len(ns[doctype]) != 2 || ns[doctype]["name"] != "RINA KARTIKA SARI" || ns[doctype]["age_over_18"] != true {
+		t.Fatalf("disclosed %v", ns)
+	}
+	// Another nonce (a replay to a two-way verifier) fails.
+	if _, err := verifyQR(t, f, p, t0.Add(5*time.Second), []byte("fedcba9876543210")); err == nil {
+		t.Fatal("wrong nonce accepted")
+	}
+}
+
+func TestPresentQRProfileIdentityCheck(t *testing.T) {
+	f := activated(t)
+	for _, typ := range []string{qr.ProfileVCT, qr.ProfileDocType} {
+		t.Run(typ, func(t *testing.T) {
+			p, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: typ, Claims: []string{qr.ProfileID}}}},
+				PresentOptions{Consent: yes(nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Codes[0].Version > 20 { // the identity-check budget of docs/qr-format.md §8
+				t.Errorf("identity check QR needs version %d", p.Codes[0].Version)
+			}
+			if _, err := verifyQR(t, f, p, t0.Add(time.Second), nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestConsentRefusedDisclosesNothing(t *testing.T) {
+	f := activated(t)
+	before, _ := f.w.Activity(f.ctx)
+	for name, consent := range map[string]ConsentFunc{
+		"refused": func(context.Context, ConsentRequest) (bool, error) { return false, nil },
+		"error":   func(context.Context, ConsentRequest) (bool, error) { return true, errors.New("screen closed") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name"}}}},
+				PresentOptions{Consent: consent})
+			if !errors.Is(err, ErrConsentRefused) || p != nil {
+				t.Fatalf("got %v, %v", p, err)
+			}
+		})
+	}
+	after, _ := f.w.Activity(f.ctx)
+	if len(after) != len(before)+2 || after[len(after)-1].Kind != ActivityConsentRefused {
+		t.Fatalf("activity %+v", after)
+	}
+}
+
+func TestPresentErrors(t *testing.T) {
+	f := activated(t)
+	ktp := []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name"}}}
+	tests := []struct {
+		name string
+		req  *Request
+		opts PresentOptions
+		err  error
+	}{
+		{"no consent callback", &Request{Verifier: hospital, Items: ktp}, PresentOptions{}, ErrConfig},
+		{"no verifier", &Request{Items: ktp}, PresentOptions{Consent: yes(nil)}, ErrInvalidInput},
+		{"short nonce", &Request{Verifier: hospital, Nonce: []byte{1}, Items: ktp}, PresentOptions{Consent: yes(nil)}, ErrInvalidInput},
+		{"no items", &Request{Verifier: hospital}, PresentOptions{Consent: yes(nil)}, ErrInvalidInput},
+		{"repeated claim", &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name", "name"}}}}, PresentOptions{Consent: yes(nil)}, ErrInvalidInput},
+		{"unknown type", &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.NPWPType().VCT, Claims: []string{"name"}}}}, PresentOptions{Consent: yes(nil)}, ErrNoMatch},
+		{"unknown claim", &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"shoe_size"}}}}, PresentOptions{Consent: yes(nil)}, ErrNoMatch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := f.w.Present(f.ctx, tc.req, tc.opts); !errors.Is(err, tc.err) {
+				t.Fatalf("got %v, want %v", err, tc.err)
+			}
+		})
+	}
+	t.Run("expired credential", func(t *testing.T) {
+		f.clk.Advance(2 * 365 * 24 * time.Hour)
+		defer f.clk.Advance(-2 * 365 * 24 * time.Hour)
+		if _, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: ktp}, PresentOptions{Consent: yes(nil)}); !errors.Is(err, ErrNoMatch) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("locked", func(t *testing.T) {
+		f.w.Lock()
+		defer f.w.Unlock(f.ctx, testPIN)
+		if _, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: ktp}, PresentOptions{Consent: yes(nil)}); !errors.Is(err, ErrLocked) {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestPINPerPresentation(t *testing.T) {
+	f := activated(t, func(o *Options) { o.PINPerPresentation = true })
+	req := &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name"}}}}
+	if _, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(nil), PIN: "000000"}); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	if _, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(nil), PIN: testPIN}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeAuthenticator stands in for the signed request QR verifier.
+type fakeAuthenticator struct {
+	req Request
+	v   *trustlist.Verifier
+	err error
+}
+
+func (a fakeAuthenticator) AuthenticateRequest([]byte, time.Time) (Request, *trustlist.Verifier, error) {
+	return a.req, a.v, a.err
+}
+
+func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
+	f := activated(t)
+	reg := &trustlist.Verifier{ID: hospital, Name: "RS Sehat", Claims: map[string][]string{credential.VCTKTPEL: {"name"}}}
+	ask := func(claims ...string) Request {
+		return Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: claims}}}
+	}
+	req, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: ask("name"), v: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prompt ConsentRequest
+	if _, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(&prompt)}); err != nil {
+		t.Fatal(err)
+	}
+	if !prompt.Verified || prompt.VerifierName != "RS Sehat" {
+		t.Fatalf("prompt %+v", prompt)
+	}
+	// A claim beyond the registration is refused before consent is asked.
+	req, _ = f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: ask("name", "religion"), v: reg})
+	asked := false
+	_, err = f.w.Present(f.ctx, req, PresentOptions{Consent: func(context.Context, ConsentRequest) (bool, error) { asked = true; return true, nil }})
+	if !errors.Is(err, ErrUntrustedVerifier) || asked {
+		t.Fatalf("over-asking verifier: %v (consent asked: %v)", err, asked)
+	}
+	// A request signed by one verifier naming another is refused.
+	other := ask("name")
+	other.Verifier = "https://other.example"
+	if _, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: other, v: reg}); !errors.Is(err, ErrUntrustedVerifier) {
+		t.Fatal(err)
+	}
+	if _, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{err: errors.New("bad signature")}); !errors.Is(err, ErrUntrustedVerifier) {
+		t.Fatal(err)
+	}
+}
