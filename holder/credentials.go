@@ -255,6 +255,9 @@ func (w *Wallet) verifySDJWT(op string, dk *deviceKey, s *storedCredential, now 
 		return errorf(op, ErrKeyMismatch, "cnf key is not this wallet's device key")
 	}
 	s.VCT, s.Issuer = v.VCT(), v.Issuer()
+	if a, ok := w.opts.Trust.(typeAuthorizer); ok && !a.authorizedSDJWT(s.Issuer, s.VCT) {
+		return errorf(op, ErrUntrustedIssuer, "%s is not authorised to issue %s", s.Issuer, s.VCT)
+	}
 	if exp, ok := v.Time("exp"); ok {
 		s.ExpiresAt = exp.UTC()
 	}
@@ -327,6 +330,9 @@ func (w *Wallet) verifyMdoc(op string, dk *deviceKey, s *storedCredential, now t
 		return errorf(op, ErrKeyMismatch, "MSO deviceKey is not this wallet's device key")
 	}
 	s.DocType, s.ExpiresAt = doc.DocType, doc.Validity.ValidUntil.UTC()
+	if a, ok := w.opts.Trust.(typeAuthorizer); ok && (len(doc.Chain) == 0 || !a.authorizedMdoc(doc.Chain[len(doc.Chain)-1], s.DocType)) {
+		return errorf(op, ErrUntrustedIssuer, "the document signer's issuer is not authorised for %s", s.DocType)
+	}
 	if len(doc.Chain) > 0 {
 		s.Issuer = doc.Chain[0].Subject.String()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
 
 // IssuerTrust is the wallet's view of the trust list for imports: the keys
@@ -42,3 +43,32 @@ func (s StaticTrust) ResolveIssuerKey(info sdjwt.IssuerKeyInfo) (crypto.PublicKe
 
 // MdocRoots returns s.Roots.
 func (s StaticTrust) MdocRoots() *x509.CertPool { return s.Roots }
+
+// TrustList adapts a verified trust list (package credential/trustlist) to
+// IssuerTrust. Beyond the key and root lookups it also checks, at import,
+// that the issuer is authorised for the credential's type (List.Authorized:
+// the SD-JWT VC's iss for its vct; for an mdoc, the issuer listing the IACA
+// root the document signer chains to, for its doctype).
+func TrustList(l *trustlist.List) IssuerTrust { return trustListTrust{l} }
+
+type trustListTrust struct{ l *trustlist.List }
+
+// typeAuthorizer is implemented by trusts that know which issuer may issue
+// which type.
+type typeAuthorizer interface {
+	authorizedSDJWT(iss, vct string) bool
+	authorizedMdoc(root *x509.Certificate, docType string) bool
+}
+
+func (t trustListTrust) ResolveIssuerKey(info sdjwt.IssuerKeyInfo) (crypto.PublicKey, error) {
+	return t.l.KeyResolver().ResolveIssuerKey(info)
+}
+
+func (t trustListTrust) MdocRoots() *x509.CertPool { return t.l.AllIACARoots() }
+
+func (t trustListTrust) authorizedSDJWT(iss, vct string) bool { return t.l.Authorized(iss, vct) }
+
+func (t trustListTrust) authorizedMdoc(root *x509.Certificate, docType string) bool {
+	is, ok := t.l.IssuerByRoot(root)
+	return ok && t.l.Authorized(is.ID, docType)
+}
