@@ -199,7 +199,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 			return res, CheckDigest, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
 		}
 		elems := make(map[string]any, len(items))
-		seenID := make(map[uint64]bool, len(items))
+		seenID := newIDSet(len(items))
 		for _, rawItem := range items {
 			it, err := parseItem(rawItem)
 			if err != nil {
@@ -208,13 +208,12 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 			id := *it.DigestID
 			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
 			// per namespace.
-			if seenID[id] {
+			if !seenID.add(id) {
 				return res, CheckDigest, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
 			}
 			if _, dup := elems[it.ElementIdentifier]; dup {
 				return res, CheckDigest, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
 			}
-			seenID[id] = true
 			want, ok := digests[id]
 			if !ok {
 				return res, CheckDigest, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
@@ -608,4 +607,40 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	}
 	salt := sha256.Sum256(stb)
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
+}
+
+// idSet is a set of digestIDs: a linear scan over a fixed array for the
+// usual handful of disclosed items, a map beyond that (bounding the work
+// at MaxContainerItems items).
+type idSet struct {
+	small [smallKeys]uint64
+	n     int
+	big   map[uint64]struct{}
+}
+
+func newIDSet(size int) *idSet {
+	s := new(idSet)
+	if size > smallKeys {
+		s.big = make(map[uint64]struct{}, size)
+	}
+	return s
+}
+
+// add inserts id and reports whether it was absent.
+func (s *idSet) add(id uint64) bool {
+	if s.big != nil {
+		if _, dup := s.big[id]; dup {
+			return false
+		}
+		s.big[id] = struct{}{}
+		return true
+	}
+	for _, o := range s.small[:s.n] {
+		if o == id {
+			return false
+		}
+	}
+	s.small[s.n] = id
+	s.n++
+	return true
 }

@@ -91,10 +91,20 @@ func (w *walker) textBytes() ([]byte, error) {
 	return b, nil
 }
 
-// text reads a text string into a new Go string.
+// text reads a text string into a new Go string. The protocol constants
+// that every message repeats are returned without allocating.
 func (w *walker) text() (string, error) {
 	b, err := w.textBytes()
-	return string(b), err
+	if err != nil {
+		return "", err
+	}
+	switch string(b) {
+	case "1.0":
+		return "1.0", nil
+	case "SHA-256":
+		return "SHA-256", nil
+	}
+	return string(b), nil
 }
 
 // optText reads a text string; null or undefined leave "".
@@ -510,11 +520,22 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 	if err != nil {
 		return nil, err
 	}
-	var it issuerSignedItemWire
+	// One allocation for the item and its digestID.
+	box := new(struct {
+		it issuerSignedItemWire
+		id uint64
+	})
+	it := &box.it
 	err = w.members(true, func(k []byte) (bool, error) {
 		switch string(k) {
 		case "digestID":
-			return true, w.optUint(&it.DigestID)
+			if w.nilValue() {
+				it.DigestID = nil
+				return true, nil
+			}
+			id, err := w.uint()
+			box.id, it.DigestID = id, &box.id
+			return true, err
 		case "random":
 			b, err := w.bstr()
 			it.Random = b
@@ -531,7 +552,7 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &it, nil
+	return it, nil
 }
 
 // parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4);
@@ -798,7 +819,9 @@ func parseCOSEMessage(raw []byte) (*coseMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.Unprotected = make(map[any]cbor.RawMessage, n)
+		if n > 0 {
+			m.Unprotected = make(map[any]cbor.RawMessage, n)
+		}
 		for i := 0; i < n; i++ {
 			// RFC 9052 §3: labels are int or tstr.
 			var key any

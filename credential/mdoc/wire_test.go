@@ -592,3 +592,30 @@ func TestVerifySign1Algorithms(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAllElements discloses all 29 KTP-el elements, more than the
+// fixed-size duplicate sets hold, so their map fallback runs: the genuine
+// response verifies and a repeated item is still rejected.
+func TestVerifyAllElements(t *testing.T) {
+	pki := newPKI(t)
+	device := newECKey(t, elliptic.P256())
+	cred := issueKTP(t, pki, device.Public())
+	all := cred.Elements()
+	if len(all[ktpDocType]) <= smallKeys {
+		t.Fatalf("only %d elements", len(all[ktpDocType]))
+	}
+	resp, err := Present(cred, all, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Verify(resp, verifyOpts(pki))
+	if err != nil || len(got.Documents[0].NameSpaces[ktpDocType]) != len(all[ktpDocType]) {
+		t.Fatalf("%v, %v", got, err)
+	}
+	dup := editDoc(t, resp, func(d *documentWire) {
+		items := d.IssuerSigned.NameSpaces[ktpDocType]
+		d.IssuerSigned.NameSpaces[ktpDocType] = append(items, items[len(items)-1])
+	})
+	got, err = Verify(dup, verifyOpts(pki))
+	assertFail(t, got, err, CheckDigest, ErrDuplicate)
+}
