@@ -231,9 +231,6 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 	if w.opts.PINPerPresentation {
 		dek, err := w.checkPINLocked(ctx, op, opts.PIN)
 		if err != nil {
-			if errors.Is(err, ErrWiped) {
-				return nil, err
-			}
 			return nil, err
 		}
 		zero(dek)

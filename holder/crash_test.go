@@ -1,0 +1,193 @@
+package holder
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/ikdkit/ikdkit/internal/keys"
+)
+
+// The crash tests re-run this test binary as a child process selected by
+// crashScenarioEnv. The child opens the parent's wallet, runs an operation
+// and SIGKILLs itself at a hook point; the parent then reopens the wallet
+// with its PIN and checks what survived.
+const (
+	crashScenarioEnv = "IKDKIT_HOLDER_CRASH_SCENARIO"
+	crashDirEnv      = "IKDKIT_HOLDER_CRASH_DIR"
+)
+
+const newPIN = "864209"
+
+func TestMain(m *testing.M) {
+	if sc := os.Getenv(crashScenarioEnv); sc != "" {
+		err := crashChild(sc, os.Getenv(crashDirEnv))
+		fmt.Fprintf(os.Stderr, "crash child %s finished without crashing: %v\n", sc, err)
+		os.Exit(3)
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild runs scenario against the wallet in dir/wallet. The files
+// dir/issuer.jwk and dir/cred-N.sdjwt hold what the parent prepared.
+func crashChild(scenario, dir string) error {
+	ctx := context.Background()
+	jwk, err := os.ReadFile(filepath.Join(dir, "issuer.jwk"))
+	if err != nil {
+		return err
+	}
+	pub, err := keys.ParsePublicJWK(jwk)
+	if err != nil {
+		return err
+	}
+	point, killAt := "", 1
+	switch scenario {
+	case "import":
+		point, killAt = "import:before-commit", 4 // three imports commit, the fourth dies
+	case "changepin":
+		point = "changepin:before-commit"
+	case "changepin-committed":
+		point = "changepin:committed"
+	default:
+		return errors.New("unknown scenario")
+	}
+	hits := 0
+	opts := Options{KDF: testKDF, Trust: StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: pub}},
+		Now: (&clock{t: t0}).Now,
+		hook: func(p string) {
+			if p == point {
+				if hits++; hits == killAt {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+			}
+		}}
+	w, err := Open(ctx, filepath.Join(dir, "wallet"), opts)
+	if err != nil {
+		return err
+	}
+	if err := w.Unlock(ctx, testPIN); err != nil {
+		return err
+	}
+	switch scenario {
+	case "import":
+		for i := 0; ; i++ {
+			b, err := os.ReadFile(filepath.Join(dir, "cred-"+strconv.Itoa(i)+".sdjwt"))
+			if err != nil {
+				return err
+			}
+			if _, err := w.Import(ctx, FormatSDJWT, b); err != nil {
+				return err
+			}
+		}
+	default:
+		return w.ChangePIN(ctx, testPIN, newPIN)
+	}
+}
+
+func runCrashChild(t *testing.T, scenario, dir string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashScenarioEnv+"="+scenario, crashDirEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("child did not fail: %v\n%s", err, out)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child was not killed at the hook point: %v\n%s", err, out)
+	}
+}
+
+// crashFixture is an activated wallet in dir/wallet, closed, with five
+// further credentials for it prepared in dir.
+func crashFixture(t *testing.T) (*fixture, string, int) {
+	f := activated(t)
+	dir := filepath.Dir(f.dir)
+	dev, err := f.w.DeviceKey(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := os.WriteFile(filepath.Join(dir, "cred-"+strconv.Itoa(i)+".sdjwt"), issueSD(t, f.is.key, testIssuer, mustBPJS(), dev.Public(), t0), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jwk, err := keys.MarshalPublicJWK(f.is.key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "issuer.jwk"), jwk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.creds)
+	f.w.Close()
+	return f, dir, n
+}
+
+func TestCrashWhileStoringCredential(t *testing.T) {
+	f, dir, n := crashFixture(t)
+	runCrashChild(t, "import", dir)
+	w, err := Open(f.ctx, f.dir, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.w = w
+	if err := w.Unlock(f.ctx, testPIN); err != nil {
+		t.Fatalf("wallet does not open with its PIN after the crash: %v", err)
+	}
+	list, err := w.Credentials(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every credential stored before, the three committed imports, not the
+	// one being stored when the process died.
+	if len(list) != n+3 {
+		t.Fatalf("%d credentials after the crash, want %d", len(list), n+3)
+	}
+	acts, err := w.Activity(f.ctx)
+	if err != nil || len(acts) != 1+3 {
+		t.Fatalf("activity after crash: %d entries, %v", len(acts), err)
+	}
+	for _, c := range list {
+		if _, err := c.Document(); err != nil && c.Name != "QR KTP-el" {
+			t.Fatalf("%s unreadable: %v", c.Name, err)
+		}
+	}
+}
+
+func TestCrashWhileChangingPIN(t *testing.T) {
+	tests := []struct {
+		scenario      string
+		works, refuse string
+	}{
+		{"changepin", testPIN, newPIN},
+		{"changepin-committed", newPIN, testPIN},
+	}
+	for _, tc := range tests {
+		t.Run(tc.scenario, func(t *testing.T) {
+			f, dir, n := crashFixture(t)
+			runCrashChild(t, tc.scenario, dir)
+			w, err := Open(f.ctx, f.dir, f.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w = w
+			if err := w.Unlock(f.ctx, tc.refuse); !errors.Is(err, ErrWrongPIN) {
+				t.Fatalf("PIN %s: %v", tc.refuse, err)
+			}
+			if err := w.Unlock(f.ctx, tc.works); err != nil {
+				t.Fatalf("PIN %s: %v", tc.works, err)
+			}
+			if list, err := w.Credentials(f.ctx); err != nil || len(list) != n {
+				t.Fatalf("%d credentials, %v", len(list), err)
+			}
+		})
+	}
+}
