@@ -1,0 +1,163 @@
+package verifier
+
+import (
+	"errors"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+)
+
+// checkStatus looks the credential's status up in the cache (draft-ietf-
+// oauth-status-list-20 §8.3): revoked, suspended, too old and unavailable
+// are distinct outcomes.
+func (v *Verifier) checkStatus(idx int, ref *statuslist.Reference) (*statuslist.Answer, error) {
+	p := v.cfg.Policy
+	if p.SkipStatus {
+		return nil, nil
+	}
+	if ref == nil {
+		if p.AllowNoStatus {
+			return nil, nil
+		}
+		return nil, fail(CheckStatus, idx, ErrStatusUnavailable, nil, "credential has no status reference")
+	}
+	ans, err := v.cfg.Status.Lookup(*ref)
+	switch {
+	case errors.Is(err, statuslist.ErrStale), errors.Is(err, statuslist.ErrExpired):
+		return nil, fail(CheckStatus, idx, ErrStatusStale, err, "")
+	case err != nil:
+		return nil, fail(CheckStatus, idx, ErrStatusUnavailable, err, "")
+	}
+	if p.MaxStatusAge > 0 && ans.Age > p.MaxStatusAge {
+		return nil, fail(CheckStatus, idx, ErrStatusStale, nil, "status answer is %v old, policy allows %v", ans.Age.Round(time.Second), p.MaxStatusAge)
+	}
+	switch ans.Status {
+	case statuslist.Valid:
+		return &ans, nil
+	case statuslist.Invalid:
+		return nil, fail(CheckStatus, idx, ErrRevoked, nil, "")
+	case statuslist.Suspended:
+		return nil, fail(CheckStatus, idx, ErrSuspended, nil, "")
+	default:
+		// draft §7.1: other values are application specific; without a
+		// meaning for them the credential cannot be accepted.
+		return nil, fail(CheckStatus, idx, ErrRevoked, nil, "status %v", ans.Status)
+	}
+}
+
+// nikOf finds the holder's NIK in a claim set: the KTP-el, NPWP and BPJS
+// top-level personal_administrative_number, the QR profile's id.nik, or the
+// KK's holder member (DOMAIN.md §8).
+func nikOf(claims map[string]any) string {
+	if s, ok := claims["personal_administrative_number"].(string); ok {
+		return s
+	}
+	if id, ok := claims["id"].(map[string]any); ok {
+		if s, ok := id["nik"].(string); ok {
+			return s
+		}
+	}
+	if hm, ok := claims["holder_member"].(map[string]any); ok {
+		if s, ok := hm["personal_administrative_number"].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// typedFromClaims decodes a complete SD-JWT VC claim set of an ikdkit type.
+// A partial disclosure does not decode, and that is not an error.
+func typedFromClaims(vct string, claims map[string]any) credential.Document {
+	var d credential.Document
+	var err error
+	switch vct {
+	case credential.VCTKTPEL:
+		d, err = credential.KTPELFromClaims(claims)
+	case credential.VCTKK:
+		d, err = credential.KKFromClaims(claims)
+	case credential.VCTNPWP:
+		d, err = credential.NPWPFromClaims(claims)
+	case credential.VCTBPJSKesehatan:
+		d, err = credential.BPJSKesehatanFromClaims(claims)
+	case credential.VCTBPJSKetenagakerja:
+		d, err = credential.BPJSKetenagakerjaanFromClaims(claims)
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+func typedFromMdoc(docType string, ns map[string]map[string]any) credential.Document {
+	var d credential.Document
+	var err error
+	switch docType {
+	case credential.DocTypeKTPEL:
+		ns = mdocForDecoders(ns)
+		d, err = credential.KTPELFromMdoc(ns)
+	case credential.DocTypeKK:
+		ns = mdocForDecoders(ns)
+		d, err = credential.KKFromMdoc(ns)
+	case credential.DocTypeNPWP:
+		ns = mdocForDecoders(ns)
+		d, err = credential.NPWPFromMdoc(ns)
+	case credential.DocTypeBPJSKesehatan:
+		ns = mdocForDecoders(ns)
+		d, err = credential.BPJSKesehatanFromMdoc(ns)
+	case credential.DocTypeBPJSKetenagakerja:
+		ns = mdocForDecoders(ns)
+		d, err = credential.BPJSKetenagakerjaanFromMdoc(ns)
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// mdocForDecoders rewrites the element values package mdoc returns into the
+// forms the credential decoders take: an mdoc.FullDate becomes the CBOR tag
+// 1004 over its text (RFC 8943). It copies; the input is not modified.
+func mdocForDecoders(ns map[string]map[string]any) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(ns))
+	for name, els := range ns {
+		m := make(map[string]any, len(els))
+		for k, v := range els {
+			m[k] = mdocValue(v)
+		}
+		out[name] = m
+	}
+	return out
+}
+
+func mdocValue(v any) any {
+	switch x := v.(type) {
+	case mdoc.FullDate:
+		return cbor.Tag{Number: credential.TagFullDate, Content: x.String()}
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = mdocValue(e)
+		}
+		return m
+	case map[any]any:
+		m := make(map[any]any, len(x))
+		for k, e := range x {
+			m[k] = mdocValue(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = mdocValue(e)
+		}
+		return s
+	}
+	return v
+}

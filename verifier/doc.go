@@ -1,0 +1,61 @@
+// Package verifier is the offline verifier kit a relying party (a bank, a
+// hospital, a "pengguna data") embeds: one call turns a scanned QR, an SD-JWT
+// VC presentation (RFC 9901, draft-ietf-oauth-sd-jwt-vc-18) or an ISO/IEC
+// 18013-5 mdoc DeviceResponse into verified, typed claims, or into an error
+// that names the check that failed. It never calls SIAK or an issuer: trust
+// comes from a signed trust list (package credential/trustlist) and
+// revocation from a status list cache (package credential/statuslist), both
+// held in memory and refreshed by the application when it is online.
+//
+// # First steps
+//
+// Build a [Verifier] with [New] from a [Config] (trust list store, status
+// cache, clock, skew, QR window, this verifier's identifier and its [Policy]),
+// then call [Verifier.VerifyQR] on scanned QR text, or [Verifier.VerifySDJWT]
+// / [Verifier.VerifyMdoc] on presentations received another way.
+//
+// # Checks
+//
+// Every presentation goes through these checks, in this order; the first
+// failure is returned as a *[VerificationError] naming the [Check] and
+// wrapping one of the sentinel errors:
+//
+//  1. [CheckFormat]: size, envelope and structure ([ErrMalformed]).
+//  2. [CheckTrust]: the issuer is in the trust list ([ErrUntrustedIssuer]).
+//  3. [CheckAuthorization]: the issuer is authorised for the credential type
+//     ([ErrUnauthorizedType]; an NPWP signed by Dukcapil's key is refused).
+//  4. [CheckSignature]: the issuer's signature ([ErrSignature]).
+//  5. [CheckDisclosure]: disclosures and digests ([ErrDisclosure]).
+//  6. [CheckHolderBinding]: KB-JWT or mdoc device signature, bound to this
+//     verifier ([ErrHolderBinding], [ErrAudience]).
+//  7. [CheckFreshness]: made within the window and not in the future beyond
+//     the skew ([ErrNotFresh]).
+//  8. [CheckReplay]: not seen before within the window ([ErrReplay]).
+//  9. [CheckValidity]: the credential's validity period ([ErrExpired],
+//     [ErrNotYetValid]).
+//  10. [CheckStatus]: the status list says valid ([ErrRevoked],
+//     [ErrSuspended], [ErrStatusStale], [ErrStatusUnavailable]).
+//  11. [CheckHolder]: several credentials are bound to one holder key and
+//     carry one NIK ([ErrHolderMismatch]).
+//  12. [CheckPolicy]: every claim the policy requires is present ([ErrPolicy]).
+//
+// Two ordering details follow from the format packages, which verify a
+// credential in one pass: the validity period of an SD-JWT VC or mdoc is
+// checked right after the signature and digests, before holder binding (so
+// step 9 can fire before 6-8); and for mdoc the trust-list authorisation (step
+// 3) is decided on the verified certificate chain, after the signature,
+// because the doctype and chain are only known once the document is decoded.
+// Nothing about claims is reported before the issuer signature verified.
+//
+// # Replay
+//
+// Each accepted presentation is remembered (a hash of its holder-signed
+// content) until its freshness window has passed, in a bounded in-memory
+// cache ([Config.ReplayCacheSize]). When the cache is full the entry closest
+// to expiry is dropped, which may let a replay of that entry through; size
+// the cache for the expected number of presentations per window.
+//
+// WARNING: the verifier relies on the trust list and status list cache it is
+// given; refreshing them (trustlist.Store.Refresh, statuslist.Cache.Refresh)
+// is the application's job.
+package verifier

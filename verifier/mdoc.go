@@ -1,0 +1,157 @@
+package verifier
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+)
+
+// VerifyMdoc verifies an ISO/IEC 18013-5 DeviceResponse whose device
+// authentication covers sessionTranscript (the CBOR SessionTranscript of
+// this session, ISO 18013-5 §9.1.5.1, or one built with the OpenID4VP helpers
+// of package mdoc). Freshness rests on the transcript, which the caller
+// built for this session; the replay cache refuses the same transcript and
+// documents twice within the window. Several documents in one response are
+// checked for one holder key and one NIK.
+func (v *Verifier) VerifyMdoc(deviceResponse, sessionTranscript []byte) (*Result, error) {
+	at := v.now()
+	l := v.cfg.Trust.Current()
+	if l == nil {
+		return nil, fail(CheckTrust, 0, ErrUntrustedIssuer, nil, "no trust list loaded")
+	}
+	creds, err := v.verifyMdoc(l, 0, deviceResponse, sessionTranscript, at, nil)
+	if err != nil {
+		return nil, err
+	}
+	return v.finish(creds, at)
+}
+
+// mdocBinding is the freshness binding of an offline QR mdoc presentation,
+// authenticated by the device signature over the transcript built from it.
+type mdocBinding struct {
+	audience string
+	issuedAt time.Time
+}
+
+func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte, at time.Time, b *mdocBinding) ([]Credential, error) {
+	// 1. Format.
+	if len(dr) == 0 || len(dr) > mdoc.MaxMessageSize {
+		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "DeviceResponse of %d bytes (max %d)", len(dr), mdoc.MaxMessageSize)
+	}
+	if len(transcript) == 0 {
+		return nil, fail(CheckConfig, idx, ErrConfig, nil, "session transcript is required")
+	}
+	// 2, 4, 5, 6, 9: trust (the DS chain to an IACA root of the trust
+	// list), issuer signature, docType and digests, validity and device
+	// authentication (package mdoc, ISO 18013-5 §9.3.1).
+	roots := l.AllIACARoots()
+	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript, Now: func() time.Time { return at }})
+	if err != nil {
+		return nil, mapMdocError(idx, err)
+	}
+	if len(vr.Documents) == 0 {
+		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "DeviceResponse holds no document")
+	}
+	if idx+len(vr.Documents) > MaxCredentials {
+		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
+	}
+	type docInfo struct {
+		issuer *trustlist.Issuer
+	}
+	infos := make([]docInfo, len(vr.Documents))
+	docTypes := make([]string, len(vr.Documents))
+	for i := range vr.Documents {
+		d := &vr.Documents[i]
+		if len(d.Chain) == 0 {
+			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "no verified chain")
+		}
+		is, ok := l.IssuerByRoot(d.Chain[len(d.Chain)-1])
+		if !ok {
+			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "trust anchor not listed")
+		}
+		// 3. Authorisation, on the verified chain: the issuer owning the
+		// IACA root must be authorised for the doctype.
+		if !l.Authorized(is.ID, d.DocType) {
+			return nil, fail(CheckAuthorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType)
+		}
+		infos[i].issuer = is
+		docTypes[i] = d.DocType
+	}
+	// 6-7. The QR binding is authenticated now: the device signature covers
+	// the transcript built from it (docs/qr-format.md §5).
+	var presentedAt time.Time
+	if b != nil {
+		for i := range vr.Documents {
+			if vr.Documents[i].DeviceAuth != mdoc.DeviceSignature {
+				return nil, fail(CheckHolderBinding, idx+i, ErrHolderBinding, nil, "offline QR requires a deviceSignature")
+			}
+		}
+		if b.audience != v.cfg.Audience {
+			return nil, fail(CheckHolderBinding, idx, ErrAudience, nil, "bound to %.200q", b.audience)
+		}
+		if err := v.fresh(idx, b.issuedAt, at); err != nil {
+			return nil, err
+		}
+		presentedAt = b.issuedAt
+	}
+	// 8. Replay: the transcript (unique per session or QR binding) and the
+	// documents it authenticated.
+	madeAt := presentedAt
+	if madeAt.IsZero() {
+		madeAt = at
+	}
+	if err := v.checkReplay(idx, "mdoc\x00"+string(transcript)+"\x00"+strings.Join(docTypes, "\x00"), madeAt, at); err != nil {
+		return nil, err
+	}
+	out := make([]Credential, 0, len(vr.Documents))
+	for i := range vr.Documents {
+		d := &vr.Documents[i]
+		// 10. Status.
+		var ref *statuslist.Reference
+		if d.Status != nil {
+			ref = &statuslist.Reference{Index: d.Status.Index, URI: d.Status.URI}
+		}
+		ans, err := v.checkStatus(idx+i, ref)
+		if err != nil {
+			return nil, err
+		}
+		claims := d.NameSpaces[d.DocType]
+		c := Credential{
+			Format: FormatMdoc, Type: d.DocType, Issuer: infos[i].issuer.ID, IssuerName: infos[i].issuer.Name,
+			Claims: claims, NameSpaces: d.NameSpaces, Document: typedFromMdoc(d.DocType, d.NameSpaces),
+			NIK: nikOf(claims), HolderKey: d.DeviceKey, ValidUntil: d.Validity.ValidUntil,
+			Status: ans, PresentedAt: presentedAt,
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func mapMdocError(idx int, err error) error {
+	var me *mdoc.VerificationError
+	if errors.As(err, &me) {
+		if me.Document >= 0 {
+			idx += me.Document
+		}
+		switch me.Check {
+		case mdoc.CheckTrust:
+			return fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
+		case mdoc.CheckIssuerSignature:
+			return fail(CheckSignature, idx, ErrSignature, err, "")
+		case mdoc.CheckDocType, mdoc.CheckDigest:
+			return fail(CheckDisclosure, idx, ErrDisclosure, err, "")
+		case mdoc.CheckValidity:
+			if errors.Is(err, mdoc.ErrExpired) {
+				return fail(CheckValidity, idx, ErrExpired, err, "")
+			}
+			return fail(CheckValidity, idx, ErrNotYetValid, err, "")
+		case mdoc.CheckDeviceAuth:
+			return fail(CheckHolderBinding, idx, ErrHolderBinding, err, "")
+		}
+	}
+	return fail(CheckFormat, idx, ErrMalformed, err, "")
+}

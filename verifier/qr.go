@@ -1,0 +1,82 @@
+package verifier
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+)
+
+// VerifyQR verifies the text of a scanned response QR (ikdkit's offline QR
+// format v1, package credential/qr; base45 text or raw bytes as a string) in
+// the one-way flow: every presentation must be bound to this verifier,
+// made within the window, and not seen before. mdoc document signer chains
+// the envelope left out are restored from the trust list's document signer
+// certificates.
+func (v *Verifier) VerifyQR(text string) (*Result, error) {
+	at := v.now()
+	env, err := qr.Decode([]byte(text))
+	if err != nil {
+		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+	}
+	if len(env.Presentations) == 0 || len(env.Presentations) > MaxCredentials {
+		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d presentations (1 to %d)", len(env.Presentations), MaxCredentials)
+	}
+	l := v.cfg.Trust.Current()
+	if l == nil {
+		return nil, fail(CheckTrust, 0, ErrUntrustedIssuer, nil, "no trust list loaded")
+	}
+	var creds []Credential
+	for _, p := range env.Presentations {
+		idx := len(creds)
+		if idx >= MaxCredentials {
+			return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
+		}
+		if p.SDJWT != "" {
+			c, err := v.verifySDJWT(l, idx, p.SDJWT, "", at)
+			if err != nil {
+				return nil, err
+			}
+			creds = append(creds, *c)
+			continue
+		}
+		dr, err := p.Mdoc.WithChain(chainResolver(l))
+		if err != nil {
+			// An unknown document signer reference means the issuer is
+			// not in the trust list.
+			var qe *qr.Error
+			if errors.As(err, &qe) && errors.Is(err, errUnknownSigner) {
+				return nil, fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
+			}
+			return nil, fail(CheckFormat, idx, ErrMalformed, err, "")
+		}
+		st, err := qr.OfflineSessionTranscript(p.Mdoc.Binding)
+		if err != nil {
+			return nil, fail(CheckFormat, idx, ErrMalformed, err, "")
+		}
+		cs, err := v.verifyMdoc(l, idx, dr, st, at, &mdocBinding{audience: p.Mdoc.Binding.Audience, issuedAt: p.Mdoc.Binding.IssuedAt})
+		if err != nil {
+			return nil, err
+		}
+		creds = append(creds, cs...)
+	}
+	return v.finish(creds, at)
+}
+
+var errUnknownSigner = errors.New("verifier: document signer not in the trust list")
+
+// chainResolver finds a document signer certificate listed in the trust
+// list by its qr.DocumentSignerRef. The chain is just the DS certificate;
+// mdoc.Verify builds the path to the IACA roots.
+func chainResolver(l *trustlist.List) qr.ChainResolver {
+	return func(ref []byte) ([]*x509.Certificate, error) {
+		for _, ds := range l.DocumentSigners() {
+			if string(qr.DocumentSignerRef(ds.Certificate)) == string(ref) {
+				return []*x509.Certificate{ds.Certificate}, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: ref %x", errUnknownSigner, ref)
+	}
+}
