@@ -16,6 +16,14 @@
 // and its freshness binding: bound to this verifier, at most
 // [FreshnessWindow] old.
 //
+// Two-way flow: the verifier first shows a signed request QR made with
+// [EncodeRequest] (a COSE_Sign1 over a compact subset of the OpenID4VP
+// DCQL query); the wallet checks it with [VerifyRequest] against the
+// caller's trust list ([VerifierLookup]), shows [RegisteredVerifier].Name,
+// and answers with a response bound to the request by
+// [VerifiedRequest.Binding]; the verifier passes the request's nonce in
+// [VerifyOptions].Nonce.
+//
 // # Format
 //
 // SD-JWT parts travel as raw bytes and are reassembled exactly; mdoc

@@ -42,14 +42,15 @@ var (
 	ErrUnknownSigner = errors.New("qr: unknown signer")
 	// ErrSignature: the request's signature does not verify.
 	ErrSignature = errors.New("qr: invalid signature")
-	// ErrExpired: the request has expired.
+	// ErrExpired: the request is outside its validity period (expired, or
+	// issued in the future).
 	ErrExpired = errors.New("qr: request expired")
-	// ErrUntrustedVerifier: the verifier is not registered in the caller's
-	// trust list.
-	ErrUntrustedVerifier = errors.New("qr: verifier not registered")
-	// ErrNotAuthorized: the verifier asks for claims its registration does
+	// ErrUnregisteredVerifier: the request's verifier, or its key id, is
+	// not registered in the caller's trust list.
+	ErrUnregisteredVerifier = errors.New("qr: verifier not registered")
+	// ErrNotAllowed: the verifier asks for claims its registration does
 	// not allow.
-	ErrNotAuthorized = errors.New("qr: verifier not authorized for requested claims")
+	ErrNotAllowed = errors.New("qr: verifier not allowed to request these claims")
 	// ErrFrame: a frame does not belong to the sequence being assembled or
 	// contradicts a frame already received.
 	ErrFrame = errors.New("qr: inconsistent frame")

@@ -1,0 +1,506 @@
+package qr
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/veraison/go-cose"
+)
+
+const (
+	testVerifier    = "https://kasir.tokobuku.co.id"
+	testVerifierKID = "tokobuku-2026"
+)
+
+// testVerifierKey is the verifier key of testdata/qr/request-verifier-key.pem
+// (a test-only key), which signed the request seeds.
+func testVerifierKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/qr/request-verifier-key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("no PEM block in request-verifier-key.pem")
+	}
+	k, err := x509.ParseECPrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// sampleRequest asks for an identity check (SD-JWT VC) or the same from
+// the mdoc, both of the QR profile.
+func sampleRequest() Request {
+	return Request{
+		Verifier: testVerifier,
+		Nonce:    []byte("0123456789abcdef"),
+		IssuedAt: testNow,
+		Expires:  testNow.Add(5 * time.Minute),
+		Query: Query{Credentials: []CredentialQuery{
+			{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileID}}}},
+			{ID: "ktp_mdoc", Format: FormatMdoc, DoctypeValue: ProfileDocType, Claims: []ClaimQuery{{Path: []any{ProfileDocType, ProfileID}}}},
+		}},
+	}
+}
+
+func registration(key crypto.PublicKey) RegisteredVerifier {
+	return RegisteredVerifier{
+		ID: testVerifier, Name: "Toko Buku Contoh", KeyID: testVerifierKID, Key: key,
+		Claims: map[string][]string{
+			ProfileVCT:     {ProfileID, ProfileAgeOver18},
+			ProfileDocType: {ProfileID, ProfileAgeOver18},
+		},
+	}
+}
+
+func requestOptions(key crypto.PublicKey) RequestOptions {
+	return RequestOptions{
+		Verifiers: StaticVerifiers(registration(key)),
+		Now:       func() time.Time { return testNow.Add(time.Minute) },
+	}
+}
+
+func encodeRequest(t testing.TB, req Request, key crypto.Signer) Code {
+	t.Helper()
+	c, err := EncodeRequest(req, RequestSignOptions{Signer: key, KeyID: testVerifierKID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRequestRoundTrip(t *testing.T) {
+	p256 := testVerifierKey(t)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ageOnly := sampleRequest()
+	ageOnly.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileAgeOver18}}}}}
+	nested := sampleRequest()
+	nested.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{ProfileID, "nik"}}, {Path: []any{ProfileAgeOver18}}}
+	bindingOnly := sampleRequest()
+	bindingOnly.Query.Credentials[0].Claims = nil
+	bindingOnly.Query.Credentials = bindingOnly.Query.Credentials[:1]
+	for _, tc := range []struct {
+		name string
+		key  crypto.Signer
+		req  Request
+	}{
+		{"ES256 identity both formats", p256, sampleRequest()},
+		{"ES384", p384, sampleRequest()},
+		{"EdDSA", edKey, sampleRequest()},
+		{"age check", p256, ageOnly},
+		{"nested path", p256, nested},
+		{"holder binding only", p256, bindingOnly},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := encodeRequest(t, tc.req, tc.key)
+			if !bytes.HasPrefix(c.Data, []byte("IKR1")) {
+				t.Fatalf("prefix %q", c.Data[:5])
+			}
+			vr, err := VerifyRequest(c.Data, requestOptions(tc.key.Public()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(vr.Request, tc.req) {
+				t.Fatalf("request changed:\n got %#v\nwant %#v", vr.Request, tc.req)
+			}
+			if vr.Verifier.Name != "Toko Buku Contoh" || vr.Verifier.ID != testVerifier {
+				t.Fatalf("verifier %+v", vr.Verifier)
+			}
+			// Both QR forms decode: the other mode's payload too.
+			body, err := unwrap(kindRequest, c.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := append([]byte("IKR1#"), body...)
+			if c.Mode == Byte {
+				other = append([]byte("IKR1:"), Base45Encode(body)...)
+			}
+			if _, err := VerifyRequest(other, requestOptions(tc.key.Public())); err != nil {
+				t.Fatalf("other mode: %v", err)
+			}
+		})
+	}
+}
+
+// TestRequestSize reports the QR version of typical requests; a request is
+// shown on the verifier's screen and must stay a small QR.
+func TestRequestSize(t *testing.T) {
+	const budget = 10
+	key := testVerifierKey(t)
+	age := sampleRequest()
+	age.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileAgeOver18}}}}}
+	for name, req := range map[string]Request{"identity check, both formats": sampleRequest(), "age check, SD-JWT VC": age} {
+		c := encodeRequest(t, req, key)
+		t.Logf("%s: %d bytes, %s mode, version %d at level M", name, len(c.Data), c.Mode, c.Version)
+		if c.Version > budget {
+			t.Errorf("%s: request QR needs version %d, budget %d", name, c.Version, budget)
+		}
+	}
+}
+
+// reSign re-frames a COSE_Sign1 built by fn from the parts of a valid
+// request, signing the Sig_structure of the (possibly changed) protected
+// header and payload with key unless keepSig.
+func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any) []byte {
+	t.Helper()
+	body, err := unwrap(kindRequest, c.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := unframeBody(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseSign1(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := fn([]any{m.protected, map[int64]any{}, m.payload, m.signature})
+	if key != nil {
+		tbs, err := sigStructure(parts[0].([]byte), parts[2].([]byte))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alg, _ := coseAlgorithm(key.Public())
+		s, err := coseSigner(t, alg, key).Sign(rand.Reader, tbs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[3] = s
+	}
+	msg, err := encMode.Marshal(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := frameBody(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte("IKR1#"), nb...)
+}
+
+func mustCBOR(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestVerifyRequestErrors(t *testing.T) {
+	key := testVerifierKey(t)
+	other := newKey(t)
+	valid := encodeRequest(t, sampleRequest(), key)
+	payloadOf := func(r Request) []byte { return mustCBOR(t, wireRequestOf(&r)) }
+
+	notAllowedSD := sampleRequest()
+	notAllowedSD.Query.Credentials[0].Claims = append(notAllowedSD.Query.Credentials[0].Claims, ClaimQuery{Path: []any{ProfileAgeOver17}})
+	notAllowedMdoc := sampleRequest()
+	notAllowedMdoc.Query.Credentials[1].Claims = []ClaimQuery{{Path: []any{ProfileDocType, "portrait"}}}
+	otherType := sampleRequest()
+	otherType.Query.Credentials[0].VCTValues = []string{ProfileVCT, ProfileFullVCT}
+	unregistered := sampleRequest()
+	unregistered.Verifier = "https://lain.example.co.id"
+
+	for _, tc := range []struct {
+		name string
+		data []byte
+		now  time.Time
+		want error
+	}{
+		{"response QR given", []byte("IKP1:ABC"), testNow, ErrPrefix},
+		{"unknown version", append([]byte("IKR2"), valid.Data[4:]...), testNow, ErrVersion},
+		{"bit flip", flip(valid.Data, len(valid.Data)/2), testNow, nil},
+		{"truncated", valid.Data[:len(valid.Data)-3], testNow, nil},
+		{"unregistered verifier", encodeRequest(t, unregistered, key).Data, testNow, ErrUnregisteredVerifier},
+		{"unknown kid", func() []byte {
+			c, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: "other-kid"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Data
+		}(), testNow, ErrUnregisteredVerifier},
+		{"signed by another key", encodeRequest(t, sampleRequest(), other).Data, testNow, ErrSignature},
+		{"algorithm differs from the registered key", func() []byte {
+			k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return encodeRequest(t, sampleRequest(), k).Data
+		}(), testNow, ErrSignature},
+		{"payload changed after signing", reSign(t, valid, nil, func(p []any) []any {
+			r := sampleRequest()
+			r.Query.Credentials[0].Claims[0].Path = []any{ProfileAgeOver18}
+			p[2] = payloadOf(r)
+			return p
+		}), testNow, ErrSignature},
+		{"signature of another AAD", reSign(t, valid, nil, func(p []any) []any {
+			tbs := mustCBOR(t, []any{"Signature1", p[0], []byte{}, p[2]})
+			s, err := coseSigner(t, -7, key).Sign(rand.Reader, tbs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p[3] = s
+			return p
+		}), testNow, ErrSignature},
+		{"expired", valid.Data, testNow.Add(5 * time.Minute), ErrExpired},
+		{"not yet valid", valid.Data, testNow.Add(-time.Minute), ErrExpired},
+		{"claim not allowed (SD-JWT)", encodeRequest(t, notAllowedSD, key).Data, testNow, ErrNotAllowed},
+		{"claim not allowed (mdoc)", encodeRequest(t, notAllowedMdoc, key).Data, testNow, ErrNotAllowed},
+		{"type not registered", encodeRequest(t, otherType, key).Data, testNow, ErrNotAllowed},
+		{"unprotected header not empty", reSign(t, valid, key, func(p []any) []any {
+			p[1] = map[int64]any{coseHeaderKID: []byte(testVerifierKID)}
+			return p
+		}), testNow, ErrMalformed},
+		{"extra protected header", reSign(t, valid, key, func(p []any) []any {
+			p[0] = mustCBOR(t, map[int64]any{coseHeaderAlg: -7, coseHeaderKID: []byte(testVerifierKID), 3: "x"})
+			return p
+		}), testNow, ErrMalformed},
+		{"kid missing", reSign(t, valid, key, func(p []any) []any {
+			p[0] = mustCBOR(t, map[int64]any{coseHeaderAlg: -7, 3: "x"})
+			return p
+		}), testNow, ErrMalformed},
+		{"detached payload", reSign(t, valid, nil, func(p []any) []any {
+			p[2] = nil
+			return p
+		}), testNow, ErrMalformed},
+		{"tagged COSE_Sign1", func() []byte {
+			msg := mustCBOR(t, cbor.Tag{Number: 18, Content: []any{mustCBOR(t, map[int64]any{1: -7, 4: []byte("k")}), map[int64]any{}, []byte{0x80}, []byte{1}}})
+			nb, err := frameBody(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]byte("IKR1#"), nb...)
+		}(), testNow, ErrMalformed},
+		{"invalid query signed", reSign(t, valid, key, func(p []any) []any {
+			r := sampleRequest()
+			r.Query.Credentials[1].ID = r.Query.Credentials[0].ID
+			p[2] = payloadOf(r)
+			return p
+		}), testNow, ErrMalformed},
+		{"mdoc path of three", reSign(t, valid, key, func(p []any) []any {
+			r := sampleRequest()
+			r.Query.Credentials[1].Claims[0].Path = []any{ProfileDocType, ProfileID, "nik"}
+			p[2] = payloadOf(r)
+			return p
+		}), testNow, ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := requestOptions(key.Public())
+			opts.Now = func() time.Time { return tc.now }
+			vr, err := VerifyRequest(tc.data, opts)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			var e *Error
+			if vr != nil || !errors.As(err, &e) {
+				t.Fatalf("error %T %v with result %v", err, err, vr)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if tc.want == nil && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrEncoding) {
+				t.Fatalf("corruption reported as %v", err)
+			}
+		})
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	out := bytes.Clone(b)
+	if out[4] == sepBase45 {
+		// Swap for another base45 character so the text stays base45.
+		if out[i] == '0' {
+			out[i] = '1'
+		} else {
+			out[i] = '0'
+		}
+		return out
+	}
+	out[i] ^= 0x10
+	return out
+}
+
+func TestEncodeRequestOptions(t *testing.T) {
+	key := testVerifierKey(t)
+	mod := func(f func(r *Request)) Request {
+		r := sampleRequest()
+		f(&r)
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		req  Request
+		opts RequestSignOptions
+	}{
+		{"no signer", sampleRequest(), RequestSignOptions{KeyID: testVerifierKID}},
+		{"no kid", sampleRequest(), RequestSignOptions{Signer: key}},
+		{"short nonce", mod(func(r *Request) { r.Nonce = r.Nonce[:7] }), RequestSignOptions{}},
+		{"no verifier", mod(func(r *Request) { r.Verifier = "" }), RequestSignOptions{}},
+		{"valid too long", mod(func(r *Request) { r.Expires = r.IssuedAt.Add(MaxRequestValidity + time.Second) }), RequestSignOptions{}},
+		{"expires before issued", mod(func(r *Request) { r.Expires = r.IssuedAt }), RequestSignOptions{}},
+		{"fractional seconds", mod(func(r *Request) { r.Expires = r.Expires.Add(time.Millisecond) }), RequestSignOptions{}},
+		{"no credentials", mod(func(r *Request) { r.Query.Credentials = nil }), RequestSignOptions{}},
+		{"bad id", mod(func(r *Request) { r.Query.Credentials[0].ID = "ktp el" }), RequestSignOptions{}},
+		{"duplicate id", mod(func(r *Request) { r.Query.Credentials[1].ID = "ktp" }), RequestSignOptions{}},
+		{"unknown format", mod(func(r *Request) { r.Query.Credentials[0].Format = "jwt_vc_json" }), RequestSignOptions{}},
+		{"no vct", mod(func(r *Request) { r.Query.Credentials[0].VCTValues = nil }), RequestSignOptions{}},
+		{"mdoc with vct", mod(func(r *Request) { r.Query.Credentials[1].VCTValues = []string{"x"} }), RequestSignOptions{}},
+		{"SD-JWT path starting with index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{0} }), RequestSignOptions{}},
+		{"SD-JWT path with negative index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", -1} }), RequestSignOptions{}},
+		{"SD-JWT path with float", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", 1.5} }), RequestSignOptions{}},
+		{"mdoc path of one", mod(func(r *Request) { r.Query.Credentials[1].Claims[0].Path = []any{ProfileID} }), RequestSignOptions{}},
+		{"duplicate path", mod(func(r *Request) {
+			r.Query.Credentials[0].Claims = append(r.Query.Credentials[0].Claims, ClaimQuery{Path: []any{ProfileID}})
+		}), RequestSignOptions{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			if o == (RequestSignOptions{}) {
+				o = RequestSignOptions{Signer: key, KeyID: testVerifierKID}
+			}
+			if _, err := EncodeRequest(tc.req, o); !errors.Is(err, ErrOptions) {
+				t.Fatalf("got %v, want ErrOptions", err)
+			}
+		})
+	}
+}
+
+// TestTwoWayFlow: the verifier shows a request, the wallet verifies it and
+// answers with a response bound to the request's nonce, in both formats;
+// the verifier accepts it only with its own nonce.
+func TestTwoWayFlow(t *testing.T) {
+	f := newFixture(t)
+	key := testVerifierKey(t)
+	req := sampleRequest()
+	req.Verifier = testAudience
+	reg := registration(key.Public())
+	reg.ID = testAudience
+	c := encodeRequest(t, req, key)
+
+	// Wallet.
+	vr, err := VerifyRequest(c.Data, RequestOptions{Verifiers: StaticVerifiers(reg), Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := vr.Binding(testNow.Add(10 * time.Second))
+	var env Envelope
+	for _, q := range vr.Request.Query.Credentials {
+		var p Presentation
+		switch q.Format {
+		case FormatSDJWT:
+			p, err = PresentSDJWT(f.profileSDJWT(t, true), q.SDJWTPaths(), b, f.holderKey, nil)
+		case FormatMdoc:
+			p, err = PresentMdoc(f.profileMdoc(t, true), q.MdocRequest(), b, f.holderKey, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Presentations = append(env.Presentations, p)
+	}
+	resp, err := Encode(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Verifier.
+	opts := f.verifyOptions()
+	opts.Nonce = req.Nonce
+	got, err := Verify(resp.Data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].SDJWT == nil || got[1].Mdoc == nil {
+		t.Fatalf("verified %+v", got)
+	}
+	opts.Nonce = []byte("another-request!")
+	if _, err := Verify(resp.Data, opts); !errors.Is(err, ErrNotFresh) {
+		t.Fatalf("response to another request: %v, want ErrNotFresh", err)
+	}
+}
+
+func TestRequestQueryHelpers(t *testing.T) {
+	q := sampleRequest().Query
+	if got := q.Credentials[0].SDJWTPaths(); len(got) != 1 || got[0][0] != ProfileID {
+		t.Fatalf("SDJWTPaths %v", got)
+	}
+	if got := q.Credentials[0].MdocRequest(); got != nil {
+		t.Fatalf("MdocRequest of an SD-JWT query %v", got)
+	}
+	if got := q.Credentials[1].MdocRequest(); !reflect.DeepEqual(got, map[string][]string{ProfileDocType: {ProfileID}}) {
+		t.Fatalf("MdocRequest %v", got)
+	}
+	if got := q.Credentials[1].Types(); !reflect.DeepEqual(got, []string{ProfileDocType}) {
+		t.Fatalf("Types %v", got)
+	}
+	reg := registration(nil)
+	for _, tc := range []struct {
+		format, typ string
+		path        []any
+		want        bool
+	}{
+		{FormatSDJWT, ProfileVCT, []any{ProfileID, "nik"}, true},
+		{FormatSDJWT, ProfileVCT, []any{ProfileAgeOver17}, false},
+		{FormatSDJWT, ProfileFullVCT, []any{ProfileID}, false},
+		{FormatMdoc, ProfileDocType, []any{"any.namespace", ProfileID}, true},
+		{FormatMdoc, ProfileDocType, []any{ProfileID}, false},
+		{FormatSDJWT, ProfileVCT, nil, false},
+	} {
+		if got := reg.MayRequest(tc.format, tc.typ, tc.path); got != tc.want {
+			t.Errorf("MayRequest(%s, %s, %v) = %v", tc.format, tc.typ, tc.path, got)
+		}
+	}
+}
+
+func coseSigner(t *testing.T, alg cose.Algorithm, key crypto.Signer) cose.Signer {
+	t.Helper()
+	s, err := cose.NewSigner(alg, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestRequestSeeds: the stored request payloads (testdata/qr) still verify
+// with the test verifier key, in both QR modes.
+func TestRequestSeeds(t *testing.T) {
+	key := testVerifierKey(t)
+	for _, name := range []string{"request-identity.payload", "request-age-bytes.payload"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := os.ReadFile("../../testdata/qr/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vr, err := VerifyRequest(b, requestOptions(key.Public()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if vr.Request.Verifier != testVerifier || len(vr.Request.Query.Credentials) == 0 {
+				t.Fatalf("request %+v", vr.Request)
+			}
+		})
+	}
+}
