@@ -1,0 +1,106 @@
+package holder
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var sentinels = []error{ErrConfig, ErrInvalidInput, ErrNoWallet, ErrExists, ErrLocked, ErrWrongPIN, ErrPINDelay,
+	ErrWiped, ErrCorrupt, ErrStore, ErrNoDeviceKey, ErrUntrustedIssuer, ErrKeyMismatch, ErrActivation, ErrNotFound,
+	ErrNoMatch, ErrConsentRefused, ErrUntrustedVerifier, ErrPresentation}
+
+// checkTyped fails unless err is an *Error wrapping exactly one sentinel.
+func checkTyped(t *testing.T, err error) {
+	t.Helper()
+	var he *Error
+	if !errors.As(err, &he) {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
+	n := 0
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("error wraps %d sentinels: %v", n, err)
+	}
+}
+
+// FuzzImport feeds arbitrary bytes to Import as both formats. Property: no
+// panic; a refusal is a typed error and stores nothing; the draft-18 issuer
+// is trusted and the wallet holds the example holder key, so only input
+// carrying a valid issuer signature and cnf could get past the type check.
+func FuzzImport(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(vectorDir, "*.txt"))
+	if len(seeds) == 0 {
+		f.Fatal("empty seed corpus: no files in " + vectorDir)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(bytes.TrimSpace(b), false)
+	}
+	f.Add([]byte{0xa2, 0x6a}, true)
+	issuerKey, holderKey := draft18Keys(f)
+	ctx := context.Background()
+	w, err := Create(ctx, f.TempDir(), testPIN, Options{KDF: testKDF, DeviceKeys: fixedKeystore{holderKey},
+		Trust: StaticTrust{Issuers: map[string]crypto.PublicKey{"https://example.com/issuer": issuerKey}},
+		Now:   func() time.Time { return time.Unix(1785785053, 0) }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.CreateDeviceKey(ctx); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, asMdoc bool) {
+		format := FormatSDJWT
+		if asMdoc {
+			format = FormatMdoc
+		}
+		c, err := w.Import(ctx, format, data)
+		if err == nil {
+			t.Fatalf("accepted a credential no IKD type matches: %+v", c)
+		}
+		checkTyped(t, err)
+		if c != nil {
+			t.Fatal("credential returned with an error")
+		}
+		if list, err := w.Credentials(ctx); err != nil || len(list) != 0 {
+			t.Fatalf("refused import stored something: %d, %v", len(list), err)
+		}
+	})
+}
+
+// FuzzKDFRecord checks the stored KDF record decoder: it accepts only
+// in-bounds parameters with a full salt, and what it accepts re-encodes to
+// the same bytes.
+func FuzzKDFRecord(f *testing.F) {
+	f.Add(DefaultKDF.encode(make([]byte, saltSize)))
+	f.Add(testKDF.encode(bytes.Repeat([]byte{1}, saltSize)))
+	f.Add([]byte{0, 0, 0, 200, 255, 255, 255, 255, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, salt, err := decodeKDF(b)
+		if err != nil {
+			if salt != nil || p != (KDFParams{}) {
+				t.Fatal("partial result on error")
+			}
+			return
+		}
+		if p.validate() != nil || len(salt) != saltSize {
+			t.Fatalf("accepted out-of-bounds record %+v", p)
+		}
+		if !bytes.Equal(p.encode(salt), b) {
+			t.Fatal("record does not round-trip")
+		}
+	})
+}
