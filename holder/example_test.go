@@ -1,0 +1,137 @@
+package holder_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/issuer"
+)
+
+// Example shows a wallet's life: create it with a PIN, activate it against
+// an issuer, show a credential, and answer a verifier with a QR after the
+// user's consent. The issuer here runs in-process; a real app reaches it
+// over HTTP behind holder.IssuerService.
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "wallet")
+	defer os.RemoveAll(dir)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+
+	// The issuing authority (Dukcapil) with its keys and one person's KTP-el.
+	iss, trust := exampleIssuer(ctx, dir, clock)
+	reg, _ := iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "081234567890"})
+	grant, _ := iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
+
+	// The wallet. Tests and examples may lower the Argon2id cost; apps keep
+	// holder.DefaultKDF.
+	w, err := holder.Create(ctx, filepath.Join(dir, "wallet"), "135790", holder.Options{
+		KDF: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}, Trust: trust, Now: clock,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Close()
+	creds, err := w.Activate(ctx, iss, "https://dukcapil.example.go.id", grant.RegistrationID, grant.Code)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("credentials:", len(creds))
+	for _, c := range creds {
+		if c.Name == "KTP-el" && c.Format == holder.FormatSDJWT {
+			d, _ := c.Document()
+			fmt.Println("holder NIK:", d.(*credential.KTPEL).NIK())
+		}
+	}
+
+	// A verifier asks for the name on the KTP-el.
+	req := &holder.Request{Verifier: "https://bank.example.co.id", Items: []holder.RequestItem{
+		{Type: credential.VCTKTPEL, Claims: []string{"name"}},
+	}}
+	p, err := w.Present(ctx, req, holder.PresentOptions{Consent: func(_ context.Context, r holder.ConsentRequest) (bool, error) {
+		fmt.Printf("consent: %s asks for %s from %s\n", r.Verifier, r.Items[0].Claims[0].Name, r.Items[0].Credential)
+		return true, nil
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("QR valid for:", p.ExpiresAt.Sub(p.Binding.IssuedAt))
+
+	// The verifier scans and verifies the QR.
+	vps, err := qr.Verify(p.Codes[0].Data, qr.VerifyOptions{
+		Audience: "https://bank.example.co.id", Now: clock, SDJWT: sdjwt.VerifyOptions{KeyResolver: trust},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("verified name:", vps[0].SDJWT.StringClaim("name"), "disclosed:", vps[0].SDJWT.Disclosed())
+	// Output:
+	// credentials: 4
+	// holder NIK: 3174015708950021
+	// consent: https://bank.example.co.id asks for name from KTP-el
+	// QR valid for: 1m30s
+	// verified name: RINA KARTIKA SARI disclosed: [["name"]]
+}
+
+func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*issuer.Issuer, holder.StaticTrust) {
+	key, _ := keys.Generate(keys.ES256, nil)
+	iacaKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := clock()
+	rootT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "IACA", Country: []string{"ID"}},
+		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(10, 0, 0), KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true}
+	rootDER, _ := x509.CreateCertificate(rand.Reader, rootT, rootT, iacaKey.Public(), iacaKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	leafDER, _ := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
+		Subject: pkix.Name{CommonName: "DS", Country: []string{"ID"}}, NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(3, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}}}, root, key.Public(), iacaKey)
+	leaf, _ := x509.ParseCertificate(leafDER)
+	store, _ := issuer.OpenSQLite(ctx, filepath.Join(dir, "issuer.db"))
+	ktp, ktpErr := credential.NewKTPEL(credential.KTPELFields{
+		NIK: credential.MustParseNIK("3174015708950021"), Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG",
+		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, Sex: credential.Female,
+		Address: credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
+			District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"},
+		Religion: credential.Islam, MaritalStatus: credential.BelumKawin, Occupation: credential.Occupation{Text: "KARYAWAN SWASTA", Code: 15},
+		Citizenship: credential.WNI, Portrait: []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0x4A, 0x46, 0x49, 0x46, 0, 0xFF, 0xD9}, IssueDate: credential.Date{Year: 2021, Month: time.March, Day: 2},
+		IssuingPlace: "JAKARTA SELATAN", Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+	})
+	if ktpErr != nil || store == nil {
+		panic(fmt.Sprint(ktpErr))
+	}
+	iss, err := issuer.New(ctx, issuer.Config{
+		Identifier: "https://dukcapil.example.go.id", Signer: key, Chain: []*x509.Certificate{leaf},
+		Types:      []credential.TypeInfo{credential.KTPELType()},
+		StatusList: issuer.StatusListConfig{BaseURI: "https://dukcapil.example.go.id/status", Size: 1024},
+		Documents: issuer.DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
+			return []credential.Document{ktp}, nil
+		}),
+		Store: store, Now: clock,
+	})
+	if err != nil {
+		panic(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(root)
+	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}
+}
