@@ -11,6 +11,8 @@ import (
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 // testPKI is an IACA root and a document signer issued by it.
@@ -128,7 +130,7 @@ func ktpElements() map[string]map[string]any {
 // issueKTP issues a KTP-el mdoc bound to deviceKey.
 func issueKTP(t testing.TB, pki *testPKI, deviceKey crypto.PublicKey) *IssuerSigned {
 	t.Helper()
-	iss := &Issuer{Signer: pki.dsKey, Chain: []*x509.Certificate{pki.ds}, Now: func() time.Time { return testNow }}
+	iss := &Issuer{Signer: keys.Opaque(pki.dsKey), Chain: []*x509.Certificate{pki.ds}, Now: func() time.Time { return testNow }} // any crypto.Signer, as an HSM would be
 	cred, err := iss.Issue(IssueRequest{
 		DocType:    ktpDocType,
 		NameSpaces: ktpElements(),

@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 var testTranscript = func() []byte {
@@ -42,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("reloaded credential: %q %v", cred.DocType(), cred.Elements())
 	}
 
-	resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: keys.Opaque(device)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestAlgorithms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+			resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: keys.Opaque(device)})
 			if err != nil {
 				t.Fatal(err)
 			}

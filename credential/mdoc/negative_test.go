@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 func newFixture(t *testing.T) (*testPKI, *IssuerSigned, []byte, func() VerifyOptions) {
@@ -17,7 +18,7 @@ func newFixture(t *testing.T) (*testPKI, *IssuerSigned, []byte, func() VerifyOpt
 	pki := newPKI(t)
 	device := newECKey(t, elliptic.P256())
 	cred := issueKTP(t, pki, device.Public())
-	resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	resp, err := Present(cred, threeElements, PresentOptions{SessionTranscript: testTranscript, DeviceKey: keys.Opaque(device)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +289,7 @@ func TestPresentRejects(t *testing.T) {
 	pki := newPKI(t)
 	device := newECKey(t, elliptic.P256())
 	cred := issueKTP(t, pki, device.Public())
-	_, err := Present(cred, map[string][]string{ktpDocType: {"name", "shoe_size"}}, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	_, err := Present(cred, map[string][]string{ktpDocType: {"name", "shoe_size"}}, PresentOptions{SessionTranscript: testTranscript, DeviceKey: keys.Opaque(device)})
 	if !errors.Is(err, ErrElementNotFound) {
 		t.Errorf("missing element: %v", err)
 	}
