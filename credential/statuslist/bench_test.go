@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	mrand "math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -65,10 +66,11 @@ func benchPublish(b *testing.B, n int) {
 	p := testParams()
 	b.ReportAllocs()
 	var size int
-	var peak uint64
+	var peak, peakHeap uint64
 	for b.Loop() {
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
+		stop := sampleHeap()
 		l, err := New(1, n)
 		if err != nil {
 			b.Fatal(err)
@@ -85,10 +87,41 @@ func benchPublish(b *testing.B, n int) {
 		// Bytes allocated during one build: an upper bound on the extra
 		// peak heap it needs.
 		peak = max(peak, after.TotalAlloc-before.TotalAlloc)
+		if h := stop(); h > before.HeapAlloc {
+			peakHeap = max(peakHeap, h-before.HeapAlloc)
+		}
 		size = len(tok)
 	}
 	b.ReportMetric(float64(size), "token-bytes")
 	b.ReportMetric(float64(peak)/(1<<20), "alloc-MiB/build")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+}
+
+// sampleHeap samples the heap's object bytes every 200 µs until the
+// returned function is called, which returns the largest value seen: the
+// peak heap during the work in between (sampling may miss a short spike;
+// alloc-MiB/build is the upper bound).
+func sampleHeap() func() uint64 {
+	done := make(chan struct{})
+	result := make(chan uint64)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		t := time.NewTicker(200 * time.Microsecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-done:
+				metrics.Read(s)
+				result <- max(peak, s[0].Value.Uint64())
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-result }
 }
 
 func BenchmarkPublish1M(b *testing.B)  { benchPublish(b, 1_000_000) }
