@@ -7,10 +7,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
 
 // Caps on a request (from a scanned QR or built by the app).
@@ -41,8 +41,8 @@ type RequestItem struct {
 // Request is what a verifier asks for: who asks (Verifier, the audience the
 // presentation is bound to), a nonce in the two-way flow, and which claims of
 // which credentials. A Request built by the app, or read from an unsigned
-// QR, names a verifier nobody has authenticated; one from RequestFromQR with a
-// RequestAuthenticator carries the registered verifier that signed it.
+// QR, names a verifier nobody has authenticated; one from ReadRequestQR
+// carries the registered verifier that signed it.
 type Request struct {
 	// Verifier is the verifier's identifier (KB-JWT aud, offline-QR
 	// handover aud). Required.
@@ -55,38 +55,95 @@ type Request struct {
 	// MaxRequestItems.
 	Items []RequestItem
 
-	registered *trustlist.Verifier // set only by RequestFromQR
+	registered *qr.RegisteredVerifier // set only by ReadRequestQR
 }
 
-// RequestAuthenticator verifies a signed request QR (a verifier's request
-// signed with a key registered in the trust list) and returns its content and
-// the registered verifier that signed it. The signed request QR of package
-// credential/qr plugs in here.
-type RequestAuthenticator interface {
-	AuthenticateRequest(payload []byte, now time.Time) (Request, *trustlist.Verifier, error)
-}
-
-// RequestFromQR reads a signed request QR with a. The returned request is
-// marked as coming from the registered verifier, so Present shows its
-// registered name as verified and refuses claims its registration does not
-// allow (ErrUntrustedVerifier).
-func (w *Wallet) RequestFromQR(payload []byte, a RequestAuthenticator) (*Request, error) {
+// ReadRequestQR reads a verifier's signed request QR (credential/qr,
+// docs/qr-format.md §10) and checks it with qr.VerifyRequest against
+// verifiers (the registered verifiers of the trust list, see
+// TrustListVerifiers): signature with the registered key, validity period,
+// and that every claim asked for is allowed by the registration. The result
+// is marked as coming from that registered verifier, so Present shows its
+// registered name as verified; its Nonce is the request's (two-way flow).
+//
+// For an SD-JWT VC query naming several vct values, the first one the wallet
+// holds is used. Only top-level SD-JWT claims and mdoc elements of the
+// doctype's own namespace can be asked for (ErrInvalidInput otherwise).
+func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr.VerifierLookup) (*Request, error) {
 	const op = "request"
-	if a == nil {
-		return nil, errorf(op, ErrConfig, "no request authenticator")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.unlockedLocked(op); err != nil {
+		return nil, err
 	}
-	if len(payload) > qr.MaxPayloadSize {
-		return nil, errorf(op, ErrInvalidInput, "request of %d bytes over %d", len(payload), qr.MaxPayloadSize)
+	if verifiers == nil {
+		return nil, errorf(op, ErrConfig, "no verifier lookup")
 	}
-	req, v, err := a.AuthenticateRequest(payload, w.opts.now())
+	vr, err := qr.VerifyRequest(payload, qr.RequestOptions{Verifiers: verifiers, Now: w.opts.now})
 	if err != nil {
-		return nil, wrapErr(op, ErrUntrustedVerifier, err, "signed request")
+		if errors.Is(err, qr.ErrUnregisteredVerifier) || errors.Is(err, qr.ErrSignature) || errors.Is(err, qr.ErrNotAllowed) {
+			return nil, wrapErr(op, ErrUntrustedVerifier, err, "signed request")
+		}
+		return nil, wrapErr(op, ErrInvalidInput, err, "signed request")
 	}
-	if v == nil || v.ID == "" || v.ID != req.Verifier {
-		return nil, errorf(op, ErrUntrustedVerifier, "request not bound to its signer")
+	creds, err := w.credentialsLocked(ctx, op)
+	if err != nil {
+		return nil, err
 	}
-	req.registered = v
-	return &req, nil
+	reg := vr.Verifier
+	req := &Request{Verifier: vr.Request.Verifier, Nonce: vr.Request.Nonce, registered: &reg}
+	for _, q := range vr.Request.Query.Credentials {
+		it := RequestItem{}
+		switch q.Format {
+		case qr.FormatSDJWT:
+			if len(q.VCTValues) == 0 {
+				return nil, errorf(op, ErrInvalidInput, "SD-JWT query without vct_values")
+			}
+			it.Type = q.VCTValues[0]
+			for _, v := range q.VCTValues {
+				if holds(creds, FormatSDJWT, v) {
+					it.Type = v
+					break
+				}
+			}
+			for _, c := range q.Claims {
+				if len(c.Path) != 1 {
+					return nil, errorf(op, ErrInvalidInput, "nested claim path %v not supported", c.Path)
+				}
+				name, ok := c.Path[0].(string)
+				if !ok {
+					return nil, errorf(op, ErrInvalidInput, "nested claim path %v not supported", c.Path)
+				}
+				it.Claims = append(it.Claims, name)
+			}
+		case qr.FormatMdoc:
+			it.Type = q.DoctypeValue
+			for _, c := range q.Claims {
+				if len(c.Path) != 2 {
+					return nil, errorf(op, ErrInvalidInput, "mdoc claim path %v", c.Path)
+				}
+				ns, _ := c.Path[0].(string)
+				el, ok := c.Path[1].(string)
+				if ns != q.DoctypeValue || !ok {
+					return nil, errorf(op, ErrInvalidInput, "claim %v outside the doctype's namespace", c.Path)
+				}
+				it.Claims = append(it.Claims, el)
+			}
+		default:
+			return nil, errorf(op, ErrInvalidInput, "format %q", q.Format)
+		}
+		req.Items = append(req.Items, it)
+	}
+	return req, nil
+}
+
+func holds(creds []*Credential, f Format, typ string) bool {
+	for _, c := range creds {
+		if c.Format == f && (c.VCT == typ || c.DocType == typ) {
+			return true
+		}
+	}
+	return false
 }
 
 // SharedClaim is one claim as the consent screen shows it.
@@ -108,7 +165,7 @@ type ConsentRequest struct {
 	// Verifier is the requested audience; VerifierName its registered name.
 	Verifier, VerifierName string
 	// Verified is true only when the request was signed by a verifier
-	// registered in the trust list (RequestFromQR); otherwise Verifier is
+	// registered in the trust list (ReadRequestQR); otherwise Verifier is
 	// merely what the request claims and VerifierName is empty.
 	Verified bool
 	Items    []ConsentItem
@@ -175,9 +232,16 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		return nil, err
 	}
 	if req.registered != nil {
+		if req.registered.ID != req.Verifier {
+			return nil, errorf(op, ErrUntrustedVerifier, "request changed after verification")
+		}
 		for _, it := range req.Items {
 			for _, c := range it.Claims {
-				if !req.registered.MayRequest(it.Type, c) {
+				format, path := qr.FormatSDJWT, []any{c}
+				if _, ok := credential.TypeByDocType(it.Type); ok || it.Type == qr.ProfileDocType || it.Type == qr.ProfileFullDocType {
+					format, path = qr.FormatMdoc, []any{it.Type, c}
+				}
+				if !req.registered.MayRequest(format, it.Type, path) {
 					return nil, errorf(op, ErrUntrustedVerifier, "%s is not registered for %s of %s", req.registered.ID, c, it.Type)
 				}
 			}
@@ -288,8 +352,8 @@ func checkRequest(req *Request) error {
 			return errorf(op, ErrInvalidInput, "empty, long or repeated credential type %q", it.Type)
 		}
 		seen[it.Type] = true
-		if len(it.Claims) == 0 || len(it.Claims) > MaxRequestClaims {
-			return errorf(op, ErrInvalidInput, "%d claims for %s, want 1 to %d", len(it.Claims), it.Type, MaxRequestClaims)
+		if len(it.Claims) > MaxRequestClaims {
+			return errorf(op, ErrInvalidInput, "%d claims for %s, want at most %d", len(it.Claims), it.Type, MaxRequestClaims)
 		}
 		names := map[string]bool{}
 		for _, c := range it.Claims {

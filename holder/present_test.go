@@ -2,6 +2,7 @@ package holder
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 const hospital = "https://rs-sehat.example.co.id"
@@ -221,48 +223,74 @@ func TestPINPerPresentation(t *testing.T) {
 	}
 }
 
-// fakeAuthenticator stands in for the signed request QR verifier.
-type fakeAuthenticator struct {
-	req Request
-	v   *trustlist.Verifier
-	err error
-}
-
-func (a fakeAuthenticator) AuthenticateRequest([]byte, time.Time) (Request, *trustlist.Verifier, error) {
-	return a.req, a.v, a.err
-}
-
 func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 	f := activated(t)
-	reg := &trustlist.Verifier{ID: hospital, Name: "RS Sehat", Claims: map[string][]string{credential.VCTKTPEL: {"name"}}}
-	ask := func(claims ...string) Request {
-		return Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: claims}}}
+	vkey, _ := keys.Generate(keys.ES256, nil)
+	doctype := credential.KTPELType().DocType
+	reg := trustlist.Verifier{ID: hospital, Name: "RS Sehat", Keys: []trustlist.Key{{ID: "rs-1", Public: vkey.Public()}},
+		Claims: map[string][]string{credential.VCTKTPEL: {"name"}, doctype: {"name"}}}
+	lookup := TrustListVerifiers(signedList(t, f.is, []string{credential.VCTKTPEL}, nil, reg))
+	nonce := []byte("request-nonce-01")
+	request := func(signer crypto.Signer, q qr.CredentialQuery) []byte {
+		c, err := qr.EncodeRequest(qr.Request{Verifier: hospital, Nonce: nonce, IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
+			Query: qr.Query{Credentials: []qr.CredentialQuery{q}}}, qr.RequestSignOptions{Signer: signer, KeyID: "rs-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Data
 	}
-	req, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: ask("name"), v: reg})
-	if err != nil {
-		t.Fatal(err)
+	sdName := qr.CredentialQuery{ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL}, Claims: []qr.ClaimQuery{{Path: []any{"name"}}}}
+	mdocName := qr.CredentialQuery{ID: "ktp", Format: qr.FormatMdoc, DoctypeValue: doctype, Claims: []qr.ClaimQuery{{Path: []any{doctype, "name"}}}}
+	for name, q := range map[string]qr.CredentialQuery{"SD-JWT VC": sdName, "mdoc": mdocName} {
+		t.Run(name, func(t *testing.T) {
+			req, err := f.w.ReadRequestQR(f.ctx, request(vkey, q), lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prompt ConsentRequest
+			p, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(&prompt)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !prompt.Verified || prompt.VerifierName != "RS Sehat" || len(prompt.Items[0].Claims) != 1 {
+				t.Fatalf("prompt %+v", prompt)
+			}
+			// The verifier checks the response carries its request's nonce.
+			if _, err := verifyQR(t, f, p, t0.Add(5*time.Second), nonce); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
-	var prompt ConsentRequest
-	if _, err := f.w.Present(f.ctx, req, PresentOptions{Consent: yes(&prompt)}); err != nil {
-		t.Fatal(err)
+	religion := sdName
+	religion.Claims = []qr.ClaimQuery{{Path: []any{"name"}}, {Path: []any{"religion"}}}
+	other, _ := keys.Generate(keys.ES256, nil)
+	for name, payload := range map[string][]byte{
+		"claim beyond the registration": request(vkey, religion),
+		"signed by an unregistered key": request(other, sdName),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := f.w.ReadRequestQR(f.ctx, payload, lookup); !errors.Is(err, ErrUntrustedVerifier) {
+				t.Fatalf("got %v", err)
+			}
+		})
 	}
-	if !prompt.Verified || prompt.VerifierName != "RS Sehat" {
-		t.Fatalf("prompt %+v", prompt)
-	}
-	// A claim beyond the registration is refused before consent is asked.
-	req, _ = f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: ask("name", "religion"), v: reg})
-	asked := false
-	_, err = f.w.Present(f.ctx, req, PresentOptions{Consent: func(context.Context, ConsentRequest) (bool, error) { asked = true; return true, nil }})
-	if !errors.Is(err, ErrUntrustedVerifier) || asked {
-		t.Fatalf("over-asking verifier: %v (consent asked: %v)", err, asked)
-	}
-	// A request signed by one verifier naming another is refused.
-	other := ask("name")
-	other.Verifier = "https://other.example"
-	if _, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{req: other, v: reg}); !errors.Is(err, ErrUntrustedVerifier) {
-		t.Fatal(err)
-	}
-	if _, err := f.w.RequestFromQR([]byte("signed"), fakeAuthenticator{err: errors.New("bad signature")}); !errors.Is(err, ErrUntrustedVerifier) {
-		t.Fatal(err)
-	}
+	t.Run("request altered after verification", func(t *testing.T) {
+		req, err := f.w.ReadRequestQR(f.ctx, request(vkey, sdName), lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Items[0].Claims = append(req.Items[0].Claims, "religion")
+		asked := false
+		_, err = f.w.Present(f.ctx, req, PresentOptions{Consent: func(context.Context, ConsentRequest) (bool, error) { asked = true; return true, nil }})
+		if !errors.Is(err, ErrUntrustedVerifier) || asked {
+			t.Fatalf("got %v (consent asked: %v)", err, asked)
+		}
+	})
+	t.Run("expired request", func(t *testing.T) {
+		f.clk.Advance(time.Hour)
+		defer f.clk.Advance(-time.Hour)
+		if _, err := f.w.ReadRequestQR(f.ctx, request(vkey, sdName), lookup); !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("got %v", err)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 
+	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -72,3 +73,23 @@ func (t trustListTrust) authorizedMdoc(root *x509.Certificate, docType string) b
 	is, ok := t.l.IssuerByRoot(root)
 	return ok && t.l.Authorized(is.ID, docType)
 }
+
+// TrustListVerifiers adapts the registered verifiers of a trust list to the
+// lookup qr.VerifyRequest uses for signed request QRs: the verifier by
+// identifier, the key by kid, with its display name and allowed claims.
+func TrustListVerifiers(l *trustlist.List) qr.VerifierLookup {
+	return func(id, kid string) (*qr.RegisteredVerifier, error) {
+		v, ok := l.Verifier(id)
+		if !ok {
+			return nil, errUnknownVerifier
+		}
+		for _, k := range v.Keys {
+			if k.ID == kid {
+				return &qr.RegisteredVerifier{ID: v.ID, Name: v.Name, KeyID: k.ID, Key: k.Public, Claims: v.Claims}, nil
+			}
+		}
+		return nil, errUnknownVerifier
+	}
+}
+
+var errUnknownVerifier = errors.New("verifier or key not in the trust list")

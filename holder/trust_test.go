@@ -13,7 +13,7 @@ import (
 )
 
 // signedList builds a trust list listing the test issuer for types.
-func signedList(t *testing.T, is *testIssuerEnv, vcts, docTypes []string) *trustlist.List {
+func signedList(t *testing.T, is *testIssuerEnv, vcts, docTypes []string, verifiers ...trustlist.Verifier) *trustlist.List {
 	t.Helper()
 	op, err := keys.Generate(keys.ES256, nil)
 	if err != nil {
@@ -21,7 +21,7 @@ func signedList(t *testing.T, is *testIssuerEnv, vcts, docTypes []string) *trust
 	}
 	l := &trustlist.List{Operator: "https://trust.example.go.id", Sequence: 1, IssuedAt: t0, NextUpdate: t0.AddDate(0, 1, 0),
 		Issuers: []trustlist.Issuer{{ID: testIssuer, Name: "Ditjen Dukcapil", Keys: []trustlist.Key{{ID: "dukcapil-2026", Public: is.key.Public()}},
-			IACARoots: []*x509.Certificate{is.root}, VCTs: vcts, DocTypes: docTypes}}}
+			IACARoots: []*x509.Certificate{is.root}, VCTs: vcts, DocTypes: docTypes}}, Verifiers: verifiers}
 	tok, err := trustlist.Sign(l, op, trustlist.SignOptions{})
 	if err != nil {
 		t.Fatal(err)
