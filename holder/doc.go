@@ -13,7 +13,18 @@
 // activation code the operator's confirmation produced; it creates the device
 // key, proves possession of it to the issuer and imports what comes back.
 // List credentials with [Wallet.Credentials] and show one with
-// [Credential.Document]. Answer a verifier with [Wallet.Present].
+// [Credential.Document]. Answer a verifier with [Wallet.Present], for a
+// request the app builds or one read from a verifier's signed request QR
+// with [Wallet.ReadRequestQR].
+//
+// # Trust
+//
+// Imports are verified against an [IssuerTrust]: [TrustList] adapts a signed
+// trust list (package credential/trustlist), which also decides which issuer
+// may issue which type; [StaticTrust] pins keys and roots. Signed request QRs
+// are checked against the trust list's registered verifiers
+// ([TrustListVerifiers]); the consent screen shows a verifier's registered
+// name only for such a request.
 //
 // # Storage and keys
 //

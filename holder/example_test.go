@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -134,4 +135,38 @@ func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*is
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
 	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}
+}
+
+// ExampleWallet_Unlock shows how an app tells the user what a wrong PIN
+// costs, with errors.As on the package's typed error.
+func ExampleWallet_Unlock() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "wallet")
+	defer os.RemoveAll(dir)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	opts := holder.Options{KDF: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}, Now: func() time.Time { return now }}
+	w, _ := holder.Create(ctx, dir, "135790", opts)
+	w.Close()
+
+	w, _ = holder.Open(ctx, dir, opts) // the app restarts: the wallet opens locked
+	defer w.Close()
+	for _, pin := range []string{"111111", "222222", "333333", "135790"} {
+		err := w.Unlock(ctx, pin)
+		var he *holder.Error
+		switch {
+		case err == nil:
+			fmt.Println("unlocked")
+		case errors.Is(err, holder.ErrWrongPIN) && errors.As(err, &he):
+			fmt.Println("wrong PIN, attempts left:", he.AttemptsLeft)
+		case errors.Is(err, holder.ErrPINDelay) && errors.As(err, &he):
+			fmt.Println("try again in", he.RetryAfter.Sub(now))
+		default:
+			fmt.Println(err)
+		}
+	}
+	// Output:
+	// wrong PIN, attempts left: 9
+	// wrong PIN, attempts left: 8
+	// wrong PIN, attempts left: 7
+	// try again in 30s
 }

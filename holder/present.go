@@ -2,6 +2,7 @@ package holder
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"sort"
@@ -287,7 +288,7 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 	ok, cerr := opts.Consent(ctx, prompt)
 	if cerr != nil || !ok {
 		act.Kind = ActivityConsentRefused
-		if err := w.update(ctx, func(tx *sqlTx) error { return w.addActivity(ctx, tx, act) }); err != nil {
+		if err := w.update(ctx, func(tx *sql.Tx) error { return w.addActivity(ctx, tx, act) }); err != nil {
 			return nil, storeErr(op, err)
 		}
 		return nil, wrapErr(op, ErrConsentRefused, cerr, "nothing was disclosed")
@@ -329,7 +330,7 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		return nil, wrapErr(op, ErrPresentation, err, "QR")
 	}
 	act.Kind, act.At = ActivityPresentation, b.IssuedAt
-	if err := w.update(ctx, func(tx *sqlTx) error { return w.addActivity(ctx, tx, act) }); err != nil {
+	if err := w.update(ctx, func(tx *sql.Tx) error { return w.addActivity(ctx, tx, act) }); err != nil {
 		return nil, storeErr(op, err)
 	}
 	return out, nil

@@ -111,5 +111,3 @@ func (w *Wallet) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
-
-type sqlTx = sql.Tx
