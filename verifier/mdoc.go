@@ -126,6 +126,9 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 			NIK: nikOf(claims), HolderKey: d.DeviceKey, ValidUntil: d.Validity.ValidUntil,
 			Status: ans, PresentedAt: presentedAt,
 		}
+		if c.NIK == "" {
+			c.NIK = nikOfDocument(c.Document)
+		}
 		out = append(out, c)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -21,6 +22,39 @@ func (v *Verifier) VerifyQR(text string) (*Result, error) {
 	if err != nil {
 		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 	}
+	return v.verifyEnvelope(env, at)
+}
+
+// MaxFrames caps the number of QR frames VerifyQRFrames accepts.
+const MaxFrames = 64
+
+// VerifyQRFrames verifies a response split over a sequence of QR frames
+// (qr.EncodeFrames), given in any order, with the checks of VerifyQR.
+func (v *Verifier) VerifyQRFrames(frames ...string) (*Result, error) {
+	at := v.now()
+	if len(frames) == 0 || len(frames) > MaxFrames {
+		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d frames (1 to %d)", len(frames), MaxFrames)
+	}
+	var a qr.Assembler
+	complete := false
+	for _, fr := range frames {
+		c, err := a.Add([]byte(fr))
+		if err != nil {
+			return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+		}
+		complete = c
+	}
+	if !complete {
+		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "frames %v missing", a.Missing())
+	}
+	env, err := a.Envelope()
+	if err != nil {
+		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+	}
+	return v.verifyEnvelope(env, at)
+}
+
+func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time) (*Result, error) {
 	if len(env.Presentations) == 0 || len(env.Presentations) > MaxCredentials {
 		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d presentations (1 to %d)", len(env.Presentations), MaxCredentials)
 	}

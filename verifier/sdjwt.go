@@ -137,6 +137,9 @@ func (v *Verifier) verifySDJWT(l *trustlist.List, idx int, pres, nonce string, a
 		Claims: claims, Document: typedFromClaims(vct, claims), NIK: nikOf(claims),
 		HolderKey: vr.HolderKey(), Status: ans, PresentedAt: kb.IssuedAt,
 	}
+	if c.NIK == "" {
+		c.NIK = nikOfDocument(c.Document)
+	}
 	if exp, ok := vr.Time("exp"); ok {
 		c.ValidUntil = exp
 	}
