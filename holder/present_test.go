@@ -294,3 +294,53 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 		}
 	})
 }
+
+func TestPresentLargeContentUsesFrames(t *testing.T) {
+	portrait := append(append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 6000)...), 0xFF, 0xD9)
+	for i := range portrait[4 : len(portrait)-2] {
+		portrait[4+i] = byte(i*7919 + i/3) // incompressible enough
+	}
+	fields := mustKTPEL().Fields()
+	fields.Portrait = portrait
+	k, err := credential.NewKTPEL(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, ctx: context.Background(), dir: t.TempDir() + "/wallet", clk: &clock{t: t0}}
+	f.is = newIssuer(t, f.clk, k)
+	f.opts = Options{KDF: testKDF, Trust: f.is.trust, Now: f.clk.Now}
+	if f.w, err = Create(f.ctx, f.dir, testPIN, f.opts); err != nil {
+		t.Fatal(err)
+	}
+	defer f.w.Close()
+	g := f.is.grant(t)
+	if _, err := f.w.Activate(f.ctx, f.is.iss, testIssuer, g.RegistrationID, g.Code); err != nil {
+		t.Fatal(err)
+	}
+	doctype := credential.KTPELType().DocType
+	p, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: doctype, Claims: []string{"name", "portrait"}}}},
+		PresentOptions{Consent: yes(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Codes) < 2 {
+		t.Fatalf("%d codes for a 6 KB portrait", len(p.Codes))
+	}
+	var a qr.Assembler
+	for i := len(p.Codes) - 1; i >= 0; i-- { // any order
+		if p.Codes[i].Version > qr.MaxFrameVersion {
+			t.Fatalf("frame of version %d", p.Codes[i].Version)
+		}
+		if _, err := a.Add(p.Codes[i].Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vps, err := a.Verify(qr.VerifyOptions{Audience: hospital, Now: func() time.Time { return t0.Add(20 * time.Second) },
+		Mdoc: mdocOpts(f), DocumentSigners: qr.StaticChains([]*x509.Certificate{f.is.leaf})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := vps[0].Mdoc.Documents[0].NameSpaces[doctype]["portrait"]; len(got.([]byte)) != len(portrait) {
+		t.Fatalf("portrait of %d bytes", len(got.([]byte)))
+	}
+}
