@@ -1,6 +1,8 @@
 package qr
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
@@ -113,34 +115,55 @@ const (
 )
 
 // profileGroup is one selectively disclosable unit of the full QR profile:
-// a group name and the SD-JWT claims and mdoc elements it holds.
+// a group name, the SD-JWT claims it holds (a top-level claim name, or
+// "claim.member" for part of an object claim, so that an object such as the
+// address can be split across groups) and the mdoc elements it holds.
 type profileGroup struct {
 	name           string
 	claims, elemts []string
 }
 
+// profileGroups is the grouping of the full QR profile (docs/qr-format.md
+// §6.2). The worst case of "any 4 claims" is the 4 largest groups plus one
+// digest (and, in an mdoc, a digest ID) per group in the signed part, so
+// the profile has few groups and nothing a QR does not need:
+//
+//   - place of birth is in the identity group, as "Tempat/Tgl Lahir" is one
+//     field on the printed KTP;
+//   - age_over_17 and age_over_18 are one group (for anyone 18 or older the
+//     first follows from the second; the compact profile keeps them apart
+//     for age checks);
+//   - the portrait and signature are not in it: they never fit one QR, and
+//     a frame sequence (§9) carries the full KTP-el instead;
+//   - derived or constant values are left out: the formatted address
+//     (it repeats the components), the address country and the issuing
+//     country (always Indonesia for a KTP-el) and age_equal_or_over 17 and
+//     18 (the age_over group);
+//   - the issuing authority is omitted when it is the default
+//     credential.AuthorityDukcapil (as for every KTP-el), and present
+//     otherwise: a verifier reads an absent issuing_authority as that
+//     default (profileDefaults).
+//
+// A group of one claim of the same name would be that claim itself, not
+// an object.
 var profileGroups = []profileGroup{
-	{ProfileID, []string{"personal_administrative_number", "name", "birthdate", "sex"},
-		[]string{"personal_administrative_number", "name", "birth_date", "sex"}},
-	{ProfileAgeOver17, nil, []string{"age_over_17"}},
-	{ProfileAgeOver18, nil, []string{"age_over_18"}},
-	{"birth", []string{"place_of_birth"}, []string{"place_of_birth"}},
-	// The formatted address (SD-JWT address.formatted, mdoc
-	// resident_address) repeats the components and is left out.
-	{"address", []string{"address"}, []string{"resident_city", "resident_country",
-		"resident_district", "resident_region_code", "resident_rt", "resident_rw", "resident_state",
-		"resident_street", "resident_village"}},
-	{"civil", []string{"religion", "marital_status", "occupation", "occupation_code", "blood_type",
+	{ProfileID, []string{"personal_administrative_number", "name", "birthdate", "sex", "place_of_birth"},
+		[]string{"personal_administrative_number", "name", "birth_date", "sex", "place_of_birth"}},
+	{"age_over", []string{ProfileAgeOver17, ProfileAgeOver18}, []string{ProfileAgeOver17, ProfileAgeOver18}},
+	{"address", []string{"address.street_address", "address.rt", "address.rw", "address.village",
+		"address.district", "address.locality", "address.region", "address.region_code"},
+		[]string{"resident_street", "resident_rt", "resident_rw", "resident_village",
+			"resident_district", "resident_city", "resident_state", "resident_region_code"}},
+	{"civil", []string{"religion", "marital_status", "blood_type", "occupation", "occupation_code",
 		"citizenship_status", "nationalities", "kitap_number"},
-		[]string{"religion", "marital_status", "occupation", "occupation_code", "blood_type",
+		[]string{"religion", "marital_status", "blood_type", "occupation", "occupation_code",
 			"citizenship_status", "nationality", "kitap_number"}},
-	{"issuance", []string{"date_of_issuance", "issuing_place", "issuing_office", "issuing_jurisdiction",
-		"lifetime_validity", "date_of_expiry"},
-		[]string{"issuance_date", "issuing_place", "issuing_office", "issuing_jurisdiction",
-			"lifetime_validity", "expiry_date"}},
+	{"issuance", []string{"date_of_issuance", "lifetime_validity", "date_of_expiry", "issuing_place",
+		"issuing_office", "issuing_jurisdiction", "issuing_authority"},
+		[]string{"issuance_date", "lifetime_validity", "expiry_date", "issuing_place", "issuing_office",
+			"issuing_jurisdiction", "issuing_authority"}},
 	{"age", []string{"age_in_years", "age_birth_year", "age_equal_or_over"},
 		[]string{"age_in_years", "age_birth_year", "age_over_19", "age_over_21", "age_over_60", "age_over_65"}},
-	{"portrait", []string{"picture", "signature_usual_mark"}, []string{"portrait", "signature_usual_mark"}},
 }
 
 // ProfileFullGroups lists the group names of the full QR profile, each a
@@ -154,13 +177,13 @@ func ProfileFullGroups() []string {
 }
 
 // ProfileFullGroupOf returns the group holding a KTP-el SD-JWT claim name
-// or mdoc element identifier.
+// (or "claim.member" for part of an object claim such as
+// "address.locality") or mdoc element identifier. A claim left out of the
+// profile (see docs/qr-format.md §6.2) has no group.
 func ProfileFullGroupOf(claim string) (string, bool) {
 	for _, g := range profileGroups {
-		for _, c := range append(append([]string{}, g.claims...), g.elemts...) {
-			if c == claim {
-				return g.name, true
-			}
+		if slices.Contains(g.claims, claim) || slices.Contains(g.elemts, claim) {
+			return g.name, true
 		}
 	}
 	return "", false
@@ -170,25 +193,40 @@ func ProfileFullGroupOf(claim string) (string, bool) {
 // credential.KTPEL.SDJWTClaims gives them at time at) into the full QR
 // profile. Issuer-added claims (iss, iat, exp, cnf, status) are not included.
 func ProfileFullSDJWTClaims(k *credential.KTPEL, at time.Time) map[string]any {
-	src := k.SDJWTClaims(at)
+	src := withoutDefaults(k.SDJWTClaims(at))
 	age := credential.AgeAt(k.Fields().BirthDate, at)
+	src[ProfileAgeOver17], src[ProfileAgeOver18] = age >= 17, age >= 18
 	out := map[string]any{"vct": ProfileFullVCT}
 	for _, g := range profileGroups {
-		switch g.name {
-		case ProfileAgeOver17:
-			out[g.name] = age >= 17
-			continue
-		case ProfileAgeOver18:
-			out[g.name] = age >= 18
+		if len(g.claims) == 1 && g.claims[0] == g.name {
+			// A group of one claim of the same name is the claim itself.
+			if v, ok := src[g.name]; ok {
+				out[g.name] = v
+			}
 			continue
 		}
 		grp := map[string]any{}
 		for _, c := range g.claims {
-			if v, ok := src[c]; ok {
-				if a, isMap := v.(map[string]any); isMap && c == "address" {
-					v = withoutFormatted(a)
+			name, member, nested := strings.Cut(c, ".")
+			v, ok := src[name]
+			if !ok {
+				continue
+			}
+			if !nested {
+				if name == "age_equal_or_over" {
+					v = withoutKeys(v, "17", "18")
 				}
-				grp[c] = v
+				grp[name] = v
+				continue
+			}
+			obj, _ := v.(map[string]any)
+			if mv, ok := obj[member]; ok {
+				sub, _ := grp[name].(map[string]any)
+				if sub == nil {
+					sub = map[string]any{}
+					grp[name] = sub
+				}
+				sub[member] = mv
 			}
 		}
 		if len(grp) > 0 {
@@ -199,13 +237,14 @@ func ProfileFullSDJWTClaims(k *credential.KTPEL, at time.Time) map[string]any {
 }
 
 // ProfileFullMdocElements regroups the KTP-el mdoc elements into the full
-// QR profile: one map element per group (the age flags stay booleans).
+// QR profile: one map element per group (a group of one element of the
+// same name, such as an age flag, is that element).
 func ProfileFullMdocElements(k *credential.KTPEL, at time.Time) map[string]map[string]any {
-	src := k.MdocElements(at)[credential.DocTypeKTPEL]
+	src := withoutDefaults(k.MdocElements(at)[credential.DocTypeKTPEL])
 	out := map[string]any{}
 	for _, g := range profileGroups {
-		if len(g.elemts) == 1 && (g.name == ProfileAgeOver17 || g.name == ProfileAgeOver18) {
-			if v, ok := src[g.elemts[0]]; ok {
+		if len(g.elemts) == 1 && g.elemts[0] == g.name {
+			if v, ok := src[g.name]; ok {
 				out[g.name] = v
 			}
 			continue
@@ -235,11 +274,34 @@ func ProfileFullDisclosable(claims map[string]any) []sdjwt.Path {
 	return out
 }
 
-func withoutFormatted(a map[string]any) map[string]any {
-	out := make(map[string]any, len(a))
-	for k, v := range a {
-		if k != "formatted" {
-			out[k] = v
+// profileDefaults are values the full QR profile omits when a claim (or
+// element) has them; a verifier reads the absent claim as this value.
+var profileDefaults = map[string]string{"issuing_authority": credential.AuthorityDukcapil}
+
+// withoutDefaults returns src without the claims that have their
+// profileDefaults value (src itself is not changed).
+func withoutDefaults(src map[string]any) map[string]any {
+	out := make(map[string]any, len(src))
+	for k, v := range src {
+		if d, ok := profileDefaults[k]; ok && v == d {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// withoutKeys returns a copy of the object v without keys (v unchanged if
+// it is not an object).
+func withoutKeys(v any, keys ...string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		if !slices.Contains(keys, k) {
+			out[k] = x
 		}
 	}
 	return out
