@@ -172,7 +172,14 @@ func Create(ctx context.Context, dir, pin string, opts Options) (*Wallet, error)
 	if ok, err := exists(dir); err != nil {
 		return nil, wrapErr(op, ErrStore, err, "stat")
 	} else if ok {
-		return nil, errorf(op, ErrExists, "%s", dbPath(dir))
+		if !wipedRemains(ctx, dir) {
+			return nil, errorf(op, ErrExists, "%s", dbPath(dir))
+		}
+		// A wipe or delete died after destroying the key but before
+		// removing the files: finish it.
+		if err := removeFiles(dir); err != nil {
+			return nil, wrapErr(op, ErrStore, err, "remove wiped wallet")
+		}
 	}
 	db, err := openDB(dir)
 	if err != nil {
@@ -214,6 +221,27 @@ func Create(ctx context.Context, dir, pin string, opts Options) (*Wallet, error)
 	}
 	w.dek = dek
 	return w, nil
+}
+
+// wipedRemains reports whether dir holds a database whose wallet key was
+// destroyed (an interrupted wipe) or never committed (an interrupted Create).
+func wipedRemains(ctx context.Context, dir string) bool {
+	db, err := openDB(dir)
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'").Scan(&n); err != nil {
+		return false
+	}
+	if n == 0 {
+		return true // a Create that died before its commit
+	}
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE k IN (?, ?)", metaWalletID, metaWrapped).Scan(&n); err != nil {
+		return false
+	}
+	return n == 0
 }
 
 // storeWrappedKey wraps dek under a fresh salt and the PIN (and the platform
@@ -274,6 +302,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Wallet, error) {
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		db.Close()
 		return nil, wrapErr(op, ErrStore, err, "schema version")
+	}
+	if v == 0 {
+		db.Close() // a Create that died before its commit
+		return nil, errorf(op, ErrNoWallet, "%s holds no committed wallet", dir)
 	}
 	if v != schemaVersion {
 		db.Close()

@@ -2,8 +2,10 @@ package holder
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -272,4 +274,40 @@ func TestCreateAndOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestInterruptedWipeIsFinished(t *testing.T) {
+	f := activated(t)
+	// Simulate a wipe that died after destroying the key, before removing the files.
+	if _, err := f.w.db.Exec("DELETE FROM meta"); err != nil {
+		t.Fatal(err)
+	}
+	f.w.Close()
+	if _, err := Open(f.ctx, f.dir, f.opts); !errors.Is(err, ErrNoWallet) {
+		t.Fatalf("open: %v", err)
+	}
+	w, err := Create(f.ctx, f.dir, testPIN, f.opts)
+	if err != nil {
+		t.Fatalf("create over a wiped wallet: %v", err)
+	}
+	f.w = w
+	if list, err := w.Credentials(f.ctx); err != nil || len(list) != 0 {
+		t.Fatalf("%d credentials, %v", len(list), err)
+	}
+}
+
+func TestInterruptedCreateIsRedone(t *testing.T) {
+	dir := t.TempDir()
+	// An empty database file, as a Create killed before its commit leaves.
+	if err := os.WriteFile(filepath.Join(dir, FileName), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), dir, Options{KDF: testKDF}); !errors.Is(err, ErrNoWallet) {
+		t.Fatal("opened a wallet that was never created")
+	}
+	w, err := Create(context.Background(), dir, testPIN, Options{KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
 }
