@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/issuer"
 )
 
 // The crash tests re-run this test binary as a child process selected by
@@ -55,6 +56,10 @@ func crashChild(scenario, dir string) error {
 		point = "changepin:before-commit"
 	case "changepin-committed":
 		point = "changepin:committed"
+	case "activation":
+		point = "import:stored-first" // inside the transaction, after the first of six credentials
+	case "activation-committed":
+		point = "import:committed"
 	default:
 		return errors.New("unknown scenario")
 	}
@@ -76,6 +81,23 @@ func crashChild(scenario, dir string) error {
 		return err
 	}
 	switch scenario {
+	case "activation", "activation-committed":
+		clk := &clock{t: t0}
+		is, _, err := buildIssuer(dir, clk, mustKTPEL(), mustBPJS())
+		if err != nil {
+			return err
+		}
+		w.opts.Trust = is.trust
+		r, err := is.iss.Register(ctx, issuer.RegisterRequest{NIK: testNIK, Email: "rina@example.id", Phone: "081234567890"})
+		if err != nil {
+			return err
+		}
+		g, err := is.iss.Confirm(ctx, "operator:1", r.ID)
+		if err != nil {
+			return err
+		}
+		_, err = w.Activate(ctx, is.iss, testIssuer, g.RegistrationID, g.Code)
+		return err
 	case "import":
 		for i := 0; ; i++ {
 			b, err := os.ReadFile(filepath.Join(dir, "cred-"+strconv.Itoa(i)+".sdjwt"))
@@ -187,6 +209,38 @@ func TestCrashWhileChangingPIN(t *testing.T) {
 			}
 			if list, err := w.Credentials(f.ctx); err != nil || len(list) != n {
 				t.Fatalf("%d credentials, %v", len(list), err)
+			}
+		})
+	}
+}
+
+func TestCrashDuringActivation(t *testing.T) {
+	tests := []struct {
+		scenario string
+		added    int // credentials the activation stored
+	}{
+		{"activation", 0},
+		{"activation-committed", 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.scenario, func(t *testing.T) {
+			f, dir, n := crashFixture(t)
+			runCrashChild(t, tc.scenario, dir)
+			w, err := Open(f.ctx, f.dir, f.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w = w
+			if err := w.Unlock(f.ctx, testPIN); err != nil {
+				t.Fatal(err)
+			}
+			list, err := w.Credentials(f.ctx)
+			if err != nil || len(list) != n+tc.added {
+				t.Fatalf("%d credentials, want %d: %v", len(list), n+tc.added, err)
+			}
+			acts, err := w.Activity(f.ctx)
+			if err != nil || len(acts) != 1+tc.added/6 {
+				t.Fatalf("%d activity entries: %v", len(acts), err)
 			}
 		})
 	}

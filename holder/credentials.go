@@ -394,6 +394,7 @@ func (w *Wallet) storeCredentials(ctx context.Context, creds []*Credential, act 
 	if err != nil {
 		return storeErr(op, err)
 	}
+	w.opts.at("import:committed")
 	return nil
 }
 

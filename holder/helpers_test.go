@@ -127,20 +127,29 @@ type testIssuerEnv struct {
 
 func newIssuer(t testing.TB, clk *clock, docs ...credential.Document) *testIssuerEnv {
 	t.Helper()
+	e, closeFn, err := buildIssuer(t.TempDir(), clk, docs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
+	return e
+}
+
+// buildIssuer makes a real issuer.Issuer over a SQLite store in dir.
+func buildIssuer(dir string, clk *clock, docs ...credential.Document) (*testIssuerEnv, func(), error) {
 	ctx := context.Background()
 	k, err := keys.Generate(keys.ES256, nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	root, leaf, err := makePKI(k)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	st, err := issuer.OpenSQLite(ctx, filepath.Join(t.TempDir(), "issuer.db"))
+	st, err := issuer.OpenSQLite(ctx, filepath.Join(dir, "issuer.db"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	t.Cleanup(func() { st.Close() })
 	if len(docs) == 0 {
 		docs = []credential.Document{mustKTPEL()}
 	}
@@ -156,12 +165,13 @@ func newIssuer(t testing.TB, clk *clock, docs ...credential.Document) *testIssue
 		Now:   clk.Now,
 	})
 	if err != nil {
-		t.Fatal(err)
+		st.Close()
+		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
 	return &testIssuerEnv{iss: iss, key: k, root: root, leaf: leaf,
-		trust: StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: k.Public()}, Roots: pool}}
+		trust: StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: k.Public()}, Roots: pool}}, func() { st.Close() }, nil
 }
 
 // grant registers testNIK and has an operator confirm it.
