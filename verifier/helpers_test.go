@@ -444,3 +444,5 @@ func sampleBPJSKes(t testing.TB) *credential.BPJSKesehatan {
 	}
 	return b
 }
+
+func ecdsaCurve() elliptic.Curve { return elliptic.P256() }
