@@ -85,7 +85,7 @@ func FuzzImport(f *testing.F) {
 // in-bounds parameters with a full salt, and what it accepts re-encodes to
 // the same bytes.
 func FuzzKDFRecord(f *testing.F) {
-	f.Add(DefaultKDF.encode(make([]byte, saltSize)))
+	f.Add(DefaultKDF().encode(make([]byte, saltSize)))
 	f.Add(testKDF.encode(bytes.Repeat([]byte{1}, saltSize)))
 	f.Add([]byte{0, 0, 0, 200, 255, 255, 255, 255, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -22,16 +22,17 @@ type KDFParams struct {
 	Threads uint8
 }
 
-// DefaultKDF is the second recommended option of RFC 9106 §4 ("uniformly
-// safe" for memory-constrained environments): Argon2id with t=3 passes,
-// m=64 MiB, p=4 lanes, a 16-byte random salt and a 32-byte output. On a
-// phone-class core one derivation takes roughly 100–300 ms (see
-// BenchmarkUnlock); that is the cost of each unlock and of each guess in an
-// offline attack on a copied wallet file. A 6-digit PIN has only 10^6
-// values, so without a PlatformKey a stolen file falls to a few days of
-// computing on one core: use a PlatformKey (a non-exportable keystore key)
-// in a real app.
-var DefaultKDF = KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4}
+// DefaultKDF returns the second recommended option of RFC 9106 §4 ("uniformly
+// safe" when much less memory is available): Argon2id with t=3 passes,
+// m=64 MiB, p=4 lanes, a 16-byte random salt and a 32-byte output. One
+// derivation took about 130 ms on the 2-vCPU benchmark machine
+// (BenchmarkUnlock); phones are typically slower. That is the cost of each
+// unlock, and of each guess in an offline attack on a copied wallet file: a
+// 6-digit PIN has only 10^6 values, about 36 hours on one such core and far
+// less on many. Without a PlatformKey the attempt counter protects only the
+// app's own PIN screen, so use a PlatformKey (a non-exportable keystore
+// key) in a real app.
+func DefaultKDF() KDFParams { return KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4} }
 
 // Bounds on KDFParams, checked on Create/ChangePIN and on every value read
 // back from disk (a tampered file cannot make Unlock allocate gigabytes).

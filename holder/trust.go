@@ -52,6 +52,8 @@ func (s StaticTrust) MdocRoots() *x509.CertPool { return s.Roots }
 // root the document signer chains to, for its doctype).
 func TrustList(l *trustlist.List) IssuerTrust { return trustListTrust{l} }
 
+var _ IssuerTrust = trustListTrust{}
+
 type trustListTrust struct{ l *trustlist.List }
 
 // typeAuthorizer is implemented by trusts that know which issuer may issue

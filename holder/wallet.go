@@ -127,7 +127,7 @@ func (o *Options) at(point string) {
 
 func (o *Options) check(op string) error {
 	if o.KDF == (KDFParams{}) {
-		o.KDF = DefaultKDF
+		o.KDF = DefaultKDF()
 	}
 	if err := o.KDF.validate(); err != nil {
 		return errorf(op, ErrConfig, "%v", err)
