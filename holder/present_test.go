@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"io"
 	"sort"
 	"testing"
 	"time"
@@ -151,8 +152,36 @@ func TestPresentQRProfileIdentityCheck(t *testing.T) {
 	}
 }
 
+// countingKeystore counts the device key's signatures.
+type countingKeystore struct {
+	fakeKeystore
+	signs int
+}
+
+type countingSigner struct {
+	crypto.Signer
+	n *int
+}
+
+func (s countingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	*s.n++
+	return s.Signer.Sign(r, d, o)
+}
+
+func (k *countingKeystore) CreateKey(ctx context.Context, alias string) (crypto.Signer, error) {
+	s, err := k.fakeKeystore.CreateKey(ctx, alias)
+	return countingSigner{s, &k.signs}, err
+}
+
+func (k *countingKeystore) LoadKey(ctx context.Context, alias string) (crypto.Signer, error) {
+	s, err := k.fakeKeystore.LoadKey(ctx, alias)
+	return countingSigner{s, &k.signs}, err
+}
+
 func TestConsentRefusedDisclosesNothing(t *testing.T) {
-	f := activated(t)
+	ks := &countingKeystore{}
+	f := activated(t, func(o *Options) { o.DeviceKeys = ks })
+	signsBefore := ks.signs
 	before, _ := f.w.Activity(f.ctx)
 	for name, consent := range map[string]ConsentFunc{
 		"refused": func(context.Context, ConsentRequest) (bool, error) { return false, nil },
@@ -169,6 +198,14 @@ func TestConsentRefusedDisclosesNothing(t *testing.T) {
 	after, _ := f.w.Activity(f.ctx)
 	if len(after) != len(before)+2 || after[len(after)-1].Kind != ActivityConsentRefused {
 		t.Fatalf("activity %+v", after)
+	}
+	if ks.signs != signsBefore {
+		t.Fatalf("the device key signed %d times after consent was refused", ks.signs-signsBefore)
+	}
+	// A presentation that is agreed to does sign: the counter works.
+	if _, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name"}}}},
+		PresentOptions{Consent: yes(nil)}); err != nil || ks.signs != signsBefore+1 {
+		t.Fatalf("signatures %d, %v", ks.signs-signsBefore, err)
 	}
 }
 
