@@ -45,7 +45,18 @@
 // step 9 can fire before 6-8); and for mdoc the trust-list authorisation (step
 // 3) is decided on the verified certificate chain, after the signature,
 // because the doctype and chain are only known once the document is decoded.
-// Nothing about claims is reported before the issuer signature verified.
+// For SD-JWT VC, trust and authorisation are decided on the still
+// unverified iss, kid and vct, as the order above requires; they can only
+// reject, and the key they select is the only one the signature is then
+// checked with. Nothing about claims (validity, status, policy) is reported
+// before the issuer signature verified.
+//
+// # Entry points
+//
+// [Verifier.VerifyQR] (one-way offline QR), [Verifier.VerifyQRResponse]
+// (two-way, with the request's nonce), [Verifier.VerifyQRFrames] (a frame
+// sequence), [Verifier.VerifySDJWT] and [Verifier.VerifyMdoc]. [StatusKeys]
+// wires a statuslist.Cache to the trust list.
 //
 // # Replay
 //

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"time"
@@ -33,8 +34,9 @@ func (v *Verifier) VerifyMdoc(deviceResponse, sessionTranscript []byte) (*Result
 // mdocBinding is the freshness binding of an offline QR mdoc presentation,
 // authenticated by the device signature over the transcript built from it.
 type mdocBinding struct {
-	audience string
-	issuedAt time.Time
+	audience         string
+	issuedAt         time.Time
+	nonce, wantNonce []byte // wantNonce nil: one-way flow
 }
 
 func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte, at time.Time, b *mdocBinding) ([]Credential, error) {
@@ -92,6 +94,9 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 		}
 		if b.audience != v.cfg.Audience {
 			return nil, fail(CheckHolderBinding, idx, ErrAudience, nil, "bound to %.200q", b.audience)
+		}
+		if b.wantNonce != nil && !bytes.Equal(b.nonce, b.wantNonce) {
+			return nil, fail(CheckFreshness, idx, ErrNotFresh, nil, "binding nonce differs from the request's")
 		}
 		if err := v.fresh(idx, b.issuedAt, at); err != nil {
 			return nil, err

@@ -115,6 +115,10 @@ func TestMultiCredential(t *testing.T) {
 			if !res.SameHolder || res.NIK != testNIK || len(res.Credentials) != len(tc.types) {
 				t.Fatalf("result %+v", res)
 			}
+			// Only the AllowMissingNIK case has a credential without NIK.
+			if res.SameNIK != (tc.mod == nil) {
+				t.Fatalf("SameNIK = %v", res.SameNIK)
+			}
 			for i, typ := range tc.types {
 				if res.Credentials[i].Type != typ {
 					t.Errorf("credential %d is %s, want %s", i, res.Credentials[i].Type, typ)
@@ -247,5 +251,51 @@ func TestResultTyped(t *testing.T) {
 	}
 	if res.Credentials[0].Format.String() != "mdoc" || res.Credentials[0].IssuerName != "BPJS Kesehatan" {
 		t.Fatalf("%+v", res.Credentials[0])
+	}
+}
+
+func TestTwoWayNonce(t *testing.T) {
+	f := newFixture(t)
+	nonce := []byte("request-nonce-16")
+	mk := func(t *testing.T, n []byte, asMdoc bool) string {
+		b, err := qr.NewBinding(audience, t0.Add(-5*time.Second), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Nonce = n
+		var p qr.Presentation
+		if asMdoc {
+			c := f.profileMdoc(t)
+			p, err = qr.PresentMdoc(c, c.Elements(), b, f.holder, nil)
+		} else {
+			o := f.ktpOpts()
+			p, err = qr.PresentSDJWT(f.issueSDJWT(t, o), []sdjwt.Path{{"personal_administrative_number"}}, b, f.holder, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := qr.Encode(qr.Envelope{Presentations: []qr.Presentation{p}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(code.Data)
+	}
+	for _, asMdoc := range []bool{false, true} {
+		v := f.verifier(t, nil)
+		res, err := v.VerifyQRResponse(mk(t, nonce, asMdoc), nonce)
+		if err != nil {
+			t.Fatalf("mdoc=%v: matching nonce: %v", asMdoc, err)
+		}
+		if !res.SameNIK || res.NIK != testNIK {
+			t.Fatalf("mdoc=%v: %+v", asMdoc, res)
+		}
+		_, err = v.VerifyQRResponse(mk(t, []byte("another-nonce-16"), asMdoc), nonce)
+		var ve *VerificationError
+		if !errors.As(err, &ve) || ve.Check != CheckFreshness || !errors.Is(err, ErrNotFresh) {
+			t.Fatalf("mdoc=%v: other nonce: %v", asMdoc, err)
+		}
+	}
+	if _, err := f.verifier(t, nil).VerifyQRResponse("x", []byte("short")); !errors.Is(err, ErrConfig) {
+		t.Fatalf("short nonce: %v", err)
 	}
 }

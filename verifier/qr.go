@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -22,7 +23,23 @@ func (v *Verifier) VerifyQR(text string) (*Result, error) {
 	if err != nil {
 		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(env, at)
+	return v.verifyEnvelope(env, at, nil)
+}
+
+// VerifyQRResponse is VerifyQR for the two-way flow: every presentation
+// must also carry nonce, the nonce of this verifier's request QR
+// (qr.MinNonceSize to 32 bytes); a presentation without it fails at
+// CheckFreshness.
+func (v *Verifier) VerifyQRResponse(text string, nonce []byte) (*Result, error) {
+	at := v.now()
+	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
+		return nil, fail(CheckConfig, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
+	}
+	env, err := qr.Decode([]byte(text))
+	if err != nil {
+		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+	}
+	return v.verifyEnvelope(env, at, nonce)
 }
 
 // MaxFrames caps the number of QR frames VerifyQRFrames accepts.
@@ -51,10 +68,10 @@ func (v *Verifier) VerifyQRFrames(frames ...string) (*Result, error) {
 	if err != nil {
 		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(env, at)
+	return v.verifyEnvelope(env, at, nil)
 }
 
-func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time) (*Result, error) {
+func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time, nonce []byte) (*Result, error) {
 	if len(env.Presentations) == 0 || len(env.Presentations) > MaxCredentials {
 		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d presentations (1 to %d)", len(env.Presentations), MaxCredentials)
 	}
@@ -69,7 +86,13 @@ func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time) (*Result, erro
 			return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
 		}
 		if p.SDJWT != "" {
-			c, err := v.verifySDJWT(l, idx, p.SDJWT, "", at)
+			// docs/qr-format.md §5: the KB-JWT nonce is the binding
+			// nonce in unpadded base64url.
+			n := ""
+			if nonce != nil {
+				n = base64.RawURLEncoding.EncodeToString(nonce)
+			}
+			c, err := v.verifySDJWT(l, idx, p.SDJWT, n, at)
 			if err != nil {
 				return nil, err
 			}
@@ -90,7 +113,8 @@ func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time) (*Result, erro
 		if err != nil {
 			return nil, fail(CheckFormat, idx, ErrMalformed, err, "")
 		}
-		cs, err := v.verifyMdoc(l, idx, dr, st, at, &mdocBinding{audience: p.Mdoc.Binding.Audience, issuedAt: p.Mdoc.Binding.IssuedAt})
+		cs, err := v.verifyMdoc(l, idx, dr, st, at, &mdocBinding{audience: p.Mdoc.Binding.Audience, issuedAt: p.Mdoc.Binding.IssuedAt,
+			nonce: p.Mdoc.Binding.Nonce, wantNonce: nonce})
 		if err != nil {
 			return nil, err
 		}

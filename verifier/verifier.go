@@ -159,9 +159,14 @@ func (c *Credential) StatusAge() time.Duration {
 type Result struct {
 	// Credentials are the verified credentials, in presentation order.
 	Credentials []Credential
-	// SameHolder reports that all credentials are bound to one holder key
-	// (always true for one credential).
+	// SameHolder reports that all credentials are bound to one holder key.
+	// It is always true in a returned Result: a presentation whose
+	// credentials are bound to different keys fails with ErrHolderMismatch.
 	SameHolder bool
+	// SameNIK reports that every credential discloses a NIK and all agree.
+	// It is false when some credential discloses none (accepted for one
+	// credential, or with Policy.AllowMissingNIK).
+	SameNIK bool
 	// NIK is the NIK all credentials that disclose one agree on ("" if
 	// none does).
 	NIK string
@@ -235,7 +240,7 @@ func New(cfg Config) (*Verifier, error) {
 // finish runs the checks over the whole presentation: holder consistency
 // and the request policy.
 func (v *Verifier) finish(creds []Credential, at time.Time) (*Result, error) {
-	res := &Result{Credentials: creds, SameHolder: true, VerifiedAt: at}
+	res := &Result{Credentials: creds, SameHolder: true, SameNIK: true, VerifiedAt: at}
 	// Several credentials in one response must belong to one person: bound
 	// to the same holder key and carrying the same NIK.
 	for i := range creds {
@@ -247,7 +252,10 @@ func (v *Verifier) finish(creds []Credential, at time.Time) (*Result, error) {
 				return nil, fail(CheckHolder, i, ErrHolderMismatch, nil, "carries a different NIK")
 			}
 			res.NIK = creds[i].NIK
-		} else if len(creds) > 1 && !v.cfg.Policy.AllowMissingNIK {
+			continue
+		}
+		res.SameNIK = false
+		if len(creds) > 1 && !v.cfg.Policy.AllowMissingNIK {
 			return nil, fail(CheckHolder, i, ErrHolderMismatch, nil, "discloses no NIK, so it cannot be tied to the other credentials")
 		}
 	}
