@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 		}
 		// 3. Authorisation, on the verified chain: the issuer owning the
 		// IACA root must be authorised for the doctype.
-		if !l.Authorized(is.ID, d.DocType) {
+		if !slices.Contains(is.DocTypes, d.DocType) {
 			return nil, fail(CheckAuthorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType)
 		}
 		infos[i].issuer = is

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,7 +90,7 @@ func (v *Verifier) verifySDJWT(l *trustlist.List, idx int, pres, nonce string, a
 		return nil, fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
 	}
 	// 3. Authorisation for the vct.
-	if !l.Authorized(issuer.ID, vct) {
+	if !slices.Contains(issuer.VCTs, vct) {
 		return nil, fail(CheckAuthorization, idx, ErrUnauthorizedType, nil, "%s may not issue %.200s", issuer.Name, vct)
 	}
 	// 4-7, 9: signature, disclosures, validity, key binding (package sdjwt).
