@@ -1,6 +1,8 @@
 package qr
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
@@ -33,5 +35,38 @@ func TestDictionaryPinned(t *testing.T) {
 func TestDictionaryDeterministic(t *testing.T) {
 	if string(buildDictionaryV1()) != string(dictionaryV1) {
 		t.Fatal("buildDictionaryV1 is not deterministic")
+	}
+}
+
+// TestDeflatePooled: a pooled (Reset) DEFLATE writer gives exactly the
+// bytes of a fresh one with the v1 dictionary, call after call, and the
+// pooled reader inflates them back.
+func TestDeflatePooled(t *testing.T) {
+	inputs := [][]byte{[]byte(`{"alg":"ES256","typ":"dc+sd-jwt"}`), bytes.Repeat([]byte("age_over_18"), 50), {0, 1, 2, 3}}
+	for i := 0; i < 3; i++ {
+		for _, in := range inputs {
+			var fresh bytes.Buffer
+			w, err := flate.NewWriterDict(&fresh, flate.BestCompression, dictionaryV1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(in); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := deflate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, fresh.Bytes()) {
+				t.Fatalf("pooled deflate of %q differs from a fresh writer", in)
+			}
+			back, err := inflate(got)
+			if err != nil || !bytes.Equal(back, in) {
+				t.Fatalf("inflate: %v", err)
+			}
+		}
 	}
 }

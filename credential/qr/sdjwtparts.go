@@ -44,10 +44,6 @@ func splitJWT(s string) ([3][]byte, bool) {
 	return out, true
 }
 
-func joinJWT(p [3][]byte) string {
-	return b64.EncodeToString(p[0]) + "." + b64.EncodeToString(p[1]) + "." + b64.EncodeToString(p[2])
-}
-
 // splitSDJWT splits <JWT>~<D1>~...~<Dn>~[<KB-JWT>] (RFC 9901 §4).
 func splitSDJWT(s string) (*sdjwtParts, error) {
 	if !strings.Contains(s, "~") {
@@ -80,15 +76,37 @@ func splitSDJWT(s string) (*sdjwtParts, error) {
 }
 
 func (p *sdjwtParts) String() string {
-	var sb strings.Builder
-	sb.WriteString(joinJWT(p.JWT))
-	sb.WriteByte('~')
+	// One allocation: the exact length is known.
+	n := 0
+	for _, part := range p.JWT {
+		n += b64.EncodedLen(len(part)) + 1
+	}
 	for _, d := range p.Disclosures {
-		sb.WriteString(b64.EncodeToString(d))
-		sb.WriteByte('~')
+		n += b64.EncodedLen(len(d)) + 1
 	}
 	if p.KB != nil {
-		sb.WriteString(joinJWT(*p.KB))
+		for _, part := range p.KB {
+			n += b64.EncodedLen(len(part)) + 1
+		}
+		n--
 	}
-	return sb.String()
+	out := make([]byte, 0, n)
+	appendJWT := func(j *[3][]byte) {
+		for i, part := range j {
+			if i > 0 {
+				out = append(out, '.')
+			}
+			out = b64.AppendEncode(out, part)
+		}
+	}
+	appendJWT(&p.JWT)
+	out = append(out, '~')
+	for _, d := range p.Disclosures {
+		out = b64.AppendEncode(out, d)
+		out = append(out, '~')
+	}
+	if p.KB != nil {
+		appendJWT(p.KB)
+	}
+	return string(out)
 }

@@ -1,0 +1,159 @@
+package qr
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"testing"
+	"time"
+)
+
+// Speed targets (issue 12): full QR verification within 1.5× of the bare
+// signature verifications it needs, envelope decoding included. The floors
+// are measured in the same run, so the ratios are comparable across
+// machines (docs/qr-format.md §8.1).
+
+const benchMsgSize = 1500 // about the signed content of a QR presentation
+
+// signFloor is bare ES256 signing (SHA-256 + ECDSA P-256) in ns.
+func signFloor(key crypto.Signer, n int) float64 {
+	msg := make([]byte, benchMsgSize)
+	start := time.Now()
+	for range n {
+		d := sha256.Sum256(msg)
+		if _, err := key.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+			panic(err)
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// verifyFloor is one bare ES256 verification (SHA-256 + ECDSA P-256) in ns.
+func verifyFloor(key *ecdsa.PrivateKey, n int) float64 {
+	msg := make([]byte, benchMsgSize)
+	d := sha256.Sum256(msg)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, d[:])
+	if err != nil {
+		panic(err)
+	}
+	start := time.Now()
+	for range n {
+		d := sha256.Sum256(msg)
+		if !ecdsa.VerifyASN1(&key.PublicKey, d[:], sig) {
+			panic("floor signature does not verify")
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// BenchmarkQREncode: what the holder's phone does per QR — bind, make the
+// presentation (one ES256 signature: KB-JWT or deviceSignature), pack the
+// envelope and choose base45 or byte mode — for an identity check from the
+// QR profile. x-sign-floor is the time over one bare ES256 signature.
+func BenchmarkQREncode(b *testing.B) {
+	f := newFixture(b)
+	sd, md := f.profileSDJWT(b, true), f.profileMdoc(b, true)
+	idp, idm := IdentityCheck()
+	for _, format := range []string{"sdjwt", "mdoc"} {
+		b.Run(format, func(b *testing.B) {
+			floor := signFloor(f.holderKey, 2000)
+			b.ResetTimer()
+			for b.Loop() {
+				bind, err := NewBinding(testAudience, testNow, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var p Presentation
+				if format == "sdjwt" {
+					p, err = PresentSDJWT(sd, idp, bind, f.holderKey, nil)
+				} else {
+					p, err = PresentMdoc(md, idm, bind, f.holderKey, nil)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Encode(Envelope{Presentations: []Presentation{p}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-sign-floor")
+		})
+	}
+}
+
+// BenchmarkQRVerify: what the verifier does per scanned QR — decode the
+// envelope and verify everything (issuer signature, disclosures, holder
+// binding, freshness; for mdoc also the document signer certificate
+// against the IACA root) — for an identity check from the QR profile.
+// x-verify-floor is the time over the bare ES256 verifications the check
+// needs: 2 for SD-JWT VC (issuer, KB-JWT), 3 for mdoc (DS certificate,
+// issuerAuth, deviceSignature).
+func BenchmarkQRVerify(b *testing.B) {
+	f := newFixture(b)
+	bind := f.binding(b)
+	idp, idm := IdentityCheck()
+	sd, err := PresentSDJWT(f.profileSDJWT(b, true), idp, bind, f.holderKey, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	md, err := PresentMdoc(f.profileMdoc(b, true), idm, bind, f.holderKey, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := f.verifyOptions()
+	for _, tc := range []struct {
+		name string
+		p    Presentation
+		sigs int
+	}{{"sdjwt", sd, 2}, {"mdoc", md, 3}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c, err := Encode(Envelope{Presentations: []Presentation{tc.p}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Verify(c.Data, opts); err != nil {
+				b.Fatal(err)
+			}
+			floor := float64(tc.sigs) * verifyFloor(f.holderKey, 2000)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := Verify(c.Data, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-verify-floor")
+		})
+	}
+}
+
+// BenchmarkRequest: the verifier signing a request QR and the wallet
+// verifying it (one ES256 verification).
+func BenchmarkRequest(b *testing.B) {
+	key := testVerifierKey(b)
+	c, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: testVerifierKID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		floor := signFloor(key, 2000)
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: testVerifierKID}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-sign-floor")
+	})
+	b.Run("verify", func(b *testing.B) {
+		opts := requestOptions(key.Public())
+		floor := verifyFloor(key, 2000)
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := VerifyRequest(c.Data, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-verify-floor")
+	})
+}
