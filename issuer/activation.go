@@ -315,6 +315,9 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		return nil, errorf(op, ErrNotFound, "document source returned %d documents", len(docs))
 	}
 	for _, d := range docs {
+		if isNilDocument(d) {
+			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrNotFound, "document source returned a nil document"))
+		}
 		if !iss.Authorized(d.Type().VCT) {
 			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
 		}
@@ -570,6 +573,9 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		return nil, errorf(op, ErrNotFound, "documents: %d, %v", len(docs), err)
 	}
 	for _, d := range docs {
+		if isNilDocument(d) {
+			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrNotFound, "document source returned a nil document"))
+		}
 		if !iss.Authorized(d.Type().VCT) {
 			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
 		}

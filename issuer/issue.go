@@ -78,7 +78,7 @@ func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueReq
 		if err := checkID(op, r.BindingID); err != nil {
 			return nil, err
 		}
-		if r.Document == nil {
+		if isNilDocument(r.Document) {
 			return nil, errorf(op, ErrInvalidInput, "request %d has no document", i)
 		}
 		if !iss.Authorized(r.Document.Type().VCT) {

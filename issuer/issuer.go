@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"io"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,3 +343,14 @@ func (iss *Issuer) Audit(ctx context.Context, after int64, limit int) ([]AuditEv
 }
 
 func listURI(base string, n int) string { return base + "/" + strconv.Itoa(n) }
+
+// isNilDocument reports whether d is nil or a nil pointer inside the
+// interface (a DocumentSource that ignored a constructor error), which would
+// otherwise panic on its first method call.
+func isNilDocument(d credential.Document) bool {
+	if d == nil {
+		return true
+	}
+	v := reflect.ValueOf(d)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}

@@ -158,6 +158,18 @@ func TestActivationFailures(t *testing.T) {
 			s.e.iss = iss
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, s.e.proof(s.device)}
 		}, ErrUnauthorizedType},
+		{"document source returns a nil document", func(t *testing.T, s *setup) ActivationRequest {
+			s.e.cfg.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
+				var k *credential.KTPEL // a source that ignored NewKTPEL's error
+				return []credential.Document{k}, nil
+			})
+			iss, err := New(s.e.ctx, s.e.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.e.iss = iss
+			return ActivationRequest{s.g.RegistrationID, s.g.Code, s.e.proof(s.device)}
+		}, ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
