@@ -19,7 +19,7 @@
 // Two-way flow: the verifier first shows a signed request QR made with
 // [EncodeRequest] (a COSE_Sign1 over a compact subset of the OpenID4VP
 // DCQL query); the wallet checks it with [VerifyRequest] against the
-// caller's trust list ([VerifierLookup]), shows [RegisteredVerifier].Name,
+// caller's trust list ([VerifierLookup], [TrustListVerifiers]), shows [RegisteredVerifier].Name,
 // and answers with a response bound to the request by
 // [VerifiedRequest.Binding]; the verifier passes the request's nonce in
 // [VerifyOptions].Nonce.
