@@ -299,3 +299,32 @@ func TestTwoWayNonce(t *testing.T) {
 		t.Fatalf("short nonce: %v", err)
 	}
 }
+
+func TestConcurrentVerification(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil)
+	o := f.ktpOpts()
+	p := f.presentSDJWT(t, o)
+	// Eight goroutines verify the same presentation at once: exactly one
+	// succeeds, the others see a replay.
+	results := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := v.VerifySDJWT(p, o.nonce)
+			results <- err
+		}()
+	}
+	ok := 0
+	for i := 0; i < 8; i++ {
+		err := <-results
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrReplay):
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d verifications succeeded, want 1", ok)
+	}
+}

@@ -387,3 +387,47 @@ func TestNewStoreRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStoreConcurrent(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	toks := make([][]byte, 8)
+	for i := range toks {
+		l := *f.list
+		l.Sequence = uint64(10 + i)
+		toks[i] = f.sign(t, &l)
+	}
+	if _, err := s.Update(toks[0]); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				if _, _, err := s.Current().IssuerKey("https://dukcapil.example.go.id", "dk-1"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	// Updates race with each other; only increasing sequence numbers win.
+	for g := 0; g < 2; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, tok := range toks[1:] {
+				_, err := s.Update(tok)
+				if err != nil && !errors.Is(err, ErrRollback) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for g := 0; g < 6; g++ {
+		<-done
+	}
+	if s.Current().Sequence != 17 {
+		t.Fatalf("final sequence %d", s.Current().Sequence)
+	}
+}
