@@ -40,24 +40,47 @@ func (c Check) String() string {
 // Sentinel errors. Every error returned by this package is a
 // *VerificationError wrapping one of them.
 var (
-	ErrMalformed         = errors.New("verifier: malformed presentation")
-	ErrUntrustedIssuer   = errors.New("verifier: issuer not in the trust list")
-	ErrUnauthorizedType  = errors.New("verifier: issuer not authorised for this credential type")
-	ErrSignature         = errors.New("verifier: invalid issuer signature")
-	ErrDisclosure        = errors.New("verifier: invalid disclosure or digest")
-	ErrHolderBinding     = errors.New("verifier: holder binding failed")
-	ErrAudience          = errors.New("verifier: presentation made for another verifier")
-	ErrNotFresh          = errors.New("verifier: presentation not fresh")
-	ErrReplay            = errors.New("verifier: presentation replayed")
-	ErrExpired           = errors.New("verifier: credential expired")
-	ErrNotYetValid       = errors.New("verifier: credential not yet valid")
-	ErrRevoked           = errors.New("verifier: credential revoked")
-	ErrSuspended         = errors.New("verifier: credential suspended")
-	ErrStatusStale       = errors.New("verifier: status information too old")
+	// ErrMalformed: the presentation or its envelope is not well formed.
+	ErrMalformed = errors.New("verifier: malformed presentation")
+	// ErrUntrustedIssuer: the issuer (key or IACA root) is not in the trust list.
+	ErrUntrustedIssuer = errors.New("verifier: issuer not in the trust list")
+	// ErrUnauthorizedType: the issuer is listed but not for this credential type.
+	ErrUnauthorizedType = errors.New("verifier: issuer not authorised for this credential type")
+	// ErrSignature: the issuer signature does not verify.
+	ErrSignature = errors.New("verifier: invalid issuer signature")
+	// ErrDisclosure: a disclosure, digest or docType does not match what the issuer signed.
+	ErrDisclosure = errors.New("verifier: invalid disclosure or digest")
+	// ErrHolderBinding: the KB-JWT or device authentication is missing or invalid.
+	ErrHolderBinding = errors.New("verifier: holder binding failed")
+	// ErrAudience: the presentation is bound to another verifier.
+	ErrAudience = errors.New("verifier: presentation made for another verifier")
+	// ErrNotFresh: the presentation is older than the window, from the
+	// future beyond the skew, or carries another nonce than the request's.
+	ErrNotFresh = errors.New("verifier: presentation not fresh")
+	// ErrReplay: the presentation was already verified within its window.
+	ErrReplay = errors.New("verifier: presentation replayed")
+	// ErrExpired: the credential's validity period has ended.
+	ErrExpired = errors.New("verifier: credential expired")
+	// ErrNotYetValid: the credential's validity period has not begun.
+	ErrNotYetValid = errors.New("verifier: credential not yet valid")
+	// ErrRevoked: the status list says the credential is revoked (Invalid),
+	// or holds a status value without a defined meaning.
+	ErrRevoked = errors.New("verifier: credential revoked")
+	// ErrSuspended: the status list says the credential is suspended.
+	ErrSuspended = errors.New("verifier: credential suspended")
+	// ErrStatusStale: the cached status list is older than the policy allows
+	// (or expired); refresh the status cache.
+	ErrStatusStale = errors.New("verifier: status information too old")
+	// ErrStatusUnavailable: no status answer: the credential has no status
+	// reference, or its list is not cached or does not cover its index.
 	ErrStatusUnavailable = errors.New("verifier: no status information for credential")
-	ErrHolderMismatch    = errors.New("verifier: credentials belong to different holders")
-	ErrPolicy            = errors.New("verifier: presentation does not satisfy the request policy")
-	ErrConfig            = errors.New("verifier: invalid configuration")
+	// ErrHolderMismatch: credentials in one presentation are bound to
+	// different holder keys or carry different (or missing) NIKs.
+	ErrHolderMismatch = errors.New("verifier: credentials belong to different holders")
+	// ErrPolicy: a claim or credential type the policy requires is missing.
+	ErrPolicy = errors.New("verifier: presentation does not satisfy the request policy")
+	// ErrConfig: the verifier's configuration or a call argument is invalid.
+	ErrConfig = errors.New("verifier: invalid configuration")
 )
 
 // VerificationError is the error type of this package: the check that
@@ -73,6 +96,7 @@ type VerificationError struct {
 	Cause      error
 }
 
+// Error describes the failed check, the credential and the cause.
 func (e *VerificationError) Error() string {
 	s := e.Err.Error() + " [" + e.Check.String() + "]"
 	if e.Credential >= 0 {

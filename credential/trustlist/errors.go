@@ -46,6 +46,7 @@ type Error struct {
 	Detail string
 }
 
+// Error returns the sentinel message with the operation and detail.
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return e.Err.Error() + " (" + e.Op + ")"
