@@ -60,8 +60,10 @@
 //
 // # Replay
 //
-// Each accepted presentation is remembered (a hash of its holder-signed
-// content) until its freshness window has passed, in a bounded in-memory
+// Each presentation that passes holder binding and freshness is remembered
+// (a hash of its holder-signed content, atomically checked and recorded, so
+// two concurrent scans of one QR cannot both pass) until its freshness
+// window has passed, also when a later check (status, policy) fails it, in a bounded in-memory
 // cache ([Config.ReplayCacheSize]). When the cache is full the entry closest
 // to expiry is dropped, which may let a replay of that entry through; size
 // the cache for the expected number of presentations per window.
