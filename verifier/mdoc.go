@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/mdoc"
-	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
 
@@ -117,11 +116,7 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	for i := range vr.Documents {
 		d := &vr.Documents[i]
 		// 10. Status.
-		var ref *statuslist.Reference
-		if d.Status != nil {
-			ref = &statuslist.Reference{Index: d.Status.Index, URI: d.Status.URI}
-		}
-		ans, err := v.checkStatus(idx+i, ref)
+		ans, err := v.checkStatus(idx+i, d.Status) // mdoc.StatusReference is statuslist.Reference
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/credential/statuslist"
 )
 
 // Wire structures of ISO/IEC 18013-5:2021 §8.3.2.1.2 (DeviceResponse) and
@@ -88,13 +90,12 @@ type statusListWire struct {
 }
 
 // StatusReference points at this credential's entry in a Token Status List
-// (draft-ietf-oauth-status-list, mdoc/CWT form). It is carried in the MSO
-// under "status" → "status_list". Fetching and checking the list is the
-// caller's job (see package credential/statuslist).
-type StatusReference struct {
-	Index uint64 // idx: the credential's index in the list
-	URI   string // uri: where the Status List Token is served
-}
+// (draft-ietf-oauth-status-list-20 §6.3, mdoc/CWT form). It is carried in
+// the MSO under "status" → "status_list". It is the same type as
+// [statuslist.Reference], so a verified reference goes straight to
+// [statuslist.Cache.Lookup]; fetching and checking the list is the
+// caller's job.
+type StatusReference = statuslist.Reference
 
 // ValidityInfo is the MSO's validity window (ISO 18013-5 §9.1.2.4). All
 // times are UTC with whole seconds.
