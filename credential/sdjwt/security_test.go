@@ -278,4 +278,3 @@ func TestSecurityOversizedAllocs(t *testing.T) {
 		t.Fatalf("separator flood allocated %d bytes (cap %d)", grew, 4*MaxTokenSize)
 	}
 }
-
