@@ -94,9 +94,9 @@ func samePublicKey(a, b any) bool {
 	return false
 }
 
-// TestSecurityOversized: a 64 MiB did:key is refused by MaxLength with a
+// TestSecurityOversizedAllocs: a 64 MiB did:key is refused by MaxLength with a
 // bounded number of allocations.
-func TestSecurityOversized(t *testing.T) {
+func TestSecurityOversizedAllocs(t *testing.T) {
 	huge := "did:key:z" + strings.Repeat("6", 64<<20)
 	var last error
 	allocs := testing.AllocsPerRun(5, func() { _, last = Parse(huge) })
