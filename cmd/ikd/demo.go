@@ -1,145 +1,475 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
-// demo runs the story with fresh keys: Dukcapil issues a KTP-el SD-JWT VC
-// to a fictitious resident's phone, the resident discloses four claims to a
-// bank, and the bank verifies offline. A tampered copy must then fail.
-func demo(w io.Writer, now time.Time) error {
-	const (
-		issuerID = "https://dukcapil.example.go.id"
-		bankID   = "https://bank.example.co.id"
-	)
+const demoHelp = `usage: ikd demo [--dir DIR]
+
+Runs the whole IKD story offline with fresh throw-away keys and synthetic data,
+narrating each step: the trust-list operator; Dukcapil, the tax office (DJP) and
+BPJS Kesehatan with their keys and certificates; registration and activation
+with a one-time code into a PIN-protected wallet; a bank's signed request QR;
+the wallet's consent and 90-second response QR (an identity check: NIK, name,
+birth date, sex), drawn in the terminal; the bank's offline verification; and
+the phone reported lost, after which the same verification fails as revoked.
+Exits 0 only if every step behaved as expected.
+
+  --dir DIR   also write the artefacts into DIR (created if missing):
+                issuer.jwk.json           the KTP-el issuer's public key (JWK)
+                presentation-sdjwt.txt    a KTP-el SD-JWT VC + KB-JWT presentation
+                presentation-sdjwt.json   {"nonce": ..., "aud": ...} of its KB-JWT
+                iaca.pem                  Dukcapil's IACA root certificate
+                device-response.cbor      a KTP-el mdoc DeviceResponse (device signature)
+                session-transcript.cbor   the SessionTranscript it was signed over
+                qr.txt                    the identity-check response QR's text
+                qr.png                    the same QR as a PNG image
+
+Example:
+  ikd demo --dir out && ikd verify --trust out/issuer.jwk.json \
+      --aud https://bank.example.co.id --nonce "$(jq -r .nonce out/presentation-sdjwt.json)" \
+      out/presentation-sdjwt.txt
+`
+
+// demoCmd parses the demo's flags and runs it.
+func demoCmd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("demo", demoHelp, e)
+	dir := fs.String("dir", "", "write the artefacts into `DIR`")
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	return demo(ctx, e, *dir)
+}
+
+// demo runs the story. Artefacts go to outDir when it is not empty.
+func demo(ctx context.Context, e *env, outDir string) (err error) {
+	w := e.stdout
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-
-	say("== 1. Dukcapil issues a KTP-el credential (SD-JWT VC, RFC 9901 + draft-ietf-oauth-sd-jwt-vc-18)")
-	issuerKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	deviceKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	claims := map[string]any{
-		"vct":               "https://ikd.example.go.id/vct/ktp-el",
-		"iss":               issuerID,
-		"iat":               now.Unix(),
-		"exp":               now.AddDate(1, 0, 0).Unix(),
-		"nik":               "3174015708950021",
-		"nama":              "RINA KARTIKA SARI",
-		"tempat_lahir":      "BANDUNG",
-		"tanggal_lahir":     "1995-08-17",
-		"jenis_kelamin":     "PEREMPUAN",
-		"agama":             "ISLAM",
-		"status_perkawinan": "BELUM KAWIN",
-		"pekerjaan":         "KARYAWAN SWASTA",
-		"kewarganegaraan":   "WNI",
-		"berlaku_hingga":    "SEUMUR HIDUP",
-		"age_over_17":       true,
-		"alamat": map[string]any{
-			"jalan": "JL. KENANGA RAYA NO. 7", "rt_rw": "004/009", "kel_desa": "MENTENG DALAM",
-			"kecamatan": "TEBET", "kab_kota": "KOTA JAKARTA SELATAN", "provinsi": "DKI JAKARTA",
-		},
-	}
-	var disclosable []sdjwt.Path
-	for k := range claims {
-		switch k {
-		case "vct", "iss", "iat", "exp":
-			continue
+	step := 0
+	head := func(title string) { step++; say("\n== %d. %s", step, title) }
+	expect := func(ok bool, format string, args ...any) error {
+		if !ok {
+			return fmt.Errorf("step %d: "+format, append([]any{step}, args...)...)
 		}
-		disclosable = append(disclosable, sdjwt.P(k))
+		return nil
 	}
-	for _, k := range []string{"jalan", "rt_rw", "kel_desa", "kecamatan", "kab_kota", "provinsi"} {
-		disclosable = append(disclosable, sdjwt.P("alamat", k))
-	}
-	issued, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
-		Signer: issuerKey, KeyID: "dukcapil-demo-1", HolderKey: deviceKey.Public(), Disclosable: disclosable, Decoys: 2,
-	})
-	if err != nil {
-		return fmt.Errorf("issuing: %w", err)
-	}
-	u, err := sdjwt.Parse(issued)
+	work, err := os.MkdirTemp("", "ikd-demo-")
 	if err != nil {
 		return err
 	}
-	say("   fictitious resident: RINA KARTIKA SARI, NIK 3174015708950021 (synthetic data)")
-	say("   credential: %d bytes, %d selectively disclosable claims, bound to the phone's device key (cnf)", len(issued), len(u.Disclosures()))
-
-	say("== 2. The wallet presents 4 claims to the bank, with a key-binding JWT")
-	say("   (alamat.kab_kota needs alamat's own disclosure too, and nothing else of the address)")
-	sel, err := u.Select(sdjwt.P("nik"), sdjwt.P("nama"), sdjwt.P("tanggal_lahir"), sdjwt.P("alamat", "kab_kota"))
-	if err != nil {
-		return err
-	}
-	nonce := rand.Text()
-	presentation, err := sel.Present(sdjwt.KeyBindingOptions{Signer: deviceKey, Audience: bankID, Nonce: nonce, IssuedAt: now})
-	if err != nil {
-		return fmt.Errorf("presenting: %w", err)
-	}
-	for _, d := range sel.Disclosures() {
-		say("   disclosing %v", d.Path())
-	}
-	say("   presentation: %d bytes (aud %s, nonce %s)", len(presentation), bankID, nonce)
-
-	say("== 3. The bank verifies offline (issuer key pinned, ES256 only, 90 s window)")
-	opts := sdjwt.VerifyOptions{
-		IssuerKey: issuerKey.Public(), Algorithms: []string{sdjwt.ES256},
-		Now: func() time.Time { return now.Add(5 * time.Second) }, Audience: bankID, Nonce: nonce,
-		KeyBindingMaxAge: 90 * time.Second,
-	}
-	v, err := sdjwt.VerifyVC(presentation, opts)
-	if err != nil {
-		return fmt.Errorf("verification failed: %w", err)
-	}
-	c := v.Claims()
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	say("   verified; the bank sees:")
-	for _, k := range keys {
-		if k == "cnf" {
-			continue
-		}
-		say("     %-14s %v", k, c[k])
-	}
-	say("   not disclosed: agama, pekerjaan, status_perkawinan, ... (the bank cannot see them)")
-
-	say("== 4. Tampering is caught")
-	var agama string
-	for _, d := range u.Disclosures() {
-		if d.Path().Equal(sdjwt.P("agama")) {
-			agama = d.Encoded()
+	defer os.RemoveAll(work)
+	if outDir != "" {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return err
 		}
 	}
-	first := sel.Disclosures()[0].Encoded()
-	tampered := strings.Replace(presentation, first, first+"~"+agama, 1)
-	_, err = sdjwt.VerifyVC(tampered, opts)
-	var e *sdjwt.Error
-	if !errors.As(err, &e) || !errors.Is(err, sdjwt.ErrSDHash) {
-		return fmt.Errorf("a disclosure added after key binding was not rejected (err %v)", err)
+	write := func(name string, data []byte) error {
+		if outDir == "" {
+			return nil
+		}
+		return os.WriteFile(filepath.Join(outDir, name), data, 0o644)
 	}
-	say("   a man in the middle adds the agama disclosure -> rejected at the %q check: %v", e.Check, e.Err)
-	late := opts
-	late.Now = func() time.Time { return now.Add(2 * time.Minute) }
-	if _, err := sdjwt.VerifyVC(presentation, late); !errors.Is(err, sdjwt.ErrFreshness) {
-		return fmt.Errorf("a 2-minute-old presentation was not rejected as stale (err %v)", err)
+	clk := &clock{t: e.now().UTC().Truncate(time.Second)}
+
+	// 1. The trust list operator and the three issuers.
+	head("The trust-list operator and the three issuing authorities")
+	ktp, kk, npwp, bpjs, err := residentDocuments()
+	if err != nil {
+		return err
 	}
-	say("   replayed 2 minutes later -> rejected: %v", sdjwt.ErrFreshness)
-	say("== done: every step behaved as expected")
+	opKey, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return err
+	}
+	dukcapil, err := newParty(ctx, work, dukcapilID, "Ditjen Dukcapil", clk,
+		[]credential.TypeInfo{credential.KTPELType(), credential.KKType()}, []credential.Document{ktp, kk})
+	if err != nil {
+		return err
+	}
+	defer dukcapil.store.Close()
+	djp, err := newParty(ctx, work, djpID, "Direktorat Jenderal Pajak", clk,
+		[]credential.TypeInfo{credential.NPWPType()}, []credential.Document{npwp})
+	if err != nil {
+		return err
+	}
+	defer djp.store.Close()
+	bpjsK, err := newParty(ctx, work, bpjsID, "BPJS Kesehatan", clk,
+		[]credential.TypeInfo{credential.BPJSKesehatanType()}, []credential.Document{bpjs})
+	if err != nil {
+		return err
+	}
+	defer bpjsK.store.Close()
+	parties := []*party{dukcapil, djp, bpjsK}
+	for _, p := range parties {
+		var names []string
+		for _, t := range p.types {
+			names = append(names, t.Name)
+		}
+		say("   %-26s %s  signs %s (ES256 key, IACA %q -> DS %q)", p.name, p.id, strings.Join(names, ", "),
+			p.root.Subject.CommonName, p.ds.Subject.CommonName)
+	}
+	bankKey, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return err
+	}
+	idPaths, _ := qr.IdentityCheck()
+	list := &trustlist.List{Operator: operatorID, Sequence: 1, IssuedAt: clk.Now().Add(-time.Hour), NextUpdate: clk.Now().Add(24 * time.Hour),
+		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
+			Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}}}
+	for _, p := range parties {
+		list.Issuers = append(list.Issuers, p.trustEntry())
+	}
+	listTok, err := trustlist.Sign(list, opKey, trustlist.SignOptions{KeyID: "op-2026"})
+	if err != nil {
+		return err
+	}
+	trust, err := trustlist.NewStore(opKey.Public(), trustlist.StoreOptions{Now: clk.Now})
+	if err != nil {
+		return err
+	}
+	if _, err := trust.Update(listTok); err != nil {
+		return fmt.Errorf("trust list: %w", err)
+	}
+	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 1 registered verifier (Bank Contoh, may ask for %v)",
+		operatorID, len(listTok), idPaths)
+	if err := write("issuer.jwk.json", mustJWK(dukcapil.key.Public())); err != nil {
+		return err
+	}
+	if err := write("iaca.pem", keys.MarshalCertificatesPEM(dukcapil.root)); err != nil {
+		return err
+	}
+
+	// 2. Registration and activation.
+	head("Registration, operator confirmation and activation into a PIN-protected wallet")
+	wal, err := holder.Create(ctx, filepath.Join(work, "wallet"), demoPIN, holder.Options{
+		KDF: e.kdf, Trust: holder.TrustList(trust.Current()), Now: clk.Now})
+	if err != nil {
+		return err
+	}
+	defer wal.Close()
+	say("   wallet created, protected by a 6-digit PIN (Argon2id t=%d m=%d KiB)", e.kdf.Time, e.kdf.MemoryKiB)
+	for _, p := range parties {
+		reg, err := p.iss.Register(ctx, issuerRegister(residentNK))
+		if err != nil {
+			return fmt.Errorf("register with %s: %w", p.name, err)
+		}
+		g, err := p.iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
+		if err != nil {
+			return err
+		}
+		creds, err := wal.Activate(ctx, p.iss, p.id, g.RegistrationID, g.Code)
+		if err != nil {
+			return fmt.Errorf("activation with %s: %w", p.name, err)
+		}
+		var got []string
+		for _, c := range creds {
+			got = append(got, fmt.Sprintf("%s (%s)", c.Name, c.Format))
+		}
+		say("   %s: registered NIK %s, operator confirmed, one-time code (%d characters) redeemed by the wallet -> %d credentials:",
+			p.name, residentNK, len(g.Code), len(creds))
+		say("      %s", strings.Join(got, ", "))
+	}
+	all, err := wal.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	haveType := map[string]bool{}
+	for _, c := range all {
+		haveType[c.VCT] = true
+	}
+	for _, t := range []string{credential.VCTKTPEL, credential.VCTKK, credential.VCTNPWP, credential.VCTBPJSKesehatan} {
+		if err := expect(haveType[t], "the wallet holds no %s", t); err != nil {
+			return err
+		}
+	}
+	wal.Lock()
+	if err := wal.Unlock(ctx, "000000"); !errors.Is(err, holder.ErrWrongPIN) {
+		return expect(false, "a wrong PIN was not refused: %v", err)
+	}
+	if err := wal.Unlock(ctx, demoPIN); err != nil {
+		return err
+	}
+	say("   the wallet holds %d credentials: KTP-el, KK, NPWP, BPJS Kesehatan (+ the compact QR profile); a wrong PIN is refused", len(all))
+
+	// The verifier: trust store, status cache fed by the issuers.
+	cache, err := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: clk.Now})
+	if err != nil {
+		return err
+	}
+	for _, p := range parties {
+		if _, err := p.publish(ctx, cache); err != nil {
+			return fmt.Errorf("status list of %s: %w", p.name, err)
+		}
+	}
+	bank, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clk.Now, ClockSkew: 5 * time.Second, Audience: bankID,
+		Policy: verifier.Policy{Required: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}})
+	if err != nil {
+		return err
+	}
+
+	// 3. The request QR.
+	clk.Advance(10 * time.Minute)
+	head("Bank Contoh shows a signed request QR: identity check (NIK, name, birth date, sex)")
+	reqCode, nonce, err := bankRequest(bankKey, clk.Now())
+	if err != nil {
+		return err
+	}
+	say("   request QR: %d characters, QR version %d, nonce %x, valid 5 minutes", len(reqCode.Data), reqCode.Version, nonce)
+
+	// 4. Consent and the response QR.
+	head("The wallet checks the request against the trust list and asks for consent")
+	req, err := wal.ReadRequestQR(ctx, reqCode.Data, holder.TrustListVerifiers(trust.Current()))
+	if err != nil {
+		return fmt.Errorf("reading the request QR: %w", err)
+	}
+	consented := false
+	consent := func(_ context.Context, r holder.ConsentRequest) (bool, error) {
+		say("   consent screen: %q (%s, verified: %v) asks, valid %s:", r.VerifierName, r.Verifier, r.Verified, r.ValidFor)
+		for _, it := range r.Items {
+			for _, c := range it.Claims {
+				say("      %s: %s = %v", it.Credential, c.Name, c.Value)
+			}
+		}
+		say("   the user taps \"Bagikan\" (share)")
+		consented = r.Verified
+		return true, nil
+	}
+	pres, err := wal.Present(ctx, req, holder.PresentOptions{Consent: consent})
+	if err != nil {
+		return err
+	}
+	if err := expect(consented, "the consent screen did not show a verified verifier"); err != nil {
+		return err
+	}
+	if err := expect(len(pres.Codes) == 1, "the identity check needs %d QR codes, want 1", len(pres.Codes)); err != nil {
+		return err
+	}
+	if err := expect(pres.ExpiresAt.Sub(pres.Binding.IssuedAt) == qr.FreshnessWindow, "the QR is valid for %s", pres.ExpiresAt.Sub(pres.Binding.IssuedAt)); err != nil {
+		return err
+	}
+	code := pres.Codes[0]
+	png, err := code.PNG(4)
+	if err != nil {
+		return err
+	}
+	if back, err := qr.ScanImage(strings.NewReader(string(png))); err != nil || string(back) != string(code.Data) {
+		return expect(false, "the PNG does not scan back to the QR text (%v)", err)
+	}
+	term, err := code.Terminal()
+	if err != nil {
+		return err
+	}
+	say("   response QR: %d characters, version %d (level M), valid until %s (90 s); PNG %d bytes scans back to the same text",
+		len(code.Data), code.Version, pres.ExpiresAt.Format(time.TimeOnly), len(png))
+	fmt.Fprint(w, term)
+	if err := write("qr.txt", code.Data); err != nil {
+		return err
+	}
+	if err := write("qr.png", png); err != nil {
+		return err
+	}
+
+	// 5. Offline verification.
+	clk.Advance(20 * time.Second)
+	head("The bank scans it 20 s later and verifies offline")
+	res, err := bank.VerifyQRResponse(string(code.Data), nonce)
+	if err != nil {
+		return fmt.Errorf("verification of a good QR failed: %w", err)
+	}
+	c := res.Credentials[0]
+	say("   verified: %s (%s) from %q, presented %s ago, status %v (list %s old)",
+		c.Type, c.Format, c.IssuerName, res.VerifiedAt.Sub(c.PresentedAt), statusName(c.Status), c.StatusAge())
+	printClaims(w, "      ", c.Claims)
+	if err := expect(res.NIK == residentNK && res.SameHolder, "result NIK %q", res.NIK); err != nil {
+		return err
+	}
+	if _, err := bank.VerifyQRResponse(string(code.Data), nonce); !errors.Is(err, verifier.ErrReplay) {
+		return expect(false, "a second scan of the same QR was not refused as a replay: %v", err)
+	}
+	say("   the same QR scanned again -> %v", verifier.ErrReplay)
+
+	// Artefacts in the raw formats, for other tools.
+	if outDir != "" {
+		if err := rawArtefacts(ctx, wal, clk, write); err != nil {
+			return err
+		}
+	}
+
+	// 6. The phone is lost.
+	clk.Advance(10 * time.Minute)
+	head("The phone is reported lost: Dukcapil revokes, the status list is updated")
+	n, err := dukcapil.iss.ReportLost(ctx, "operator:kec-tebet-01", residentNK)
+	if err != nil {
+		return err
+	}
+	if err := expect(n > 0, "ReportLost revoked nothing"); err != nil {
+		return err
+	}
+	if _, err := dukcapil.publish(ctx, cache); err != nil {
+		return err
+	}
+	say("   %d credentials of this phone revoked; the bank's status cache refreshed", n)
+	reqCode, nonce, err = bankRequest(bankKey, clk.Now())
+	if err != nil {
+		return err
+	}
+	req, err = wal.ReadRequestQR(ctx, reqCode.Data, holder.TrustListVerifiers(trust.Current()))
+	if err != nil {
+		return err
+	}
+	pres, err = wal.Present(ctx, req, holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }})
+	if err != nil {
+		return err
+	}
+	clk.Advance(20 * time.Second)
+	_, err = bank.VerifyQRResponse(string(pres.Codes[0].Data), nonce)
+	var ve *verifier.VerificationError
+	if !errors.Is(err, verifier.ErrRevoked) || !errors.As(err, &ve) || ve.Check != verifier.CheckStatus {
+		return expect(false, "the same verification after the loss gave %v, want revoked", err)
+	}
+	say("   the same identity check now fails at the %q check: %v", ve.Check, ve.Err)
+
+	say("\n== done: every step behaved as expected")
+	if outDir != "" {
+		say("   artefacts in %s: issuer.jwk.json presentation-sdjwt.txt presentation-sdjwt.json iaca.pem device-response.cbor session-transcript.cbor qr.txt qr.png", outDir)
+	}
 	return nil
 }
+
+// bankRequest makes Bank Contoh's signed request QR for an identity check
+// (docs/qr-format.md §10) and returns it with its nonce.
+func bankRequest(key crypto.Signer, now time.Time) (qr.Code, []byte, error) {
+	nonce, err := qr.NewRequestNonce(nil)
+	if err != nil {
+		return qr.Code{}, nil, err
+	}
+	req := qr.Request{Verifier: bankID, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
+		Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{qr.ProfileVCT},
+			Claims: []qr.ClaimQuery{{Path: []any{qr.ProfileID}}}}}}}
+	code, err := qr.EncodeRequest(req, qr.RequestSignOptions{Signer: key, KeyID: bankKeyID})
+	return code, nonce, err
+}
+
+// qrNonce is the KB-JWT nonce of a QR binding: its bytes in base64url
+// without padding (docs/qr-format.md §5).
+func qrNonce(n []byte) string { return base64.RawURLEncoding.EncodeToString(n) }
+
+// mustJWK is the public JWK of a key this program generated.
+func mustJWK(pub crypto.PublicKey) []byte {
+	b, err := keys.MarshalPublicJWK(pub)
+	if err != nil {
+		panic(err) // a key from keys.Generate always marshals
+	}
+	return b
+}
+
+// issuerRegister is the resident's registration request (IKD SOP step 3).
+func issuerRegister(nik string) issuer.RegisterRequest {
+	return issuer.RegisterRequest{NIK: nik, Email: "rina@example.id", Phone: "0812-3456-7890"}
+}
+
+// statusName describes a status answer.
+func statusName(a *statuslist.Answer) string {
+	if a == nil {
+		return "not checked"
+	}
+	return a.Status.String()
+}
+
+// printClaims prints claims as an aligned, sorted table, nested objects
+// flattened with dots.
+func printClaims(w io.Writer, indent string, claims map[string]any) {
+	flat := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, x)
+			}
+		case []byte:
+			flat[prefix] = fmt.Sprintf("(%d bytes)", len(v))
+		default:
+			flat[prefix] = fmt.Sprint(v)
+			switch prefix {
+			case "iat", "exp", "nbf":
+				if n, err := strconv.ParseInt(flat[prefix], 10, 64); err == nil {
+					flat[prefix] = time.Unix(n, 0).UTC().Format(time.RFC3339)
+				}
+			}
+		}
+	}
+	walk("", claims)
+	names := make([]string, 0, len(flat))
+	width := 0
+	for k := range flat {
+		if k == "cnf" || strings.HasPrefix(k, "cnf.") || strings.HasPrefix(k, "status.") {
+			continue
+		}
+		names = append(names, k)
+		width = max(width, len(k))
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, k, flat[k])
+	}
+}
+
+// rawArtefacts presents the full KTP-el as a raw SD-JWT VC + KB-JWT and as a
+// raw mdoc DeviceResponse, checks each, and writes them.
+func rawArtefacts(ctx context.Context, wal *holder.Wallet, clk *clock, write func(string, []byte) error) error {
+	yes := holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }}
+	claims := []string{"personal_administrative_number", "name", "birthdate", "sex"}
+	p, err := wal.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: credential.VCTKTPEL, Claims: claims}}}, yes)
+	if err != nil {
+		return err
+	}
+	sd := p.Envelope.Presentations[0].SDJWT
+	meta, _ := json.Marshal(map[string]string{"nonce": qrNonce(p.Binding.Nonce), "aud": bankID})
+	if err := write("presentation-sdjwt.txt", []byte(sd)); err != nil {
+		return err
+	}
+	if err := write("presentation-sdjwt.json", meta); err != nil {
+		return err
+	}
+	p, err = wal.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: credential.DocTypeKTPEL,
+		Claims: []string{"personal_administrative_number", "name", "birth_date", "sex"}}}}, yes)
+	if err != nil {
+		return err
+	}
+	m := p.Envelope.Presentations[0].Mdoc
+	st, err := qr.OfflineSessionTranscript(m.Binding)
+	if err != nil {
+		return err
+	}
+	if err := write("device-response.cbor", m.DeviceResponse); err != nil {
+		return err
+	}
+	return write("session-transcript.cbor", st)
+}
+

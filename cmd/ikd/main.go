@@ -1,48 +1,168 @@
-// Command ikd is the ikdkit command-line tool.
+// Command ikd is the ikdkit command-line tool: a narrated demo of the whole
+// IKD story (ikd demo) and the commands a tester scripts around issuance,
+// presentation and offline verification of SD-JWT VCs (RFC 9901,
+// draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdocs.
 //
 // Usage:
 //
-//	ikd demo    run the issue → present → verify story offline and narrate it
-//	ikd help    show this help
+//	ikd demo [--dir DIR]     the whole story, offline, narrated
+//	ikd keygen               make a key pair
+//	ikd issue                issue a credential
+//	ikd present              present a credential with key binding
+//	ikd verify               verify a presentation (QR text, SD-JWT, mdoc, image)
+//	ikd wallet ...           a PIN-protected wallet
+//	ikd status ...           status lists (revocation)
+//	ikd trust ...            trust lists
+//	ikd qr ...               QR images
 //
-// Every command exits with status 0 only if it did what it says.
+// Every command has --help with an example. Errors are one line on stderr.
+// Exit status: 0 success, 1 the verification or operation failed (the
+// message names the check), 2 usage error.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/ikdkit/ikdkit/holder"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, time.Now))
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, kdf: holder.DefaultKDF(),
+		stderrTTY: isTerminal(os.Stderr)}
+	os.Exit(run(context.Background(), e, os.Args[1:]))
 }
 
-const usage = `ikd: Indonesian digital identity (IKD) as verifiable credentials
+// env is the process environment a command runs in, injected so tests can
+// run commands in-process with a fixed clock and a cheap KDF.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+	// kdf is the wallet's Argon2id cost for new wallets and PIN changes.
+	kdf holder.KDFParams
+	// stderrTTY enables progress bars.
+	stderrTTY bool
+}
+
+const usage = `ikd: Indonesia's digital identity (IKD) as verifiable credentials
 
 Usage:
-  ikd demo    issue a KTP-el SD-JWT VC, present it with key binding, verify it
-  ikd help    show this help
+  ikd demo [--dir DIR]     run the whole story offline, narrated (start here)
+  ikd keygen               make a key pair (JWK or PEM)
+  ikd issue                issue an SD-JWT VC or mdoc from a JSON document
+  ikd present              present an SD-JWT VC with a key-binding JWT
+  ikd verify               verify QR text, an SD-JWT VC, an mdoc DeviceResponse or a QR image
+  ikd wallet <cmd>         init, activate, import, list, show, present, history, change-pin
+  ikd status <cmd>         new, revoke, publish, check (Token Status Lists)
+  ikd trust <cmd>          build, sign, show (trust lists)
+  ikd qr <cmd>             encode text to PNG or terminal, decode an image
+  ikd help                 show this help
+
+Run "ikd <command> --help" for a command's flags and an example.
+Exit status: 0 success, 1 verification or operation failed, 2 usage error.
 `
 
-// run is main without process globals, so tests can call it.
-func run(args []string, stdout, stderr io.Writer, now func() time.Time) int {
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// errHelp reports that --help was shown: exit status 0.
+var errHelp = errors.New("help shown")
+
+// command is one subcommand.
+type command func(ctx context.Context, e *env, args []string) error
+
+func commands() map[string]command {
+	return map[string]command{
+		"demo": demoCmd,
+	}
+}
+
+// run is main without process globals; it returns the exit status.
+func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(e.stderr, usage)
 		return 2
 	}
-	switch args[0] {
-	case "demo":
-		if err := demo(stdout, now()); err != nil {
-			fmt.Fprintf(stderr, "ikd demo: %v\n", err)
-			return 1
-		}
-		return 0
+	name := args[0]
+	switch name {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(e.stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "ikd: unknown command %q\n\n%s", args[0], usage)
-	return 2
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(e.stderr, "ikd: unknown command %q (run \"ikd help\")\n", name)
+		return 2
+	}
+	err := cmd(ctx, e, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "ikd %s: %s (see \"ikd %s --help\")\n", name, oneLine(ue.msg), name)
+		return 2
+	default:
+		fmt.Fprintf(e.stderr, "ikd %s: %s\n", name, oneLine(err.Error()))
+		return 1
+	}
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// newFlagSet makes a flag set whose --help prints help to stdout and whose
+// errors become usage errors.
+func newFlagSet(name, help string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprint(e.stdout, help) }
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments, and
+// returns the positional arguments; want is their exact number, or -1 for
+// any number.
+func parseFlags(fs *flag.FlagSet, args []string, want int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, usagef("%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "-" || !strings.HasPrefix(rest[0], "-") {
+			pos = append(pos, rest[0])
+			args = rest[1:]
+			continue
+		}
+		args = rest
+	}
+	if want >= 0 && len(pos) != want {
+		return nil, usagef("want %d argument(s), got %d", want, len(pos))
+	}
+	return pos, nil
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
