@@ -472,4 +472,3 @@ func rawArtefacts(ctx context.Context, wal *holder.Wallet, clk *clock, write fun
 	}
 	return write("session-transcript.cbor", st)
 }
-
