@@ -1,0 +1,140 @@
+// Command offline-qr is the whole offline QR flow at library level, in one
+// file: an issuer signs a KTP-el QR profile SD-JWT VC (RFC 9901,
+// draft-ietf-oauth-sd-jwt-vc) bound to the phone's device key; the phone
+// presents the identity check (NIK, name, birth date, sex) with a
+// key-binding JWT packed into a response QR (docs/qr-format.md); the
+// verifier scans the QR image and verifies it offline with the issuer's
+// pinned key.
+//
+// It uses only packages credential, credential/sdjwt and credential/qr; the
+// issuer, holder and verifier kits build on exactly these calls.
+//
+//	go run ./examples/offline-qr
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+)
+
+const (
+	issuerID   = "https://dukcapil.example.go.id"
+	verifierID = "https://bank.example.co.id"
+)
+
+func main() {
+	if err := run(os.Stdout, time.Now()); err != nil {
+		fmt.Fprintln(os.Stderr, "offline-qr:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the flow at time now and narrates it to w.
+func run(w io.Writer, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+
+	// Issuer: a KTP-el record and the issuer's key (an HSM in production).
+	issuerKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	ktp, err := credential.NewKTPEL(credential.KTPELFields{
+		NIK: credential.MustParseNIK("3174015708950021"), Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG",
+		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, Sex: credential.Female,
+		Address: credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
+			District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"},
+		Religion: credential.Islam, MaritalStatus: credential.BelumKawin, Occupation: credential.Occupation{Text: "KARYAWAN SWASTA", Code: 15},
+		Citizenship: credential.WNI, IssueDate: credential.Date{Year: 2021, Month: time.March, Day: 2},
+		Portrait:     []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}, // a stub JPEG
+		IssuingPlace: "JAKARTA SELATAN", Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+	})
+	if err != nil {
+		return err
+	}
+
+	// The phone's device key (Android Keystore / Secure Enclave in an app).
+	deviceKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+
+	// 1. Issue: the QR profile claims, iss/iat/exp added by the issuer,
+	// the profile's groups selectively disclosable, bound to the device key.
+	claims := qr.ProfileSDJWTClaims(ktp, now)
+	claims["iss"] = issuerID
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(qr.ProfileValidity).Unix()
+	issued, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
+		Signer: issuerKey, KeyID: "dukcapil-2026", HolderKey: deviceKey.Public(), Disclosable: qr.ProfileDisclosable(),
+	})
+	if err != nil {
+		return fmt.Errorf("issue: %w", err)
+	}
+	fmt.Fprintf(w, "1. issued a QR profile SD-JWT VC: %d bytes\n", len(issued))
+
+	// 2. Present: only the identity-check group, bound to the verifier and
+	// this moment, packed into one QR valid for 90 seconds.
+	cred, err := sdjwt.Parse(issued)
+	if err != nil {
+		return err
+	}
+	paths, _ := qr.IdentityCheck()
+	binding, err := qr.NewBinding(verifierID, now, nil)
+	if err != nil {
+		return err
+	}
+	p, err := qr.PresentSDJWT(cred, paths, binding, deviceKey, nil)
+	if err != nil {
+		return fmt.Errorf("present: %w", err)
+	}
+	code, err := qr.Encode(qr.Envelope{Presentations: []qr.Presentation{p}})
+	if err != nil {
+		return fmt.Errorf("encode QR: %w", err)
+	}
+	png, err := code.PNG(4)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "2. presented %v as a QR: %d characters, version %d, PNG %d bytes\n", paths, len(code.Data), code.Version, len(png))
+
+	// 3. Verify: the verifier scans the image 15 s later and verifies
+	// offline with the issuer's pinned key and ES256 only.
+	scanned, err := qr.ScanImage(bytes.NewReader(png))
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	opts := qr.VerifyOptions{
+		Audience: verifierID, Now: func() time.Time { return now.Add(15 * time.Second) },
+		SDJWT: sdjwt.VerifyOptions{IssuerKey: issuerKey.Public(), Algorithms: []string{sdjwt.ES256}},
+	}
+	vps, err := qr.Verify(scanned, opts)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	v := vps[0].SDJWT
+	id, _ := v.Get(sdjwt.P(qr.ProfileID))
+	fmt.Fprintf(w, "3. verified, issued by %s: %v\n", v.Issuer(), id)
+	if _, ok := v.Get(sdjwt.P(qr.ProfileAgeOver18)); ok {
+		return errors.New("an undisclosed claim is visible")
+	}
+
+	// The same QR two minutes later is outside the 90-second window.
+	opts.Now = func() time.Time { return now.Add(2 * time.Minute) }
+	if _, err := qr.Verify(scanned, opts); err == nil {
+		return errors.New("a stale QR verified")
+	} else {
+		fmt.Fprintf(w, "4. the same QR 2 minutes later is refused: %v\n", err)
+	}
+	return nil
+}
