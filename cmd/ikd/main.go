@@ -84,7 +84,10 @@ type command func(ctx context.Context, e *env, args []string) error
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo": demoCmd,
+		"demo":   demoCmd,
+		"verify": verifyCmd,
+		"qr":     qrCmd,
+		"keygen": keygenCmd,
 	}
 }
 
