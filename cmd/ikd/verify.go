@@ -43,7 +43,8 @@ Flags:
   --aud URI                 this verifier's identifier (KB-JWT aud / QR binding aud)
   --nonce N                 the expected KB-JWT nonce (SD-JWT); for QR the request
                             nonce in base64url (two-way flow)
-  --at RFC3339              verification time (default: now)
+  --at RFC3339              verification time (default: now); a KB-JWT or QR binding
+                            older than 90 s at that time is refused
   --session-transcript FILE the CBOR SessionTranscript the mdoc was signed over
   --status FILE             a Status List Token (JWT) to check revocation against
   --json                    print the claims as JSON
@@ -145,6 +146,7 @@ func verifyCmd(_ context.Context, e *env, args []string) error {
 		}
 		o := ts.sdjwtOptions()
 		o.Audience, o.Nonce, o.IgnoreNonce, o.Now = *aud, *nonce, *nonce == "", clock
+		o.KeyBindingMaxAge = qr.FreshnessWindow // the 90-second window of the offline flow
 		v, err := sdjwt.VerifyVC(strings.TrimSpace(string(in)), o)
 		if err != nil {
 			return err
