@@ -238,7 +238,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	say("   request QR: %d characters, QR version %d, nonce %x, valid 5 minutes", len(reqCode.Data), reqCode.Version, nonce)
+	say("   request QR: %d bytes (%s mode), QR version %d, nonce %x, valid 5 minutes", len(reqCode.Data), reqCode.Mode, reqCode.Version, nonce)
 
 	// 4. Consent and the response QR.
 	head("The wallet checks the request against the trust list and asks for consent")
@@ -283,8 +283,8 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	say("   response QR: %d characters, version %d (level M), valid until %s (90 s); PNG %d bytes scans back to the same text",
-		len(code.Data), code.Version, pres.ExpiresAt.Format(time.TimeOnly), len(png))
+	say("   response QR: %d bytes (%s mode), version %d (level M), valid until %s (90 s); PNG %d bytes scans back to the same text",
+		len(code.Data), code.Mode, code.Version, pres.ExpiresAt.Format(time.TimeOnly), len(png))
 	fmt.Fprint(w, term)
 	if err := write("qr.txt", code.Data); err != nil {
 		return err
