@@ -20,8 +20,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/internal/keys"
-	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/verifier"
 )
 
@@ -93,11 +93,11 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	// The story's clock starts 10m20s in the past, so that the response QR
 	// and the artefacts are made at the real time and other tools can verify
 	// them within their 90-second window right after the demo.
-	clk := &clock{t: e.now().UTC().Truncate(time.Second).Add(-(10*time.Minute + 20*time.Second))}
+	clk := demoworld.NewClock(e.now().UTC().Truncate(time.Second).Add(-(10*time.Minute + 20*time.Second)))
 
 	// 1. The trust list operator and the three issuers.
 	head("The trust-list operator and the three issuing authorities")
-	ktp, kk, npwp, bpjs, err := residentDocuments()
+	ktp, kk, npwp, bpjs, err := demoworld.ResidentDocuments()
 	if err != nil {
 		return err
 	}
@@ -105,32 +105,32 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	dukcapil, err := newParty(ctx, work, dukcapilID, "Ditjen Dukcapil", clk,
-		[]credential.TypeInfo{credential.KTPELType(), credential.KKType()}, []credential.Document{ktp, kk})
+	dukcapil, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: work, ID: dukcapilID, Name: "Ditjen Dukcapil", Now: clk.Now,
+		Types: []credential.TypeInfo{credential.KTPELType(), credential.KKType()}, Documents: []credential.Document{ktp, kk}})
 	if err != nil {
 		return err
 	}
-	defer dukcapil.store.Close()
-	djp, err := newParty(ctx, work, djpID, "Direktorat Jenderal Pajak", clk,
-		[]credential.TypeInfo{credential.NPWPType()}, []credential.Document{npwp})
+	defer dukcapil.Close()
+	djp, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: work, ID: djpID, Name: "Direktorat Jenderal Pajak", Now: clk.Now,
+		Types: []credential.TypeInfo{credential.NPWPType()}, Documents: []credential.Document{npwp}})
 	if err != nil {
 		return err
 	}
-	defer djp.store.Close()
-	bpjsK, err := newParty(ctx, work, bpjsID, "BPJS Kesehatan", clk,
-		[]credential.TypeInfo{credential.BPJSKesehatanType()}, []credential.Document{bpjs})
+	defer djp.Close()
+	bpjsK, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: work, ID: bpjsID, Name: "BPJS Kesehatan", Now: clk.Now,
+		Types: []credential.TypeInfo{credential.BPJSKesehatanType()}, Documents: []credential.Document{bpjs}})
 	if err != nil {
 		return err
 	}
-	defer bpjsK.store.Close()
-	parties := []*party{dukcapil, djp, bpjsK}
+	defer bpjsK.Close()
+	parties := []*demoworld.Party{dukcapil, djp, bpjsK}
 	for _, p := range parties {
 		var names []string
-		for _, t := range p.types {
+		for _, t := range p.Types {
 			names = append(names, t.Name)
 		}
-		say("   %-26s %s  signs %s (ES256 key, IACA %q -> DS %q)", p.name, p.id, strings.Join(names, ", "),
-			p.root.Subject.CommonName, p.ds.Subject.CommonName)
+		say("   %-26s %s  signs %s (ES256 key, IACA %q -> DS %q)", p.Name, p.ID, strings.Join(names, ", "),
+			p.Root.Subject.CommonName, p.DS.Subject.CommonName)
 	}
 	bankKey, err := keys.Generate(keys.ES256, nil)
 	if err != nil {
@@ -141,7 +141,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
 			Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}}}
 	for _, p := range parties {
-		list.Issuers = append(list.Issuers, p.trustEntry())
+		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
 	listTok, err := trustlist.Sign(list, opKey, trustlist.SignOptions{KeyID: "op-2026"})
 	if err != nil {
@@ -156,10 +156,10 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 1 registered verifier (Bank Contoh, may ask for %v)",
 		operatorID, len(listTok), idPaths)
-	if err := write("issuer.jwk.json", mustJWK(dukcapil.key.Public())); err != nil {
+	if err := write("issuer.jwk.json", mustJWK(dukcapil.Key.Public())); err != nil {
 		return err
 	}
-	if err := write("iaca.pem", keys.MarshalCertificatesPEM(dukcapil.root)); err != nil {
+	if err := write("iaca.pem", keys.MarshalCertificatesPEM(dukcapil.Root)); err != nil {
 		return err
 	}
 
@@ -173,24 +173,24 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	defer wal.Close()
 	say("   wallet created, protected by a 6-digit PIN (Argon2id t=%d m=%d KiB)", e.kdf.Time, e.kdf.MemoryKiB)
 	for _, p := range parties {
-		reg, err := p.iss.Register(ctx, issuerRegister(residentNK))
+		reg, err := p.Issuer.Register(ctx, demoworld.RegisterRequest())
 		if err != nil {
-			return fmt.Errorf("register with %s: %w", p.name, err)
+			return fmt.Errorf("register with %s: %w", p.Name, err)
 		}
-		g, err := p.iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
+		g, err := p.Issuer.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
 		if err != nil {
 			return err
 		}
-		creds, err := wal.Activate(ctx, p.iss, p.id, g.RegistrationID, g.Code)
+		creds, err := wal.Activate(ctx, p.Issuer, p.ID, g.RegistrationID, g.Code)
 		if err != nil {
-			return fmt.Errorf("activation with %s: %w", p.name, err)
+			return fmt.Errorf("activation with %s: %w", p.Name, err)
 		}
 		var got []string
 		for _, c := range creds {
 			got = append(got, fmt.Sprintf("%s (%s)", c.Name, c.Format))
 		}
 		say("   %s: registered NIK %s, operator confirmed, one-time code (%d characters) redeemed by the wallet -> %d credentials:",
-			p.name, residentNK, len(g.Code), len(creds))
+			p.Name, residentNK, len(g.Code), len(creds))
 		say("      %s", strings.Join(got, ", "))
 	}
 	all, err := wal.Credentials(ctx)
@@ -221,8 +221,8 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	for _, p := range parties {
-		if _, err := p.publish(ctx, cache); err != nil {
-			return fmt.Errorf("status list of %s: %w", p.name, err)
+		if _, err := p.Publish(ctx, cache); err != nil {
+			return fmt.Errorf("status list of %s: %w", p.Name, err)
 		}
 	}
 	bank, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clk.Now, ClockSkew: 5 * time.Second, Audience: bankID,
@@ -322,14 +322,14 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	// 6. The phone is lost.
 	clk.Advance(10 * time.Minute)
 	head("The phone is reported lost: Dukcapil revokes, the status list is updated")
-	n, err := dukcapil.iss.ReportLost(ctx, "operator:kec-tebet-01", residentNK)
+	n, err := dukcapil.Issuer.ReportLost(ctx, "operator:kec-tebet-01", residentNK)
 	if err != nil {
 		return err
 	}
 	if err := expect(n > 0, "ReportLost revoked nothing"); err != nil {
 		return err
 	}
-	if _, err := dukcapil.publish(ctx, cache); err != nil {
+	if _, err := dukcapil.Publish(ctx, cache); err != nil {
 		return err
 	}
 	say("   %d credentials of this phone revoked; the bank's status cache refreshed", n)
@@ -387,11 +387,6 @@ func mustJWK(pub crypto.PublicKey) []byte {
 	return b
 }
 
-// issuerRegister is the resident's registration request (IKD SOP step 3).
-func issuerRegister(nik string) issuer.RegisterRequest {
-	return issuer.RegisterRequest{NIK: nik, Email: "rina@example.id", Phone: "0812-3456-7890"}
-}
-
 // statusName describes a status answer.
 func statusName(a *statuslist.Answer) string {
 	if a == nil {
@@ -445,7 +440,7 @@ func printClaims(w io.Writer, indent string, claims map[string]any) {
 
 // rawArtefacts presents the full KTP-el as a raw SD-JWT VC + KB-JWT and as a
 // raw mdoc DeviceResponse, checks each, and writes them.
-func rawArtefacts(ctx context.Context, wal *holder.Wallet, clk *clock, write func(string, []byte) error) error {
+func rawArtefacts(ctx context.Context, wal *holder.Wallet, clk *demoworld.Clock, write func(string, []byte) error) error {
 	yes := holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }}
 	claims := []string{"personal_administrative_number", "name", "birthdate", "sex"}
 	p, err := wal.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: credential.VCTKTPEL, Claims: claims}}}, yes)

@@ -2,12 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"math/big"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,6 +11,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/verifier"
@@ -26,16 +21,14 @@ import (
 // the trust-list operator, and one resident's activated wallet. A real
 // bank gets only the signed trust list and the status lists.
 type world struct {
-	dir    string
-	now    func() time.Time
-	iss    *issuer.Issuer
-	store  *issuer.SQLiteStore
-	trust  *trustlist.Store
-	status *statuslist.Cache
-	wallet *holder.Wallet
+	dir      string
+	now      func() time.Time
+	dukcapil *demoworld.Party
+	iss      *issuer.Issuer
+	trust    *trustlist.Store
+	status   *statuslist.Cache
+	wallet   *holder.Wallet
 }
-
-const dukcapilID = "https://dukcapil.example.go.id"
 
 // newWorld builds the world in a temporary directory; close it with Close.
 func newWorld(ctx context.Context, now func() time.Time) (_ *world, err error) {
@@ -48,53 +41,26 @@ func newWorld(ctx context.Context, now func() time.Time) (_ *world, err error) {
 			w.Close()
 		}
 	}()
-	key, err := keys.Generate(keys.ES256, nil)
+	ktp, _, _, _, err := demoworld.ResidentDocuments()
 	if err != nil {
 		return nil, err
 	}
-	root, ds, err := newPKI(key, now())
-	if err != nil {
+	if w.dukcapil, err = demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: w.dir, ID: demoworld.DukcapilID, Name: "Ditjen Dukcapil",
+		Types: []credential.TypeInfo{credential.KTPELType()}, Documents: []credential.Document{ktp}, Now: now}); err != nil {
 		return nil, err
 	}
-	if w.store, err = issuer.OpenSQLite(ctx, filepath.Join(w.dir, "issuer.db")); err != nil {
-		return nil, err
-	}
-	ktp, err := sampleKTPEL()
-	if err != nil {
-		return nil, err
-	}
-	w.iss, err = issuer.New(ctx, issuer.Config{
-		Identifier: dukcapilID, Signer: key, KeyID: "k-2026", Chain: []*x509.Certificate{ds},
-		Types:      []credential.TypeInfo{credential.KTPELType()},
-		StatusList: issuer.StatusListConfig{BaseURI: dukcapilID + "/status", Size: 1024, Bits: 2},
-		Documents: issuer.DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
-			return []credential.Document{ktp}, nil
-		}),
-		Store: w.store, Now: now,
-	})
-	if err != nil {
-		return nil, err
-	}
+	w.iss = w.dukcapil.Issuer
 
 	// The trust-list operator lists Dukcapil and registers the bank.
 	op, err := keys.Generate(keys.ES256, nil)
 	if err != nil {
 		return nil, err
 	}
-	list := &trustlist.List{Operator: "https://trust.example.go.id", Sequence: 1, IssuedAt: now().Add(-time.Hour), NextUpdate: now().Add(24 * time.Hour),
-		Issuers: []trustlist.Issuer{{ID: dukcapilID, Name: "Ditjen Dukcapil", Keys: []trustlist.Key{{ID: "k-2026", Public: key.Public()}},
-			IACARoots: []*x509.Certificate{root}, DocumentSigners: []*x509.Certificate{ds},
-			VCTs: []string{credential.VCTKTPEL, qr.ProfileVCT}, DocTypes: []string{credential.DocTypeKTPEL, qr.ProfileDocType}}},
+	list := &trustlist.List{Operator: demoworld.OperatorID, Sequence: 1, IssuedAt: now().Add(-time.Hour), NextUpdate: now().Add(24 * time.Hour),
+		Issuers:   []trustlist.Issuer{w.dukcapil.TrustEntry()},
 		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}},
 	}
-	tok, err := trustlist.Sign(list, op, trustlist.SignOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if w.trust, err = trustlist.NewStore(op.Public(), trustlist.StoreOptions{Now: now}); err != nil {
-		return nil, err
-	}
-	if _, err = w.trust.Update(tok); err != nil {
+	if w.trust, _, err = demoworld.SignedTrust(list, op, "", now); err != nil {
 		return nil, err
 	}
 	if w.status, err = statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(w.trust), Now: now}); err != nil {
@@ -107,15 +73,7 @@ func newWorld(ctx context.Context, now func() time.Time) (_ *world, err error) {
 		Trust: holder.TrustList(w.trust.Current()), Now: now}); err != nil {
 		return nil, err
 	}
-	reg, err := w.iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "0812-3456-7890"})
-	if err != nil {
-		return nil, err
-	}
-	g, err := w.iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err = w.wallet.Activate(ctx, w.iss, dukcapilID, g.RegistrationID, g.Code); err != nil {
+	if _, err = w.dukcapil.Activate(ctx, w.wallet, "operator:kec-tebet-01"); err != nil {
 		return nil, err
 	}
 	return w, w.publish(ctx)
@@ -124,20 +82,8 @@ func newWorld(ctx context.Context, now func() time.Time) (_ *world, err error) {
 // publish hands Dukcapil's status lists to the bank's cache, as the bank's
 // periodic refresh would (statuslist.Cache.Refresh over HTTP).
 func (w *world) publish(ctx context.Context) error {
-	recs, err := w.iss.StatusLists(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		tok, err := w.iss.StatusListToken(ctx, r.Number)
-		if err != nil {
-			return err
-		}
-		if err := w.status.Add(r.URI, tok); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := w.dukcapil.Publish(ctx, w.status)
+	return err
 }
 
 // customerQR is what the customer's phone shows: an identity check for the
@@ -156,47 +102,8 @@ func (w *world) Close() {
 	if w.wallet != nil {
 		w.wallet.Close()
 	}
-	if w.store != nil {
-		w.store.Close()
+	if w.dukcapil != nil {
+		w.dukcapil.Close()
 	}
 	os.RemoveAll(w.dir)
-}
-
-func newPKI(ds crypto.Signer, now time.Time) (root, leaf *x509.Certificate, err error) {
-	iacaKey, err := keys.Generate(keys.ES256, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	rootT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Dukcapil IACA (example)", Country: []string{"ID"}},
-		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(10, 0, 0),
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, rootT, rootT, iacaKey.Public(), iacaKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	if root, err = x509.ParseCertificate(der); err != nil {
-		return nil, nil, err
-	}
-	der, err = x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject:   pkix.Name{CommonName: "Dukcapil DS (example)", Country: []string{"ID"}},
-		NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(3, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
-		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}}}, root, ds.Public(), iacaKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	leaf, err = x509.ParseCertificate(der)
-	return root, leaf, err
-}
-
-func sampleKTPEL() (*credential.KTPEL, error) {
-	return credential.NewKTPEL(credential.KTPELFields{
-		NIK: credential.MustParseNIK("3174015708950021"), Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG",
-		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, Sex: credential.Female,
-		Address: credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
-			District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"},
-		Religion: credential.Islam, MaritalStatus: credential.BelumKawin, Occupation: credential.Occupation{Text: "KARYAWAN SWASTA", Code: 15},
-		Citizenship: credential.WNI, Portrait: []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9},
-		IssueDate: credential.Date{Year: 2021, Month: time.March, Day: 2}, IssuingPlace: "JAKARTA SELATAN", Lifetime: true,
-		IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
-	})
 }

@@ -1,0 +1,280 @@
+// Package demoworld builds the synthetic world that ikdkit's demo, CLI and
+// examples run in: the fictitious authorities (Ditjen Dukcapil, Direktorat
+// Jenderal Pajak, BPJS Kesehatan) with fresh ES256 keys, an IACA root and a
+// document signer certificate each (ISO/IEC 18013-5 Annex B.1), an issuer
+// kit over a SQLite store, the trust-list entry that lists them (package
+// trustlist), their status lists (Token Status List, published to a
+// verifier's cache), and the documents of one fictitious resident.
+//
+// All data is synthetic. Nothing here is for production: keys are generated
+// in memory with crypto/rand and certificates are minimal.
+package demoworld
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/issuer"
+)
+
+// The fictitious parties of the story.
+const (
+	// OperatorID is the trust-list operator.
+	OperatorID = "https://trust.example.go.id"
+	// DukcapilID is Ditjen Dukcapil, issuer of KTP-el and KK.
+	DukcapilID = "https://dukcapil.example.go.id"
+	// DJPID is the tax office (Direktorat Jenderal Pajak), issuer of NPWP.
+	DJPID = "https://djp.example.go.id"
+	// BPJSID is BPJS Kesehatan, issuer of the health-insurance card.
+	BPJSID = "https://bpjs.example.go.id"
+	// ResidentNIK is the fictitious resident's NIK.
+	ResidentNIK = "3174015708950021"
+	// KeyID is the key identifier every party's signing key is listed under.
+	KeyID = "k-2026"
+)
+
+// Clock is a settable clock safe for concurrent use: the story starts it at
+// some time and moves it forward, so time windows are shown without sleeping.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// NewPKI makes an IACA root named after name and a document signer
+// certificate for the key ds, valid around now (ISO/IEC 18013-5 Annex B.1:
+// the DS certificate carries the extended key usage id-mdl-kp-mdlDS).
+func NewPKI(name string, ds crypto.Signer, now time.Time) (root, leaf *x509.Certificate, err error) {
+	iacaKey, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	rootT := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " IACA (demo)", Country: []string{"ID"}},
+		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(10, 0, 0),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, rootT, rootT, iacaKey.Public(), iacaKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	if root, err = x509.ParseCertificate(der); err != nil {
+		return nil, nil, err
+	}
+	leafT := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name + " DS (demo)", Country: []string{"ID"}},
+		NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(3, 0, 0),
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}}, // id-mdl-kp-mdlDS
+	}
+	der, err = x509.CreateCertificate(rand.Reader, leafT, root, ds.Public(), iacaKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf, err = x509.ParseCertificate(der)
+	return root, leaf, err
+}
+
+// Party is one issuing authority: its signing key (SD-JWT VCs, status lists
+// and, as the mdoc document signer, mdocs), its IACA root and DS
+// certificate, and its issuer kit over a SQLite store.
+type Party struct {
+	ID, Name string
+	Key      crypto.Signer
+	Root, DS *x509.Certificate
+	Types    []credential.TypeInfo
+	Issuer   *issuer.Issuer
+	Store    *issuer.SQLiteStore
+}
+
+// PartyConfig describes a party for NewParty.
+type PartyConfig struct {
+	// Dir is the directory the party's SQLite store is created in.
+	Dir string
+	// ID and Name are the party's identifier (an https URL) and name.
+	ID, Name string
+	// Types are the credential types the party issues.
+	Types []credential.TypeInfo
+	// Documents are the resident's documents in the party's register,
+	// returned for ResidentNIK only.
+	Documents []credential.Document
+	// Now is the party's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrConfig reports an incomplete PartyConfig.
+var ErrConfig = errors.New("demoworld: incomplete party configuration")
+
+// slug is the host of an https identifier, for file names.
+func slug(id string) string {
+	u, err := url.Parse(id)
+	if err != nil || u.Hostname() == "" {
+		return "issuer"
+	}
+	return u.Hostname()
+}
+
+// NewParty creates an issuing authority with fresh keys, certificates and a
+// store at Dir/issuer-<host>.db. Close it with Close.
+func NewParty(ctx context.Context, cfg PartyConfig) (*Party, error) {
+	if cfg.Dir == "" || cfg.ID == "" || len(cfg.Types) == 0 {
+		return nil, ErrConfig
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	key, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return nil, err
+	}
+	root, ds, err := NewPKI(cfg.Name, key, now())
+	if err != nil {
+		return nil, err
+	}
+	st, err := issuer.OpenSQLite(ctx, filepath.Join(cfg.Dir, "issuer-"+slug(cfg.ID)+".db"))
+	if err != nil {
+		return nil, err
+	}
+	docs := cfg.Documents
+	iss, err := issuer.New(ctx, issuer.Config{
+		Identifier: cfg.ID, Signer: key, KeyID: KeyID, Chain: []*x509.Certificate{ds}, Types: cfg.Types,
+		StatusList: issuer.StatusListConfig{BaseURI: cfg.ID + "/status", Size: 1024, Bits: 2},
+		Documents: issuer.DocumentsFunc(func(_ context.Context, nik credential.NIK) ([]credential.Document, error) {
+			if nik.String() != ResidentNIK {
+				return nil, nil
+			}
+			return docs, nil
+		}),
+		Store: st, Now: now,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Party{ID: cfg.ID, Name: cfg.Name, Key: key, Root: root, DS: ds, Types: cfg.Types, Issuer: iss, Store: st}, nil
+}
+
+// Close closes the party's store.
+func (p *Party) Close() error { return p.Store.Close() }
+
+// TrustEntry is the party's entry in a trust list. Dukcapil's entry also
+// lists the compact QR profile credential it issues.
+func (p *Party) TrustEntry() trustlist.Issuer {
+	e := trustlist.Issuer{ID: p.ID, Name: p.Name, Keys: []trustlist.Key{{ID: KeyID, Public: p.Key.Public()}},
+		IACARoots: []*x509.Certificate{p.Root}, DocumentSigners: []*x509.Certificate{p.DS}}
+	for _, t := range p.Types {
+		e.VCTs = append(e.VCTs, t.VCT)
+		e.DocTypes = append(e.DocTypes, t.DocType)
+	}
+	if p.ID == DukcapilID {
+		e.VCTs = append(e.VCTs, qr.ProfileVCT, qr.ProfileFullVCT)
+		e.DocTypes = append(e.DocTypes, qr.ProfileDocType)
+	}
+	return e
+}
+
+// Publish hands the party's current status lists to a verifier's cache, as
+// its periodic refresh would; it returns how many lists it published.
+func (p *Party) Publish(ctx context.Context, c *statuslist.Cache) (int, error) {
+	recs, err := p.Issuer.StatusLists(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range recs {
+		tok, err := p.Issuer.StatusListToken(ctx, r.Number)
+		if err != nil {
+			return 0, err
+		}
+		if err := c.Add(r.URI, tok); err != nil {
+			return 0, err
+		}
+	}
+	return len(recs), nil
+}
+
+// RegisterRequest is the resident's registration request (IKD SOP step 3).
+func RegisterRequest() issuer.RegisterRequest {
+	return issuer.RegisterRequest{NIK: ResidentNIK, Email: "rina@example.id", Phone: "0812-3456-7890"}
+}
+
+// Activation is the outcome of Party.Activate.
+type Activation struct {
+	// Grant is the operator's confirmation with the one-time code.
+	Grant *issuer.ActivationGrant
+	// Credentials are what the wallet imported.
+	Credentials []*holder.Credential
+}
+
+// Activate runs the resident's activation with the party (IKD SOP steps
+// 3-5): registration, confirmation by operator, and redemption of the
+// one-time code by the wallet w.
+func (p *Party) Activate(ctx context.Context, w *holder.Wallet, operator string) (*Activation, error) {
+	reg, err := p.Issuer.Register(ctx, RegisterRequest())
+	if err != nil {
+		return nil, err
+	}
+	g, err := p.Issuer.Confirm(ctx, operator, reg.ID)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := w.Activate(ctx, p.Issuer, p.ID, g.RegistrationID, g.Code)
+	if err != nil {
+		return nil, err
+	}
+	return &Activation{Grant: g, Credentials: creds}, nil
+}
+
+// SignedTrust signs list with the operator key op and returns a trust store
+// holding it, with now as the store's clock.
+func SignedTrust(list *trustlist.List, op crypto.Signer, keyID string, now func() time.Time) (*trustlist.Store, []byte, error) {
+	tok, err := trustlist.Sign(list, op, trustlist.SignOptions{KeyID: keyID})
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := trustlist.NewStore(op.Public(), trustlist.StoreOptions{Now: now})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.Update(tok); err != nil {
+		return nil, nil, err
+	}
+	return s, tok, nil
+}
+
+// Pool makes a certificate pool of certs.
+func Pool(certs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p
+}

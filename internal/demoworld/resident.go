@@ -1,0 +1,66 @@
+package demoworld
+
+import (
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+)
+
+// ResidentDocuments are the fictitious resident's documents in the three
+// authorities' registers: KTP-el and KK (Dukcapil), NPWP (DJP) and the BPJS
+// Kesehatan card. Every call returns fresh values.
+func ResidentDocuments() (ktp *credential.KTPEL, kk *credential.KK, npwp *credential.NPWP, bpjs *credential.BPJSKesehatan, err error) {
+	nik := credential.MustParseNIK(ResidentNIK)
+	addr := credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
+		District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"}
+	birth := credential.Date{Year: 1995, Month: time.August, Day: 17}
+	if ktp, err = credential.NewKTPEL(credential.KTPELFields{
+		NIK: nik, Name: "RINA KARTIKA SARI", PlaceOfBirth: "BANDUNG", BirthDate: birth, Sex: credential.Female,
+		BloodType: credential.BloodO, Address: addr, Religion: credential.Islam, MaritalStatus: credential.KawinTercatat,
+		Occupation: credential.Occupation{Text: "KARYAWAN SWASTA", Code: 15}, Citizenship: credential.WNI,
+		Portrait:  []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9},
+		IssueDate: credential.Date{Year: 2021, Month: time.March, Day: 2}, IssuingPlace: "JAKARTA SELATAN",
+		Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+	}); err != nil {
+		return
+	}
+	kkAddr := addr
+	kkAddr.PostalCode = "12870"
+	kkNum, err := credential.ParseFamilyCardNumber("3174012306150003")
+	if err != nil {
+		return
+	}
+	if kk, err = credential.NewKK(credential.KKFields{
+		Number: kkNum, HeadOfFamilyName: "ANDI PRATAMA WIJAYA", Address: kkAddr,
+		IssueDate: credential.Date{Year: 2023, Month: 11, Day: 20}, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+		HolderRow: 2,
+		Members: []credential.KKMember{
+			{NIK: credential.MustParseNIK("3174011203900005"), Name: "ANDI PRATAMA WIJAYA", Sex: credential.Male, PlaceOfBirth: "JAKARTA",
+				BirthDate: credential.Date{Year: 1990, Month: 3, Day: 12}, Religion: credential.Islam, Education: 8,
+				Occupation:    credential.Occupation{Text: "WIRASWASTA", Code: 88},
+				MaritalStatus: credential.KawinTercatat, MarriageDate: credential.Date{Year: 2020, Month: 2, Day: 14},
+				Relationship: credential.KepalaKeluarga, Citizenship: credential.WNI, FatherName: "SUTRISNO", MotherName: "SRI WAHYUNI"},
+			{NIK: nik, Name: "RINA KARTIKA SARI", Sex: credential.Female, PlaceOfBirth: "BANDUNG",
+				BirthDate: birth, Religion: credential.Islam, Education: 8,
+				Occupation: credential.Occupation{Text: "KARYAWAN SWASTA"}, BloodType: credential.BloodO,
+				MaritalStatus: credential.KawinTercatat, MarriageDate: credential.Date{Year: 2020, Month: 2, Day: 14},
+				Relationship: credential.Istri, Citizenship: credential.WNI, FatherName: "BUDI SANTOSO", MotherName: "SITI AMINAH"},
+		},
+	}); err != nil {
+		return
+	}
+	if npwp, err = credential.NewNPWP(credential.NPWPFields{
+		Number: ResidentNIK, TaxpayerType: credential.OPPenduduk, Name: "RINA KARTIKA SARI",
+		NIK: nik, TaxOfficeCode: "012", TaxOfficeName: "KPP PRATAMA JAKARTA TEBET",
+		RegistrationDate: credential.Date{Year: 2016, Month: 5, Day: 10}, ValidationStatus: credential.NPWPValid,
+	}); err != nil {
+		return
+	}
+	bpjs, err = credential.NewBPJSKesehatan(credential.BPJSKesehatanFields{
+		CardNumber: "0001234567890", Name: "RINA KARTIKA SARI", NIK: nik, BirthDate: birth, Sex: credential.Female,
+		PCPCode: "0123A045", PCPName: "KLINIK PRATAMA CONTOH", CareClass: 1, ParticipantTypeCode: "13",
+		ParticipantTypeLabel: "PEGAWAI SWASTA", Segment: credential.PPU, MembershipStatus: credential.Aktif,
+		CoverageStart: credential.Date{Year: 2019, Month: 1, Day: 1},
+	})
+	return
+}
