@@ -88,6 +88,7 @@ func commands() map[string]command {
 		"verify": verifyCmd,
 		"qr":     qrCmd,
 		"keygen": keygenCmd,
+		"status": statusCmd,
 	}
 }
 
