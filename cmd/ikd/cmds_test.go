@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/didkey"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
+	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 // step is one CLI invocation of a scripted table test; steps run in order
@@ -88,5 +92,66 @@ func TestCLIStatus(t *testing.T) {
 		{"check expired", []string{"status", "check", "--key", p("pub.jwk"), "--at", "2026-03-03T10:00:00Z", p("s.jwt"), "8"}, "", 1, "", "status token:"},
 		{"check out of range", []string{"status", "check", "--key", p("pub.jwk"), p("s.jwt"), "5000"}, "", 1, "", "index 5000"},
 		{"check args", []string{"status", "check", "--key", p("pub.jwk"), p("s.jwt")}, "", 2, "", "want 2 argument(s)"},
+	})
+}
+
+// TestCLITrust scripts a trust list: describe it with file references,
+// build it self-contained, sign it, show it, and the errors.
+func TestCLITrust(t *testing.T) {
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	ds, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _, err := demoworld.NewPKI("Ditjen Dukcapil", ds, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	did, err := didkey.New(ds.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, s string) {
+		if err := os.WriteFile(p(name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("iaca.pem", string(keys.MarshalCertificatesPEM(root)))
+	write("trust.json", `{"operator": "https://trust.example.go.id", "sequence": 3, "valid_for": "48h",
+  "issuers": [{"id": "https://dukcapil.example.go.id", "name": "Ditjen Dukcapil",
+    "keys": [{"kid": "k-2026", "file": "issuer.jwk.json"}, {"kid": "k-did", "did": "`+did.String()+`"}],
+    "iaca_files": ["iaca.pem"], "vct": ["urn:eudi:pid:id:ktp-el:1"], "doctype": ["id.go.dukcapil.ktpel.1"]}],
+  "verifiers": [{"id": "https://bank.example.co.id", "name": "Bank Contoh", "claims": {"urn:eudi:pid:id:ktp-el:1": ["name"]}}]}`)
+	write("dup.json", `{"operator": "https://trust.example.go.id", "sequence": 1, "sequence": 2}`)
+	write("unknown.json", `{"operator": "https://trust.example.go.id", "sequence": 1, "colour": "red"}`)
+	write("twokeys.json", `{"operator": "https://t.example", "sequence": 1, "issuers": [{"id": "https://i.example", "name": "I",
+  "keys": [{"kid": "a", "file": "issuer.jwk.json", "did": "`+did.String()+`"}]}]}`)
+	write("badvalid.json", `{"operator": "https://trust.example.go.id", "sequence": 1, "valid_for": "-1h"}`)
+	write("seq0.json", `{"operator": "https://trust.example.go.id", "sequence": 0}`)
+	runSteps(t, []step{
+		{"operator key", []string{"keygen", "--out", p("op.jwk"), "--pub", p("op.pub.jwk")}, "", 0, "", ""},
+		{"issuer key", []string{"keygen", "--out", p("issuer.key.jwk"), "--pub", p("issuer.jwk.json")}, "", 0, "", ""},
+		{"other key", []string{"keygen", "--out", p("x.jwk"), "--pub", p("x.pub.jwk")}, "", 0, "", ""},
+		{"help", []string{"trust", "--help"}, "", 0, "Example:", ""},
+		{"no sub", []string{"trust"}, "", 2, "", "want a subcommand"},
+		{"build", []string{"trust", "build", "--out", p("built.json"), p("trust.json")}, "", 0, "", ""},
+		{"build stdout", []string{"trust", "build", p("trust.json")}, "", 0, `"jwk": {`, ""},
+		{"build dup", []string{"trust", "build", p("dup.json")}, "", 1, "", "not a trust list description"},
+		{"build unknown", []string{"trust", "build", p("unknown.json")}, "", 1, "", "unknown field"},
+		{"build two keys", []string{"trust", "build", p("twokeys.json")}, "", 1, "", "exactly one of jwk, did or file"},
+		{"build bad valid_for", []string{"trust", "build", p("badvalid.json")}, "", 1, "", "valid_for"},
+		{"build seq 0", []string{"trust", "build", p("seq0.json")}, "", 1, "", "seq"},
+		{"sign no key", []string{"trust", "sign", p("trust.json")}, "", 2, "", "--key is required"},
+		{"sign", []string{"trust", "sign", "--key", p("op.jwk"), "--kid", "op-1", "--out", p("trust.jwt"), p("trust.json")}, "", 0, "", ""},
+		{"sign built", []string{"trust", "sign", "--key", p("op.jwk"), "--out", p("trust2.jwt"), p("built.json")}, "", 0, "", ""},
+		{"show", []string{"trust", "show", "--operator-key", p("op.pub.jwk"), p("trust.jwt")}, "", 0,
+			"trust list #3 by https://trust.example.go.id", ""},
+		{"show built", []string{"trust", "show", "--operator-key", p("op.pub.jwk"), p("trust2.jwt")}, "", 0, "keys      k-2026, k-did", ""},
+		{"show stdin", []string{"trust", "show", "--operator-key", p("op.pub.jwk"), "-"}, "@" + p("trust.jwt"), 0, "may ask   urn:eudi:pid:id:ktp-el:1: name", ""},
+		{"show wrong key", []string{"trust", "show", "--operator-key", p("x.pub.jwk"), p("trust.jwt")}, "", 1, "", "trustlist:"},
+		{"show stale", []string{"trust", "show", "--operator-key", p("op.pub.jwk"), "--at", "2026-03-05T00:00:00Z", p("trust.jwt")}, "", 1, "STALE", "stale since"},
+		{"show no key", []string{"trust", "show", p("trust.jwt")}, "", 2, "", "--operator-key"},
+		{"verify with list", []string{"verify", "--trust", p("trust.jwt"), "--operator-key", p("op.pub.jwk"), p("iaca.pem")}, "", 1, "", "input is neither"},
 	})
 }

@@ -89,6 +89,7 @@ func commands() map[string]command {
 		"qr":     qrCmd,
 		"keygen": keygenCmd,
 		"status": statusCmd,
+		"trust":  trustCmd,
 	}
 }
 
