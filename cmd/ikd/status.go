@@ -165,11 +165,10 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *out == "" {
-			_, err = fmt.Fprintf(e.stdout, "%s\n", tok)
-			return err
+		if *format == "jwt" {
+			tok = append(tok, '\n')
 		}
-		return os.WriteFile(*out, tok, 0o644)
+		return writeOut(e, *out, tok, 0o644)
 	case "check":
 		keyFile := fs.String("key", "", "")
 		at := fs.String("at", "", "")
@@ -200,7 +199,7 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		tok, err := (&statuslist.Verifier{Alg: statuslist.Algorithm(alg), Key: pub, Now: func() time.Time { return now }}).Verify(bytes.TrimSpace(data))
+		tok, err := (&statuslist.Verifier{Alg: statuslist.Algorithm(alg), Key: pub, Now: func() time.Time { return now }}).Verify(trimJWT(data))
 		if err != nil {
 			return fmt.Errorf("status token: %w", err)
 		}
@@ -306,4 +305,13 @@ func decodeStrict(data []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	return d.Decode(v)
+}
+
+// trimJWT trims the white space around a compact JWS; binary input (a CWT)
+// is returned unchanged, since its last bytes may look like white space.
+func trimJWT(data []byte) []byte {
+	if t := bytes.TrimSpace(data); bytes.HasPrefix(t, []byte("ey")) {
+		return t
+	}
+	return data
 }
