@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/didkey"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/internal/keys"
@@ -154,4 +159,90 @@ func TestCLITrust(t *testing.T) {
 		{"show no key", []string{"trust", "show", p("trust.jwt")}, "", 2, "", "--operator-key"},
 		{"verify with list", []string{"verify", "--trust", p("trust.jwt"), "--operator-key", p("op.pub.jwk"), p("iaca.pem")}, "", 1, "", "input is neither"},
 	})
+}
+
+// TestCLIIssue scripts issuance: an SD-JWT VC and an mdoc from a JSON
+// document, a batch from JSON lines, and the errors; the SD-JWT VC is
+// then verified with the library.
+func TestCLIIssue(t *testing.T) {
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	ktp, _, npwp, _, err := demoworld.ResidentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ktpJSON, _ := json.Marshal(ktp.SDJWTClaims(t0))
+	npwpJSON, _ := json.Marshal(npwp.SDJWTClaims(t0))
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(p(name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ktp.json", ktpJSON)
+	write("batch.jsonl", []byte(string(ktpJSON)+"\n\n"+string(npwpJSON)+"\n"))
+	write("badbatch.jsonl", []byte(string(ktpJSON)+"\n{\"vct\": \"urn:x\"}\n"))
+	write("unknown.json", []byte(`{"vct": "urn:example:other"}`))
+	write("dup.json", []byte(`{"vct": "urn:x", "vct": "urn:y"}`))
+	bad := strings.Replace(string(ktpJSON), `"personal_administrative_number":"3174015708950021"`, `"personal_administrative_number":"31740157089500"`, 1)
+	if bad == string(ktpJSON) {
+		t.Fatal("test document lacks the NIK")
+	}
+	write("badnik.json", []byte(bad))
+	ds, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, leaf, err := demoworld.NewPKI("Ditjen Dukcapil", ds, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey, _ := keys.MarshalPrivateKeyPEM(ds)
+	write("ds.key.pem", pemKey)
+	write("ds.pem", keys.MarshalCertificatesPEM(leaf))
+	iss := "https://dukcapil.example.go.id"
+	runSteps(t, []step{
+		{"issuer key", []string{"keygen", "--out", p("k.jwk"), "--pub", p("pub.jwk")}, "", 0, "", ""},
+		{"device key", []string{"keygen", "--out", p("dev.jwk"), "--pub", p("dev.pub.jwk")}, "", 0, "", ""},
+		{"help", []string{"issue", "--help"}, "", 0, "Example:", ""},
+		{"no key", []string{"issue", p("ktp.json")}, "", 2, "", "--key is required"},
+		{"no iss", []string{"issue", "--key", p("k.jwk"), "--holder", p("dev.pub.jwk"), p("ktp.json")}, "", 2, "", "--iss is required"},
+		{"no holder", []string{"issue", "--key", p("k.jwk"), "--iss", iss, p("ktp.json")}, "", 2, "", "--holder is required"},
+		{"bad format", []string{"issue", "--key", p("k.jwk"), "--format", "x", p("ktp.json")}, "", 2, "", "--format"},
+		{"half status", []string{"issue", "--key", p("k.jwk"), "--status-idx", "3", p("ktp.json")}, "", 2, "", "go together"},
+		{"mdoc no chain", []string{"issue", "--key", p("k.jwk"), "--format", "mdoc", p("ktp.json")}, "", 2, "", "--chain"},
+		{"sdjwt", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--kid", "k-2026", "--holder", p("dev.pub.jwk"),
+			"--status-uri", iss + "/status/1", "--status-idx", "5", "--out", p("ktp.sdjwt"), p("ktp.json")}, "", 0, "", ""},
+		{"sdjwt stdin", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), "-"}, "@" + p("ktp.json"), 0, "~", ""},
+		{"mdoc", []string{"issue", "--key", p("ds.key.pem"), "--chain", p("ds.pem"), "--format", "mdoc", "--holder", p("dev.pub.jwk"),
+			"--out", p("ktp.mdoc"), p("ktp.json")}, "", 0, "", ""},
+		{"unknown type", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), p("unknown.json")}, "", 1, "", "not a known credential type"},
+		{"duplicate member", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), p("dup.json")}, "", 1, "", "document:"},
+		{"bad nik", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), p("badnik.json")}, "", 1, "", "document:"},
+		{"batch", []string{"issue", "--batch", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), "--out", p("batch.out"), p("batch.jsonl")}, "", 0, "", ""},
+		{"batch bad line", []string{"issue", "--batch", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), p("badbatch.jsonl")}, "", 1, "", "line 2:"},
+	})
+	pub, err := readPublicKey(p("pub.jwk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := os.ReadFile(p("ktp.sdjwt"))
+	v, err := sdjwt.VerifyVC(string(bytes.TrimSpace(tok)), sdjwt.VerifyOptions{IssuerKey: pub, Algorithms: sdjwt.DefaultAlgorithms,
+		Now: func() time.Time { return t0 }, AllowNoKeyBinding: true})
+	if err != nil {
+		t.Fatalf("issued SD-JWT VC does not verify: %v", err)
+	}
+	if got := v.StringClaim("personal_administrative_number"); got != demoworld.ResidentNIK {
+		t.Errorf("NIK %q", got)
+	}
+	if idx, uri, ok := v.StatusList(); !ok || idx != 5 || uri != iss+"/status/1" {
+		t.Errorf("status %d %q %v", idx, uri, ok)
+	}
+	cbor, _ := os.ReadFile(p("ktp.mdoc"))
+	if s, err := mdoc.ParseIssuerSigned(cbor); err != nil || s.DocType() != credential.DocTypeKTPEL {
+		t.Errorf("issued mdoc: %v", err)
+	}
+	lines, _ := os.ReadFile(p("batch.out"))
+	if n := strings.Count(string(lines), "\n"); n != 2 {
+		t.Errorf("batch wrote %d credentials, want 2", n)
+	}
 }

@@ -90,6 +90,7 @@ func commands() map[string]command {
 		"keygen": keygenCmd,
 		"status": statusCmd,
 		"trust":  trustCmd,
+		"issue":  issueCmd,
 	}
 }
 
