@@ -246,3 +246,45 @@ func TestCLIIssue(t *testing.T) {
 		t.Errorf("batch wrote %d credentials, want 2", n)
 	}
 }
+
+// TestCLIPresent scripts keygen -> issue -> present -> verify through the
+// CLI only, and the present errors.
+func TestCLIPresent(t *testing.T) {
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	ktp, _, _, _, err := demoworld.ResidentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ktpJSON, _ := json.Marshal(ktp.SDJWTClaims(t0))
+	if err := os.WriteFile(p("ktp.json"), ktpJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iss, bank, nonce := "https://dukcapil.example.go.id", "https://bank.example.co.id", "n-0S6_WzA2Mj"
+	at := t0.Add(5 * time.Second).Format(time.RFC3339)
+	runSteps(t, []step{
+		{"issuer key", []string{"keygen", "--out", p("k.jwk"), "--pub", p("pub.jwk")}, "", 0, "", ""},
+		{"device key", []string{"keygen", "--out", p("dev.jwk"), "--pub", p("dev.pub.jwk")}, "", 0, "", ""},
+		{"other device key", []string{"keygen", "--out", p("dev2.jwk")}, "", 0, "", ""},
+		{"issue", []string{"issue", "--key", p("k.jwk"), "--iss", iss, "--holder", p("dev.pub.jwk"), "--out", p("ktp.sdjwt"), p("ktp.json")}, "", 0, "", ""},
+		{"help", []string{"present", "--help"}, "", 0, "Example:", ""},
+		{"list", []string{"present", "--list", p("ktp.sdjwt")}, "", 0, `["address","locality"]`, ""},
+		{"missing flags", []string{"present", "--key", p("dev.jwk"), p("ktp.sdjwt")}, "", 2, "", "--key, --aud and --nonce are required"},
+		{"bad path", []string{"present", "--key", p("dev.jwk"), "--aud", bank, "--nonce", nonce, "--claim", "a..b", p("ktp.sdjwt")}, "", 2, "", "--claim"},
+		{"bad json path", []string{"present", "--key", p("dev.jwk"), "--aud", bank, "--nonce", nonce, "--claim", `[{"x":1}]`, p("ktp.sdjwt")}, "", 2, "", "--claim"},
+		{"not sdjwt", []string{"present", "--key", p("dev.jwk"), "--aud", bank, "--nonce", nonce, p("ktp.json")}, "", 1, "", "sdjwt:"},
+		{"present", []string{"present", "--key", p("dev.jwk"), "--aud", bank, "--nonce", nonce, "--claim", "personal_administrative_number",
+			"--claim", `["name"]`, "--claim", "address.locality", "--out", p("pres.txt"), p("ktp.sdjwt")}, "", 0, "", ""},
+		{"present wrong device", []string{"present", "--key", p("dev2.jwk"), "--aud", bank, "--nonce", nonce, "--out", p("pres2.txt"), p("ktp.sdjwt")}, "", 0, "", ""},
+		{"verify", []string{"verify", "--trust", p("pub.jwk"), "--aud", bank, "--nonce", nonce, "--at", at, p("pres.txt")}, "", 0, "RINA KARTIKA SARI", ""},
+		{"verify wrong device", []string{"verify", "--trust", p("pub.jwk"), "--aud", bank, "--nonce", nonce, "--at", at, p("pres2.txt")}, "", 1, "", "key binding"},
+	})
+	b, _ := os.ReadFile(p("pres.txt"))
+	for _, hidden := range []string{"birthdate", "religion"} {
+		for _, part := range strings.Split(string(b), "~") {
+			if dec, err := b64url(part); err == nil && strings.Contains(string(dec), `"`+hidden+`"`) {
+				t.Errorf("presentation discloses %s", hidden)
+			}
+		}
+	}
+}

@@ -84,13 +84,14 @@ type command func(ctx context.Context, e *env, args []string) error
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo":   demoCmd,
-		"verify": verifyCmd,
-		"qr":     qrCmd,
-		"keygen": keygenCmd,
-		"status": statusCmd,
-		"trust":  trustCmd,
-		"issue":  issueCmd,
+		"demo":    demoCmd,
+		"verify":  verifyCmd,
+		"qr":      qrCmd,
+		"keygen":  keygenCmd,
+		"status":  statusCmd,
+		"trust":   trustCmd,
+		"issue":   issueCmd,
+		"present": presentCmd,
 	}
 }
 
