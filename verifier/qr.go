@@ -19,7 +19,7 @@ import (
 // certificates.
 func (v *Verifier) VerifyQR(text string) (*Result, error) {
 	at := v.now()
-	env, err := qr.Decode([]byte(text))
+	env, err := qr.DecodeString(text)
 	if err != nil {
 		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 	}
@@ -35,7 +35,7 @@ func (v *Verifier) VerifyQRResponse(text string, nonce []byte) (*Result, error) 
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
 		return nil, fail(CheckConfig, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
 	}
-	env, err := qr.Decode([]byte(text))
+	env, err := qr.DecodeString(text)
 	if err != nil {
 		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 	}
@@ -55,7 +55,7 @@ func (v *Verifier) VerifyQRFrames(frames ...string) (*Result, error) {
 	var a qr.Assembler
 	complete := false
 	for _, fr := range frames {
-		c, err := a.Add([]byte(fr))
+		c, err := a.AddString(fr)
 		if err != nil {
 			return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
 		}

@@ -7,6 +7,7 @@ package verifier
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -85,5 +86,32 @@ func TestSecurityOversizedAllocs(t *testing.T) {
 	}
 	if qr.MaxPayloadSize >= len(huge) {
 		t.Fatal("test input not above the QR cap")
+	}
+}
+
+// TestSecurityOversizedQRNotCopied checks that an oversized QR text is
+// refused before it is copied: rejecting 64 MiB allocates far less than
+// the input (docs/security.md, finding 4, fixed).
+func TestSecurityOversizedQRNotCopied(t *testing.T) {
+	f := newFixture(t)
+	v := f.verifier(t, nil)
+	huge := "IKP1:" + strings.Repeat("0", 64<<20)
+	nonce := make([]byte, 16)
+	for name, fn := range map[string]func() error{
+		"VerifyQR":         func() error { _, err := v.VerifyQR(huge); return err },
+		"VerifyQRResponse": func() error { _, err := v.VerifyQRResponse(huge, nonce); return err },
+		"VerifyQRFrames":   func() error { _, err := v.VerifyQRFrames(huge); return err },
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := fn()
+		runtime.ReadMemStats(&after)
+		requireTyped(t, name, err)
+		if !errors.Is(err, qr.ErrTooLarge) {
+			t.Errorf("%s: %v, want qr.ErrTooLarge", name, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s: rejecting 64 MiB allocated %d bytes", name, n)
+		}
 	}
 }

@@ -161,6 +161,16 @@ func Decode(data []byte) (*Envelope, error) {
 	return decodeBody(body)
 }
 
+// DecodeString is Decode for a payload held as a string, the form a QR
+// scanner library returns. A string over MaxPayloadSize is refused before
+// it is copied, so an oversized input costs nothing.
+func DecodeString(text string) (*Envelope, error) {
+	if err := checkSize(len(text)); err != nil {
+		return nil, err
+	}
+	return Decode([]byte(text))
+}
+
 func decodeBody(body []byte) (*Envelope, error) {
 	content, err := unframeBody(body)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
@@ -239,11 +241,35 @@ func TestDecodeErrors(t *testing.T) {
 			if !errors.Is(err, tt.want) || env != nil {
 				t.Fatalf("got %v (env %v), want %v", err, env, tt.want)
 			}
+			// DecodeString and Assembler.AddString agree with Decode.
+			if env, err2 := DecodeString(string(tt.data)); env != nil || err2 == nil || err2.Error() != err.Error() {
+				t.Fatalf("DecodeString: %v, Decode: %v", err2, err)
+			}
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("%T is not *Error", err)
 			}
 		})
+	}
+}
+
+func TestStringFormsRefuseOversizedInput(t *testing.T) {
+	huge := strings.Repeat("0", 16<<20)
+	var a Assembler
+	for name, fn := range map[string]func() error{
+		"DecodeString": func() error { _, err := DecodeString(huge); return err },
+		"AddString":    func() error { _, err := a.AddString(huge); return err },
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := fn()
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+			t.Errorf("%s: %d bytes allocated to refuse 16 MiB", name, n)
+		}
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", name, err)
+		}
 	}
 }
 

@@ -70,6 +70,19 @@ type Assembler struct {
 // contradicts a frame already received, fails with ErrFrame and changes
 // nothing; a repeated identical frame is accepted.
 func (a *Assembler) Add(data []byte) (complete bool, err error) {
+	return a.add(data)
+}
+
+// AddString is Add for a frame payload held as a string; a string over
+// MaxPayloadSize is refused before it is copied.
+func (a *Assembler) AddString(text string) (complete bool, err error) {
+	if err := checkSize(len(text)); err != nil {
+		return false, err
+	}
+	return a.add([]byte(text))
+}
+
+func (a *Assembler) add(data []byte) (complete bool, err error) {
 	body, err := unwrap(kindFrame, data)
 	if err != nil {
 		return false, err

@@ -229,11 +229,19 @@ func wrap(kind byte, body []byte, limit int) (Code, error) {
 	return c, nil
 }
 
+// checkSize refuses a payload of n bytes over MaxPayloadSize.
+func checkSize(n int) error {
+	if n > MaxPayloadSize {
+		return errorf("decode", ErrTooLarge, "payload of %d bytes, limit %d", n, MaxPayloadSize)
+	}
+	return nil
+}
+
 // unwrap checks the prefix of a payload of the given kind and returns the
 // framed body.
 func unwrap(kind byte, data []byte) ([]byte, error) {
-	if len(data) > MaxPayloadSize {
-		return nil, errorf("decode", ErrTooLarge, "payload of %d bytes, limit %d", len(data), MaxPayloadSize)
+	if err := checkSize(len(data)); err != nil {
+		return nil, err
 	}
 	if len(data) < prefixLen || string(data[:2]) != prefixMagic {
 		return nil, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
