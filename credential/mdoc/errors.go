@@ -54,6 +54,14 @@ var (
 	// ErrInvalidArgument reports a caller error such as a missing signer,
 	// an empty docType or a validity window that ends before it starts.
 	ErrInvalidArgument = errors.New("mdoc: invalid argument")
+
+	// ErrNoDocuments reports a DeviceResponse that carries no document:
+	// nothing was presented, so there is nothing to verify.
+	ErrNoDocuments = errors.New("mdoc: DeviceResponse holds no documents")
+
+	// ErrResponseStatus reports a DeviceResponse whose status is not 0
+	// (OK): the mdoc itself reports an error (ISO/IEC 18013-5 §8.3.2.1.2.3).
+	ErrResponseStatus = errors.New("mdoc: DeviceResponse reports an error status")
 )
 
 // Check names the verification step that failed.

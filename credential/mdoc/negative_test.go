@@ -252,19 +252,18 @@ func TestVerifyRejectsEncoding(t *testing.T) {
 		{"too many items", append([]byte{0x9a, 0, 1, 0, 0}, make([]byte, 65536)...), ErrTooLarge},
 		{"wrong version", bytes.Replace(resp, []byte{0x63, '1', '.', '0'}, []byte{0x63, '2', '.', '0'}, 1), ErrMalformed},
 		{"no status", bytes.Replace(resp, status, []byte{0x66, 's', 't', 'a', 't', 'u', 'x', 0x00}, 1), ErrMalformed},
-		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrMalformed},
+		// An unknown member is ignored; the missing documents leave
+		// nothing to verify, which is an error, not an empty success.
+		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrNoDocuments},
+		{"status general error", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x0a), 1), ErrResponseStatus},
+		{"status undefined", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x01), 1), ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Verify(tc.in, opts())
-			if tc.name == "wrong member case" {
-				// An unknown member is ignored; the missing documents leave
-				// nothing verified.
-				if err != nil || len(got.Documents) != 0 {
-					t.Fatalf("got %v, %v", got, err)
-				}
-				return
+			if bytes.Equal(tc.in, resp) {
+				t.Fatal("test input is the valid response")
 			}
+			got, err := Verify(tc.in, opts())
 			assertFail(t, got, err, CheckDecode, tc.err)
 		})
 	}

@@ -54,8 +54,8 @@ const (
 // data is in it.
 type VerifiedResponse struct {
 	Version   string             // DeviceResponse version, "1.0"
-	Status    uint64             // DeviceResponse status, 0 = OK
-	Documents []VerifiedDocument // documents, in received order
+	Status    uint64             // DeviceResponse status: always 0 (OK); other statuses fail Verify
+	Documents []VerifiedDocument // documents, in received order; at least one
 }
 
 // VerifiedDocument holds one verified document.
@@ -118,13 +118,24 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 	if resp.Version != "1.0" || resp.Status == nil {
 		return nil, fail(CheckDecode, -1, "", errorf(ErrMalformed, "DeviceResponse version %q, status present %v", resp.Version, resp.Status != nil))
 	}
+	// §8.3.2.1.2.3, Table 8: status 0 is OK; 10, 11 and 12 are the mdoc's
+	// own error reports; no other value is defined. A response that
+	// reports an error, or holds no document, presents nothing: it fails
+	// rather than returning an empty success a caller could take for one.
+	switch st := *resp.Status; {
+	case st == 10 || st == 11 || st == 12:
+		return nil, fail(CheckDecode, -1, "", errorf(ErrResponseStatus, "status %d", st))
+	case st != 0:
+		return nil, fail(CheckDecode, -1, "", errorf(ErrMalformed, "undefined DeviceResponse status %d", st))
+	}
+	if len(resp.Documents) == 0 {
+		return nil, fail(CheckDecode, -1, "", errorf(ErrNoDocuments, "documents absent or empty"))
+	}
 	if len(resp.Documents) > MaxDocuments {
 		return nil, fail(CheckDecode, -1, "", errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments))
 	}
 	out := &VerifiedResponse{Version: resp.Version, Status: *resp.Status}
-	if len(resp.Documents) > 0 {
-		out.Documents = make([]VerifiedDocument, 0, len(resp.Documents))
-	}
+	out.Documents = make([]VerifiedDocument, 0, len(resp.Documents))
 	for i, raw := range resp.Documents {
 		doc, c, err := verifyDocument(raw, opts, at)
 		if err != nil {
