@@ -216,15 +216,34 @@ func TestSecurityWrongTypes(t *testing.T) {
 		{"_sd_alg number", nil, func(p map[string]any) { p["_sd_alg"] = 256 }},
 		{"alg number", map[string]any{"alg": 7, "typ": TypeVC}, func(map[string]any) {}},
 		{"typ array", map[string]any{"alg": "ES256", "typ": []any{TypeVC}}, func(map[string]any) {}},
+		{"cnf string", nil, func(p map[string]any) { p["cnf"] = "key" }},
+		{"cnf.jwk string", nil, func(p map[string]any) { p["cnf"] = map[string]any{"jwk": "key"} }},
+		{"cnf.jwk not a key", nil, func(p map[string]any) {
+			p["cnf"] = map[string]any{"jwk": map[string]any{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := basePayload()
 			tc.payload(p)
+			sdjwt := craft(t, f.issuer, tc.header, p)
 			// VerifyVC: the SD-JWT VC profile (typ dc+sd-jwt, cnf required).
-			_, err := VerifyVC(craft(t, f.issuer, tc.header, p), noKB)
+			_, err := VerifyVC(sdjwt, noKB)
 			requireTyped(t, tc.name, err)
+			// Plain Verify, no typ required, no key binding required: the
+			// malformed value is still refused (docs/security.md findings
+			// 2 and 3, fixed).
+			_, err = Verify(sdjwt, noKB)
+			requireTyped(t, tc.name+" (Verify)", err)
 		})
+	}
+	// The control: the same crafted credential, well formed, passes both.
+	sdjwt := craft(t, f.issuer, nil, basePayload())
+	if _, err := Verify(sdjwt, noKB); err != nil {
+		t.Fatalf("control: %v", err)
+	}
+	if _, err := VerifyVC(sdjwt, noKB); err != nil {
+		t.Fatalf("control (VerifyVC): %v", err)
 	}
 }
 

@@ -182,7 +182,11 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 	if err := checkAlg(jws.alg, o.Algorithms); err != nil {
 		return nil, err
 	}
-	typ, _ := jws.header["typ"].(string)
+	// RFC 7515 §4.1.9: typ, when present, is a string.
+	typ, ok := jws.header["typ"].(string)
+	if _, present := jws.header["typ"]; present && !ok {
+		return nil, newErr(CheckType, ErrType, "typ header is not a string")
+	}
 
 	// RFC 9901 §7.1 step 2: the issuer key and signature.
 	key := o.IssuerKey
@@ -229,10 +233,21 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 	for i, d := range p.disclosures {
 		v.disclosed[i] = d.path
 	}
-	if cnf, ok := pr.claims["cnf"].(map[string]any); ok {
-		if jwk, ok := cnf["jwk"].(map[string]any); ok {
+	// RFC 7800 §3.1: cnf is a JSON object; its jwk member (§3.2) a public
+	// JWK. Both are checked whenever present, also when no KB-JWT is
+	// required, so a malformed credential never passes.
+	if raw, present := pr.claims["cnf"]; present {
+		cnf, ok := raw.(map[string]any)
+		if !ok {
+			return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf is not a JSON object")
+		}
+		if rawJWK, present := cnf["jwk"]; present {
+			jwk, ok := rawJWK.(map[string]any)
+			if !ok {
+				return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf.jwk is not a JSON object")
+			}
 			hk, herr := parsePublicJWK(jwk)
-			if herr != nil && (p.kb != "" || !o.AllowNoKeyBinding) {
+			if herr != nil {
 				return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf.jwk: %v", herr)
 			}
 			v.holderKey = hk
