@@ -172,7 +172,8 @@ func issueCmd(_ context.Context, e *env, args []string) error {
 	bw := bufio.NewWriter(w)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxBatchLine)
-	n := 0
+	prog := newProgress(e, "issued", 0, 100)
+	defer prog.done() // ends the progress line before any error is printed
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
@@ -183,19 +184,13 @@ func issueCmd(_ context.Context, e *env, args []string) error {
 		}
 		bw.Write(textForm(cred, p.mdoc))
 		bw.WriteByte('\n')
-		n++
 		if p.statusIdx >= 0 {
 			p.statusIdx++
 		}
-		if e.stderrTTY && n%100 == 0 {
-			fmt.Fprintf(e.stderr, "\rissued %d", n)
-		}
+		prog.add(1)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("batch input: %w (lines are at most %d bytes)", err, maxBatchLine)
-	}
-	if e.stderrTTY {
-		fmt.Fprintf(e.stderr, "\rissued %d\n", n)
 	}
 	return bw.Flush()
 }

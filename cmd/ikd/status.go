@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -20,7 +21,7 @@ import (
 )
 
 const statusHelp = `usage: ikd status new --uri URI [--bits 1|2|4|8] [--size N] --out LIST
-       ikd status revoke --list LIST [--status invalid|suspended|valid|0xNN] INDEX...
+       ikd status revoke --list LIST [--status invalid|suspended|valid|0xNN] [--from FILE] INDEX...
        ikd status publish --list LIST --key KEY [--format jwt|cwt] [--iss ISS] [--kid KID]
                           [--ttl DURATION] [--exp DURATION] [--out FILE]
        ikd status check --key PUB [--at RFC3339] TOKEN INDEX
@@ -28,12 +29,15 @@ const statusHelp = `usage: ikd status new --uri URI [--bits 1|2|4|8] [--size N] 
 Token Status Lists (draft-ietf-oauth-status-list-20) kept in a file.
 new makes LIST, a JSON file {"uri", "bits", "lst"} (lst: the ZLIB-compressed
 list, base64url, as in the status_list claim, §4.2) with N entries, all
-VALID. revoke sets the status of each INDEX (default INVALID) and rewrites
-LIST. publish signs LIST as a Status List Token (JWT §5.1 or CWT §5.2) with
+VALID. revoke sets the status of each INDEX, and of each index listed in
+--from FILE (white-space separated, - for stdin; at most 4194304), to
+--status (default INVALID) and rewrites LIST. publish signs LIST as a Status List Token (JWT §5.1 or CWT §5.2) with
 the issuer's private key KEY (JWK or PEM), sub = the list's URI, iat = now,
 exp and ttl as given, and writes it to --out or stdout. check verifies
 TOKEN (a file or -) with the issuer's public key PUB (JWK or PEM) and
 prints the status of INDEX; it exits 1 unless the status is VALID.
+On a terminal, new, revoke and publish show a progress bar for large lists
+(from 1 MiB, or 10000 indices).
 
 Example:
   ikd status new --uri https://dukcapil.example.go.id/status/1 --size 1024 --out list.json
@@ -80,7 +84,7 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("--bits: %v", err)
 		}
-		if err := writeStatusFile(*out, *uri, l); err != nil {
+		if err := writeStatusFile(e, *out, *uri, l); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %d entries of %d bits, all VALID\n", *out, l.Len(), l.Bits())
@@ -88,12 +92,13 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 	case "revoke":
 		list := fs.String("list", "", "")
 		st := fs.String("status", "invalid", "")
+		from := fs.String("from", "", "")
 		pos, err := parseFlags(fs, args[1:], -1)
 		if err != nil {
 			return err
 		}
-		if *list == "" || len(pos) == 0 {
-			return usagef("--list and at least one INDEX are required")
+		if *list == "" || (len(pos) == 0 && *from == "") {
+			return usagef("--list and at least one INDEX (or --from FILE) are required")
 		}
 		s, err := parseStatus(*st)
 		if err != nil {
@@ -105,16 +110,43 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 				return usagef("INDEX %q: want a non-negative integer", p)
 			}
 		}
+		if *from != "" {
+			data, err := readInput(e, *from)
+			if err != nil {
+				return err
+			}
+			fields := strings.Fields(string(data))
+			if len(fields)+len(idx) > maxRevokeIndices {
+				return fmt.Errorf("%s: more than %d indices", *from, maxRevokeIndices)
+			}
+			for n, f := range fields {
+				i, err := strconv.ParseUint(f, 10, 64)
+				if err != nil {
+					return fmt.Errorf("%s: index %d %.40q: want a non-negative integer", *from, n+1, f)
+				}
+				idx = append(idx, i)
+			}
+			if len(idx) == 0 {
+				return fmt.Errorf("%s: no indices", *from)
+			}
+		}
 		uri, l, err := readStatusFile(*list)
 		if err != nil {
 			return err
 		}
+		prog := &progress{} // draws nothing
+		if len(idx) >= progressMinIndices {
+			prog = newProgress(e, "revoke", int64(len(idx)), int64(len(idx)/100+1))
+		}
 		for _, i := range idx {
 			if err := l.Set(i, s); err != nil {
+				prog.done()
 				return fmt.Errorf("index %d: %w", i, err)
 			}
+			prog.add(1)
 		}
-		if err := writeStatusFile(*list, uri, l); err != nil {
+		prog.done()
+		if err := writeStatusFile(e, *list, uri, l); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %d entries set to %s\n", *list, len(idx), s)
@@ -152,6 +184,13 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		// Progress in two steps, the list read and the list compressed and
+		// signed (SignJWT and SignCWT compress it themselves).
+		prog := &progress{} // draws nothing
+		if len(l.Bytes()) >= progressMinBytes {
+			prog = newProgress(e, "publish", 2, 1)
+		}
+		prog.add(1)
 		now := e.now().UTC().Truncate(time.Second)
 		p := statuslist.TokenParams{Subject: uri, Issuer: *iss, IssuedAt: now, TTL: *ttl, KeyID: *kid}
 		if *exp > 0 {
@@ -163,8 +202,11 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		}
 		tok, err := sign(rand.Reader, key, statuslist.Algorithm(alg), l, p)
 		if err != nil {
+			prog.done()
 			return err
 		}
+		prog.add(1)
+		prog.done()
 		if *format == "jwt" {
 			tok = append(tok, '\n')
 		}
@@ -274,9 +316,23 @@ func readStatusFile(name string) (string, *statuslist.List, error) {
 	return f.URI, l, nil
 }
 
-// writeStatusFile writes a status list file.
-func writeStatusFile(name, uri string, l *statuslist.List) error {
-	b, err := json.MarshalIndent(statusFile{URI: uri, Bits: l.Bits(), Lst: base64.RawURLEncoding.EncodeToString(l.Compress())}, "", "  ")
+// Progress is shown (on a terminal) for lists of at least
+// progressMinBytes uncompressed, and for revoking at least
+// progressMinIndices indices; maxRevokeIndices caps one revoke.
+const (
+	progressMinBytes   = 1 << 20
+	progressMinIndices = 10000
+	maxRevokeIndices   = 1 << 22
+)
+
+// writeStatusFile writes a status list file; compressing a large list
+// shows a progress bar on a terminal.
+func writeStatusFile(e *env, name, uri string, l *statuslist.List) error {
+	lst := l.Compress
+	if raw := l.Bytes(); len(raw) >= progressMinBytes {
+		lst = func() []byte { return compressWithProgress(e, raw) }
+	}
+	b, err := json.MarshalIndent(statusFile{URI: uri, Bits: l.Bits(), Lst: base64.RawURLEncoding.EncodeToString(lst())}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -314,4 +370,25 @@ func trimJWT(data []byte) []byte {
 		return t
 	}
 	return data
+}
+
+// compressWithProgress is List.Compress (ZLIB at the best compression,
+// draft §4.2) fed in 256 KiB pieces so a progress bar can follow it.
+func compressWithProgress(e *env, raw []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/64 + 64)
+	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	if err != nil {
+		panic(err) // constant, valid level
+	}
+	prog := newByteProgress(e, "compress", int64(len(raw)))
+	for rest := raw; len(rest) > 0; {
+		n := min(len(rest), 256<<10)
+		_, _ = zw.Write(rest[:n]) // writes to a bytes.Buffer cannot fail
+		prog.add(int64(n))
+		rest = rest[n:]
+	}
+	_ = zw.Close()
+	prog.done()
+	return buf.Bytes()
 }
