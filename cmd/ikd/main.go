@@ -35,7 +35,7 @@ import (
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, kdf: holder.DefaultKDF(),
-		stderrTTY: isTerminal(os.Stderr)}
+		stderrTTY: isTerminal(os.Stderr), getenv: os.Getenv}
 	os.Exit(run(context.Background(), e, os.Args[1:]))
 }
 
@@ -49,6 +49,9 @@ type env struct {
 	kdf holder.KDFParams
 	// stderrTTY enables progress bars.
 	stderrTTY bool
+	// getenv reads an environment variable (IKD_PIN, IKD_NEW_PIN); nil
+	// means none is set.
+	getenv func(string) string
 }
 
 const usage = `ikd: Indonesia's digital identity (IKD) as verifiable credentials
@@ -92,6 +95,7 @@ func commands() map[string]command {
 		"trust":   trustCmd,
 		"issue":   issueCmd,
 		"present": presentCmd,
+		"wallet":  walletCmd,
 	}
 }
 
