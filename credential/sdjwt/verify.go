@@ -67,6 +67,13 @@ type VerifyOptions struct {
 	// AllowMissingExpiration accepts an issuer JWT without exp. By default
 	// exp is required.
 	AllowMissingExpiration bool
+	// DeferValidity leaves the comparison of exp, nbf and iat with Now to
+	// the caller, who MUST then call [Verified.CheckValidity] before using
+	// the claims. Their presence and form are still checked. It exists for
+	// callers that report their checks in their own order (package
+	// verifier puts holder binding, freshness and replay before validity);
+	// everyone else leaves it false.
+	DeferValidity bool
 
 	// AllowNoKeyBinding accepts a presentation without a KB-JWT. By default
 	// key binding is required (RFC 9901 §7.3 step 2, §9.5). A KB-JWT that is
@@ -94,6 +101,20 @@ type Verified struct {
 	disclosed []Path
 	holderKey crypto.PublicKey
 	kb        *KeyBinding
+	// validity holds the options CheckValidity applies.
+	validity VerifyOptions
+}
+
+// CheckValidity compares exp, nbf and iat of the issuer JWT with at (RFC
+// 7519 §4.1.4, §4.1.5, §4.1.6), with the ClockSkew and
+// AllowMissingExpiration Verify was called with. Verify already did this
+// unless [VerifyOptions.DeferValidity] was set. The error is a *[Error]
+// with Check [CheckValidity].
+func (v *Verified) CheckValidity(at time.Time) error {
+	if err := checkValidity(v.claims, at, &v.validity, true); err != nil {
+		return err
+	}
+	return nil
 }
 
 // KeyBinding holds the verified claims of a KB-JWT.
@@ -224,11 +245,12 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		now = o.Now
 	}
 	t := now()
-	if err := checkValidity(pr.claims, t, o); err != nil {
+	if err := checkValidity(pr.claims, t, o, !o.DeferValidity); err != nil {
 		return nil, err
 	}
 
-	v := &Verified{header: jws.header, claims: pr.claims}
+	v := &Verified{header: jws.header, claims: pr.claims,
+		validity: VerifyOptions{ClockSkew: o.ClockSkew, AllowMissingExpiration: o.AllowMissingExpiration}}
 	v.disclosed = make([]Path, len(p.disclosures))
 	for i, d := range p.disclosures {
 		v.disclosed[i] = d.path
@@ -305,14 +327,15 @@ func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *Error) {
 
 // checkValidity applies exp, nbf and iat of the issuer JWT (RFC 7519 §4.1.4,
 // §4.1.5, §4.1.6; RFC 9901 §7.1 step 5).
-func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *Error {
+// With compare false it checks only their presence and form.
+func checkValidity(c map[string]any, now time.Time, o *VerifyOptions, compare bool) *Error {
 	skew := o.ClockSkew
 	if v, ok := c["exp"]; ok {
 		exp, ok := numericDate(v)
 		if !ok {
 			return newErr(CheckValidity, ErrMalformed, "exp is not a NumericDate")
 		}
-		if !now.Before(exp.Add(skew)) {
+		if compare && !now.Before(exp.Add(skew)) {
 			return newErr(CheckValidity, ErrExpired, "exp %v, now %v", exp, now.UTC())
 		}
 	} else if !o.AllowMissingExpiration {
@@ -323,7 +346,7 @@ func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *Error {
 		if !ok {
 			return newErr(CheckValidity, ErrMalformed, "nbf is not a NumericDate")
 		}
-		if now.Add(skew).Before(nbf) {
+		if compare && now.Add(skew).Before(nbf) {
 			return newErr(CheckValidity, ErrNotYetValid, "nbf %v, now %v", nbf, now.UTC())
 		}
 	}
@@ -332,7 +355,7 @@ func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *Error {
 		if !ok {
 			return newErr(CheckValidity, ErrMalformed, "iat is not a NumericDate")
 		}
-		if now.Add(skew).Before(iat) {
+		if compare && now.Add(skew).Before(iat) {
 			return newErr(CheckValidity, ErrNotYetValid, "iat %v is in the future, now %v", iat, now.UTC())
 		}
 	}
