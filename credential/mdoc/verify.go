@@ -39,6 +39,14 @@ type VerifyOptions struct {
 	// Now returns the verification time for certificate and MSO validity.
 	// Nil means time.Now.
 	Now func() time.Time
+	// DeferValidity leaves the comparison of each MSO's validFrom and
+	// validUntil with Now to the caller, who MUST then call
+	// [VerifiedDocument.CheckValidity] before using the document. The
+	// certificate chain is still checked at Now. It exists for callers that
+	// report their checks in their own order (package verifier puts device
+	// authentication, freshness and replay before validity); everyone else
+	// leaves it false.
+	DeferValidity bool
 }
 
 // DeviceAuthMethod says how the device authenticated a document.
@@ -79,6 +87,8 @@ type VerifiedDocument struct {
 	// Chain is the verified certificate path, DS certificate first, trust
 	// anchor last.
 	Chain []*x509.Certificate
+
+	index int // position in DeviceResponse.documents
 }
 
 // Verify checks a DeviceResponse (ISO 18013-5 §8.3.2.1.2.2) as a reader must
@@ -141,6 +151,7 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 		if err != nil {
 			return nil, fail(c, i, doc.DocType, err)
 		}
+		doc.index = i
 		out.Documents = append(out.Documents, *doc)
 	}
 	return out, nil
@@ -251,11 +262,10 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 		t := vi.ExpectedUpdate.UTC()
 		res.Validity.ExpectedUpdate = &t
 	}
-	if at.Before(vi.ValidFrom) {
-		return res, CheckValidity, errorf(ErrNotYetValid, "valid from %v", vi.ValidFrom.UTC())
-	}
-	if at.After(vi.ValidUntil) {
-		return res, CheckValidity, errorf(ErrExpired, "valid until %v", vi.ValidUntil.UTC())
+	if !opts.DeferValidity {
+		if err := res.Validity.check(at); err != nil {
+			return res, CheckValidity, err
+		}
 	}
 	if mso.Status != nil {
 		res.Status = &StatusReference{Index: *mso.Status.StatusList.Idx, URI: mso.Status.StatusList.URI}
@@ -654,4 +664,26 @@ func (s *idSet) add(id uint64) bool {
 	s.small[s.n] = id
 	s.n++
 	return true
+}
+
+// check applies the validity window (§9.3.1) at at.
+func (v ValidityInfo) check(at time.Time) error {
+	if at.Before(v.ValidFrom) {
+		return errorf(ErrNotYetValid, "valid from %v", v.ValidFrom)
+	}
+	if at.After(v.ValidUntil) {
+		return errorf(ErrExpired, "valid until %v", v.ValidUntil)
+	}
+	return nil
+}
+
+// CheckValidity compares the document's MSO validity window with at (ISO
+// 18013-5 §9.3.1). [Verify] already did this unless
+// [VerifyOptions.DeferValidity] was set. The error is a
+// *[VerificationError] with Check [CheckValidity].
+func (d *VerifiedDocument) CheckValidity(at time.Time) error {
+	if err := d.Validity.check(at); err != nil {
+		return &VerificationError{Check: CheckValidity, Document: d.index, DocType: d.DocType, Err: err}
+	}
+	return nil
 }
