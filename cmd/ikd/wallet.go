@@ -138,9 +138,11 @@ VC) for the verifier --aud, with the verifier's nonce --nonce (base64url,
 Consent is explicit: without --yes nothing is shared; the command prints
 who asks and exactly which claim values would be shared, records the
 refusal in the history and exits 1 ("consent refused"). With --yes it
-writes the response QR text to stdout (or --out), one line per QR code,
-and the consent summary to stderr; --png writes the QR image (several
-codes: FILE-1.png, FILE-2.png, ...).
+writes the response QR payload to stdout (or --out) byte for byte, as a
+scanner reads it, and the consent summary to stderr; --png writes the QR
+image. A response too large for one QR code is a frame sequence, written
+as FILE-1, FILE-2, ... for --out and --png (or as lines on stdout when the
+frames are text).
 
 Example:
   IKD_PIN=135790 ikd wallet present --aud https://bank.example.co.id \
@@ -205,7 +207,43 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 	}
 	ws := &walletSession{e: e, fs: newFlagSet("wallet "+args[0], sub.help, e)}
 	ws.fs.StringVar(&ws.dir, "wallet", defaultWalletDir, "")
-	return sub.run(ctx, ws, args[1:])
+	err := sub.run(ctx, ws, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return err
+	case errors.As(err, &ue):
+		return usagef("%s: %s", args[0], ue.msg)
+	}
+	return &subError{msg: args[0] + ": " + describe(err), err: err}
+}
+
+// subError names the wallet subcommand that failed; it unwraps to the
+// cause.
+type subError struct {
+	msg string
+	err error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.err }
+
+// describe words a holder error without its package and operation
+// prefixes ("holder: present: holder: no credential matches ..." becomes
+// "no credential matches ..."); other errors are kept as they are.
+func describe(err error) string {
+	var he *holder.Error
+	if !errors.As(err, &he) || he.Error() != err.Error() {
+		return err.Error()
+	}
+	s := strings.TrimPrefix(he.Err.Error(), "holder: ")
+	if he.Detail != "" {
+		s += ": " + he.Detail
+	}
+	if he.Cause != nil {
+		s += ": " + he.Cause.Error()
+	}
+	return s
 }
 
 // walletSession is one wallet command: its flags, stdin (PIN lines, then
@@ -752,27 +790,48 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	}
 	ws.e.stderr.Write(summary.Bytes())
 	fmt.Fprintf(ws.e.stderr, "shared; the response QR is valid until %s\n", fmtTime(pres.ExpiresAt))
-	var text []byte
-	for _, c := range pres.Codes {
-		text = append(append(text, c.Data...), '\n')
-	}
 	if *pngOut != "" {
 		for i, c := range pres.Codes {
 			img, err := c.PNG(4)
 			if err != nil {
 				return err
 			}
-			name := *pngOut
-			if len(pres.Codes) > 1 {
-				ext := filepath.Ext(name)
-				name = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i+1, ext)
-			}
-			if err := os.WriteFile(name, img, 0o644); err != nil {
+			if err := os.WriteFile(numbered(*pngOut, i, len(pres.Codes)), img, 0o644); err != nil {
 				return err
 			}
 		}
 	}
-	return writeOut(ws.e, *out, text, 0o644)
+	// One code: its payload byte for byte (as "ikd qr decode" gives it and
+	// "ikd verify" reads it). Several: one file each, or lines on stdout
+	// when they are all text.
+	if len(pres.Codes) == 1 {
+		return writeOut(ws.e, *out, pres.Codes[0].Data, 0o644)
+	}
+	var text []byte
+	for i, c := range pres.Codes {
+		if *out != "" {
+			if err := os.WriteFile(numbered(*out, i, len(pres.Codes)), c.Data, 0o644); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.Mode != qr.Alphanumeric {
+			return fmt.Errorf("the response needs %d QR codes with binary payloads: give --out FILE (written as FILE-1, FILE-2, ...)", len(pres.Codes))
+		}
+		text = append(append(text, c.Data...), '\n')
+	}
+	_, err = ws.e.stdout.Write(text)
+	return err
+}
+
+// numbered names the i-th of n output files: name itself when n is 1,
+// else name-1.ext, name-2.ext, ...
+func numbered(name string, i, n int) string {
+	if n == 1 {
+		return name
+	}
+	ext := filepath.Ext(name)
+	return fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i+1, ext)
 }
 
 // writeConsent prints what the consent screen shows.

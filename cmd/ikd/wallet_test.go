@@ -1,0 +1,491 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
+	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/issuer"
+)
+
+// wstep is one CLI invocation of a wallet script: like step, with
+// environment variables, and stdin that may end in "@FILE" (the contents of
+// FILE when the step runs, after the PIN lines before it).
+type wstep struct {
+	name  string
+	args  []string
+	env   map[string]string
+	stdin string
+	code  int
+	out   string // in stdout
+	err   string // in stderr
+}
+
+// runWallet runs a wallet script; a failing step stops it. It returns the
+// stdout of the last step.
+func runWallet(t *testing.T, steps []wstep) string {
+	t.Helper()
+	var last string
+	for _, tc := range steps {
+		ok := t.Run(tc.name, func(t *testing.T) {
+			e, out, errOut := testEnv()
+			e.getenv = func(k string) string { return tc.env[k] }
+			in := tc.stdin
+			if i := strings.LastIndex(in, "@"); i >= 0 && (i == 0 || in[i-1] == '\n') {
+				b, err := os.ReadFile(in[i+1:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				in = in[:i] + string(b)
+			}
+			e.stdin = strings.NewReader(in)
+			code := run(context.Background(), e, tc.args)
+			last = out.String()
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q; stdout %q", code, tc.code, errOut.String(), out.String())
+			}
+			if !strings.Contains(out.String(), tc.out) || !strings.Contains(errOut.String(), tc.err) {
+				t.Errorf("stdout %q (want %q)\nstderr %q (want %q)", out.String(), tc.out, errOut.String(), tc.err)
+			}
+			if tc.code != 0 && strings.Count(errOut.String(), "\n") != 1 {
+				t.Errorf("error not one line: %q", errOut.String())
+			}
+			for _, pin := range []string{"135790", "246801"} {
+				if !strings.Contains(out.String(), "Example:") && strings.Contains(out.String()+errOut.String(), pin) {
+					t.Errorf("a PIN was echoed: %q %q", out.String(), errOut.String())
+				}
+			}
+		})
+		if !ok {
+			t.FailNow()
+		}
+	}
+	return last
+}
+
+const (
+	pin1 = "135790\n"
+	pin2 = "246801\n"
+)
+
+// listIDs runs "wallet list --json" and returns the ids by format.
+func listIDs(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := runWallet(t, []wstep{{"list json", []string{"wallet", "list", "--wallet", dir, "--json"}, nil, pin1, 0, `"format"`, ""}})
+	var creds []credentialJSON
+	if err := json.Unmarshal([]byte(out), &creds); err != nil {
+		t.Fatalf("list --json: %v: %s", err, out)
+	}
+	ids := map[string]string{}
+	for _, c := range creds {
+		if c.ID == "" || c.Issuer == "" || c.ExpiresAt.IsZero() {
+			t.Errorf("incomplete list entry %+v", c)
+		}
+		ids[string(c.Format)] = c.ID
+	}
+	return ids
+}
+
+// TestCLIWallet scripts a wallet's life with the CLI: init, import of an
+// SD-JWT VC and an mdoc issued by "ikd issue", list, show, presentations
+// verified by "ikd verify", history, change-pin, and the errors.
+func TestCLIWallet(t *testing.T) {
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	w := p("w")
+	ktp, _, _, _, err := demoworld.ResidentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ktpJSON, _ := json.Marshal(ktp.SDJWTClaims(t0))
+	write := func(name string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(p(name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ktp.json", ktpJSON)
+	write("garbage.txt", []byte("hello, this is not a credential\n"))
+	write("huge.txt", make([]byte, maxCredentialInput+1))
+	ds, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, leaf, err := demoworld.NewPKI("Ditjen Dukcapil", ds, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsKey, _ := keys.MarshalPrivateJWK(ds)
+	write("ds.key.jwk", dsKey)
+	write("ds.pem", keys.MarshalCertificatesPEM(leaf))
+	write("iaca.pem", keys.MarshalCertificatesPEM(root))
+	iss := demoworld.DukcapilID
+	bank := "https://bank.example.co.id"
+	wf := []string{"--wallet", w}
+	wa := func(args ...string) []string { return append(append([]string{"wallet"}, args...), wf...) }
+
+	runWallet(t, []wstep{
+		{"help", []string{"wallet", "--help"}, nil, "", 0, "change-pin", ""},
+		{"no sub", []string{"wallet"}, nil, "", 2, "", "want a subcommand"},
+		{"bad sub", []string{"wallet", "frob"}, nil, "", 2, "", "unknown subcommand"},
+		{"init help", []string{"wallet", "init", "--help"}, nil, "", 0, "Example:", ""},
+		{"present help", []string{"wallet", "present", "--help"}, nil, "", 0, "--yes", ""},
+		{"list no wallet", wa("list"), nil, pin1, 1, "", "no wallet in " + w},
+		{"init no pin", wa("init"), nil, "", 2, "", "no PIN: set IKD_PIN"},
+		{"init short pin", wa("init"), nil, "1234\n", 2, "", "6 to 16 decimal digits"},
+		{"init bad env pin", wa("init"), map[string]string{"IKD_PIN": "abcdef"}, "", 2, "", "IKD_PIN: a PIN is"},
+		{"init", wa("init", "--pub", p("device.jwk.json")), nil, pin1, 0, "device key written to", ""},
+		{"init again", wa("init"), nil, pin1, 1, "", "already exists"},
+		{"other key", []string{"keygen", "--out", p("x.jwk"), "--pub", p("x.pub.jwk")}, nil, "", 0, "", ""},
+		{"issuer key", []string{"keygen", "--out", p("issuer.key.jwk"), "--pub", p("issuer.jwk.json")}, nil, "", 0, "", ""},
+		{"issue sdjwt", []string{"issue", "--key", p("issuer.key.jwk"), "--iss", iss, "--holder", p("device.jwk.json"),
+			"--out", p("ktp.sdjwt"), p("ktp.json")}, nil, "", 0, "", ""},
+		{"issue to other", []string{"issue", "--key", p("issuer.key.jwk"), "--iss", iss, "--holder", p("x.pub.jwk"),
+			"--out", p("other.sdjwt"), p("ktp.json")}, nil, "", 0, "", ""},
+		{"issue mdoc", []string{"issue", "--key", p("ds.key.jwk"), "--format", "mdoc", "--chain", p("ds.pem"),
+			"--holder", p("device.jwk.json"), "--out", p("ktp.mdoc"), p("ktp.json")}, nil, "", 0, "", ""},
+		{"issue mdoc text", []string{"issue", "--key", p("ds.key.jwk"), "--format", "mdoc", "--chain", p("ds.pem"),
+			"--holder", p("device.jwk.json"), p("ktp.json")}, nil, "", 0, "", ""},
+	})
+	// The mdoc as base64url text, as "ikd issue" prints it.
+	e, out, _ := testEnv()
+	if run(context.Background(), e, []string{"issue", "--key", p("ds.key.jwk"), "--format", "mdoc", "--chain", p("ds.pem"),
+		"--holder", p("device.jwk.json"), p("ktp.json")}) != 0 {
+		t.Fatal("issue mdoc text failed")
+	}
+	write("ktp.mdoc.txt", out.Bytes())
+
+	runWallet(t, []wstep{
+		{"list empty", wa("list"), nil, pin1, 0, "no credentials", ""},
+		{"import no trust", wa("import", p("ktp.sdjwt")), nil, pin1, 2, "", "--trust is required"},
+		{"import bad trust", wa("import", "--trust", p("garbage.txt"), p("ktp.sdjwt")), nil, pin1, 2, "", "not a JWK, PEM, did:key or trust list"},
+		{"import missing trust file", wa("import", "--trust", p("nope.jwk"), p("ktp.sdjwt")), nil, pin1, 1, "", "no such file"},
+		{"import two keys", wa("import", "--trust", p("x.pub.jwk"), "--trust", p("issuer.jwk.json"), p("ktp.sdjwt")), nil, pin1, 2, "", "one issuer key"},
+		{"import wrong issuer key", wa("import", "--trust", p("x.pub.jwk"), p("ktp.sdjwt")), nil, pin1, 1, "", "not verifiable against the trust list"},
+		{"import bound elsewhere", wa("import", "--trust", p("issuer.jwk.json"), p("other.sdjwt")), nil, pin1, 1, "", "bound to another key"},
+		{"import garbage", wa("import", "--trust", p("issuer.jwk.json"), p("garbage.txt")), nil, pin1, 1, "", "neither an SD-JWT VC nor an mdoc"},
+		{"import huge", wa("import", "--trust", p("issuer.jwk.json"), p("huge.txt")), nil, pin1, 1, "", "larger than 1048576 bytes"},
+		{"import missing file", wa("import", "--trust", p("issuer.jwk.json"), p("nope.sdjwt")), nil, pin1, 1, "", "no such file"},
+		{"import wrong pin", wa("import", "--trust", p("issuer.jwk.json"), p("ktp.sdjwt")), nil, "999999\n", 1, "", "wrong PIN: 9 attempt(s) left"},
+		{"import sdjwt", wa("import", "--trust", p("issuer.jwk.json"), p("ktp.sdjwt")), nil, pin1, 0, "KTP-el (dc+sd-jwt) from " + iss, ""},
+		{"import mdoc no root", wa("import", "--trust", p("ds.pem"), p("ktp.mdoc")), nil, pin1, 2, "", "no issuer key or IACA root"},
+		{"import mdoc cbor", wa("import", "--trust", p("iaca.pem"), p("ktp.mdoc")), nil, pin1, 0, "KTP-el (mso_mdoc)", ""},
+		{"import mdoc text stdin", wa("import", "--trust", p("iaca.pem"), "-"), nil, pin1 + "@" + p("ktp.mdoc.txt"), 0, "KTP-el (mso_mdoc)", ""},
+		{"import sdjwt env pin stdin", wa("import", "--trust", p("issuer.jwk.json"), "-"), map[string]string{"IKD_PIN": "135790"},
+			"@" + p("ktp.sdjwt"), 0, "KTP-el (dc+sd-jwt)", ""},
+		{"list", wa("list"), nil, pin1, 0, "mso_mdoc", ""},
+	})
+	ids := listIDs(t, w)
+	sdID, mdocID := ids["dc+sd-jwt"], ids["mso_mdoc"]
+	if sdID == "" || mdocID == "" {
+		t.Fatalf("list lacks a format: %v", ids)
+	}
+	nonce := "bi0wUzZfV3pBMk1q" // 12 bytes
+	runWallet(t, []wstep{
+		{"show sdjwt", wa("show", sdID), nil, pin1, 0, "personal_administrative_number  3174015708950021", ""},
+		{"show mdoc", wa("show", mdocID), nil, pin1, 0, credential.DocTypeKTPEL + ".birth_date", ""},
+		{"show json", wa("show", "--json", mdocID), nil, pin1, 0, `"portrait": "`, ""},
+		{"show unknown", wa("show", "c-nope"), nil, pin1, 1, "", `no credential "c-nope"`},
+		{"show no id", wa("show"), nil, pin1, 2, "", "want 1 argument(s)"},
+		{"present no request", wa("present", "--aud", bank), nil, pin1, 2, "", "give --request, or --claims and --aud"},
+		{"present both", wa("present", "--aud", bank, "--claims", "name", "--request", p("r.txt")), nil, pin1, 2, "", "not both"},
+		{"present bad nonce", wa("present", "--aud", bank, "--claims", "name", "--nonce", "abc"), nil, pin1, 2, "", "--nonce"},
+		{"present no consent", wa("present", "--aud", bank, "--claims", "personal_administrative_number,name"), nil, pin1, 1,
+			"name = ", "consent refused"},
+		{"present missing claim", wa("present", "--aud", bank, "--claims", "shoe_size", "--yes"), nil, pin1, 1, "", "no credential matches"},
+		{"present", wa("present", "--aud", bank, "--claims", "personal_administrative_number,name,birthdate", "--yes",
+			"--png", p("qr.png"), "--out", p("qr.txt")), nil, pin1, 0, "", "valid until"},
+		{"verify", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, p("qr.txt")}, nil, "", 0, "3174015708950021", ""},
+		{"verify png", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, p("qr.png")}, nil, "", 0, "birthdate", ""},
+		{"present nonce stdout", wa("present", "--aud", bank, "--claims", "name", "--nonce", nonce, "--yes", "--out", p("qr2.txt")), nil, pin1, 0, "", ""},
+		{"verify nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", nonce, p("qr2.txt")}, nil, "", 0, "name", ""},
+		{"verify wrong nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", "AAAAAAAAAAAAAAAA", p("qr2.txt")}, nil, "", 1, "", ""},
+		{"present mdoc", wa("present", "--aud", bank, "--type", credential.DocTypeKTPEL, "--claims", "name,birth_date", "--yes",
+			"--out", p("qr3.txt")), nil, pin1, 0, "", "KTP-el (mso_mdoc): birth_date"},
+		{"verify mdoc", []string{"verify", "--trust", p("iaca.pem"), "--trust", p("ds.pem"), "--aud", bank, p("qr3.txt")}, nil, "", 0, "birth_date", ""},
+		{"history", wa("history"), nil, pin1, 0, "consent_refused", ""},
+		{"change-pin no new", wa("change-pin"), nil, pin1, 2, "", "no new PIN: set IKD_NEW_PIN"},
+		{"change-pin wrong old", wa("change-pin"), nil, "999999\n" + pin2, 1, "", "wrong PIN"},
+		{"change-pin", wa("change-pin"), nil, pin1 + pin2, 0, "PIN changed", ""},
+		{"old pin", wa("list"), nil, pin1, 1, "", "wrong PIN: "},
+		{"new pin env", wa("list"), map[string]string{"IKD_PIN": "246801"}, "", 0, "KTP-el", ""},
+		{"change-pin env", wa("change-pin"), map[string]string{"IKD_PIN": "246801", "IKD_NEW_PIN": "135790"}, "", 0, "PIN changed", ""},
+	})
+	// The history, as JSON: the refusal and the presentations with claim
+	// names (never values).
+	out2 := runWallet(t, []wstep{{"history json", wa("history", "--json"), nil, pin1, 0, `"kind": "presentation"`, ""}})
+	var acts []struct {
+		Kind         string   `json:"kind"`
+		Counterparty string   `json:"counterparty"`
+		Claims       []string `json:"claims"`
+	}
+	if err := json.Unmarshal([]byte(out2), &acts); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, a := range acts {
+		kinds[a.Kind]++
+		if a.Kind == "presentation" && a.Counterparty != bank {
+			t.Errorf("presentation to %q", a.Counterparty)
+		}
+		if strings.Contains(strings.Join(a.Claims, ","), "3174015708950021") {
+			t.Errorf("history holds a claim value: %v", a.Claims)
+		}
+	}
+	if kinds["import"] != 4 || kinds["presentation"] != 3 || kinds["consent_refused"] != 1 {
+		t.Errorf("history kinds %v, want 4 imports, 3 presentations, 1 refusal", kinds)
+	}
+}
+
+// TestCLIWalletSignedRequest presents against a bank's signed request QR,
+// checked against the trust list's registered verifiers.
+func TestCLIWalletSignedRequest(t *testing.T) {
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	w := p("w")
+	write := func(name string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(p(name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ktp, _, _, _, err := demoworld.ResidentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ktpJSON, _ := json.Marshal(ktp.SDJWTClaims(t0))
+	write("ktp.json", ktpJSON)
+	runWallet(t, []wstep{
+		{"init", []string{"wallet", "init", "--wallet", w, "--pub", p("device.jwk.json")}, nil, pin1, 0, "", ""},
+		{"issuer key", []string{"keygen", "--out", p("issuer.key.jwk"), "--pub", p("issuer.jwk.json")}, nil, "", 0, "", ""},
+		{"issue", []string{"issue", "--key", p("issuer.key.jwk"), "--iss", demoworld.DukcapilID, "--kid", demoworld.KeyID,
+			"--holder", p("device.jwk.json"), "--out", p("ktp.sdjwt"), p("ktp.json")}, nil, "", 0, "", ""},
+	})
+	issuerPub, err := readPublicKey(p("issuer.jwk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, bankKey, err := twoKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := &trustlist.List{Operator: demoworld.OperatorID, Sequence: 1, IssuedAt: t0, NextUpdate: t0.Add(24 * time.Hour),
+		Issuers: []trustlist.Issuer{{ID: demoworld.DukcapilID, Name: "Ditjen Dukcapil", Keys: []trustlist.Key{{ID: demoworld.KeyID, Public: issuerPub}},
+			VCTs: []string{credential.VCTKTPEL}}},
+		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
+			Claims: map[string][]string{credential.VCTKTPEL: {"personal_administrative_number", "name"}}}}}
+	tok, err := trustlist.Sign(list, op, trustlist.SignOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("trust.jwt", tok)
+	opPub, _ := keys.MarshalPublicJWK(op.Public())
+	write("op.pub.jwk", opPub)
+	req := func(claims ...string) []byte {
+		var cq []qr.ClaimQuery
+		for _, c := range claims {
+			cq = append(cq, qr.ClaimQuery{Path: []any{c}})
+		}
+		code, err := qr.EncodeRequest(qr.Request{Verifier: bankID, Nonce: []byte("0123456789ab"), IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
+			Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL},
+				Claims: cq}}}}, qr.RequestSignOptions{Signer: bankKey, KeyID: bankKeyID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code.Data
+	}
+	write("req.txt", req("personal_administrative_number", "name"))
+	write("greedy.txt", req("personal_administrative_number", "religion"))
+	img, err := qr.Code{Data: req("name"), Mode: qr.Alphanumeric, Version: 0}.PNG(4)
+	if err == nil {
+		write("req.png", img)
+	}
+	wa := func(args ...string) []string { return append(append([]string{"wallet"}, args...), "--wallet", w) }
+	pr := func(args ...string) []string {
+		return wa(append(append([]string{"present"}, args...), "--verifiers", p("trust.jwt"), "--operator-key", p("op.pub.jwk"))...)
+	}
+	runWallet(t, []wstep{
+		{"import with list", wa("import", "--trust", p("trust.jwt"), "--operator-key", p("op.pub.jwk"), p("ktp.sdjwt")), nil, pin1, 0, "KTP-el", ""},
+		{"request no verifiers", wa("present", "--request", p("req.txt"), "--yes"), nil, pin1, 2, "", "--verifiers"},
+		{"request not a list", wa("present", "--request", p("req.txt"), "--verifiers", p("issuer.jwk.json"), "--operator-key", p("op.pub.jwk")), nil, pin1, 2, "", "want a signed trust list"},
+		{"request refused", pr("--request", p("req.txt")), nil, pin1, 1, `"Bank Contoh" <` + bankID + `> (registered`, "consent refused"},
+		{"request greedy", pr("--request", p("greedy.txt"), "--yes"), nil, pin1, 1, "", "untrusted or unauthorised verifier"},
+		{"request stdin", pr("--request", "-", "--yes", "--out", p("qr.txt")), nil, pin1 + "@" + p("req.txt"), 0, "", "registered in the trust list"},
+		{"verify", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bankID, "--nonce", qrNonce([]byte("0123456789ab")), p("qr.txt")}, nil, "", 0, "3174015708950021", ""},
+		{"history", wa("history"), nil, pin1, 0, "Bank Contoh <" + bankID + "> (verified)", ""},
+	})
+}
+
+// twoKeys makes an operator and a verifier key.
+func twoKeys() (crypto.Signer, crypto.Signer, error) {
+	a, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := keys.Generate(keys.ES256, nil)
+	return a, b, err
+}
+
+// issuerHandler mirrors examples/issuer-service's POST /nonce and POST
+// /credential over a real issuer.Issuer; override replaces /credential's
+// answer when set.
+func issuerHandler(iss *issuer.Issuer, override http.HandlerFunc) http.Handler {
+	mux := http.NewServeMux()
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("POST /nonce", func(w http.ResponseWriter, r *http.Request) {
+		n, _, err := iss.Nonce(r.Context())
+		if err != nil {
+			writeJSON(w, 500, map[string]string{"error": "server_error"})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"c_nonce": n})
+	})
+	mux.HandleFunc("POST /credential", func(w http.ResponseWriter, r *http.Request) {
+		if override != nil {
+			override(w, r)
+			return
+		}
+		var req struct {
+			RegistrationID string `json:"registration_id"`
+			ActivationCode string `json:"activation_code"`
+			Proofs         struct {
+				JWT []string `json:"jwt"`
+			} `json:"proofs"`
+		}
+		d := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&req); err != nil || len(req.Proofs.JWT) != 1 {
+			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "malformed JSON body"})
+			return
+		}
+		a, err := iss.Activate(r.Context(), issuer.ActivationRequest{RegistrationID: req.RegistrationID, Code: req.ActivationCode, Proof: req.Proofs.JWT[0]})
+		if err != nil {
+			code := "invalid_request"
+			if errors.Is(err, issuer.ErrCodeInvalid) || errors.Is(err, issuer.ErrCodeUsed) {
+				code = "invalid_grant"
+			}
+			writeJSON(w, 400, map[string]string{"error": code, "error_description": err.Error()})
+			return
+		}
+		type cred struct {
+			Credential string `json:"credential"`
+			Format     string `json:"format"`
+			VCT        string `json:"vct"`
+			ID         string `json:"credential_id"`
+		}
+		out := struct {
+			Credentials []cred `json:"credentials"`
+			BindingID   string `json:"binding_id"`
+		}{BindingID: a.Binding.ID}
+		for _, c := range a.Credentials {
+			out.Credentials = append(out.Credentials, cred{c.Encoded(), string(c.Format), c.VCT, c.ID})
+		}
+		writeJSON(w, 200, out)
+	})
+	return mux
+}
+
+// TestCLIWalletActivate activates wallets against an httptest server
+// running a real issuer (demoworld's Dukcapil), and the service errors.
+func TestCLIWalletActivate(t *testing.T) {
+	ctx := context.Background()
+	d := t.TempDir()
+	p := func(n string) string { return filepath.Join(d, n) }
+	ktp, kk, _, _, err := demoworld.ResidentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	party, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: d, ID: demoworld.DukcapilID, Name: "Ditjen Dukcapil",
+		Types: []credential.TypeInfo{credential.KTPELType(), credential.KKType()}, Documents: []credential.Document{ktp, kk},
+		Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer party.Close()
+	pub, _ := keys.MarshalPublicJWK(party.Key.Public())
+	if err := os.WriteFile(p("issuer.jwk.json"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("iaca.pem"), keys.MarshalCertificatesPEM(party.Root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	grant := func() *issuer.ActivationGrant {
+		t.Helper()
+		reg, err := party.Issuer.Register(ctx, demoworld.RegisterRequest())
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := party.Issuer.Confirm(ctx, "operator:test", reg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	srv := httptest.NewServer(issuerHandler(party.Issuer, nil))
+	defer srv.Close()
+	garbage := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"credentials": [], "extra": 1}`))
+	}))
+	defer garbage.Close()
+	huge := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, maxServiceResponse+10))
+	}))
+	defer huge.Close()
+	gateway := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway)
+	}))
+	defer gateway.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+
+	g := grant()
+	w := p("w")
+	trust := []string{"--trust", p("issuer.jwk.json"), "--trust", p("iaca.pem")}
+	act := func(url, code string, extra ...string) []string {
+		a := []string{"wallet", "activate", "--wallet", w, "--issuer", url, "--issuer-id", demoworld.DukcapilID,
+			"--registration", g.RegistrationID, "--code", code}
+		return append(append(a, trust...), extra...)
+	}
+	runWallet(t, []wstep{
+		{"help", []string{"wallet", "activate", "--help"}, nil, "", 0, "--registration", ""},
+		{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, `"kty"`, ""},
+		{"no code", []string{"wallet", "activate", "--wallet", w, "--issuer", srv.URL}, nil, pin1, 2, "", "--code are required"},
+		{"bad scheme", act("ftp://127.0.0.1/", g.Code), nil, pin1, 2, "", "want an https URL"},
+		{"plain http", act("http://issuer.example.go.id", g.Code), nil, pin1, 2, "", "http is allowed only to a loopback address"},
+		{"query", act(srv.URL+"?x=1", g.Code), nil, pin1, 2, "", "no query"},
+		{"bad timeout", act(srv.URL, g.Code, "--timeout", "0s"), nil, pin1, 2, "", "--timeout"},
+		{"no trust", []string{"wallet", "activate", "--wallet", w, "--issuer", srv.URL, "--registration", "r", "--code", "c"}, nil, pin1, 2, "", "--trust is required"},
+		{"unreachable", act(closed.URL, g.Code), nil, pin1, 1, "", "issuer service: POST " + closed.URL + "/nonce"},
+		{"wrong code", act(srv.URL, "000000"), nil, pin1, 1, "", "issuer service: invalid_grant"},
+		{"garbage answer", act(garbage.URL, g.Code), nil, pin1, 1, "", "malformed answer on /credential"},
+		{"huge answer", act(huge.URL, g.Code), nil, pin1, 1, "", "answer larger than"},
+		{"gateway", act(gateway.URL, g.Code), nil, pin1, 1, "", "issuer service: unexpected answer (HTTP 502)"},
+		{"wrong issuer id", append(act(srv.URL, g.Code)[:0:0], "wallet", "activate", "--wallet", w, "--issuer", srv.URL,
+			"--registration", g.RegistrationID, "--code", g.Code, "--trust", p("issuer.jwk.json"), "--trust", p("iaca.pem")), nil, pin1, 1, "", "invalid_request"},
+	})
+	// The failed attempts may have used up the code; take a fresh one.
+	g = grant()
+	runWallet(t, []wstep{
+		{"activate", act(srv.URL, g.Code), nil, pin1, 0, "KK (mso_mdoc)", ""},
+		{"list", []string{"wallet", "list", "--wallet", w}, nil, pin1, 0, "KTP-el", ""},
+		{"history", []string{"wallet", "history", "--wallet", w}, nil, pin1, 0, "activation", ""},
+		{"code used", act(srv.URL, g.Code), nil, pin1, 1, "", "issuer service: "},
+	})
+}
