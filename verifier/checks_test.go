@@ -118,6 +118,22 @@ func TestChecksSDJWT(t *testing.T) {
 			}},
 		{name: "validity: expired", check: CheckValidity, err: ErrExpired,
 			run: fromF(func(f *fixture, o *sdOpts) { o.exp = t0.Add(-time.Hour) })},
+		// The order of the checks: holder binding, freshness and replay are
+		// reported before the validity period.
+		{name: "order: expired and made for another verifier", check: CheckHolderBinding, err: ErrAudience,
+			run: fromF(func(f *fixture, o *sdOpts) { o.exp, o.aud = t0.Add(-time.Hour), "https://other.example" })},
+		{name: "order: expired and older than the window", check: CheckFreshness, err: ErrNotFresh,
+			run: fromF(func(f *fixture, o *sdOpts) { o.exp, o.kbAt = t0.Add(-time.Hour), t0.Add(-2*time.Minute) })},
+		{name: "order: expired and replayed", check: CheckReplay, err: ErrReplay,
+			run: func(t *testing.T, f *fixture, v *Verifier) (*Result, error) {
+				o := f.ktpOpts()
+				o.exp = t0.Add(-time.Hour)
+				p := f.presentSDJWT(t, o)
+				if _, err := v.VerifySDJWT(p, "n-0123456789"); !errors.Is(err, ErrExpired) {
+					t.Fatalf("first: %v, want ErrExpired", err)
+				}
+				return v.VerifySDJWT(p, "n-0123456789")
+			}},
 		{name: "status: revoked", check: CheckStatus, err: ErrRevoked,
 			run: fromF(func(f *fixture, o *sdOpts) { o.statusIdx = idxRevoked })},
 		{name: "status: suspended", check: CheckStatus, err: ErrSuspended,
@@ -223,6 +239,24 @@ func TestChecksMdoc(t *testing.T) {
 			}},
 		{name: "validity: expired", check: CheckValidity, err: ErrExpired,
 			run: raw(func(f *fixture, o *mdOpts) { o.validUntil = t0.Add(-time.Hour) }, nil)},
+		{name: "order: expired and signed over another transcript", check: CheckHolderBinding, err: ErrHolderBinding,
+			run: func(t *testing.T, f *fixture, v *Verifier) (*Result, error) {
+				o := f.ktpMdoc()
+				o.validUntil = t0.Add(-time.Hour)
+				dr := f.presentMdoc(t, o, transcript(t, "a"))
+				return v.VerifyMdoc(dr, transcript(t, "b"))
+			}},
+		{name: "order: expired and replayed", check: CheckReplay, err: ErrReplay,
+			run: func(t *testing.T, f *fixture, v *Verifier) (*Result, error) {
+				o := f.ktpMdoc()
+				o.validUntil = t0.Add(-time.Hour)
+				st := transcript(t, "replay-expired")
+				dr := f.presentMdoc(t, o, st)
+				if _, err := v.VerifyMdoc(dr, st); !errors.Is(err, ErrExpired) {
+					t.Fatalf("first: %v, want ErrExpired", err)
+				}
+				return v.VerifyMdoc(dr, st)
+			}},
 		{name: "status: revoked", check: CheckStatus, err: ErrRevoked,
 			run: raw(func(f *fixture, o *mdOpts) { o.statusIdx = idxRevoked }, nil)},
 		{name: "status: suspended", check: CheckStatus, err: ErrSuspended,

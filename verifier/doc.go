@@ -39,16 +39,15 @@
 //     carry one NIK ([ErrHolderMismatch]).
 //  12. [CheckPolicy]: every claim the policy requires is present ([ErrPolicy]).
 //
-// Two ordering details follow from the format packages, which verify a
-// credential in one pass: the validity period of an SD-JWT VC or mdoc is
-// checked right after the signature and digests, before holder binding (so
-// step 9 can fire before 6-8); and for mdoc the trust-list authorisation (step
-// 3) is decided on the verified certificate chain, after the signature,
-// because the doctype and chain are only known once the document is decoded.
-// For SD-JWT VC, trust and authorisation are decided on the still
-// unverified iss, kid and vct, as the order above requires; they can only
-// reject, and the key they select is the only one the signature is then
-// checked with. Nothing about claims (validity, status, policy) is reported
+// One ordering detail follows from ISO 18013-5: for mdoc the trust-list
+// authorisation (step 3) is decided on the verified certificate chain,
+// after the signature, because the doctype and chain are only known once the
+// document is decoded. For SD-JWT VC, trust and authorisation are decided on
+// the still unverified iss, kid and vct, as the order above requires; they
+// can only reject, and the key they select is the only one the signature is
+// then checked with. The format packages are asked to defer the validity
+// period (sdjwt and mdoc DeferValidity), so step 9 comes after 6-8 for both
+// formats. Nothing about claims (validity, status, policy) is reported
 // before the issuer signature verified.
 //
 // # Entry points

@@ -47,11 +47,13 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	if len(transcript) == 0 {
 		return nil, fail(CheckConfig, idx, ErrConfig, nil, "session transcript is required")
 	}
-	// 2, 4, 5, 6, 9: trust (the DS chain to an IACA root of the trust
-	// list), issuer signature, docType and digests, validity and device
-	// authentication (package mdoc, ISO 18013-5 §9.3.1).
+	// 2, 4, 5, 6: trust (the DS chain to an IACA root of the trust list),
+	// issuer signature, docType and digests, and device authentication
+	// (package mdoc, ISO 18013-5 §9.3.1). The validity window (9) is
+	// compared below, after freshness and replay.
 	roots := l.AllIACARoots()
-	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript, Now: func() time.Time { return at }})
+	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript,
+		Now: func() time.Time { return at }, DeferValidity: true})
 	if err != nil {
 		return nil, mapMdocError(idx, err)
 	}
@@ -111,6 +113,12 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	}
 	if err := v.checkReplay(idx, "mdoc\x00"+string(transcript)+"\x00"+strings.Join(docTypes, "\x00"), madeAt, at); err != nil {
 		return nil, err
+	}
+	// 9. Validity (ISO 18013-5 §9.3.1: validFrom <= now <= validUntil).
+	for i := range vr.Documents {
+		if err := vr.Documents[i].CheckValidity(at); err != nil {
+			return nil, mapMdocError(idx, err)
+		}
 	}
 	out := make([]Credential, 0, len(vr.Documents))
 	for i := range vr.Documents {

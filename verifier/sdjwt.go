@@ -93,8 +93,10 @@ func (v *Verifier) verifySDJWT(l *trustlist.List, idx int, pres, nonce string, a
 	if !slices.Contains(issuer.VCTs, vct) {
 		return nil, fail(CheckAuthorization, idx, ErrUnauthorizedType, nil, "%s may not issue %.200s", issuer.Name, vct)
 	}
-	// 4-7, 9: signature, disclosures, validity, key binding (package sdjwt).
+	// 4-7: signature, disclosures and key binding (package sdjwt); the
+	// validity period (9) is compared below, after freshness and replay.
 	opts := sdjwt.VerifyOptions{
+		DeferValidity:    true,
 		IssuerKey:        key,
 		Now:              func() time.Time { return at },
 		ClockSkew:        v.cfg.ClockSkew,
@@ -122,6 +124,10 @@ func (v *Verifier) verifySDJWT(l *trustlist.List, idx int, pres, nonce string, a
 	input := kbJWT[:strings.LastIndexByte(kbJWT, '.')]
 	if err := v.checkReplay(idx, "sd-jwt\x00"+input, kb.IssuedAt, at); err != nil {
 		return nil, err
+	}
+	// 9. Validity (RFC 7519 §4.1.4-4.1.6; RFC 9901 §7.1 step 5).
+	if err := vr.CheckValidity(at); err != nil {
+		return nil, mapSDJWTError(idx, err)
 	}
 	// 10. Status.
 	var ref *statuslist.Reference
