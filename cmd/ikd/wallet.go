@@ -777,7 +777,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	}
 	var summary bytes.Buffer
 	consent := func(_ context.Context, r holder.ConsentRequest) (bool, error) {
-		writeConsent(&summary, r)
+		writeConsent(&summary, r, *yes)
 		return *yes, nil
 	}
 	pres, err := ws.w.Present(ctx, req, holder.PresentOptions{Consent: consent})
@@ -835,13 +835,17 @@ func numbered(name string, i, n int) string {
 }
 
 // writeConsent prints what the consent screen shows.
-func writeConsent(w io.Writer, r holder.ConsentRequest) {
+func writeConsent(w io.Writer, r holder.ConsentRequest, yes bool) {
 	who := r.Verifier + " (not verified: the request is not signed by a registered verifier)"
 	if r.Verified {
 		who = fmt.Sprintf("%q <%s> (registered in the trust list)", r.VerifierName, r.Verifier)
 	}
 	fmt.Fprintf(w, "verifier: %s\n", who)
-	fmt.Fprintf(w, "would share, in a QR valid %s:\n", r.ValidFor)
+	verb := "would share (not consented)"
+	if yes {
+		verb = "shares (consented with --yes)"
+	}
+	fmt.Fprintf(w, "%s, in a QR valid %s:\n", verb, r.ValidFor)
 	for _, it := range r.Items {
 		for _, c := range it.Claims {
 			v := plainValue(c.Value)

@@ -98,11 +98,15 @@ func isLoopback(host string) bool {
 
 // Nonce asks the Nonce Endpoint for a fresh c_nonce (OpenID4VCI 1.0 §7.2).
 func (c *issuerClient) Nonce(ctx context.Context) (string, time.Time, error) {
+	data, err := c.post(ctx, "/nonce", nil)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	var out struct {
 		CNonce string `json:"c_nonce"`
 	}
-	if err := c.post(ctx, "/nonce", nil, &out); err != nil {
-		return "", time.Time{}, err
+	if err := decodeStrict(data, &out); err != nil {
+		return "", time.Time{}, fmt.Errorf("issuer service: malformed answer on /nonce: %v", err)
 	}
 	if out.CNonce == "" || len(out.CNonce) > 1024 {
 		return "", time.Time{}, errors.New("issuer service: the nonce response has no usable c_nonce")
@@ -130,9 +134,20 @@ func (c *issuerClient) Activate(ctx context.Context, req issuer.ActivationReques
 		"activation_code": req.Code,
 		"proofs":          map[string][]string{"jwt": {req.Proof}},
 	}
-	var out credentialResponse
-	if err := c.post(ctx, "/credential", body, &out); err != nil {
+	data, err := c.post(ctx, "/credential", body)
+	if err != nil {
 		return nil, err
+	}
+	return decodeCredentialResponse(data)
+}
+
+// decodeCredentialResponse decodes the /credential answer strictly (no
+// duplicate or unknown members, at most holder.MaxCredentials credentials
+// of a known format) into what holder.Wallet.Activate imports.
+func decodeCredentialResponse(data []byte) (*issuer.Activation, error) {
+	var out credentialResponse
+	if err := decodeStrict(data, &out); err != nil {
+		return nil, fmt.Errorf("issuer service: malformed answer on /credential: %v", err)
 	}
 	if len(out.Credentials) == 0 || len(out.Credentials) > holder.MaxCredentials {
 		return nil, fmt.Errorf("issuer service: %d credentials in the response", len(out.Credentials))
@@ -157,16 +172,16 @@ func (c *issuerClient) Activate(ctx context.Context, req issuer.ActivationReques
 	return a, nil
 }
 
-// post sends a JSON body (or none) and decodes a 200 answer strictly into
-// out; an error answer becomes a *serviceError.
-func (c *issuerClient) post(ctx context.Context, path string, body, out any) error {
+// post sends a JSON body (or none) and returns a 200 answer's body, at most
+// maxServiceResponse bytes; an error answer becomes a *serviceError.
+func (c *issuerClient) post(ctx context.Context, path string, body any) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -174,7 +189,7 @@ func (c *issuerClient) post(ctx context.Context, path string, body, out any) err
 	u.Path += path
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if body != nil {
 		hreq.Header.Set("Content-Type", "application/json")
@@ -186,15 +201,15 @@ func (c *issuerClient) post(ctx context.Context, path string, body, out any) err
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("issuer service: POST %s: %v", u.Redacted(), err)
+		return nil, fmt.Errorf("issuer service: POST %s: %v", u.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceResponse+1))
 	if err != nil {
-		return fmt.Errorf("issuer service: reading the answer: %v", err)
+		return nil, fmt.Errorf("issuer service: reading the answer: %v", err)
 	}
 	if len(data) > maxServiceResponse {
-		return fmt.Errorf("issuer service: answer larger than %d bytes", maxServiceResponse)
+		return nil, fmt.Errorf("issuer service: answer larger than %d bytes", maxServiceResponse)
 	}
 	if resp.StatusCode != http.StatusOK {
 		se := &serviceError{Status: resp.StatusCode}
@@ -205,12 +220,9 @@ func (c *issuerClient) post(ctx context.Context, path string, body, out any) err
 		if json.Unmarshal(data, &eb) == nil {
 			se.Code, se.Description = printable(eb.Error, 64), printable(eb.Description, maxServiceError)
 		}
-		return se
+		return nil, se
 	}
-	if err := decodeStrict(data, out); err != nil {
-		return fmt.Errorf("issuer service: malformed answer on %s: %v", path, err)
-	}
-	return nil
+	return data, nil
 }
 
 // printable keeps at most n runes of s, with control and other

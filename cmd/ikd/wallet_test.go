@@ -16,6 +16,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
@@ -452,6 +453,11 @@ func TestCLIWalletActivate(t *testing.T) {
 		http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway)
 	}))
 	defer gateway.Close()
+	hostile := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant\x1b[2J", "error_description": "bad\ncode\x1b[31m " + strings.Repeat("x", 5000)})
+	}))
+	defer hostile.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 
@@ -476,6 +482,7 @@ func TestCLIWalletActivate(t *testing.T) {
 		{"wrong code", act(srv.URL, "000000"), nil, pin1, 1, "", "issuer service: invalid_grant"},
 		{"garbage answer", act(garbage.URL, g.Code), nil, pin1, 1, "", "malformed answer on /credential"},
 		{"huge answer", act(huge.URL, g.Code), nil, pin1, 1, "", "answer larger than"},
+		{"hostile error", act(hostile.URL, g.Code), nil, pin1, 1, "", "issuer service: invalid_grant[2J: badcode[31m xxx"},
 		{"gateway", act(gateway.URL, g.Code), nil, pin1, 1, "", "issuer service: unexpected answer (HTTP 502)"},
 		{"wrong issuer id", append(act(srv.URL, g.Code)[:0:0], "wallet", "activate", "--wallet", w, "--issuer", srv.URL,
 			"--registration", g.RegistrationID, "--code", g.Code, "--trust", p("issuer.jwk.json"), "--trust", p("iaca.pem")), nil, pin1, 1, "", "invalid_request"},
@@ -488,4 +495,72 @@ func TestCLIWalletActivate(t *testing.T) {
 		{"history", []string{"wallet", "history", "--wallet", w}, nil, pin1, 0, "activation", ""},
 		{"code used", act(srv.URL, g.Code), nil, pin1, 1, "", "issuer service: "},
 	})
+}
+
+// FuzzCredentialResponse: decoding the issuer service's /credential answer
+// never panics, and what it accepts holds 1 to holder.MaxCredentials
+// credentials of a known format whose encoded form is the text received.
+func FuzzCredentialResponse(f *testing.F) {
+	seeds := []string{
+		`{"credentials": [{"credential": "eyJhbGciOiJFUzI1NiJ9.e30.c2ln~", "format": "dc+sd-jwt", "vct": "urn:x", "credential_id": "c1"},
+		  {"credential": "omdkb2NUeXBl", "format": "mso_mdoc", "vct": "urn:x", "credential_id": "c2"}], "binding_id": "b1"}`,
+		`{"credentials": [], "binding_id": "b1"}`,
+		`{"credentials": [{"credential": "!!", "format": "mso_mdoc"}]}`,
+		`{"credentials": [{"credential": "x", "format": "jwt_vc_json"}]}`,
+		`{"credentials": [{"credential": "x", "format": "dc+sd-jwt"}], "binding_id": "a", "binding_id": "b"}`,
+		`{"credentials": [{"credential": "x", "format": "dc+sd-jwt", "colour": "red"}]}`,
+		`{"credentials": null} {}`,
+		`[]`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	if len(seeds) == 0 {
+		f.Fatal("empty seed corpus")
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := decodeCredentialResponse(data)
+		if err != nil {
+			if a != nil {
+				t.Fatal("an activation with an error")
+			}
+			return
+		}
+		var raw credentialResponse
+		if err := json.Unmarshal(data, &raw); err != nil {
+			t.Fatalf("accepted what encoding/json rejects: %v", err)
+		}
+		if len(a.Credentials) == 0 || len(a.Credentials) > holder.MaxCredentials || len(a.Credentials) != len(raw.Credentials) {
+			t.Fatalf("%d credentials accepted", len(a.Credentials))
+		}
+		for i, c := range a.Credentials {
+			if c.Format != issuer.FormatSDJWT && c.Format != issuer.FormatMdoc {
+				t.Fatalf("format %q accepted", c.Format)
+			}
+			if c.Encoded() != raw.Credentials[i].Credential {
+				t.Fatalf("credential %d: encoded %q, received %q", i, c.Encoded(), raw.Credentials[i].Credential)
+			}
+		}
+	})
+}
+
+// TestPrintable: a service's error text loses control characters and is
+// capped.
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"plain", "code expired", 64, "code expired"},
+		{"escapes", "a\x1b[2Jb\r\nc\x00", 64, "a[2Jbc"},
+		{"cap", strings.Repeat("é", 10), 4, "éééé..."},
+		{"exact", "abcd", 4, "abcd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := printable(tc.in, tc.n); got != tc.want {
+				t.Errorf("printable(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			}
+		})
+	}
 }
