@@ -564,3 +564,27 @@ func TestPrintable(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIWalletPINDelay: after 3 wrong PINs the wallet refuses attempts
+// until the delay is over, even the right PIN, and says until when.
+func TestCLIWalletPINDelay(t *testing.T) {
+	w := filepath.Join(t.TempDir(), "w")
+	wrong := wstep{"wrong", []string{"wallet", "list", "--wallet", w}, nil, "999999\n", 1, "", "wrong PIN: "}
+	runWallet(t, []wstep{
+		{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, "", ""},
+		wrong, wrong, wrong,
+		{"delayed", []string{"wallet", "list", "--wallet", w}, nil, pin1, 1, "", "too many wrong PINs: try again after " +
+			t0.Add(holder.PINDelay(3)).Format(time.RFC3339)},
+		{"history delayed", []string{"wallet", "history", "--wallet", w}, map[string]string{"IKD_PIN": "135790"}, "", 1, "", "try again after"},
+	})
+}
+
+// TestCLIWalletHelp: every subcommand has --help with its usage and an
+// example, on stdout, exit 0.
+func TestCLIWalletHelp(t *testing.T) {
+	for _, sub := range []string{"init", "activate", "import", "list", "show", "present", "history", "change-pin"} {
+		runWallet(t, []wstep{{sub, []string{"wallet", sub, "--help"}, nil, "", 0, "usage: ikd wallet " + sub, ""}})
+		runWallet(t, []wstep{{sub + " example", []string{"wallet", sub, "-h"}, nil, "", 0, "Example:\n  ", ""}})
+		runWallet(t, []wstep{{sub + " bad flag", []string{"wallet", sub, "--frob"}, nil, "", 2, "", "wallet: " + sub + ": flag provided but not defined"}})
+	}
+}
