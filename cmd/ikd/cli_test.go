@@ -46,7 +46,7 @@ func TestCLI(t *testing.T) {
 			"", "key binding check"},
 		{"sdjwt stale", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", late, p("presentation-sdjwt.txt")}, "", 1,
 			"", "not fresh"},
-		{"sdjwt wrong key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")}, "", 1, "", "sdjwt:"},
+		{"sdjwt wrong key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")}, "", 1, "", "trust check failed"},
 		{"mdoc", []string{"verify", "--trust", p("iaca.pem"), "--session-transcript", p("session-transcript.cbor"), "--at", at, p("device-response.cbor")}, "", 0,
 			"RINA KARTIKA SARI", ""},
 		{"mdoc wrong transcript", []string{"verify", "--trust", p("iaca.pem"), "--session-transcript", p("qr.txt"), "--at", at, p("device-response.cbor")}, "", 1, "", "mdoc:"},

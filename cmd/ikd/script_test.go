@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,10 @@ import (
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/rogpeppe/go-internal/testscript"
 )
+
+// updateScripts rewrites the scripts' golden files from the actual output
+// (go test -run TestScripts -update); review the diff before committing.
+var updateScripts = flag.Bool("update", false, "rewrite the golden files in testdata/script from the actual output")
 
 // scriptNow is the scripts' clock unless a script sets IKD_NOW.
 const scriptNow = "2026-11-24T10:00:00Z"
@@ -47,13 +53,18 @@ type scriptStateKey struct{}
 // Commands resolve relative file names against the process's working
 // directory, so each ikd invocation holds a lock while it runs chdir'ed
 // into its script's directory; scripts still run in parallel between
-// invocations. No other test in this package changes directory or runs in
-// parallel.
+// invocations (the script directory is absolute for that reason). No
+// other test in this package changes directory or runs in parallel.
 func TestScripts(t *testing.T) {
 	var cwdMu sync.Mutex
+	dir, err := filepath.Abs("testdata/script") // absolute: ikd invocations chdir
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
-		Dir:                "testdata/script",
+		Dir:                dir,
 		RequireUniqueNames: true,
+		UpdateScripts:      *updateScripts,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("IKD_NOW", scriptNow)
 			st := &scriptState{}

@@ -144,6 +144,9 @@ func verifyCmd(_ context.Context, e *env, args []string) error {
 		if *aud == "" {
 			return usagef("--aud is required for an SD-JWT VC presentation")
 		}
+		if ts.list == nil && len(ts.keys) == 0 {
+			return errors.New("trust check failed: --trust gave no issuer key for an SD-JWT VC (want a JWK, PEM public key, did:key or trust list)")
+		}
 		o := ts.sdjwtOptions()
 		o.Audience, o.Nonce, o.IgnoreNonce, o.Now = *aud, *nonce, *nonce == "", clock
 		o.KeyBindingMaxAge = qr.FreshnessWindow // the 90-second window of the offline flow
