@@ -30,12 +30,17 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/ikdkit/ikdkit/holder"
 )
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, kdf: holder.DefaultKDF(),
 		stderrTTY: isTerminal(os.Stderr), getenv: os.Getenv}
+	if isTerminal(os.Stdin) {
+		e.readSecret = func(prompt string) (string, error) { return readSecretFromTerminal(os.Stdin, os.Stderr, prompt) }
+	}
 	os.Exit(run(context.Background(), e, os.Args[1:]))
 }
 
@@ -52,6 +57,22 @@ type env struct {
 	// getenv reads an environment variable (IKD_PIN, IKD_NEW_PIN); nil
 	// means none is set.
 	getenv func(string) string
+	// readSecret, when stdin is a terminal, prompts on stderr and reads a
+	// line without echoing it (PINs); nil means secrets come from stdin
+	// lines.
+	readSecret func(prompt string) (string, error)
+}
+
+// readSecretFromTerminal prompts and reads one line from the terminal in
+// with echo turned off.
+func readSecretFromTerminal(in *os.File, prompt io.Writer, text string) (string, error) {
+	fmt.Fprint(prompt, text)
+	b, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(prompt)
+	if err != nil {
+		return "", fmt.Errorf("reading from the terminal: %w", err)
+	}
+	return string(b), nil
 }
 
 const usage = `ikd: Indonesia's digital identity (IKD) as verifiable credentials

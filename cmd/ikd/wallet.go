@@ -278,6 +278,17 @@ func (ws *walletSession) pin(name, what string) (string, error) {
 	if p := ws.e.lookupEnv(name); p != "" {
 		return p, checkPINForm(p, name)
 	}
+	if ws.e.readSecret != nil {
+		// stdin is a terminal: prompt, and do not echo the PIN.
+		p, err := ws.e.readSecret("ikd wallet: " + what + ": ")
+		if err != nil {
+			return "", err
+		}
+		if p == "" {
+			return "", usagef("no %s: set %s or type it at the prompt", what, name)
+		}
+		return p, checkPINForm(p, "the "+what)
+	}
 	var line []byte
 	r := ws.stdin()
 	for {
