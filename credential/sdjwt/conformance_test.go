@@ -419,12 +419,12 @@ func selectValue(n *yaml.Node, p Path) []Path {
 }
 
 func countSD(paths []Path, claims map[string]any) int {
-	b := &builder{sd: &sdNode{}}
+	b := &refBuilder{sd: &refNode{}}
 	for _, p := range paths {
 		b.mark(claims, p, b.sd)
 	}
-	var count func(*sdNode) int
-	count = func(n *sdNode) int {
+	var count func(*refNode) int
+	count = func(n *refNode) int {
 		c := 0
 		if n.sd {
 			c++

@@ -12,7 +12,8 @@ import (
 )
 
 // appendJSON appends the JSON encoding of a decoded-JSON value (map[string]any
-// with sorted keys, []any, string, json.Number, bool, nil) to buf. It is the
+// with sorted keys, []any, string, json.Number, bool, nil, and the Go
+// numbers normalize leaves in place) to buf. It is the
 // issuance hot path's encoder: no reflection, no HTML escaping (so "<", ">"
 // and "&" stay themselves, as in other SD-JWT implementations).
 func appendJSON(buf []byte, v any) ([]byte, error) {
@@ -25,6 +26,23 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 		return appendString(buf, t), nil
 	case json.Number:
 		return append(buf, t...), nil
+	// The Go numbers normalize lets through, written as normalize would
+	// convert them.
+	case int:
+		return strconv.AppendInt(buf, int64(t), 10), nil
+	case int64:
+		return strconv.AppendInt(buf, t, 10), nil
+	case int32:
+		return strconv.AppendInt(buf, int64(t), 10), nil
+	case uint64:
+		return strconv.AppendUint(buf, t, 10), nil
+	case uint32:
+		return strconv.AppendUint(buf, uint64(t), 10), nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, fmt.Errorf("sdjwt: %v is not a JSON number", t)
+		}
+		return strconv.AppendFloat(buf, t, 'g', -1, 64), nil
 	case map[string]any:
 		keys := make([]string, 0, len(t))
 		for k := range t {
@@ -172,15 +190,18 @@ func normalize(v any, depth int) (any, error) {
 	return strictjson.Unmarshal(raw, MaxDepth)
 }
 
-// isJSONValue reports whether v holds only decoded-JSON types within the
-// depth limit, so normalize can use it as it is.
+// isJSONValue reports whether v holds only decoded-JSON types, or Go
+// numbers appendJSON writes the way normalize would convert them, within
+// the depth limit, so normalize can use it as it is.
 func isJSONValue(v any, depth int) bool {
 	if depth > MaxDepth {
 		return false
 	}
 	switch t := v.(type) {
-	case nil, bool, string, json.Number:
+	case nil, bool, string, json.Number, int, int64, int32, uint64, uint32:
 		return true
+	case float64:
+		return !math.IsNaN(t) && !math.IsInf(t, 0)
 	case map[string]any:
 		for _, e := range t {
 			if !isJSONValue(e, depth+1) {

@@ -1,16 +1,25 @@
 package sdjwt
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
-	"maps"
+	"math"
 	"slices"
-	"sort"
 	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // SaltSize is the number of random bytes in each salt: 128 bits, the
@@ -55,6 +64,11 @@ type IssueOptions struct {
 // Issue creates an SD-JWT (RFC 9901 §4) from claims: every claim named in
 // opts.Disclosable becomes a disclosure, the rest stays in the signed
 // payload. It returns <issuer-JWT>~<disclosure>~...~.
+//
+// Issue encodes in one pass: the salts of all disclosures and decoys come
+// from a single read of opts.Rand, and the payload and disclosures are
+// written straight into byte buffers with no intermediate maps. The claims
+// map is only read, never modified.
 func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if opts.Signer == nil {
 		return "", newErr(CheckOptions, ErrOptions, "no Signer")
@@ -87,58 +101,174 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 
 	// Normalise the claims to decoded JSON so every value has one shape.
-	nv, err := normalize(claims, 0)
-	if err != nil {
-		return "", newErr(CheckIssue, ErrOptions, "claims are not JSON: %v", err)
+	// Claims that already hold only JSON-compatible values are shared, not
+	// copied (nothing below writes to them), and the same walk looks for
+	// reserved claim names.
+	norm := claims
+	plain, reserved := scanClaims(claims, 0)
+	if !plain {
+		nv, err := normalize(claims, 0)
+		if err != nil {
+			return "", newErr(CheckIssue, ErrOptions, "claims are not JSON: %v", err)
+		}
+		m, ok := nv.(map[string]any)
+		if !ok {
+			return "", newErr(CheckIssue, ErrOptions, "claims are not a JSON object")
+		}
+		norm, reserved = m, true // not scanned: let checkReserved look
 	}
-	norm, ok := nv.(map[string]any)
-	if !ok {
-		return "", newErr(CheckIssue, ErrOptions, "claims are not a JSON object")
-	}
-	norm = maps.Clone(norm) // cnf may be added; the caller's map stays untouched
 	if _, ok := norm["_sd_alg"]; ok {
 		return "", newErr(CheckIssue, ErrReservedClaimName, "_sd_alg is reserved")
 	}
+	// The root object is norm plus cnf (and _sd_alg, added below); they are
+	// kept beside norm so the caller's map is never cloned or changed.
+	var root rootExtra
 	if opts.HolderKey != nil {
 		if _, ok := norm["cnf"]; ok {
 			return "", newErr(CheckIssue, ErrOptions, "claims already have cnf and HolderKey is set")
 		}
-		jwk, err := publicJWK(opts.HolderKey)
-		if err != nil {
-			return "", newErr(CheckIssue, ErrOptions, "%v", err)
+		intoCnf := false
+		for _, p := range opts.Disclosable {
+			if len(p) > 0 && p[0] == "cnf" {
+				intoCnf = true
+			}
 		}
-		norm["cnf"] = map[string]any{"jwk": jwk}
+		if raw, ok := appendCnf(nil, opts.HolderKey); ok && !intoCnf {
+			root.cnf = rawJSON(raw)
+		} else {
+			jwk, err := publicJWK(opts.HolderKey)
+			if err != nil {
+				return "", newErr(CheckIssue, ErrOptions, "%v", err)
+			}
+			root.cnf = map[string]any{"jwk": jwk}
+		}
 	}
 
-	if err := checkReserved(norm, nil); err != nil {
-		return "", err
+	if reserved {
+		if err := checkReserved(norm, nil); err != nil {
+			return "", err
+		}
 	}
-	b := &builder{hash: h, rand: r, decoys: opts.Decoys, sd: &sdNode{kids: map[any]*sdNode{}}}
+	b := &builder{hash: h, decoys: opts.Decoys}
+	b.nodes = make([]sdNode, 1, len(opts.Disclosable)+4)
+	if len(opts.Disclosable) > 0 {
+		b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
+	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
 			return "", newErr(CheckIssue, ErrOptions, "%v", err)
 		}
-		n := b.mark(norm, p, b.sd)
+		var n int
+		if len(p) > 0 && p[0] == "cnf" && root.cnf != nil {
+			n = b.mark(root.cnf, p[1:], b.childNamed(0, "cnf"))
+		} else {
+			n = b.mark(norm, p, 0)
+		}
 		if n == 0 {
 			return "", newErr(CheckIssue, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
-	out, err := b.object(norm, b.sd)
+	disclosures, err := b.drawSalts(r)
 	if err != nil {
 		return "", err
 	}
-	payload := out.(map[string]any)
-	if b.digests > 0 {
-		payload["_sd_alg"] = hashName
+	if disclosures > 0 {
+		root.sdAlg = hashName
 	}
 
+	hb, err := issuerHeader(alg, &opts)
+	if err != nil {
+		return "", err
+	}
+	b.keys = make([]string, 0, len(norm)+16)
+	b.sorted = make([][]byte, 0, 32)
+	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
+	if err != nil {
+		return "", err
+	}
+
+	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~
+	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~ is
+	// written once, into the returned string; the signing input is hashed
+	// as it is written.
+	b64 := base64.RawURLEncoding
+	var sb strings.Builder
+	sb.Grow(b64.EncodedLen(len(hb)) + b64.EncodedLen(len(pb)) + b64.EncodedLen(2*66) + 3 + len(b.discs))
+	var hw hash.Hash
+	if h, _ := algHash(alg); h != 0 {
+		hw = h.New()
+	}
+	b.writeB64(&sb, hw, hb)
+	sb.WriteByte('.')
+	if hw != nil {
+		hw.Write([]byte{'.'})
+	}
+	b.writeB64(&sb, hw, pb)
+	var rs [2 * 66]byte
+	sig, err := signInput(opts.Signer, alg, sb.String(), hw, rs[:0], r)
+	if err != nil {
+		return "", err
+	}
+	sb.WriteByte('.')
+	b.writeB64(&sb, nil, sig)
+	sb.WriteByte('~')
+	sb.Write(b.discs)
+	return sb.String(), nil
+}
+
+// writeB64 writes base64url(src) to sb and, if h is not nil, to h,
+// encoding through b.chunk.
+func (b *builder) writeB64(sb *strings.Builder, h hash.Hash, src []byte) {
+	const step = len(b.chunk) / 4 * 3 // a multiple of 3: chunks encode independently
+	for len(src) > 0 {
+		n := min(len(src), step)
+		m := base64.RawURLEncoding.EncodedLen(n)
+		base64.RawURLEncoding.Encode(b.chunk[:m], src[:n])
+		sb.Write(b.chunk[:m])
+		if h != nil {
+			h.Write(b.chunk[:m])
+		}
+		src = src[n:]
+	}
+}
+
+// issuerHeader encodes the protected header of the issuer-signed JWT with
+// its members in sorted order.
+func issuerHeader(alg string, opts *IssueOptions) ([]byte, error) {
+	if len(opts.Header) == 0 {
+		// The common case, written directly: alg < kid < typ < x5c.
+		hb := make([]byte, 0, 64+len(opts.KeyID))
+		hb = append(hb, `{"alg":`...)
+		hb = appendString(hb, alg)
+		if opts.KeyID != "" {
+			hb = append(hb, `,"kid":`...)
+			hb = appendString(hb, opts.KeyID)
+		}
+		if opts.Type != "" {
+			hb = append(hb, `,"typ":`...)
+			hb = appendString(hb, opts.Type)
+		}
+		if len(opts.X5C) > 0 {
+			hb = append(hb, `,"x5c":[`...)
+			for i, c := range opts.X5C {
+				if i > 0 {
+					hb = append(hb, ',')
+				}
+				hb = append(hb, '"')
+				hb = base64.StdEncoding.AppendEncode(hb, c.Raw) // RFC 7515 §4.1.6: standard base64 DER
+				hb = append(hb, '"')
+			}
+			hb = append(hb, ']')
+		}
+		return append(hb, '}'), nil
+	}
 	header := make(map[string]any, len(opts.Header)+4)
 	for k, v := range opts.Header {
 		switch {
 		case k == "alg" || k == "typ" || k == "crit",
 			k == "kid" && opts.KeyID != "",
 			k == "x5c" && len(opts.X5C) > 0:
-			return "", newErr(CheckOptions, ErrOptions, "Header cannot set %q", k)
+			return nil, newErr(CheckOptions, ErrOptions, "Header cannot set %q", k)
 		}
 		header[k] = v
 	}
@@ -158,71 +288,173 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	nh, err := normalize(header, 0)
 	if err != nil {
-		return "", newErr(CheckOptions, ErrOptions, "header: %v", err)
+		return nil, newErr(CheckOptions, ErrOptions, "header: %v", err)
 	}
-	hb, err := appendJSON(nil, nh)
-	if err != nil {
-		return "", err
-	}
-	pb, err := appendJSON(make([]byte, 0, 1024), payload)
-	if err != nil {
-		return "", err
-	}
-	jwt, err := sign(opts.Signer, alg, hb, pb, r)
-	if err != nil {
-		return "", err
-	}
-	var sb strings.Builder
-	sb.WriteString(jwt)
-	sb.WriteByte('~')
-	for _, d := range b.out {
-		sb.WriteString(d)
-		sb.WriteByte('~')
-	}
-	return sb.String(), nil
+	return appendJSON(nil, nh)
 }
 
-// builder turns plain claims into an SD-JWT payload and its disclosures.
+// signInput signs a JWS signing input and returns the JWS signature. For
+// ECDSA, hw has already hashed input and the R||S signature is appended to
+// rs. The signer is used only through crypto.Signer, so hardware-backed
+// keys work.
+func signInput(signer crypto.Signer, alg, input string, hw hash.Hash, rs []byte, rnd io.Reader) ([]byte, error) {
+	switch alg {
+	case EdDSA:
+		sig, err := signer.Sign(rnd, []byte(input), crypto.Hash(0))
+		if err != nil {
+			return nil, fmt.Errorf("sdjwt: signing: %w", err)
+		}
+		return sig, nil
+	case ES256, ES384, ES512:
+		h, size := algHash(alg)
+		der, err := signer.Sign(rnd, hw.Sum(nil), h)
+		if err != nil {
+			return nil, fmt.Errorf("sdjwt: signing: %w", err)
+		}
+		// crypto.Signer returns ASN.1 DER for ECDSA; JWS wants R||S (RFC 7518 §3.4).
+		rs = rs[:2*size]
+		if !derToRS(der, rs) {
+			return nil, fmt.Errorf("sdjwt: signer returned a malformed ECDSA signature")
+		}
+		return rs, nil
+	}
+	return nil, fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, alg)
+}
+
+// derToRS converts an ECDSA-Sig-Value, SEQUENCE { r INTEGER, s INTEGER }
+// (RFC 3279 §2.2.3), to the fixed-width R||S of RFC 7518 §3.4 in out, whose
+// halves are the curve's byte size. It rejects trailing data, negative or
+// non-minimal integers and integers too long for the curve.
+func derToRS(der []byte, out []byte) bool {
+	var seq, r, s cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
+		!seq.ReadASN1(&r, cbasn1.INTEGER) || !seq.ReadASN1(&s, cbasn1.INTEGER) || !seq.Empty() {
+		return false
+	}
+	size := len(out) / 2
+	return fillUnsigned(out[:size], r) && fillUnsigned(out[size:], s)
+}
+
+// fillUnsigned writes the DER INTEGER content b, which must be positive or
+// zero and minimally encoded (X.690 §8.3.2), right-aligned into out.
+func fillUnsigned(out, b []byte) bool {
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		return false
+	}
+	if len(b) > 1 && b[0] == 0 {
+		if b[1]&0x80 == 0 {
+			return false // a leading zero only where the next bit is set
+		}
+		b = b[1:]
+	}
+	if len(b) > len(out) {
+		return false
+	}
+	clear(out[:len(out)-len(b)])
+	copy(out[len(out)-len(b):], b)
+	return true
+}
+
+// saltB64Len is the length of a base64url-encoded salt.
+var saltB64Len = base64.RawURLEncoding.EncodedLen(SaltSize)
+
+// builder turns plain claims into an SD-JWT payload and its disclosures,
+// writing JSON directly.
 type builder struct {
-	hash    crypto.Hash
-	rand    io.Reader
-	decoys  int
-	sd      *sdNode  // the disclosure policy as a tree over the claims
-	out     []string // encoded disclosures, in creation order
-	digests int
+	hash   crypto.Hash
+	decoys int
+	nodes  []sdNode // the disclosure policy as a tree over the claims; nodes[0] is the root
+
+	salts []byte // base64url salts, saltB64Len each, in the order they are used
+	nsalt int    // salts used so far
+
+	discs   []byte   // "<disclosure>~" for every disclosure, in creation order
+	digs    []byte   // stack of base64url digests of the _sd arrays being built
+	digLen  int      // length of one base64url digest
+	keys    []string // stack of the sorted member names of the objects being encoded
+	scratch [][]byte // disclosure JSON, one buffer per nesting level of disclosures
+	level   int      // disclosures being built around the current value
+	sorted  [][]byte // reused to sort the digests of one _sd array
+	chunk   [768]byte
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
-// is disclosable, and the nodes of its members or elements (keyed by name
-// or index). Claims with no node contain nothing disclosable.
+// is disclosable, and the nodes of its members or elements. Claims with no
+// node contain nothing disclosable. Nodes refer to each other by index into
+// builder.nodes.
 type sdNode struct {
-	sd   bool
-	kids map[any]*sdNode
+	sd      bool
+	named   bool // reached through a member name (the parent is an object)
+	hasSD   bool // an object with a disclosable member: it gets an _sd array and decoys
+	parent  int32
+	members map[string]int32
+	elems   map[int]int32
 }
 
-func (n *sdNode) kid(k any) *sdNode {
-	if n == nil {
-		return nil
-	}
-	return n.kids[k]
+// rootExtra holds the members the issuer adds to the top-level object.
+type rootExtra struct {
+	cnf   any    // {"jwk": ...} when a holder key is bound, as rawJSON unless a path goes into it
+	sdAlg string // _sd_alg when there is at least one disclosure
 }
 
-func (n *sdNode) child(k any) *sdNode {
-	if n.kids == nil {
-		n.kids = make(map[any]*sdNode)
+// rawJSON is a value already encoded as JSON.
+type rawJSON []byte
+
+func (b *builder) hasKids(ni int32) bool {
+	return ni >= 0 && (b.nodes[ni].members != nil || b.nodes[ni].elems != nil)
+}
+
+func (b *builder) member(ni int32, k string) int32 {
+	if ni < 0 {
+		return -1
 	}
-	c := n.kids[k]
-	if c == nil {
-		c = &sdNode{}
-		n.kids[k] = c
+	if c, ok := b.nodes[ni].members[k]; ok {
+		return c
 	}
+	return -1
+}
+
+func (b *builder) elem(ni int32, i int) int32 {
+	if ni < 0 {
+		return -1
+	}
+	if c, ok := b.nodes[ni].elems[i]; ok {
+		return c
+	}
+	return -1
+}
+
+func (b *builder) childNamed(ni int32, k string) int32 {
+	if c := b.member(ni, k); c >= 0 {
+		return c
+	}
+	c := int32(len(b.nodes))
+	b.nodes = append(b.nodes, sdNode{named: true, parent: ni})
+	if b.nodes[ni].members == nil {
+		b.nodes[ni].members = make(map[string]int32)
+	}
+	b.nodes[ni].members[k] = c
+	return c
+}
+
+func (b *builder) childIndexed(ni int32, i int) int32 {
+	if c := b.elem(ni, i); c >= 0 {
+		return c
+	}
+	c := int32(len(b.nodes))
+	b.nodes = append(b.nodes, sdNode{parent: ni})
+	if b.nodes[ni].elems == nil {
+		b.nodes[ni].elems = make(map[int]int32)
+	}
+	b.nodes[ni].elems[i] = c
 	return c
 }
 
 // mark records every concrete claim matching pattern p and returns how many.
-func (b *builder) mark(v any, p Path, at *sdNode) int {
+func (b *builder) mark(v any, p Path, at int32) int {
 	if len(p) == 0 {
-		at.sd = true
+		b.nodes[at].sd = true
 		return 1
 	}
 	switch e := p[0].(type) {
@@ -235,13 +467,13 @@ func (b *builder) mark(v any, p Path, at *sdNode) int {
 		if !ok {
 			return 0
 		}
-		return b.mark(c, p[1:], at.child(e))
+		return b.mark(c, p[1:], b.childNamed(at, e))
 	case int:
 		a, ok := v.([]any)
 		if !ok || e >= len(a) {
 			return 0
 		}
-		return b.mark(a[e], p[1:], at.child(e))
+		return b.mark(a[e], p[1:], b.childIndexed(at, e))
 	case nil:
 		a, ok := v.([]any)
 		if !ok {
@@ -249,11 +481,261 @@ func (b *builder) mark(v any, p Path, at *sdNode) int {
 		}
 		n := 0
 		for i, el := range a {
-			n += b.mark(el, p[1:], at.child(i))
+			n += b.mark(el, p[1:], b.childIndexed(at, i))
 		}
 		return n
 	}
 	return 0
+}
+
+// drawSalts counts the salts the policy needs, one per disclosure and one
+// per decoy, reads them all with a single read of r (RFC 9901 §4.2.1: each
+// salt is SaltSize random bytes, 128 bits as §9.3 recommends, unique per
+// disclosure), encodes them as base64url, and sizes the builder's buffers.
+// It returns the number of disclosures.
+func (b *builder) drawSalts(r io.Reader) (int, error) {
+	disclosures, arrays := 0, 0
+	for i := range b.nodes {
+		n := &b.nodes[i]
+		if !n.sd {
+			continue
+		}
+		disclosures++
+		if n.named && !b.nodes[n.parent].hasSD {
+			b.nodes[n.parent].hasSD = true
+			arrays++
+		}
+	}
+	count := disclosures + arrays*b.decoys
+	b.digLen = base64.RawURLEncoding.EncodedLen(b.hash.Size())
+	if count == 0 {
+		return 0, nil
+	}
+	raw := make([]byte, count*(SaltSize+saltB64Len))
+	if _, err := io.ReadFull(r, raw[:count*SaltSize]); err != nil {
+		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
+	}
+	enc := raw[count*SaltSize:]
+	for i := range count {
+		base64.RawURLEncoding.Encode(enc[i*saltB64Len:], raw[i*SaltSize:(i+1)*SaltSize])
+	}
+	b.salts = enc
+	b.discs = make([]byte, 0, disclosures*96)
+	b.digs = make([]byte, 0, min(count, 64)*b.digLen)
+	return disclosures, nil
+}
+
+// salt returns the next unused base64url salt.
+func (b *builder) salt() ([]byte, error) {
+	if (b.nsalt+1)*saltB64Len > len(b.salts) {
+		return nil, fmt.Errorf("sdjwt: internal error: more salts used than drawn")
+	}
+	s := b.salts[b.nsalt*saltB64Len : (b.nsalt+1)*saltB64Len]
+	b.nsalt++
+	return s, nil
+}
+
+// pushDigest appends base64url(hash(data)) to the digest stack (RFC 9901
+// §4.2.3: the digest is over the ASCII of the base64url string).
+func (b *builder) pushDigest(data []byte) {
+	enc := base64.RawURLEncoding
+	switch b.hash {
+	case crypto.SHA256:
+		d := sha256.Sum256(data)
+		b.digs = enc.AppendEncode(b.digs, d[:])
+	case crypto.SHA384:
+		d := sha512.Sum384(data)
+		b.digs = enc.AppendEncode(b.digs, d[:])
+	default:
+		d := sha512.Sum512(data)
+		b.digs = enc.AppendEncode(b.digs, d[:])
+	}
+}
+
+// disclose makes the disclosure [salt, name, value] (RFC 9901 §4.2.1) or,
+// when hasName is false, [salt, value] (§4.2.2), where value is v with the
+// disclosable claims below node ni replaced by digests. Its digest is pushed
+// onto b.digs.
+func (b *builder) disclose(name string, hasName bool, v any, ni int32) error {
+	lvl := b.level
+	if lvl == len(b.scratch) {
+		b.scratch = append(b.scratch, make([]byte, 0, 512))
+	}
+	s := b.scratch[lvl][:0]
+	s = append(s, '[', '"')
+	at := len(s)
+	s = append(s, make([]byte, saltB64Len)...) // the salt, drawn after the value's own salts
+	s = append(s, '"', ',')
+	if hasName {
+		s = appendString(s, name)
+		s = append(s, ',')
+	}
+	b.level++
+	s, err := b.value(s, v, ni)
+	b.level--
+	if err != nil {
+		return err
+	}
+	s = append(s, ']')
+	salt, err := b.salt()
+	if err != nil {
+		return err
+	}
+	copy(s[at:], salt)
+	b.scratch[lvl] = s
+	start := len(b.discs)
+	b.discs = base64.RawURLEncoding.AppendEncode(b.discs, s)
+	b.pushDigest(b.discs[start:])
+	b.discs = append(b.discs, '~')
+	return nil
+}
+
+// value appends v with the disclosable claims below node ni replaced by
+// digests. Subtrees without policy nodes are encoded as they are.
+func (b *builder) value(buf []byte, v any, ni int32) ([]byte, error) {
+	if raw, ok := v.(rawJSON); ok {
+		return append(buf, raw...), nil
+	}
+	if !b.hasKids(ni) {
+		return appendJSON(buf, v)
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		return b.object(buf, t, ni, nil)
+	case []any:
+		buf = append(buf, '[')
+		for i, el := range t {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			kn := b.elem(ni, i)
+			if kn < 0 || !b.nodes[kn].sd {
+				var err error
+				if buf, err = b.value(buf, el, kn); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			// RFC 9901 §4.2.4.2: the element becomes {"...": digest}.
+			if err := b.disclose("", false, el, kn); err != nil {
+				return nil, err
+			}
+			top := len(b.digs) - b.digLen
+			buf = append(buf, `{"...":"`...)
+			buf = append(buf, b.digs[top:]...)
+			buf = append(buf, '"', '}')
+			b.digs = b.digs[:top]
+		}
+		return append(buf, ']'), nil
+	}
+	return appendJSON(buf, v)
+}
+
+// object appends the object m with its disclosable members replaced by an
+// _sd array of digests. Members are written in sorted order, as appendJSON
+// writes them, and _sd is inserted at its sorted place once all digests
+// are known. extra, for the root object only, adds cnf and _sd_alg.
+func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtra) ([]byte, error) {
+	kstart := len(b.keys)
+	for k := range m {
+		b.keys = append(b.keys, k)
+	}
+	if extra != nil {
+		if extra.cnf != nil {
+			b.keys = append(b.keys, "cnf")
+		}
+		if extra.sdAlg != "" {
+			b.keys = append(b.keys, "_sd_alg")
+		}
+	}
+	nkeys := len(b.keys) - kstart
+	// Sorted, so salts are drawn in a reproducible order and members come
+	// out in the order appendJSON gives.
+	slices.Sort(b.keys[kstart:])
+
+	dstart := len(b.digs)
+	buf = append(buf, '{')
+	sdAt := -1 // where "_sd" goes: before the first member that sorts after it
+	for i := range nkeys {
+		k := b.keys[kstart+i] // b.keys may grow below: index it afresh
+		if sdAt < 0 && k > "_sd" {
+			sdAt = len(buf)
+		}
+		v, ok := m[k]
+		if !ok && extra != nil {
+			switch k {
+			case "cnf":
+				v = extra.cnf
+			case "_sd_alg":
+				v = extra.sdAlg
+			}
+		}
+		kn := b.member(ni, k)
+		if kn >= 0 && b.nodes[kn].sd {
+			if err := b.disclose(k, true, v, kn); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		var err error
+		if buf, err = b.value(buf, v, kn); err != nil {
+			return nil, err
+		}
+		buf = append(buf, ',')
+	}
+	b.keys = b.keys[:kstart]
+	if sdAt < 0 {
+		sdAt = len(buf)
+	}
+	if len(b.digs) > dstart {
+		for range b.decoys {
+			salt, err := b.salt()
+			if err != nil {
+				return nil, err
+			}
+			// RFC 9901 §4.2.5: a decoy is the digest of a random value.
+			b.pushDigest(salt)
+		}
+		buf = b.insertSD(buf, sdAt, dstart)
+		b.digs = b.digs[:dstart]
+	}
+	if buf[len(buf)-1] == ',' {
+		buf[len(buf)-1] = '}'
+		return buf, nil
+	}
+	return append(buf, '}'), nil
+}
+
+// insertSD inserts the member "_sd":[...], with the digests b.digs[dstart:]
+// in sorted order (RFC 9901 §4.2.4.1: sorting hides the claims' order), at
+// offset at of buf.
+func (b *builder) insertSD(buf []byte, at, dstart int) []byte {
+	w := b.digLen
+	n := (len(b.digs) - dstart) / w
+	b.sorted = b.sorted[:0]
+	for i := range n {
+		b.sorted = append(b.sorted, b.digs[dstart+i*w:dstart+(i+1)*w])
+	}
+	slices.SortFunc(b.sorted, bytes.Compare)
+	size := len(`"_sd":[],`) + n*(w+2) + n - 1
+	end := len(buf)
+	buf = slices.Grow(buf, size)[:end+size]
+	copy(buf[at+size:], buf[at:end])
+	p := at + copy(buf[at:], `"_sd":[`)
+	for i, d := range b.sorted {
+		if i > 0 {
+			buf[p] = ','
+			p++
+		}
+		buf[p] = '"'
+		p += 1 + copy(buf[p+1:], d)
+		buf[p] = '"'
+		p++
+	}
+	copy(buf[p:], "],")
+	return buf
 }
 
 // checkReserved rejects the claim names RFC 9901 §4.2.1 reserves for the
@@ -283,114 +765,68 @@ func checkReserved(v any, at Path) *Error {
 	return nil
 }
 
-func (b *builder) salt() (string, error) {
-	var s [SaltSize]byte
-	if _, err := io.ReadFull(b.rand, s[:]); err != nil {
-		return "", fmt.Errorf("sdjwt: reading salt: %w", err)
+// appendCnf appends {"jwk":{...}}, the cnf claim binding an ECDSA or
+// Ed25519 holder key (RFC 7800 §3.2), with members in sorted order as
+// appendJSON would write publicJWK's map. ok is false for any other key,
+// or a key that cannot be encoded: publicJWK then reports why.
+func appendCnf(dst []byte, pub crypto.PublicKey) ([]byte, bool) {
+	b64 := base64.RawURLEncoding
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		raw, err := k.Bytes() // 0x04 || X || Y
+		if err != nil {
+			return nil, false
+		}
+		size := (len(raw) - 1) / 2
+		dst = append(dst, `{"jwk":{"crv":`...)
+		dst = appendString(dst, k.Curve.Params().Name)
+		dst = append(dst, `,"kty":"EC","x":"`...)
+		dst = b64.AppendEncode(dst, raw[1:1+size])
+		dst = append(dst, `","y":"`...)
+		dst = b64.AppendEncode(dst, raw[1+size:])
+		return append(dst, `"}}`...), true
+	case ed25519.PublicKey:
+		dst = append(dst, `{"jwk":{"crv":"Ed25519","kty":"OKP","x":"`...)
+		dst = b64.AppendEncode(dst, k)
+		return append(dst, `"}}`...), true
 	}
-	return base64.RawURLEncoding.EncodeToString(s[:]), nil
+	return nil, false
 }
 
-// disclose makes a disclosure for [salt, name, value] or [salt, value] and
-// returns its digest.
-func (b *builder) disclose(name *string, value any) (string, error) {
-	salt, err := b.salt()
-	if err != nil {
-		return "", err
-	}
-	js := make([]byte, 0, 64)
-	js = append(js, '[')
-	js = appendString(js, salt)
-	js = append(js, ',')
-	if name != nil {
-		js = appendString(js, *name)
-		js = append(js, ',')
-	}
-	js, err = appendJSON(js, value)
-	if err != nil {
-		return "", err
-	}
-	js = append(js, ']')
-	enc := base64.RawURLEncoding.EncodeToString(js)
-	b.out = append(b.out, enc)
-	b.digests++
-	return b64Digest(b.hash, enc), nil
-}
-
-// value returns v with the disclosable claims below node replaced by
-// digests. Subtrees without policy nodes are shared, not copied.
-func (b *builder) value(v any, node *sdNode) (any, error) {
-	if node == nil || node.kids == nil {
-		return v, nil
+// scanClaims reports whether v holds only values appendJSON writes as
+// normalize would convert them (so v needs no normalising), and whether a
+// reserved claim name (_sd or ..., RFC 9901 §4.2.1) occurs in it, in one
+// walk. checkReserved then names the offending claim.
+func scanClaims(v any, depth int) (plain, reserved bool) {
+	if depth > MaxDepth {
+		return false, false
 	}
 	switch t := v.(type) {
+	case nil, bool, string, json.Number, int, int64, int32, uint64, uint32:
+		return true, false
+	case float64:
+		return !math.IsNaN(t) && !math.IsInf(t, 0), false
 	case map[string]any:
-		return b.object(t, node)
+		for k, e := range t {
+			if k == "_sd" || k == "..." {
+				reserved = true
+			}
+			p, r := scanClaims(e, depth+1)
+			if !p {
+				return false, false
+			}
+			reserved = reserved || r
+		}
+		return true, reserved
 	case []any:
-		out := make([]any, len(t))
-		for i, el := range t {
-			kn := node.kid(i)
-			cv, err := b.value(el, kn)
-			if err != nil {
-				return nil, err
+		for _, e := range t {
+			p, r := scanClaims(e, depth+1)
+			if !p {
+				return false, false
 			}
-			if kn != nil && kn.sd {
-				// RFC 9901 §4.2.4.2: the element becomes {"...": digest}.
-				d, err := b.disclose(nil, cv)
-				if err != nil {
-					return nil, err
-				}
-				cv = map[string]any{"...": d}
-			}
-			out[i] = cv
+			reserved = reserved || r
 		}
-		return out, nil
+		return true, reserved
 	}
-	return v, nil
-}
-
-func (b *builder) object(m map[string]any, node *sdNode) (any, error) {
-	out := make(map[string]any, len(m)+1)
-	var digests []string
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Sorted, so salts are drawn in a reproducible order.
-	sort.Strings(keys)
-	for _, k := range keys {
-		kn := node.kid(k)
-		cv, err := b.value(m[k], kn)
-		if err != nil {
-			return nil, err
-		}
-		if kn == nil || !kn.sd {
-			out[k] = cv
-			continue
-		}
-		name := k
-		d, err := b.disclose(&name, cv)
-		if err != nil {
-			return nil, err
-		}
-		digests = append(digests, d)
-	}
-	if len(digests) > 0 {
-		for range b.decoys {
-			salt, err := b.salt()
-			if err != nil {
-				return nil, err
-			}
-			// RFC 9901 §4.2.5: a decoy is the digest of a random value.
-			digests = append(digests, b64Digest(b.hash, salt))
-		}
-		// RFC 9901 §4.2.4.1: hide the claims' order by sorting the digests.
-		slices.Sort(digests)
-		sd := make([]any, len(digests))
-		for i, d := range digests {
-			sd[i] = d
-		}
-		out["_sd"] = sd
-	}
-	return out, nil
+	return false, false
 }
