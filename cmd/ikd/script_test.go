@@ -45,7 +45,8 @@ type scriptStateKey struct{}
 //	                      the script.
 //	exitcode N            the last ikd exited with status N.
 //	genfile FILE SIZE [TEXT]  write SIZE bytes (suffixes K and M: KiB, MiB)
-//	                      repeating TEXT (default "A") to FILE.
+//	                      repeating TEXT (default "A"; Go escapes such as
+//	                      \x89 allowed) to FILE.
 //	truncate FILE N       keep the first N bytes of FILE (-N: drop the last N).
 //	tamper FILE OFFSET    replace the byte at OFFSET (negative: from the end)
 //	                      with another letter ('A', or 'B' if it was 'A').
@@ -178,6 +179,9 @@ func scriptGenFile(ts *testscript.TestScript, neg bool, args []string) {
 	text := "A"
 	if len(args) == 3 {
 		text = args[2]
+		if u, err := strconv.Unquote(`"` + text + `"`); err == nil && u != "" {
+			text = u // Go escapes such as \x89 give binary content
+		}
 	}
 	b := bytes.Repeat([]byte(text), size*mult/len(text)+1)[:size*mult]
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
