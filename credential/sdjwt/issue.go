@@ -181,7 +181,6 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		return "", err
 	}
 	b.keys = make([]string, 0, len(norm)+16)
-	b.sorted = make([][]byte, 0, 32)
 	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
 	if err != nil {
 		return "", err
@@ -369,14 +368,12 @@ type builder struct {
 	salts []byte // base64url salts, saltB64Len each, in the order they are used
 	nsalt int    // salts used so far
 
-	discs   []byte   // "<disclosure>~" for every disclosure, in creation order
-	digs    []byte   // stack of base64url digests of the _sd arrays being built
-	digLen  int      // length of one base64url digest
-	keys    []string // stack of the sorted member names of the objects being encoded
-	scratch [][]byte // disclosure JSON, one buffer per nesting level of disclosures
-	level   int      // disclosures being built around the current value
-	sorted  [][]byte // reused to sort the digests of one _sd array
-	chunk   [768]byte
+	discs  []byte   // "<disclosure>~" for every disclosure, in creation order
+	digs   []byte   // stack of base64url digests of the _sd arrays being built
+	digLen int      // length of one base64url digest
+	keys   []string // stack of the sorted member names of the objects being encoded
+	sorted [][]byte // reused to sort the digests of a large _sd array
+	chunk  [384]byte
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
@@ -556,12 +553,15 @@ func (b *builder) pushDigest(data []byte) {
 // when hasName is false, [salt, value] (§4.2.2), where value is v with the
 // disclosable claims below node ni replaced by digests. Its digest is pushed
 // onto b.digs.
-func (b *builder) disclose(name string, hasName bool, v any, ni int32) error {
-	lvl := b.level
-	if lvl == len(b.scratch) {
-		b.scratch = append(b.scratch, make([]byte, 0, 512))
+//
+// The disclosure's JSON is built in the spare capacity of buf, the buffer
+// the caller is writing: it is finished, encoded into b.discs and no longer
+// needed before the caller writes to buf again.
+func (b *builder) disclose(buf []byte, name string, hasName bool, v any, ni int32) error {
+	s := buf[len(buf):]
+	if cap(s) < 256 {
+		s = make([]byte, 0, 512)
 	}
-	s := b.scratch[lvl][:0]
 	s = append(s, '[', '"')
 	at := len(s)
 	s = append(s, make([]byte, saltB64Len)...) // the salt, drawn after the value's own salts
@@ -570,9 +570,7 @@ func (b *builder) disclose(name string, hasName bool, v any, ni int32) error {
 		s = appendString(s, name)
 		s = append(s, ',')
 	}
-	b.level++
 	s, err := b.value(s, v, ni)
-	b.level--
 	if err != nil {
 		return err
 	}
@@ -582,7 +580,6 @@ func (b *builder) disclose(name string, hasName bool, v any, ni int32) error {
 		return err
 	}
 	copy(s[at:], salt)
-	b.scratch[lvl] = s
 	start := len(b.discs)
 	b.discs = base64.RawURLEncoding.AppendEncode(b.discs, s)
 	b.pushDigest(b.discs[start:])
@@ -617,7 +614,7 @@ func (b *builder) value(buf []byte, v any, ni int32) ([]byte, error) {
 				continue
 			}
 			// RFC 9901 §4.2.4.2: the element becomes {"...": digest}.
-			if err := b.disclose("", false, el, kn); err != nil {
+			if err := b.disclose(buf, "", false, el, kn); err != nil {
 				return nil, err
 			}
 			top := len(b.digs) - b.digLen
@@ -672,7 +669,7 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 		}
 		kn := b.member(ni, k)
 		if kn >= 0 && b.nodes[kn].sd {
-			if err := b.disclose(k, true, v, kn); err != nil {
+			if err := b.disclose(buf, k, true, v, kn); err != nil {
 				return nil, err
 			}
 			continue
@@ -713,29 +710,57 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 // offset at of buf.
 func (b *builder) insertSD(buf []byte, at, dstart int) []byte {
 	w := b.digLen
-	n := (len(b.digs) - dstart) / w
-	b.sorted = b.sorted[:0]
-	for i := range n {
-		b.sorted = append(b.sorted, b.digs[dstart+i*w:dstart+(i+1)*w])
-	}
-	slices.SortFunc(b.sorted, bytes.Compare)
+	digs := b.digs[dstart:]
+	n := len(digs) / w
+	sortDigests(digs, w, &b.sorted)
 	size := len(`"_sd":[],`) + n*(w+2) + n - 1
 	end := len(buf)
 	buf = slices.Grow(buf, size)[:end+size]
 	copy(buf[at+size:], buf[at:end])
 	p := at + copy(buf[at:], `"_sd":[`)
-	for i, d := range b.sorted {
+	for i := range n {
 		if i > 0 {
 			buf[p] = ','
 			p++
 		}
 		buf[p] = '"'
-		p += 1 + copy(buf[p+1:], d)
+		p += 1 + copy(buf[p+1:], digs[i*w:(i+1)*w])
 		buf[p] = '"'
 		p++
 	}
 	copy(buf[p:], "],")
 	return buf
+}
+
+// sortDigests sorts the w-byte records of digs bytewise, in place: by
+// insertion for the usual few dozen, through a slice of records (kept in
+// *tmp) for more.
+func sortDigests(digs []byte, w int, tmp *[][]byte) {
+	n := len(digs) / w
+	if n <= 64 {
+		var rec [86]byte // the longest digest: base64url of SHA-512
+		for i := 1; i < n; i++ {
+			j := i
+			for j > 0 && bytes.Compare(digs[(j-1)*w:j*w], digs[i*w:(i+1)*w]) > 0 {
+				j--
+			}
+			if j < i {
+				copy(rec[:w], digs[i*w:(i+1)*w])
+				copy(digs[(j+1)*w:(i+1)*w], digs[j*w:i*w])
+				copy(digs[j*w:(j+1)*w], rec[:w])
+			}
+		}
+		return
+	}
+	recs := (*tmp)[:0]
+	for i := range n {
+		recs = append(recs, slices.Clone(digs[i*w:(i+1)*w]))
+	}
+	slices.SortFunc(recs, bytes.Compare)
+	for i, r := range recs {
+		copy(digs[i*w:], r)
+	}
+	*tmp = recs
 }
 
 // checkReserved rejects the claim names RFC 9901 §4.2.1 reserves for the

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,5 +309,29 @@ func TestDERToRS(t *testing.T) {
 	if !derToRS([]byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x00}, rs[:]) ||
 		!reflect.DeepEqual(rs[31], byte(0x80)) || rs[63] != 0 {
 		t.Fatal("a minimal positive integer with a leading zero was not decoded")
+	}
+}
+
+// TestSortDigests checks the in-place digest sort against sorting strings,
+// on both of its paths (up to 64 records and more).
+func TestSortDigests(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(5, 6))
+	var tmp [][]byte
+	for _, w := range []int{43, 64, 86} {
+		for _, n := range []int{0, 1, 2, 3, 17, 64, 65, 200} {
+			digs := make([]byte, n*w)
+			for i := range digs {
+				digs[i] = "AB_-z"[r.IntN(5)] // few symbols: long common prefixes
+			}
+			want := make([]string, n)
+			for i := range n {
+				want[i] = string(digs[i*w : (i+1)*w])
+			}
+			slices.Sort(want)
+			sortDigests(digs, w, &tmp)
+			if got := string(digs); got != strings.Join(want, "") {
+				t.Fatalf("w=%d n=%d: not sorted", w, n)
+			}
+		}
 	}
 }
