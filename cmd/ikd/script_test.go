@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,8 @@ type scriptStateKey struct{}
 //
 //	ikd ARGS... [<FILE]   run ikd in-process in the script's directory, stdin
 //	                      from FILE (else empty), clock $IKD_NOW (RFC 3339),
-//	                      the cheapest wallet KDF, stderr not a terminal.
+//	                      the cheapest wallet KDF, the script's environment
+//	                      (IKD_PIN, IKD_NEW_PIN), stderr not a terminal.
 //	                      "ikd" must exit 0; "! ikd" must exit non-zero, write
 //	                      exactly one line to stderr (the bare "ikd" usage
 //	                      excepted) and be followed by "exitcode N" before the
@@ -48,6 +50,9 @@ type scriptStateKey struct{}
 //	                      repeating TEXT (default "A"; Go escapes such as
 //	                      \x89 allowed) to FILE.
 //	truncate FILE N       keep the first N bytes of FILE (-N: drop the last N).
+//	capture VAR REGEXP FILE  set VAR to the first match of REGEXP in FILE
+//	                      (or its last group; stdout and stderr allowed),
+//	                      e.g. a random id.
 //	tamper FILE OFFSET    replace the byte at OFFSET (negative: from the end)
 //	                      with another letter ('A', or 'B' if it was 'A').
 //
@@ -85,6 +90,7 @@ func TestScripts(t *testing.T) {
 			"genfile":  scriptGenFile,
 			"truncate": scriptTruncate,
 			"tamper":   scriptTamper,
+			"capture":  scriptCapture,
 		},
 	})
 }
@@ -105,7 +111,7 @@ func scriptIKD(ts *testscript.TestScript, neg bool, args []string, cwdMu *sync.M
 	}
 	var errOut bytes.Buffer
 	e := &env{stdin: bytes.NewReader(stdin), stdout: ts.Stdout(), stderr: &errOut, now: func() time.Time { return now },
-		kdf: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}}
+		kdf: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}, getenv: ts.Getenv}
 	code, panicked := runIn(ts.MkAbs("."), e, args, cwdMu)
 	ts.Stderr().Write(errOut.Bytes())
 	if panicked != nil {
@@ -220,4 +226,17 @@ func scriptTamper(ts *testscript.TestScript, neg bool, args []string) {
 		b[i] = 'A'
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+func scriptCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: capture VAR REGEXP FILE")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile(args[2]))
+	if m == nil {
+		ts.Fatalf("capture: no match for %q in %s", args[1], args[2])
+	}
+	ts.Setenv(args[0], m[len(m)-1])
 }
