@@ -180,6 +180,11 @@ func parseFlags(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 		if len(rest) == 0 {
 			break
 		}
+		// "--" ends the flags: everything after it is positional.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
 		if rest[0] == "-" || !strings.HasPrefix(rest[0], "-") {
 			pos = append(pos, rest[0])
 			args = rest[1:]
