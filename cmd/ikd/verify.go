@@ -26,7 +26,7 @@ import (
 // is a trust list (trustlist.MaxTokenSize) or an image (qr.MaxImageSize).
 const maxInput = qr.MaxImageSize
 
-const verifyHelp = `usage: ikd verify --trust T [--trust T ...] [flags] INPUT
+const verifyHelp = `usage: ikd verify --trust T [--trust T ...] [flags] INPUT [INPUT ...]
 
 Verifies a presentation offline and prints the verified claims. INPUT is a
 file, or - for stdin, holding one of:
@@ -34,6 +34,9 @@ file, or - for stdin, holding one of:
   - a PNG or JPEG image of such a QR code,
   - a compact SD-JWT VC presentation with a key-binding JWT,
   - a CBOR mdoc DeviceResponse (needs --session-transcript).
+A response too large for one QR code comes as a sequence of frame QR codes
+(ikd wallet present writes FILE-1, FILE-2, ...): give every frame, as text
+or image, in any order.
 
 Flags:
   --trust T                 trusted issuer key or root, repeatable: a JWK file, a file of
@@ -84,9 +87,15 @@ func verifyCmd(_ context.Context, e *env, args []string) error {
 	stFile := fs.String("session-transcript", "", "")
 	statusFile := fs.String("status", "", "")
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseFlags(fs, args, 1)
+	pos, err := parseFlags(fs, args, -1)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 0 {
+		return usagef("want an INPUT")
+	}
+	if len(pos) > qr.MaxFrames {
+		return usagef("%d inputs; a frame sequence has at most %d", len(pos), qr.MaxFrames)
 	}
 	if len(trustArgs) == 0 {
 		return usagef("--trust is required")
@@ -102,43 +111,63 @@ func verifyCmd(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := readInput(e, pos[0])
-	if err != nil {
-		return err
+	// Read every input; QR images are scanned to their text.
+	inputs := make([][]byte, len(pos))
+	for i, name := range pos {
+		if inputs[i], err = readInput(e, name); err != nil {
+			return err
+		}
+		if classify(inputs[i]) == "image" {
+			if inputs[i], err = qr.ScanImage(bytes.NewReader(inputs[i])); err != nil {
+				return fmt.Errorf("reading the QR image %s: %w", name, err)
+			}
+		}
+	}
+	in := inputs[0]
+	kind := classify(in)
+	if len(inputs) > 1 || bytes.HasPrefix(in, []byte(frameMagic)) {
+		kind = "frames"
 	}
 	var out []map[string]any
-	switch kind := classify(in); kind {
-	case "image":
-		text, err := qr.ScanImage(bytes.NewReader(in))
-		if err != nil {
-			return fmt.Errorf("reading the QR image: %w", err)
+	switch kind {
+	case "frames":
+		if *aud == "" {
+			return usagef("--aud is required for a QR")
 		}
-		in = text
-		fallthrough
+		var a qr.Assembler
+		for i, b := range inputs {
+			if _, err := a.Add(bytes.TrimSpace(b)); err != nil {
+				return fmt.Errorf("QR frame %s: %w", pos[i], err)
+			}
+		}
+		if m := a.Missing(); len(m) > 0 {
+			return fmt.Errorf("QR frames %v of the sequence are missing", m)
+		}
+		opts, err := qrVerifyOptions(*aud, *nonce, clock, ts)
+		if err != nil {
+			return err
+		}
+		vps, err := a.Verify(opts)
+		if err != nil {
+			return err
+		}
+		if out, err = qrClaims(vps, *statusFile, ts, clock); err != nil {
+			return err
+		}
 	case "qr":
 		if *aud == "" {
 			return usagef("--aud is required for a QR")
 		}
-		opts := qr.VerifyOptions{Audience: *aud, Now: clock, SDJWT: ts.sdjwtOptions(), Mdoc: mdoc.VerifyOptions{Roots: ts.rootPool()},
-			DocumentSigners: qr.StaticChains(chains(ts)...)}
-		if *nonce != "" {
-			if opts.Nonce, err = b64url(*nonce); err != nil {
-				return usagef("--nonce: %v", err)
-			}
+		opts, err := qrVerifyOptions(*aud, *nonce, clock, ts)
+		if err != nil {
+			return err
 		}
 		vps, err := qr.Verify(in, opts)
 		if err != nil {
 			return err
 		}
-		for _, vp := range vps {
-			if vp.SDJWT != nil {
-				if err := checkSDJWTStatus(vp.SDJWT, *statusFile, ts, clock); err != nil {
-					return err
-				}
-				out = append(out, vp.SDJWT.Claims())
-			} else {
-				out = append(out, mdocClaims(vp.Mdoc))
-			}
+		if out, err = qrClaims(vps, *statusFile, ts, clock); err != nil {
+			return err
 		}
 	case "sdjwt":
 		if *aud == "" {
@@ -187,6 +216,39 @@ func verifyCmd(_ context.Context, e *env, args []string) error {
 		printClaims(e.stdout, "  ", c)
 	}
 	return nil
+}
+
+// frameMagic starts the text of a frame QR (docs/qr-format.md).
+const frameMagic = "IKF"
+
+// qrVerifyOptions are the options of a response QR's verification.
+func qrVerifyOptions(aud, nonce string, clock func() time.Time, ts *trustSet) (qr.VerifyOptions, error) {
+	opts := qr.VerifyOptions{Audience: aud, Now: clock, SDJWT: ts.sdjwtOptions(), Mdoc: mdoc.VerifyOptions{Roots: ts.rootPool()},
+		DocumentSigners: qr.StaticChains(chains(ts)...)}
+	if nonce != "" {
+		var err error
+		if opts.Nonce, err = b64url(nonce); err != nil {
+			return opts, usagef("--nonce: %v", err)
+		}
+	}
+	return opts, nil
+}
+
+// qrClaims checks the status of a response QR's verified presentations
+// and returns their claims.
+func qrClaims(vps []qr.VerifiedPresentation, statusFile string, ts *trustSet, clock func() time.Time) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, vp := range vps {
+		if vp.SDJWT != nil {
+			if err := checkSDJWTStatus(vp.SDJWT, statusFile, ts, clock); err != nil {
+				return nil, err
+			}
+			out = append(out, vp.SDJWT.Claims())
+		} else {
+			out = append(out, mdocClaims(vp.Mdoc))
+		}
+	}
+	return out, nil
 }
 
 // classify tells the input forms apart by their first bytes.
