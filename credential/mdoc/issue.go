@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"io"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -130,28 +129,18 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	out := &IssuerSigned{docType: req.DocType, nameSpaces: map[string][]rawItem{}}
-	mso := msoWire{
-		Version:         "1.0",
-		DigestAlgorithm: hname,
-		ValueDigests:    map[string]map[uint64]byteString{},
-		DeviceKeyInfo:   deviceKeyInfoWire{DeviceKey: deviceKey},
-		DocType:         req.DocType,
-		ValidityInfo:    validityInfoWire{Signed: signed, ValidFrom: from, ValidUntil: until},
-	}
+	var expected time.Time
 	if !req.ExpectedUpdate.IsZero() {
-		t := req.ExpectedUpdate.UTC().Truncate(time.Second)
-		mso.ValidityInfo.ExpectedUpdate = &t
+		expected = req.ExpectedUpdate.UTC().Truncate(time.Second)
 	}
-	if req.Status != nil {
-		if req.Status.URI == "" {
-			return nil, errorf(ErrInvalidArgument, "status reference without URI")
-		}
-		idx := req.Status.Index
-		mso.Status = &statusWire{StatusList: &statusListWire{Idx: &idx, URI: req.Status.URI}}
+	if req.Status != nil && req.Status.URI == "" {
+		return nil, errorf(ErrInvalidArgument, "status reference without URI")
 	}
 
+	// Namespaces and element identifiers in sorted order, so the randomness
+	// is consumed in a reproducible order.
+	nss := make([]string, 0, len(req.NameSpaces))
+	items, size := 0, 0
 	for ns, elems := range req.NameSpaces {
 		if ns == "" || len(elems) == 0 {
 			return nil, errorf(ErrInvalidArgument, "empty namespace name or namespace %q without elements", ns)
@@ -159,69 +148,93 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 		if len(elems) > MaxContainerItems {
 			return nil, errorf(ErrInvalidArgument, "namespace %q has %d elements, limit %d", ns, len(elems), MaxContainerItems)
 		}
-		names := make([]string, 0, len(elems))
-		for name := range elems {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		digests := map[uint64]byteString{}
-		items := make([]rawItem, 0, len(names))
-		for _, name := range names {
+		nss = append(nss, ns)
+		items += len(elems)
+		for name, v := range elems {
 			if name == "" {
 				return nil, errorf(ErrInvalidArgument, "empty element identifier in %q", ns)
 			}
-			id, err := randomDigestID(rnd, digests)
-			if err != nil {
-				return nil, err
-			}
-			salt := make([]byte, randomSize)
-			if _, err := io.ReadFull(rnd, salt); err != nil {
-				return nil, errorf(ErrInvalidArgument, "reading randomness: %v", err)
-			}
-			value, err := marshal(elems[name])
-			if err != nil {
-				return nil, errorf(ErrInvalidArgument, "element %q: %v", name, err)
-			}
-			item, err := marshal(issuerSignedItemWire{
-				DigestID: &id, Random: salt, ElementIdentifier: name, ElementValue: value,
-			})
-			if err != nil {
-				return nil, err
-			}
-			tagged, err := wrapTag24(item)
-			if err != nil {
-				return nil, err
-			}
-			// ISO 18013-5 §9.1.2.5: the digest is over IssuerSignedItemBytes,
-			// i.e. the tag-24 encoding.
-			d := h.New()
-			d.Write(tagged)
-			digests[id] = d.Sum(nil)
-			items = append(items, tagged)
+			size += itemSizeHint(name, v)
 		}
-		mso.ValueDigests[ns] = digests
-		out.nameSpaces[ns] = items
+	}
+	slices.Sort(nss)
+
+	// The digest ID (4 bytes) and the salt of every item, from one read.
+	rb := make([]byte, items*(4+randomSize))
+	if _, err := io.ReadFull(rnd, rb); err != nil {
+		return nil, errorf(ErrInvalidArgument, "reading randomness: %v", err)
 	}
 
-	msoBytes, err := marshal(mso)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := wrapTag24(msoBytes)
-	if err != nil {
-		return nil, err
-	}
-	var x5 any
-	if len(iss.Chain) == 1 {
-		x5 = iss.Chain[0].Raw
-	} else {
-		ders := make([][]byte, len(iss.Chain))
-		for i, c := range iss.Chain {
-			ders[i] = c.Raw
+	// All tag-24 IssuerSignedItems share one buffer; each is written once,
+	// its value (a 12 kB portrait, say) included, and the tag-24 head is
+	// put in the room left in front of it.
+	arena := make([]byte, 0, size)
+	spans := make([][2]int, 0, items)
+	hsize := h.Size()
+	digests := make([]byte, 0, items*hsize)
+	ids := make([]uint64, 0, items)
+	var names []string
+	nsItems := make([]int, len(nss))
+	for n, ns := range nss {
+		elems := req.NameSpaces[ns]
+		names = names[:0]
+		for name := range elems {
+			names = append(names, name)
 		}
-		x5 = ders
+		slices.Sort(names)
+		nsItems[n] = len(names)
+		first := len(ids)
+		for _, name := range names {
+			id := uint64(binary.BigEndian.Uint32(rb) & 0x7fffffff)
+			salt := rb[4 : 4+randomSize]
+			rb = rb[4+randomSize:]
+			for slices.Contains(ids[first:], id) {
+				// A repeated digest ID: draw another (about once in 2^31/items issuances).
+				if id, err = randomDigestID(rnd, nil); err != nil {
+					return nil, err
+				}
+			}
+			ids = append(ids, id)
+			at := len(arena) + maxTag24Head
+			arena = append(arena, make([]byte, maxTag24Head)...)
+			if arena, err = appendItem(arena, id, salt, name, elems[name]); err != nil {
+				return nil, err
+			}
+			head := tag24Head(len(arena) - at)
+			start := at - len(head)
+			copy(arena[start:], head)
+			spans = append(spans, [2]int{start, len(arena)})
+			// ISO 18013-5 §9.1.2.5: the digest is over IssuerSignedItemBytes,
+			// i.e. the tag-24 encoding.
+			digests = appendDigest(digests, h, arena[start:])
+		}
 	}
-	auth, err := sign1(rnd, iss.Signer, map[int64]any{headerX5Chain: x5}, payload, false)
+	out := &IssuerSigned{docType: req.DocType, nameSpaces: make(map[string][]rawItem, len(nss))}
+	k := 0
+	for n, ns := range nss {
+		list := make([]rawItem, nsItems[n])
+		for i := range list {
+			sp := spans[k+i]
+			list[i] = rawItem(arena[sp[0]:sp[1]:sp[1]])
+		}
+		out.nameSpaces[ns] = list
+		k += nsItems[n]
+	}
+
+	m := msoFields{
+		digestAlgorithm: hname, docType: req.DocType, deviceKey: deviceKey,
+		signed: signed, validFrom: from, validUntil: until, expectedUpdate: expected,
+		status: req.Status, nss: nss, nsItems: nsItems, ids: ids, digests: digests, hsize: hsize,
+	}
+	payload := make([]byte, maxTag24Head, maxTag24Head+256+len(deviceKey)+items*(hsize+8))
+	if payload, err = m.append(payload); err != nil {
+		return nil, err
+	}
+	head := tag24Head(len(payload) - maxTag24Head)
+	copy(payload[maxTag24Head-len(head):], head)
+	payload = payload[maxTag24Head-len(head):]
+
+	auth, err := signIssuerAuth(rnd, iss.Signer, iss.Chain, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +242,8 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 	return out, nil
 }
 
-// randomDigestID draws a random digest ID below 2^31 not yet in used.
+// randomDigestID draws a random digest ID below 2^31 not yet in used (nil
+// means none is used).
 func randomDigestID(r io.Reader, used map[uint64]byteString) (uint64, error) {
 	var b [4]byte
 	for {
