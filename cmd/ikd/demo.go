@@ -250,9 +250,12 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	consent := func(_ context.Context, r holder.ConsentRequest) (bool, error) {
 		say("   consent screen: %q (%s, verified: %v) asks, valid %s:", r.VerifierName, r.Verifier, r.Verified, r.ValidFor)
 		for _, it := range r.Items {
+			say("      %s (%s):", it.Credential, it.Format)
+			shared := make(map[string]any, len(it.Claims))
 			for _, c := range it.Claims {
-				say("      %s: %s = %v", it.Credential, c.Name, c.Value)
+				shared[c.Name] = c.Value
 			}
+			printClaims(e.stdout, "        ", shared)
 		}
 		say("   the user taps \"Bagikan\" (share)")
 		consented = r.Verified
