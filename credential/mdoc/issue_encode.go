@@ -10,9 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ikdkit/ikdkit/internal/ecdsasig"
 	"github.com/veraison/go-cose"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Hand-written encoders for the structures the issuer writes: the
@@ -324,7 +323,7 @@ func signIssuerAuth(rnd io.Reader, signer crypto.Signer, chain []*x509.Certifica
 	// RFC 9053 §2.1: the signature is r||s, each the size of the curve's order.
 	size := (signer.Public().(*ecdsa.PublicKey).Curve.Params().BitSize + 7) / 8
 	var rs [2 * 66]byte
-	if !derToRS(der, rs[:2*size]) {
+	if !ecdsasig.ToRS(der, rs[:2*size]) {
 		return nil, errorf(ErrInvalidSignature, "signer returned a malformed ECDSA signature")
 	}
 
@@ -346,39 +345,4 @@ func signIssuerAuth(rnd io.Reader, signer crypto.Signer, chain []*x509.Certifica
 	}
 	out = appendBytes(out, payload)
 	return appendBytes(out, rs[:2*size]), nil
-}
-
-// derToRS converts an ECDSA-Sig-Value, SEQUENCE { r INTEGER, s INTEGER }
-// (RFC 3279 §2.2.3), to fixed-width r||s in out, whose halves are the
-// curve's byte size. It rejects trailing data, negative or non-minimal
-// integers and integers too long for the curve.
-func derToRS(der []byte, out []byte) bool {
-	var seq, r, s cryptobyte.String
-	in := cryptobyte.String(der)
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
-		!seq.ReadASN1(&r, cbasn1.INTEGER) || !seq.ReadASN1(&s, cbasn1.INTEGER) || !seq.Empty() {
-		return false
-	}
-	size := len(out) / 2
-	return fillUnsigned(out[:size], r) && fillUnsigned(out[size:], s)
-}
-
-// fillUnsigned writes the DER INTEGER content b, which must be positive or
-// zero and minimally encoded (X.690 §8.3.2), right-aligned into out.
-func fillUnsigned(out, b []byte) bool {
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		return false
-	}
-	if len(b) > 1 && b[0] == 0 {
-		if b[1]&0x80 == 0 {
-			return false
-		}
-		b = b[1:]
-	}
-	if len(b) > len(out) {
-		return false
-	}
-	clear(out[:len(out)-len(b)])
-	copy(out[len(out)-len(b):], b)
-	return true
 }

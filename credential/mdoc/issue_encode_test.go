@@ -282,30 +282,3 @@ func TestIssueMatchesReferenceES256(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestDERToRS checks the ECDSA signature conversion on encodings a signer
-// must not return.
-func TestDERToRS(t *testing.T) {
-	var rs [64]byte
-	for _, tc := range []struct {
-		name string
-		der  []byte
-	}{
-		{"empty", nil},
-		{"trailing data", []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00}},
-		{"negative r", []byte{0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01}},
-		{"non-minimal r", []byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01}},
-		{"empty r", []byte{0x30, 0x05, 0x02, 0x00, 0x02, 0x01, 0x01}},
-		{"r too long", append([]byte{0x30, 0x26, 0x02, 0x21, 0x01}, append(make([]byte, 32), 0x02, 0x01, 0x01)...)},
-		{"one integer", []byte{0x30, 0x03, 0x02, 0x01, 0x01}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if derToRS(tc.der, rs[:]) {
-				t.Fatalf("accepted %x", tc.der)
-			}
-		})
-	}
-	if !derToRS([]byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x05}, rs[:]) || rs[31] != 0x80 || rs[63] != 5 {
-		t.Fatal("a minimal integer with a leading zero was not decoded")
-	}
-}

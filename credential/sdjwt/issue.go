@@ -18,8 +18,7 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"github.com/ikdkit/ikdkit/internal/ecdsasig"
 )
 
 // SaltSize is the number of random bytes in each salt: 128 bits, the
@@ -312,47 +311,12 @@ func signInput(signer crypto.Signer, alg, input string, hw hash.Hash, rs []byte,
 		}
 		// crypto.Signer returns ASN.1 DER for ECDSA; JWS wants R||S (RFC 7518 §3.4).
 		rs = rs[:2*size]
-		if !derToRS(der, rs) {
+		if !ecdsasig.ToRS(der, rs) {
 			return nil, fmt.Errorf("sdjwt: signer returned a malformed ECDSA signature")
 		}
 		return rs, nil
 	}
 	return nil, fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, alg)
-}
-
-// derToRS converts an ECDSA-Sig-Value, SEQUENCE { r INTEGER, s INTEGER }
-// (RFC 3279 §2.2.3), to the fixed-width R||S of RFC 7518 §3.4 in out, whose
-// halves are the curve's byte size. It rejects trailing data, negative or
-// non-minimal integers and integers too long for the curve.
-func derToRS(der []byte, out []byte) bool {
-	var seq, r, s cryptobyte.String
-	in := cryptobyte.String(der)
-	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
-		!seq.ReadASN1(&r, cbasn1.INTEGER) || !seq.ReadASN1(&s, cbasn1.INTEGER) || !seq.Empty() {
-		return false
-	}
-	size := len(out) / 2
-	return fillUnsigned(out[:size], r) && fillUnsigned(out[size:], s)
-}
-
-// fillUnsigned writes the DER INTEGER content b, which must be positive or
-// zero and minimally encoded (X.690 §8.3.2), right-aligned into out.
-func fillUnsigned(out, b []byte) bool {
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		return false
-	}
-	if len(b) > 1 && b[0] == 0 {
-		if b[1]&0x80 == 0 {
-			return false // a leading zero only where the next bit is set
-		}
-		b = b[1:]
-	}
-	if len(b) > len(out) {
-		return false
-	}
-	clear(out[:len(out)-len(b)])
-	copy(out[len(out)-len(b):], b)
-	return true
 }
 
 // saltB64Len is the length of a base64url-encoded salt.

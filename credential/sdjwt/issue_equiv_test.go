@@ -1,7 +1,6 @@
 package sdjwt
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -12,7 +11,6 @@ import (
 	"fmt"
 	"math/big"
 	mrand "math/rand/v2"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -267,48 +265,6 @@ func TestIssueMatchesReferenceES256(t *testing.T) {
 		if err := verifySignature(ES256, &issuer.PublicKey, u.p.jws.input, u.p.jws.signature); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// TestDERToRS checks the ECDSA signature conversion on the encodings a
-// signer must not return.
-func TestDERToRS(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	digest := make([]byte, 32)
-	der, err := key.Sign(rand.Reader, digest, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rs [64]byte
-	if !derToRS(der, rs[:]) {
-		t.Fatal("a real signature was rejected")
-	}
-	r, s := new(big.Int).SetBytes(rs[:32]), new(big.Int).SetBytes(rs[32:])
-	if !ecdsa.Verify(&key.PublicKey, digest, r, s) {
-		t.Fatal("converted signature does not verify")
-	}
-	for _, tc := range []struct {
-		name string
-		der  []byte
-	}{
-		{"empty", nil},
-		{"trailing data", append(append([]byte{}, der...), 0)},
-		{"negative r", []byte{0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01}},
-		{"non-minimal r", []byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01}},
-		{"empty r", []byte{0x30, 0x05, 0x02, 0x00, 0x02, 0x01, 0x01}},
-		{"r too long", append([]byte{0x30, 0x26, 0x02, 0x21, 0x01}, append(make([]byte, 32), 0x02, 0x01, 0x01)...)},
-		{"one integer", []byte{0x30, 0x03, 0x02, 0x01, 0x01}},
-		{"not a sequence", []byte{0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if derToRS(tc.der, rs[:]) {
-				t.Fatalf("accepted %x", tc.der)
-			}
-		})
-	}
-	if !derToRS([]byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x00}, rs[:]) ||
-		!reflect.DeepEqual(rs[31], byte(0x80)) || rs[63] != 0 {
-		t.Fatal("a minimal positive integer with a leading zero was not decoded")
 	}
 }
 

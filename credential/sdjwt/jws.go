@@ -8,7 +8,6 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ikdkit/ikdkit/internal/ecdsasig"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
@@ -108,13 +108,10 @@ func sign(signer crypto.Signer, alg string, header, payload []byte, rand io.Read
 			return "", fmt.Errorf("sdjwt: signing: %w", err)
 		}
 		// crypto.Signer returns ASN.1 DER for ECDSA; JWS wants R||S (RFC 7518 §3.4).
-		var rs struct{ R, S *big.Int }
-		if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) != 0 {
+		sig = make([]byte, 2*size)
+		if !ecdsasig.ToRS(der, sig) {
 			return "", fmt.Errorf("sdjwt: signer returned a malformed ECDSA signature")
 		}
-		sig = make([]byte, 2*size)
-		rs.R.FillBytes(sig[:size])
-		rs.S.FillBytes(sig[size:])
 	default:
 		return "", fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, alg)
 	}

@@ -1,0 +1,87 @@
+package ecdsasig
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"math/big"
+	"testing"
+)
+
+// TestToRS converts real signatures of every curve and refuses the
+// encodings a signer must not return.
+func TestToRS(t *testing.T) {
+	for _, c := range []struct {
+		curve elliptic.Curve
+		hash  crypto.Hash
+	}{{elliptic.P256(), crypto.SHA256}, {elliptic.P384(), crypto.SHA384}, {elliptic.P521(), crypto.SHA512}} {
+		key, err := ecdsa.GenerateKey(c.curve, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := (c.curve.Params().BitSize + 7) / 8
+		digest := make([]byte, c.hash.Size())
+		for range 20 { // short r or s (leading zero bytes) come up now and then
+			der, err := key.Sign(rand.Reader, digest, c.hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := make([]byte, 2*size)
+			if !ToRS(der, rs) {
+				t.Fatalf("%s: a real signature was rejected", c.curve.Params().Name)
+			}
+			r, s := new(big.Int).SetBytes(rs[:size]), new(big.Int).SetBytes(rs[size:])
+			if !ecdsa.Verify(&key.PublicKey, digest, r, s) {
+				t.Fatalf("%s: converted signature does not verify", c.curve.Params().Name)
+			}
+		}
+	}
+	var rs [64]byte
+	for _, tc := range []struct {
+		name string
+		der  []byte
+	}{
+		{"empty", nil},
+		{"trailing data", []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00}},
+		{"negative r", []byte{0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01}},
+		{"negative s", []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0xff}},
+		{"non-minimal r", []byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01}},
+		{"empty r", []byte{0x30, 0x05, 0x02, 0x00, 0x02, 0x01, 0x01}},
+		{"r too long", append([]byte{0x30, 0x26, 0x02, 0x21, 0x01}, append(make([]byte, 32), 0x02, 0x01, 0x01)...)},
+		{"one integer", []byte{0x30, 0x03, 0x02, 0x01, 0x01}},
+		{"three integers", []byte{0x30, 0x09, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}},
+		{"not a sequence", []byte{0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if ToRS(tc.der, rs[:]) {
+				t.Fatalf("accepted %x", tc.der)
+			}
+		})
+	}
+	if !ToRS([]byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x05}, rs[:]) || rs[31] != 0x80 || rs[63] != 5 || rs[0] != 0 {
+		t.Fatal("a minimal integer with a leading zero was not decoded")
+	}
+	if ToRS([]byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}, rs[:63]) {
+		t.Fatal("an odd output length was accepted")
+	}
+}
+
+// FuzzToRS: ToRS never panics, and what it accepts is a DER encoding that
+// round-trips through big.Int.
+func FuzzToRS(f *testing.F) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := key.Sign(rand.Reader, make([]byte, 32), crypto.SHA256)
+	f.Add(der)
+	f.Add([]byte{0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01, 0x05})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		var rs [64]byte
+		if !ToRS(der, rs[:]) {
+			return
+		}
+		r, s := new(big.Int).SetBytes(rs[:32]), new(big.Int).SetBytes(rs[32:])
+		if r.Sign() < 0 || s.Sign() < 0 || len(der) < 8 || der[0] != 0x30 {
+			t.Fatalf("accepted %x", der)
+		}
+	})
+}
