@@ -35,6 +35,35 @@ const (
 // string (object member name) or nil (every element of an array).
 type ClaimPath []any
 
+// In reports whether claims, a decoded JSON value, has a value at the
+// path: a nil element requires a non-empty array and continues into its
+// first element. An issuer uses it to make a type's disclosure policy fit
+// a document that leaves optional claims out.
+func (p ClaimPath) In(claims any) bool {
+	v := claims
+	for _, el := range p {
+		switch k := el.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return false
+			}
+			if v, ok = m[k]; !ok {
+				return false
+			}
+		case nil:
+			a, ok := v.([]any)
+			if !ok || len(a) == 0 {
+				return false
+			}
+			v = a[0]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // TypeInfo describes one credential type.
 type TypeInfo struct {
 	// Name is a short English name ("KTP-el").

@@ -212,7 +212,7 @@ func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time)
 	}
 	for _, cp := range ti.SelectivelyDisclosable() {
 		// The type lists every optional claim; disclose those present.
-		if pathExists(claims, cp) {
+		if cp.In(claims) {
 			p.disclosable = append(p.disclosable, sdjwt.Path(cp))
 		}
 	}
@@ -315,30 +315,4 @@ func (iss *Issuer) signMdoc(pl *payload, holder crypto.PublicKey, ref statuslist
 		stored, _ = json.Marshal(pl.elements)
 	}
 	return data, stored, nil
-}
-
-// pathExists reports whether claims has a value at p (nil matches any
-// array, whose elements are then all disclosable).
-func pathExists(v any, p credential.ClaimPath) bool {
-	for _, el := range p {
-		switch k := el.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return false
-			}
-			if v, ok = m[k]; !ok {
-				return false
-			}
-		case nil:
-			a, ok := v.([]any)
-			if !ok || len(a) == 0 {
-				return false
-			}
-			v = a[0]
-		default:
-			return false
-		}
-	}
-	return true
 }

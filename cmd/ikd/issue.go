@@ -247,7 +247,7 @@ func issueOne(data []byte, p issueParams) ([]byte, error) {
 	claims := doc.SDJWTClaims(p.now)
 	var disclosable []sdjwt.Path
 	for _, cp := range ti.SelectivelyDisclosable() {
-		if claimPathExists(claims, cp) { // the type lists every optional claim
+		if cp.In(claims) { // the type lists every optional claim
 			disclosable = append(disclosable, sdjwt.Path(cp))
 		}
 	}
@@ -263,32 +263,6 @@ func issueOne(data []byte, p issueParams) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(tok), nil
-}
-
-// claimPathExists reports whether claims has a value at path (nil: the
-// first element of a non-empty array).
-func claimPathExists(v any, path credential.ClaimPath) bool {
-	for _, el := range path {
-		switch k := el.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return false
-			}
-			if v, ok = m[k]; !ok {
-				return false
-			}
-		case nil:
-			a, ok := v.([]any)
-			if !ok || len(a) == 0 {
-				return false
-			}
-			v = a[0]
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // jsonMarshal marshals v as JSON.
