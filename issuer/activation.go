@@ -336,16 +336,10 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 			failure = e
 			return iss.audit(tx, actor, op, req.RegistrationID, e, "")
 		}
-		// OpenID4VCI 1.0 §7.2 / Appendix F.4: the nonce must be one this
-		// issuer gave out, unexpired, and is used once.
-		exp, err := tx.ConsumeNonce(nonceHash(pr.nonce))
-		if isErr(err, ErrNotFound) {
-			return fail(errorf(op, ErrNonce, "unknown or already used nonce"))
-		} else if err != nil {
+		if bad, err := spendNonce(tx, op, pr.nonce, now); err != nil {
 			return err
-		}
-		if now.After(exp) {
-			return fail(errorf(op, ErrNonce, "nonce expired at %v", exp))
+		} else if bad != nil {
+			return fail(bad)
 		}
 		r, err := tx.Registration(req.RegistrationID)
 		if err != nil {
@@ -591,14 +585,10 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			failure = e
 			return iss.audit(tx, actor, op, req.BindingID, e, "")
 		}
-		exp, err := tx.ConsumeNonce(nonceHash(pr.nonce))
-		if isErr(err, ErrNotFound) {
-			return fail(errorf(op, ErrNonce, "unknown or already used nonce"))
-		} else if err != nil {
+		if bad, err := spendNonce(tx, op, pr.nonce, now); err != nil {
 			return err
-		}
-		if now.After(exp) {
-			return fail(errorf(op, ErrNonce, "nonce expired at %v", exp))
+		} else if bad != nil {
+			return fail(bad)
 		}
 		bk, err := iss.boundKey(tx, req.BindingID)
 		if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
@@ -630,4 +620,21 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		return nil, failure
 	}
 	return out, nil
+}
+
+// spendNonce uses up a c_nonce inside tx: it must be one this issuer gave
+// out, unexpired, and is used once (OpenID4VCI 1.0 §7.2, Appendix F.4).
+// A nonce that fails those checks is returned as bad; err is a store
+// failure.
+func spendNonce(tx Tx, op, nonce string, now time.Time) (bad, err error) {
+	exp, err := tx.ConsumeNonce(nonceHash(nonce))
+	if isErr(err, ErrNotFound) {
+		return errorf(op, ErrNonce, "unknown or already used nonce"), nil
+	} else if err != nil {
+		return nil, err
+	}
+	if now.After(exp) {
+		return errorf(op, ErrNonce, "nonce expired at %v", exp), nil
+	}
+	return nil, nil
 }
