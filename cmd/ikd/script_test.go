@@ -28,6 +28,7 @@ const scriptNow = "2026-11-24T10:00:00Z"
 type scriptState struct {
 	code      int  // exit status of the last ikd
 	unchecked bool // the last ikd failed and no exitcode has checked it yet
+	issuer    *scriptIssuer
 }
 
 type scriptStateKey struct{}
@@ -55,6 +56,8 @@ type scriptStateKey struct{}
 //	                      e.g. a random id.
 //	tamper FILE OFFSET    replace the byte at OFFSET (negative: from the end)
 //	                      with another letter ('A', or 'B' if it was 'A').
+//	issuer-service start|grant  run demoworld's Dukcapil behind the issuer
+//	                      service's wallet endpoints (see scriptIssuerService).
 //
 // Commands resolve relative file names against the process's working
 // directory, so each ikd invocation holds a lock while it runs chdir'ed
@@ -86,11 +89,12 @@ func TestScripts(t *testing.T) {
 			"ikd": func(ts *testscript.TestScript, neg bool, args []string) {
 				scriptIKD(ts, neg, args, &cwdMu)
 			},
-			"exitcode": scriptExitCode,
-			"genfile":  scriptGenFile,
-			"truncate": scriptTruncate,
-			"tamper":   scriptTamper,
-			"capture":  scriptCapture,
+			"exitcode":       scriptExitCode,
+			"genfile":        scriptGenFile,
+			"truncate":       scriptTruncate,
+			"tamper":         scriptTamper,
+			"capture":        scriptCapture,
+			"issuer-service": scriptIssuerService,
 		},
 	})
 }

@@ -418,10 +418,15 @@ func checkSDJWTStatus(v *sdjwt.Verified, file string, ts *trustSet, now func() t
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	if s != statuslist.Valid {
-		return fmt.Errorf("status check failed: credential %s (index %d of %s)", s, idx, uri)
+	switch s {
+	case statuslist.Valid:
+		return nil
+	case statuslist.Invalid:
+		return fmt.Errorf("status check failed: credential revoked (INVALID at index %d of %s)", idx, uri)
+	case statuslist.Suspended:
+		return fmt.Errorf("status check failed: credential suspended (SUSPENDED at index %d of %s)", idx, uri)
 	}
-	return nil
+	return fmt.Errorf("status check failed: credential %s (index %d of %s)", s, idx, uri)
 }
 
 // mdocClaims flattens a verified DeviceResponse for printing.
