@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -218,6 +219,15 @@ func (r *reader) date(key string, required bool) Date {
 			return Date{}
 		}
 		s = x.Format(time.DateOnly)
+	case encoding.TextMarshaler:
+		// A date type of an mdoc library (such as mdoc.FullDate) that
+		// writes itself as "YYYY-MM-DD"; ParseDate below checks the text.
+		b, err := x.MarshalText()
+		if r.w != wireMdoc || err != nil {
+			r.fail(key, ErrClaimType, "want a full-date")
+			return Date{}
+		}
+		s = string(b)
 	default:
 		r.fail(key, ErrClaimType, "want a date")
 		return Date{}

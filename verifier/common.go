@@ -4,9 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 )
 
@@ -98,19 +96,14 @@ func typedFromMdoc(docType string, ns map[string]map[string]any) credential.Docu
 	var err error
 	switch docType {
 	case credential.DocTypeKTPEL:
-		ns = mdocForDecoders(ns)
 		d, err = credential.KTPELFromMdoc(ns)
 	case credential.DocTypeKK:
-		ns = mdocForDecoders(ns)
 		d, err = credential.KKFromMdoc(ns)
 	case credential.DocTypeNPWP:
-		ns = mdocForDecoders(ns)
 		d, err = credential.NPWPFromMdoc(ns)
 	case credential.DocTypeBPJSKesehatan:
-		ns = mdocForDecoders(ns)
 		d, err = credential.BPJSKesehatanFromMdoc(ns)
 	case credential.DocTypeBPJSKetenagakerja:
-		ns = mdocForDecoders(ns)
 		d, err = credential.BPJSKetenagakerjaanFromMdoc(ns)
 	default:
 		return nil
@@ -119,45 +112,4 @@ func typedFromMdoc(docType string, ns map[string]map[string]any) credential.Docu
 		return nil
 	}
 	return d
-}
-
-// mdocForDecoders rewrites the element values package mdoc returns into the
-// forms the credential decoders take: an mdoc.FullDate becomes the CBOR tag
-// 1004 over its text (RFC 8943). It copies; the input is not modified.
-func mdocForDecoders(ns map[string]map[string]any) map[string]map[string]any {
-	out := make(map[string]map[string]any, len(ns))
-	for name, els := range ns {
-		m := make(map[string]any, len(els))
-		for k, v := range els {
-			m[k] = mdocValue(v)
-		}
-		out[name] = m
-	}
-	return out
-}
-
-func mdocValue(v any) any {
-	switch x := v.(type) {
-	case mdoc.FullDate:
-		return cbor.Tag{Number: credential.TagFullDate, Content: x.String()}
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = mdocValue(e)
-		}
-		return m
-	case map[any]any:
-		m := make(map[any]any, len(x))
-		for k, e := range x {
-			m[k] = mdocValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = mdocValue(e)
-		}
-		return s
-	}
-	return v
 }

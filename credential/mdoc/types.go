@@ -132,6 +132,25 @@ func (d FullDate) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 
+// MarshalText formats d as "YYYY-MM-DD", so a FullDate is a plain date
+// string in JSON and to any reader that takes text.
+func (d FullDate) MarshalText() ([]byte, error) {
+	if _, err := ParseFullDate(d.String()); err != nil {
+		return nil, err
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText parses "YYYY-MM-DD" strictly, as ParseFullDate.
+func (d *FullDate) UnmarshalText(b []byte) error {
+	v, err := ParseFullDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // MarshalCBOR encodes d as #6.1004(tstr).
 func (d FullDate) MarshalCBOR() ([]byte, error) {
 	if _, err := ParseFullDate(d.String()); err != nil {
