@@ -128,40 +128,10 @@ func typeOf(vct, docType string) (credential.TypeInfo, bool) {
 }
 
 func decodeDocument(ti credential.TypeInfo, claims map[string]any, ns map[string]map[string]any) (credential.Document, error) {
-	type dec struct {
-		fromClaims func(map[string]any) (credential.Document, error)
-		fromMdoc   func(map[string]map[string]any) (credential.Document, error)
-	}
-	var d dec
-	switch ti.VCT {
-	case credential.KTPELType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) { return credential.KTPELFromClaims(m) },
-			func(m map[string]map[string]any) (credential.Document, error) { return credential.KTPELFromMdoc(m) }}
-	case credential.KKType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) { return credential.KKFromClaims(m) },
-			func(m map[string]map[string]any) (credential.Document, error) { return credential.KKFromMdoc(m) }}
-	case credential.NPWPType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) { return credential.NPWPFromClaims(m) },
-			func(m map[string]map[string]any) (credential.Document, error) { return credential.NPWPFromMdoc(m) }}
-	case credential.BPJSKesehatanType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) { return credential.BPJSKesehatanFromClaims(m) },
-			func(m map[string]map[string]any) (credential.Document, error) {
-				return credential.BPJSKesehatanFromMdoc(m)
-			}}
-	case credential.BPJSKetenagakerjaanType().VCT:
-		d = dec{func(m map[string]any) (credential.Document, error) {
-			return credential.BPJSKetenagakerjaanFromClaims(m)
-		},
-			func(m map[string]map[string]any) (credential.Document, error) {
-				return credential.BPJSKetenagakerjaanFromMdoc(m)
-			}}
-	default:
-		return nil, errors.New("no decoder for " + ti.Name)
-	}
 	if claims != nil {
-		return d.fromClaims(claims)
+		return credential.DocumentFromClaims(ti.VCT, claims)
 	}
-	return d.fromMdoc(ns)
+	return credential.DocumentFromMdoc(ti.DocType, ns)
 }
 
 // Import verifies a credential and stores it. data is the compact SD-JWT VC

@@ -69,47 +69,12 @@ func nikOf(claims map[string]any) string {
 // typedFromClaims decodes a complete SD-JWT VC claim set of an ikdkit type.
 // A partial disclosure does not decode, and that is not an error.
 func typedFromClaims(vct string, claims map[string]any) credential.Document {
-	var d credential.Document
-	var err error
-	switch vct {
-	case credential.VCTKTPEL:
-		d, err = credential.KTPELFromClaims(claims)
-	case credential.VCTKK:
-		d, err = credential.KKFromClaims(claims)
-	case credential.VCTNPWP:
-		d, err = credential.NPWPFromClaims(claims)
-	case credential.VCTBPJSKesehatan:
-		d, err = credential.BPJSKesehatanFromClaims(claims)
-	case credential.VCTBPJSKetenagakerja:
-		d, err = credential.BPJSKetenagakerjaanFromClaims(claims)
-	default:
-		return nil
-	}
-	if err != nil {
-		return nil
-	}
+	d, _ := credential.DocumentFromClaims(vct, claims)
 	return d
 }
 
+// typedFromMdoc is typedFromClaims for mdoc elements.
 func typedFromMdoc(docType string, ns map[string]map[string]any) credential.Document {
-	var d credential.Document
-	var err error
-	switch docType {
-	case credential.DocTypeKTPEL:
-		d, err = credential.KTPELFromMdoc(ns)
-	case credential.DocTypeKK:
-		d, err = credential.KKFromMdoc(ns)
-	case credential.DocTypeNPWP:
-		d, err = credential.NPWPFromMdoc(ns)
-	case credential.DocTypeBPJSKesehatan:
-		d, err = credential.BPJSKesehatanFromMdoc(ns)
-	case credential.DocTypeBPJSKetenagakerja:
-		d, err = credential.BPJSKetenagakerjaanFromMdoc(ns)
-	default:
-		return nil
-	}
-	if err != nil {
-		return nil
-	}
+	d, _ := credential.DocumentFromMdoc(docType, ns)
 	return d
 }
