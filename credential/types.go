@@ -2,6 +2,7 @@ package credential
 
 import (
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -151,7 +152,10 @@ func top(names ...string) [][]any {
 }
 
 // KTPELType returns the KTP-el type (DOMAIN.md §8.1).
-func KTPELType() TypeInfo {
+func KTPELType() TypeInfo { return ktpelType() }
+
+// ktpelType builds the value KTPELType returns, once.
+var ktpelType = sync.OnceValue(func() TypeInfo {
 	sd := top("personal_administrative_number", "name", "birthdate", "place_of_birth", "sex", "blood_type")
 	sd = append(sd, p("place_of_birth", "locality"))
 	sd = append(sd, addressPaths(false)...)
@@ -160,11 +164,14 @@ func KTPELType() TypeInfo {
 		"issuing_place", "date_of_expiry", "lifetime_validity", "issuing_jurisdiction", "issuing_office")...)
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "KTP-el", VCT: VCTKTPEL, DocType: DocTypeKTPEL, Namespace: DocTypeKTPEL, sd: sd}
-}
+})
 
 // KKType returns the KK type (DOMAIN.md §8.2). Each element of members is
 // disclosable on its own, and so is each member's field.
-func KKType() TypeInfo {
+func KKType() TypeInfo { return kkType() }
+
+// kkType builds the value KKType returns, once.
+var kkType = sync.OnceValue(func() TypeInfo {
 	sd := top("family_card_number", "head_of_family_name")
 	sd = append(sd, addressPaths(true)...)
 	sd = append(sd, top("date_of_issuance", "issuing_office", "holder_member_index", "members")...)
@@ -174,19 +181,25 @@ func KKType() TypeInfo {
 	}
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "KK", VCT: VCTKK, DocType: DocTypeKK, Namespace: DocTypeKK, sd: sd}
-}
+})
 
 // NPWPType returns the NPWP type (DOMAIN.md §8.3).
-func NPWPType() TypeInfo {
+func NPWPType() TypeInfo { return npwpType() }
+
+// npwpType builds the value NPWPType returns, once.
+var npwpType = sync.OnceValue(func() TypeInfo {
 	sd := top("npwp", "npwp15", "nitku", "taxpayer_type", "name", "personal_administrative_number",
 		"address")
 	sd = append(sd, p("address", "formatted"), p("tax_office"), p("tax_office", "code"), p("tax_office", "name"))
 	sd = append(sd, top("registration_date", "validation_status")...)
 	return TypeInfo{Name: "NPWP", VCT: VCTNPWP, DocType: DocTypeNPWP, Namespace: DocTypeNPWP, sd: sd}
-}
+})
 
 // BPJSKesehatanType returns the BPJS Kesehatan (JKN-KIS) type (DOMAIN.md §8.4).
-func BPJSKesehatanType() TypeInfo {
+func BPJSKesehatanType() TypeInfo { return bpjsKesehatanType() }
+
+// bpjsKesehatanType builds the value BPJSKesehatanType returns, once.
+var bpjsKesehatanType = sync.OnceValue(func() TypeInfo {
 	sd := top("card_number", "name", "personal_administrative_number", "birthdate", "sex",
 		"primary_care_provider")
 	sd = append(sd, p("primary_care_provider", "code"), p("primary_care_provider", "name"),
@@ -196,17 +209,20 @@ func BPJSKesehatanType() TypeInfo {
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "BPJS Kesehatan", VCT: VCTBPJSKesehatan, DocType: DocTypeBPJSKesehatan,
 		Namespace: DocTypeBPJSKesehatan, sd: sd}
-}
+})
 
 // BPJSKetenagakerjaanType returns the BPJS Ketenagakerjaan type (DOMAIN.md
 // §8.4, minimal field set).
-func BPJSKetenagakerjaanType() TypeInfo {
+func BPJSKetenagakerjaanType() TypeInfo { return bpjsKetenagakerjaanType() }
+
+// bpjsKetenagakerjaanType builds the value BPJSKetenagakerjaanType returns, once.
+var bpjsKetenagakerjaanType = sync.OnceValue(func() TypeInfo {
 	sd := top("member_number", "name", "personal_administrative_number", "birthdate", "employer_name",
 		"programs", "membership_status", "registration_date")
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "BPJS Ketenagakerjaan", VCT: VCTBPJSKetenagakerja, DocType: DocTypeBPJSKetenagakerja,
 		Namespace: DocTypeBPJSKetenagakerja, sd: sd}
-}
+})
 
 // Types returns every credential type of this package.
 func Types() []TypeInfo {

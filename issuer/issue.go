@@ -210,10 +210,14 @@ func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time)
 		p.elements = doc.MdocElements(now)
 		return p
 	}
-	for _, cp := range ti.SelectivelyDisclosable() {
-		// The type lists every optional claim; disclose those present.
-		if cp.In(claims) {
-			p.disclosable = append(p.disclosable, sdjwt.Path(cp))
+	// The type lists every optional claim; disclose those present. The
+	// paths were read from the type once, in New: the type's claim policy
+	// is fixed.
+	all := iss.sdPaths[ti.VCT]
+	p.disclosable = make([]sdjwt.Path, 0, len(all))
+	for _, sp := range all {
+		if credential.ClaimPath(sp).In(claims) {
+			p.disclosable = append(p.disclosable, sp)
 		}
 	}
 	return p

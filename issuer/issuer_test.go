@@ -259,3 +259,45 @@ func TestStoreClaimsOptIn(t *testing.T) {
 		t.Fatalf("claims not stored with StoreClaims: %v", err)
 	}
 }
+
+// Record identifiers sort in the order they were made (so SQLite appends
+// to its primary-key index) and stay unique and valid within one
+// millisecond.
+func TestNewIDSortsByTime(t *testing.T) {
+	e := newEnv(t)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 300 {
+		if i%3 == 0 {
+			e.clock.Advance(time.Millisecond)
+		}
+		id, err := e.iss.newID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkID("test", id); err != nil || len(id) != 26 {
+			t.Fatalf("id %q: len %d, %v", id, len(id), err)
+		}
+		if seen[id] {
+			t.Fatalf("id %q made twice", id)
+		}
+		seen[id] = true
+		if i%3 == 0 && id <= prev {
+			t.Fatalf("id %q made later sorts before %q", id, prev)
+		}
+		prev = id
+	}
+	// The first 6 bytes are the clock's Unix milliseconds.
+	id, _ := e.iss.newID()
+	raw, err := idTimeEncoding.DecodeString(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms int64
+	for _, b := range raw[:6] {
+		ms = ms<<8 | int64(b)
+	}
+	if want := e.clock.Now().UnixMilli(); ms != want {
+		t.Errorf("time prefix %d, want %d", ms, want)
+	}
+}
