@@ -411,18 +411,19 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 			return err
 		}
 		res.Binding = *b
-		bk := &boundKey{binding: b, key: pr.key}
-		for _, d := range docs {
-			for _, p := range profilesFor(d) {
-				for _, f := range iss.formats {
-					cr, err := iss.issueInTx(tx, actor, bk, d, f, p)
-					if err != nil {
-						return err
-					}
-					res.Credentials = append(res.Credentials, *cr)
-					iss.hook("activate:after-credential")
-				}
+		// The code is spent and the binding made: sign (on every core)
+		// and record the credentials.
+		signed, err := iss.signAll(iss.jobsFor(&boundKey{binding: b, key: pr.key}, docs))
+		if err != nil {
+			return err
+		}
+		for _, sc := range signed {
+			cr, err := iss.record(tx, actor, sc)
+			if err != nil {
+				return err
 			}
+			res.Credentials = append(res.Credentials, *cr)
+			iss.hook("activate:after-credential")
 		}
 		return nil
 	})
@@ -600,16 +601,16 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		if subtle.ConstantTimeCompare([]byte(pr.thumbprint), []byte(bk.binding.KeyThumbprint)) != 1 {
 			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
 		}
-		for _, d := range docs {
-			for _, p := range profilesFor(d) {
-				for _, f := range iss.formats {
-					c, err := iss.issueInTx(tx, actor, bk, d, f, p)
-					if err != nil {
-						return err
-					}
-					out = append(out, *c)
-				}
+		signed, err := iss.signAll(iss.jobsFor(bk, docs))
+		if err != nil {
+			return err
+		}
+		for _, sc := range signed {
+			c, err := iss.record(tx, actor, sc)
+			if err != nil {
+				return err
 			}
+			out = append(out, *c)
 		}
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"encoding/base64"
 	"encoding/json"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
@@ -93,36 +95,68 @@ func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueReq
 	if err := iss.reserve(ctx, n); err != nil {
 		return nil, err
 	}
-	var out []Credential
-	var failure error
-	err := iss.cfg.Store.Update(ctx, func(tx Tx) error {
-		out, failure = out[:0], nil
-		// Resolve every binding first: a revoked or unknown binding fails
-		// the whole batch before anything is issued.
-		bindings := map[string]*boundKey{}
+	// Resolve every binding first: a revoked or unknown binding fails the
+	// whole batch before anything is signed.
+	bindings := map[string]*boundKey{}
+	var failedID string
+	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
 		for _, r := range reqs {
 			if _, ok := bindings[r.BindingID]; ok {
 				continue
 			}
 			bk, err := iss.boundKey(tx, r.BindingID)
-			if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
-				failure = err
-				return iss.audit(tx, actor, op, r.BindingID, err, "")
-			} else if err != nil {
+			if err != nil {
+				failedID = r.BindingID
 				return err
 			}
 			bindings[r.BindingID] = bk
 		}
-		for _, r := range reqs {
-			fs, _ := iss.checkFormats(r.Formats)
-			for _, f := range fs {
-				c, err := iss.issueInTx(tx, actor, bindings[r.BindingID], r.Document, f, r.Profile)
-				if err != nil {
-					return err
-				}
-				out = append(out, *c)
-				iss.hook("issue:after-credential")
+		return nil
+	})
+	if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
+		return nil, iss.auditFailure(ctx, actor, op, failedID, err)
+	} else if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	jobs := make([]job, 0, n)
+	for _, r := range reqs {
+		fs, _ := iss.checkFormats(r.Formats)
+		for _, f := range fs {
+			jobs = append(jobs, job{bk: bindings[r.BindingID], doc: r.Document, f: f, prof: r.Profile})
+		}
+	}
+	// Sign outside the transaction, on every core: the store's write lock
+	// is held only while the records are written.
+	signed, err := iss.signAll(jobs)
+	if err != nil {
+		return nil, err
+	}
+	iss.hook("issue:signed")
+	var out []Credential
+	var failure error
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		out, failure = out[:0], nil
+		// A binding revoked while the batch was being signed fails the
+		// batch: nothing is recorded, and nothing is returned.
+		for id, signedFor := range bindings {
+			bk, err := iss.boundKey(tx, id)
+			if err == nil && bk.binding.KeyThumbprint != signedFor.binding.KeyThumbprint {
+				err = errorf(op, ErrStore, "binding %s changed its key", id)
 			}
+			if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
+				failure = err
+				return iss.audit(tx, actor, op, id, err, "")
+			} else if err != nil {
+				return err
+			}
+		}
+		for _, sc := range signed {
+			c, err := iss.record(tx, actor, sc)
+			if err != nil {
+				return err
+			}
+			out = append(out, *c)
+			iss.hook("issue:after-credential")
 		}
 		return nil
 	})
@@ -223,62 +257,144 @@ func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time)
 	return p
 }
 
-// issueInTx allocates an index, signs one credential and records it.
-func (iss *Issuer) issueInTx(tx Tx, actor string, bk *boundKey, doc credential.Document, f Format, prof Profile) (*Credential, error) {
-	if prof == "" {
-		prof = ProfileFull
+// job is one credential to issue: a document, in one format and profile,
+// bound to one device key.
+type job struct {
+	bk   *boundKey
+	doc  credential.Document
+	f    Format
+	prof Profile
+}
+
+// signedCredential is a job's credential, signed but not yet recorded.
+type signedCredential struct {
+	job
+	id           string
+	now          time.Time
+	pl           *payload
+	list         StatusListRecord
+	idx          uint64
+	data, stored []byte
+}
+
+// sign builds the payload of j, draws a status list index and signs. It
+// does not touch the store.
+func (iss *Issuer) sign(j job) (*signedCredential, error) {
+	if j.prof == "" {
+		j.prof = ProfileFull
 	}
 	now := iss.now().Truncate(time.Second)
 	var pl *payload
-	switch prof {
+	switch j.prof {
 	case ProfileFull:
-		pl = iss.fullPayload(doc, f, now)
+		pl = iss.fullPayload(j.doc, j.f, now)
 	case ProfileQR:
 		var err error
-		if pl, err = iss.qrPayload(doc, now); err != nil {
+		if pl, err = iss.qrPayload(j.doc, now); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", prof)
+		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", j.prof)
 	}
 	id, err := iss.newID()
 	if err != nil {
 		return nil, err
 	}
+	sc := &signedCredential{job: j, id: id, now: now, pl: pl}
+	return sc, iss.signAt(sc)
+}
+
+// signAt draws a status list index for sc and signs its credential with it.
+func (iss *Issuer) signAt(sc *signedCredential) error {
+	list, idx, err := iss.allocate()
+	if err != nil {
+		return err
+	}
+	sc.list, sc.idx = list, idx
+	ref := statuslist.Reference{Index: idx, URI: list.URI}
+	switch sc.f {
+	case FormatSDJWT:
+		sc.data, sc.stored, err = iss.signSDJWT(sc.pl, sc.bk.key, ref, sc.now)
+	case FormatMdoc:
+		sc.data, sc.stored, err = iss.signMdoc(sc.pl, sc.bk.key, ref, sc.now)
+	default:
+		err = errorf("issue", ErrInvalidInput, "format %q not offered", sc.f)
+	}
+	return err
+}
+
+// signAll signs jobs on up to Config.SigningWorkers goroutines and returns
+// the credentials in the order of jobs, or the first error.
+func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
+	out := make([]*signedCredential, len(jobs))
+	workers := min(len(jobs), iss.cfg.SigningWorkers)
+	if workers <= 1 {
+		for i, j := range jobs {
+			sc, err := iss.sign(j)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = sc
+		}
+		return out, nil
+	}
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+		failed   atomic.Bool
+	)
+	for range workers {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
+				sc, err := iss.sign(jobs[i])
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					failed.Store(true)
+					return
+				}
+				out[i] = sc
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// record writes the credential record of sc and its audit event in tx.
+// If another process sharing the store took sc's status index (the UNIQUE
+// (list, idx) constraint refuses the record), it draws another index and
+// signs again.
+func (iss *Issuer) record(tx Tx, actor string, sc *signedCredential) (*Credential, error) {
 	for attempt := 0; ; attempt++ {
-		list, idx, err := iss.allocate()
-		if err != nil {
-			return nil, err
-		}
-		ref := statuslist.Reference{Index: idx, URI: list.URI}
-		var data, stored []byte
-		switch f {
-		case FormatSDJWT:
-			data, stored, err = iss.signSDJWT(pl, bk.key, ref, now)
-		case FormatMdoc:
-			data, stored, err = iss.signMdoc(pl, bk.key, ref, now)
-		}
-		if err != nil {
-			return nil, err
-		}
-		rec := &CredentialRecord{ID: id, BindingID: bk.binding.ID, VCT: pl.vct, Format: f, Profile: prof, List: list.Number, Index: idx,
-			KeyThumbprint: bk.binding.KeyThumbprint, IssuedAt: now, ExpiresAt: pl.exp}
+		rec := &CredentialRecord{ID: sc.id, BindingID: sc.bk.binding.ID, VCT: sc.pl.vct, Format: sc.f, Profile: sc.prof,
+			List: sc.list.Number, Index: sc.idx, KeyThumbprint: sc.bk.binding.KeyThumbprint, IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
 		if iss.cfg.StoreClaims {
-			rec.Claims = stored
+			rec.Claims = sc.stored
 		}
-		err = tx.InsertCredential(rec)
+		err := tx.InsertCredential(rec)
 		if isConflict(err) && attempt < 8 {
-			// Another process sharing the store took this index: the
-			// UNIQUE (list, idx) constraint refused it; draw again.
+			if err := iss.signAt(sc); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		if err := iss.audit(tx, actor, "issue", id, nil, string(f)+" "+pl.vct+" "+string(prof)); err != nil {
+		if err := iss.audit(tx, actor, "issue", sc.id, nil, string(sc.f)+" "+sc.pl.vct+" "+string(sc.prof)); err != nil {
 			return nil, err
 		}
-		return &Credential{ID: id, VCT: pl.vct, DocType: pl.docType, Format: f, Profile: prof, Status: ref, IssuedAt: now, ExpiresAt: pl.exp, Data: data}, nil
+		return &Credential{ID: sc.id, VCT: sc.pl.vct, DocType: sc.pl.docType, Format: sc.f, Profile: sc.prof,
+			Status: statuslist.Reference{Index: sc.idx, URI: sc.list.URI}, IssuedAt: sc.now, ExpiresAt: sc.pl.exp, Data: sc.data}, nil
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,8 +106,14 @@ type Config struct {
 	// iss of SD-JWT VCs and as the aud proofs must carry. Required.
 	Identifier string
 	// Signer is the issuer's signing key (an HSM key works: only the
-	// crypto.Signer methods are used). Required.
+	// crypto.Signer methods are used). Required. The Issuer signs the
+	// credentials of a batch or an activation on SigningWorkers goroutines
+	// at once, as crypto/ecdsa and crypto/ed25519 keys allow.
 	Signer crypto.Signer
+	// SigningWorkers is how many credentials are signed at once; zero
+	// means runtime.GOMAXPROCS(0). Set 1 for a Signer that must not be
+	// called concurrently.
+	SigningWorkers int
 	// KeyID is the kid of SD-JWT VCs and status list tokens, for example a
 	// did:key URL (did:key:z…#z…). Optional.
 	KeyID string
@@ -152,7 +159,8 @@ type Config struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Rand is the source of codes, nonces, IDs, salts, status indices and
-	// signature randomness; nil means crypto/rand.
+	// signature randomness; nil means crypto/rand. Another reader is read
+	// under a lock, so it need not be safe for concurrent use.
 	Rand io.Reader
 
 	// hook, if set, is called at named points inside transactions (tests
@@ -273,6 +281,14 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	}
 	if c.Rand == nil {
 		c.Rand = cryptoRand
+	} else if c.Rand != cryptoRand {
+		c.Rand = &lockedReader{r: c.Rand}
+	}
+	if c.SigningWorkers < 0 {
+		return bad("SigningWorkers %d is negative", c.SigningWorkers)
+	}
+	if c.SigningWorkers == 0 {
+		c.SigningWorkers = runtime.GOMAXPROCS(0)
 	}
 	if err := iss.loadLists(ctx); err != nil {
 		return nil, err
@@ -316,6 +332,19 @@ func (iss *Issuer) newID() (string, error) {
 		return "", errorf("random", ErrSigning, "random source: %v", err)
 	}
 	return idTimeEncoding.EncodeToString(b[:]), nil
+}
+
+// lockedReader serializes reads of a reader that may not be safe for
+// concurrent use.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }
 
 // audit appends an event inside tx.

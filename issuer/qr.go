@@ -38,6 +38,21 @@ func profilesFor(doc credential.Document) []Profile {
 	return []Profile{ProfileFull}
 }
 
+// jobsFor lists the credentials an activation or a refresh issues to bk:
+// each document in each of its profiles (profilesFor) and each of the
+// issuer's formats.
+func (iss *Issuer) jobsFor(bk *boundKey, docs []credential.Document) []job {
+	var jobs []job
+	for _, d := range docs {
+		for _, p := range profilesFor(d) {
+			for _, f := range iss.formats {
+				jobs = append(jobs, job{bk: bk, doc: d, f: f, prof: p})
+			}
+		}
+	}
+	return jobs
+}
+
 // countCredentials is the number of credentials an activation of docs issues.
 func (iss *Issuer) countCredentials(docs []credential.Document) int {
 	n := 0

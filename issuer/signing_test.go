@@ -1,0 +1,153 @@
+package issuer
+
+import (
+	"crypto"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+// A binding revoked while its batch is being signed (outside the store
+// transaction) fails the batch: nothing is recorded or returned, and the
+// failure is audited.
+func TestIssueBatchBindingRevokedWhileSigning(t *testing.T) {
+	var revokeNow atomic.Bool
+	var e *env
+	e = newEnv(t, func(c *Config) {
+		c.hook = func(point string) {
+			if point == "issue:signed" && revokeNow.Load() {
+				if _, err := e.iss.ReportLost(e.ctx, "operator:1", testNIK); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	a := e.activate(newDevice(t))
+	before := e.lastAudit()
+	revokeNow.Store(true)
+	reqs := []IssueRequest{{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}, {BindingID: a.Binding.ID, Document: sampleKTPEL(t)}}
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if !errors.Is(err, ErrBindingRevoked) || out != nil {
+		t.Fatalf("got %d credentials, %v; want ErrBindingRevoked", len(out), err)
+	}
+	var recorded []CredentialRecord
+	if err := e.store.View(e.ctx, func(tx Tx) error {
+		var err error
+		recorded, err = tx.CredentialsOfBinding(a.Binding.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != len(a.Credentials) {
+		t.Fatalf("%d credential records, want the activation's %d only", len(recorded), len(a.Credentials))
+	}
+	events, err := e.iss.Audit(e.ctx, before, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if last.Action != "issue" || last.Subject != a.Binding.ID || last.Outcome != ErrBindingRevoked.Error() {
+		t.Errorf("last audit event %+v, want the refused issue", last)
+	}
+}
+
+// lastAudit returns the sequence number of the newest audit event.
+func (e *env) lastAudit() int64 {
+	e.t.Helper()
+	var seq int64
+	for {
+		events, err := e.iss.Audit(e.ctx, seq, 1000)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(events) == 0 {
+			return seq
+		}
+		seq = events[len(events)-1].Seq
+	}
+}
+
+// A batch signed on several goroutines comes back in request order, every
+// credential with its own record, ID and status index; a reader that is not
+// safe for concurrent use works as Rand (the race detector watches).
+func TestIssueBatchParallelSigning(t *testing.T) {
+	var seed [32]byte
+	e := newEnv(t, func(c *Config) {
+		c.SigningWorkers = 4
+		c.Rand = rand.NewChaCha8(seed) // not safe for concurrent use
+	})
+	a := e.activate(newDevice(t))
+	var reqs []IssueRequest
+	for i := range 30 {
+		p := ProfileFull
+		if i%3 == 1 {
+			p = ProfileQR
+		}
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Profile: p})
+	}
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2*len(reqs) {
+		t.Fatalf("%d credentials for %d requests in 2 formats", len(out), len(reqs))
+	}
+	ids, idx := map[string]bool{}, map[uint64]bool{}
+	for i, c := range out {
+		r := reqs[i/2]
+		want := []Format{FormatSDJWT, FormatMdoc}[i%2]
+		if c.Format != want || c.Profile != r.Profile {
+			t.Fatalf("credential %d is %s %s, want %s %s", i, c.Format, c.Profile, want, r.Profile)
+		}
+		if ids[c.ID] || idx[c.Status.Index] {
+			t.Fatalf("credential %d reuses an ID or a status index", i)
+		}
+		ids[c.ID], idx[c.Status.Index] = true, true
+		rec, err := e.iss.Credential(e.ctx, c.ID)
+		if err != nil || rec.Index != c.Status.Index || rec.Format != c.Format || rec.Profile != c.Profile {
+			t.Fatalf("record of credential %d: %+v, %v", i, rec, err)
+		}
+	}
+}
+
+// exclusiveSigner fails if two Sign calls overlap.
+type exclusiveSigner struct {
+	crypto.Signer
+	busy, overlaps atomic.Int32
+}
+
+func (s *exclusiveSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	if s.busy.Add(1) > 1 {
+		s.overlaps.Add(1)
+	}
+	defer s.busy.Add(-1)
+	return s.Signer.Sign(r, d, o)
+}
+
+// SigningWorkers 1 never calls the Signer concurrently; a negative value
+// is refused.
+func TestSigningWorkers(t *testing.T) {
+	var sig *exclusiveSigner
+	e := newEnv(t, func(c *Config) {
+		sig = &exclusiveSigner{Signer: c.Signer}
+		c.Signer, c.SigningWorkers = sig, 1
+	})
+	a := e.activate(newDevice(t))
+	var reqs []IssueRequest
+	for range 20 {
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)})
+	}
+	if _, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs); err != nil {
+		t.Fatal(err)
+	}
+	if n := sig.overlaps.Load(); n != 0 {
+		t.Errorf("%d overlapping Sign calls with SigningWorkers 1", n)
+	}
+	cfg := e.cfg
+	cfg.SigningWorkers = -1
+	if _, err := New(e.ctx, cfg); !errors.Is(err, ErrConfig) {
+		t.Errorf("SigningWorkers -1: %v, want ErrConfig", err)
+	}
+}
