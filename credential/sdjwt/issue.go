@@ -132,7 +132,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 				intoCnf = true
 			}
 		}
-		if raw, ok := appendCnf(nil, opts.HolderKey); ok && !intoCnf {
+		if raw, ok := appendCnf(make([]byte, 0, 192), opts.HolderKey); ok && !intoCnf {
 			root.cnf = rawJSON(raw)
 		} else {
 			jwk, err := publicJWK(opts.HolderKey)
@@ -305,7 +305,8 @@ func signInput(signer crypto.Signer, alg, input string, hw hash.Hash, rs []byte,
 		return sig, nil
 	case ES256, ES384, ES512:
 		h, size := algHash(alg)
-		der, err := signer.Sign(rnd, hw.Sum(nil), h)
+		var sum [64]byte
+		der, err := signer.Sign(rnd, hw.Sum(sum[:0]), h)
 		if err != nil {
 			return nil, fmt.Errorf("sdjwt: signing: %w", err)
 		}
@@ -472,17 +473,22 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	if count == 0 {
 		return 0, nil
 	}
-	raw := make([]byte, count*(SaltSize+saltB64Len))
-	if _, err := io.ReadFull(r, raw[:count*SaltSize]); err != nil {
+	// One allocation holds the raw salts, their base64url, the digest
+	// stack and the disclosures (which may outgrow it: append copies then).
+	saltsLen := count * (SaltSize + saltB64Len)
+	digsLen := min(count, 64) * b.digLen
+	buf := make([]byte, saltsLen+digsLen+disclosures*96)
+	raw := buf[:count*SaltSize]
+	if _, err := io.ReadFull(r, raw); err != nil {
 		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
 	}
-	enc := raw[count*SaltSize:]
+	enc := buf[count*SaltSize : saltsLen]
 	for i := range count {
 		base64.RawURLEncoding.Encode(enc[i*saltB64Len:], raw[i*SaltSize:(i+1)*SaltSize])
 	}
 	b.salts = enc
-	b.discs = make([]byte, 0, disclosures*96)
-	b.digs = make([]byte, 0, min(count, 64)*b.digLen)
+	b.digs = buf[saltsLen : saltsLen : saltsLen+digsLen]
+	b.discs = buf[saltsLen+digsLen : saltsLen+digsLen]
 	return disclosures, nil
 }
 
