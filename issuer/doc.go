@@ -43,6 +43,15 @@
 // transaction that rolled back is not reused until restart; that wastes an
 // index, never reuses one.
 //
+// Signing is not store state, and it is the slow part, so it happens on
+// [Config.SigningWorkers] goroutines at once. [Issuer.IssueBatch] signs
+// before its transaction: the write lock is held only while the records
+// are written, and the transaction checks again that every binding is
+// still active, so a binding revoked while its batch was being signed
+// fails the batch with nothing recorded or returned. [Issuer.Activate] and
+// [Issuer.Refresh] sign inside their transaction, after the code or the
+// proof has been checked, so a failed attempt costs no signatures.
+//
 // # Personal data
 //
 // Credential records hold type, format, status index, holder key thumbprint
