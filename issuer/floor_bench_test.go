@@ -175,3 +175,29 @@ func BenchmarkStoreIssueRows(b *testing.B) {
 		b.ReportMetric(store.cpuPer()/es.cpuPer(), "x-ES256-cpu")
 	}
 }
+
+// The RFC 9901 floor is read off the token correctly: every disclosure,
+// and exactly the decoys the issuer added (Decoys per _sd array).
+func TestSDFloorWorkMatchesToken(t *testing.T) {
+	for _, decoys := range []int{0, 3} {
+		e := newEnv(t, func(c *Config) { c.Decoys = decoys })
+		a := e.activate(newDevice(t))
+		cs, err := e.iss.Issue(e.ctx, "test", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatSDJWT}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := string(cs[0].Data)
+		w := sdFloorOf(tok)
+		if want := strings.Count(tok, "~") - 1; len(w.disclosures) != want || want < 30 {
+			t.Errorf("decoys %d: %d disclosures read, token has %d", decoys, len(w.disclosures), want)
+		}
+		arrays := strings.Count(string(w.payload), `"_sd":[`)
+		for _, d := range w.disclosures {
+			arrays += strings.Count(string(d), `"_sd":[`)
+		}
+		if w.decoys != decoys*arrays || arrays == 0 {
+			t.Errorf("decoys %d: %d decoys read over %d _sd arrays", decoys, w.decoys, arrays)
+		}
+		sdFloor(e.key, w, 1)
+	}
+}
