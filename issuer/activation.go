@@ -417,15 +417,8 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		if err != nil {
 			return err
 		}
-		for _, sc := range signed {
-			cr, err := iss.record(tx, actor, sc)
-			if err != nil {
-				return err
-			}
-			res.Credentials = append(res.Credentials, *cr)
-			iss.hook("activate:after-credential")
-		}
-		return nil
+		res.Credentials, err = iss.recordAll(tx, actor, signed, "activate:after-credential")
+		return err
 	})
 	if err != nil {
 		return nil, wrapStore(op, err)
@@ -605,14 +598,8 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		if err != nil {
 			return err
 		}
-		for _, sc := range signed {
-			c, err := iss.record(tx, actor, sc)
-			if err != nil {
-				return err
-			}
-			out = append(out, *c)
-		}
-		return nil
+		out, err = iss.recordAll(tx, actor, signed, "refresh:after-credential")
+		return err
 	})
 	if err != nil {
 		return nil, wrapStore(op, err)

@@ -150,15 +150,9 @@ func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueReq
 				return err
 			}
 		}
-		for _, sc := range signed {
-			c, err := iss.record(tx, actor, sc)
-			if err != nil {
-				return err
-			}
-			out = append(out, *c)
-			iss.hook("issue:after-credential")
-		}
-		return nil
+		var err error
+		out, err = iss.recordAll(tx, actor, signed, "issue:after-credential")
+		return err
 	})
 	if err != nil {
 		return nil, wrapStore(op, err)
@@ -365,6 +359,21 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 	wg.Wait()
 	if firstErr != nil {
 		return nil, firstErr
+	}
+	return out, nil
+}
+
+// recordAll records every credential of signed in tx, in order, calling
+// the test hook at hookPoint after each.
+func (iss *Issuer) recordAll(tx Tx, actor string, signed []*signedCredential, hookPoint string) ([]Credential, error) {
+	out := make([]Credential, 0, len(signed))
+	for _, sc := range signed {
+		c, err := iss.record(tx, actor, sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+		iss.hook(hookPoint)
 	}
 	return out, nil
 }
