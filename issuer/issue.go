@@ -47,7 +47,10 @@ func (c *Credential) Encoded() string {
 type IssueRequest struct {
 	// BindingID is the device binding (from an activation) to bind to.
 	BindingID string
-	// Document is the document to issue; its type must be authorised.
+	// Document is the document to issue; its type must be authorised. Its
+	// methods may be called from several goroutines at once (one per
+	// credential being signed), as the documents of package credential
+	// allow.
 	Document credential.Document
 	// Formats to issue; empty means the issuer's formats.
 	Formats []Format

@@ -152,11 +152,13 @@ type Config struct {
 	// the binding.
 	StoreClaims bool
 	// Documents returns a person's documents at activation. Required for
-	// Activate.
+	// Activate. The methods of the documents it returns may be called from
+	// several goroutines at once, as with IssueRequest.Document.
 	Documents DocumentSource
 	// Store persists state. Required; see OpenSQLite.
 	Store Store
-	// Now returns the current time; nil means time.Now.
+	// Now returns the current time; nil means time.Now. It may be called
+	// from several goroutines at once.
 	Now func() time.Time
 	// Rand is the source of codes, nonces, IDs, salts, status indices and
 	// signature randomness; nil means crypto/rand. Another reader is read
