@@ -80,33 +80,36 @@ func sdFloorOf(token string) sdFloorWork {
 }
 
 // sdFloor does, n times, the least work any RFC 9901 implementation does
-// to issue the SD-JWT w describes, signed with key: per disclosure a 128-bit salt from crypto/rand (§9.3) and its
-// base64url, the base64url of the disclosure (§4.2.1) and the SHA-256 of
-// that string and its base64url (§4.2.3); per decoy (§4.2.5) a random
-// value, its digest and base64url; the base64url of header and payload;
-// and the ES256 signature over the signing input, SHA-256 included. It
-// leaves out what an implementation cannot avoid either but that varies
-// between implementations (building the JSON, sorting the digests), so it
-// is a lower bound.
+// to issue the SD-JWT w describes, signed with key: per disclosure a
+// 128-bit salt from crypto/rand (§9.3; all salts in one read, the cheapest
+// way) and its base64url, the base64url of the disclosure (§4.2.1) and the
+// SHA-256 of that string and its base64url (§4.2.3); per decoy (§4.2.5) a
+// random value, its digest and base64url; the base64url of header and
+// payload; and the ES256 signature over the signing input, SHA-256
+// included. It leaves out what an implementation cannot avoid either but
+// that varies between implementations (building the JSON, sorting the
+// digests), so it is a lower bound.
 func sdFloor(key crypto.Signer, w sdFloorWork, n int) {
 	b64 := base64.RawURLEncoding
 	buf := make([]byte, 0, 16<<10)
-	var salt [16]byte
+	salts := make([]byte, 16*(len(w.disclosures)+w.decoys))
 	var saltB64 [22]byte
 	var dig [43]byte
 	for range n {
 		buf = buf[:0]
+		rand.Read(salts)
+		next := salts
 		for _, d := range w.disclosures {
-			rand.Read(salt[:])
-			b64.Encode(saltB64[:], salt[:])
+			b64.Encode(saltB64[:], next[:16])
+			next = next[16:]
 			at := len(buf)
 			buf = b64.AppendEncode(buf, d)
 			sum := sha256.Sum256(buf[at:])
 			b64.Encode(dig[:], sum[:])
 		}
 		for range w.decoys {
-			rand.Read(salt[:])
-			b64.Encode(saltB64[:], salt[:])
+			b64.Encode(saltB64[:], next[:16])
+			next = next[16:]
 			sum := sha256.Sum256(saltB64[:])
 			b64.Encode(dig[:], sum[:])
 		}
