@@ -151,3 +151,34 @@ func TestSigningWorkers(t *testing.T) {
 		t.Errorf("SigningWorkers -1: %v, want ErrConfig", err)
 	}
 }
+
+// AppendAudit sets each event's Seq to the sequence number the log lists
+// it under, also for several events in one transaction.
+func TestAppendAuditSetsSeq(t *testing.T) {
+	e := newEnv(t)
+	before := e.lastAudit()
+	events := []*AuditEvent{
+		{At: t0, Actor: "test", Action: "a", Subject: "s1", Outcome: "ok"},
+		{At: t0, Actor: "test", Action: "b", Subject: "s2", Outcome: "ok"},
+		{At: t0, Actor: "test", Action: "c", Subject: "s3", Outcome: "ok"},
+	}
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		for _, ev := range events {
+			if err := tx.AppendAudit(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := e.iss.Audit(e.ctx, before, 10)
+	if err != nil || len(listed) != len(events) {
+		t.Fatalf("%d events listed, %v", len(listed), err)
+	}
+	for i, ev := range events {
+		if ev.Seq == 0 || ev.Seq != listed[i].Seq || listed[i].Subject != ev.Subject {
+			t.Errorf("event %d: Seq %d, listed as %d (%s)", i, ev.Seq, listed[i].Seq, listed[i].Subject)
+		}
+	}
+}

@@ -493,11 +493,14 @@ func (t *sqliteTx) RevokeCredential(id string, at time.Time) (bool, error) {
 }
 
 func (t *sqliteTx) AppendAudit(e *AuditEvent) error {
-	var seq int64
-	st, err := t.stmt(`INSERT INTO audit (at, actor, action, subject, outcome, detail) VALUES (?,?,?,?,?,?) RETURNING seq`)
-	if err == nil {
-		err = st.QueryRowContext(t.ctx, ts(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail).Scan(&seq)
+	res, err := t.exec("append audit", `INSERT INTO audit (at, actor, action, subject, outcome, detail) VALUES (?,?,?,?,?,?)`,
+		ts(e.At), e.Actor, e.Action, e.Subject, e.Outcome, e.Detail)
+	if err != nil {
+		return err
 	}
+	// seq is INTEGER PRIMARY KEY, so the rowid: the id of the row just
+	// inserted on this transaction's connection.
+	seq, err := res.LastInsertId()
 	if err != nil {
 		return storeErr("append audit", err)
 	}
