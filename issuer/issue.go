@@ -340,10 +340,20 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
+		panicked any
 		failed   atomic.Bool
 	)
 	for range workers {
 		wg.Go(func() {
+			// A panic (in a Signer or a Document, say) is carried to the
+			// caller's goroutine, where it can be recovered as if signing
+			// had run there, instead of killing the process.
+			defer func() {
+				if r := recover(); r != nil {
+					errOnce.Do(func() { panicked = r })
+					failed.Store(true)
+				}
+			}()
 			for !failed.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= len(jobs) {
@@ -360,6 +370,9 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 		})
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}

@@ -182,3 +182,47 @@ func TestAppendAuditSetsSeq(t *testing.T) {
 		}
 	}
 }
+
+// panickySigner panics on every Sign.
+type panickySigner struct{ crypto.Signer }
+
+func (panickySigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	panic("signer exploded")
+}
+
+// A panic on a signing goroutine reaches the goroutine that called
+// IssueBatch, where it can be recovered (net/http does), instead of
+// killing the process; nothing is recorded.
+func TestSigningPanicReachesCaller(t *testing.T) {
+	e := newEnv(t)
+	a := e.activate(newDevice(t))
+	cfg := e.cfg
+	cfg.Signer, cfg.SigningWorkers = panickySigner{e.cfg.Signer}, 4
+	iss, err := New(e.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []IssueRequest
+	for range 8 {
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)})
+	}
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		iss.IssueBatch(e.ctx, "operator:batch", reqs)
+		return nil
+	}()
+	if got != "signer exploded" {
+		t.Fatalf("recovered %v, want the signer's panic", got)
+	}
+	var recorded []CredentialRecord
+	if err := e.store.View(e.ctx, func(tx Tx) error {
+		var err error
+		recorded, err = tx.CredentialsOfBinding(a.Binding.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != len(a.Credentials) {
+		t.Errorf("%d records after the panic, want the activation's %d", len(recorded), len(a.Credentials))
+	}
+}
