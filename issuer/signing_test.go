@@ -32,14 +32,7 @@ func TestIssueBatchBindingRevokedWhileSigning(t *testing.T) {
 	if !errors.Is(err, ErrBindingRevoked) || out != nil {
 		t.Fatalf("got %d credentials, %v; want ErrBindingRevoked", len(out), err)
 	}
-	var recorded []CredentialRecord
-	if err := e.store.View(e.ctx, func(tx Tx) error {
-		var err error
-		recorded, err = tx.CredentialsOfBinding(a.Binding.ID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	recorded := e.recordsOf(a.Binding.ID)
 	if len(recorded) != len(a.Credentials) {
 		t.Fatalf("%d credential records, want the activation's %d only", len(recorded), len(a.Credentials))
 	}
@@ -51,6 +44,20 @@ func TestIssueBatchBindingRevokedWhileSigning(t *testing.T) {
 	if last.Action != "issue" || last.Subject != a.Binding.ID || last.Outcome != ErrBindingRevoked.Error() {
 		t.Errorf("last audit event %+v, want the refused issue", last)
 	}
+}
+
+// recordsOf returns the credential records of a binding.
+func (e *env) recordsOf(bindingID string) []CredentialRecord {
+	e.t.Helper()
+	var recs []CredentialRecord
+	if err := e.store.View(e.ctx, func(tx Tx) error {
+		var err error
+		recs, err = tx.CredentialsOfBinding(bindingID)
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return recs
 }
 
 // lastAudit returns the sequence number of the newest audit event.
@@ -214,14 +221,7 @@ func TestSigningPanicReachesCaller(t *testing.T) {
 	if got != "signer exploded" {
 		t.Fatalf("recovered %v, want the signer's panic", got)
 	}
-	var recorded []CredentialRecord
-	if err := e.store.View(e.ctx, func(tx Tx) error {
-		var err error
-		recorded, err = tx.CredentialsOfBinding(a.Binding.ID)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	recorded := e.recordsOf(a.Binding.ID)
 	if len(recorded) != len(a.Credentials) {
 		t.Errorf("%d records after the panic, want the activation's %d", len(recorded), len(a.Credentials))
 	}
