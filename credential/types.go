@@ -6,6 +6,17 @@ import (
 	"time"
 )
 
+// Format is a credential format, named as OpenID4VCI 1.0 Appendix A names
+// it; OpenID4VP 1.0 Appendix B and its query language DCQL use the same
+// identifiers. Every package of ikdkit names formats with it.
+type Format string
+
+// The credential formats of ikdkit.
+const (
+	FormatSDJWT Format = "dc+sd-jwt" // SD-JWT VC (draft-ietf-oauth-sd-jwt-vc)
+	FormatMdoc  Format = "mso_mdoc"  // ISO/IEC 18013-5 mdoc
+)
+
 // Credential type identifiers (DOMAIN.md §8). They are ikdkit proposals:
 // no Indonesian authority has published a vct or doctype. For each type the
 // mdoc namespace equals the doctype.

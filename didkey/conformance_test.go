@@ -1,7 +1,6 @@
 package didkey
 
 import (
-	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -17,8 +16,6 @@ import (
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/multiformats/go-multibase"
-
-	"github.com/ikdkit/ikdkit/internal/keys"
 )
 
 const vectorDir = "../testdata/didkey"
@@ -340,59 +337,6 @@ func TestSecp256k1Vectors(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no secp256k1 vectors with a private key")
-	}
-}
-
-// TestNISTVectors: the P-256/384/521 DIDs give the vector's publicKeyJwk,
-// and a JWS made with privateKeyJwk verifies under the resolved key.
-func TestNISTVectors(t *testing.T) {
-	var vs map[string]vector
-	readJSON(t, "test-vectors/nist-curves.json", &vs)
-	n := 0
-	for did, v := range vs {
-		vm := v.VerificationMethod
-		if vm == nil || vm.PrivateKeyJwkJSON == nil {
-			continue
-		}
-		n++
-		t.Run(did, func(t *testing.T) {
-			d, err := Parse(did)
-			if err != nil {
-				t.Fatal(err)
-			}
-			signer, err := keys.ParsePrivateJWK(vm.PrivateKeyJwkJSON)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !signer.Public().(*ecdsa.PublicKey).Equal(d.PublicKey()) {
-				t.Fatal("privateKeyJwk does not belong to the DID")
-			}
-			if got, err := Encode(keys.Opaque(signer).Public()); err != nil || got != did {
-				t.Fatalf("Encode = %q, %v", got, err)
-			}
-			doc, err := d.Document(DocumentOptions{Type: JsonWebKey2020})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want PublicJWK
-			if err := json.Unmarshal(vm.PrivateKeyJwkJSON, &want); err != nil {
-				t.Fatal(err)
-			}
-			if *doc.VerificationMethod[0].PublicKeyJwk != want {
-				t.Fatalf("publicKeyJwk %+v, want %+v", *doc.VerificationMethod[0].PublicKeyJwk, want)
-			}
-			digest := sha256.Sum256([]byte("hello"))
-			sig, err := keys.Opaque(signer).Sign(nil, digest[:], crypto.SHA256)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ecdsa.VerifyASN1(d.PublicKey().(*ecdsa.PublicKey), digest[:], sig) {
-				t.Fatal("signature does not verify under the resolved key")
-			}
-		})
-	}
-	if n == 0 {
-		t.Fatal("no NIST vectors with a private key")
 	}
 }
 

@@ -4,20 +4,29 @@ import (
 	"context"
 	"time"
 
-	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // IssuerService is the issuer as the wallet reaches it during activation:
 // *issuer.Issuer implements it directly, and an app puts an HTTP client for
-// the issuer's nonce and credential endpoints behind it.
+// the issuer's nonce and credential endpoints behind it. The wallet does
+// not depend on package issuer: the two share only the wire types of
+// package oid4vci.
 type IssuerService interface {
 	// Nonce returns a fresh c_nonce (OpenID4VCI 1.0 §7).
 	Nonce(ctx context.Context) (string, time.Time, error)
-	// Activate redeems the activation code with a proof of possession.
-	Activate(ctx context.Context, req issuer.ActivationRequest) (*issuer.Activation, error)
+	// Redeem redeems the activation code of registrationID with a key
+	// proof (OpenID4VCI 1.0 Appendix F.1) and returns the credentials
+	// issued to the proven key.
+	Redeem(ctx context.Context, registrationID, code, proof string) ([]oid4vci.IssuedCredential, error)
 }
 
-var _ IssuerService = (*issuer.Issuer)(nil)
+// Caps on activation arguments: an issuer's record identifiers and
+// activation codes are far shorter.
+const (
+	maxIDLen   = 256
+	maxCodeLen = 256
+)
 
 // Activate runs the wallet side of the IKD activation (SOP step 5): it
 // creates the device key if the wallet has none, gets a c_nonce, signs the
@@ -36,7 +45,7 @@ func (w *Wallet) Activate(ctx context.Context, svc IssuerService, issuerID, regi
 	if svc == nil || issuerID == "" || registrationID == "" || code == "" {
 		return nil, errorf(op, ErrInvalidInput, "issuer, issuer identifier, registration and code are required")
 	}
-	if len(issuerID) > 2048 || len(registrationID) > issuer.MaxIDLen || len(code) > issuer.MaxCodeInputLen {
+	if len(issuerID) > 2048 || len(registrationID) > maxIDLen || len(code) > maxCodeLen {
 		return nil, errorf(op, ErrInvalidInput, "argument over its length cap")
 	}
 	dk, err := w.ensureDeviceKeyLocked(ctx, op)
@@ -47,21 +56,21 @@ func (w *Wallet) Activate(ctx context.Context, svc IssuerService, issuerID, regi
 	if err != nil {
 		return nil, wrapErr(op, ErrActivation, err, "nonce")
 	}
-	proof, err := issuer.SignProof(w.opts.rand(), dk.signer, issuerID, nonce, w.opts.now())
+	proof, err := oid4vci.SignProof(w.opts.rand(), dk.signer, issuerID, nonce, w.opts.now())
 	if err != nil {
 		return nil, wrapErr(op, ErrActivation, err, "proof of possession")
 	}
-	a, err := svc.Activate(ctx, issuer.ActivationRequest{RegistrationID: registrationID, Code: code, Proof: proof})
+	issued, err := svc.Redeem(ctx, registrationID, code, proof)
 	if err != nil {
 		return nil, wrapErr(op, ErrActivation, err, "issuer")
 	}
-	if len(a.Credentials) == 0 || len(a.Credentials) > MaxCredentials {
-		return nil, errorf(op, ErrActivation, "issuer returned %d credentials", len(a.Credentials))
+	if len(issued) == 0 || len(issued) > MaxCredentials {
+		return nil, errorf(op, ErrActivation, "issuer returned %d credentials", len(issued))
 	}
 	var creds []*Credential
 	var names []string
-	for _, ic := range a.Credentials {
-		c, err := w.importLocked(ctx, Format(ic.Format), ic.Data)
+	for _, ic := range issued {
+		c, err := w.importLocked(ctx, ic.Format, ic.Data)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // ActivityKind says what an activity entry records.
@@ -35,7 +37,7 @@ type Activity struct {
 	// request from a registered verifier) rather than self-declared.
 	Verified bool `json:"verified,omitempty"`
 	// Format is the format used (empty when several were).
-	Format Format `json:"format,omitempty"`
+	Format credential.Format `json:"format,omitempty"`
 	// Credentials names the credentials involved.
 	Credentials []string `json:"credentials,omitempty"`
 	// Claims lists the claims disclosed ("KTP-el: name"); names only, never

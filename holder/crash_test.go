@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // The crash tests re-run this test binary as a child process selected by
@@ -104,7 +105,7 @@ func crashChild(scenario, dir string) error {
 			if err != nil {
 				return err
 			}
-			if _, err := w.Import(ctx, FormatSDJWT, b); err != nil {
+			if _, err := w.Import(ctx, credential.FormatSDJWT, b); err != nil {
 				return err
 			}
 		}

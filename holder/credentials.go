@@ -16,18 +16,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
-)
-
-// Format is a credential format, named as OpenID4VCI 1.0 Appendix A names
-// them (the same values as package issuer's).
-type Format string
-
-// Credential formats.
-const (
-	FormatSDJWT Format = "dc+sd-jwt" // SD-JWT VC (draft-ietf-oauth-sd-jwt-vc)
-	FormatMdoc  Format = "mso_mdoc"  // ISO/IEC 18013-5 mdoc (IssuerSigned CBOR)
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // MaxCredentials caps the credentials one wallet holds.
@@ -39,8 +29,8 @@ const MaxCredentials = 256
 type Credential struct {
 	// ID identifies the credential in this wallet.
 	ID string
-	// Format is FormatSDJWT or FormatMdoc.
-	Format Format
+	// Format is credential.FormatSDJWT or credential.FormatMdoc.
+	Format credential.Format
 	// Name is a display name: the credential type's ("KTP-el") or, for a
 	// QR profile credential, "QR <type>".
 	Name string
@@ -60,16 +50,16 @@ type Credential struct {
 
 // storedCredential is the sealed record of a credential.
 type storedCredential struct {
-	Format     Format    `json:"format"`
-	Name       string    `json:"name"`
-	VCT        string    `json:"vct,omitempty"`
-	DocType    string    `json:"doctype,omitempty"`
-	Issuer     string    `json:"issuer"`
-	ImportedAt time.Time `json:"imported_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	Raw        []byte    `json:"raw"`
-	Claims     []byte    `json:"claims,omitempty"`
-	Elements   []byte    `json:"elements,omitempty"`
+	Format     credential.Format `json:"format"`
+	Name       string            `json:"name"`
+	VCT        string            `json:"vct,omitempty"`
+	DocType    string            `json:"doctype,omitempty"`
+	Issuer     string            `json:"issuer"`
+	ImportedAt time.Time         `json:"imported_at"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	Raw        []byte            `json:"raw"`
+	Claims     []byte            `json:"claims,omitempty"`
+	Elements   []byte            `json:"elements,omitempty"`
 }
 
 func (s *storedCredential) credential(id string) *Credential {
@@ -135,7 +125,7 @@ func decodeDocument(ti credential.TypeInfo, claims map[string]any, ns map[string
 }
 
 // Import verifies a credential and stores it. data is the compact SD-JWT VC
-// (FormatSDJWT) or the CBOR IssuerSigned structure (FormatMdoc), as an
+// (credential.FormatSDJWT) or the CBOR IssuerSigned structure (credential.FormatMdoc), as an
 // OpenID4VCI credential response carries them (the mdoc after base64url
 // decoding). Nothing is stored unless all checks pass:
 //
@@ -150,7 +140,7 @@ func decodeDocument(ti credential.TypeInfo, claims map[string]any, ns map[string
 //
 // Importing the same credential twice stores it once. The import is
 // recorded in the activity history.
-func (w *Wallet) Import(ctx context.Context, format Format, data []byte) (*Credential, error) {
+func (w *Wallet) Import(ctx context.Context, format credential.Format, data []byte) (*Credential, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c, err := w.importLocked(ctx, format, data)
@@ -165,7 +155,7 @@ func (w *Wallet) Import(ctx context.Context, format Format, data []byte) (*Crede
 }
 
 // importLocked verifies data and returns the credential, not yet stored.
-func (w *Wallet) importLocked(ctx context.Context, format Format, data []byte) (*Credential, error) {
+func (w *Wallet) importLocked(ctx context.Context, format credential.Format, data []byte) (*Credential, error) {
 	const op = "import"
 	if err := w.unlockedLocked(op); err != nil {
 		return nil, err
@@ -180,9 +170,9 @@ func (w *Wallet) importLocked(ctx context.Context, format Format, data []byte) (
 	now := w.opts.now()
 	s := &storedCredential{Format: format, ImportedAt: now.UTC(), Raw: bytes.Clone(data)}
 	switch format {
-	case FormatSDJWT:
+	case credential.FormatSDJWT:
 		err = w.verifySDJWT(op, dk, s, now)
-	case FormatMdoc:
+	case credential.FormatMdoc:
 		err = w.verifyMdoc(op, dk, s, now)
 	default:
 		return nil, errorf(op, ErrInvalidInput, "unknown format %q", format)

@@ -20,8 +20,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // Example shows a wallet's life: create it with a PIN, activate it against
@@ -57,7 +57,7 @@ func Example() {
 	}
 	fmt.Println("credentials:", len(creds))
 	for _, c := range creds {
-		if c.Name == "KTP-el" && c.Format == holder.FormatSDJWT {
+		if c.Name == "KTP-el" && c.Format == credential.FormatSDJWT {
 			d, _ := c.Document()
 			fmt.Println("holder NIK:", d.(*credential.KTPEL).NIK())
 		}

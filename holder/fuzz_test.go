@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 var sentinels = []error{ErrConfig, ErrInvalidInput, ErrNoWallet, ErrExists, ErrLocked, ErrWrongPIN, ErrPINDelay,
@@ -63,9 +65,9 @@ func FuzzImport(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, asMdoc bool) {
-		format := FormatSDJWT
+		format := credential.FormatSDJWT
 		if asMdoc {
-			format = FormatMdoc
+			format = credential.FormatMdoc
 		}
 		c, err := w.Import(ctx, format, data)
 		if err == nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // issueSD issues doc as an SD-JWT VC signed by signer, bound to holder.
@@ -84,23 +84,23 @@ func TestImport(t *testing.T) {
 	tampered[40] ^= 1
 	tests := []struct {
 		name   string
-		format Format
+		format credential.Format
 		data   []byte
 		err    error
 	}{
-		{"SD-JWT VC bound to another key", FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, other.Public(), t0), ErrKeyMismatch},
-		{"SD-JWT VC without cnf", FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, nil, t0), ErrKeyMismatch},
-		{"SD-JWT VC from an unlisted issuer", FormatSDJWT, issueSD(t, rogue, "https://rogue.example", npwp, dev.Public(), t0), ErrUntrustedIssuer},
-		{"SD-JWT VC signed by another key under a listed iss", FormatSDJWT, issueSD(t, rogue, testIssuer, npwp, dev.Public(), t0), ErrUntrustedIssuer},
-		{"SD-JWT VC tampered", FormatSDJWT, tampered, ErrUntrustedIssuer},
-		{"SD-JWT VC expired", FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, dev.Public(), t0.AddDate(-2, 0, 0)), ErrUntrustedIssuer},
-		{"SD-JWT+KB instead of an issued credential", FormatSDJWT, withKB, ErrInvalidInput},
-		{"not an SD-JWT", FormatSDJWT, []byte("hello"), ErrInvalidInput},
-		{"oversized SD-JWT", FormatSDJWT, bytes.Repeat([]byte("a"), sdjwt.MaxTokenSize+1), ErrInvalidInput},
-		{"mdoc bound to another key", FormatMdoc, issueMdoc(t, f.is.key, []*x509.Certificate{f.is.leaf}, npwp, other.Public(), t0), ErrKeyMismatch},
-		{"mdoc from an untrusted IACA", FormatMdoc, issueMdoc(t, rogue, []*x509.Certificate{rogueLeaf}, npwp, dev.Public(), t0), ErrUntrustedIssuer},
-		{"not an mdoc", FormatMdoc, []byte{0xa0}, ErrInvalidInput},
-		{"unknown format", Format("jwt_vc_json"), good, ErrInvalidInput},
+		{"SD-JWT VC bound to another key", credential.FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, other.Public(), t0), ErrKeyMismatch},
+		{"SD-JWT VC without cnf", credential.FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, nil, t0), ErrKeyMismatch},
+		{"SD-JWT VC from an unlisted issuer", credential.FormatSDJWT, issueSD(t, rogue, "https://rogue.example", npwp, dev.Public(), t0), ErrUntrustedIssuer},
+		{"SD-JWT VC signed by another key under a listed iss", credential.FormatSDJWT, issueSD(t, rogue, testIssuer, npwp, dev.Public(), t0), ErrUntrustedIssuer},
+		{"SD-JWT VC tampered", credential.FormatSDJWT, tampered, ErrUntrustedIssuer},
+		{"SD-JWT VC expired", credential.FormatSDJWT, issueSD(t, f.is.key, testIssuer, npwp, dev.Public(), t0.AddDate(-2, 0, 0)), ErrUntrustedIssuer},
+		{"SD-JWT+KB instead of an issued credential", credential.FormatSDJWT, withKB, ErrInvalidInput},
+		{"not an SD-JWT", credential.FormatSDJWT, []byte("hello"), ErrInvalidInput},
+		{"oversized SD-JWT", credential.FormatSDJWT, bytes.Repeat([]byte("a"), sdjwt.MaxTokenSize+1), ErrInvalidInput},
+		{"mdoc bound to another key", credential.FormatMdoc, issueMdoc(t, f.is.key, []*x509.Certificate{f.is.leaf}, npwp, other.Public(), t0), ErrKeyMismatch},
+		{"mdoc from an untrusted IACA", credential.FormatMdoc, issueMdoc(t, rogue, []*x509.Certificate{rogueLeaf}, npwp, dev.Public(), t0), ErrUntrustedIssuer},
+		{"not an mdoc", credential.FormatMdoc, []byte{0xa0}, ErrInvalidInput},
+		{"unknown format", credential.Format("jwt_vc_json"), good, ErrInvalidInput},
 	}
 	before, _ := f.w.Credentials(f.ctx)
 	for _, tc := range tests {
@@ -116,9 +116,9 @@ func TestImport(t *testing.T) {
 	}
 	t.Run("good SD-JWT VC and mdoc, idempotent", func(t *testing.T) {
 		for _, in := range []struct {
-			f Format
+			f credential.Format
 			d []byte
-		}{{FormatSDJWT, good}, {FormatMdoc, issueMdoc(t, f.is.key, []*x509.Certificate{f.is.leaf}, npwp, dev.Public(), t0)}} {
+		}{{credential.FormatSDJWT, good}, {credential.FormatMdoc, issueMdoc(t, f.is.key, []*x509.Certificate{f.is.leaf}, npwp, dev.Public(), t0)}} {
 			for range 2 {
 				c, err := f.w.Import(f.ctx, in.f, in.d)
 				if err != nil {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // fakePlatform stands in for a keystore wrapping key.

@@ -102,7 +102,7 @@ func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr
 			}
 			it.Type = q.VCTValues[0]
 			for _, v := range q.VCTValues {
-				if holds(creds, FormatSDJWT, v) {
+				if holds(creds, credential.FormatSDJWT, v) {
 					it.Type = v
 					break
 				}
@@ -138,7 +138,7 @@ func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr
 	return req, nil
 }
 
-func holds(creds []*Credential, f Format, typ string) bool {
+func holds(creds []*Credential, f credential.Format, typ string) bool {
 	for _, c := range creds {
 		if c.Format == f && (c.VCT == typ || c.DocType == typ) {
 			return true
@@ -156,7 +156,7 @@ type SharedClaim struct {
 // ConsentItem is what will be shared from one credential.
 type ConsentItem struct {
 	Credential string // display name, e.g. "KTP-el"
-	Format     Format
+	Format     credential.Format
 	Claims     []SharedClaim
 }
 
@@ -373,7 +373,7 @@ func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
 	const op = "present"
 	var cands []*Credential
 	for _, c := range creds {
-		if (c.Format == FormatSDJWT && c.VCT == it.Type) || (c.Format == FormatMdoc && c.DocType == it.Type) {
+		if (c.Format == credential.FormatSDJWT && c.VCT == it.Type) || (c.Format == credential.FormatMdoc && c.DocType == it.Type) {
 			if c.ExpiresAt.IsZero() || now.Before(c.ExpiresAt) {
 				cands = append(cands, c)
 			}
@@ -386,7 +386,7 @@ func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
 	c := cands[0]
 	share := ConsentItem{Credential: c.Name, Format: c.Format}
 	var values map[string]any
-	if c.Format == FormatSDJWT {
+	if c.Format == credential.FormatSDJWT {
 		values = c.Claims()
 	} else {
 		values = c.Elements()[c.DocType]
@@ -404,7 +404,7 @@ func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
 func (w *Wallet) presentOne(p chosen, b qr.Binding, dk *deviceKey, r io.Reader) (qr.Presentation, error) {
 	const op = "present"
 	switch p.cred.Format {
-	case FormatSDJWT:
+	case credential.FormatSDJWT:
 		u, err := sdjwt.Parse(string(p.cred.raw))
 		if err != nil {
 			return qr.Presentation{}, wrapErr(op, ErrCorrupt, err, "stored SD-JWT")

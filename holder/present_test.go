@@ -14,7 +14,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const hospital = "https://rs-sehat.example.co.id"
@@ -105,7 +105,7 @@ func TestPresentSeveralCredentialsMinimalDisclosure(t *testing.T) {
 	}
 	acts, _ := f.w.Activity(f.ctx)
 	last := acts[len(acts)-1]
-	if last.Kind != ActivityPresentation || last.Counterparty != hospital || len(last.Claims) != 3 || last.Format != FormatSDJWT {
+	if last.Kind != ActivityPresentation || last.Counterparty != hospital || len(last.Claims) != 3 || last.Format != credential.FormatSDJWT {
 		t.Fatalf("activity %+v", last)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const vectorDir = "../testdata/holder/draft18-01"
@@ -85,7 +86,7 @@ func TestImportDraft18Vector(t *testing.T) {
 			if _, err := w.CreateDeviceKey(ctx); err != nil {
 				t.Fatal(err)
 			}
-			_, err = w.Import(ctx, FormatSDJWT, readVector(t, tc.file))
+			_, err = w.Import(ctx, credential.FormatSDJWT, readVector(t, tc.file))
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("got %v, want %v", err, tc.err)
 			}

@@ -65,10 +65,10 @@ func TestShowTypedClaims(t *testing.T) {
 			if !ok || !want.Equal(k) {
 				t.Fatalf("typed KTP-el differs")
 			}
-			if c.Format == FormatSDJWT && got.Claims()["name"] != "RINA KARTIKA SARI" {
+			if c.Format == credential.FormatSDJWT && got.Claims()["name"] != "RINA KARTIKA SARI" {
 				t.Fatalf("claims: %v", got.Claims()["name"])
 			}
-			if c.Format == FormatMdoc && got.Elements()[c.DocType]["name"] != "RINA KARTIKA SARI" {
+			if c.Format == credential.FormatMdoc && got.Elements()[c.DocType]["name"] != "RINA KARTIKA SARI" {
 				t.Fatalf("elements: %v", got.Elements())
 			}
 		})

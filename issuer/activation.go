@@ -250,7 +250,7 @@ type ActivationRequest struct {
 	Code           string
 	// Proof is an OpenID4VCI key proof JWT (proof_type "jwt", typ
 	// openid4vci-proof+jwt) over a nonce from [Issuer.Nonce], with the
-	// device key in its jwk header; see [SignProof].
+	// device key in its jwk header; see [oid4vci.SignProof].
 	Proof string
 }
 
@@ -284,11 +284,11 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 	}
 	actor := "holder"
 	now := iss.now()
-	pr, err := verifyProof(req.Proof, iss.cfg.Identifier, now, iss.cfg.ProofMaxAge, iss.cfg.ClockSkew)
+	pr, err := iss.verifyProof(op, req.Proof, now)
 	if err != nil {
 		return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, err)
 	}
-	actor = "holder:" + pr.thumbprint
+	actor = "holder:" + pr.Thumbprint()
 	raw, okCode := parseCode(req.Code)
 
 	var reg *Registration
@@ -336,7 +336,7 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 			failure = e
 			return iss.audit(tx, actor, op, req.RegistrationID, e, "")
 		}
-		if bad, err := spendNonce(tx, op, pr.nonce, now); err != nil {
+		if bad, err := spendNonce(tx, op, pr.Nonce(), now); err != nil {
 			return err
 		} else if bad != nil {
 			return fail(bad)
@@ -403,7 +403,7 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		if err != nil {
 			return err
 		}
-		b := &Binding{ID: id, NIK: r.NIK, RegistrationID: r.ID, KeyThumbprint: pr.thumbprint, PublicJWK: pr.jwk, State: BindingActive, CreatedAt: now}
+		b := &Binding{ID: id, NIK: r.NIK, RegistrationID: r.ID, KeyThumbprint: pr.Thumbprint(), PublicJWK: pr.JWK(), State: BindingActive, CreatedAt: now}
 		if err := tx.InsertBinding(b); err != nil {
 			return err
 		}
@@ -413,7 +413,7 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		res.Binding = *b
 		// The code is spent and the binding made: sign (on every core)
 		// and record the credentials.
-		signed, err := iss.signAll(iss.jobsFor(&boundKey{binding: b, key: pr.key}, docs))
+		signed, err := iss.signAll(iss.jobsFor(&boundKey{binding: b, key: pr.Key()}, docs))
 		if err != nil {
 			return err
 		}
@@ -525,7 +525,7 @@ func (iss *Issuer) Binding(ctx context.Context, id string) (*Binding, error) {
 // existing device binding, proven with the bound key.
 type RefreshRequest struct {
 	BindingID string
-	// Proof is a proof JWT (see [SignProof]) by the bound device key over a
+	// Proof is a proof JWT (see [oid4vci.SignProof]) by the bound device key over a
 	// nonce from [Issuer.Nonce].
 	Proof string
 }
@@ -540,11 +540,11 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		return nil, err
 	}
 	now := iss.now()
-	pr, err := verifyProof(req.Proof, iss.cfg.Identifier, now, iss.cfg.ProofMaxAge, iss.cfg.ClockSkew)
+	pr, err := iss.verifyProof(op, req.Proof, now)
 	if err != nil {
 		return nil, iss.auditFailure(ctx, "holder", op, req.BindingID, err)
 	}
-	actor := "holder:" + pr.thumbprint
+	actor := "holder:" + pr.Thumbprint()
 	b, err := iss.Binding(ctx, req.BindingID)
 	if err != nil {
 		return nil, iss.auditFailure(ctx, actor, op, req.BindingID, err)
@@ -579,7 +579,7 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			failure = e
 			return iss.audit(tx, actor, op, req.BindingID, e, "")
 		}
-		if bad, err := spendNonce(tx, op, pr.nonce, now); err != nil {
+		if bad, err := spendNonce(tx, op, pr.Nonce(), now); err != nil {
 			return err
 		} else if bad != nil {
 			return fail(bad)
@@ -591,7 +591,7 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			return err
 		}
 		// The proof must come from the bound device, not just any key.
-		if subtle.ConstantTimeCompare([]byte(pr.thumbprint), []byte(bk.binding.KeyThumbprint)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(pr.Thumbprint()), []byte(bk.binding.KeyThumbprint)) != 1 {
 			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
 		}
 		signed, err := iss.signAll(iss.jobsFor(bk, docs))

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // esFloor signs n times with key the way bare ES256 signing does:
@@ -42,17 +44,17 @@ func BenchmarkES256Sign(b *testing.B) {
 // RFC 9901 lower bound for the very token issued (sdFloor) and reports it
 // against ES256 (rfc9901-floor-x-ES256) and the issuance against it.
 func BenchmarkIssueKTPEL(b *testing.B) {
-	for _, f := range []Format{FormatSDJWT, FormatMdoc} {
+	for _, f := range []credential.Format{credential.FormatSDJWT, credential.FormatMdoc} {
 		b.Run(string(f), func(b *testing.B) {
 			e := newEnv(b, func(c *Config) { c.StatusList.Size = 1 << 22 })
 			a := e.activate(newDevice(b))
 			const batch, floorRuns = 100, 20
 			reqs := make([]IssueRequest, batch)
 			for i := range reqs {
-				reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []Format{f}}
+				reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []credential.Format{f}}
 			}
 			var spec sdFloorWork
-			if f == FormatSDJWT {
+			if f == credential.FormatSDJWT {
 				cs, err := e.iss.Issue(e.ctx, "bench", reqs[0])
 				if err != nil {
 					b.Fatal(err)
@@ -63,7 +65,7 @@ func BenchmarkIssueKTPEL(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				es.add(floorRuns, func() { esFloor(e.key, floorRuns) })
-				if f == FormatSDJWT {
+				if f == credential.FormatSDJWT {
 					rfc.add(floorRuns, func() { sdFloor(e.key, spec, floorRuns) })
 				}
 				b.StartTimer()
@@ -84,7 +86,7 @@ func BenchmarkIssueKTPEL(b *testing.B) {
 				b.ReportMetric(1e9/iss.cpuPer(), "credentials/cpu-s")
 				b.ReportMetric(iss.cpuPer()/es.cpuPer(), "x-ES256-floor-cpu")
 			}
-			if f == FormatSDJWT {
+			if f == credential.FormatSDJWT {
 				// The least RFC 9901 lets any implementation do for this
 				// very credential (see sdFloor), against bare ES256.
 				b.ReportMetric(float64(len(spec.disclosures)), "disclosures")

@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // The crash tests re-run this test binary as a child process selected by
@@ -84,7 +85,7 @@ func crashChild(scenario, db, arg, arg2 string) error {
 		if nerr != nil {
 			return nerr
 		}
-		p, _ := SignProof(nil, device, testIssuer, n, t0)
+		p, _ := oid4vci.SignProof(nil, device, testIssuer, n, t0)
 		_, err = iss.Activate(ctx, ActivationRequest{RegistrationID: arg, Code: arg2, Proof: p})
 	}
 	return err

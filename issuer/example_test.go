@@ -10,8 +10,9 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // Example runs the IKD activation: registration, operator confirmation,
@@ -35,7 +36,7 @@ func Example() {
 		Identifier: "https://dukcapil.example.go.id",
 		Signer:     hsm,
 		Types:      []credential.TypeInfo{credential.KTPELType()},
-		Formats:    []issuer.Format{issuer.FormatSDJWT}, // mdoc also needs Config.Chain
+		Formats:    []credential.Format{credential.FormatSDJWT}, // mdoc also needs Config.Chain
 		StatusList: issuer.StatusListConfig{BaseURI: "https://dukcapil.example.go.id/status"},
 		Documents:  issuer.DocumentsFunc(siak),
 		Store:      store,
@@ -59,7 +60,7 @@ func Example() {
 		// Step 5: the wallet proves possession of its device key.
 		device, _ := keys.Generate(keys.ES256, nil)
 		nonce, _, _ := iss.Nonce(ctx)
-		proof, _ := issuer.SignProof(nil, device, "https://dukcapil.example.go.id", nonce, now)
+		proof, _ := oid4vci.SignProof(nil, device, "https://dukcapil.example.go.id", nonce, now)
 		a, err := iss.Activate(ctx, issuer.ActivationRequest{RegistrationID: reg.ID, Code: grant.Code, Proof: proof})
 		if err != nil {
 			panic(err)
@@ -77,7 +78,7 @@ func Example() {
 	fmt.Println("revoked on the old phone:", second.Revoked)
 
 	tok, _ := iss.StatusListToken(ctx, 1)
-	verified, err := (&statuslist.Verifier{Alg: statuslist.ES256, Key: hsm.Public(), Now: func() time.Time { return now }}).VerifyJWT(tok)
+	verified, err := (&statuslist.Verifier{Key: hsm.Public(), Now: func() time.Time { return now }}).VerifyJWT(tok)
 	if err != nil {
 		panic(err)
 	}

@@ -151,7 +151,7 @@ func BenchmarkStoreIssueRows(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			recs[i] = CredentialRecord{ID: id, BindingID: a.Binding.ID, VCT: credential.VCTKTPEL, Format: FormatSDJWT, Profile: ProfileFull,
+			recs[i] = CredentialRecord{ID: id, BindingID: a.Binding.ID, VCT: credential.VCTKTPEL, Format: credential.FormatSDJWT, Profile: ProfileFull,
 				List: lists[len(lists)-1].Number, Index: idx, KeyThumbprint: a.Binding.KeyThumbprint, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 		}
 		b.StartTimer()
@@ -185,7 +185,7 @@ func TestSDFloorWorkMatchesToken(t *testing.T) {
 	for _, decoys := range []int{0, 3} {
 		e := newEnv(t, func(c *Config) { c.Decoys = decoys })
 		a := e.activate(newDevice(t))
-		cs, err := e.iss.Issue(e.ctx, "test", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatSDJWT}})
+		cs, err := e.iss.Issue(e.ctx, "test", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []credential.Format{credential.FormatSDJWT}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -213,7 +214,7 @@ func (e *env) proof(device crypto.Signer) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	p, err := SignProof(nil, device, testIssuer, n, e.clock.Now())
+	p, err := oid4vci.SignProof(nil, device, testIssuer, n, e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

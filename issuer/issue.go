@@ -13,7 +13,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // Credential is one issued credential.
@@ -22,14 +22,14 @@ type Credential struct {
 	ID string
 	// VCT is the credential type; DocType its mdoc doctype.
 	VCT, DocType string
-	Format       Format
+	Format       credential.Format
 	Profile      Profile
 	// Status is the credential's entry in the issuer's status list.
 	Status    statuslist.Reference
 	IssuedAt  time.Time
 	ExpiresAt time.Time
-	// Data is the compact SD-JWT VC (FormatSDJWT) or the CBOR IssuerSigned
-	// structure (FormatMdoc).
+	// Data is the compact SD-JWT VC (credential.FormatSDJWT) or the CBOR IssuerSigned
+	// structure (credential.FormatMdoc).
 	Data []byte
 }
 
@@ -37,7 +37,7 @@ type Credential struct {
 // carries it (OpenID4VCI 1.0 Appendix A.2.4, A.3.4): the SD-JWT VC as is, the
 // mdoc IssuerSigned as base64url without padding.
 func (c *Credential) Encoded() string {
-	if c.Format == FormatMdoc {
+	if c.Format == credential.FormatMdoc {
 		return base64.RawURLEncoding.EncodeToString(c.Data)
 	}
 	return string(c.Data)
@@ -53,7 +53,7 @@ type IssueRequest struct {
 	// allow.
 	Document credential.Document
 	// Formats to issue; empty means the issuer's formats.
-	Formats []Format
+	Formats []credential.Format
 	// Profile is ProfileFull (the default when empty) or ProfileQR.
 	Profile Profile
 }
@@ -166,7 +166,7 @@ func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueReq
 	return out, nil
 }
 
-func (iss *Issuer) checkFormats(fs []Format) ([]Format, error) {
+func (iss *Issuer) checkFormats(fs []credential.Format) ([]credential.Format, error) {
 	if len(fs) == 0 {
 		return iss.formats, nil
 	}
@@ -233,11 +233,11 @@ type payload struct {
 }
 
 // fullPayload is the complete document.
-func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time) *payload {
+func (iss *Issuer) fullPayload(doc credential.Document, f credential.Format, now time.Time) *payload {
 	ti := doc.Type()
 	claims := doc.SDJWTClaims(now)
 	p := &payload{vct: ti.VCT, docType: ti.DocType, claims: claims, decoys: iss.cfg.Decoys, exp: iss.expiry(claims, now)}
-	if f == FormatMdoc {
+	if f == credential.FormatMdoc {
 		p.elements = doc.MdocElements(now)
 		return p
 	}
@@ -259,7 +259,7 @@ func (iss *Issuer) fullPayload(doc credential.Document, f Format, now time.Time)
 type job struct {
 	bk   *boundKey
 	doc  credential.Document
-	f    Format
+	f    credential.Format
 	prof Profile
 }
 
@@ -310,9 +310,9 @@ func (iss *Issuer) signAt(sc *signedCredential) error {
 	sc.list, sc.idx = list, idx
 	ref := statuslist.Reference{Index: idx, URI: list.URI}
 	switch sc.f {
-	case FormatSDJWT:
+	case credential.FormatSDJWT:
 		sc.data, sc.stored, err = iss.signSDJWT(sc.pl, sc.bk.key, ref, sc.now)
-	case FormatMdoc:
+	case credential.FormatMdoc:
 		sc.data, sc.stored, err = iss.signMdoc(sc.pl, sc.bk.key, ref, sc.now)
 	default:
 		err = errorf("issue", ErrInvalidInput, "format %q not offered", sc.f)

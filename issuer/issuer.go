@@ -18,20 +18,10 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var cryptoRand = crand.Reader
-
-// Format is a credential format, named as OpenID4VCI 1.0 Appendix A names
-// them.
-type Format string
-
-// Credential formats.
-const (
-	FormatSDJWT Format = "dc+sd-jwt" // SD-JWT VC (draft-ietf-oauth-sd-jwt-vc)
-	FormatMdoc  Format = "mso_mdoc"  // ISO/IEC 18013-5 mdoc (IssuerSigned)
-)
 
 // Profile says which claim set a credential carries.
 type Profile string
@@ -118,12 +108,12 @@ type Config struct {
 	// did:key URL (did:key:z…#z…). Optional.
 	KeyID string
 	// Chain is the mdoc document signer certificate chain, leaf first (its
-	// key must be Signer's). Required when FormatMdoc is issued.
+	// key must be Signer's). Required when credential.FormatMdoc is issued.
 	Chain []*x509.Certificate
 	// Types are the credential types this issuer is authorised for. Required.
 	Types []credential.TypeInfo
 	// Formats are the formats issued at activation; empty means both.
-	Formats []Format
+	Formats []credential.Format
 	// Validity is how long a credential is valid; zero means DefaultValidity,
 	// at most MaxValidity. Credentials carrying age claims expire at the
 	// latest when those change (the next birthday, credential.NextAgeChange).
@@ -175,10 +165,10 @@ type Config struct {
 // Store, except an in-memory copy of the status list allocations.
 type Issuer struct {
 	cfg     Config
-	alg     string
+	alg     keys.Algorithm
 	types   map[string]credential.TypeInfo // by vct
 	sdPaths map[string][]sdjwt.Path        // by vct: the type's selectively disclosable claims
-	formats []Format
+	formats []credential.Format
 
 	mu     sync.Mutex // guards lists and allocs
 	lists  []StatusListRecord
@@ -217,12 +207,12 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	}
 	iss.formats = cfg.Formats
 	if len(iss.formats) == 0 {
-		iss.formats = []Format{FormatSDJWT, FormatMdoc}
+		iss.formats = []credential.Format{credential.FormatSDJWT, credential.FormatMdoc}
 	}
 	for _, f := range iss.formats {
 		switch f {
-		case FormatSDJWT:
-		case FormatMdoc:
+		case credential.FormatSDJWT:
+		case credential.FormatMdoc:
 			if len(cfg.Chain) == 0 {
 				return bad("mdoc needs the document signer Chain")
 			}

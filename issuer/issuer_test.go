@@ -11,7 +11,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // statusOf fetches the published token of ref's list and returns ref's status.
@@ -29,7 +29,7 @@ func (e *env) statusOf(ref statuslist.Reference) statuslist.Status {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		v := statuslist.Verifier{Alg: statuslist.ES256, Key: e.key.Public(), Now: e.clock.Now}
+		v := statuslist.Verifier{Key: e.key.Public(), Now: e.clock.Now}
 		vt, err := v.VerifyJWT(tok)
 		if err != nil {
 			e.t.Fatal(err)
@@ -75,7 +75,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 			t.Fatalf("record %+v", rec)
 		}
 		switch c.Format {
-		case FormatSDJWT:
+		case credential.FormatSDJWT:
 			v, err := sdjwt.VerifyVC(c.Encoded(), sdjwt.VerifyOptions{IssuerKey: e.key.Public(), AllowNoKeyBinding: true, Now: e.clock.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +103,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 			if _, err := sdjwt.VerifyVC(pres, sdjwt.VerifyOptions{IssuerKey: e.key.Public(), Audience: "https://bank.example.id", Nonce: "n-1", Now: e.clock.Now}); err != nil {
 				t.Fatal(err)
 			}
-		case FormatMdoc:
+		case credential.FormatMdoc:
 			cred, err := mdoc.ParseIssuerSigned(c.Data)
 			if err != nil {
 				t.Fatal(err)
@@ -195,9 +195,9 @@ func TestIssueBatch(t *testing.T) {
 	a := e.activate(newDevice(t))
 	var reqs []IssueRequest
 	for range 50 {
-		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatSDJWT}})
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []credential.Format{credential.FormatSDJWT}})
 	}
-	reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{FormatMdoc}})
+	reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []credential.Format{credential.FormatMdoc}})
 	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestIssueBatch(t *testing.T) {
 }
 
 func TestStatusListRollsOver(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = 8; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = 8; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	var reqs []IssueRequest
 	for range 20 {

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // forgeProof signs a proof whose jwk header is claimed but whose signature
@@ -18,7 +20,7 @@ import (
 func forgeProof(t *testing.T, jwkOf, signer crypto.Signer, hdr, pl map[string]any) string {
 	t.Helper()
 	jwk, _ := keys.MarshalPublicJWK(jwkOf.Public())
-	h := map[string]any{"alg": "ES256", "typ": ProofType, "jwk": json.RawMessage(jwk)}
+	h := map[string]any{"alg": "ES256", "typ": oid4vci.ProofType, "jwk": json.RawMessage(jwk)}
 	for k, v := range hdr {
 		if v == nil {
 			delete(h, k)
@@ -36,12 +38,15 @@ func forgeProof(t *testing.T, jwkOf, signer crypto.Signer, hdr, pl map[string]an
 	}
 	hb, _ := json.Marshal(h)
 	pb, _ := json.Marshal(p)
-	in := b64.EncodeToString(hb) + "." + b64.EncodeToString(pb)
-	sig, err := signJWS(nil, signer, "ES256", []byte(in))
+	js, err := jose.NewSigner(signer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return in + "." + b64.EncodeToString(sig)
+	tok, err := js.Sign(nil, hb, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func TestActivationFailures(t *testing.T) {
@@ -92,7 +97,7 @@ func TestActivationFailures(t *testing.T) {
 			return ActivationRequest{"nosuchregistration", s.g.Code, s.e.proof(s.device)}
 		}, ErrNotFound},
 		{"wrong proof nonce", func(t *testing.T, s *setup) ActivationRequest {
-			p, _ := SignProof(nil, s.device, testIssuer, "a-nonce-we-never-issued", t0)
+			p, _ := oid4vci.SignProof(nil, s.device, testIssuer, "a-nonce-we-never-issued", t0)
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, p}
 		}, ErrNonce},
 		{"reused nonce", func(t *testing.T, s *setup) ActivationRequest {
@@ -105,7 +110,7 @@ func TestActivationFailures(t *testing.T) {
 		{"expired nonce", func(t *testing.T, s *setup) ActivationRequest {
 			n, _, _ := s.e.iss.Nonce(s.e.ctx)
 			s.e.clock.Advance(DefaultNonceTTL + time.Second)
-			p, _ := SignProof(nil, s.device, testIssuer, n, s.e.clock.Now())
+			p, _ := oid4vci.SignProof(nil, s.device, testIssuer, n, s.e.clock.Now())
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, p}
 		}, ErrNonce},
 		{"proof by another key", func(t *testing.T, s *setup) ActivationRequest {
@@ -113,17 +118,17 @@ func TestActivationFailures(t *testing.T) {
 		}, ErrProof},
 		{"proof for another issuer", func(t *testing.T, s *setup) ActivationRequest {
 			n, _, _ := s.e.iss.Nonce(s.e.ctx)
-			p, _ := SignProof(nil, s.device, "https://evil.example", n, t0)
+			p, _ := oid4vci.SignProof(nil, s.device, "https://evil.example", n, t0)
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, p}
 		}, ErrProof},
 		{"proof too old", func(t *testing.T, s *setup) ActivationRequest {
 			n, _, _ := s.e.iss.Nonce(s.e.ctx)
-			p, _ := SignProof(nil, s.device, testIssuer, n, t0.Add(-time.Hour))
+			p, _ := oid4vci.SignProof(nil, s.device, testIssuer, n, t0.Add(-time.Hour))
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, p}
 		}, ErrProof},
 		{"proof from the future", func(t *testing.T, s *setup) ActivationRequest {
 			n, _, _ := s.e.iss.Nonce(s.e.ctx)
-			p, _ := SignProof(nil, s.device, testIssuer, n, t0.Add(time.Hour))
+			p, _ := oid4vci.SignProof(nil, s.device, testIssuer, n, t0.Add(time.Hour))
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, p}
 		}, ErrProof},
 		{"proof typ", func(t *testing.T, s *setup) ActivationRequest {
@@ -145,7 +150,7 @@ func TestActivationFailures(t *testing.T) {
 			return ActivationRequest{s.g.RegistrationID, s.g.Code, s.e.proof(s.device) + "="}
 		}, ErrProof},
 		{"proof too large", func(t *testing.T, s *setup) ActivationRequest {
-			return ActivationRequest{s.g.RegistrationID, s.g.Code, strings.Repeat("a", MaxProofSize+1)}
+			return ActivationRequest{s.g.RegistrationID, s.g.Code, strings.Repeat("a", oid4vci.MaxProofSize+1)}
 		}, ErrProof},
 		{"unauthorised document type", func(t *testing.T, s *setup) ActivationRequest {
 			s.e.cfg.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
@@ -209,7 +214,7 @@ func TestIssueFailures(t *testing.T) {
 		{"unknown binding", IssueRequest{BindingID: "nosuchbinding", Document: sampleKTPEL(t)}, ErrNotFound},
 		{"bad binding id", IssueRequest{BindingID: "Robert'); DROP", Document: sampleKTPEL(t)}, ErrInvalidInput},
 		{"no document", IssueRequest{BindingID: a.Binding.ID}, ErrInvalidInput},
-		{"format not offered", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []Format{"jwt_vc_json"}}, ErrInvalidInput},
+		{"format not offered", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []credential.Format{"jwt_vc_json"}}, ErrInvalidInput},
 		{"qr profile of an NPWP", IssueRequest{BindingID: a.Binding.ID, Document: sampleNPWP(t), Profile: ProfileQR}, ErrUnauthorizedType},
 		{"unknown profile", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Profile: "tiny"}, ErrInvalidInput},
 	}
@@ -364,7 +369,7 @@ func TestConfigValidation(t *testing.T) {
 		{"list size", func(c *Config) { c.StatusList.Size = MaxStatusListSize + 1 }},
 		{"list uri", func(c *Config) { c.StatusList.BaseURI = "status" }},
 		{"skew", func(c *Config) { c.ClockSkew = time.Hour }},
-		{"unknown format", func(c *Config) { c.Formats = []Format{"ldp_vc"} }},
+		{"unknown format", func(c *Config) { c.Formats = []credential.Format{"ldp_vc"} }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

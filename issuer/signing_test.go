@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // A binding revoked while its batch is being signed (outside the store
@@ -104,7 +106,7 @@ func TestIssueBatchParallelSigning(t *testing.T) {
 	ids, idx := map[string]bool{}, map[uint64]bool{}
 	for i, c := range out {
 		r := reqs[i/2]
-		want := []Format{FormatSDJWT, FormatMdoc}[i%2]
+		want := []credential.Format{credential.FormatSDJWT, credential.FormatMdoc}[i%2]
 		if c.Format != want || c.Profile != r.Profile {
 			t.Fatalf("credential %d is %s %s, want %s %s", i, c.Format, c.Profile, want, r.Profile)
 		}

@@ -11,6 +11,8 @@ import (
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // migrations are applied in order; the schema version is their count. Never
@@ -441,7 +443,7 @@ func scanCredential(s scanner) (*CredentialRecord, error) {
 	if err := s.Scan(&c.ID, &c.BindingID, &c.VCT, &f, &p, &c.List, &idx, &c.KeyThumbprint, &is, &ex, &rv, &c.Claims); err != nil {
 		return nil, err
 	}
-	c.Format, c.Profile, c.Index = Format(f), Profile(p), uint64(idx)
+	c.Format, c.Profile, c.Index = credential.Format(f), Profile(p), uint64(idx)
 	c.IssuedAt, c.ExpiresAt, c.RevokedAt = fromTS(is), fromTS(ex), fromTS(rv)
 	return &c, nil
 }

@@ -145,7 +145,7 @@ func (iss *Issuer) StatusListToken(ctx context.Context, n int) ([]byte, error) {
 		}
 	}
 	now := iss.now()
-	tok, err := statuslist.SignJWT(iss.cfg.Rand, iss.cfg.Signer, statuslist.Algorithm(iss.alg), list, statuslist.TokenParams{
+	tok, err := statuslist.SignJWT(iss.cfg.Rand, iss.cfg.Signer, list, statuslist.TokenParams{
 		Subject:   rec.URI,
 		Issuer:    iss.cfg.Identifier,
 		IssuedAt:  now,

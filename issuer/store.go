@@ -3,6 +3,8 @@ package issuer
 import (
 	"context"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // Store persists the issuer's state. Every state change of the package runs
@@ -152,7 +154,7 @@ type CredentialRecord struct {
 	ID            string
 	BindingID     string
 	VCT           string // credential type (vct; the doctype follows from it)
-	Format        Format
+	Format        credential.Format
 	Profile       Profile
 	List          int    // status list number
 	Index         uint64 // status list index

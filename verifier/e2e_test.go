@@ -14,8 +14,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // e2eIssuer is a real issuer kit over a temporary SQLite store.
@@ -71,7 +71,7 @@ func (e *e2eIssuer) publish(t *testing.T, c *statuslist.Cache) {
 		if err != nil {
 			continue
 		}
-		v := &statuslist.Verifier{Alg: statuslist.ES256, Key: e.key.Public(), Now: func() time.Time { return t0.Add(time.Hour) }}
+		v := &statuslist.Verifier{Key: e.key.Public(), Now: func() time.Time { return t0.Add(time.Hour) }}
 		vt, err := v.Verify(tok)
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/verifier"
 )
 
@@ -40,7 +40,7 @@ func Example() {
 
 	// Dukcapil's status list, as the bank's last sync fetched it.
 	list, _ := statuslist.New(1, 1024)
-	slt, _ := statuslist.SignJWT(nil, issuerKey, statuslist.ES256, list, statuslist.TokenParams{
+	slt, _ := statuslist.SignJWT(nil, issuerKey, list, statuslist.TokenParams{
 		Subject: dukcapil + "/status/1", IssuedAt: now.Add(-time.Hour), ExpiresAt: now.Add(23 * time.Hour)})
 	status, _ := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: clock})
 	if err := status.Add(dukcapil+"/status/1", slt); err != nil {

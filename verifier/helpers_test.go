@@ -20,7 +20,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -156,7 +156,7 @@ func newFixture(t testing.TB) *fixture {
 	f.statusList.Set(idxSuspend, statuslist.Suspended)
 	f.status, err = statuslist.NewCache(statuslist.CacheConfig{
 		Keys: func(uri string) (*statuslist.Verifier, error) {
-			return &statuslist.Verifier{Alg: statuslist.ES256, Key: f.statusKey.Public()}, nil
+			return &statuslist.Verifier{Key: f.statusKey.Public()}, nil
 		},
 		Now: f.clock.Now,
 	})
@@ -201,7 +201,7 @@ func (f *fixture) signList(t testing.TB, seq uint64, mod func(*trustlist.List)) 
 
 func (f *fixture) publishStatus(t testing.TB, iat time.Time) {
 	t.Helper()
-	tok, err := statuslist.SignJWT(nil, f.statusKey, statuslist.ES256, f.statusList, statuslist.TokenParams{
+	tok, err := statuslist.SignJWT(nil, f.statusKey, f.statusList, statuslist.TokenParams{
 		Subject: statusURI, IssuedAt: iat, ExpiresAt: iat.Add(48 * time.Hour), TTL: 12 * time.Hour,
 	})
 	if err != nil {

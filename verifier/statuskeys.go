@@ -7,7 +7,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // StatusKeys returns a statuslist.CacheConfig.Keys function that trusts, for
@@ -35,11 +35,10 @@ func StatusKeys(trust TrustSource) func(uri string) (*statuslist.Verifier, error
 			if len(is.Keys) != 1 {
 				return nil, fmt.Errorf("%w: issuer %.100q has %d keys", statuslist.ErrUntrusted, is.ID, len(is.Keys))
 			}
-			alg, err := keys.AlgorithmFor(is.Keys[0].Public)
-			if err != nil {
+			if _, err := keys.AlgorithmFor(is.Keys[0].Public); err != nil {
 				return nil, fmt.Errorf("%w: %v", statuslist.ErrUntrusted, err)
 			}
-			return &statuslist.Verifier{Alg: statuslist.Algorithm(alg), Key: is.Keys[0].Public}, nil
+			return &statuslist.Verifier{Key: is.Keys[0].Public}, nil
 		}
 		return nil, fmt.Errorf("%w: no trust-list issuer serves %.200q", statuslist.ErrUntrusted, uri)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/didkey"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // step is one CLI invocation of a scripted table test; steps run in order
@@ -226,7 +226,7 @@ func TestCLIIssue(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := os.ReadFile(p("ktp.sdjwt"))
-	v, err := sdjwt.VerifyVC(string(bytes.TrimSpace(tok)), sdjwt.VerifyOptions{IssuerKey: pub, Algorithms: sdjwt.DefaultAlgorithms,
+	v, err := sdjwt.VerifyVC(string(bytes.TrimSpace(tok)), sdjwt.VerifyOptions{IssuerKey: pub, Algorithms: keys.Algorithms(),
 		Now: func() time.Time { return t0 }, AllowNoKeyBinding: true})
 	if err != nil {
 		t.Fatalf("issued SD-JWT VC does not verify: %v", err)

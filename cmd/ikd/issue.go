@@ -16,8 +16,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const issueHelp = `usage: ikd issue --key ISSUER_KEY --iss URL --holder HOLDER_PUB [--format sdjwt|mdoc]

@@ -14,7 +14,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // t0 is the tests' fixed clock.
@@ -83,7 +83,7 @@ func TestDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := sdjwt.VerifyVC(string(read("presentation-sdjwt.txt")), sdjwt.VerifyOptions{
-			IssuerKey: pub, Algorithms: []string{sdjwt.ES256}, Audience: meta.Aud, Nonce: meta.Nonce,
+			IssuerKey: pub, Algorithms: []keys.Algorithm{keys.ES256}, Audience: meta.Aud, Nonce: meta.Nonce,
 			Now: func() time.Time { return t0.Add(10 * time.Second) }})
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/ikdkit/ikdkit/credential/qr"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const qrHelp = `usage: ikd qr encode [--png FILE] [--scale N] [--terminal] INPUT
@@ -124,7 +124,7 @@ Example:
 
 func keygenCmd(_ context.Context, e *env, args []string) error {
 	fs := newFlagSet("keygen", keygenHelp, e)
-	alg := fs.String("alg", keys.ES256, "")
+	alg := fs.String("alg", string(keys.ES256), "")
 	format := fs.String("format", "jwk", "")
 	out := fs.String("out", "", "")
 	pubOut := fs.String("pub", "", "")
@@ -137,7 +137,7 @@ func keygenCmd(_ context.Context, e *env, args []string) error {
 	if *format != "jwk" && *format != "pem" {
 		return usagef("--format: want jwk or pem, got %q", *format)
 	}
-	k, err := keys.Generate(*alg, nil)
+	k, err := keys.Generate(keys.Algorithm(*alg), nil)
 	if err != nil {
 		return usagef("--alg: %v", err)
 	}

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const statusHelp = `usage: ikd status new --uri URI [--bits 1|2|4|8] [--size N] --out LIST
@@ -176,8 +176,7 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		alg, err := keys.AlgorithmFor(key.Public())
-		if err != nil {
+		if _, err := keys.AlgorithmFor(key.Public()); err != nil {
 			return err
 		}
 		uri, l, err := readStatusFile(*list)
@@ -200,7 +199,7 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if *format == "cwt" {
 			sign = statuslist.SignCWT
 		}
-		tok, err := sign(rand.Reader, key, statuslist.Algorithm(alg), l, p)
+		tok, err := sign(rand.Reader, key, l, p)
 		if err != nil {
 			prog.done()
 			return err
@@ -233,15 +232,11 @@ func statusCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		alg, err := keys.AlgorithmFor(pub)
-		if err != nil {
-			return err
-		}
 		data, err := readInput(e, pos[0])
 		if err != nil {
 			return err
 		}
-		tok, err := (&statuslist.Verifier{Alg: statuslist.Algorithm(alg), Key: pub, Now: func() time.Time { return now }}).Verify(trimJWT(data))
+		tok, err := (&statuslist.Verifier{Key: pub, Now: func() time.Time { return now }}).Verify(trimJWT(data))
 		if err != nil {
 			return fmt.Errorf("status token: %w", err)
 		}

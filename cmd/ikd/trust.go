@@ -15,7 +15,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/didkey"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const trustHelp = `usage: ikd trust build [--out FILE] DESC

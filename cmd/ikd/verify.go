@@ -19,7 +19,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/didkey"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // maxInput caps any input file the CLI reads: the largest thing it reads
@@ -359,7 +359,7 @@ func (ts *trustSet) rootPool() *x509.CertPool { return x509Pool(ts.roots...) }
 // key is pinned (several keys are tried by kid-less pinning, one at a time
 // being ambiguous, so exactly one is required).
 func (ts *trustSet) sdjwtOptions() sdjwt.VerifyOptions {
-	o := sdjwt.VerifyOptions{Algorithms: sdjwt.DefaultAlgorithms}
+	o := sdjwt.VerifyOptions{Algorithms: keys.Algorithms()}
 	switch {
 	case ts.list != nil:
 		o.KeyResolver = ts.list.KeyResolver()
@@ -403,11 +403,7 @@ func checkSDJWTStatus(v *sdjwt.Verified, file string, ts *trustSet, now func() t
 	} else if len(ts.keys) > 0 {
 		key = ts.keys[0]
 	}
-	alg, err := keys.AlgorithmFor(key)
-	if err != nil {
-		return fmt.Errorf("status: %w", err)
-	}
-	tok, err := (&statuslist.Verifier{Alg: statuslist.Algorithm(alg), Key: key, Now: now}).Verify(bytes.TrimSpace(tokData))
+	tok, err := (&statuslist.Verifier{Key: key, Now: now}).Verify(bytes.TrimSpace(tokData))
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const walletHelp = `usage: ikd wallet <command> [--wallet DIR] [flags]
@@ -505,19 +505,19 @@ func walletImport(ctx context.Context, ws *walletSession, args []string) error {
 
 // detectCredential tells an SD-JWT VC from an mdoc IssuerSigned (CBOR or
 // base64url text).
-func detectCredential(data []byte) (holder.Format, []byte, error) {
+func detectCredential(data []byte) (credential.Format, []byte, error) {
 	if len(data) > 0 && data[0]>>5 == 5 { // CBOR major type 5: a map (IssuerSigned)
-		return holder.FormatMdoc, data, nil
+		return credential.FormatMdoc, data, nil
 	}
 	t := bytes.TrimSpace(data)
 	switch {
 	case len(t) == 0:
 		return "", nil, errors.New("the credential file is empty")
 	case bytes.HasPrefix(t, []byte("ey")) && bytes.Contains(t, []byte("~")):
-		return holder.FormatSDJWT, t, nil
+		return credential.FormatSDJWT, t, nil
 	}
 	if raw, err := b64url(string(t)); err == nil && len(raw) > 0 && raw[0]>>5 == 5 {
-		return holder.FormatMdoc, raw, nil
+		return credential.FormatMdoc, raw, nil
 	}
 	return "", nil, errors.New("the credential is neither an SD-JWT VC nor an mdoc IssuerSigned (CBOR or base64url)")
 }
@@ -567,15 +567,15 @@ func walletActivate(ctx context.Context, ws *walletSession, args []string) error
 
 // credentialJSON is a credential as list and show print it.
 type credentialJSON struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	Format     holder.Format  `json:"format"`
-	VCT        string         `json:"vct,omitempty"`
-	DocType    string         `json:"doctype,omitempty"`
-	Issuer     string         `json:"issuer"`
-	ImportedAt time.Time      `json:"imported_at"`
-	ExpiresAt  time.Time      `json:"expires_at"`
-	Claims     map[string]any `json:"claims,omitempty"`
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Format     credential.Format `json:"format"`
+	VCT        string            `json:"vct,omitempty"`
+	DocType    string            `json:"doctype,omitempty"`
+	Issuer     string            `json:"issuer"`
+	ImportedAt time.Time         `json:"imported_at"`
+	ExpiresAt  time.Time         `json:"expires_at"`
+	Claims     map[string]any    `json:"claims,omitempty"`
 }
 
 func toJSON(c *holder.Credential) credentialJSON {
@@ -646,7 +646,7 @@ func walletShow(ctx context.Context, ws *walletSession, args []string) error {
 		return err
 	}
 	claims := c.Claims()
-	if c.Format == holder.FormatMdoc {
+	if c.Format == credential.FormatMdoc {
 		claims = map[string]any{}
 		for ns, els := range c.Elements() {
 			m := map[string]any{}

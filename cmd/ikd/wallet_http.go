@@ -14,8 +14,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/holder"
-	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // maxServiceResponse caps a response body of the issuer service: a
@@ -125,14 +126,14 @@ type credentialResponse struct {
 	BindingID string `json:"binding_id"`
 }
 
-// Activate redeems the code with the key proof (OpenID4VCI 1.0 §8.2
+// Redeem redeems the code with the key proof (OpenID4VCI 1.0 §8.2
 // proofs.jwt) and decodes the credentials: an SD-JWT VC as its compact
 // text, an mdoc as base64url of the IssuerSigned CBOR (issuer.Credential.Encoded).
-func (c *issuerClient) Activate(ctx context.Context, req issuer.ActivationRequest) (*issuer.Activation, error) {
+func (c *issuerClient) Redeem(ctx context.Context, registrationID, code, proof string) ([]oid4vci.IssuedCredential, error) {
 	body := map[string]any{
-		"registration_id": req.RegistrationID,
-		"activation_code": req.Code,
-		"proofs":          map[string][]string{"jwt": {req.Proof}},
+		"registration_id": registrationID,
+		"activation_code": code,
+		"proofs":          map[string][]string{"jwt": {proof}},
 	}
 	data, err := c.post(ctx, "/credential", body)
 	if err != nil {
@@ -144,7 +145,7 @@ func (c *issuerClient) Activate(ctx context.Context, req issuer.ActivationReques
 // decodeCredentialResponse decodes the /credential answer strictly (no
 // duplicate or unknown members, at most holder.MaxCredentials credentials
 // of a known format) into what holder.Wallet.Activate imports.
-func decodeCredentialResponse(data []byte) (*issuer.Activation, error) {
+func decodeCredentialResponse(data []byte) ([]oid4vci.IssuedCredential, error) {
 	var out credentialResponse
 	if err := decodeStrict(data, &out); err != nil {
 		return nil, fmt.Errorf("issuer service: malformed answer on /credential: %v", err)
@@ -152,13 +153,13 @@ func decodeCredentialResponse(data []byte) (*issuer.Activation, error) {
 	if len(out.Credentials) == 0 || len(out.Credentials) > holder.MaxCredentials {
 		return nil, fmt.Errorf("issuer service: %d credentials in the response", len(out.Credentials))
 	}
-	a := &issuer.Activation{Binding: issuer.Binding{ID: out.BindingID}}
+	var issued []oid4vci.IssuedCredential
 	for i, rc := range out.Credentials {
-		ic := issuer.Credential{ID: rc.ID, VCT: rc.VCT, Format: issuer.Format(rc.Format)}
+		ic := oid4vci.IssuedCredential{Format: credential.Format(rc.Format)}
 		switch ic.Format {
-		case issuer.FormatSDJWT:
+		case credential.FormatSDJWT:
 			ic.Data = []byte(rc.Credential)
-		case issuer.FormatMdoc:
+		case credential.FormatMdoc:
 			data, err := b64url(rc.Credential)
 			if err != nil {
 				return nil, fmt.Errorf("issuer service: credential %d: mdoc not in base64url: %v", i+1, err)
@@ -167,9 +168,9 @@ func decodeCredentialResponse(data []byte) (*issuer.Activation, error) {
 		default:
 			return nil, fmt.Errorf("issuer service: credential %d: unknown format %.40q", i+1, rc.Format)
 		}
-		a.Credentials = append(a.Credentials, ic)
+		issued = append(issued, ic)
 	}
-	return a, nil
+	return issued, nil
 }
 
 // post sends a JSON body (or none) and returns a 200 answer's body, at most

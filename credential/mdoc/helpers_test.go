@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // testPKI is an IACA root and a document signer issued by it.

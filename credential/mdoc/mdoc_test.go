@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var testTranscript = func() []byte {

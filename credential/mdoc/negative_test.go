@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 func newFixture(t *testing.T) (*testPKI, *IssuerSigned, []byte, func() VerifyOptions) {

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
 	"gopkg.in/yaml.v3"
 )
 
@@ -292,7 +293,7 @@ func TestConformancePythonTestcases(t *testing.T) {
 			for k, v := range doc.ExtraHeaders {
 				wantHeader[k] = v
 			}
-			assertJSONEqual(t, u.p.jws.header, wantHeader)
+			assertJSONEqual(t, u.p.jws.Header, wantHeader)
 
 			sel, err := u.Select(yamlSelection(&doc.Disclosed, nil)...)
 			if err != nil {
@@ -501,14 +502,14 @@ func checkJSONSerialization(t *testing.T, dir string, issuerKey crypto.PublicKey
 		if err := yaml.Unmarshal(readFile(t, filepath.Join(dir, "specification.yml")), &s); err != nil {
 			t.Fatal(err)
 		}
-		keys := s.Override.KeySettings.IssuerKeys
-		if len(general.Signatures) != 2 || len(keys) != 2 {
-			t.Fatalf("want 2 signatures and 2 keys, got %d and %d", len(general.Signatures), len(keys))
+		issuerKeys := s.Override.KeySettings.IssuerKeys
+		if len(general.Signatures) != 2 || len(issuerKeys) != 2 {
+			t.Fatalf("want 2 signatures and 2 keys, got %d and %d", len(general.Signatures), len(issuerKeys))
 		}
 		for i, sg := range general.Signatures {
 			raw, _ := decodeB64(sg.Signature)
-			pub := &keys[i].private(t).PublicKey
-			if err := verifySignature(ES256, pub, []byte(sg.Protected+"."+general.Payload), raw); err != nil {
+			pub := &issuerKeys[i].private(t).PublicKey
+			if err := jose.VerifySignature(keys.ES256, pub, sg.Protected+"."+general.Payload, raw, nil); err != nil {
 				t.Fatalf("signature %d: %v", i, err)
 			}
 		}

@@ -61,6 +61,9 @@ var (
 	ErrNotDisclosable = errors.New("sdjwt: claim must not be selectively disclosable")
 	// ErrOptions: the caller's options or disclosure policy are invalid.
 	ErrOptions = errors.New("sdjwt: invalid options")
+	// ErrSigner: the issuer's or holder's crypto.Signer failed or returned
+	// a malformed signature (a broken HSM or keystore driver).
+	ErrSigner = errors.New("sdjwt: signer failed")
 	// ErrSelection: a holder asked to disclose a claim the SD-JWT does not have.
 	ErrSelection = errors.New("sdjwt: no such disclosable claim")
 )

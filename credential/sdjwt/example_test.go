@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // exampleKey builds a fixed P-256 key from the RFC 9901 example settings.
@@ -89,7 +90,7 @@ func Example() {
 	// Verifier: check everything, offline, with a fixed clock.
 	v, err := sdjwt.VerifyVC(presentation, sdjwt.VerifyOptions{
 		IssuerKey:        issuerKey.Public(),
-		Algorithms:       []string{sdjwt.ES256},
+		Algorithms:       []keys.Algorithm{keys.ES256},
 		Now:              func() time.Time { return now.Add(10 * time.Second) },
 		Audience:         "https://bank.example.co.id",
 		Nonce:            "8c1f2a",

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 	"gopkg.in/yaml.v3"
 )
 

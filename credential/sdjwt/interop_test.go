@@ -37,7 +37,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const interopJSDir = "../../testdata/interop/sdjwt-js"
@@ -315,7 +315,7 @@ func TestInteropSDJWTJS(t *testing.T) {
 
 	opts := VerifyOptions{
 		IssuerKey:        &issuer.PublicKey,
-		Algorithms:       []string{ES256},
+		Algorithms:       []keys.Algorithm{keys.ES256},
 		Now:              fixedClock(interopNow),
 		Audience:         interopAud,
 		Nonce:            interopNonce,
@@ -384,7 +384,6 @@ func TestInteropSDJWTJS(t *testing.T) {
 		t.Helper()
 		issued, err := IssueVC(interopClaims(), IssueOptions{
 			Signer:        keys.Opaque(issuer),
-			Algorithm:     ES256,
 			KeyID:         "dukcapil-2026",
 			Disclosable:   interopGoPolicy(),
 			Decoys:        2,

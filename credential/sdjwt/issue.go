@@ -18,7 +18,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ikdkit/ikdkit/internal/ecdsasig"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // SaltSize is the number of random bytes in each salt: 128 bits, the
@@ -29,10 +30,9 @@ const SaltSize = 16
 type IssueOptions struct {
 	// Signer is the issuer's signing key. Required. It is used only through
 	// crypto.Signer, so an HSM-backed key works.
+	// The JWS algorithm is the one of its key (ES256, ES384, ES512 or
+	// EdDSA).
 	Signer crypto.Signer
-	// Algorithm is the JWS algorithm (ES256, ES384, ES512 or EdDSA); empty
-	// means the one that fits the key.
-	Algorithm string
 	// Type is the typ header; empty omits it ([IssueVC] sets dc+sd-jwt).
 	Type string
 	// KeyID is the kid header: a key identifier or a DID URL such as
@@ -72,17 +72,11 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if opts.Signer == nil {
 		return "", newErr(CheckOptions, ErrOptions, "no Signer")
 	}
-	alg := opts.Algorithm
-	if alg == "" {
-		a, err := AlgorithmForKey(opts.Signer.Public())
-		if err != nil {
-			return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
-		}
-		alg = a
+	js, err := jose.NewSigner(opts.Signer)
+	if err != nil {
+		return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
 	}
-	if err := checkAlg(alg, nil); err != nil {
-		return "", err
-	}
+	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
 	if hashName == "" {
 		hashName = SHA256
@@ -192,10 +186,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	b64 := base64.RawURLEncoding
 	var sb strings.Builder
 	sb.Grow(b64.EncodedLen(len(hb)) + b64.EncodedLen(len(pb)) + b64.EncodedLen(2*66) + 3 + len(b.discs))
-	var hw hash.Hash
-	if h, _ := algHash(alg); h != 0 {
-		hw = h.New()
-	}
+	hw := jose.NewHash(alg) // nil for EdDSA, which signs the whole input
 	b.writeB64(&sb, hw, hb)
 	sb.WriteByte('.')
 	if hw != nil {
@@ -203,9 +194,9 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	b.writeB64(&sb, hw, pb)
 	var rs [2 * 66]byte
-	sig, err := signInput(opts.Signer, alg, sb.String(), hw, rs[:0], r)
+	sig, err := js.SignInput(r, sb.String(), hw, rs[:0])
 	if err != nil {
-		return "", err
+		return "", newErr(CheckIssue, ErrSigner, "%v", err)
 	}
 	sb.WriteByte('.')
 	b.writeB64(&sb, nil, sig)
@@ -232,12 +223,12 @@ func (b *builder) writeB64(sb *strings.Builder, h hash.Hash, src []byte) {
 
 // issuerHeader encodes the protected header of the issuer-signed JWT with
 // its members in sorted order.
-func issuerHeader(alg string, opts *IssueOptions) ([]byte, error) {
+func issuerHeader(alg keys.Algorithm, opts *IssueOptions) ([]byte, error) {
 	if len(opts.Header) == 0 {
 		// The common case, written directly: alg < kid < typ < x5c.
 		hb := make([]byte, 0, 64+len(opts.KeyID))
 		hb = append(hb, `{"alg":`...)
-		hb = appendString(hb, alg)
+		hb = appendString(hb, string(alg))
 		if opts.KeyID != "" {
 			hb = append(hb, `,"kid":`...)
 			hb = appendString(hb, opts.KeyID)
@@ -270,7 +261,7 @@ func issuerHeader(alg string, opts *IssueOptions) ([]byte, error) {
 		}
 		header[k] = v
 	}
-	header["alg"] = alg
+	header["alg"] = string(alg)
 	if opts.Type != "" {
 		header["typ"] = opts.Type
 	}
@@ -289,35 +280,6 @@ func issuerHeader(alg string, opts *IssueOptions) ([]byte, error) {
 		return nil, newErr(CheckOptions, ErrOptions, "header: %v", err)
 	}
 	return appendJSON(nil, nh)
-}
-
-// signInput signs a JWS signing input and returns the JWS signature. For
-// ECDSA, hw has already hashed input and the R||S signature is appended to
-// rs. The signer is used only through crypto.Signer, so hardware-backed
-// keys work.
-func signInput(signer crypto.Signer, alg, input string, hw hash.Hash, rs []byte, rnd io.Reader) ([]byte, error) {
-	switch alg {
-	case EdDSA:
-		sig, err := signer.Sign(rnd, []byte(input), crypto.Hash(0))
-		if err != nil {
-			return nil, fmt.Errorf("sdjwt: signing: %w", err)
-		}
-		return sig, nil
-	case ES256, ES384, ES512:
-		h, size := algHash(alg)
-		var sum [64]byte
-		der, err := signer.Sign(rnd, hw.Sum(sum[:0]), h)
-		if err != nil {
-			return nil, fmt.Errorf("sdjwt: signing: %w", err)
-		}
-		// crypto.Signer returns ASN.1 DER for ECDSA; JWS wants R||S (RFC 7518 §3.4).
-		rs = rs[:2*size]
-		if !ecdsasig.ToRS(der, rs) {
-			return nil, fmt.Errorf("sdjwt: signer returned a malformed ECDSA signature")
-		}
-		return rs, nil
-	}
-	return nil, fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, alg)
 }
 
 // saltB64Len is the length of a base64url-encoded salt.

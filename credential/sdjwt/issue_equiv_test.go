@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // seededReader returns a deterministic byte stream for seed, so two issuers
@@ -262,7 +265,7 @@ func TestIssueMatchesReferenceES256(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := verifySignature(ES256, &issuer.PublicKey, u.p.jws.input, u.p.jws.signature); err != nil {
+		if err := jose.VerifySignature(keys.ES256, &issuer.PublicKey, u.p.jws.SigningInput, u.p.jws.Signature, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

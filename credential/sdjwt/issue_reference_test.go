@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
@@ -24,17 +25,11 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	if opts.Signer == nil {
 		return "", newErr(CheckOptions, ErrOptions, "no Signer")
 	}
-	alg := opts.Algorithm
-	if alg == "" {
-		a, err := AlgorithmForKey(opts.Signer.Public())
-		if err != nil {
-			return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
-		}
-		alg = a
+	js, err := jose.NewSigner(opts.Signer)
+	if err != nil {
+		return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
 	}
-	if err := checkAlg(alg, nil); err != nil {
-		return "", err
-	}
+	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
 	if hashName == "" {
 		hashName = SHA256
@@ -133,7 +128,7 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	jwt, err := sign(opts.Signer, alg, hb, pb, r)
+	jwt, err := js.Sign(r, hb, pb)
 	if err != nil {
 		return "", err
 	}

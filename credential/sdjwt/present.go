@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"io"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/jose"
 )
 
 // TypeKeyBinding is the typ of a Key Binding JWT (RFC 9901 §4.3).
@@ -16,8 +18,6 @@ type KeyBindingOptions struct {
 	// SD-JWT's cnf claim. Required. Used only through crypto.Signer, so a
 	// key in a phone's keystore works.
 	Signer crypto.Signer
-	// Algorithm is the JWS algorithm; empty means the one that fits the key.
-	Algorithm string
 	// Audience is the verifier the presentation is for (aud). Required.
 	Audience string
 	// Nonce binds the presentation to the verifier's request (nonce). Required.
@@ -36,16 +36,12 @@ func (u *Unverified) Present(opts KeyBindingOptions) (string, error) {
 	if opts.Signer == nil || opts.Audience == "" || opts.Nonce == "" || opts.IssuedAt.IsZero() {
 		return "", newErr(CheckOptions, ErrOptions, "key binding needs Signer, Audience, Nonce and IssuedAt")
 	}
-	alg := opts.Algorithm
-	if alg == "" {
-		a, err := AlgorithmForKey(opts.Signer.Public())
-		if err != nil {
-			return "", newErr(CheckOptions, ErrAlgorithm, "holder key: %v", err)
-		}
-		alg = a
+	js, err := jose.NewSigner(opts.Signer)
+	if err != nil {
+		return "", newErr(CheckOptions, ErrAlgorithm, "holder key: %v", err)
 	}
 	sd := u.String()
-	header, err := marshalJSON(map[string]any{"alg": alg, "typ": TypeKeyBinding})
+	header, err := jose.Header(js.Algorithm(), TypeKeyBinding, nil)
 	if err != nil {
 		return "", err
 	}
@@ -64,9 +60,9 @@ func (u *Unverified) Present(opts KeyBindingOptions) (string, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	kb, err := sign(opts.Signer, alg, header, payload, r)
+	kb, err := js.Sign(r, header, payload)
 	if err != nil {
-		return "", err
+		return "", newErr(CheckPresent, ErrSigner, "%v", err)
 	}
 	return sd + kb, nil
 }

@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var securitySentinels = []error{
@@ -102,7 +104,7 @@ func TestSecurityHMACWithPublicKey(t *testing.T) {
 					t.Fatalf("%v, want ErrAlgorithm", err)
 				}
 				// Even an allow-list naming HMAC must not make it pass.
-				_, err = Verify(tok, VerifyOptions{IssuerKey: pub, Now: f.opts.Now, AllowNoKeyBinding: true, Algorithms: []string{alg}})
+				_, err = Verify(tok, VerifyOptions{IssuerKey: pub, Now: f.opts.Now, AllowNoKeyBinding: true, Algorithms: []keys.Algorithm{keys.Algorithm(alg)}})
 				if err == nil {
 					t.Fatal("HMAC accepted when listed in Algorithms")
 				}

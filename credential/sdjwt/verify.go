@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // MaxClockSkew bounds [VerifyOptions.ClockSkew].
@@ -26,7 +28,7 @@ const maxX5C = 8
 // validating the x5c chain against its trust anchors or looking kid up in a
 // trust list.
 type IssuerKeyInfo struct {
-	Algorithm string              // header alg, already checked against the allow-list
+	Algorithm keys.Algorithm      // header alg, already checked against the allow-list
 	KeyID     string              // header kid ("" if absent); may be a DID URL
 	X5C       []*x509.Certificate // header x5c, leaf first (nil if absent)
 	Issuer    string              // payload iss ("" if absent)
@@ -54,8 +56,9 @@ type VerifyOptions struct {
 	// KeyResolver finds the issuer key from the header; used when IssuerKey is nil.
 	KeyResolver KeyResolver
 	// Algorithms is the allow-list for the issuer JWT and the KB-JWT; empty
-	// means [DefaultAlgorithms]. "none" and HMAC are never accepted.
-	Algorithms []string
+	// means every algorithm of package keys. "none" and HMAC are never
+	// accepted.
+	Algorithms []keys.Algorithm
 	// Types lists accepted typ header values of the issuer JWT; empty
 	// accepts any (RFC 9901 leaves typ to the application).
 	Types []string
@@ -200,12 +203,12 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		return nil, err
 	}
 	jws := p.jws
-	if err := checkAlg(jws.alg, o.Algorithms); err != nil {
+	if err := checkAlg(jws.Alg, o.Algorithms); err != nil {
 		return nil, err
 	}
 	// RFC 7515 §4.1.9: typ, when present, is a string.
-	typ, ok := jws.header["typ"].(string)
-	if _, present := jws.header["typ"]; present && !ok {
+	typ, ok := jws.Header["typ"].(string)
+	if _, present := jws.Header["typ"]; present && !ok {
 		return nil, newErr(CheckType, ErrType, "typ header is not a string")
 	}
 
@@ -222,11 +225,8 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		}
 		key = k
 	}
-	if e := verifySignature(jws.alg, key, jws.input, jws.signature); e != nil {
-		if e == ErrAlgorithm {
-			return nil, newErr(CheckAlgorithm, ErrAlgorithm, "%s does not fit the issuer key", jws.alg)
-		}
-		return nil, newErr(CheckSignature, ErrSignature, "issuer-signed JWT")
+	if err := verifyJWS(jws, key, CheckSignature, "issuer"); err != nil {
+		return nil, err
 	}
 
 	// RFC 9901 §9.11 / RFC 8725 §3.11: explicit typing.
@@ -249,7 +249,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		return nil, err
 	}
 
-	v := &Verified{header: jws.header, claims: pr.claims,
+	v := &Verified{header: jws.Header, claims: pr.claims,
 		validity: VerifyOptions{ClockSkew: o.ClockSkew, AllowMissingExpiration: o.AllowMissingExpiration}}
 	v.disclosed = make([]Path, len(p.disclosures))
 	for i, d := range p.disclosures {
@@ -298,10 +298,10 @@ func errText(err error) string {
 }
 
 func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *Error) {
-	info := IssuerKeyInfo{Algorithm: jws.alg, Type: typ}
-	info.KeyID, _ = jws.header["kid"].(string)
+	info := IssuerKeyInfo{Algorithm: jws.Alg, Type: typ}
+	info.KeyID, _ = jws.Header["kid"].(string)
 	info.Issuer, _ = jws.payload["iss"].(string)
-	if x, ok := jws.header["x5c"]; ok {
+	if x, ok := jws.Header["x5c"]; ok {
 		arr, ok := x.([]any)
 		if !ok || len(arr) == 0 || len(arr) > maxX5C {
 			return info, newErr(CheckFormat, ErrMalformed, "x5c must be an array of 1 to %d certificates", maxX5C)
@@ -376,18 +376,15 @@ func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *Verif
 		err.Check = CheckKeyBinding
 		return nil, err
 	}
-	if err := checkAlg(kb.alg, o.Algorithms); err != nil {
+	if err := checkAlg(kb.Alg, o.Algorithms); err != nil {
 		err.Check = CheckKeyBinding
 		return nil, err
 	}
-	if e := verifySignature(kb.alg, holder, kb.input, kb.signature); e != nil {
-		if e == ErrAlgorithm {
-			return nil, newErr(CheckKeyBinding, ErrAlgorithm, "%s does not fit the holder key", kb.alg)
-		}
-		return nil, newErr(CheckKeyBinding, ErrSignature, "KB-JWT")
+	if err := verifyJWS(kb, holder, CheckKeyBinding, "holder"); err != nil {
+		return nil, err
 	}
 	// §7.3 step 5.2 / §4.3: typ MUST be kb+jwt.
-	if typ, _ := kb.header["typ"].(string); typ != TypeKeyBinding {
+	if typ, _ := kb.Header["typ"].(string); typ != TypeKeyBinding {
 		return nil, newErr(CheckKeyBinding, ErrType, "KB-JWT typ %q, want %q", typ, TypeKeyBinding)
 	}
 	c := kb.payload

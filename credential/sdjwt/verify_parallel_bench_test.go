@@ -1,6 +1,11 @@
 package sdjwt
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
+)
 
 // BenchmarkVerifyParallel runs BenchmarkVerifyPresentation's verification
 // from GOMAXPROCS goroutines at once, next to the same two-signature floor
@@ -32,8 +37,8 @@ func BenchmarkVerifyParallel(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if verifySignature(ES256, &f.issuer.PublicKey, issuerJWS.input, issuerJWS.signature) != nil ||
-					verifySignature(ES256, &f.holder.PublicKey, kbJWS.input, kbJWS.signature) != nil {
+				if jose.VerifySignature(keys.ES256, &f.issuer.PublicKey, issuerJWS.SigningInput, issuerJWS.Signature, nil) != nil ||
+					jose.VerifySignature(keys.ES256, &f.holder.PublicKey, kbJWS.SigningInput, kbJWS.Signature, nil) != nil {
 					b.Error("verify failed")
 					return
 				}

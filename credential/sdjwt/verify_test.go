@@ -6,13 +6,16 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // craft signs an arbitrary issuer JWT with the test issuer key and appends
@@ -24,11 +27,8 @@ func craft(t *testing.T, key *ecdsa.PrivateKey, header, payload map[string]any, 
 	}
 	hb, _ := marshalJSON(header)
 	pb, _ := marshalJSON(payload)
-	alg, _ := header["alg"].(string)
-	if alg != ES256 {
-		alg = ES256 // sign with ES256 whatever the header claims
-	}
-	jwt, err := sign(key, alg, hb, pb, rand.Reader)
+	// Signed with ES256 whatever the header claims.
+	jwt, err := testSign(key, hb, pb, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestVerifyRejects(t *testing.T) {
 		mod(h, p)
 		hb, _ := marshalJSON(h)
 		pb, _ := marshalJSON(p)
-		s, err := sign(key, ES256, hb, pb, rand.Reader)
+		s, err := testSign(key, hb, pb, rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"alg none", craft(t, f.issuer, map[string]any{"alg": "none"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
 		{"alg HS256", craft(t, f.issuer, map[string]any{"alg": "HS256"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
 		{"alg ES384 with P-256 key", craft(t, f.issuer, map[string]any{"alg": "ES384"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
-		{"alg not in allow-list", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Algorithms: []string{EdDSA}, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrAlgorithm, CheckAlgorithm},
+		{"alg not in allow-list", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Algorithms: []keys.Algorithm{keys.EdDSA}, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrAlgorithm, CheckAlgorithm},
 		{"crit header", craft(t, f.issuer, map[string]any{"alg": "ES256", "crit": []any{"x"}}, basePayload()), &noKB, ErrMalformed, CheckFormat},
 		{"typ mismatch", craft(t, f.issuer, map[string]any{"alg": "ES256", "typ": "JWT"}, basePayload()), &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, AllowNoKeyBinding: true, Types: []string{TypeVC}}, ErrType, CheckType},
 		{"unsupported _sd_alg", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd_alg"] = "md5" })), &noKB, ErrHashAlgorithm, CheckFormat},
@@ -234,7 +234,7 @@ func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 // rawJWT signs literal header and payload JSON.
 func rawJWT(t *testing.T, key *ecdsa.PrivateKey, header, payload string) string {
 	t.Helper()
-	s, err := sign(key, ES256, []byte(header), []byte(payload), rand.Reader)
+	s, err := testSign(key, []byte(header), []byte(payload), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestIssueRejects(t *testing.T) {
 		{"nested claim named ...", map[string]any{"a": map[string]any{"...": 1}}, IssueOptions{Signer: issuer}, ErrReservedClaimName},
 		{"claim named _sd_alg", map[string]any{"_sd_alg": "x"}, IssueOptions{Signer: issuer}, ErrReservedClaimName},
 		{"unknown hash", map[string]any{"a": 1}, IssueOptions{Signer: issuer, HashAlgorithm: "md5"}, ErrHashAlgorithm},
-		{"HMAC algorithm", map[string]any{"a": 1}, IssueOptions{Signer: issuer, Algorithm: "HS256"}, ErrAlgorithm},
+		{"key of no supported algorithm (RSA)", map[string]any{"a": 1}, IssueOptions{Signer: rsaKey(t)}, ErrAlgorithm},
 		{"too many decoys", map[string]any{"a": 1}, IssueOptions{Signer: issuer, Decoys: 1000}, ErrOptions},
 		{"header sets alg", map[string]any{"a": 1}, IssueOptions{Signer: issuer, Header: map[string]any{"alg": "none"}}, ErrOptions},
 		{"cnf twice", map[string]any{"cnf": 1}, IssueOptions{Signer: issuer, HolderKey: &issuer.PublicKey}, ErrOptions},
@@ -462,11 +462,11 @@ func TestAlgorithmsAndKeys(t *testing.T) {
 		name   string
 		issuer crypto.Signer
 		hash   string
-		alg    string
+		alg    keys.Algorithm
 	}{
-		{"ES384 sha-384", keys.Opaque(p384), SHA384, ES384},
-		{"ES512 sha-512", keys.Opaque(p521), SHA512, ES512},
-		{"EdDSA sha-256", keys.Opaque(ed), SHA256, EdDSA},
+		{"ES384 sha-384", keys.Opaque(p384), SHA384, keys.ES384},
+		{"ES512 sha-512", keys.Opaque(p521), SHA512, keys.ES512},
+		{"EdDSA sha-256", keys.Opaque(ed), SHA256, keys.EdDSA},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Issue(map[string]any{"exp": 1880000000, "a": "b"}, IssueOptions{
@@ -535,4 +535,24 @@ func TestSaltsAndDecoys(t *testing.T) {
 	if _, err := Verify(s, VerifyOptions{IssuerKey: &issuer.PublicKey, AllowNoKeyBinding: true, Now: fixedClock(ktpNow.Unix())}); err != nil {
 		t.Fatalf("decoys must be ignored: %v", err)
 	}
+}
+
+// testSign signs header and payload JSON as they are (the header's alg is
+// not checked against the key), for tokens the tests build by hand.
+func testSign(key crypto.Signer, header, payload []byte, r io.Reader) (string, error) {
+	js, err := jose.NewSigner(key)
+	if err != nil {
+		return "", err
+	}
+	return js.Sign(r, header, payload)
+}
+
+// rsaKey returns an RSA key, of an algorithm ikdkit does not support.
+func rsaKey(t testing.TB) crypto.Signer {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -2,6 +2,7 @@ package statuslist
 
 import (
 	"crypto/rand"
+	"github.com/ikdkit/ikdkit/keys"
 	mrand "math/rand/v2"
 	"runtime"
 	"runtime/metrics"
@@ -27,17 +28,17 @@ func BenchmarkListGet(b *testing.B) {
 // lookup by uri, exp/MaxAge/ttl checks and the bit read (target < 50 ns,
 // 0 allocs).
 func BenchmarkCacheLookup(b *testing.B) {
-	key := testKey(b, ES256)
+	key := testKey(b, keys.ES256)
 	l, _ := New(1, 1<<20)
 	_ = l.Set(999, Invalid)
 	p := testParams()
-	tok, err := SignJWT(rand.Reader, key, ES256, l, p)
+	tok, err := SignJWT(rand.Reader, key, l, p)
 	if err != nil {
 		b.Fatal(err)
 	}
 	now := p.IssuedAt.Add(time.Hour)
 	c, _ := NewCache(CacheConfig{
-		Keys: func(string) (*Verifier, error) { return &Verifier{Alg: ES256, Key: key.Public()}, nil },
+		Keys: func(string) (*Verifier, error) { return &Verifier{Key: key.Public()}, nil },
 		Now:  func() time.Time { return now },
 	})
 	if err := c.Add(p.Subject, tok); err != nil {
@@ -57,7 +58,7 @@ func BenchmarkCacheLookup(b *testing.B) {
 // random, compresses it and signs a JWT Status List Token. It reports the
 // token size and the peak heap in use during one build.
 func benchPublish(b *testing.B, n int) {
-	key := testKey(b, ES256)
+	key := testKey(b, keys.ES256)
 	r := mrand.New(mrand.NewPCG(1, 2))
 	revoked := make([]uint64, n/100)
 	for i := range revoked {
@@ -78,7 +79,7 @@ func benchPublish(b *testing.B, n int) {
 		for _, i := range revoked {
 			_ = l.Set(i, Invalid)
 		}
-		tok, err := SignJWT(rand.Reader, key, ES256, l, p)
+		tok, err := SignJWT(rand.Reader, key, l, p)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,15 +130,15 @@ func BenchmarkPublish10M(b *testing.B) { benchPublish(b, 10_000_000) }
 
 // BenchmarkVerify10M verifies and decompresses the 10,000,000-entry token.
 func BenchmarkVerify10M(b *testing.B) {
-	key := testKey(b, ES256)
+	key := testKey(b, keys.ES256)
 	l, _ := New(1, 10_000_000)
 	r := mrand.New(mrand.NewPCG(1, 2))
 	for range 100_000 {
 		_ = l.Set(r.Uint64N(10_000_000), Invalid)
 	}
 	p := testParams()
-	tok, _ := SignJWT(rand.Reader, key, ES256, l, p)
-	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(p.IssuedAt)}
+	tok, _ := SignJWT(rand.Reader, key, l, p)
+	v := &Verifier{Key: key.Public(), Now: fixedClock(p.IssuedAt)}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := v.VerifyJWT(tok); err != nil {

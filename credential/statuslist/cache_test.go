@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"errors"
+	"github.com/ikdkit/ikdkit/keys"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +28,7 @@ type cacheFixture struct {
 
 func newCacheFixture(t *testing.T, policy Policy) *cacheFixture {
 	t.Helper()
-	f := &cacheFixture{key: testKey(t, ES256), clock: &testClock{testIat}}
+	f := &cacheFixture{key: testKey(t, keys.ES256), clock: &testClock{testIat}}
 	f.list, _ = New(1, 1024)
 	_ = f.list.Set(5, Invalid)
 	var err error
@@ -36,7 +37,7 @@ func newCacheFixture(t *testing.T, policy Policy) *cacheFixture {
 			if !strings.HasPrefix(uri, "https://") {
 				return nil, errors.New("untrusted")
 			}
-			return &Verifier{Alg: ES256, Key: f.key.Public()}, nil
+			return &Verifier{Key: f.key.Public()}, nil
 		},
 		Policy: policy,
 		Now:    f.clock.Now,
@@ -53,7 +54,7 @@ func (f *cacheFixture) token(t *testing.T, p TokenParams, format Format) []byte 
 	if format == FormatCWT {
 		sign = SignCWT
 	}
-	raw, err := sign(rand.Reader, f.key, ES256, f.list, p)
+	raw, err := sign(rand.Reader, f.key, f.list, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
+
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // CBOR limits for claims sets and status claims. A Status List Token's
@@ -64,18 +66,19 @@ type cborStatusList struct {
 // and type (16) "application/statuslist+cwt", whose unprotected header holds
 // kid (4) if set, and whose payload is the claims set {2: sub, 6: iat,
 // 4: exp, 65534: ttl, 65533: {bits, lst}} in deterministic CBOR.
-func SignCWT(rand io.Reader, signer crypto.Signer, alg Algorithm, list *List, p TokenParams) ([]byte, error) {
+func SignCWT(rand io.Reader, signer crypto.Signer, list *List, p TokenParams) ([]byte, error) {
 	const op = "sign cwt"
 	if signer == nil || list == nil {
 		return nil, errorf(op, ErrMalformed, "nil signer or list")
 	}
-	if err := checkKey(op, alg, signer.Public()); err != nil {
+	alg, err := keyAlgorithm(op, signer.Public())
+	if err != nil {
 		return nil, err
 	}
 	if err := p.check(op); err != nil {
 		return nil, err
 	}
-	calg, _ := alg.coseAlg()
+	calg, _ := coseAlg(alg)
 	bits := uint64(list.Bits())
 	sl := cborStatusList{Bits: &bits, Lst: list.Compress()}
 	if p.AggregationURI != "" {
@@ -128,7 +131,8 @@ func SignCWT(rand io.Reader, signer crypto.Signer, alg Algorithm, list *List, p 
 
 // VerifyCWT verifies a Status List Token in CWT format (draft §5.2) and
 // returns it. The message must be COSE_Sign1_Tagged (tag 18; a COSE_Mac0 or
-// a CWT-tagged message is refused); the protected header must name v.Alg and
+// a CWT-tagged message is refused); the protected header must name the
+// algorithm of v.Key and
 // type (16) "application/statuslist+cwt"; crit is refused. After the
 // signature verifies, the claims set is decoded strictly (duplicate keys,
 // tags and indefinite lengths rejected) and sub (2), iat (6) and
@@ -136,7 +140,7 @@ func SignCWT(rand io.Reader, signer crypto.Signer, alg Algorithm, list *List, p 
 // checked when present.
 func (v *Verifier) VerifyCWT(token []byte) (*Token, error) {
 	const op = "verify cwt"
-	now, maxTok, err := v.setup(op)
+	now, alg, maxTok, err := v.setup(op)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func (v *Verifier) VerifyCWT(token []byte) (*Token, error) {
 	if err := msg.UnmarshalCBOR(token); err != nil {
 		return nil, errorf(op, ErrMalformed, "COSE_Sign1: %v", err)
 	}
-	calg, _ := v.Alg.coseAlg()
+	calg, _ := coseAlg(alg)
 	// RFC 8725-style pinning: alg MUST be protected and equal the policy's.
 	if got, err := msg.Headers.Protected.Algorithm(); err != nil || got != calg {
 		return nil, errorf(op, ErrAlgorithm, "protected alg %v, expected %v", msg.Headers.Protected[cose.HeaderLabelAlgorithm], calg)
@@ -281,4 +285,19 @@ func cborNumericDate(raw cbor.RawMessage, present bool) (int64, bool, error) {
 		}
 	}
 	return 0, true, errorf("claims", ErrMalformed, "not a non-negative NumericDate")
+}
+
+// coseAlg maps a to its COSE algorithm identifier (RFC 9053 §2.1, §2.2).
+func coseAlg(a keys.Algorithm) (cose.Algorithm, bool) {
+	switch a {
+	case keys.ES256:
+		return cose.AlgorithmES256, true
+	case keys.ES384:
+		return cose.AlgorithmES384, true
+	case keys.ES512:
+		return cose.AlgorithmES512, true
+	case keys.EdDSA:
+		return cose.AlgorithmEdDSA, true
+	}
+	return 0, false
 }

@@ -52,7 +52,7 @@ func Example() {
 	idx, _ := alloc.Allocate()
 	ref := statuslist.Reference{Index: idx, URI: uri} // goes into the credential
 	_ = list.Set(idx, statuslist.Invalid)             // phone lost: revoke
-	token, err := statuslist.SignJWT(rand.Reader, key, statuslist.ES256, list, statuslist.TokenParams{
+	token, err := statuslist.SignJWT(rand.Reader, key, list, statuslist.TokenParams{
 		Subject: uri, IssuedAt: issued, ExpiresAt: issued.Add(7 * 24 * time.Hour), TTL: 12 * time.Hour, KeyID: "12",
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func Example() {
 	now := issued.Add(90 * time.Minute)
 	cache, _ := statuslist.NewCache(statuslist.CacheConfig{
 		Keys: func(string) (*statuslist.Verifier, error) {
-			return &statuslist.Verifier{Alg: statuslist.ES256, Key: &key.PublicKey}, nil
+			return &statuslist.Verifier{Key: &key.PublicKey}, nil
 		},
 		Now: func() time.Time { return now },
 	})
@@ -79,11 +79,11 @@ func Example() {
 }
 
 // ExampleVerifier_VerifyJWT verifies the draft's example Status List Token
-// with a key and algorithm chosen by the caller, never by the token.
+// with a key chosen by the caller; the algorithm is the key's, never the
+// one the token names.
 func ExampleVerifier_VerifyJWT() {
 	raw, _ := os.ReadFile("../../testdata/statuslist/status_list_token.jwt")
 	v := &statuslist.Verifier{
-		Alg: statuslist.ES256,
 		Key: &exampleKey().PublicKey,
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
 	}
@@ -112,7 +112,7 @@ func ExampleCache_Lookup_errors() {
 	now := time.Unix(1700000000, 0) // long after the token's iat (2023-06-16)
 	cache, _ := statuslist.NewCache(statuslist.CacheConfig{
 		Keys: func(string) (*statuslist.Verifier, error) {
-			return &statuslist.Verifier{Alg: statuslist.ES256, Key: &key.PublicKey}, nil
+			return &statuslist.Verifier{Key: &key.PublicKey}, nil
 		},
 		Policy: statuslist.Policy{MaxAge: 30 * 24 * time.Hour, AllowBeyondTTL: true},
 		Now:    func() time.Time { return now },

@@ -64,7 +64,7 @@ func fixedClock(t time.Time) func() time.Time { return func() time.Time { return
 
 func vectorVerifier(t testing.TB) *Verifier {
 	pub, _ := loadP256(t, "key.json")
-	return &Verifier{Alg: ES256, Key: pub, Now: fixedClock(vectorTime)}
+	return &Verifier{Key: pub, Now: fixedClock(vectorTime)}
 }
 
 type runtimeMem struct{ total uint64 }

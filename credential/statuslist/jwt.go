@@ -8,7 +8,9 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -38,23 +40,24 @@ type jwtPayload struct {
 }
 
 // SignJWT returns a Status List Token in JWT format
-// (draft-ietf-oauth-status-list-20 §5.1) for list, signed by signer with alg.
-// The header is {"alg", "kid" (if set), "typ": "statuslist+jwt"}; the
-// payload holds sub, iat, exp and ttl (if set), iss (if set) and status_list
-// {bits, lst}. The signer may be any crypto.Signer (an HSM key, say) whose
-// public key fits alg.
-func SignJWT(rand io.Reader, signer crypto.Signer, alg Algorithm, list *List, p TokenParams) ([]byte, error) {
+// (draft-ietf-oauth-status-list-20 §5.1) for list, signed by signer with the
+// algorithm of its key (ES256, ES384, ES512 or EdDSA). The header is {"alg",
+// "kid" (if set), "typ": "statuslist+jwt"}; the payload holds sub, iat, exp
+// and ttl (if set), iss (if set) and status_list {bits, lst}. The signer may
+// be any crypto.Signer (an HSM key, say).
+func SignJWT(rand io.Reader, signer crypto.Signer, list *List, p TokenParams) ([]byte, error) {
 	const op = "sign jwt"
 	if signer == nil || list == nil {
 		return nil, errorf(op, ErrMalformed, "nil signer or list")
 	}
-	if err := checkKey(op, alg, signer.Public()); err != nil {
-		return nil, err
+	js, err := jose.NewSigner(signer)
+	if err != nil {
+		return nil, errorf(op, ErrAlgorithm, "%v", err)
 	}
 	if err := p.check(op); err != nil {
 		return nil, err
 	}
-	hdr, err := json.Marshal(jwtHeader{Alg: string(alg), Kid: p.KeyID, Typ: JWTType})
+	hdr, err := json.Marshal(jwtHeader{Alg: string(js.Algorithm()), Kid: p.KeyID, Typ: JWTType})
 	if err != nil {
 		return nil, errorf(op, ErrMalformed, "header: %v", err)
 	}
@@ -76,77 +79,55 @@ func SignJWT(rand io.Reader, signer crypto.Signer, alg Algorithm, list *List, p 
 	if err != nil {
 		return nil, errorf(op, ErrMalformed, "payload: %v", err)
 	}
-	out := make([]byte, 0, b64.EncodedLen(len(hdr))+b64.EncodedLen(len(payload))+200)
-	out = b64.AppendEncode(out, hdr)
-	out = append(out, '.')
-	out = b64.AppendEncode(out, payload)
-	sig, err := signJOSE(rand, signer, alg, out)
+	tok, err := js.Sign(rand, hdr, payload)
 	if err != nil {
-		return nil, err
+		return nil, errorf(op, ErrSignature, "%v", err)
 	}
-	out = append(out, '.')
-	out = b64.AppendEncode(out, sig)
-	return out, nil
+	return []byte(tok), nil
 }
 
 // VerifyJWT verifies a Status List Token in JWT format (draft §5.1) and
 // returns it. It checks, in order: the size cap; the compact serialization
 // (three base64url parts, no padding or whitespace); the header ("alg" must
-// equal v.Alg, "typ" must be "statuslist+jwt", "crit" is refused); the
+// be the algorithm of v.Key, "typ" must be "statuslist+jwt", "crit" is refused); the
 // signature; the payload (strict JSON, duplicate member names rejected);
 // the required claims sub, iat and status_list and the optional exp, nbf,
 // ttl; exp/nbf/iat against the clock; and finally the list itself.
 func (v *Verifier) VerifyJWT(token []byte) (*Token, error) {
 	const op = "verify jwt"
-	now, maxTok, err := v.setup(op)
+	now, alg, maxTok, err := v.setup(op)
 	if err != nil {
 		return nil, err
 	}
 	if len(token) > maxTok {
 		return nil, errorf(op, ErrTooLarge, "token is %d bytes, cap %d", len(token), maxTok)
 	}
-	// RFC 7515 §7.1: exactly three parts; a fourth '.' is malformed.
-	h64, rest, ok1 := bytes.Cut(token, []byte{'.'})
-	p64, s64, ok2 := bytes.Cut(rest, []byte{'.'})
-	if !ok1 || !ok2 || bytes.IndexByte(s64, '.') >= 0 {
+	// RFC 7515 §7.1: the compact serialization, decoded strictly
+	// (package jose: canonical base64url, strict header JSON, no crit).
+	if i := bytes.IndexByte(token, '.'); i < 0 || b64.DecodedLen(i) > maxHeaderBytes {
+		if i >= 0 {
+			return nil, errorf(op, ErrTooLarge, "header over %d bytes", maxHeaderBytes)
+		}
 		return nil, errorf(op, ErrMalformed, "not a compact JWS with three parts")
 	}
-	if b64.DecodedLen(len(h64)) > maxHeaderBytes {
-		return nil, errorf(op, ErrTooLarge, "header over %d bytes", maxHeaderBytes)
-	}
-	hdrJSON, err := b64.DecodeString(string(h64))
+	jws, err := jose.Parse(string(token), 0)
 	if err != nil {
-		return nil, errorf(op, ErrMalformed, "header base64url: %v", err)
+		return nil, errorf(op, ErrMalformed, "%v", err)
 	}
-	hdr, err := strictjson.UnmarshalObject(hdrJSON, maxJSONDepth)
-	if err != nil {
-		return nil, errorf(op, ErrMalformed, "header: %v", err)
-	}
-	// RFC 8725 §3.1: the algorithm is the one the caller pinned.
-	if alg, _ := hdr["alg"].(string); alg != string(v.Alg) {
-		return nil, errorf(op, ErrAlgorithm, "header alg %q, expected %q", hdr["alg"], string(v.Alg))
+	// RFC 8725 §3.1: the algorithm is the one of the caller's key.
+	if jws.Alg != alg {
+		return nil, errorf(op, ErrAlgorithm, "header alg %.16q, the key's is %s", jws.Alg, alg)
 	}
 	// draft §5.1: typ REQUIRED, MUST be statuslist+jwt (RFC 8725 §3.11).
-	if typ, _ := hdr["typ"].(string); typ != JWTType {
-		return nil, errorf(op, ErrType, "typ %q", hdr["typ"])
+	if err := jws.CheckType(JWTType); err != nil {
+		return nil, errorf(op, ErrType, "%v", err)
 	}
-	// RFC 7515 §4.1.11: we understand no extension, so crit is refused.
-	if _, has := hdr["crit"]; has {
-		return nil, errorf(op, ErrMalformed, "unsupported crit header")
-	}
-	kid, _ := hdr["kid"].(string)
-	sig, err := b64.DecodeString(string(s64))
-	if err != nil {
-		return nil, errorf(op, ErrMalformed, "signature base64url: %v", err)
-	}
+	kid, _ := jws.Header["kid"].(string)
 	// draft §5.1 rule 2: Relying Parties MUST reject an invalid signature.
-	if !verifyJOSE(v.Alg, v.Key, token[:len(h64)+1+len(p64)], sig) {
+	if err := jws.Verify(v.Key, []keys.Algorithm{alg}); err != nil {
 		return nil, errorf(op, ErrSignature, "")
 	}
-	payloadJSON, err := b64.DecodeString(string(p64))
-	if err != nil {
-		return nil, errorf(op, ErrMalformed, "payload base64url: %v", err)
-	}
+	payloadJSON := jws.Payload
 	// RFC 8725 §3.12 / RFC 7519 §4: duplicate claim names are rejected.
 	claims, err := strictjson.UnmarshalObject(payloadJSON, maxJSONDepth)
 	if err != nil {

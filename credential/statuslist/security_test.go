@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"github.com/ikdkit/ikdkit/keys"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 // by the issuer's public key (SPKI DER) is an algorithm failure even though
 // the MAC is genuine: the algorithm is pinned by Verifier.Alg.
 func TestSecurityHMACWithPublicKey(t *testing.T) {
-	key := testKey(t, ES256)
+	key := testKey(t, keys.ES256)
 	der, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestSecurityHMACWithPublicKey(t *testing.T) {
 	m := hmac.New(sha256.New, der)
 	m.Write([]byte(in))
 	forged := []byte(in + "." + b64.EncodeToString(m.Sum(nil)))
-	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	v := &Verifier{Key: key.Public(), Now: fixedClock(vectorTime)}
 	for name, verify := range map[string]func([]byte) (*Token, error){"VerifyJWT": v.VerifyJWT, "Verify": v.Verify} {
 		tok, err := verify(forged)
 		if tok != nil || !errors.Is(err, ErrAlgorithm) {
@@ -47,14 +48,14 @@ func TestSecurityHMACWithPublicKey(t *testing.T) {
 // label) may be accepted, but then every signed value must be unchanged and
 // only KeyID may differ.
 func TestSecurityTruncationsAndFlips(t *testing.T) {
-	key := testKey(t, ES256)
+	key := testKey(t, keys.ES256)
 	l, _ := New(2, 1024)
 	_ = l.Set(7, Invalid)
 	p := testParams()
-	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(testIat.Add(time.Hour))}
+	v := &Verifier{Key: key.Public(), Now: fixedClock(testIat.Add(time.Hour))}
 	for name, sign := range map[string]func() ([]byte, error){
-		"jwt": func() ([]byte, error) { return SignJWT(rand.Reader, key, ES256, l, p) },
-		"cwt": func() ([]byte, error) { return SignCWT(rand.Reader, key, ES256, l, p) },
+		"jwt": func() ([]byte, error) { return SignJWT(rand.Reader, key, l, p) },
+		"cwt": func() ([]byte, error) { return SignCWT(rand.Reader, key, l, p) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			tok, err := sign()
@@ -123,10 +124,10 @@ func sameSignedContent(a, b *Token) bool {
 
 // TestSecurityDeepNesting: deeply nested JSON and CBOR are refused.
 func TestSecurityDeepNesting(t *testing.T) {
-	key := testKey(t, ES256)
-	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	key := testKey(t, keys.ES256)
+	v := &Verifier{Key: key.Public(), Now: fixedClock(vectorTime)}
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
-	jwt := rawJWT(t, key, ES256, okHeader, `{`+okSub+`,"iat":1686920170,`+okLst+`,"x":`+deep+`}`)
+	jwt := rawJWT(t, key, keys.ES256, okHeader, `{`+okSub+`,"iat":1686920170,`+okLst+`,"x":`+deep+`}`)
 	_, err := v.Verify(jwt)
 	checkTypedError(t, err)
 	cbor := append(bytes.Repeat([]byte{0x81}, 100000), 0x00) // [[[...0]]]
@@ -139,8 +140,8 @@ func TestSecurityDeepNesting(t *testing.T) {
 // TestSecurityOversizedAllocs: a token above MaxTokenBytes is refused with
 // a bounded number of allocations, whatever its size.
 func TestSecurityOversizedAllocs(t *testing.T) {
-	key := testKey(t, ES256)
-	v := &Verifier{Alg: ES256, Key: key.Public(), Now: fixedClock(vectorTime)}
+	key := testKey(t, keys.ES256)
+	v := &Verifier{Key: key.Public(), Now: fixedClock(vectorTime)}
 	huge := bytes.Repeat([]byte{'e'}, DefaultMaxTokenBytes+1)
 	var last error
 	allocs := testing.AllocsPerRun(5, func() { _, last = v.Verify(huge) })

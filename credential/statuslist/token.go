@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/url"
 	"time"
+
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // Media types and token types (draft-ietf-oauth-status-list-20 §5, §8.2).
@@ -184,13 +186,11 @@ func (t *Token) Status(idx uint64) (Status, error) { return t.list.Get(idx) }
 func (t *Token) List() *List { return newList(t.list.Bits(), t.list.Bytes()) }
 
 // Verifier verifies Status List Tokens with one key. The zero value is not
-// usable: Alg and Key are required, and the algorithm is taken from here,
-// never from the token (RFC 8725 §3.1).
+// usable: Key is required, and the algorithm is the key's, never the one the
+// token names (RFC 8725 §3.1).
 type Verifier struct {
-	// Alg is the only algorithm accepted; the token header must name it.
-	Alg Algorithm
-	// Key is the Status Issuer's public key: *ecdsa.PublicKey on the curve
-	// Alg names, or ed25519.PublicKey for EdDSA.
+	// Key is the Status Issuer's public key: *ecdsa.PublicKey on P-256,
+	// P-384 or P-521 (ES256, ES384, ES512), or ed25519.PublicKey (EdDSA).
 	Key crypto.PublicKey
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -205,15 +205,15 @@ type Verifier struct {
 	MaxListBytes int
 }
 
-func (v *Verifier) setup(op string) (now time.Time, maxTok int, err error) {
+func (v *Verifier) setup(op string) (now time.Time, alg keys.Algorithm, maxTok int, err error) {
 	if v == nil {
-		return time.Time{}, 0, errorf(op, ErrAlgorithm, "nil verifier")
+		return time.Time{}, "", 0, errorf(op, ErrAlgorithm, "nil verifier")
 	}
-	if err := checkKey(op, v.Alg, v.Key); err != nil {
-		return time.Time{}, 0, err
+	if alg, err = keyAlgorithm(op, v.Key); err != nil {
+		return time.Time{}, "", 0, err
 	}
 	if v.Skew < 0 || v.Skew > MaxSkew {
-		return time.Time{}, 0, errorf(op, ErrMalformed, "skew %v outside [0, %v]", v.Skew, MaxSkew)
+		return time.Time{}, "", 0, errorf(op, ErrMalformed, "skew %v outside [0, %v]", v.Skew, MaxSkew)
 	}
 	now = time.Now()
 	if v.Now != nil {
@@ -223,12 +223,12 @@ func (v *Verifier) setup(op string) (now time.Time, maxTok int, err error) {
 	if maxTok <= 0 {
 		maxTok = DefaultMaxTokenBytes
 	}
-	return now, maxTok, nil
+	return now, alg, maxTok, nil
 }
 
 // Verify verifies a Status List Token in either form: a COSE_Sign1_Tagged
 // CWT (first byte 0xd2) or a compact JWT. The format only selects the parser;
-// the algorithm still comes from v.
+// the algorithm still comes from v.Key.
 func (v *Verifier) Verify(token []byte) (*Token, error) {
 	if len(token) > 0 && token[0] == 0xd2 {
 		return v.VerifyCWT(token)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/keys"
 	"strings"
 	"testing"
 	"time"
@@ -261,7 +263,7 @@ func TestDraftReferencedSDJWTIsRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !verifyJOSE(ES256, issuer, []byte(parts[0]+"."+parts[1]), sig) {
+	if jose.VerifySignature(keys.ES256, issuer, parts[0]+"."+parts[1], sig, nil) != nil {
 		t.Fatal("SD-JWT issuer signature does not verify with the RFC 9901 issuer key")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])

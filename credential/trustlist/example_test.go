@@ -9,7 +9,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // A verifier pins the operator key, loads the list it shipped with (offline)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 func seedTokens(f *testing.F) [][]byte {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/didkey"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ikdkit/ikdkit/didkey"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // decodePayload turns the strictly decoded payload object into a List and

@@ -12,8 +12,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
-	"github.com/ikdkit/ikdkit/internal/keys"
 	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/verifier"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/verifier"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
-	"github.com/ikdkit/ikdkit/internal/keys"
-	"github.com/ikdkit/ikdkit/issuer"
+	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 const operatorToken = "test-operator-token"
@@ -86,7 +86,7 @@ func (c *client) activate(device crypto.Signer) credentialResponse {
 	if st := c.post("/nonce", nil, false, &nonce); st != http.StatusOK || nonce.CNonce == "" {
 		c.t.Fatalf("nonce: %d", st)
 	}
-	proof, err := issuer.SignProof(nil, device, c.base, nonce.CNonce, time.Now())
+	proof, err := oid4vci.SignProof(nil, device, c.base, nonce.CNonce, time.Now())
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func (c *client) activate(device crypto.Signer) credentialResponse {
 		c.t.Fatalf("reused nonce: %d %q", st, bad.Error)
 	}
 	c.post("/nonce", nil, false, &nonce)
-	proof, _ = issuer.SignProof(nil, device, c.base, nonce.CNonce, time.Now())
+	proof, _ = oid4vci.SignProof(nil, device, c.base, nonce.CNonce, time.Now())
 	var out credentialResponse
 	if st := c.post("/credential", map[string]any{"registration_id": reg.ID, "activation_code": code.Code, "proofs": map[string]any{"jwt": []string{proof}}}, false, &out); st != http.StatusOK {
 		c.t.Fatalf("credential: %d %q", st, out.Error)
@@ -118,7 +118,7 @@ func (c *client) statusList(pub crypto.PublicKey) *statuslist.Token {
 		c.t.Fatalf("status list: %d %q", resp.StatusCode, ct)
 	}
 	b, _ := io.ReadAll(resp.Body)
-	tok, err := (&statuslist.Verifier{Alg: statuslist.ES256, Key: pub}).VerifyJWT(b)
+	tok, err := (&statuslist.Verifier{Key: pub}).VerifyJWT(b)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestActivationOverHTTP(t *testing.T) {
 	}
 	var sdjwtCred string
 	for _, cr := range first.Credentials {
-		if cr.Format == string(issuer.FormatSDJWT) && cr.VCT == credential.VCTKTPEL {
+		if cr.Format == string(credential.FormatSDJWT) && cr.VCT == credential.VCTKTPEL {
 			sdjwtCred = cr.Credential
 		}
 	}
@@ -180,7 +180,7 @@ func TestActivationOverHTTP(t *testing.T) {
 		t.Fatalf("old phone's credential status %v, want INVALID", s)
 	}
 	for _, cr := range second.Credentials {
-		if cr.Format != string(issuer.FormatSDJWT) {
+		if cr.Format != string(credential.FormatSDJWT) {
 			continue
 		}
 		v, err := sdjwt.VerifyVC(cr.Credential, sdjwt.VerifyOptions{IssuerKey: signer.Public(), AllowNoKeyBinding: true})

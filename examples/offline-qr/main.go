@@ -26,6 +26,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 const (
@@ -116,7 +117,7 @@ func run(w io.Writer, now time.Time) error {
 	}
 	opts := qr.VerifyOptions{
 		Audience: verifierID, Now: func() time.Time { return now.Add(15 * time.Second) },
-		SDJWT: sdjwt.VerifyOptions{IssuerKey: issuerKey.Public(), Algorithms: []string{sdjwt.ES256}},
+		SDJWT: sdjwt.VerifyOptions{IssuerKey: issuerKey.Public(), Algorithms: []keys.Algorithm{keys.ES256}},
 	}
 	vps, err := qr.Verify(scanned, opts)
 	if err != nil {

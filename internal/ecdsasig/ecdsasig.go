@@ -45,3 +45,58 @@ func fillUnsigned(out, b []byte) bool {
 	copy(out[len(out)-len(b):], b)
 	return true
 }
+
+// AppendDER appends to b the DER ECDSA-Sig-Value SEQUENCE { r INTEGER,
+// s INTEGER } (RFC 3279 §2.2.3) for the fixed-width halves of rs, the form
+// crypto/ecdsa.VerifyASN1 takes. rs must have an even length of at most 2×66
+// bytes (P-521); leading zero bytes of each half are dropped and a zero byte
+// is put in front of a half whose top bit is set (X.690 §8.3.2). It is the
+// inverse of [ToRS].
+func AppendDER(b, rs []byte) []byte {
+	size := len(rs) / 2
+	r, s := trimZeros(rs[:size]), trimZeros(rs[size:])
+	body := intLen(r) + intLen(s)
+	b = append(b, 0x30)
+	b = appendLen(b, body)
+	return appendInt(appendInt(b, r), s)
+}
+
+func trimZeros(v []byte) []byte {
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	return v
+}
+
+// intLen is the encoded length of a DER INTEGER holding the unsigned v.
+func intLen(v []byte) int {
+	n := len(v)
+	if n == 0 || v[0]&0x80 != 0 {
+		n++
+	}
+	if n >= 0x80 {
+		return 3 + n
+	}
+	return 2 + n
+}
+
+func appendLen(b []byte, n int) []byte {
+	if n < 0x80 {
+		return append(b, byte(n))
+	}
+	return append(b, 0x81, byte(n)) // n < 256 for every supported curve
+}
+
+func appendInt(b, v []byte) []byte {
+	b = append(b, 0x02)
+	n := len(v)
+	pad := n == 0 || v[0]&0x80 != 0
+	if pad {
+		n++
+	}
+	b = appendLen(b, n)
+	if pad {
+		b = append(b, 0)
+	}
+	return append(b, v...)
+}

@@ -85,3 +85,43 @@ func FuzzToRS(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendDERInvertsToRS: for real signatures of every curve, AppendDER
+// rebuilds exactly the DER the signer returned (Go's signer encodes
+// minimally), and the result verifies with ecdsa.VerifyASN1.
+func TestAppendDERInvertsToRS(t *testing.T) {
+	for _, c := range []struct {
+		curve elliptic.Curve
+		hash  crypto.Hash
+	}{{elliptic.P256(), crypto.SHA256}, {elliptic.P384(), crypto.SHA384}, {elliptic.P521(), crypto.SHA512}} {
+		key, err := ecdsa.GenerateKey(c.curve, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := (c.curve.Params().BitSize + 7) / 8
+		digest := make([]byte, c.hash.Size())
+		for range 50 {
+			der, err := key.Sign(rand.Reader, digest, c.hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := make([]byte, 2*size)
+			if !ToRS(der, rs) {
+				t.Fatal("ToRS refused a real signature")
+			}
+			back := AppendDER(nil, rs)
+			if string(back) != string(der) {
+				t.Fatalf("%s: AppendDER(ToRS(der)) = %x, want %x", c.curve.Params().Name, back, der)
+			}
+			if !ecdsa.VerifyASN1(&key.PublicKey, digest, back) {
+				t.Fatalf("%s: rebuilt DER does not verify", c.curve.Params().Name)
+			}
+		}
+	}
+	// Halves with the top bit set get a zero byte; a zero half is INTEGER 0.
+	got := AppendDER(nil, []byte{0x80, 0x01, 0x00, 0x00})
+	want := []byte{0x30, 0x08, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x01, 0x00}
+	if string(got) != string(want) {
+		t.Fatalf("AppendDER = %x, want %x", got, want)
+	}
+}

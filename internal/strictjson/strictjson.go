@@ -12,6 +12,7 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -359,4 +360,17 @@ func (d *decoder) digits() bool {
 		d.pos++
 	}
 	return d.pos > start
+}
+
+// Marshal encodes v as compact JSON without HTML escaping, so that signed
+// headers, payloads and disclosures carry "<", ">" and "&" as themselves
+// (encoding/json would write \u003c and friends).
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

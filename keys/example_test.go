@@ -5,7 +5,7 @@ import (
 	"crypto"
 	"fmt"
 
-	"github.com/ikdkit/ikdkit/internal/keys"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 // Generate an Ed25519 key (from a fixed seed, for a reproducible example;

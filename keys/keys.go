@@ -36,14 +36,24 @@ import (
 	"io"
 )
 
-// JWS algorithm names (RFC 7518 §3.1, RFC 8037 §3.1) understood by this
-// package.
+// Algorithm is a signature algorithm, named as in the JOSE registry (RFC 7518
+// §3.1, RFC 8037 §3.1). Every signing and verifying package of ikdkit names
+// algorithms with it; for COSE the same algorithms have the numbers of RFC
+// 9053 (ES256 = -7, ES384 = -35, ES512 = -36, EdDSA = -8). A verifier always
+// takes the algorithm from the key ([AlgorithmFor]) or its own policy, never
+// from the message (RFC 8725 §3.1); "none", HMAC and RSA are not supported.
+type Algorithm string
+
+// The algorithms of ikdkit.
 const (
-	ES256 = "ES256" // ECDSA using P-256 and SHA-256
-	ES384 = "ES384" // ECDSA using P-384 and SHA-384
-	ES512 = "ES512" // ECDSA using P-521 and SHA-512
-	EdDSA = "EdDSA" // Ed25519 (RFC 8037); Ed448 is not supported
+	ES256 Algorithm = "ES256" // ECDSA using P-256 and SHA-256
+	ES384 Algorithm = "ES384" // ECDSA using P-384 and SHA-384
+	ES512 Algorithm = "ES512" // ECDSA using P-521 and SHA-512
+	EdDSA Algorithm = "EdDSA" // Ed25519 (RFC 8037); Ed448 is not supported
 )
+
+// Algorithms lists every supported algorithm, strongest curve last.
+func Algorithms() []Algorithm { return []Algorithm{ES256, ES384, ES512, EdDSA} }
 
 // Generate creates a new private key for the JWS algorithm alg (one of
 // [ES256], [ES384], [ES512], [EdDSA]) using random bytes from r; a nil r
@@ -53,7 +63,7 @@ const (
 // Note: since Go 1.24 the standard library ignores r for ECDSA keys and
 // always uses its own secure source; only Ed25519 keys are derived from r.
 // Do not rely on r for reproducible ECDSA keys.
-func Generate(alg string, r io.Reader) (crypto.Signer, error) {
+func Generate(alg Algorithm, r io.Reader) (crypto.Signer, error) {
 	if r == nil {
 		r = rand.Reader
 	}
@@ -79,7 +89,7 @@ func Generate(alg string, r io.Reader) (crypto.Signer, error) {
 // P-256, ES384 for P-384, ES512 for P-521 (RFC 7518 §3.4 ties each to its
 // curve) and EdDSA for Ed25519 (RFC 8037 §3.1). A private key or a
 // [crypto.Signer] is accepted too; its public half is used.
-func AlgorithmFor(key any) (string, error) {
+func AlgorithmFor(key any) (Algorithm, error) {
 	pub, err := publicOf(key)
 	if err != nil {
 		return "", err

@@ -1,0 +1,235 @@
+package oid4vci
+
+import (
+	"crypto"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
+)
+
+// ProofType is the typ header of a key proof JWT (Appendix F.1).
+const ProofType = "openid4vci-proof+jwt"
+
+// ProofTypeJWT is the proof_type of a key proof JWT (Appendix F.1).
+const ProofTypeJWT = "jwt"
+
+// MaxProofSize caps the length in bytes of a proof JWT. A proof carrying a
+// P-521 JWK is under 1 KiB.
+const MaxProofSize = 8 << 10
+
+// MaxNonceLen caps the length of a c_nonce accepted in a proof.
+const MaxNonceLen = 128
+
+// maxProofDepth caps JSON nesting in the proof header and payload.
+const maxProofDepth = 4
+
+var (
+	// ErrInvalidProof: the key proof is malformed, has the wrong typ,
+	// algorithm, audience or time, or its signature does not verify with
+	// the key in its jwk header (§8.3.1.2 invalid_proof).
+	ErrInvalidProof = errors.New("oid4vci: invalid proof")
+	// ErrInvalidNonce: the key proof carries no usable c_nonce (§8.3.1.2
+	// invalid_nonce).
+	ErrInvalidNonce = errors.New("oid4vci: invalid nonce")
+)
+
+// Proof is a verified key proof. Only [VerifyProof] makes one.
+type Proof struct {
+	key        crypto.PublicKey
+	jwk        []byte
+	thumbprint string
+	nonce      string
+	issuedAt   time.Time
+}
+
+// Key returns the proven public key, from the proof's jwk header.
+func (p *Proof) Key() crypto.PublicKey { return p.key }
+
+// JWK returns the proven key as canonical public JWK JSON.
+func (p *Proof) JWK() []byte { return append([]byte(nil), p.jwk...) }
+
+// Thumbprint returns the RFC 7638 thumbprint of the proven key.
+func (p *Proof) Thumbprint() string { return p.thumbprint }
+
+// Nonce returns the proof's nonce claim; the issuer checks that it handed
+// it out and consumes it.
+func (p *Proof) Nonce() string { return p.nonce }
+
+// IssuedAt returns the proof's iat.
+func (p *Proof) IssuedAt() time.Time { return p.issuedAt }
+
+// ProofOptions configure [VerifyProof]. Audience and Now are required.
+type ProofOptions struct {
+	// Audience is the Credential Issuer Identifier the proof must name in
+	// aud.
+	Audience string
+	// Now is the verification time.
+	Now time.Time
+	// MaxAge is how old iat may be (Appendix F.4: within an acceptable
+	// window).
+	MaxAge time.Duration
+	// ClockSkew tolerates an iat in the future and an exp just passed.
+	ClockSkew time.Duration
+}
+
+// VerifyProof checks a key proof JWT of proof type "jwt" (Appendix F.1 and
+// F.4): compact form within [MaxProofSize], typ openid4vci-proof+jwt, the
+// holder key in the jwk header (neither kid nor x5c), alg equal to that
+// key's algorithm, the signature; then, only for an authentic proof, aud,
+// iat within MaxAge, exp if present, and a nonce. The nonce itself is the
+// caller's to check against the nonces it issued.
+func VerifyProof(token string, opts ProofOptions) (*Proof, error) {
+	fail := func(format string, args ...any) (*Proof, error) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidProof, fmt.Sprintf(format, args...))
+	}
+	if opts.Audience == "" || opts.Now.IsZero() || opts.MaxAge <= 0 || opts.ClockSkew < 0 {
+		return fail("Audience, Now and a positive MaxAge are required")
+	}
+	if len(token) > MaxProofSize {
+		return fail("proof is %d bytes, over the %d-byte cap", len(token), MaxProofSize)
+	}
+	jws, err := jose.Parse(token, maxProofDepth)
+	if err != nil {
+		return fail("%v", err)
+	}
+	// Appendix F.1: typ MUST be openid4vci-proof+jwt.
+	if err := jws.CheckType(ProofType); err != nil {
+		return fail("%v", err)
+	}
+	// Appendix F.1: kid MUST NOT be present with jwk; the credential is
+	// bound to the key carried in jwk, so neither kid nor x5c is accepted.
+	for _, h := range []string{"kid", "x5c"} {
+		if _, ok := jws.Header[h]; ok {
+			return fail("%s header not accepted; send the device key in jwk", h)
+		}
+	}
+	jwkObj, ok := jws.Header["jwk"].(map[string]any)
+	if !ok {
+		return fail("jwk header missing or not an object")
+	}
+	jwkJSON, err := json.Marshal(jwkObj)
+	if err != nil {
+		return fail("jwk: %v", err)
+	}
+	pub, err := keys.ParsePublicJWK(jwkJSON) // rejects private members ("d")
+	if err != nil {
+		return fail("jwk: %v", err)
+	}
+	// The algorithm comes from the key, never from the message (RFC 8725
+	// §3.1): the header's alg must be the key's.
+	alg, err := keys.AlgorithmFor(pub)
+	if err != nil {
+		return fail("jwk: %v", err)
+	}
+	if err := jws.Verify(pub, []keys.Algorithm{alg}); err != nil {
+		return fail("%v", err)
+	}
+
+	// Claims, only after the signature is known good.
+	pl, err := strictjson.UnmarshalObject(jws.Payload, maxProofDepth)
+	if err != nil {
+		return fail("payload: %v", err)
+	}
+	// Appendix F.1: aud REQUIRED, the Credential Issuer Identifier.
+	if aud, _ := pl["aud"].(string); aud != opts.Audience {
+		return fail("aud %.200v is not this issuer", pl["aud"])
+	}
+	// Appendix F.1: iat REQUIRED; F.4: within an acceptable window.
+	iat, ok := numericDate(pl["iat"])
+	if !ok {
+		return fail("iat missing or not a NumericDate")
+	}
+	if iat.After(opts.Now.Add(opts.ClockSkew)) {
+		return fail("iat %v is in the future", iat.UTC())
+	}
+	if iat.Before(opts.Now.Add(-opts.MaxAge - opts.ClockSkew)) {
+		return fail("iat %v is older than %v", iat.UTC(), opts.MaxAge)
+	}
+	if v, present := pl["exp"]; present {
+		exp, ok := numericDate(v)
+		if !ok || !exp.After(opts.Now.Add(-opts.ClockSkew)) {
+			return fail("exp malformed or passed")
+		}
+	}
+	// Appendix F.1: nonce is REQUIRED when the issuer has a Nonce Endpoint.
+	nonce, _ := pl["nonce"].(string)
+	if nonce == "" || len(nonce) > MaxNonceLen {
+		return nil, fmt.Errorf("%w: nonce missing or malformed", ErrInvalidNonce)
+	}
+	tp, err := keys.Thumbprint(pub)
+	if err != nil {
+		return fail("thumbprint: %v", err)
+	}
+	canon, err := keys.MarshalPublicJWK(pub)
+	if err != nil {
+		return fail("jwk: %v", err)
+	}
+	return &Proof{key: pub, jwk: canon, thumbprint: tp, nonce: nonce, issuedAt: iat}, nil
+}
+
+func numericDate(v any) (time.Time, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, false
+	}
+	i, err := n.Int64()
+	if err != nil || i < 0 || i > 1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(i, 0), true
+}
+
+// SignProof makes a key proof JWT (proof type "jwt", Appendix F.1) with the
+// device key: header {alg, typ openid4vci-proof+jwt, jwk}, payload {aud,
+// iat, nonce}. device may be any crypto.Signer (Secure Enclave, Android
+// Keystore); the algorithm is the one of its key. rand is the signing
+// randomness; nil means crypto/rand.
+func SignProof(rand io.Reader, device crypto.Signer, audience, nonce string, iat time.Time) (string, error) {
+	if device == nil || audience == "" || nonce == "" || len(nonce) > MaxNonceLen {
+		return "", fmt.Errorf("%w: device key, audience and a nonce of at most %d bytes are required", ErrInvalidProof, MaxNonceLen)
+	}
+	js, err := jose.NewSigner(device)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	jwk, err := keys.MarshalPublicJWK(device.Public())
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	hdr, err := jose.Header(js.Algorithm(), ProofType, map[string]any{"jwk": json.RawMessage(jwk)})
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	pl, err := strictjson.Marshal(map[string]any{"aud": audience, "iat": iat.Unix(), "nonce": nonce})
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	if rand == nil {
+		rand = cryptoRand
+	}
+	tok, err := js.Sign(rand, hdr, pl)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	return tok, nil
+}
+
+var cryptoRand = rand.Reader
+
+// IssuedCredential is one credential an issuer returned (a Credential
+// Response entry, §8.3) with the format of the configuration it was issued
+// under (Appendix A): a compact SD-JWT VC for [credential.FormatSDJWT], the
+// CBOR IssuerSigned structure for [credential.FormatMdoc] (decoded from the
+// base64url the response carries, Appendix A.2.4).
+type IssuedCredential struct {
+	Format credential.Format
+	Data   []byte
+}
