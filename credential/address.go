@@ -2,7 +2,7 @@ package credential
 
 import "strings"
 
-// Address is a domicile address as printed on KTP-el and KK (DOMAIN.md §1,
+// Address is a domicile address as printed on KTP-el and KK (docs/domain.md §1,
 // §3). In SD-JWT it is the grouped "address" object whose parts are
 // individually disclosable; in mdoc it is the resident_* elements.
 type Address struct {
@@ -36,7 +36,7 @@ func (a Address) check(field string, allowPostal bool) error {
 			return within(field, err)
 		}
 	}
-	// DOMAIN.md §8.1: RT and RW are zero-padded to 3 digits (^\d{3}$).
+	// docs/domain.md §8.1: RT and RW are zero-padded to 3 digits (^\d{3}$).
 	if err := checkDigits("rt", a.RT, 3, 3, true); err != nil {
 		return within(field, err)
 	}

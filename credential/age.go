@@ -6,7 +6,7 @@ import (
 )
 
 // AgeThresholds are the ages for which age_equal_or_over / age_over_NN
-// flags are issued (DOMAIN.md §8): 17 KTP and voting age, 18 adult under
+// flags are issued (docs/domain.md §8): 17 KTP and voting age, 18 adult under
 // the child-protection law, 19 minimum marriage age, 21 KUHPerdata
 // majority, 60 and 65 elderly.
 func AgeThresholds() []int { return []int{17, 18, 19, 21, 60, 65} }
@@ -34,7 +34,7 @@ func AgeAt(birth Date, at time.Time) int {
 // NextAgeChange returns the first instant after at when any derived age
 // claim (age_in_years and so every age flag) of a person born on birth
 // changes: 00:00 UTC+7 of the next birthday. Issuers should not set exp
-// later than this for credentials carrying age claims (DOMAIN.md §8).
+// later than this for credentials carrying age claims (docs/domain.md §8).
 func NextAgeChange(birth Date, at time.Time) time.Time {
 	today := DateOf(at.In(wib))
 	for y := today.Year; ; y++ {

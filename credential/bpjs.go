@@ -7,7 +7,7 @@ import (
 )
 
 // BPJSKesehatanFields are the fields of a BPJS Kesehatan (JKN-KIS)
-// membership credential (DOMAIN.md §5, §8.4; VClaim Peserta fields).
+// membership credential (docs/domain.md §5, §8.4; VClaim Peserta fields).
 type BPJSKesehatanFields struct {
 	// CardNumber is the 13-digit noKartu (no public check digit).
 	CardNumber string
@@ -49,7 +49,7 @@ func NewBPJSKesehatan(f BPJSKesehatanFields) (*BPJSKesehatan, error) {
 }
 
 func (f *BPJSKesehatanFields) check() error {
-	// DOMAIN.md §5: ^\d{13}$, treated as opaque.
+	// docs/domain.md §5: ^\d{13}$, treated as opaque.
 	if err := checkDigits("card_number", f.CardNumber, 13, 13, true); err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (b *BPJSKesehatan) common(w wire, m map[string]any) {
 	}
 }
 
-// SDJWTClaims implements [Document] (DOMAIN.md §8.4).
+// SDJWTClaims implements [Document] (docs/domain.md §8.4).
 func (b *BPJSKesehatan) SDJWTClaims(at time.Time) map[string]any {
 	f, w := &b.f, wireSDJWT
 	m := map[string]any{
@@ -270,11 +270,11 @@ func BPJSKesehatanFromMdoc(ns map[string]map[string]any) (*BPJSKesehatan, error)
 }
 
 // BPJSKetenagakerjaanFields are the minimal fields of a BPJS
-// Ketenagakerjaan membership credential (DOMAIN.md §8.4; the field set is
+// Ketenagakerjaan membership credential (docs/domain.md §8.4; the field set is
 // not confirmed by BPJS).
 type BPJSKetenagakerjaanFields struct {
 	// MemberNumber is the KPJ number: 8–13 digits until its length is
-	// confirmed (DOMAIN.md §5).
+	// confirmed (docs/domain.md §5).
 	MemberNumber     string
 	Name             string
 	NIK              NIK // ties the membership to the holder's KTP-el

@@ -11,7 +11,7 @@ import (
 // the documents and ISO/IEC 18013-5 (tstr ≤ 150 characters) allow.
 const (
 	// MaxTextLen is the maximum length, in characters, of a text field
-	// (DOMAIN.md §8 conventions; the PID rulebook's 150-character limit).
+	// (docs/domain.md §8 conventions; the PID rulebook's 150-character limit).
 	MaxTextLen = 150
 	// MaxImageSize is the maximum size in bytes of a portrait or signature
 	// image.
@@ -52,7 +52,7 @@ func checkText(field, s string, required bool) error {
 	return nil
 }
 
-// checkName applies the name rule of DOMAIN.md §8.1: 1–150 characters from
+// checkName applies the name rule of docs/domain.md §8.1: 1–150 characters from
 // [A-Z .,'-] (Permendagri 73/2022: Latin script; titles kept, abbreviated).
 func checkName(field, s string, required bool) error {
 	if err := checkText(field, s, required); err != nil {
@@ -125,7 +125,7 @@ func checkNationalities(field string, c Citizenship, ns []string) error {
 		}
 		seen[n] = true
 	}
-	// A WNI is an Indonesian citizen; a WNA is not (DOMAIN.md §8.1).
+	// A WNI is an Indonesian citizen; a WNA is not (docs/domain.md §8.1).
 	if c == WNI && !seen["ID"] {
 		return fieldErr(field, ErrInconsistent, "WNI without ID")
 	}

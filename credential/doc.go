@@ -5,8 +5,9 @@
 // and to ISO/IEC 18013-5 mdoc namespaces and data elements.
 //
 // The field lists, code lists, NIK rules, claim names, vct values and mdoc
-// doctypes follow ikdkit's DOMAIN.md §1–§8. The vct values and doctypes are
-// ikdkit proposals, not identifiers published by Dukcapil, DJP or BPJS.
+// doctypes follow ikdkit's docs/domain.md §1–§8. The vct values and
+// doctypes are ikdkit proposals, not identifiers published by Dukcapil, DJP
+// or BPJS.
 //
 // # First steps
 //

@@ -204,7 +204,7 @@ func TestValidateNPWP(t *testing.T) {
 		name, in string
 		want     error
 	}{
-		{"legacy 15 (DOMAIN.md example)", "098765431012000", nil},
+		{"legacy 15 (docs/domain.md example)", "098765431012000", nil},
 		{"legacy 15 bad check digit", "098765432012000", ErrSyntax},
 		{"16 with leading 0", "0098765431012000", nil},
 		{"16 with leading 0 bad check", "0098765432012000", ErrSyntax},

@@ -5,7 +5,7 @@ import (
 )
 
 // The code lists below are the SIAK (Dukcapil population administration
-// system) reference tables as documented in DOMAIN.md §1 and §3 (via
+// system) reference tables as documented in docs/domain.md §1 and §3 (via
 // OpenSID's tweb_* tables), plus ikdkit proposals where marked. Each type
 // rejects values outside its list with an error wrapping [ErrUnknownCode].
 // Labels are the uppercase Indonesian forms printed on KTP-el and KK.
@@ -127,7 +127,7 @@ func (r Religion) String() string { return religionDef.label(int(r)) }
 
 // MaritalStatus is the status perkawinan. Codes 1–4 are SIAK's base list
 // (Permendagri 19/2010); 5–8 are the ikdkit codes for the split introduced
-// by Permendagri 118/2017 (recorded / not recorded), see DOMAIN.md §1.
+// by Permendagri 118/2017 (recorded / not recorded), see docs/domain.md §1.
 type MaritalStatus uint8
 
 // MaritalStatus values.
@@ -327,7 +327,7 @@ func (c Citizenship) String() string { return citizenshipDef.label(int(c)) }
 
 // ---- NPWP enums --------------------------------------------------------------
 
-// TaxpayerType is the jenis wajib pajak (ikdkit proposal, DOMAIN.md §8.3).
+// TaxpayerType is the jenis wajib pajak (ikdkit proposal, docs/domain.md §8.3).
 type TaxpayerType uint8
 
 // TaxpayerType values.

@@ -7,7 +7,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-// Synthetic data only (DOMAIN.md: every person and number is fictitious).
+// Synthetic data only (docs/domain.md: every person and number is fictitious).
 
 var fakeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}
 

@@ -9,13 +9,14 @@ import (
 
 // FamilyCardNumber is a KK number: 16 digits, the 6-digit Kemendagri
 // district code where it was issued, the recording date DDMMYY (no +40) and
-// a 4-digit family serial (DOMAIN.md §3). It identifies a household at a
+// a 4-digit family serial (docs/domain.md §3). It identifies a household at a
 // point in time; it changes when the family moves or splits.
 type FamilyCardNumber struct{ s string }
 
-// ParseFamilyCardNumber checks the hard rules of DOMAIN.md §8.5: exactly 16
-// digits, a known province PP, DDMMYY a real date (19YY or 20YY), serial not
-// 0000. The regency and district parts are only checked for 00 (soft rule).
+// ParseFamilyCardNumber checks the hard rules of docs/domain.md §8.5:
+// exactly 16 digits, a known province PP, DDMMYY a real date (19YY or 20YY),
+// serial not 0000. The regency and district parts are only checked for 00
+// (soft rule).
 func ParseFamilyCardNumber(s string) (FamilyCardNumber, error) {
 	const field = "family_card_number"
 	if err := checkDigits(field, s, 16, 16, true); err != nil {
@@ -65,7 +66,7 @@ type KKMember struct {
 	MotherName     string   // sensitive: used as a bank KBA question
 }
 
-// kkMemberKeys are the claim names of a member object (DOMAIN.md §8.2).
+// kkMemberKeys are the claim names of a member object (docs/domain.md §8.2).
 var kkMemberKeys = []string{"personal_administrative_number", "name", "sex", "place_of_birth", "birthdate",
 	"religion", "education", "occupation", "occupation_code", "blood_type", "marital_status", "marriage_date",
 	"relationship", "citizenship_status", "nationalities", "passport_number", "kitap_number", "father_name",
@@ -108,7 +109,7 @@ func (m *KKMember) check() error {
 	if err := checkDate("marriage_date", m.MarriageDate, false); err != nil {
 		return err
 	}
-	// DOMAIN.md §3: Tanggal Perkawinan is blank unless married.
+	// docs/domain.md §3: Tanggal Perkawinan is blank unless married.
 	if !m.MarriageDate.IsZero() && (!m.MaritalStatus.EverMarried() || m.MarriageDate.Before(m.BirthDate)) {
 		return fieldErr("marriage_date", ErrInconsistent, "only for a married person, after the birth date")
 	}
@@ -132,7 +133,7 @@ func (m *KKMember) check() error {
 	return checkName("mother_name", m.MotherName, false)
 }
 
-// KKFields are the fields of a per-holder KK credential (DOMAIN.md §8.2):
+// KKFields are the fields of a per-holder KK credential (docs/domain.md §8.2):
 // the whole family card plus which row is the holder.
 type KKFields struct {
 	Number           FamilyCardNumber
@@ -311,7 +312,7 @@ func readMember(r *reader) KKMember {
 	return m
 }
 
-// SDJWTClaims implements [Document] (DOMAIN.md §8.2). The age claims are
+// SDJWTClaims implements [Document] (docs/domain.md §8.2). The age claims are
 // the holder's.
 func (k *KK) SDJWTClaims(at time.Time) map[string]any {
 	f, w := &k.f, wireSDJWT
@@ -338,7 +339,7 @@ func (k *KK) SDJWTClaims(at time.Time) map[string]any {
 // MdocElements implements [Document]. mdoc cannot disclose array items
 // selectively, so the holder's row is also a separate holder_member element
 // and members (the whole family) is an element holders will rarely release
-// (DOMAIN.md §8.2). Member maps use the SD-JWT member claim names, with
+// (docs/domain.md §8.2). Member maps use the SD-JWT member claim names, with
 // dates as tag 1004.
 func (k *KK) MdocElements(at time.Time) map[string]map[string]any {
 	f, w := &k.f, wireMdoc

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// KTPELFields are the fields of a KTP-el (DOMAIN.md §1, §8.1). Build a
+// KTPELFields are the fields of a KTP-el (docs/domain.md §1, §8.1). Build a
 // [KTPEL] from them with [NewKTPEL].
 type KTPELFields struct {
 	NIK           NIK
@@ -49,7 +49,7 @@ type KTPEL struct{ f KTPELFields }
 
 var _ Document = (*KTPEL)(nil)
 
-// NewKTPEL validates f and returns the KTP-el. Rules (DOMAIN.md §8.1):
+// NewKTPEL validates f and returns the KTP-el. Rules (docs/domain.md §8.1):
 // every printed field present and well-formed; codes in their lists; sex
 // equal to the NIK's day+40 encoding; birth date not after the issue date;
 // holder at least 17 or ever married on the issue date (UU 24/2013 Pasal
@@ -90,7 +90,7 @@ func (f *KTPELFields) check() error {
 	if !f.Sex.Valid() {
 		return fieldErr("sex", ErrUnknownCode, "want 1 or 2")
 	}
-	// DOMAIN.md §8.1: sex equals the NIK parity (DD > 40 → 2).
+	// docs/domain.md §8.1: sex equals the NIK parity (DD > 40 → 2).
 	if f.Sex != f.NIK.Sex() {
 		return fieldErr("sex", ErrInconsistent, "differs from the NIK's day+40 encoding")
 	}
@@ -263,7 +263,8 @@ func readAddressMdoc(r *reader) Address {
 	return a
 }
 
-// SDJWTClaims implements [Document] with the claim names of DOMAIN.md §8.1.
+// SDJWTClaims implements [Document] with the claim names of
+// docs/domain.md §8.1.
 func (k *KTPEL) SDJWTClaims(at time.Time) map[string]any {
 	f, w := &k.f, wireSDJWT
 	m := map[string]any{
@@ -316,7 +317,7 @@ func (k *KTPEL) optional(w wire, m map[string]any, expiryName, sigName string) {
 }
 
 // MdocElements implements [Document] with the element identifiers of
-// DOMAIN.md §8.1 in namespace DocTypeKTPEL.
+// docs/domain.md §8.1 in namespace DocTypeKTPEL.
 func (k *KTPEL) MdocElements(at time.Time) map[string]map[string]any {
 	f, w := &k.f, wireMdoc
 	m := map[string]any{

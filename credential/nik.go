@@ -6,9 +6,9 @@ import (
 )
 
 // NIK is a Nomor Induk Kependudukan, the 16-digit population number
-// PP KK CC DDMMYY SSSS (DOMAIN.md §2). A NIK value can only be obtained from
-// [ParseNIK] and is valid after that: the zero NIK is the only invalid value
-// and reports IsZero.
+// PP KK CC DDMMYY SSSS (docs/domain.md §2). A NIK value can only be obtained
+// from [ParseNIK] and is valid after that: the zero NIK is the only invalid
+// value and reports IsZero.
 //
 // The region digits are the Kemendagri codes of the place of first
 // registration, not of the current address; never compare them with an
@@ -23,7 +23,7 @@ const MaxNIKInputLen = 32
 
 // ParseNIK parses and validates a NIK. Spaces, dots and dashes (as in the
 // grouped display "3174 0157 0895 0021") are removed first; what remains
-// must be exactly 16 ASCII digits, and (DOMAIN.md §8.5 hard rules):
+// must be exactly 16 ASCII digits, and (docs/domain.md §8.5 hard rules):
 //   - the province (PP), regency/city (PP.KK) and district (PP.KK.CC) codes
 //     exist in the embedded Kemendagri table (union of the 2016–2025 lists);
 //   - DD is 01–31 (men) or 41–71 (women, day+40), MM is 01–12, and
@@ -169,7 +169,7 @@ func (n NIK) BirthYY() int {
 
 // BirthDate resolves the century and returns the encoded birth date: the
 // latest of 20YY and 19YY that is a real date not after the calendar date of
-// ref (DOMAIN.md §2 edge case 2). If both lie after ref, the 19YY date is
+// ref (docs/domain.md §2 edge case 2). If both lie after ref, the 19YY date is
 // returned and ok is false. Prefer the person's stated birth date when
 // there is one: Dukcapil does not re-issue a NIK when the birth date is
 // corrected.
@@ -194,7 +194,7 @@ func (n NIK) BirthDate(ref time.Time) (d Date, ok bool) {
 }
 
 // CheckConsistency compares the NIK with a person's stated birth date and
-// sex (DOMAIN.md §8.5 soft rules): DDMMYY must equal the birth date's day,
+// sex (docs/domain.md §8.5 soft rules): DDMMYY must equal the birth date's day,
 // month and last two year digits, and the day+40 rule must match sex. A
 // mismatch returns a *FieldError wrapping [ErrInconsistent]. Whether to
 // reject or only warn is the caller's policy: Dukcapil keeps the NIK when a

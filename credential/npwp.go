@@ -21,7 +21,7 @@ func luhnValid(s string) bool {
 	return sum%10 == 0
 }
 
-// ValidateNPWP checks an NPWP number in any of its forms (DOMAIN.md §4,
+// ValidateNPWP checks an NPWP number in any of its forms (docs/domain.md §4,
 // §8.5; PMK 112/PMK.03/2022): 15 digits (legacy) with Luhn over the first
 // 9 digits; 16 digits starting with 0 ("0" + legacy 15) with Luhn over the
 // first 10; any other 16 digits must be a valid NIK (residents: the NIK is
@@ -55,7 +55,7 @@ func ValidateNPWP(s string) error {
 	return nil
 }
 
-// NPWPFields are the fields of an NPWP credential (DOMAIN.md §8.3).
+// NPWPFields are the fields of an NPWP credential (docs/domain.md §8.3).
 type NPWPFields struct {
 	// Number is the 16-digit NPWP: the NIK for OP_PENDUDUK, otherwise "0" +
 	// the legacy 15 digits.

@@ -154,10 +154,10 @@ func LookupRegion(code string) (Region, bool) {
 }
 
 // ValidateRegionCode checks an address region code of the form PP.KK.CC or
-// PP.KK.CC.DDDD (DOMAIN.md §8.1 address.region_code). The first three levels
-// must be in the embedded table; the village part, which the table does not
-// carry, must be four digits starting with 1 (kelurahan), 2 (desa) or 3
-// (desa adat) and not end in 000.
+// PP.KK.CC.DDDD (docs/domain.md §8.1 address.region_code). The first three
+// levels must be in the embedded table; the village part, which the table
+// does not carry, must be four digits starting with 1 (kelurahan), 2 (desa)
+// or 3 (desa adat) and not end in 000.
 func ValidateRegionCode(code string) error {
 	base, village := code, ""
 	if len(code) == 13 {

@@ -308,7 +308,7 @@ func TestTypeMetadataDocuments(t *testing.T) {
 				}
 			}
 			// draft-18 §"Registered JWT Claims": vct is never selectively
-			// disclosable; DOMAIN.md §8: issuing_* are always disclosed.
+			// disclosable; docs/domain.md §8: issuing_* are always disclosed.
 			for _, c := range m.Claims {
 				switch pathKey(c.Path) {
 				case "vct", "issuing_authority", "issuing_country":

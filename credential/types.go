@@ -17,7 +17,7 @@ const (
 	FormatMdoc  Format = "mso_mdoc"  // ISO/IEC 18013-5 mdoc
 )
 
-// Credential type identifiers (DOMAIN.md §8). They are ikdkit proposals:
+// Credential type identifiers (docs/domain.md §8). They are ikdkit proposals:
 // no Indonesian authority has published a vct or doctype. For each type the
 // mdoc namespace equals the doctype.
 const (
@@ -34,7 +34,7 @@ const (
 	DocTypeBPJSKetenagakerja = "id.go.bpjsketenagakerjaan.kpj.1"
 )
 
-// Default issuing authorities (always disclosed, DOMAIN.md §8).
+// Default issuing authorities (always disclosed, docs/domain.md §8).
 const (
 	AuthorityDukcapil = "DITJEN DUKCAPIL KEMENDAGRI"
 	AuthorityDJP      = "DIREKTORAT JENDERAL PAJAK"
@@ -95,7 +95,7 @@ type TypeInfo struct {
 // disclosable and each of its members is disclosable inside it; array
 // paths ending in nil make every element disclosable. Claims not listed —
 // vct, iss, iat, nbf, exp, cnf, status, issuing_country and
-// issuing_authority — are never disclosable (DOMAIN.md §8 conventions;
+// issuing_authority — are never disclosable (docs/domain.md §8 conventions;
 // draft-ietf-oauth-sd-jwt-vc-18 forbids selectively disclosing vct, iss,
 // cnf and status). The result is a fresh copy.
 func (t TypeInfo) SelectivelyDisclosable() []ClaimPath {
@@ -162,7 +162,7 @@ func top(names ...string) [][]any {
 	return out
 }
 
-// KTPELType returns the KTP-el type (DOMAIN.md §8.1).
+// KTPELType returns the KTP-el type (docs/domain.md §8.1).
 func KTPELType() TypeInfo { return ktpelType() }
 
 // ktpelType builds the value KTPELType returns, once.
@@ -177,7 +177,7 @@ var ktpelType = sync.OnceValue(func() TypeInfo {
 	return TypeInfo{Name: "KTP-el", VCT: VCTKTPEL, DocType: DocTypeKTPEL, Namespace: DocTypeKTPEL, sd: sd}
 })
 
-// KKType returns the KK type (DOMAIN.md §8.2). Each element of members is
+// KKType returns the KK type (docs/domain.md §8.2). Each element of members is
 // disclosable on its own, and so is each member's field.
 func KKType() TypeInfo { return kkType() }
 
@@ -194,7 +194,7 @@ var kkType = sync.OnceValue(func() TypeInfo {
 	return TypeInfo{Name: "KK", VCT: VCTKK, DocType: DocTypeKK, Namespace: DocTypeKK, sd: sd}
 })
 
-// NPWPType returns the NPWP type (DOMAIN.md §8.3).
+// NPWPType returns the NPWP type (docs/domain.md §8.3).
 func NPWPType() TypeInfo { return npwpType() }
 
 // npwpType builds the value NPWPType returns, once.
@@ -206,7 +206,8 @@ var npwpType = sync.OnceValue(func() TypeInfo {
 	return TypeInfo{Name: "NPWP", VCT: VCTNPWP, DocType: DocTypeNPWP, Namespace: DocTypeNPWP, sd: sd}
 })
 
-// BPJSKesehatanType returns the BPJS Kesehatan (JKN-KIS) type (DOMAIN.md §8.4).
+// BPJSKesehatanType returns the BPJS Kesehatan (JKN-KIS) type
+// (docs/domain.md §8.4).
 func BPJSKesehatanType() TypeInfo { return bpjsKesehatanType() }
 
 // bpjsKesehatanType builds the value BPJSKesehatanType returns, once.
@@ -222,7 +223,7 @@ var bpjsKesehatanType = sync.OnceValue(func() TypeInfo {
 		Namespace: DocTypeBPJSKesehatan, sd: sd}
 })
 
-// BPJSKetenagakerjaanType returns the BPJS Ketenagakerjaan type (DOMAIN.md
+// BPJSKetenagakerjaanType returns the BPJS Ketenagakerjaan type (docs/domain.md
 // §8.4, minimal field set).
 func BPJSKetenagakerjaanType() TypeInfo { return bpjsKetenagakerjaanType() }
 

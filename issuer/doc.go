@@ -1,7 +1,7 @@
 // Package issuer is the kit an issuing authority (Dukcapil for KTP-el and KK,
 // DJP for NPWP, BPJS) embeds in its service: registration, operator
 // confirmation and one-time activation codes (the IKD procedure, SOP
-// 400.8.3/21790/Dukcapil, summarised in DOMAIN.md §6), device binding by
+// 400.8.3/21790/Dukcapil, summarised in docs/domain.md §6), device binding by
 // proof of possession (OpenID4VCI 1.0 Appendix F.1, proof_type "jwt"),
 // issuance of SD-JWT VCs (draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5
 // mdocs with Token Status List entries (draft-ietf-oauth-status-list-20),

@@ -207,7 +207,7 @@ func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
 
 // expiry returns the end of validity of a credential issued at now: now +
 // Validity, capped at the next change of the derived age claims
-// (credential.NextAgeChange, DOMAIN.md §8).
+// (credential.NextAgeChange, docs/domain.md §8).
 func (iss *Issuer) expiry(claims map[string]any, now time.Time) time.Time {
 	exp := now.Add(iss.cfg.Validity)
 	if _, hasAge := claims["age_in_years"]; hasAge {

@@ -48,7 +48,7 @@ func (v *Verifier) checkStatus(idx int, ref *statuslist.Reference) (*statuslist.
 
 // nikOf finds the holder's NIK in a claim set: the KTP-el, NPWP and BPJS
 // top-level personal_administrative_number, the QR profile's id.nik, or the
-// KK's holder member (DOMAIN.md §8).
+// KK's holder member (docs/domain.md §8).
 func nikOf(claims map[string]any) string {
 	if s, ok := claims["personal_administrative_number"].(string); ok {
 		return s

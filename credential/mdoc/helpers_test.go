@@ -92,7 +92,7 @@ func newPKI(t testing.TB) *testPKI {
 
 const ktpDocType = "id.go.kemendagri.dukcapil.ktpel.1"
 
-// ktpElements is a synthetic KTP-el (DOMAIN.md §8.1; fictitious person).
+// ktpElements is a synthetic KTP-el (docs/domain.md §8.1; fictitious person).
 func ktpElements() map[string]map[string]any {
 	return map[string]map[string]any{ktpDocType: {
 		"personal_administrative_number": "3174015708950021",

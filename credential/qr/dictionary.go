@@ -28,7 +28,7 @@ func buildDictionaryV1() []byte {
 			d = append(d, s...)
 		}
 	}
-	// Full KTP-el element and claim names (DOMAIN.md §8.1), for frame
+	// Full KTP-el element and claim names (docs/domain.md §8.1), for frame
 	// sequences and full-credential presentations.
 	for _, n := range []string{
 		"resident_address", "resident_city", "resident_country", "resident_district",

@@ -164,7 +164,7 @@ func (s spec) typeMetadata() ([]byte, error) {
 	m := typeMeta{
 		VCT:  s.t.VCT,
 		Name: "ikdkit " + s.t.Name,
-		Description: s.en[1] + " ikdkit proposal (DOMAIN.md §8), not a type published by the issuing authority. " +
+		Description: s.en[1] + " ikdkit proposal (docs/domain.md §8), not a type published by the issuing authority. " +
 			"mdoc doctype and namespace " + s.t.DocType + ". Type Metadata carries no JSON Schema since " +
 			"draft-ietf-oauth-sd-jwt-vc-12; the claim set's JSON Schema (2020-12) is ikdkit's credential/schema/" +
 			s.slug + ".schema.json.",

@@ -332,7 +332,7 @@ func TestMarkdownListsEveryClaim(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"occupation_code", "participant_type_label", "tag 1004", "TIDAK_AKTIF",
-		"Additions beyond DOMAIN.md §8", "draft-ietf-oauth-sd-jwt-vc-12"} {
+		"Additions beyond docs/domain.md §8", "draft-ietf-oauth-sd-jwt-vc-12"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("docs do not mention %s", want)
 		}

@@ -37,8 +37,8 @@ func markdown(ss []spec, integrity []string) []byte {
 	w("disclosable. It is generated from the Go data (`credential.Types`, the code lists) and the claim table in\n")
 	w("`credential/internal/docgen`, which also writes the Type Metadata and JSON Schema documents; a test fails\n")
 	w("when this file is stale. Regenerate with `go generate ./credential`.\n\n")
-	w("The `vct` values, doctypes and claim names are **ikdkit proposals** (DOMAIN.md §8), not identifiers published\n")
-	w("by Dukcapil, DJP or BPJS. All example values in the repository are fictitious.\n\n")
+	w("The `vct` values, doctypes and claim names are **ikdkit proposals** ([docs/domain.md](domain.md) §8), not\n")
+	w("identifiers published by Dukcapil, DJP or BPJS. All example values in the repository are fictitious.\n\n")
 
 	w("## Conventions\n\n")
 	w("- **SD-JWT claim** is the claim path in the processed SD-JWT VC payload (draft-ietf-oauth-sd-jwt-vc-18):\n")
@@ -128,9 +128,9 @@ func markdown(ss []spec, integrity []string) []byte {
 	}
 	w("\n")
 
-	w("## Additions beyond DOMAIN.md §8\n\n")
-	w("DOMAIN.md §8 is the proposal the package follows. The implementation added or made precise the following;\n")
-	w("they are ikdkit choices, recorded here so the proposal and the code stay in step.\n\n")
+	w("## Additions beyond docs/domain.md §8\n\n")
+	w("[docs/domain.md](domain.md) §8 is the proposal the package follows. The implementation added or made precise\n")
+	w("the following; they are ikdkit choices, recorded here so the proposal and the code stay in step.\n\n")
 	seen := map[string]bool{}
 	for _, s := range ss {
 		for _, r := range s.rows {

@@ -29,7 +29,7 @@ type row struct {
 	rule string
 	// req means the claim is present whenever its parent is.
 	req bool
-	// addition marks claim names ikdkit added beyond DOMAIN.md §8.
+	// addition marks claim names ikdkit added beyond docs/domain.md §8.
 	addition string
 }
 
@@ -58,21 +58,21 @@ const (
 	// textPattern: no lower-case ASCII letters, no control characters, no
 	// leading or trailing white space (text stays as printed, in capitals).
 	textPattern = `^[^\sa-z]([^a-z\x00-\x1f]*[^\sa-z])?$`
-	// namePattern: DOMAIN.md §8.1 names, [A-Z .,'-], single spaces.
+	// namePattern: docs/domain.md §8.1 names, [A-Z .,'-], single spaces.
 	namePattern = `^[A-Z.,'-]+( [A-Z.,'-]+)*$`
-	// provincePattern: the Kemendagri province codes of DOMAIN.md §8.5,
+	// provincePattern: the Kemendagri province codes of docs/domain.md §8.5,
 	// historical codes included.
 	provincePattern = `(1[1-9]|21|3[1-6]|5[1-3]|6[1-5]|7[1-6]|8[12]|9[1-6])`
 	nonZero2        = `(0[1-9]|[1-9][0-9])`
 	month           = `(0[1-9]|1[0-2])`
 	serial          = `([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})`
-	// nikPattern: DOMAIN.md §2, §8.5 hard rules that a regular expression
+	// nikPattern: docs/domain.md §2, §8.5 hard rules that a regular expression
 	// can express: PP KK CC DD MM YY SSSS with DD 01–31 or 41–71 (women),
 	// MM 01–12, KK, CC and SSSS not zero. Calendar validity and the region
 	// table are checked by credential.ParseNIK only.
 	nikPattern = `^` + provincePattern + nonZero2 + nonZero2 +
 		`(0[1-9]|[12][0-9]|3[01]|4[1-9]|[56][0-9]|7[01])` + month + `[0-9]{2}` + serial + `$`
-	// kkPattern: DOMAIN.md §8.5 KK number, as the NIK without day+40.
+	// kkPattern: docs/domain.md §8.5 KK number, as the NIK without day+40.
 	kkPattern = `^` + provincePattern + nonZero2 + nonZero2 +
 		`(0[1-9]|[12][0-9]|3[01])` + month + `[0-9]{2}` + serial + `$`
 	datePattern = `^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$`
@@ -220,7 +220,7 @@ func prefix(pre []any, mpre string, rows []row) []row {
 	return out
 }
 
-const nikRule = "16 digits PP KK CC DDMMYY SSSS (DOMAIN.md §2): province, regency/city and district in the " +
+const nikRule = "16 digits PP KK CC DDMMYY SSSS (docs/domain.md §2): province, regency/city and district in the " +
 	"embedded Kemendagri table; DD 01–31, or 41–71 for women; DDMMYY a real date; SSSS not 0000"
 
 func vctRow(vct string) row {
@@ -313,7 +313,7 @@ func occupationRows() []row {
 			rule: "text as printed", req: true},
 		{path: p("occupation_code"), mdoc: "occupation_code", id: "Kode Pekerjaan", en: "Occupation code",
 			schema: integer(1, 89), rule: "SIAK code 1–89 (OpenSID tweb_penduduk_pekerjaan); optional",
-			addition: "DOMAIN.md §8.1 has occupation as \"string (+code)\"; the SIAK code is a separate optional claim and element, on the KTP-el and in each KK members[] row"},
+			addition: "docs/domain.md §8.1 has occupation as \"string (+code)\"; the SIAK code is a separate optional claim and element, on the KTP-el and in each KK members[] row"},
 	}
 }
 
@@ -441,7 +441,7 @@ func kk() spec {
 		vctRow(t.VCT),
 		{path: p("family_card_number"), mdoc: "family_card_number", id: "Nomor KK", en: "Family card number",
 			schema: pattern(kkPattern),
-			rule:   "16 digits PP KK CC DDMMYY SSSS (DOMAIN.md §3, §8.5): known province; DDMMYY a real date (no +40); SSSS not 0000", req: true},
+			rule:   "16 digits PP KK CC DDMMYY SSSS (docs/domain.md §3, §8.5): known province; DDMMYY a real date (no +40); SSSS not 0000", req: true},
 		{path: p("head_of_family_name"), mdoc: "head_of_family_name", id: "Nama Kepala Keluarga",
 			en: "Head of family", schema: name(), rule: "equals the name of the KEPALA KELUARGA member", req: true},
 	}
