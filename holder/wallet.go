@@ -27,8 +27,11 @@ const MaxPINAttemptsLimit = 100
 // PlatformKey is a key held by the phone's keystore (Android Keystore,
 // Secure Enclave via a wrapping key, a TPM) that never leaves it. When
 // Options.Platform is set at Create, the PIN-wrapped data key is wrapped
-// once more with it, so a copy of the wallet file cannot be attacked offline
-// by trying every PIN: each guess would need the phone's keystore.
+// once more with it, so a copy of the wallet file alone cannot be attacked
+// offline by trying every PIN. Unwrap does not depend on the PIN, though:
+// code that can use the keystore as the app does can unwrap once and then
+// try PINs offline. A PlatformKey that also implements [PINCounter] keeps
+// the PIN attempt limit; without it the limit is only in the wallet file.
 type PlatformKey interface {
 	// Wrap encrypts (and authenticates) a small secret.
 	Wrap(ctx context.Context, plaintext []byte) ([]byte, error)
@@ -76,7 +79,9 @@ type Options struct {
 	// DefaultKDF. Opening a wallet uses the parameters stored with it.
 	KDF KDFParams
 	// Platform, if set at Create, also wraps the data key (see PlatformKey);
-	// a wallet created with it cannot be unlocked without it.
+	// a wallet created with it cannot be unlocked without it. If it
+	// implements PINCounter, PIN attempts are counted by it, not in the
+	// file.
 	Platform PlatformKey
 	// DeviceKeys, if set, creates and holds the device key in the platform
 	// keystore; nil means a software ECDSA P-256 key stored encrypted in the
@@ -85,6 +90,14 @@ type Options struct {
 	// MaxPINAttempts is the number of consecutive wrong PINs that wipes the
 	// wallet; zero means DefaultMaxPINAttempts, at most MaxPINAttemptsLimit.
 	// Delays between attempts follow PINDelay.
+	//
+	// The limit holds against tampering with the wallet file only when
+	// Platform implements PINCounter. Otherwise the count is a value in the
+	// file: it limits guesses made through the app's own PIN screen, but
+	// whoever can write the file can reset it or restore an older copy, and
+	// whoever holds a copy of a wallet without a PlatformKey can try every
+	// PIN offline at the cost of DefaultKDF per guess, with no limit at all
+	// (docs/security.md, "PIN guessing against the wallet file").
 	MaxPINAttempts int
 	// Trust verifies credentials at import (issuer keys and mdoc roots).
 	// Required for Import and Activate.
@@ -104,7 +117,10 @@ type Options struct {
 // PINDelay is the wait imposed after failures consecutive wrong PINs before
 // the next attempt: none for the first 3, then 30 s, 1 min, 5 min, 15 min,
 // 30 min and 1 h for every further one. The counter and the time of the
-// last attempt are persisted, so restarting the app does not reset them.
+// last attempt are persisted, so restarting the app does not reset them:
+// by the platform's [PINCounter] if Options.Platform has one, else in the
+// wallet file, where anyone who can write the file can reset them (the
+// delays then only slow down guesses through the app's PIN screen).
 func PINDelay(failures int) time.Duration {
 	switch {
 	case failures < 3:
@@ -394,7 +410,8 @@ func (w *Wallet) Unlocked() bool {
 }
 
 // PINStatus reports the consecutive wrong PINs so far and the earliest time
-// of the next accepted attempt (zero if none is pending).
+// of the next accepted attempt (zero if none is pending), as the platform's
+// PINCounter holds them if Options.Platform has one, else as the file does.
 func (w *Wallet) PINStatus(ctx context.Context) (failures int, retryAfter time.Time, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -429,10 +446,14 @@ func (w *Wallet) attempts(ctx context.Context) (failures int, last time.Time, er
 }
 
 // Unlock checks pin and, if right, unlocks the wallet. Every attempt is
-// counted on disk before the PIN is checked, so killing the app during the
-// check does not give a free guess. After 3 wrong PINs in a row further
-// attempts are delayed (PINDelay, ErrPINDelay); after Options.MaxPINAttempts
-// the wallet is wiped (ErrWiped). A right PIN resets the counter.
+// counted durably (by the platform's PINCounter, else in the file) before
+// the PIN is checked, so killing the app during the check does not give a
+// free guess. After 3 wrong PINs in a row further attempts are delayed
+// (PINDelay, ErrPINDelay); after Options.MaxPINAttempts the wallet is wiped
+// (ErrWiped). A right PIN resets the counter. With a PINCounter, an attempt
+// made when it already holds MaxPINAttempts failures (a copy of the file
+// restored after the wipe, or a process killed during the last allowed
+// attempt) checks no PIN and wipes the wallet.
 func (w *Wallet) Unlock(ctx context.Context, pin string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
