@@ -51,16 +51,15 @@ type PlatformKey interface {
 // Counts are kept per wallet id (a 16-byte random value made by Create).
 // Implementations must make a change durable before returning, and must
 // keep the count where writing the app's files cannot change it: a secure
-// element or StrongBox applet, a TPM NV counter, or a server. The wallet
-// resets the count only after a right PIN, never when it wipes, so the
-// state of a wiped wallet stays in the keystore; an implementation may
-// forget it once no file with that wallet id can be opened any more.
+// element, a TPM NV index, or a server. The wallet resets the count only
+// after a right PIN, never when it wipes, so the count of a wiped wallet
+// must stay for as long as a copy of its file could be restored.
 //
-// The limit is only as strong as the keystore's control of Reset: a
-// counter that any code running as the app can reset stops an attacker
-// who can change the wallet's files, not one who runs code with the app's
-// keystore access (who can also call Unwrap once and then try PINs
-// offline at the Argon2id cost of [DefaultKDF]).
+// The limit is only as strong as the keystore's control of
+// ResetPINFailures: a counter that any code running as the app can reset
+// stops an attacker who can change the wallet's files, not one who runs
+// code with the app's keystore access (who can also call Unwrap once and
+// then try PINs offline at the Argon2id cost of [DefaultKDF]).
 type PINCounter interface {
 	// PINFailures returns the consecutive wrong PINs recorded for wallet
 	// and the time of the last one (zero if none).
@@ -564,8 +563,8 @@ func (w *Wallet) countAttempt(ctx context.Context, op string) (int, error) {
 		if err != nil {
 			return 0, wrapErr(op, ErrStore, err, "platform PIN counter")
 		}
-		if attempt <= failures {
-			return 0, errorf(op, ErrStore, "platform PIN counter went from %d to %d", failures, attempt)
+		if attempt < 1 {
+			return 0, errorf(op, ErrStore, "platform PIN counter returned %d after an attempt", attempt)
 		}
 		if attempt > w.opts.MaxPINAttempts {
 			return 0, w.wipeAfterWrongPINs(ctx, op, attempt-1)
