@@ -50,3 +50,15 @@ func BenchmarkPresent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDefaultKDF measures one Argon2id derivation with DefaultKDF
+// alone: what an attacker holding a copy of a wallet file without a
+// PlatformKey pays per PIN guess (Unlock adds the counted attempt's commit).
+// Run it with -cpu 1 for the cost on one core.
+func BenchmarkDefaultKDF(b *testing.B) {
+	p := DefaultKDF()
+	salt := make([]byte, saltSize)
+	for b.Loop() {
+		p.derive(testPIN, salt)
+	}
+}

@@ -61,6 +61,10 @@ func crashChild(scenario, dir string) error {
 		point = "import:stored-first" // inside the transaction, after the first of six credentials
 	case "activation-committed":
 		point = "import:committed"
+	case "unlock-counted":
+		point = "unlock:counted" // a wrong PIN, after counting, before checking
+	case "unlock-checked":
+		point = "unlock:checked" // the right PIN, before the count is reset
 	default:
 		return errors.New("unknown scenario")
 	}
@@ -74,9 +78,22 @@ func crashChild(scenario, dir string) error {
 				}
 			}
 		}}
+	if _, err := os.Stat(filepath.Join(dir, platformFile)); err == nil {
+		p, err := persistedPlatform(filepath.Join(dir, platformFile))
+		if err != nil {
+			return err
+		}
+		opts.Platform = p
+	}
 	w, err := Open(ctx, filepath.Join(dir, "wallet"), opts)
 	if err != nil {
 		return err
+	}
+	switch scenario {
+	case "unlock-counted":
+		return w.Unlock(ctx, "999999")
+	case "unlock-checked":
+		return w.Unlock(ctx, testPIN)
 	}
 	if err := w.Unlock(ctx, testPIN); err != nil {
 		return err
@@ -128,11 +145,34 @@ func runCrashChild(t *testing.T, scenario, dir string) {
 	}
 }
 
+// platformFile, in the crash fixture's directory, holds the state of a
+// persisted fakePlatform; the child uses it as Options.Platform.
+const platformFile = "platform.json"
+
 // crashFixture is an activated wallet in dir/wallet, closed, with five
-// further credentials for it prepared in dir.
-func crashFixture(t *testing.T) (*fixture, string, int) {
-	f := activated(t)
+// further credentials for it prepared in dir. With platform, the wallet is
+// made with a fakePlatform persisted in dir/platform.json, which the parent
+// must reload (reloadPlatform) after the child ran.
+func crashFixture(t *testing.T, platform bool) (*fixture, string, int) {
+	var p *fakePlatform
+	if platform {
+		p = newFakePlatform(t)
+	}
+	f := activated(t, func(o *Options) {
+		if p != nil {
+			o.Platform = p
+		}
+	})
 	dir := filepath.Dir(f.dir)
+	if p != nil {
+		p.mu.Lock()
+		p.path = filepath.Join(dir, platformFile)
+		err := p.saveLocked()
+		p.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	dev, err := f.w.DeviceKey(f.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -154,8 +194,21 @@ func crashFixture(t *testing.T) (*fixture, string, int) {
 	return f, dir, n
 }
 
+// reloadPlatform makes f use the platform state the child left behind.
+func reloadPlatform(t *testing.T, f *fixture, dir string) {
+	t.Helper()
+	if f.opts.Platform == nil {
+		return
+	}
+	p, err := persistedPlatform(filepath.Join(dir, platformFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts.Platform = p
+}
+
 func TestCrashWhileStoringCredential(t *testing.T) {
-	f, dir, n := crashFixture(t)
+	f, dir, n := crashFixture(t, false)
 	runCrashChild(t, "import", dir)
 	w, err := Open(f.ctx, f.dir, f.opts)
 	if err != nil {
@@ -187,16 +240,20 @@ func TestCrashWhileStoringCredential(t *testing.T) {
 
 func TestCrashWhileChangingPIN(t *testing.T) {
 	tests := []struct {
-		scenario      string
-		works, refuse string
+		name, scenario string
+		platform       bool
+		works, refuse  string
 	}{
-		{"changepin", testPIN, newPIN},
-		{"changepin-committed", newPIN, testPIN},
+		{"changepin", "changepin", false, testPIN, newPIN},
+		{"changepin-committed", "changepin-committed", false, newPIN, testPIN},
+		{"changepin with a platform key", "changepin", true, testPIN, newPIN},
+		{"changepin-committed with a platform key", "changepin-committed", true, newPIN, testPIN},
 	}
 	for _, tc := range tests {
-		t.Run(tc.scenario, func(t *testing.T) {
-			f, dir, n := crashFixture(t)
+		t.Run(tc.name, func(t *testing.T) {
+			f, dir, n := crashFixture(t, tc.platform)
 			runCrashChild(t, tc.scenario, dir)
+			reloadPlatform(t, f, dir)
 			w, err := Open(f.ctx, f.dir, f.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -225,7 +282,7 @@ func TestCrashDuringActivation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario, func(t *testing.T) {
-			f, dir, n := crashFixture(t)
+			f, dir, n := crashFixture(t, false)
 			runCrashChild(t, tc.scenario, dir)
 			w, err := Open(f.ctx, f.dir, f.opts)
 			if err != nil {
@@ -242,6 +299,46 @@ func TestCrashDuringActivation(t *testing.T) {
 			acts, err := w.Activity(f.ctx)
 			if err != nil || len(acts) != 1+tc.added/6 {
 				t.Fatalf("%d activity entries: %v", len(acts), err)
+			}
+		})
+	}
+}
+
+// TestCrashDuringUnlock kills the process during a PIN attempt, with the
+// count in the file and in a platform PINCounter: the attempt stays
+// counted (no free guess), and the wallet still opens with its PIN and
+// holds every credential.
+func TestCrashDuringUnlock(t *testing.T) {
+	tests := []struct {
+		name, scenario string
+		platform       bool
+	}{
+		{"wrong PIN after counting", "unlock-counted", false},
+		{"right PIN before the reset", "unlock-checked", false},
+		{"platform counter: wrong PIN after counting", "unlock-counted", true},
+		{"platform counter: right PIN before the reset", "unlock-checked", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, dir, n := crashFixture(t, tc.platform)
+			runCrashChild(t, tc.scenario, dir)
+			reloadPlatform(t, f, dir)
+			w, err := Open(f.ctx, f.dir, f.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w = w
+			if failures, _, err := w.PINStatus(f.ctx); err != nil || failures != 1 {
+				t.Fatalf("after the crash: %d failures counted, %v; want 1", failures, err)
+			}
+			if err := w.Unlock(f.ctx, testPIN); err != nil {
+				t.Fatalf("wallet does not open with its PIN after the crash: %v", err)
+			}
+			if failures, _, err := w.PINStatus(f.ctx); err != nil || failures != 0 {
+				t.Fatalf("after the right PIN: %d failures, %v", failures, err)
+			}
+			if list, err := w.Credentials(f.ctx); err != nil || len(list) != n {
+				t.Fatalf("%d credentials, want %d: %v", len(list), n, err)
 			}
 		})
 	}

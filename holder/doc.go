@@ -35,14 +35,24 @@
 // undetected. The data key is stored only wrapped: by a key derived from the
 // PIN with Argon2id (RFC 9106; parameters in [DefaultKDF]) and, when
 // [Options].Platform is set, additionally by a platform keystore key, which
-// is what stops offline PIN guessing on a copied file. [Wallet.ChangePIN]
-// re-wraps the data key only.
+// is what stops offline PIN guessing on a copied file (not on the phone
+// itself; see [PlatformKey]). [Wallet.ChangePIN] re-wraps the data key only.
 //
 // # PIN attempts
 //
-// Every PIN attempt is counted on disk before the PIN is checked; after 3
+// Every PIN attempt is counted durably before the PIN is checked; after 3
 // wrong PINs in a row attempts are delayed ([PINDelay]) and after
 // [Options].MaxPINAttempts the wallet is wiped. Both survive restarts.
+//
+// Where the count is kept decides what the limit is worth. If
+// [Options].Platform implements [PINCounter], the keystore keeps it, and
+// resetting or rolling back the wallet file gains no attempt. Otherwise it
+// is a value in the wallet file: it limits guesses through the app's own
+// PIN screen and nothing else. Whoever can write the file can reset it;
+// whoever holds a copy of a wallet made without a PlatformKey can try all
+// 10^6 six-digit PINs offline, about 35 hours on one core at the cost of
+// [DefaultKDF] and proportionally less on many (docs/security.md, "PIN
+// guessing against the wallet file").
 //
 // # Crash safety
 //

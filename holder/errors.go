@@ -29,7 +29,8 @@ var (
 	// before the *Error's RetryAfter.
 	ErrPINDelay = errors.New("holder: PIN entry delayed after wrong attempts")
 	// ErrWiped: the last allowed wrong PIN was entered and the wallet was
-	// erased.
+	// erased, or the platform's PINCounter already holds the limit and the
+	// wallet file (for example a restored copy) was erased again.
 	ErrWiped = errors.New("holder: wallet wiped after too many wrong PINs")
 	// ErrCorrupt: stored data failed authentication (tampered or damaged
 	// ciphertext, a record moved to another id) or is not what this

@@ -25,13 +25,16 @@ type KDFParams struct {
 // DefaultKDF returns the second recommended option of RFC 9106 §4 ("uniformly
 // safe" when much less memory is available): Argon2id with t=3 passes,
 // m=64 MiB, p=4 lanes, a 16-byte random salt and a 32-byte output. One
-// derivation took about 130 ms on the 2-vCPU benchmark machine
-// (BenchmarkUnlock); phones are typically slower. That is the cost of each
-// unlock, and of each guess in an offline attack on a copied wallet file: a
-// 6-digit PIN has only 10^6 values, about 36 hours on one such core and far
-// less on many. Without a PlatformKey the attempt counter protects only the
-// app's own PIN screen, so use a PlatformKey (a non-exportable keystore
-// key) in a real app.
+// derivation costs about 125 ms of CPU time on one core of the 2-vCPU
+// benchmark machine (BenchmarkDefaultKDF with -cpu 1); phones are typically
+// slower. That is the cost of each unlock, and of each guess in an offline
+// attack on a copied wallet file: a 6-digit PIN has only 10^6 values, all
+// of them tried in about 35 hours on one such core (half that on average)
+// and 35/N hours on N cores. Argon2id makes each guess cost time and
+// memory; it does not limit the number of guesses. Without a PlatformKey
+// the attempt counter protects only the app's own PIN screen, so use a
+// PlatformKey (a non-exportable keystore key), with a [PINCounter] for the
+// attempt limit, in a real app.
 func DefaultKDF() KDFParams { return KDFParams{Time: 3, MemoryKiB: 64 * 1024, Threads: 4} }
 
 // Bounds on KDFParams, checked on Create/ChangePIN and on every value read

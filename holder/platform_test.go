@@ -4,18 +4,37 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ikdkit/ikdkit/keys"
 )
 
-// fakePlatform stands in for a keystore wrapping key.
+// fakePlatform stands in for a keystore wrapping key with a PIN attempt
+// counter. The counts live in the fake, not in the wallet file, as they
+// would in a secure element; with path set (crash tests, where the keystore
+// must outlive the process) they are also saved to that file, outside the
+// wallet directory, before a change returns.
 type fakePlatform struct {
 	key   []byte
-	calls int
+	calls int // Wrap and Unwrap calls
+
+	mu     sync.Mutex
+	path   string
+	counts map[string]fakeCount // by hex wallet id
 }
+
+type fakeCount struct {
+	Failures int
+	Last     time.Time
+}
+
+var _ PINCounter = (*fakePlatform)(nil)
 
 func (p *fakePlatform) Wrap(_ context.Context, pt []byte) ([]byte, error) {
 	p.calls++
@@ -25,6 +44,90 @@ func (p *fakePlatform) Wrap(_ context.Context, pt []byte) ([]byte, error) {
 func (p *fakePlatform) Unwrap(_ context.Context, ct []byte) ([]byte, error) {
 	p.calls++
 	return open(p.key, ct, []byte("platform"))
+}
+
+func (p *fakePlatform) PINFailures(_ context.Context, wallet []byte) (int, time.Time, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.counts[hex.EncodeToString(wallet)]
+	return c.Failures, c.Last, nil
+}
+
+func (p *fakePlatform) AddPINFailure(_ context.Context, wallet []byte, at time.Time) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := hex.EncodeToString(wallet)
+	c := p.counts[id]
+	c.Failures++
+	c.Last = at
+	return c.Failures, p.setLocked(id, c)
+}
+
+func (p *fakePlatform) ResetPINFailures(_ context.Context, wallet []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.setLocked(hex.EncodeToString(wallet), fakeCount{})
+}
+
+func (p *fakePlatform) setLocked(id string, c fakeCount) error {
+	if p.counts == nil {
+		p.counts = map[string]fakeCount{}
+	}
+	p.counts[id] = c
+	if p.path == "" {
+		return nil
+	}
+	return p.saveLocked()
+}
+
+// fakePlatformState is what a persisted fakePlatform keeps in its file.
+type fakePlatformState struct {
+	Key    []byte
+	Counts map[string]fakeCount
+}
+
+func (p *fakePlatform) saveLocked() error {
+	b, err := json.Marshal(fakePlatformState{Key: p.key, Counts: p.counts})
+	if err != nil {
+		return err
+	}
+	tmp := p.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, p.path)
+}
+
+// persistedPlatform returns a fakePlatform saved at path, loading it if
+// the file exists.
+func persistedPlatform(path string) (*fakePlatform, error) {
+	p := &fakePlatform{path: path}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		p.key = make([]byte, 32)
+		if _, err := rand.Read(p.key); err != nil {
+			return nil, err
+		}
+		return p, p.saveLocked()
+	} else if err != nil {
+		return nil, err
+	}
+	var st fakePlatformState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	p.key, p.counts = st.Key, st.Counts
+	return p, nil
 }
 
 // fakeKeystore stands in for Android Keystore / Secure Enclave: keys are

@@ -27,7 +27,8 @@ const schemaVersion = 1
 //
 // meta holds the unencrypted state Unlock needs before it has the data key:
 // the wallet id, the KDF parameters and salt, the wrapped data key and the
-// PIN attempt counter. records holds everything else, each row sealed with
+// PIN attempt counter (used only when the platform has no PINCounter;
+// anyone who can write the file can change it). records holds everything else, each row sealed with
 // the data key and its id as associated data; kind and seq (ordering) are
 // visible, so the file reveals how many credentials and activity entries
 // it holds, not what they are.

@@ -27,13 +27,48 @@ const MaxPINAttemptsLimit = 100
 // PlatformKey is a key held by the phone's keystore (Android Keystore,
 // Secure Enclave via a wrapping key, a TPM) that never leaves it. When
 // Options.Platform is set at Create, the PIN-wrapped data key is wrapped
-// once more with it, so a copy of the wallet file cannot be attacked offline
-// by trying every PIN: each guess would need the phone's keystore.
+// once more with it, so a copy of the wallet file alone cannot be attacked
+// offline by trying every PIN. Unwrap does not depend on the PIN, though:
+// code that can use the keystore as the app does can unwrap once and then
+// try PINs offline. A PlatformKey that also implements [PINCounter] keeps
+// the PIN attempt limit; without it the limit is only in the wallet file.
 type PlatformKey interface {
 	// Wrap encrypts (and authenticates) a small secret.
 	Wrap(ctx context.Context, plaintext []byte) ([]byte, error)
 	// Unwrap reverses Wrap; it fails if the ciphertext was changed.
 	Unwrap(ctx context.Context, ciphertext []byte) ([]byte, error)
+}
+
+// PINCounter is an optional interface for a [PlatformKey]: the keystore
+// keeps the count of consecutive wrong PINs (and the time of the last one)
+// itself, outside the wallet file. When Options.Platform implements it, the
+// wallet counts every PIN attempt there instead of in the file, takes the
+// delays of [PINDelay] from it, and checks no PIN once it holds
+// Options.MaxPINAttempts failures: the wallet is wiped (ErrWiped) instead.
+// Resetting, deleting or rolling back the counter in the file, or restoring
+// a copy of the whole file taken before a wipe, then gains nothing.
+//
+// Counts are kept per wallet id (a 16-byte random value made by Create).
+// Implementations must make a change durable before returning, and must
+// keep the count where writing the app's files cannot change it: a secure
+// element, a TPM NV index, or a server. The wallet resets the count only
+// after a right PIN, never when it wipes, so the count of a wiped wallet
+// must stay for as long as a copy of its file could be restored.
+//
+// The limit is only as strong as the keystore's control of
+// ResetPINFailures: a counter that any code running as the app can reset
+// stops an attacker who can change the wallet's files, not one who runs
+// code with the app's keystore access (who can also call Unwrap once and
+// then try PINs offline at the Argon2id cost of [DefaultKDF]).
+type PINCounter interface {
+	// PINFailures returns the consecutive wrong PINs recorded for wallet
+	// and the time of the last one (zero if none).
+	PINFailures(ctx context.Context, wallet []byte) (failures int, last time.Time, err error)
+	// AddPINFailure durably records one more attempt for wallet, made at
+	// time at, before its PIN is checked, and returns the new count.
+	AddPINFailure(ctx context.Context, wallet []byte, at time.Time) (failures int, err error)
+	// ResetPINFailures sets the count for wallet to zero after a right PIN.
+	ResetPINFailures(ctx context.Context, wallet []byte) error
 }
 
 // Options configure a wallet. The zero value is usable: Argon2id with
@@ -43,7 +78,9 @@ type Options struct {
 	// DefaultKDF. Opening a wallet uses the parameters stored with it.
 	KDF KDFParams
 	// Platform, if set at Create, also wraps the data key (see PlatformKey);
-	// a wallet created with it cannot be unlocked without it.
+	// a wallet created with it cannot be unlocked without it. If it
+	// implements PINCounter, PIN attempts are counted by it, not in the
+	// file.
 	Platform PlatformKey
 	// DeviceKeys, if set, creates and holds the device key in the platform
 	// keystore; nil means a software ECDSA P-256 key stored encrypted in the
@@ -52,6 +89,14 @@ type Options struct {
 	// MaxPINAttempts is the number of consecutive wrong PINs that wipes the
 	// wallet; zero means DefaultMaxPINAttempts, at most MaxPINAttemptsLimit.
 	// Delays between attempts follow PINDelay.
+	//
+	// The limit holds against tampering with the wallet file only when
+	// Platform implements PINCounter. Otherwise the count is a value in the
+	// file: it limits guesses made through the app's own PIN screen, but
+	// whoever can write the file can reset it or restore an older copy, and
+	// whoever holds a copy of a wallet without a PlatformKey can try every
+	// PIN offline at the cost of DefaultKDF per guess, with no limit at all
+	// (docs/security.md, "PIN guessing against the wallet file").
 	MaxPINAttempts int
 	// Trust verifies credentials at import (issuer keys and mdoc roots).
 	// Required for Import and Activate.
@@ -71,7 +116,10 @@ type Options struct {
 // PINDelay is the wait imposed after failures consecutive wrong PINs before
 // the next attempt: none for the first 3, then 30 s, 1 min, 5 min, 15 min,
 // 30 min and 1 h for every further one. The counter and the time of the
-// last attempt are persisted, so restarting the app does not reset them.
+// last attempt are persisted, so restarting the app does not reset them:
+// by the platform's [PINCounter] if Options.Platform has one, else in the
+// wallet file, where anyone who can write the file can reset them (the
+// delays then only slow down guesses through the app's PIN screen).
 func PINDelay(failures int) time.Duration {
 	switch {
 	case failures < 3:
@@ -361,36 +409,50 @@ func (w *Wallet) Unlocked() bool {
 }
 
 // PINStatus reports the consecutive wrong PINs so far and the earliest time
-// of the next accepted attempt (zero if none is pending).
+// of the next accepted attempt (zero if none is pending), as the platform's
+// PINCounter holds them if Options.Platform has one, else as the file does.
 func (w *Wallet) PINStatus(ctx context.Context) (failures int, retryAfter time.Time, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return 0, time.Time{}, errorf("pin status", ErrNoWallet, "closed")
 	}
-	f, last, err := w.attempts(ctx)
+	failures, last, err := w.attempts(ctx)
 	if err != nil {
-		return 0, time.Time{}, wrapErr("pin status", ErrStore, err, "meta")
+		return 0, time.Time{}, wrapErr("pin status", ErrStore, err, "attempt counter")
 	}
-	if d := PINDelay(int(f)); d > 0 {
-		retryAfter = time.Unix(0, last).Add(d)
+	if d := PINDelay(failures); d > 0 {
+		retryAfter = last.Add(d)
 	}
-	return int(f), retryAfter, nil
+	return failures, retryAfter, nil
 }
 
-func (w *Wallet) attempts(ctx context.Context) (failures, last int64, err error) {
-	if failures, err = metaInt(ctx, w.db, metaFailures); err != nil {
-		return
+// attempts returns the consecutive wrong PINs and the time of the last one,
+// from the platform's PINCounter if there is one, else from the file.
+func (w *Wallet) attempts(ctx context.Context) (failures int, last time.Time, err error) {
+	if c, ok := w.opts.Platform.(PINCounter); ok {
+		return c.PINFailures(ctx, w.id)
 	}
-	last, err = metaInt(ctx, w.db, metaLastFailure)
-	return
+	n, err := metaInt(ctx, w.db, metaFailures)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	at, err := metaInt(ctx, w.db, metaLastFailure)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return int(n), time.Unix(0, at), nil
 }
 
 // Unlock checks pin and, if right, unlocks the wallet. Every attempt is
-// counted on disk before the PIN is checked, so killing the app during the
-// check does not give a free guess. After 3 wrong PINs in a row further
-// attempts are delayed (PINDelay, ErrPINDelay); after Options.MaxPINAttempts
-// the wallet is wiped (ErrWiped). A right PIN resets the counter.
+// counted durably (by the platform's PINCounter, else in the file) before
+// the PIN is checked, so killing the app during the check does not give a
+// free guess. After 3 wrong PINs in a row further attempts are delayed
+// (PINDelay, ErrPINDelay); after Options.MaxPINAttempts the wallet is wiped
+// (ErrWiped). A right PIN resets the counter. With a PINCounter, an attempt
+// made when it already holds MaxPINAttempts failures (a copy of the file
+// restored after the wipe, or a process killed during the last allowed
+// attempt) checks no PIN and wipes the wallet.
 func (w *Wallet) Unlock(ctx context.Context, pin string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -441,37 +503,10 @@ func (w *Wallet) checkPINLocked(ctx context.Context, op, pin string) ([]byte, er
 		}
 	}
 
-	// Count the attempt first, in its own committed transaction.
-	now := w.opts.now()
-	tx, err := w.db.BeginTx(ctx, nil)
+	// Count the attempt first: a killed process must not give a free guess.
+	attempt, err := w.countAttempt(ctx, op)
 	if err != nil {
-		return nil, wrapErr(op, ErrStore, err, "begin")
-	}
-	failures, err := metaInt(ctx, tx, metaFailures)
-	if err != nil {
-		tx.Rollback()
-		return nil, wrapErr(op, ErrCorrupt, err, "attempt counter")
-	}
-	last, err := metaInt(ctx, tx, metaLastFailure)
-	if err != nil {
-		tx.Rollback()
-		return nil, wrapErr(op, ErrCorrupt, err, "attempt time")
-	}
-	if d := PINDelay(int(failures)); d > 0 {
-		if until := time.Unix(0, last).Add(d); now.Before(until) {
-			tx.Rollback()
-			return nil, &Error{Op: op, Err: ErrPINDelay, Detail: "wait " + until.Sub(now).Round(time.Second).String(), RetryAfter: until}
-		}
-	}
-	if err := setMeta(ctx, tx, metaFailures, itob(failures+1)); err == nil {
-		err = setMeta(ctx, tx, metaLastFailure, itob(now.UnixNano()))
-	}
-	if err != nil {
-		tx.Rollback()
-		return nil, wrapErr(op, ErrStore, err, "count attempt")
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrapErr(op, ErrStore, err, "count attempt")
+		return nil, err
 	}
 	w.opts.at("unlock:counted")
 
@@ -479,21 +514,23 @@ func (w *Wallet) checkPINLocked(ctx context.Context, op, pin string) ([]byte, er
 	dek, err := open(kek, wrapped, wrapAAD(w.id, kdfRec))
 	zero(kek)
 	if err != nil || len(dek) != dataKeySize {
-		left := w.opts.MaxPINAttempts - int(failures+1)
+		left := w.opts.MaxPINAttempts - attempt
 		if left <= 0 {
-			if werr := w.wipeLocked(ctx); werr != nil {
-				return nil, wrapErr(op, ErrStore, werr, "wipe after too many wrong PINs")
-			}
-			return nil, errorf(op, ErrWiped, "%d wrong PINs", failures+1)
+			return nil, w.wipeAfterWrongPINs(ctx, op, attempt)
 		}
 		return nil, &Error{Op: op, Err: ErrWrongPIN, Detail: "attempts left before wipe: " + string(itob(int64(left))), AttemptsLeft: left}
 	}
-	tx, err = w.db.BeginTx(ctx, nil)
-	if err == nil {
-		if err = setMeta(ctx, tx, metaFailures, itob(0)); err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
+	w.opts.at("unlock:checked")
+	if c, ok := w.opts.Platform.(PINCounter); ok {
+		err = c.ResetPINFailures(ctx, w.id)
+	} else {
+		var tx *sql.Tx
+		if tx, err = w.db.BeginTx(ctx, nil); err == nil {
+			if err = setMeta(ctx, tx, metaFailures, itob(0)); err == nil {
+				err = tx.Commit()
+			} else {
+				tx.Rollback()
+			}
 		}
 	}
 	if err != nil {
@@ -501,6 +538,89 @@ func (w *Wallet) checkPINLocked(ctx context.Context, op, pin string) ([]byte, er
 		return nil, wrapErr(op, ErrStore, err, "reset attempt counter")
 	}
 	return dek, nil
+}
+
+// countAttempt durably counts one PIN attempt before the PIN is checked and
+// returns the consecutive failures including it. It refuses an attempt
+// inside the delay of PINDelay (ErrPINDelay). With a PINCounter the count
+// is the platform's; if that already reached MaxPINAttempts (this file is
+// a copy restored after the wipe, or the process died during the last
+// attempt) no PIN is checked and the wallet is wiped (ErrWiped).
+func (w *Wallet) countAttempt(ctx context.Context, op string) (int, error) {
+	now := w.opts.now()
+	if c, ok := w.opts.Platform.(PINCounter); ok {
+		failures, last, err := c.PINFailures(ctx, w.id)
+		if err != nil {
+			return 0, wrapErr(op, ErrStore, err, "platform PIN counter")
+		}
+		if failures >= w.opts.MaxPINAttempts {
+			return 0, w.wipeAfterWrongPINs(ctx, op, failures)
+		}
+		if err := delayed(op, failures, last, now); err != nil {
+			return 0, err
+		}
+		attempt, err := c.AddPINFailure(ctx, w.id, now)
+		if err != nil {
+			return 0, wrapErr(op, ErrStore, err, "platform PIN counter")
+		}
+		if attempt < 1 {
+			return 0, errorf(op, ErrStore, "platform PIN counter returned %d after an attempt", attempt)
+		}
+		if attempt > w.opts.MaxPINAttempts {
+			return 0, w.wipeAfterWrongPINs(ctx, op, attempt-1)
+		}
+		return attempt, nil
+	}
+
+	// Without a PINCounter: in the file, in its own committed transaction.
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, wrapErr(op, ErrStore, err, "begin")
+	}
+	failures, err := metaInt(ctx, tx, metaFailures)
+	if err != nil {
+		tx.Rollback()
+		return 0, wrapErr(op, ErrCorrupt, err, "attempt counter")
+	}
+	last, err := metaInt(ctx, tx, metaLastFailure)
+	if err != nil {
+		tx.Rollback()
+		return 0, wrapErr(op, ErrCorrupt, err, "attempt time")
+	}
+	if err := delayed(op, int(failures), time.Unix(0, last), now); err != nil {
+		tx.Rollback()
+		return 0, err
+	}
+	if err := setMeta(ctx, tx, metaFailures, itob(failures+1)); err == nil {
+		err = setMeta(ctx, tx, metaLastFailure, itob(now.UnixNano()))
+	}
+	if err != nil {
+		tx.Rollback()
+		return 0, wrapErr(op, ErrStore, err, "count attempt")
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, wrapErr(op, ErrStore, err, "count attempt")
+	}
+	return int(failures + 1), nil
+}
+
+// delayed returns ErrPINDelay if an attempt at now, after failures wrong
+// PINs the last of which was at last, comes too early.
+func delayed(op string, failures int, last, now time.Time) error {
+	if d := PINDelay(failures); d > 0 {
+		if until := last.Add(d); now.Before(until) {
+			return &Error{Op: op, Err: ErrPINDelay, Detail: "wait " + until.Sub(now).Round(time.Second).String(), RetryAfter: until}
+		}
+	}
+	return nil
+}
+
+// wipeAfterWrongPINs wipes the wallet and returns ErrWiped.
+func (w *Wallet) wipeAfterWrongPINs(ctx context.Context, op string, failures int) error {
+	if err := w.wipeLocked(ctx); err != nil {
+		return wrapErr(op, ErrStore, err, "wipe after too many wrong PINs")
+	}
+	return errorf(op, ErrWiped, "%d wrong PINs", failures)
 }
 
 // ChangePIN replaces the PIN. Only the wrapping of the data key changes (a
