@@ -20,20 +20,20 @@ func benchPool(b *testing.B, f *fixture, n int, mk func() string) {
 	}
 	v := f.verifier(b, nil)
 	f.clock.Set(t0)
-	if _, err := v.VerifyQR(pool[0]); err != nil {
+	if _, err := v.VerifyQR(ctx, pool[0]); err != nil {
 		b.Fatal(err)
 	}
-	v.replay = newReplayCache(DefaultReplayCacheSize)
+	v.replay, _ = NewMemoryReplayStore(DefaultReplayCacheSize)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		j := i % n
 		if j == 0 && i > 0 {
 			b.StopTimer()
-			v.replay = newReplayCache(DefaultReplayCacheSize)
+			v.replay, _ = NewMemoryReplayStore(DefaultReplayCacheSize)
 			b.StartTimer()
 		}
-		if _, err := v.VerifyQR(pool[j]); err != nil {
+		if _, err := v.VerifyQR(ctx, pool[j]); err != nil {
 			b.Fatal(err)
 		}
 	}

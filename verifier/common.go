@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 )
 
@@ -20,29 +21,29 @@ func (v *Verifier) checkStatus(idx int, ref *statuslist.Reference) (*statuslist.
 		if p.AllowNoStatus {
 			return nil, nil
 		}
-		return nil, fail(CheckStatus, idx, ErrStatusUnavailable, nil, "credential has no status reference")
+		return nil, fail(check.Status, idx, ErrStatusUnavailable, nil, "credential has no status reference")
 	}
 	ans, err := v.cfg.Status.Lookup(*ref)
 	switch {
 	case errors.Is(err, statuslist.ErrStale), errors.Is(err, statuslist.ErrExpired):
-		return nil, fail(CheckStatus, idx, ErrStatusStale, err, "")
+		return nil, fail(check.Status, idx, ErrStatusStale, err, "")
 	case err != nil:
-		return nil, fail(CheckStatus, idx, ErrStatusUnavailable, err, "")
+		return nil, fail(check.Status, idx, ErrStatusUnavailable, err, "")
 	}
 	if p.MaxStatusAge > 0 && ans.Age > p.MaxStatusAge {
-		return nil, fail(CheckStatus, idx, ErrStatusStale, nil, "status answer is %v old, policy allows %v", ans.Age.Round(time.Second), p.MaxStatusAge)
+		return nil, fail(check.Status, idx, ErrStatusStale, nil, "status answer is %v old, policy allows %v", ans.Age.Round(time.Second), p.MaxStatusAge)
 	}
 	switch ans.Status {
 	case statuslist.Valid:
 		return &ans, nil
 	case statuslist.Invalid:
-		return nil, fail(CheckStatus, idx, ErrRevoked, nil, "")
+		return nil, fail(check.Status, idx, ErrRevoked, nil, "")
 	case statuslist.Suspended:
-		return nil, fail(CheckStatus, idx, ErrSuspended, nil, "")
+		return nil, fail(check.Status, idx, ErrSuspended, nil, "")
 	default:
 		// draft §7.1: other values are application specific; without a
 		// meaning for them the credential cannot be accepted.
-		return nil, fail(CheckStatus, idx, ErrRevoked, nil, "status %v", ans.Status)
+		return nil, fail(check.Status, idx, ErrRevoked, nil, "status %v", ans.Status)
 	}
 }
 

@@ -10,45 +10,54 @@
 // # First steps
 //
 // Build a [Verifier] with [New] from a [Config] (trust list store, status
-// cache, clock, skew, QR window, this verifier's identifier and its [Policy]),
+// cache, clock, skew, QR window, this verifier's identifier, its [Policy]
+// and, to share replay protection between instances, a [ReplayStore]),
 // then call [Verifier.VerifyQR] on scanned QR text, or [Verifier.VerifySDJWT]
-// / [Verifier.VerifyMdoc] on presentations received another way.
+// / [Verifier.VerifyMdoc] on presentations received another way. Package
+// verifier is the only place in ikdkit that decides "verified": the CLI,
+// the examples and the HTTP handlers all call it.
 //
 // # Checks
 //
 // Every presentation goes through these checks, in this order; the first
-// failure is returned as a *[VerificationError] naming the [Check] and
-// wrapping one of the sentinel errors:
+// failure is returned as a *[check.Error] naming the [check.Check] and
+// wrapping one of the sentinel errors of this package (with the error of
+// package sdjwt, mdoc, statuslist or trustlist as its Cause):
 //
-//  1. [CheckFormat]: size, envelope and structure ([ErrMalformed]).
-//  2. [CheckTrust]: the issuer is in the trust list ([ErrUntrustedIssuer]).
-//  3. [CheckAuthorization]: the issuer is authorised for the credential type
-//     ([ErrUnauthorizedType]; an NPWP signed by Dukcapil's key is refused).
-//  4. [CheckSignature]: the issuer's signature ([ErrSignature]).
-//  5. [CheckDisclosure]: disclosures and digests ([ErrDisclosure]).
-//  6. [CheckHolderBinding]: KB-JWT or mdoc device signature, bound to this
-//     verifier ([ErrHolderBinding], [ErrAudience]).
-//  7. [CheckFreshness]: made within the window and not in the future beyond
-//     the skew ([ErrNotFresh]).
-//  8. [CheckReplay]: not seen before within the window ([ErrReplay]).
-//  9. [CheckValidity]: the credential's validity period ([ErrExpired],
+//  1. check.Format: size, envelope and structure ([ErrMalformed]).
+//  2. check.Trust: the trust list is not past its next_update (plus
+//     [Config.TrustListGrace]; [ErrTrustListStale]) and the issuer is in it
+//     ([ErrUntrustedIssuer]).
+//  3. check.Authorization: the issuer is authorised for the credential
+//     type ([ErrUnauthorizedType]; an NPWP signed by Dukcapil's key is
+//     refused).
+//  4. check.Signature: the issuer's signature ([ErrSignature]).
+//  5. check.Disclosure: disclosures and digests ([ErrDisclosure]).
+//  6. check.Validity: the credential's validity period ([ErrExpired],
 //     [ErrNotYetValid]).
-//  10. [CheckStatus]: the status list says valid ([ErrRevoked],
+//  7. check.HolderBinding: KB-JWT or mdoc device signature, bound to this
+//     verifier ([ErrHolderBinding], [ErrAudience]).
+//  8. check.Freshness: made within the window and not in the future beyond
+//     the skew, with the request's nonce ([ErrNotFresh]).
+//  9. check.Replay: not seen before within the window ([ErrReplay]; a full
+//     replay store refuses, [ErrReplayStoreFull]).
+//  10. check.Status: the status list says valid ([ErrRevoked],
 //     [ErrSuspended], [ErrStatusStale], [ErrStatusUnavailable]).
-//  11. [CheckHolder]: several credentials are bound to one holder key and
+//  11. check.Holder: several credentials are bound to one holder key and
 //     carry one NIK ([ErrHolderMismatch]).
-//  12. [CheckPolicy]: every claim the policy requires is present ([ErrPolicy]).
+//  12. check.Policy: every claim the policy requires is present ([ErrPolicy]).
+//
+// Configuration and argument errors are check.Input ([ErrConfig]).
 //
 // One ordering detail follows from ISO 18013-5: for mdoc the trust-list
 // authorisation (step 3) is decided on the verified certificate chain,
-// after the signature, because the doctype and chain are only known once the
-// document is decoded. For SD-JWT VC, trust and authorisation are decided on
-// the still unverified iss, kid and vct, as the order above requires; they
-// can only reject, and the key they select is the only one the signature is
-// then checked with. The format packages are asked to defer the validity
-// period (sdjwt and mdoc DeferValidity), so step 9 comes after 6-8 for both
-// formats. Nothing about claims (validity, status, policy) is reported
-// before the issuer signature verified.
+// after package mdoc has checked the document (steps 4 to 7), because the
+// doctype and chain are only known once the document is decoded. For
+// SD-JWT VC, trust and authorisation are decided on the still unverified
+// iss, kid and vct, as the order above requires; they can only reject, and
+// the key they select is the only one the signature is then checked with.
+// Nothing about claims (validity, status, policy) is reported before the
+// issuer signature verified.
 //
 // # Entry points
 //
@@ -59,13 +68,26 @@
 //
 // # Replay
 //
-// Each presentation that passes holder binding and freshness is remembered
-// (a hash of its holder-signed content, atomically checked and recorded, so
-// two concurrent scans of one QR cannot both pass) until its freshness
-// window has passed, also when a later check (status, policy) fails it, in a bounded in-memory
-// cache ([Config.ReplayCacheSize]). When the cache is full the entry closest
-// to expiry is dropped, which may let a replay of that entry through; size
-// the cache for the expected number of presentations per window.
+// Each holder-signed unit that passes holder binding and freshness is
+// remembered until its freshness window has passed — the signing input of
+// each SD-JWT's Key Binding JWT and the DeviceAuthentication of each mdoc
+// document, one by one, so a captured presentation cannot come back whole,
+// as a subset, reordered or with a credential repeated — also when a later
+// check (status, policy) fails it. The check and the record are atomic, so
+// two concurrent scans of one QR cannot both pass. The [ReplayStore] is
+// bounded and fails closed: when full of entries that have not expired it
+// refuses new presentations ([ErrReplayStoreFull]) rather than forget one.
+// [MemoryReplayStore] is the default, private to one Verifier;
+// [SQLiteReplayStore] is shared by several verifier processes.
+//
+// # Trust list and status freshness
+//
+// A trust list past its next_update is refused: an operator removes an
+// issuer (a stolen key, a withdrawn authorisation) by publishing a new
+// list, and a verifier that keeps an overdue one would never learn of it.
+// A verifier knowingly offline sets [Config.TrustListGrace] explicitly.
+// Status answers are as fresh as the status cache's policy and
+// [Policy.MaxStatusAge] allow.
 //
 // WARNING: the verifier relies on the trust list and status list cache it is
 // given; refreshing them (trustlist.Store.Refresh, statuslist.Cache.Refresh)

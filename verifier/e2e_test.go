@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -210,17 +211,17 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Credentials) != len(tc.want) || !res.SameHolder {
+			if len(res.Credentials()) != len(tc.want) || !res.SameHolder() {
 				t.Fatalf("result %+v", res)
 			}
 			for i, wnt := range tc.want {
-				c := res.Credentials[i]
-				if c.Type != wnt.typ || c.IssuerName != wnt.issuer || c.Status == nil {
-					t.Errorf("credential %d: %s from %s (status %v)", i, c.Type, c.IssuerName, c.Status)
+				c := res.Credentials()[i]
+				if c.Type() != wnt.typ || c.IssuerName() != wnt.issuer || c.Status() == nil {
+					t.Errorf("credential %d: %s from %s (status %v)", i, c.Type(), c.IssuerName(), c.Status())
 				}
 			}
-			if res.NIK != testNIK && tc.want[0].typ != credential.VCTKK {
-				t.Errorf("NIK %q", res.NIK)
+			if res.NIK() != testNIK && tc.want[0].typ != credential.VCTKK {
+				t.Errorf("NIK %q", res.NIK())
 			}
 			// The same QR scanned again is a replay.
 			if _, err := verifyFrames(v, text); !errors.Is(err, ErrReplay) {
@@ -250,8 +251,8 @@ func TestEndToEnd(t *testing.T) {
 				}
 				return
 			}
-			var ve *VerificationError
-			if !errors.Is(err, ErrRevoked) || !errors.As(err, &ve) || ve.Check != CheckStatus || res != nil {
+			var ve *check.Error
+			if !errors.Is(err, ErrRevoked) || !errors.As(err, &ve) || ve.Check != check.Status || res != nil {
 				t.Fatalf("err = %v, want revoked", err)
 			}
 		})
@@ -293,11 +294,11 @@ func sampleKK(t testing.TB) *credential.KK {
 // VerifyQRFrames (frames in reverse order, as a scanner may see them).
 func verifyFrames(v *Verifier, frames []string) (*Result, error) {
 	if len(frames) == 1 {
-		return v.VerifyQR(frames[0])
+		return v.VerifyQR(ctx, frames[0])
 	}
 	rev := make([]string, len(frames))
 	for i, f := range frames {
 		rev[len(frames)-1-i] = f
 	}
-	return v.VerifyQRFrames(rev...)
+	return v.VerifyQRFrames(ctx, rev...)
 }

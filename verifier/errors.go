@@ -2,54 +2,32 @@ package verifier
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
-// Check names a verification step. The values are in the order the checks
-// run.
-type Check int
-
-// The checks, in the order they run (see the package documentation).
-const (
-	CheckFormat        Check = iota + 1 // size, envelope, structure
-	CheckTrust                          // issuer in the trust list
-	CheckAuthorization                  // issuer authorised for the credential type
-	CheckSignature                      // issuer signature
-	CheckDisclosure                     // disclosures, digests, docType
-	CheckHolderBinding                  // KB-JWT / device authentication
-	CheckFreshness                      // presentation time window
-	CheckReplay                         // presentation seen before
-	CheckValidity                       // credential validity period
-	CheckStatus                         // revocation and suspension
-	CheckHolder                         // one holder key and one NIK across credentials
-	CheckPolicy                         // the verifier's request policy
-	CheckConfig                         // the caller's configuration
-)
-
-var checkNames = [...]string{"", "format", "trust", "authorization", "signature", "disclosure",
-	"holder binding", "freshness", "replay", "validity", "status", "holder", "policy", "config"}
-
-// String returns the check's name.
-func (c Check) String() string {
-	if c > 0 && int(c) < len(checkNames) {
-		return checkNames[c]
-	}
-	return fmt.Sprintf("check(%d)", int(c))
-}
-
-// Sentinel errors. Every error returned by this package is a
-// *VerificationError wrapping one of them.
+// Sentinel errors. Every error returned by this package is a *check.Error
+// naming the failed check.Check and wrapping one of them (and, as Cause,
+// the error of package sdjwt, mdoc, statuslist, qr or trustlist it comes
+// from, if any).
 var (
 	// ErrMalformed: the presentation or its envelope is not well formed.
 	ErrMalformed = errors.New("verifier: malformed presentation")
 	// ErrUntrustedIssuer: the issuer (key or IACA root) is not in the trust list.
 	ErrUntrustedIssuer = errors.New("verifier: issuer not in the trust list")
+	// ErrTrustListStale: the trust list is past its next_update (plus
+	// Config.TrustListGrace): refresh it. Reported at check.Trust.
+	ErrTrustListStale = errors.New("verifier: trust list past its next update")
 	// ErrUnauthorizedType: the issuer is listed but not for this credential type.
 	ErrUnauthorizedType = errors.New("verifier: issuer not authorised for this credential type")
 	// ErrSignature: the issuer signature does not verify.
 	ErrSignature = errors.New("verifier: invalid issuer signature")
 	// ErrDisclosure: a disclosure, digest or docType does not match what the issuer signed.
 	ErrDisclosure = errors.New("verifier: invalid disclosure or digest")
+	// ErrExpired: the credential's validity period has ended.
+	ErrExpired = errors.New("verifier: credential expired")
+	// ErrNotYetValid: the credential's validity period has not begun.
+	ErrNotYetValid = errors.New("verifier: credential not yet valid")
 	// ErrHolderBinding: the KB-JWT or device authentication is missing or invalid.
 	ErrHolderBinding = errors.New("verifier: holder binding failed")
 	// ErrAudience: the presentation is bound to another verifier.
@@ -57,12 +35,13 @@ var (
 	// ErrNotFresh: the presentation is older than the window, from the
 	// future beyond the skew, or carries another nonce than the request's.
 	ErrNotFresh = errors.New("verifier: presentation not fresh")
-	// ErrReplay: the presentation was already verified within its window.
+	// ErrReplay: the presentation (or one of its documents) was already
+	// verified within its window.
 	ErrReplay = errors.New("verifier: presentation replayed")
-	// ErrExpired: the credential's validity period has ended.
-	ErrExpired = errors.New("verifier: credential expired")
-	// ErrNotYetValid: the credential's validity period has not begun.
-	ErrNotYetValid = errors.New("verifier: credential not yet valid")
+	// ErrReplayStoreFull: the replay store has no room for this
+	// presentation without forgetting one that could still be replayed, so
+	// the presentation is refused (fail closed). Reported at check.Replay.
+	ErrReplayStoreFull = errors.New("verifier: replay store full")
 	// ErrRevoked: the status list says the credential is revoked (Invalid),
 	// or holds a status value without a defined meaning.
 	ErrRevoked = errors.New("verifier: credential revoked")
@@ -79,46 +58,59 @@ var (
 	ErrHolderMismatch = errors.New("verifier: credentials belong to different holders")
 	// ErrPolicy: a claim or credential type the policy requires is missing.
 	ErrPolicy = errors.New("verifier: presentation does not satisfy the request policy")
-	// ErrConfig: the verifier's configuration or a call argument is invalid.
+	// ErrConfig: the verifier's configuration or a call argument is invalid
+	// (check.Input).
 	ErrConfig = errors.New("verifier: invalid configuration")
 )
 
-// VerificationError is the error type of this package: the check that
-// failed, the index of the credential it concerns (-1 when not specific),
-// and the sentinel error. Cause, when set, is the underlying error of
-// package sdjwt, mdoc, statuslist, qr or trustlist, reachable through
-// errors.Is and errors.As too.
-type VerificationError struct {
-	Check      Check
-	Credential int
-	Err        error
-	Detail     string
-	Cause      error
+// fail returns the *check.Error of check c for credential idx (-1: none in
+// particular).
+func fail(c check.Check, idx int, sentinel error, cause error, format string, args ...any) *check.Error {
+	e := check.New(c, sentinel, format, args...)
+	e.Credential, e.Cause = idx, cause
+	return e
 }
 
-// Error describes the failed check, the credential and the cause.
-func (e *VerificationError) Error() string {
-	s := e.Err.Error() + " [" + e.Check.String() + "]"
-	if e.Credential >= 0 {
-		s += fmt.Sprintf(" (credential %d)", e.Credential)
+// fromFormat turns an error of package sdjwt or mdoc (a *check.Error
+// naming the failed check) into this package's: the same check, for
+// credential idx, with the verifier's sentinel; the original is the Cause.
+// expired and notYet are the format package's validity sentinels.
+func fromFormat(idx int, err, audience, expired, notYet error) error {
+	var e *check.Error
+	if !errors.As(err, &e) {
+		return fail(check.Format, idx, ErrMalformed, err, "")
 	}
-	if e.Detail != "" {
-		s += ": " + e.Detail
+	if e.Credential > 0 {
+		idx += e.Credential
 	}
-	if e.Cause != nil {
-		s += ": " + e.Cause.Error()
+	var s error
+	switch e.Check {
+	case check.Trust:
+		s = ErrUntrustedIssuer
+	case check.Signature:
+		s = ErrSignature
+	case check.Disclosure:
+		s = ErrDisclosure
+	case check.Validity:
+		switch {
+		case errors.Is(err, expired):
+			s = ErrExpired
+		case errors.Is(err, notYet):
+			s = ErrNotYetValid
+		default:
+			s = ErrMalformed // exp missing or not a NumericDate
+		}
+	case check.HolderBinding:
+		s = ErrHolderBinding
+		if audience != nil && errors.Is(err, audience) {
+			s = ErrAudience
+		}
+	case check.Freshness:
+		s = ErrNotFresh
+	case check.Input:
+		s = ErrConfig
+	default:
+		return fail(check.Format, idx, ErrMalformed, err, "")
 	}
-	return s
-}
-
-// Unwrap returns the sentinel and, if any, the underlying cause.
-func (e *VerificationError) Unwrap() []error {
-	if e.Cause != nil {
-		return []error{e.Err, e.Cause}
-	}
-	return []error{e.Err}
-}
-
-func fail(c Check, idx int, sentinel error, cause error, format string, args ...any) *VerificationError {
-	return &VerificationError{Check: c, Credential: idx, Err: sentinel, Cause: cause, Detail: fmt.Sprintf(format, args...)}
+	return fail(e.Check, idx, s, err, "")
 }

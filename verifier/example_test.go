@@ -1,12 +1,14 @@
 package verifier_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
@@ -80,25 +82,26 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	res, err := v.VerifyQR(string(code.Data))
+	ctx := context.Background()
+	res, err := v.VerifyQR(ctx, string(code.Data))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	c := res.Credentials[0]
-	id := c.Claims[qr.ProfileID].(map[string]any)
-	fmt.Println(c.Format, "from", c.IssuerName)
-	fmt.Println(id["name"], res.NIK)
+	c := res.Credentials()[0]
+	id := c.Claims()[qr.ProfileID].(map[string]any)
+	fmt.Println(c.Format(), "from", c.IssuerName())
+	fmt.Println(id["name"], res.NIK())
 	fmt.Println("status age:", c.StatusAge())
 
 	// The same QR again, inside the 90 s window, is a replay.
-	_, err = v.VerifyQR(string(code.Data))
-	var ve *verifier.VerificationError
+	_, err = v.VerifyQR(ctx, string(code.Data))
+	var ve *check.Error
 	if errors.As(err, &ve) {
 		fmt.Println("second scan:", ve.Check, errors.Is(err, verifier.ErrReplay))
 	}
 	// Output:
-	// sd-jwt-vc from Ditjen Dukcapil
+	// dc+sd-jwt from Ditjen Dukcapil
 	// RINA KARTIKA SARI 3174015708950021
 	// status age: 1h0m0s
 	// second scan: replay true

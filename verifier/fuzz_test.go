@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/keys"
@@ -90,14 +91,14 @@ func TestSeedsVerify(t *testing.T) {
 	trust := seedTrust(t)
 	for name, q := range seedQRs(t) {
 		t.Run(name, func(t *testing.T) {
-			if _, err := seedVerifier(t, trust).VerifyQR(string(q)); err != nil {
+			if _, err := seedVerifier(t, trust).VerifyQR(ctx, string(q)); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 }
 
-// FuzzVerifyQR: VerifyQR never panics; a failure is a *VerificationError
+// FuzzVerifyQR: VerifyQR never panics; a failure is a *check.Error
 // with a nil result; a success holds only credentials of issuers the trust
 // list authorises for their type, and the same input again is a replay.
 func FuzzVerifyQR(f *testing.F) {
@@ -109,23 +110,23 @@ func FuzzVerifyQR(f *testing.F) {
 	l := trust.Current()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v := seedVerifier(t, trust)
-		res, err := v.VerifyQR(string(data))
+		res, err := v.VerifyQR(ctx, string(data))
 		if err != nil {
-			var ve *VerificationError
-			if res != nil || !errors.As(err, &ve) || ve.Check < CheckFormat || ve.Check > CheckConfig || ve.Err == nil {
+			var ve *check.Error
+			if res != nil || !errors.As(err, &ve) || ve.Check < check.Format || ve.Check > check.Input || ve.Err == nil {
 				t.Fatalf("bad failure: %v (%T), result %v", err, err, res)
 			}
 			return
 		}
-		if len(res.Credentials) == 0 {
+		if len(res.Credentials()) == 0 {
 			t.Fatal("success without credentials")
 		}
-		for _, c := range res.Credentials {
-			if !l.Authorized(c.Issuer, c.Type) || c.HolderKey == nil {
-				t.Fatalf("accepted %s from %s", c.Type, c.Issuer)
+		for _, c := range res.Credentials() {
+			if !l.Authorized(c.Issuer(), c.Type()) || c.HolderKey() == nil {
+				t.Fatalf("accepted %s from %s", c.Type(), c.Issuer())
 			}
 		}
-		if _, err := v.VerifyQR(string(data)); !errors.Is(err, ErrReplay) {
+		if _, err := v.VerifyQR(ctx, string(data)); !errors.Is(err, ErrReplay) {
 			t.Fatalf("second verification: %v", err)
 		}
 	})
@@ -147,12 +148,12 @@ func FuzzVerifySDJWT(f *testing.F) {
 	}
 	f.Add("e30.e30.e30~")
 	f.Fuzz(func(t *testing.T, s string) {
-		res, err := seedVerifier(t, trust).VerifySDJWT(s, "")
-		var ve *VerificationError
+		res, err := seedVerifier(t, trust).VerifySDJWT(ctx, s, "")
+		var ve *check.Error
 		if err != nil && (res != nil || !errors.As(err, &ve)) {
 			t.Fatalf("bad failure: %v", err)
 		}
-		if err == nil && (len(res.Credentials) != 1 || res.Credentials[0].HolderKey == nil) {
+		if err == nil && (len(res.Credentials()) != 1 || res.Credentials()[0].HolderKey() == nil) {
 			t.Fatal("bad success")
 		}
 	})

@@ -2,11 +2,13 @@ package verifier
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -15,16 +17,17 @@ import (
 // authentication covers sessionTranscript (the CBOR SessionTranscript of
 // this session, ISO 18013-5 §9.1.5.1, or one built with the OpenID4VP helpers
 // of package mdoc). Freshness rests on the transcript, which the caller
-// built for this session; the replay cache refuses the same transcript and
-// documents twice within the window. Several documents in one response are
-// checked for one holder key and one NIK.
-func (v *Verifier) VerifyMdoc(deviceResponse, sessionTranscript []byte) (*Result, error) {
+// built for this session; the replay store refuses each document's device
+// authentication a second time within the window, in this response or
+// another. Several documents in one response are checked for one holder
+// key and one NIK.
+func (v *Verifier) VerifyMdoc(ctx context.Context, deviceResponse, sessionTranscript []byte) (*Result, error) {
 	at := v.now()
-	l := v.cfg.Trust.Current()
-	if l == nil {
-		return nil, fail(CheckTrust, 0, ErrUntrustedIssuer, nil, "no trust list loaded")
+	l, err := v.trustList(at)
+	if err != nil {
+		return nil, err
 	}
-	creds, err := v.verifyMdoc(l, 0, deviceResponse, sessionTranscript, at, nil)
+	creds, err := v.verifyMdoc(ctx, l, 0, deviceResponse, sessionTranscript, at, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -39,131 +42,119 @@ type mdocBinding struct {
 	nonce, wantNonce []byte // wantNonce nil: one-way flow
 }
 
-func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte, at time.Time, b *mdocBinding) ([]Credential, error) {
-	// 1. Format.
+func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, dr, transcript []byte, at time.Time, b *mdocBinding) ([]*Credential, error) {
+	// Format.
 	if len(dr) == 0 || len(dr) > mdoc.MaxMessageSize {
-		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "DeviceResponse of %d bytes (max %d)", len(dr), mdoc.MaxMessageSize)
+		return nil, fail(check.Format, idx, ErrMalformed, nil, "DeviceResponse of %d bytes (max %d)", len(dr), mdoc.MaxMessageSize)
 	}
 	if len(transcript) == 0 {
-		return nil, fail(CheckConfig, idx, ErrConfig, nil, "session transcript is required")
+		return nil, fail(check.Input, idx, ErrConfig, nil, "session transcript is required")
 	}
-	// 2, 4, 5, 6: trust (the DS chain to an IACA root of the trust list),
-	// issuer signature, docType and digests, and device authentication
-	// (package mdoc, ISO 18013-5 §9.3.1). The validity window (9) is
-	// compared below, after freshness and replay.
-	roots := l.AllIACARoots()
-	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript,
-		Now: func() time.Time { return at }, DeferValidity: true})
+	// Trust (the DS chain to an IACA root of the trust list), issuer
+	// signature, docType and digests, validity (validFrom <= now <=
+	// validUntil) and device authentication: package mdoc, ISO 18013-5
+	// §9.3.1.
+	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: l.AllIACARoots(), SessionTranscript: transcript,
+		Now: func() time.Time { return at }})
 	if err != nil {
-		return nil, mapMdocError(idx, err)
+		return nil, fromFormat(idx, mdocCheckError(err), nil, mdoc.ErrExpired, mdoc.ErrNotYetValid)
 	}
-	if len(vr.Documents) == 0 {
-		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "DeviceResponse holds no document")
+	docs := mdocDocuments(vr, transcript)
+	if len(docs) == 0 {
+		return nil, fail(check.Format, idx, ErrMalformed, nil, "DeviceResponse holds no document")
 	}
-	if idx+len(vr.Documents) > MaxCredentials {
-		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
+	if idx+len(docs) > MaxCredentials {
+		return nil, fail(check.Format, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
 	}
-	type docInfo struct {
-		issuer *trustlist.Issuer
-	}
-	infos := make([]docInfo, len(vr.Documents))
-	docTypes := make([]string, len(vr.Documents))
-	for i := range vr.Documents {
-		d := &vr.Documents[i]
-		if len(d.Chain) == 0 {
-			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "no verified chain")
+	issuers := make([]*trustlist.Issuer, len(docs))
+	for i, d := range docs {
+		if len(d.chain) == 0 {
+			return nil, fail(check.Trust, idx+i, ErrUntrustedIssuer, nil, "no verified chain")
 		}
-		is, ok := l.IssuerByRoot(d.Chain[len(d.Chain)-1])
+		is, ok := l.IssuerByRoot(d.chain[len(d.chain)-1])
 		if !ok {
-			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "trust anchor not listed")
+			return nil, fail(check.Trust, idx+i, ErrUntrustedIssuer, nil, "trust anchor not listed")
 		}
-		// 3. Authorisation, on the verified chain: the issuer owning the
+		// Authorisation, on the verified chain: the issuer owning the
 		// IACA root must be authorised for the doctype.
-		if !slices.Contains(is.DocTypes, d.DocType) {
-			return nil, fail(CheckAuthorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType)
+		if !slices.Contains(is.DocTypes, d.docType) {
+			return nil, fail(check.Authorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.docType)
 		}
-		infos[i].issuer = is
-		docTypes[i] = d.DocType
+		issuers[i] = is
 	}
-	// 6-7. The QR binding is authenticated now: the device signature covers
-	// the transcript built from it (docs/qr-format.md §5).
+	// The QR binding is authenticated now: the device signature covers the
+	// transcript built from it (docs/qr-format.md §5).
 	var presentedAt time.Time
 	if b != nil {
-		for i := range vr.Documents {
-			if vr.Documents[i].DeviceAuth != mdoc.DeviceSignature {
-				return nil, fail(CheckHolderBinding, idx+i, ErrHolderBinding, nil, "offline QR requires a deviceSignature")
+		for i, d := range docs {
+			if d.deviceAuth != mdoc.DeviceSignature {
+				return nil, fail(check.HolderBinding, idx+i, ErrHolderBinding, nil, "offline QR requires a deviceSignature")
 			}
 		}
 		if b.audience != v.cfg.Audience {
-			return nil, fail(CheckHolderBinding, idx, ErrAudience, nil, "bound to %.200q", b.audience)
+			return nil, fail(check.HolderBinding, idx, ErrAudience, nil, "bound to %.200q", b.audience)
 		}
 		if b.wantNonce != nil && !bytes.Equal(b.nonce, b.wantNonce) {
-			return nil, fail(CheckFreshness, idx, ErrNotFresh, nil, "binding nonce differs from the request's")
+			return nil, fail(check.Freshness, idx, ErrNotFresh, nil, "binding nonce differs from the request's")
 		}
 		if err := v.fresh(idx, b.issuedAt, at); err != nil {
 			return nil, err
 		}
 		presentedAt = b.issuedAt
 	}
-	// 8. Replay: the transcript (unique per session or QR binding) and the
-	// documents it authenticated.
+	// Replay, per document: each document's DeviceAuthentication (ISO
+	// 18013-5 §9.1.3.4: transcript, docType and device-signed elements)
+	// is remembered, so a captured response is refused again whole, as a
+	// subset, reordered, or with a document repeated.
 	madeAt := presentedAt
 	if madeAt.IsZero() {
 		madeAt = at
 	}
-	if err := v.checkReplay(idx, "mdoc\x00"+string(transcript)+"\x00"+strings.Join(docTypes, "\x00"), madeAt, at); err != nil {
-		return nil, err
-	}
-	// 9. Validity (ISO 18013-5 §9.3.1: validFrom <= now <= validUntil).
-	for i := range vr.Documents {
-		if err := vr.Documents[i].CheckValidity(at); err != nil {
-			return nil, mapMdocError(idx, err)
+	for i, d := range docs {
+		if err := v.remember(ctx, idx+i, "mdoc", d.deviceAuthDigest[:], madeAt, at); err != nil {
+			return nil, err
 		}
 	}
-	out := make([]Credential, 0, len(vr.Documents))
-	for i := range vr.Documents {
-		d := &vr.Documents[i]
-		// 10. Status.
-		ans, err := v.checkStatus(idx+i, d.Status) // mdoc.StatusReference is statuslist.Reference
+	out := make([]*Credential, 0, len(docs))
+	for i, d := range docs {
+		// Status.
+		ans, err := v.checkStatus(idx+i, d.status) // mdoc.StatusReference is statuslist.Reference
 		if err != nil {
 			return nil, err
 		}
-		claims := d.NameSpaces[d.DocType]
-		c := Credential{
-			Format: FormatMdoc, Type: d.DocType, Issuer: infos[i].issuer.ID, IssuerName: infos[i].issuer.Name,
-			Claims: claims, NameSpaces: d.NameSpaces, Document: typedFromMdoc(d.DocType, d.NameSpaces),
-			NIK: nikOf(claims), HolderKey: d.DeviceKey, ValidUntil: d.Validity.ValidUntil,
-			Status: ans, PresentedAt: presentedAt,
+		claims := d.nameSpaces[d.docType]
+		c := &Credential{
+			format: credential.FormatMdoc, typ: d.docType, issuer: issuers[i].ID, issuerName: issuers[i].Name,
+			claims: claims, nameSpaces: d.nameSpaces, document: typedFromMdoc(d.docType, d.nameSpaces),
+			nik: nikOf(claims), holderKey: d.deviceKey, validUntil: d.validUntil,
+			status: ans, presentedAt: presentedAt,
 		}
-		if c.NIK == "" {
-			c.NIK = nikOfDocument(c.Document)
+		if c.nik == "" {
+			c.nik = nikOfDocument(c.document)
 		}
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-func mapMdocError(idx int, err error) error {
+// mdocCheckError is err as a *check.Error.
+func mdocCheckError(err error) error {
 	var me *mdoc.VerificationError
-	if errors.As(err, &me) {
-		if me.Document >= 0 {
-			idx += me.Document
-		}
-		switch me.Check {
-		case mdoc.CheckTrust:
-			return fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
-		case mdoc.CheckIssuerSignature:
-			return fail(CheckSignature, idx, ErrSignature, err, "")
-		case mdoc.CheckDocType, mdoc.CheckDigest:
-			return fail(CheckDisclosure, idx, ErrDisclosure, err, "")
-		case mdoc.CheckValidity:
-			if errors.Is(err, mdoc.ErrExpired) {
-				return fail(CheckValidity, idx, ErrExpired, err, "")
-			}
-			return fail(CheckValidity, idx, ErrNotYetValid, err, "")
-		case mdoc.CheckDeviceAuth:
-			return fail(CheckHolderBinding, idx, ErrHolderBinding, err, "")
-		}
+	if !errors.As(err, &me) {
+		return err
 	}
-	return fail(CheckFormat, idx, ErrMalformed, err, "")
+	c := check.Format
+	switch me.Check {
+	case mdoc.CheckTrust:
+		c = check.Trust
+	case mdoc.CheckIssuerSignature:
+		c = check.Signature
+	case mdoc.CheckDocType, mdoc.CheckDigest:
+		c = check.Disclosure
+	case mdoc.CheckValidity:
+		c = check.Validity
+	case mdoc.CheckDeviceAuth:
+		c = check.HolderBinding
+	}
+	return &check.Error{Check: c, Credential: me.Document, Err: me.Err}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -101,10 +102,10 @@ func TestMultiCredential(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v := f.verifier(t, tc.mod)
-			res, err := v.VerifyQR(tc.qrText(t))
+			res, err := v.VerifyQR(ctx, tc.qrText(t))
 			if tc.err != nil {
-				var ve *VerificationError
-				if !errors.Is(err, tc.err) || !errors.As(err, &ve) || ve.Check != CheckHolder || ve.Credential != 1 {
+				var ve *check.Error
+				if !errors.Is(err, tc.err) || !errors.As(err, &ve) || ve.Check != check.Holder || ve.Credential != 1 {
 					t.Fatalf("err = %v, want %v at check holder, credential 1", err, tc.err)
 				}
 				return
@@ -112,16 +113,16 @@ func TestMultiCredential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !res.SameHolder || res.NIK != testNIK || len(res.Credentials) != len(tc.types) {
+			if !res.SameHolder() || res.NIK() != testNIK || len(res.Credentials()) != len(tc.types) {
 				t.Fatalf("result %+v", res)
 			}
 			// Only the AllowMissingNIK case has a credential without NIK.
-			if res.SameNIK != (tc.mod == nil) {
-				t.Fatalf("SameNIK = %v", res.SameNIK)
+			if res.SameNIK() != (tc.mod == nil) {
+				t.Fatalf("SameNIK = %v", res.SameNIK())
 			}
 			for i, typ := range tc.types {
-				if res.Credentials[i].Type != typ {
-					t.Errorf("credential %d is %s, want %s", i, res.Credentials[i].Type, typ)
+				if res.Credentials()[i].Type() != typ {
+					t.Errorf("credential %d is %s, want %s", i, res.Credentials()[i].Type(), typ)
 				}
 			}
 		})
@@ -131,22 +132,22 @@ func TestMultiCredential(t *testing.T) {
 func TestTrustListUpdateRemovesIssuer(t *testing.T) {
 	f := newFixture(t)
 	v := f.verifier(t, nil)
-	if _, err := v.VerifySDJWT(f.presentSDJWT(t, f.bpjsOpts()), "n-0123456789"); err != nil {
+	if _, err := v.VerifySDJWT(ctx, f.presentSDJWT(t, f.bpjsOpts()), "n-0123456789"); err != nil {
 		t.Fatal(err)
 	}
 	// The operator drops BPJS; the verifier picks the new list up at once.
 	if _, err := f.trust.Update(f.signList(t, 2, func(l *trustlist.List) { l.Issuers = l.Issuers[:2] })); err != nil {
 		t.Fatal(err)
 	}
-	_, err := v.VerifySDJWT(f.presentSDJWT(t, f.bpjsOpts()), "n-0123456789")
-	var ve *VerificationError
-	if !errors.As(err, &ve) || ve.Check != CheckTrust || !errors.Is(err, ErrUntrustedIssuer) {
+	_, err := v.VerifySDJWT(ctx, f.presentSDJWT(t, f.bpjsOpts()), "n-0123456789")
+	var ve *check.Error
+	if !errors.As(err, &ve) || ve.Check != check.Trust || !errors.Is(err, ErrUntrustedIssuer) {
 		t.Fatalf("err = %v", err)
 	}
 	// An mdoc under the dropped IACA fails the same way.
 	st := transcript(t, "after-removal")
-	_, err = v.VerifyMdoc(f.presentMdoc(t, f.bpjsMdoc(), st), st)
-	if !errors.As(err, &ve) || ve.Check != CheckTrust {
+	_, err = v.VerifyMdoc(ctx, f.presentMdoc(t, f.bpjsMdoc(), st), st)
+	if !errors.As(err, &ve) || ve.Check != check.Trust {
 		t.Fatalf("mdoc err = %v", err)
 	}
 	// Replaying the old list is refused; the issuer stays removed.
@@ -185,56 +186,30 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-func TestReplayCacheBounded(t *testing.T) {
-	c := newReplayCache(3)
-	at := t0
-	key := func(b byte) [32]byte { return [32]byte{b} }
-	for i := byte(0); i < 3; i++ {
-		if c.checkAndAdd(key(i), at, at.Add(time.Duration(i+1)*time.Minute)) {
-			t.Fatal("fresh key reported as replay")
-		}
-	}
-	if !c.checkAndAdd(key(2), at, at.Add(time.Hour)) {
-		t.Fatal("replay not detected")
-	}
-	// Full: adding a fourth evicts the entry closest to expiry (key 0).
-	c.checkAndAdd(key(3), at, at.Add(time.Hour))
-	if c.len() != 3 {
-		t.Fatalf("len %d", c.len())
-	}
-	if c.checkAndAdd(key(0), at, at.Add(time.Minute)) {
-		t.Fatal("evicted key still present")
-	}
-	// After expiry a key is forgotten.
-	if c.checkAndAdd(key(3), at.Add(2*time.Hour), at.Add(3*time.Hour)) {
-		t.Fatal("expired key reported as replay")
-	}
-}
-
 func TestResultTyped(t *testing.T) {
 	f := newFixture(t)
 	v := f.verifier(t, nil)
 	// Partial disclosure: generic claims only, no typed document.
 	o := f.ktpOpts()
 	o.reveal = []sdjwt.Path{{"personal_administrative_number"}, {"birthdate"}}
-	res, err := v.VerifySDJWT(f.presentSDJWT(t, o), o.nonce)
+	res, err := v.VerifySDJWT(ctx, f.presentSDJWT(t, o), o.nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := res.Credentials[0]
-	if c.Document != nil || c.Claims["birthdate"] != "1995-08-17" || c.NIK != testNIK || c.StatusAge() != 10*time.Minute {
+	c := res.Credentials()[0]
+	if c.Document() != nil || c.Claims()["birthdate"] != "1995-08-17" || c.NIK() != testNIK || c.StatusAge() != 10*time.Minute {
 		t.Fatalf("partial: %+v", c)
 	}
-	if _, ok := c.Claims["given_name"]; ok {
+	if _, ok := c.Claims()["given_name"]; ok {
 		t.Fatal("undisclosed claim present")
 	}
 	// Full NPWP and BPJS decode to their types.
 	for _, o := range []sdOpts{f.npwpOpts(), f.bpjsOpts()} {
-		res, err := v.VerifySDJWT(f.presentSDJWT(t, o), o.nonce)
+		res, err := v.VerifySDJWT(ctx, f.presentSDJWT(t, o), o.nonce)
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch d := res.Credentials[0].Document.(type) {
+		switch d := res.Credentials()[0].Document().(type) {
 		case *credential.NPWP, *credential.BPJSKesehatan:
 		default:
 			t.Fatalf("%s decoded to %T", o.iss, d)
@@ -242,15 +217,15 @@ func TestResultTyped(t *testing.T) {
 	}
 	// An mdoc BPJS decodes too.
 	st := transcript(t, "typed")
-	res, err = v.VerifyMdoc(f.presentMdoc(t, f.bpjsMdoc(), st), st)
+	res, err = v.VerifyMdoc(ctx, f.presentMdoc(t, f.bpjsMdoc(), st), st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := res.Credentials[0].Document.(*credential.BPJSKesehatan); !ok {
-		t.Fatalf("mdoc BPJS decoded to %T", res.Credentials[0].Document)
+	if _, ok := res.Credentials()[0].Document().(*credential.BPJSKesehatan); !ok {
+		t.Fatalf("mdoc BPJS decoded to %T", res.Credentials()[0].Document())
 	}
-	if res.Credentials[0].Format.String() != "mdoc" || res.Credentials[0].IssuerName != "BPJS Kesehatan" {
-		t.Fatalf("%+v", res.Credentials[0])
+	if res.Credentials()[0].Format() != credential.FormatMdoc || res.Credentials()[0].IssuerName() != "BPJS Kesehatan" {
+		t.Fatalf("%+v", res.Credentials()[0])
 	}
 }
 
@@ -282,20 +257,20 @@ func TestTwoWayNonce(t *testing.T) {
 	}
 	for _, asMdoc := range []bool{false, true} {
 		v := f.verifier(t, nil)
-		res, err := v.VerifyQRResponse(mk(t, nonce, asMdoc), nonce)
+		res, err := v.VerifyQRResponse(ctx, mk(t, nonce, asMdoc), nonce)
 		if err != nil {
 			t.Fatalf("mdoc=%v: matching nonce: %v", asMdoc, err)
 		}
-		if !res.SameNIK || res.NIK != testNIK {
+		if !res.SameNIK() || res.NIK() != testNIK {
 			t.Fatalf("mdoc=%v: %+v", asMdoc, res)
 		}
-		_, err = v.VerifyQRResponse(mk(t, []byte("another-nonce-16"), asMdoc), nonce)
-		var ve *VerificationError
-		if !errors.As(err, &ve) || ve.Check != CheckFreshness || !errors.Is(err, ErrNotFresh) {
+		_, err = v.VerifyQRResponse(ctx, mk(t, []byte("another-nonce-16"), asMdoc), nonce)
+		var ve *check.Error
+		if !errors.As(err, &ve) || ve.Check != check.Freshness || !errors.Is(err, ErrNotFresh) {
 			t.Fatalf("mdoc=%v: other nonce: %v", asMdoc, err)
 		}
 	}
-	if _, err := f.verifier(t, nil).VerifyQRResponse("x", []byte("short")); !errors.Is(err, ErrConfig) {
+	if _, err := f.verifier(t, nil).VerifyQRResponse(ctx, "x", []byte("short")); !errors.Is(err, ErrConfig) {
 		t.Fatalf("short nonce: %v", err)
 	}
 }
@@ -310,7 +285,7 @@ func TestConcurrentVerification(t *testing.T) {
 	results := make(chan error, 8)
 	for i := 0; i < 8; i++ {
 		go func() {
-			_, err := v.VerifySDJWT(p, o.nonce)
+			_, err := v.VerifySDJWT(ctx, p, o.nonce)
 			results <- err
 		}()
 	}

@@ -1,12 +1,14 @@
 package verifier
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -17,29 +19,29 @@ import (
 // made within the window, and not seen before. mdoc document signer chains
 // the envelope left out are restored from the trust list's document signer
 // certificates.
-func (v *Verifier) VerifyQR(text string) (*Result, error) {
+func (v *Verifier) VerifyQR(ctx context.Context, text string) (*Result, error) {
 	at := v.now()
 	env, err := qr.DecodeString(text)
 	if err != nil {
-		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+		return nil, fail(check.Format, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(env, at, nil)
+	return v.verifyEnvelope(ctx, env, at, nil)
 }
 
 // VerifyQRResponse is VerifyQR for the two-way flow: every presentation
 // must also carry nonce, the nonce of this verifier's request QR
 // (qr.MinNonceSize to 32 bytes); a presentation without it fails at
 // CheckFreshness.
-func (v *Verifier) VerifyQRResponse(text string, nonce []byte) (*Result, error) {
+func (v *Verifier) VerifyQRResponse(ctx context.Context, text string, nonce []byte) (*Result, error) {
 	at := v.now()
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
-		return nil, fail(CheckConfig, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
+		return nil, fail(check.Input, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
 	}
 	env, err := qr.DecodeString(text)
 	if err != nil {
-		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+		return nil, fail(check.Format, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(env, at, nonce)
+	return v.verifyEnvelope(ctx, env, at, nonce)
 }
 
 // MaxFrames caps the number of QR frames VerifyQRFrames accepts.
@@ -47,43 +49,43 @@ const MaxFrames = 64
 
 // VerifyQRFrames verifies a response split over a sequence of QR frames
 // (qr.EncodeFrames), given in any order, with the checks of VerifyQR.
-func (v *Verifier) VerifyQRFrames(frames ...string) (*Result, error) {
+func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Result, error) {
 	at := v.now()
 	if len(frames) == 0 || len(frames) > MaxFrames {
-		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d frames (1 to %d)", len(frames), MaxFrames)
+		return nil, fail(check.Format, -1, ErrMalformed, nil, "%d frames (1 to %d)", len(frames), MaxFrames)
 	}
 	var a qr.Assembler
 	complete := false
 	for _, fr := range frames {
 		c, err := a.AddString(fr)
 		if err != nil {
-			return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+			return nil, fail(check.Format, -1, ErrMalformed, err, "")
 		}
 		complete = c
 	}
 	if !complete {
-		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "frames %v missing", a.Missing())
+		return nil, fail(check.Format, -1, ErrMalformed, nil, "frames %v missing", a.Missing())
 	}
 	env, err := a.Envelope()
 	if err != nil {
-		return nil, fail(CheckFormat, -1, ErrMalformed, err, "")
+		return nil, fail(check.Format, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(env, at, nil)
+	return v.verifyEnvelope(ctx, env, at, nil)
 }
 
-func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time, nonce []byte) (*Result, error) {
+func (v *Verifier) verifyEnvelope(ctx context.Context, env *qr.Envelope, at time.Time, nonce []byte) (*Result, error) {
 	if len(env.Presentations) == 0 || len(env.Presentations) > MaxCredentials {
-		return nil, fail(CheckFormat, -1, ErrMalformed, nil, "%d presentations (1 to %d)", len(env.Presentations), MaxCredentials)
+		return nil, fail(check.Format, -1, ErrMalformed, nil, "%d presentations (1 to %d)", len(env.Presentations), MaxCredentials)
 	}
-	l := v.cfg.Trust.Current()
-	if l == nil {
-		return nil, fail(CheckTrust, 0, ErrUntrustedIssuer, nil, "no trust list loaded")
+	l, err := v.trustList(at)
+	if err != nil {
+		return nil, err
 	}
-	var creds []Credential
+	var creds []*Credential
 	for _, p := range env.Presentations {
 		idx := len(creds)
 		if idx >= MaxCredentials {
-			return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
+			return nil, fail(check.Format, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
 		}
 		if p.SDJWT != "" {
 			// docs/qr-format.md §5: the KB-JWT nonce is the binding
@@ -92,11 +94,11 @@ func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time, nonce []byte) 
 			if nonce != nil {
 				n = base64.RawURLEncoding.EncodeToString(nonce)
 			}
-			c, err := v.verifySDJWT(l, idx, p.SDJWT, n, at)
+			c, err := v.verifySDJWT(ctx, l, idx, p.SDJWT, n, at)
 			if err != nil {
 				return nil, err
 			}
-			creds = append(creds, *c)
+			creds = append(creds, c)
 			continue
 		}
 		dr, err := p.Mdoc.WithChain(chainResolver(l))
@@ -105,15 +107,15 @@ func (v *Verifier) verifyEnvelope(env *qr.Envelope, at time.Time, nonce []byte) 
 			// not in the trust list.
 			var qe *qr.Error
 			if errors.As(err, &qe) && errors.Is(err, errUnknownSigner) {
-				return nil, fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
+				return nil, fail(check.Trust, idx, ErrUntrustedIssuer, err, "")
 			}
-			return nil, fail(CheckFormat, idx, ErrMalformed, err, "")
+			return nil, fail(check.Format, idx, ErrMalformed, err, "")
 		}
 		st, err := qr.OfflineSessionTranscript(p.Mdoc.Binding)
 		if err != nil {
-			return nil, fail(CheckFormat, idx, ErrMalformed, err, "")
+			return nil, fail(check.Format, idx, ErrMalformed, err, "")
 		}
-		cs, err := v.verifyMdoc(l, idx, dr, st, at, &mdocBinding{audience: p.Mdoc.Binding.Audience, issuedAt: p.Mdoc.Binding.IssuedAt,
+		cs, err := v.verifyMdoc(ctx, l, idx, dr, st, at, &mdocBinding{audience: p.Mdoc.Binding.Audience, issuedAt: p.Mdoc.Binding.IssuedAt,
 			nonce: p.Mdoc.Binding.Nonce, wantNonce: nonce})
 		if err != nil {
 			return nil, err

@@ -1,7 +1,7 @@
 package verifier
 
 // Bad-input suite (issue 12, docs/security.md): the verifier's public entry
-// points given hostile bytes return a *VerificationError wrapping a
+// points given hostile bytes return a *check.Error wrapping a
 // sentinel, never panic, and refuse oversized input with bounded
 // allocation.
 
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
@@ -22,12 +23,12 @@ var securitySentinels = []error{
 
 func requireTyped(t *testing.T, what string, err error) {
 	t.Helper()
-	var e *VerificationError
+	var e *check.Error
 	if err == nil {
 		t.Fatalf("%s: accepted", what)
 	}
 	if !errors.As(err, &e) {
-		t.Fatalf("%s: %T is not *verifier.VerificationError: %v", what, err, err)
+		t.Fatalf("%s: %T is not *check.Error: %v", what, err, err)
 	}
 	for _, s := range securitySentinels {
 		if errors.Is(err, s) {
@@ -52,15 +53,15 @@ func TestSecurityEntryPoints(t *testing.T) {
 	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
-			_, err := v.VerifyQR(in)
+			_, err := v.VerifyQR(ctx, in)
 			requireTyped(t, "VerifyQR", err)
-			_, err = v.VerifyQRFrames(in, in)
+			_, err = v.VerifyQRFrames(ctx, in, in)
 			requireTyped(t, "VerifyQRFrames", err)
-			_, err = v.VerifyQRResponse(in, []byte("0123456789abcdef"))
+			_, err = v.VerifyQRResponse(ctx, in, []byte("0123456789abcdef"))
 			requireTyped(t, "VerifyQRResponse", err)
-			_, err = v.VerifySDJWT(in, "nonce")
+			_, err = v.VerifySDJWT(ctx, in, "nonce")
 			requireTyped(t, "VerifySDJWT", err)
-			_, err = v.VerifyMdoc([]byte(in), []byte{0x80})
+			_, err = v.VerifyMdoc(ctx, []byte(in), []byte{0x80})
 			requireTyped(t, "VerifyMdoc", err)
 		})
 	}
@@ -73,9 +74,9 @@ func TestSecurityOversizedAllocs(t *testing.T) {
 	v := f.verifier(t, nil)
 	huge := "IKP1:" + strings.Repeat("0", 64<<20)
 	for name, fn := range map[string]func() error{
-		"VerifyQR":    func() error { _, err := v.VerifyQR(huge); return err },
-		"VerifySDJWT": func() error { _, err := v.VerifySDJWT(huge, "n"); return err },
-		"VerifyMdoc":  func() error { _, err := v.VerifyMdoc([]byte(huge), []byte{0x80}); return err },
+		"VerifyQR":    func() error { _, err := v.VerifyQR(ctx, huge); return err },
+		"VerifySDJWT": func() error { _, err := v.VerifySDJWT(ctx, huge, "n"); return err },
+		"VerifyMdoc":  func() error { _, err := v.VerifyMdoc(ctx, []byte(huge), []byte{0x80}); return err },
 	} {
 		var last error
 		allocs := testing.AllocsPerRun(3, func() { last = fn() })
@@ -98,9 +99,9 @@ func TestSecurityOversizedQRNotCopied(t *testing.T) {
 	huge := "IKP1:" + strings.Repeat("0", 64<<20)
 	nonce := make([]byte, 16)
 	for name, fn := range map[string]func() error{
-		"VerifyQR":         func() error { _, err := v.VerifyQR(huge); return err },
-		"VerifyQRResponse": func() error { _, err := v.VerifyQRResponse(huge, nonce); return err },
-		"VerifyQRFrames":   func() error { _, err := v.VerifyQRFrames(huge); return err },
+		"VerifyQR":         func() error { _, err := v.VerifyQR(ctx, huge); return err },
+		"VerifyQRResponse": func() error { _, err := v.VerifyQRResponse(ctx, huge, nonce); return err },
+		"VerifyQRFrames":   func() error { _, err := v.VerifyQRFrames(ctx, huge); return err },
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

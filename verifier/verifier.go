@@ -1,11 +1,15 @@
 package verifier
 
 import (
+	"context"
 	"crypto"
+	"crypto/sha256"
+	"errors"
 	"slices"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -24,6 +28,8 @@ const (
 	DefaultReplayCacheSize = 1 << 16
 	// MaxReplayCacheSize bounds Config.ReplayCacheSize.
 	MaxReplayCacheSize = 1 << 22
+	// MaxTrustListGrace bounds Config.TrustListGrace.
+	MaxTrustListGrace = 30 * 24 * time.Hour
 	// MaxCredentials caps the credentials in one presentation.
 	MaxCredentials = 8
 )
@@ -55,9 +61,22 @@ type Config struct {
 	Audience string
 	// Policy is the request policy.
 	Policy Policy
-	// ReplayCacheSize bounds the replay cache; zero means
-	// DefaultReplayCacheSize, at most MaxReplayCacheSize.
+	// Replay remembers verified presentations (see [ReplayStore]); nil
+	// means a [MemoryReplayStore] of ReplayCacheSize entries, private to
+	// this Verifier. Verifier instances that share a ReplayStore refuse a
+	// replay to any of them.
+	Replay ReplayStore
+	// ReplayCacheSize bounds the default in-memory replay store; zero
+	// means DefaultReplayCacheSize, at most MaxReplayCacheSize. Ignored
+	// when Replay is set.
 	ReplayCacheSize int
+	// TrustListGrace is how long past its next_update the trust list is
+	// still used. Zero, the default, refuses every presentation once the
+	// list is overdue ([ErrTrustListStale]): a verifier that cannot reach
+	// the operator for a while, and accepts the risk of not learning of a
+	// removed issuer for that long, sets it explicitly; at most
+	// MaxTrustListGrace.
+	TrustListGrace time.Duration
 }
 
 // Policy is a verifier's request policy.
@@ -89,90 +108,108 @@ type Policy struct {
 	AllowUnregistered bool
 }
 
-// Format is a credential format.
-type Format int
-
-// Credential formats.
-const (
-	FormatSDJWT Format = iota + 1 // SD-JWT VC
-	FormatMdoc                    // ISO/IEC 18013-5 mdoc
-)
-
-// String returns "sd-jwt-vc" or "mdoc".
-func (f Format) String() string {
-	switch f {
-	case FormatSDJWT:
-		return "sd-jwt-vc"
-	case FormatMdoc:
-		return "mdoc"
-	}
-	return "unknown"
-}
-
-// Credential is one verified credential.
+// Credential is one verified credential. Only a Verifier makes one.
 type Credential struct {
-	// Format is the credential's format.
-	Format Format
-	// Type is the vct (SD-JWT VC) or doctype (mdoc).
-	Type string
-	// Issuer is the issuer's trust-list id; IssuerName its display name.
-	Issuer, IssuerName string
-	// Claims are the disclosed claims: the processed SD-JWT claim set, or
-	// for mdoc the elements of the namespace named like the doctype.
-	Claims map[string]any
-	// NameSpaces holds every disclosed mdoc element (namespace → element →
-	// value); nil for SD-JWT.
-	NameSpaces map[string]map[string]any
-	// Document is the typed credential (*credential.KTPEL, *credential.KK,
-	// *credential.NPWP, *credential.BPJSKesehatan,
-	// *credential.BPJSKetenagakerjaan) when the full claim set of an ikdkit
-	// type was disclosed; nil otherwise (read Claims).
-	Document credential.Document
-	// NIK is the holder's NIK if the credential discloses it, else "".
-	NIK string
-	// HolderKey is the key the presentation was bound to.
-	HolderKey crypto.PublicKey
-	// ValidUntil is the end of the credential's validity (zero if none).
-	ValidUntil time.Time
-	// Status is the status list answer; nil if status was not checked.
-	Status *statuslist.Answer
-	// PresentedAt is when the holder made the presentation (KB-JWT iat or
-	// QR binding time), zero when the session transcript carries no time.
-	PresentedAt time.Time
+	format      credential.Format
+	typ         string
+	issuer      string
+	issuerName  string
+	claims      map[string]any
+	nameSpaces  map[string]map[string]any
+	document    credential.Document
+	nik         string
+	holderKey   crypto.PublicKey
+	validUntil  time.Time
+	status      *statuslist.Answer
+	presentedAt time.Time
 }
+
+// Format returns the credential's format.
+func (c *Credential) Format() credential.Format { return c.format }
+
+// Type returns the vct (SD-JWT VC) or doctype (mdoc).
+func (c *Credential) Type() string { return c.typ }
+
+// Issuer returns the issuer's trust-list identifier.
+func (c *Credential) Issuer() string { return c.issuer }
+
+// IssuerName returns the issuer's display name from the trust list.
+func (c *Credential) IssuerName() string { return c.issuerName }
+
+// Claims returns the disclosed claims: the processed SD-JWT claim set, or
+// for mdoc the elements of the namespace named like the doctype. The map
+// is the caller's to keep.
+func (c *Credential) Claims() map[string]any { return c.claims }
+
+// NameSpaces returns every disclosed mdoc element (namespace → element →
+// value); nil for SD-JWT.
+func (c *Credential) NameSpaces() map[string]map[string]any { return c.nameSpaces }
+
+// Document returns the typed credential (*credential.KTPEL, *credential.KK,
+// *credential.NPWP, *credential.BPJSKesehatan,
+// *credential.BPJSKetenagakerjaan) when the full claim set of an ikdkit
+// type was disclosed; nil otherwise (read Claims).
+func (c *Credential) Document() credential.Document { return c.document }
 
 // KTPEL returns the typed KTP-el, or nil if this is not a complete KTP-el.
 func (c *Credential) KTPEL() *credential.KTPEL {
-	k, _ := c.Document.(*credential.KTPEL)
+	k, _ := c.document.(*credential.KTPEL)
 	return k
 }
 
+// NIK returns the holder's NIK if the credential discloses it, else "".
+func (c *Credential) NIK() string { return c.nik }
+
+// HolderKey returns the key the presentation was bound to.
+func (c *Credential) HolderKey() crypto.PublicKey { return c.holderKey }
+
+// ValidUntil returns the end of the credential's validity (zero if none).
+func (c *Credential) ValidUntil() time.Time { return c.validUntil }
+
+// Status returns the status list answer; nil if status was not checked
+// (Policy.SkipStatus, or Policy.AllowNoStatus for a credential without a
+// status reference).
+func (c *Credential) Status() *statuslist.Answer { return c.status }
+
 // StatusAge returns the age of the status answer (0 if unchecked).
 func (c *Credential) StatusAge() time.Duration {
-	if c.Status == nil {
+	if c.status == nil {
 		return 0
 	}
-	return c.Status.Age
+	return c.status.Age
 }
 
-// Result is a verified presentation.
+// PresentedAt returns when the holder made the presentation (KB-JWT iat
+// or QR binding time); zero when the session transcript carries no time.
+func (c *Credential) PresentedAt() time.Time { return c.presentedAt }
+
+// Result is a verified presentation. Only a Verifier makes one.
 type Result struct {
-	// Credentials are the verified credentials, in presentation order.
-	Credentials []Credential
-	// SameHolder reports that all credentials are bound to one holder key.
-	// It is always true in a returned Result: a presentation whose
-	// credentials are bound to different keys fails with ErrHolderMismatch.
-	SameHolder bool
-	// SameNIK reports that every credential discloses a NIK and all agree.
-	// It is false when some credential discloses none (accepted for one
-	// credential, or with Policy.AllowMissingNIK).
-	SameNIK bool
-	// NIK is the NIK all credentials that disclose one agree on ("" if
-	// none does).
-	NIK string
-	// VerifiedAt is the verification time.
-	VerifiedAt time.Time
+	credentials []*Credential
+	sameNIK     bool
+	nik         string
+	verifiedAt  time.Time
 }
+
+// Credentials returns the verified credentials, in presentation order.
+func (r *Result) Credentials() []*Credential { return slices.Clone(r.credentials) }
+
+// SameHolder reports that all credentials are bound to one holder key. It
+// is always true: a presentation whose credentials are bound to different
+// keys fails with ErrHolderMismatch.
+func (r *Result) SameHolder() bool { return true }
+
+// SameNIK reports that every credential discloses a NIK and all agree. It
+// is false when some credential discloses none (accepted for one
+// credential, or with Policy.AllowMissingNIK).
+func (r *Result) SameNIK() bool { return r.sameNIK }
+
+// NIK returns the NIK all credentials that disclose one agree on ("" if
+// none does).
+func (r *Result) NIK() string { return r.nik }
+
+// VerifiedAt returns the verification time.
+func (r *Result) VerifiedAt() time.Time { return r.verifiedAt }
 
 // Verifier verifies presentations. It is safe for concurrent use; its only
 // mutable state is the replay cache.
@@ -180,13 +217,13 @@ type Verifier struct {
 	cfg    Config
 	now    func() time.Time
 	window time.Duration
-	replay *replayCache
+	replay ReplayStore
 }
 
 // New checks cfg and returns a Verifier.
 func New(cfg Config) (*Verifier, error) {
 	bad := func(format string, args ...any) error {
-		return fail(CheckConfig, -1, ErrConfig, nil, format, args...)
+		return fail(check.Input, -1, ErrConfig, nil, format, args...)
 	}
 	if cfg.Trust == nil {
 		return nil, bad("Trust is required")
@@ -212,6 +249,17 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.ReplayCacheSize < 0 || cfg.ReplayCacheSize > MaxReplayCacheSize {
 		return nil, bad("ReplayCacheSize must be 0 to %d", MaxReplayCacheSize)
 	}
+	if cfg.TrustListGrace < 0 || cfg.TrustListGrace > MaxTrustListGrace {
+		return nil, bad("TrustListGrace must be 0 to %v", MaxTrustListGrace)
+	}
+	replay := cfg.Replay
+	if replay == nil {
+		m, err := NewMemoryReplayStore(cfg.ReplayCacheSize)
+		if err != nil {
+			return nil, err
+		}
+		replay = m
+	}
 	if cfg.Policy.MaxStatusAge < 0 {
 		return nil, bad("MaxStatusAge is negative")
 	}
@@ -234,41 +282,92 @@ func New(cfg Config) (*Verifier, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{cfg: cfg, now: now, window: cfg.Window, replay: newReplayCache(cfg.ReplayCacheSize)}, nil
+	return &Verifier{cfg: cfg, now: now, window: cfg.Window, replay: replay}, nil
+}
+
+// trustList returns the current trust list, refused once it is past its
+// next_update plus Config.TrustListGrace: an overdue list may still name an
+// issuer the operator has removed.
+func (v *Verifier) trustList(at time.Time) (*trustlist.List, error) {
+	l := v.cfg.Trust.Current()
+	if l == nil {
+		return nil, fail(check.Trust, -1, ErrUntrustedIssuer, nil, "no trust list loaded")
+	}
+	if l.Stale(at.Add(-v.cfg.TrustListGrace)) {
+		return nil, fail(check.Trust, -1, ErrTrustListStale, nil, "next update was due %v (grace %v)", l.NextUpdate.UTC(), v.cfg.TrustListGrace)
+	}
+	return l, nil
+}
+
+// fresh checks a presentation time against the window and the skew.
+func (v *Verifier) fresh(idx int, t, at time.Time) error {
+	if t.After(at.Add(v.cfg.ClockSkew)) {
+		return fail(check.Freshness, idx, ErrNotFresh, nil, "made at %v, in the future", t.UTC())
+	}
+	if at.Sub(t) > v.window+v.cfg.ClockSkew {
+		return fail(check.Freshness, idx, ErrNotFresh, nil, "made at %v, more than %v ago", t.UTC(), v.window)
+	}
+	return nil
+}
+
+// remember records a holder-signed unit (a KB-JWT's signing input, an
+// mdoc document's DeviceAuthentication) in the replay store until it can
+// no longer be fresh. kind separates the formats' key spaces.
+func (v *Verifier) remember(ctx context.Context, idx int, kind string, unit []byte, madeAt, at time.Time) error {
+	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write(unit)
+	var key [32]byte
+	h.Sum(key[:0])
+	exp := madeAt.Add(v.window + 2*v.cfg.ClockSkew)
+	if !exp.After(at) {
+		exp = at.Add(v.window + 2*v.cfg.ClockSkew)
+	}
+	switch err := v.replay.Remember(ctx, key, at, exp); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrReplay):
+		return fail(check.Replay, idx, ErrReplay, nil, "")
+	case errors.Is(err, ErrReplayStoreFull):
+		return fail(check.Replay, idx, ErrReplayStoreFull, nil, "")
+	default:
+		return fail(check.Replay, idx, ErrReplayStoreFull, err, "replay store unavailable")
+	}
 }
 
 // finish runs the checks over the whole presentation: holder consistency
 // and the request policy.
-func (v *Verifier) finish(creds []Credential, at time.Time) (*Result, error) {
-	res := &Result{Credentials: creds, SameHolder: true, SameNIK: true, VerifiedAt: at}
+func (v *Verifier) finish(creds []*Credential, at time.Time) (*Result, error) {
+	res := &Result{credentials: creds, sameNIK: true, verifiedAt: at}
 	// Several credentials in one response must belong to one person: bound
 	// to the same holder key and carrying the same NIK.
-	for i := range creds {
-		if i > 0 && !keyEqual(creds[0].HolderKey, creds[i].HolderKey) {
-			return nil, fail(CheckHolder, i, ErrHolderMismatch, nil, "bound to a different holder key than credential 0")
+	for i, c := range creds {
+		if i > 0 && !keyEqual(creds[0].holderKey, c.holderKey) {
+			return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "bound to a different holder key than credential 0")
 		}
-		if creds[i].NIK != "" {
-			if res.NIK != "" && res.NIK != creds[i].NIK {
-				return nil, fail(CheckHolder, i, ErrHolderMismatch, nil, "carries a different NIK")
+		if c.nik != "" {
+			if res.nik != "" && res.nik != c.nik {
+				return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "carries a different NIK")
 			}
-			res.NIK = creds[i].NIK
+			res.nik = c.nik
 			continue
 		}
-		res.SameNIK = false
+		res.sameNIK = false
 		if len(creds) > 1 && !v.cfg.Policy.AllowMissingNIK {
-			return nil, fail(CheckHolder, i, ErrHolderMismatch, nil, "discloses no NIK, so it cannot be tied to the other credentials")
+			return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "discloses no NIK, so it cannot be tied to the other credentials")
 		}
 	}
 	p := v.cfg.Policy
 	for _, typ := range p.RequiredTypes {
-		if !slices.ContainsFunc(creds, func(c Credential) bool { return c.Type == typ }) {
-			return nil, fail(CheckPolicy, -1, ErrPolicy, nil, "no credential of type %s", typ)
+		if !slices.ContainsFunc(creds, func(c *Credential) bool { return c.typ == typ }) {
+			return nil, fail(check.Policy, -1, ErrPolicy, nil, "no credential of type %.200s", typ)
 		}
 	}
-	for i := range creds {
-		for _, claim := range p.Required[creds[i].Type] {
-			if !creds[i].has(claim) {
-				return nil, fail(CheckPolicy, i, ErrPolicy, nil, "required claim %s not disclosed", claim)
+	for i, c := range creds {
+		for _, claim := range p.Required[c.typ] {
+			if !c.has(claim) {
+				return nil, fail(check.Policy, i, ErrPolicy, nil, "required claim %.200s not disclosed", claim)
 			}
 		}
 	}
@@ -276,11 +375,11 @@ func (v *Verifier) finish(creds []Credential, at time.Time) (*Result, error) {
 }
 
 func (c *Credential) has(claim string) bool {
-	if c.Format == FormatSDJWT {
-		_, ok := c.Claims[claim]
+	if c.format == credential.FormatSDJWT {
+		_, ok := c.claims[claim]
 		return ok
 	}
-	for _, ns := range c.NameSpaces {
+	for _, ns := range c.nameSpaces {
 		if _, ok := ns[claim]; ok {
 			return true
 		}

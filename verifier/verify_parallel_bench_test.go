@@ -35,7 +35,7 @@ func BenchmarkVerifyQRParallel(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				i := next.Add(1) - 1
-				if _, err := v.VerifyQR(pool[i]); err != nil {
+				if _, err := v.VerifyQR(ctx, pool[i]); err != nil {
 					b.Error(err)
 					return
 				}

@@ -43,7 +43,7 @@ func TestCLI(t *testing.T) {
 		{"sdjwt json", []string{"verify", "--json", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", at, p("presentation-sdjwt.txt")}, "", 0,
 			`"name": "RINA KARTIKA SARI"`, ""},
 		{"sdjwt wrong nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", "AAAAAAAAAAA", "--at", at, p("presentation-sdjwt.txt")}, "", 1,
-			"", "key binding check"},
+			"", "nonce mismatch [freshness]"},
 		{"sdjwt stale", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", late, p("presentation-sdjwt.txt")}, "", 1,
 			"", "not fresh"},
 		{"sdjwt wrong key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")}, "", 1, "", "trust check failed"},

@@ -277,7 +277,7 @@ func TestCLIPresent(t *testing.T) {
 			"--claim", `["name"]`, "--claim", "address.locality", "--out", p("pres.txt"), p("ktp.sdjwt")}, "", 0, "", ""},
 		{"present wrong device", []string{"present", "--key", p("dev2.jwk"), "--aud", bank, "--nonce", nonce, "--out", p("pres2.txt"), p("ktp.sdjwt")}, "", 0, "", ""},
 		{"verify", []string{"verify", "--trust", p("pub.jwk"), "--aud", bank, "--nonce", nonce, "--at", at, p("pres.txt")}, "", 0, "RINA KARTIKA SARI", ""},
-		{"verify wrong device", []string{"verify", "--trust", p("pub.jwk"), "--aud", bank, "--nonce", nonce, "--at", at, p("pres2.txt")}, "", 1, "", "key binding"},
+		{"verify wrong device", []string{"verify", "--trust", p("pub.jwk"), "--aud", bank, "--nonce", nonce, "--at", at, p("pres2.txt")}, "", 1, "", "holder binding"},
 	})
 	b, _ := os.ReadFile(p("pres.txt"))
 	for _, hidden := range []string{"birthdate", "religion"} {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -299,18 +300,18 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	// 5. Offline verification.
 	clk.Advance(20 * time.Second)
 	head("The bank scans it 20 s later and verifies offline")
-	res, err := bank.VerifyQRResponse(string(code.Data), nonce)
+	res, err := bank.VerifyQRResponse(ctx, string(code.Data), nonce)
 	if err != nil {
 		return fmt.Errorf("verification of a good QR failed: %w", err)
 	}
-	c := res.Credentials[0]
+	c := res.Credentials()[0]
 	say("   verified: %s (%s) from %q, presented %s ago, status %v (list %s old)",
-		c.Type, c.Format, c.IssuerName, res.VerifiedAt.Sub(c.PresentedAt), statusName(c.Status), c.StatusAge())
-	printClaims(w, "      ", c.Claims)
-	if err := expect(res.NIK == residentNK && res.SameHolder, "result NIK %q", res.NIK); err != nil {
+		c.Type(), c.Format(), c.IssuerName(), res.VerifiedAt().Sub(c.PresentedAt()), statusName(c.Status()), c.StatusAge())
+	printClaims(w, "      ", c.Claims())
+	if err := expect(res.NIK() == residentNK && res.SameHolder(), "result NIK %q", res.NIK()); err != nil {
 		return err
 	}
-	if _, err := bank.VerifyQRResponse(string(code.Data), nonce); !errors.Is(err, verifier.ErrReplay) {
+	if _, err := bank.VerifyQRResponse(ctx, string(code.Data), nonce); !errors.Is(err, verifier.ErrReplay) {
 		return expect(false, "a second scan of the same QR was not refused as a replay: %v", err)
 	}
 	say("   the same QR scanned again -> %v", verifier.ErrReplay)
@@ -349,9 +350,9 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	clk.Advance(20 * time.Second)
-	_, err = bank.VerifyQRResponse(string(pres.Codes[0].Data), nonce)
-	var ve *verifier.VerificationError
-	if !errors.Is(err, verifier.ErrRevoked) || !errors.As(err, &ve) || ve.Check != verifier.CheckStatus {
+	_, err = bank.VerifyQRResponse(ctx, string(pres.Codes[0].Data), nonce)
+	var ve *check.Error
+	if !errors.Is(err, verifier.ErrRevoked) || !errors.As(err, &ve) || ve.Check != check.Status {
 		return expect(false, "the same verification after the loss gave %v, want revoked", err)
 	}
 	say("   the same identity check now fails at the %q check: %v", ve.Check, ve.Err)

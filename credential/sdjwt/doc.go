@@ -25,8 +25,9 @@
 // and canonical, and every size an attacker controls is capped (see
 // [MaxTokenSize], [MaxDisclosures], [MaxDepth]).
 //
-// Errors carry the failed [Check] in an [*Error] and unwrap to one of the
-// sentinel errors below, so callers branch with [errors.Is] and [errors.As].
+// Errors are *[check.Error] values naming the failed [check.Check] and
+// unwrap to one of the sentinel errors below, so callers branch with
+// [errors.Is] and [errors.As].
 //
 // Claims can only be read from a [Verified]; an [Unverified] exposes what a
 // holder needs to choose disclosures, and nothing in it has been checked.

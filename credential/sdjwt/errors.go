@@ -2,11 +2,18 @@ package sdjwt
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
-// them, usually inside an [*Error] that also names the failed [Check].
+// them inside a *[check.Error] that also names the failed [check.Check]:
+// check.Format (parsing, sizes, encodings, typ and SD-JWT VC profile rules),
+// check.Trust (no key for the issuer), check.Signature (algorithm and issuer
+// signature), check.Disclosure (digests and disclosures), check.Validity
+// (exp, nbf, iat), check.HolderBinding (the KB-JWT: key, typ, signature,
+// aud, sd_hash), check.Freshness (the KB-JWT's iat and nonce) and
+// check.Input (the caller's options, issuance and presentation input).
 var (
 	// ErrMalformed: the input is not a well-formed SD-JWT, JWT or JSON.
 	ErrMalformed = errors.New("sdjwt: malformed input")
@@ -68,66 +75,8 @@ var (
 	ErrSelection = errors.New("sdjwt: no such disclosable claim")
 )
 
-// Check names the verification step that failed.
-type Check int
-
-// The checks, in the order [Verify] performs them.
-const (
-	CheckFormat      Check = iota + 1 // parsing, sizes, encodings
-	CheckAlgorithm                    // JWS alg allow-list and key fit
-	CheckKey                          // issuer key resolution
-	CheckSignature                    // issuer JWT signature
-	CheckType                         // typ header
-	CheckDisclosures                  // digests, disclosures, recursive processing
-	CheckValidity                     // exp, nbf, iat of the issuer JWT
-	CheckKeyBinding                   // KB-JWT: key, typ, signature, iat, nonce, aud, sd_hash
-	CheckProfile                      // SD-JWT VC rules
-	CheckOptions                      // the caller's options
-	CheckIssue                        // issuance-side validation
-	CheckPresent                      // holder-side selection and presentation
-)
-
-var checkNames = map[Check]string{
-	CheckFormat:      "format",
-	CheckAlgorithm:   "algorithm",
-	CheckKey:         "issuer key",
-	CheckSignature:   "issuer signature",
-	CheckType:        "typ",
-	CheckDisclosures: "disclosures",
-	CheckValidity:    "validity",
-	CheckKeyBinding:  "key binding",
-	CheckProfile:     "sd-jwt vc profile",
-	CheckOptions:     "options",
-	CheckIssue:       "issuance",
-	CheckPresent:     "presentation",
-}
-
-// String returns the check's name.
-func (c Check) String() string {
-	if s, ok := checkNames[c]; ok {
-		return s
-	}
-	return fmt.Sprintf("check(%d)", int(c))
-}
-
-// Error is the error type returned by this package. It names the failed
-// check and wraps a sentinel error; Detail says what exactly was wrong.
-type Error struct {
-	Check  Check
-	Err    error  // one of the sentinel errors
-	Detail string // human-readable detail; not for branching
-}
-
-func (e *Error) Error() string {
-	if e.Detail == "" {
-		return fmt.Sprintf("%v (%v check)", e.Err, e.Check)
-	}
-	return fmt.Sprintf("%v (%v check): %s", e.Err, e.Check, e.Detail)
-}
-
-// Unwrap returns the sentinel error.
-func (e *Error) Unwrap() error { return e.Err }
-
-func newErr(c Check, sentinel error, format string, args ...any) *Error {
-	return &Error{Check: c, Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+// newErr returns a *check.Error for check c and sentinel, concerning no
+// credential in particular (package verifier sets the index).
+func newErr(c check.Check, sentinel error, format string, args ...any) *check.Error {
+	return check.New(c, sentinel, format, args...)
 }

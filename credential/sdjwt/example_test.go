@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"io"
 	"sort"
 	"time"
@@ -137,14 +138,14 @@ func ExampleVerify_errors() {
 		Audience:  "https://bank.example.co.id",
 		Nonce:     "n1",
 	})
-	var e *sdjwt.Error
+	var e *check.Error
 	if errors.As(err, &e) {
 		fmt.Println("failed check:", e.Check)
 	}
 	fmt.Println("wrong audience:", errors.Is(err, sdjwt.ErrAudience))
 	fmt.Println("bad signature:", errors.Is(err, sdjwt.ErrSignature))
 	// Output:
-	// failed check: key binding
+	// failed check: holder binding
 	// wrong audience: true
 	// bad signature: false
 }

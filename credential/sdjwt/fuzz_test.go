@@ -2,6 +2,7 @@ package sdjwt
 
 import (
 	"errors"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,9 +44,9 @@ func FuzzParse(f *testing.F) {
 			if u != nil {
 				t.Fatal("value returned with error")
 			}
-			var e *Error
+			var e *check.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("error %T is not *Error", err)
+				t.Fatalf("error %T is not *check.Error", err)
 			}
 			return
 		}
@@ -81,9 +82,9 @@ func FuzzVerify(f *testing.F) {
 			if v != nil {
 				t.Fatal("value returned with error")
 			}
-			var e *Error
+			var e *check.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("error %T is not *Error", err)
+				t.Fatalf("error %T is not *check.Error", err)
 			}
 			return
 		}

@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -302,7 +303,7 @@ type interopTamper struct {
 	name         string
 	presentation string
 	wantErr      error
-	wantCheck    Check
+	wantCheck    check.Check
 	wantJS       string
 }
 
@@ -518,7 +519,7 @@ func TestInteropSDJWTJS(t *testing.T) {
 				if !errors.Is(err, tc.wantErr) {
 					t.Errorf("Go: got %v, want %v", err, tc.wantErr)
 				}
-				var e *Error
+				var e *check.Error
 				if tc.wantCheck != 0 && (!errors.As(err, &e) || e.Check != tc.wantCheck) {
 					t.Errorf("Go: got %v, want check %v", err, tc.wantCheck)
 				}
@@ -593,35 +594,35 @@ func interopTampers(t *testing.T, subset, all string, holder, issuer *ecdsa.Priv
 
 	return []interopTamper{
 		{name: "control-resigned-kb", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, holder)},
-		{name: "flipped-issuer-signature", presentation: flipped, wantErr: ErrSignature, wantCheck: CheckSignature, wantJS: "signature"},
+		{name: "flipped-issuer-signature", presentation: flipped, wantErr: ErrSignature, wantCheck: check.Signature, wantJS: "signature"},
 		{name: "altered-disclosure", presentation: kbFor(altered, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrUnreferencedDisclosure, wantCheck: CheckDisclosures, wantJS: "unreferenced-disclosure"},
+			wantErr: ErrUnreferencedDisclosure, wantCheck: check.Disclosure, wantJS: "unreferenced-disclosure"},
 		{name: "extra-unreferenced-disclosure", presentation: kbFor(extra, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrUnreferencedDisclosure, wantCheck: CheckDisclosures, wantJS: "unreferenced-disclosure"},
+			wantErr: ErrUnreferencedDisclosure, wantCheck: check.Disclosure, wantJS: "unreferenced-disclosure"},
 		{name: "wrong-kb-aud", presentation: kbFor(sd, "https://evil.example", interopNonce, interopKBIat, holder),
-			wantErr: ErrAudience, wantCheck: CheckKeyBinding, wantJS: "aud"},
+			wantErr: ErrAudience, wantCheck: check.HolderBinding, wantJS: "aud"},
 		{name: "wrong-kb-nonce", presentation: kbFor(sd, interopAud, "replayed-nonce", interopKBIat, holder),
-			wantErr: ErrNonce, wantCheck: CheckKeyBinding, wantJS: "nonce"},
+			wantErr: ErrNonce, wantCheck: check.Freshness, wantJS: "nonce"},
 		{name: "stale-kb-iat", presentation: kbFor(sd, interopAud, interopNonce, interopNow-3600, holder),
-			wantErr: ErrFreshness, wantCheck: CheckKeyBinding, wantJS: "iat"},
+			wantErr: ErrFreshness, wantCheck: check.Freshness, wantJS: "iat"},
 		{name: "kb-over-other-disclosures", presentation: sd + kbAll,
-			wantErr: ErrSDHash, wantCheck: CheckKeyBinding, wantJS: "sd_hash"},
+			wantErr: ErrSDHash, wantCheck: check.HolderBinding, wantJS: "sd_hash"},
 		{name: "kb-signed-by-other-key", presentation: kbFor(sd, interopAud, interopNonce, interopKBIat, issuer),
-			wantErr: ErrSignature, wantCheck: CheckKeyBinding, wantJS: "kb-signature"},
+			wantErr: ErrSignature, wantCheck: check.HolderBinding, wantJS: "kb-signature"},
 		{name: "kb-dropped", presentation: sd,
-			wantErr: ErrKeyBindingMissing, wantCheck: CheckKeyBinding, wantJS: "kb-missing"},
+			wantErr: ErrKeyBindingMissing, wantCheck: check.HolderBinding, wantJS: "kb-missing"},
 		{name: "kb-typ-jwt", presentation: sd + interopKBJWT(t, holder, "JWT", sd, interopAud, interopNonce, interopKBIat),
-			wantErr: ErrType, wantCheck: CheckKeyBinding, wantJS: "kb-typ"},
+			wantErr: ErrType, wantCheck: check.HolderBinding, wantJS: "kb-typ"},
 		{name: "duplicate-disclosure", presentation: kbFor(dup, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrDuplicateDisclosure, wantCheck: CheckDisclosures, wantJS: "duplicate-disclosure"},
+			wantErr: ErrDuplicateDisclosure, wantCheck: check.Disclosure, wantJS: "duplicate-disclosure"},
 		{name: "control-resigned-issuer", presentation: kbFor(interopResignIssuer(t, issuer, sd, func(_, _ map[string]any) {}),
 			interopAud, interopNonce, interopKBIat, holder)},
 		{name: "issuer-typ-jwt", presentation: kbFor(typJWT, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrType, wantCheck: CheckType, wantJS: "typ"},
+			wantErr: ErrType, wantCheck: check.Format, wantJS: "typ"},
 		{name: "issuer-expired", presentation: kbFor(expired, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrExpired, wantCheck: CheckValidity, wantJS: "exp"},
+			wantErr: ErrExpired, wantCheck: check.Validity, wantJS: "exp"},
 		{name: "vct-in-disclosure", presentation: kbFor(vctDisclosed, interopAud, interopNonce, interopKBIat, holder),
-			wantErr: ErrNotDisclosable, wantCheck: CheckProfile, wantJS: "vct"},
+			wantErr: ErrNotDisclosable, wantCheck: check.Format, wantJS: "vct"},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -70,11 +71,11 @@ type IssueOptions struct {
 // map is only read, never modified.
 func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if opts.Signer == nil {
-		return "", newErr(CheckOptions, ErrOptions, "no Signer")
+		return "", newErr(check.Input, ErrOptions, "no Signer")
 	}
 	js, err := jose.NewSigner(opts.Signer)
 	if err != nil {
-		return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
+		return "", newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
 	}
 	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
@@ -83,10 +84,10 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	h, ok := hashByName(hashName)
 	if !ok {
-		return "", newErr(CheckOptions, ErrHashAlgorithm, "%q", hashName)
+		return "", newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
 	}
 	if opts.Decoys < 0 || opts.Decoys > 64 {
-		return "", newErr(CheckOptions, ErrOptions, "Decoys must be between 0 and 64")
+		return "", newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
 	}
 	r := opts.Rand
 	if r == nil {
@@ -102,23 +103,23 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if !plain {
 		nv, err := normalize(claims, 0)
 		if err != nil {
-			return "", newErr(CheckIssue, ErrOptions, "claims are not JSON: %v", err)
+			return "", newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
 		}
 		m, ok := nv.(map[string]any)
 		if !ok {
-			return "", newErr(CheckIssue, ErrOptions, "claims are not a JSON object")
+			return "", newErr(check.Input, ErrOptions, "claims are not a JSON object")
 		}
 		norm, reserved = m, true // not scanned: let checkReserved look
 	}
 	if _, ok := norm["_sd_alg"]; ok {
-		return "", newErr(CheckIssue, ErrReservedClaimName, "_sd_alg is reserved")
+		return "", newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
 	}
 	// The root object is norm plus cnf (and _sd_alg, added below); they are
 	// kept beside norm so the caller's map is never cloned or changed.
 	var root rootExtra
 	if opts.HolderKey != nil {
 		if _, ok := norm["cnf"]; ok {
-			return "", newErr(CheckIssue, ErrOptions, "claims already have cnf and HolderKey is set")
+			return "", newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
 		}
 		intoCnf := false
 		for _, p := range opts.Disclosable {
@@ -131,7 +132,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		} else {
 			jwk, err := publicJWK(opts.HolderKey)
 			if err != nil {
-				return "", newErr(CheckIssue, ErrOptions, "%v", err)
+				return "", newErr(check.Input, ErrOptions, "%v", err)
 			}
 			root.cnf = map[string]any{"jwk": jwk}
 		}
@@ -149,7 +150,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
-			return "", newErr(CheckIssue, ErrOptions, "%v", err)
+			return "", newErr(check.Input, ErrOptions, "%v", err)
 		}
 		var n int
 		if len(p) > 0 && p[0] == "cnf" && root.cnf != nil {
@@ -158,7 +159,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 			n = b.mark(norm, p, 0)
 		}
 		if n == 0 {
-			return "", newErr(CheckIssue, ErrOptions, "disclosable path %v names no claim", p)
+			return "", newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
 	disclosures, err := b.drawSalts(r)
@@ -196,7 +197,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	var rs [2 * 66]byte
 	sig, err := js.SignInput(r, sb.String(), hw, rs[:0])
 	if err != nil {
-		return "", newErr(CheckIssue, ErrSigner, "%v", err)
+		return "", newErr(check.Input, ErrSigner, "%v", err)
 	}
 	sb.WriteByte('.')
 	b.writeB64(&sb, nil, sig)
@@ -257,7 +258,7 @@ func issuerHeader(alg keys.Algorithm, opts *IssueOptions) ([]byte, error) {
 		case k == "alg" || k == "typ" || k == "crit",
 			k == "kid" && opts.KeyID != "",
 			k == "x5c" && len(opts.X5C) > 0:
-			return nil, newErr(CheckOptions, ErrOptions, "Header cannot set %q", k)
+			return nil, newErr(check.Input, ErrOptions, "Header cannot set %q", k)
 		}
 		header[k] = v
 	}
@@ -277,7 +278,7 @@ func issuerHeader(alg keys.Algorithm, opts *IssueOptions) ([]byte, error) {
 	}
 	nh, err := normalize(header, 0)
 	if err != nil {
-		return nil, newErr(CheckOptions, ErrOptions, "header: %v", err)
+		return nil, newErr(check.Input, ErrOptions, "header: %v", err)
 	}
 	return appendJSON(nil, nh)
 }
@@ -697,12 +698,12 @@ func sortDigests(digs []byte, w int, tmp *[][]byte) {
 
 // checkReserved rejects the claim names RFC 9901 §4.2.1 reserves for the
 // format (_sd and ...) anywhere in the claims.
-func checkReserved(v any, at Path) *Error {
+func checkReserved(v any, at Path) *check.Error {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
 			if k == "_sd" || k == "..." {
-				return newErr(CheckIssue, ErrReservedClaimName, "claim name %q at %v", k, at)
+				return newErr(check.Input, ErrReservedClaimName, "claim name %q at %v", k, at)
 			}
 			if isContainer(e) {
 				if err := checkReserved(e, at.with(k)); err != nil {

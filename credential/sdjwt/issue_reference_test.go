@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"io"
 	"maps"
 	"math"
@@ -23,11 +24,11 @@ import (
 // tests hold the new Issue to byte-identical output.
 func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	if opts.Signer == nil {
-		return "", newErr(CheckOptions, ErrOptions, "no Signer")
+		return "", newErr(check.Input, ErrOptions, "no Signer")
 	}
 	js, err := jose.NewSigner(opts.Signer)
 	if err != nil {
-		return "", newErr(CheckOptions, ErrAlgorithm, "issuer key: %v", err)
+		return "", newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
 	}
 	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
@@ -36,10 +37,10 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	h, ok := hashByName(hashName)
 	if !ok {
-		return "", newErr(CheckOptions, ErrHashAlgorithm, "%q", hashName)
+		return "", newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
 	}
 	if opts.Decoys < 0 || opts.Decoys > 64 {
-		return "", newErr(CheckOptions, ErrOptions, "Decoys must be between 0 and 64")
+		return "", newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
 	}
 	r := opts.Rand
 	if r == nil {
@@ -49,23 +50,23 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	// Normalise the claims to decoded JSON so every value has one shape.
 	nv, err := refNormalize(claims, 0)
 	if err != nil {
-		return "", newErr(CheckIssue, ErrOptions, "claims are not JSON: %v", err)
+		return "", newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
 	}
 	norm, ok := nv.(map[string]any)
 	if !ok {
-		return "", newErr(CheckIssue, ErrOptions, "claims are not a JSON object")
+		return "", newErr(check.Input, ErrOptions, "claims are not a JSON object")
 	}
 	norm = maps.Clone(norm) // cnf may be added; the caller's map stays untouched
 	if _, ok := norm["_sd_alg"]; ok {
-		return "", newErr(CheckIssue, ErrReservedClaimName, "_sd_alg is reserved")
+		return "", newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
 	}
 	if opts.HolderKey != nil {
 		if _, ok := norm["cnf"]; ok {
-			return "", newErr(CheckIssue, ErrOptions, "claims already have cnf and HolderKey is set")
+			return "", newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
 		}
 		jwk, err := publicJWK(opts.HolderKey)
 		if err != nil {
-			return "", newErr(CheckIssue, ErrOptions, "%v", err)
+			return "", newErr(check.Input, ErrOptions, "%v", err)
 		}
 		norm["cnf"] = map[string]any{"jwk": jwk}
 	}
@@ -76,11 +77,11 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	b := &refBuilder{hash: h, rand: r, decoys: opts.Decoys, sd: &refNode{kids: map[any]*refNode{}}}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
-			return "", newErr(CheckIssue, ErrOptions, "%v", err)
+			return "", newErr(check.Input, ErrOptions, "%v", err)
 		}
 		n := b.mark(norm, p, b.sd)
 		if n == 0 {
-			return "", newErr(CheckIssue, ErrOptions, "disclosable path %v names no claim", p)
+			return "", newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
 	out, err := b.object(norm, b.sd)
@@ -98,7 +99,7 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 		case k == "alg" || k == "typ" || k == "crit",
 			k == "kid" && opts.KeyID != "",
 			k == "x5c" && len(opts.X5C) > 0:
-			return "", newErr(CheckOptions, ErrOptions, "Header cannot set %q", k)
+			return "", newErr(check.Input, ErrOptions, "Header cannot set %q", k)
 		}
 		header[k] = v
 	}
@@ -118,7 +119,7 @@ func referenceIssue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	nh, err := refNormalize(header, 0)
 	if err != nil {
-		return "", newErr(CheckOptions, ErrOptions, "header: %v", err)
+		return "", newErr(check.Input, ErrOptions, "header: %v", err)
 	}
 	hb, err := appendJSON(nil, nh)
 	if err != nil {

@@ -3,6 +3,7 @@ package sdjwt
 import (
 	"strings"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
@@ -16,33 +17,33 @@ import (
 // that first signature, and any further signatures are not verified.
 func FromJSONSerialization(data []byte) (string, error) {
 	if len(data) > MaxTokenSize {
-		return "", newErr(CheckFormat, ErrTooLarge, "%d bytes, limit %d", len(data), MaxTokenSize)
+		return "", newErr(check.Format, ErrTooLarge, "%d bytes, limit %d", len(data), MaxTokenSize)
 	}
 	obj, err := strictjson.UnmarshalObject(data, MaxDepth)
 	if err != nil {
-		return "", newErr(CheckFormat, ErrMalformed, "%v", err)
+		return "", newErr(check.Format, ErrMalformed, "%v", err)
 	}
 	payload, ok := obj["payload"].(string)
 	if !ok {
-		return "", newErr(CheckFormat, ErrMalformed, "payload missing")
+		return "", newErr(check.Format, ErrMalformed, "payload missing")
 	}
 	sig := obj // flattened: members at the top level
 	if sigs, ok := obj["signatures"]; ok {
 		arr, ok := sigs.([]any)
 		if !ok || len(arr) == 0 {
-			return "", newErr(CheckFormat, ErrMalformed, "signatures must be a non-empty array")
+			return "", newErr(check.Format, ErrMalformed, "signatures must be a non-empty array")
 		}
 		if sig, ok = arr[0].(map[string]any); !ok {
-			return "", newErr(CheckFormat, ErrMalformed, "signature is not an object")
+			return "", newErr(check.Format, ErrMalformed, "signature is not an object")
 		}
 		if _, flat := obj["signature"]; flat {
-			return "", newErr(CheckFormat, ErrMalformed, "both signature and signatures present")
+			return "", newErr(check.Format, ErrMalformed, "both signature and signatures present")
 		}
 	}
 	protected, ok1 := sig["protected"].(string)
 	signature, ok2 := sig["signature"].(string)
 	if !ok1 || !ok2 {
-		return "", newErr(CheckFormat, ErrMalformed, "protected or signature missing")
+		return "", newErr(check.Format, ErrMalformed, "protected or signature missing")
 	}
 	var sb strings.Builder
 	sb.WriteString(protected + "." + payload + "." + signature + "~")
@@ -50,12 +51,12 @@ func FromJSONSerialization(data []byte) (string, error) {
 	if ds, ok := header["disclosures"]; ok {
 		arr, ok := ds.([]any)
 		if !ok || len(arr) > MaxDisclosures {
-			return "", newErr(CheckFormat, ErrMalformed, "disclosures must be an array of at most %d strings", MaxDisclosures)
+			return "", newErr(check.Format, ErrMalformed, "disclosures must be an array of at most %d strings", MaxDisclosures)
 		}
 		for _, d := range arr {
 			s, ok := d.(string)
 			if !ok || s == "" || strings.Contains(s, "~") {
-				return "", newErr(CheckFormat, ErrMalformedDisclosure, "disclosure is not a non-empty string")
+				return "", newErr(check.Format, ErrMalformedDisclosure, "disclosure is not a non-empty string")
 			}
 			sb.WriteString(s + "~")
 		}
@@ -63,7 +64,7 @@ func FromJSONSerialization(data []byte) (string, error) {
 	if kb, ok := header["kb_jwt"]; ok {
 		s, ok := kb.(string)
 		if !ok || strings.Contains(s, "~") {
-			return "", newErr(CheckFormat, ErrMalformed, "kb_jwt is not a string")
+			return "", newErr(check.Format, ErrMalformed, "kb_jwt is not a string")
 		}
 		sb.WriteString(s)
 	}

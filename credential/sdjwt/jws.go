@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"errors"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/keys"
@@ -42,14 +43,14 @@ type compactJWS struct {
 func decodeB64(s string) ([]byte, error) { return jose.Decode(s) }
 
 // parseCompactJWS splits and decodes a compact JWS without verifying it.
-func parseCompactJWS(tok string, what string) (*compactJWS, *Error) {
+func parseCompactJWS(tok string, what string) (*compactJWS, *check.Error) {
 	t, err := jose.Parse(tok, MaxDepth)
 	if err != nil {
-		return nil, newErr(CheckFormat, ErrMalformed, "%s: %v", what, err)
+		return nil, newErr(check.Format, ErrMalformed, "%s: %v", what, err)
 	}
 	payload, err := strictjson.UnmarshalObject(t.Payload, MaxDepth)
 	if err != nil {
-		return nil, newErr(CheckFormat, ErrMalformed, "%s payload: %v", what, err)
+		return nil, newErr(check.Format, ErrMalformed, "%s payload: %v", what, err)
 	}
 	return &compactJWS{Token: t, payload: payload}, nil
 }
@@ -57,27 +58,24 @@ func parseCompactJWS(tok string, what string) (*compactJWS, *Error) {
 // checkAlg enforces the caller's allow-list; an empty list means every
 // algorithm of package keys. "none" and HMAC algorithms never pass,
 // whatever the list says (RFC 9901 §7.1 step 2.2, RFC 8725 §3.1).
-func checkAlg(alg keys.Algorithm, allowed []keys.Algorithm) *Error {
+func checkAlg(alg keys.Algorithm, allowed []keys.Algorithm) *check.Error {
 	if len(allowed) == 0 {
 		allowed = keys.Algorithms()
 	}
 	if err := jose.CheckAlgorithm(alg, allowed); err != nil {
-		return newErr(CheckAlgorithm, ErrAlgorithm, "%v", err)
+		return newErr(check.Signature, ErrAlgorithm, "%v", err)
 	}
 	return nil
 }
 
 // verifyJWS checks the signature of jws with key: c names the check a
 // failure belongs to (the issuer JWT or the KB-JWT), what the key.
-func verifyJWS(jws *compactJWS, key crypto.PublicKey, c Check, what string) *Error {
+func verifyJWS(jws *compactJWS, key crypto.PublicKey, c check.Check, what string) *check.Error {
 	err := jose.VerifySignature(jws.Alg, key, jws.SigningInput, jws.Signature, nil)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, jose.ErrAlgorithm):
-		if c == CheckSignature {
-			c = CheckAlgorithm
-		}
 		return newErr(c, ErrAlgorithm, "%s does not fit the %s key", jws.Alg, what)
 	}
 	return newErr(c, ErrSignature, "%s", what)

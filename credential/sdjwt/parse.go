@@ -3,6 +3,8 @@ package sdjwt
 import (
 	"crypto"
 	"strings"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
 // parts is an SD-JWT split into its components and decoded, not verified.
@@ -19,18 +21,18 @@ type parts struct {
 
 // split parses the compact serialization <JWT>~<D1>~...~<Dn>~[<KB-JWT>]
 // (RFC 9901 §4) with caps on size and number of disclosures.
-func split(s string) (*parts, *Error) {
+func split(s string) (*parts, *check.Error) {
 	if len(s) > MaxTokenSize {
-		return nil, newErr(CheckFormat, ErrTooLarge, "%d bytes, limit %d", len(s), MaxTokenSize)
+		return nil, newErr(check.Format, ErrTooLarge, "%d bytes, limit %d", len(s), MaxTokenSize)
 	}
 	// Count separators before splitting so hostile input cannot make us
 	// allocate an unbounded slice.
 	n := strings.Count(s, "~")
 	if n == 0 {
-		return nil, newErr(CheckFormat, ErrMalformed, "no '~' separator: not an SD-JWT")
+		return nil, newErr(check.Format, ErrMalformed, "no '~' separator: not an SD-JWT")
 	}
 	if n-1 > MaxDisclosures {
-		return nil, newErr(CheckFormat, ErrTooLarge, "%d disclosures, limit %d", n-1, MaxDisclosures)
+		return nil, newErr(check.Format, ErrTooLarge, "%d disclosures, limit %d", n-1, MaxDisclosures)
 	}
 	last := strings.LastIndexByte(s, '~')
 	p := &parts{raw: s, kb: s[last+1:], sdEnd: last + 1}
@@ -47,14 +49,14 @@ func split(s string) (*parts, *Error) {
 	if v, ok := jws.payload["_sd_alg"]; ok {
 		name, ok := v.(string)
 		if !ok {
-			return nil, newErr(CheckFormat, ErrHashAlgorithm, "_sd_alg is not a string")
+			return nil, newErr(check.Format, ErrHashAlgorithm, "_sd_alg is not a string")
 		}
 		p.hashName = name
 	}
 	h, ok := hashByName(p.hashName)
 	if !ok {
 		// RFC 9901 §7.1 step 3.1: reject an unsupported hash algorithm.
-		return nil, newErr(CheckFormat, ErrHashAlgorithm, "%q", p.hashName)
+		return nil, newErr(check.Format, ErrHashAlgorithm, "%q", p.hashName)
 	}
 	p.hash = h
 
@@ -65,11 +67,11 @@ func split(s string) (*parts, *Error) {
 		var enc string
 		enc, rest, _ = strings.Cut(rest, "~")
 		if enc == "" {
-			return nil, newErr(CheckFormat, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
+			return nil, newErr(check.Format, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
 		}
 		d, err := parseDisclosure(enc, h)
 		if err != nil {
-			return nil, newErr(CheckFormat, ErrMalformedDisclosure, "disclosure %d: %v", len(p.disclosures), err)
+			return nil, newErr(check.Format, ErrMalformedDisclosure, "disclosure %d: %v", len(p.disclosures), err)
 		}
 		p.disclosures = append(p.disclosures, d)
 	}
@@ -127,7 +129,7 @@ func (u *Unverified) Select(paths ...Path) (*Unverified, error) {
 	keep := make([]bool, len(ds))
 	for _, sel := range paths {
 		if err := sel.validate(); err != nil {
-			return nil, newErr(CheckPresent, ErrSelection, "%v", err)
+			return nil, newErr(check.Input, ErrSelection, "%v", err)
 		}
 		found := false
 		for i, d := range ds {
@@ -139,7 +141,7 @@ func (u *Unverified) Select(paths ...Path) (*Unverified, error) {
 			}
 		}
 		if !found && !u.visible(sel) {
-			return nil, newErr(CheckPresent, ErrSelection, "%v", sel)
+			return nil, newErr(check.Input, ErrSelection, "%v", sel)
 		}
 	}
 	var sb strings.Builder

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
 )
 
@@ -34,11 +35,11 @@ type KeyBindingOptions struct {
 // and including its last '~'.
 func (u *Unverified) Present(opts KeyBindingOptions) (string, error) {
 	if opts.Signer == nil || opts.Audience == "" || opts.Nonce == "" || opts.IssuedAt.IsZero() {
-		return "", newErr(CheckOptions, ErrOptions, "key binding needs Signer, Audience, Nonce and IssuedAt")
+		return "", newErr(check.Input, ErrOptions, "key binding needs Signer, Audience, Nonce and IssuedAt")
 	}
 	js, err := jose.NewSigner(opts.Signer)
 	if err != nil {
-		return "", newErr(CheckOptions, ErrAlgorithm, "holder key: %v", err)
+		return "", newErr(check.Input, ErrAlgorithm, "holder key: %v", err)
 	}
 	sd := u.String()
 	header, err := jose.Header(js.Algorithm(), TypeKeyBinding, nil)
@@ -62,7 +63,7 @@ func (u *Unverified) Present(opts KeyBindingOptions) (string, error) {
 	}
 	kb, err := js.Sign(r, header, payload)
 	if err != nil {
-		return "", newErr(CheckPresent, ErrSigner, "%v", err)
+		return "", newErr(check.Input, ErrSigner, "%v", err)
 	}
 	return sd + kb, nil
 }

@@ -1,5 +1,7 @@
 package sdjwt
 
+import "github.com/ikdkit/ikdkit/credential/check"
+
 // walker replaces digests by the values of the disclosures they reference,
 // following RFC 9901 §7.1 step 3 (processing of disclosures).
 type walker struct {
@@ -20,7 +22,7 @@ type processed struct {
 // process embeds the disclosures ds into payload and returns the processed
 // claims. It does not modify payload or the disclosures' values; each
 // disclosure's path is recorded on it.
-func process(payload map[string]any, ds []*Disclosure) (*processed, *Error) {
+func process(payload map[string]any, ds []*Disclosure) (*processed, *check.Error) {
 	w := &walker{
 		ds:       ds,
 		byDigest: make(map[string]int, len(ds)),
@@ -31,7 +33,7 @@ func process(payload map[string]any, ds []*Disclosure) (*processed, *Error) {
 	for i, d := range ds {
 		if _, dup := w.byDigest[d.digest]; dup {
 			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.
-			return nil, newErr(CheckDisclosures, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
+			return nil, newErr(check.Disclosure, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
 		}
 		w.byDigest[d.digest] = i
 		w.parent[i] = -1
@@ -44,13 +46,13 @@ func process(payload map[string]any, ds []*Disclosure) (*processed, *Error) {
 		if !u {
 			// RFC 9901 §7.1 step 4: a disclosure whose digest is not found in the
 			// SD-JWT payload or another disclosure MUST cause rejection.
-			return nil, newErr(CheckDisclosures, ErrUnreferencedDisclosure, "disclosure %d (digest %s)", i, ds[i].digest)
+			return nil, newErr(check.Disclosure, ErrUnreferencedDisclosure, "disclosure %d (digest %s)", i, ds[i].digest)
 		}
 	}
 	return &processed{claims: out, parent: w.parent}, nil
 }
 
-func (w *walker) value(v any, path Path, parent, depth int) (any, *Error) {
+func (w *walker) value(v any, path Path, parent, depth int) (any, *check.Error) {
 	switch t := v.(type) {
 	case map[string]any:
 		return w.object(t, path, parent, depth+1, false)
@@ -62,19 +64,19 @@ func (w *walker) value(v any, path Path, parent, depth int) (any, *Error) {
 
 // digest records one digest and reports the disclosure it references, or
 // -1 for a decoy (RFC 9901 §4.2.5: decoys are ignored).
-func (w *walker) digest(v any, path Path) (int, *Error) {
+func (w *walker) digest(v any, path Path) (int, *check.Error) {
 	s, ok := v.(string)
 	if !ok {
-		return 0, newErr(CheckDisclosures, ErrMalformed, "digest at %v is not a string", path)
+		return 0, newErr(check.Disclosure, ErrMalformed, "digest at %v is not a string", path)
 	}
 	w.ndigests++
 	if w.ndigests > MaxDigests {
-		return 0, newErr(CheckDisclosures, ErrTooLarge, "more than %d digests", MaxDigests)
+		return 0, newErr(check.Disclosure, ErrTooLarge, "more than %d digests", MaxDigests)
 	}
 	if _, dup := w.seen[s]; dup {
 		// RFC 9901 §7.1 step 3.2.1/3.3.1 (and §4.2.4): a digest MUST NOT appear
 		// more than once in the payload and disclosures.
-		return 0, newErr(CheckDisclosures, ErrDuplicateDigest, "digest %s at %v", s, path)
+		return 0, newErr(check.Disclosure, ErrDuplicateDigest, "digest %s at %v", s, path)
 	}
 	w.seen[s] = struct{}{}
 	idx, ok := w.byDigest[s]
@@ -84,9 +86,9 @@ func (w *walker) digest(v any, path Path) (int, *Error) {
 	return idx, nil
 }
 
-func (w *walker) object(in map[string]any, path Path, parent, depth int, top bool) (map[string]any, *Error) {
+func (w *walker) object(in map[string]any, path Path, parent, depth int, top bool) (map[string]any, *check.Error) {
 	if depth > MaxDepth {
-		return nil, newErr(CheckDisclosures, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
+		return nil, newErr(check.Disclosure, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
 	}
 	out := make(map[string]any, len(in))
 	for k, v := range in {
@@ -109,7 +111,7 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 	}
 	digests, ok := sd.([]any)
 	if !ok {
-		return nil, newErr(CheckDisclosures, ErrMalformed, "_sd at %v is not an array", path)
+		return nil, newErr(check.Disclosure, ErrMalformed, "_sd at %v is not an array", path)
 	}
 	for _, dv := range digests {
 		idx, err := w.digest(dv, path)
@@ -123,16 +125,16 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 		if !d.hasName {
 			// RFC 9901 §7.1 step 3.2.2: an _sd digest must reference an
 			// object-property (3-element) disclosure.
-			return nil, newErr(CheckDisclosures, ErrDisclosureKind, "array-element disclosure referenced from _sd at %v", path)
+			return nil, newErr(check.Disclosure, ErrDisclosureKind, "array-element disclosure referenced from _sd at %v", path)
 		}
 		if d.name == "_sd" || d.name == "..." {
 			// RFC 9901 §7.1 step 3.2.2.2: claim name MUST NOT be _sd or ...
-			return nil, newErr(CheckDisclosures, ErrReservedClaimName, "claim name %q at %v", d.name, path)
+			return nil, newErr(check.Disclosure, ErrReservedClaimName, "claim name %q at %v", d.name, path)
 		}
 		if _, exists := out[d.name]; exists {
 			// RFC 9901 §7.1 step 3.2.2.3: the claim name MUST NOT already
 			// exist at the level of the _sd key.
-			return nil, newErr(CheckDisclosures, ErrClaimCollision, "claim %q at %v", d.name, path)
+			return nil, newErr(check.Disclosure, ErrClaimCollision, "claim %q at %v", d.name, path)
 		}
 		p := path.with(d.name)
 		w.used[idx], w.parent[idx], d.path = true, parent, p
@@ -145,9 +147,9 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 	return out, nil
 }
 
-func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *Error) {
+func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *check.Error) {
 	if depth > MaxDepth {
-		return nil, newErr(CheckDisclosures, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
+		return nil, newErr(check.Disclosure, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
 	}
 	out := make([]any, 0, len(in))
 	for i, el := range in {
@@ -169,7 +171,7 @@ func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *Error) {
 				d := w.ds[idx]
 				if d.hasName {
 					// RFC 9901 §7.1 step 3.3.2.1: must be an array-element disclosure.
-					return nil, newErr(CheckDisclosures, ErrDisclosureKind, "object-property disclosure referenced from array at %v", p)
+					return nil, newErr(check.Disclosure, ErrDisclosureKind, "object-property disclosure referenced from array at %v", p)
 				}
 				w.used[idx], w.parent[idx], d.path = true, parent, p
 				pv, err := w.value(d.value, p, idx, depth)

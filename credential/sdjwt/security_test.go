@@ -1,7 +1,7 @@
 package sdjwt
 
 // Bad-input suite (issue 12, docs/security.md): hostile input against
-// Verify/VerifyVC/Parse must give a typed *Error wrapping a sentinel, never
+// Verify/VerifyVC/Parse must give a typed *check.Error wrapping a sentinel, never
 // a panic, a hang or allocation beyond the documented caps.
 
 import (
@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"runtime"
 	"strings"
 	"testing"
@@ -25,16 +26,16 @@ var securitySentinels = []error{
 	ErrNonce, ErrAudience, ErrFreshness, ErrSDHash, ErrMissingClaim, ErrNotDisclosable, ErrOptions,
 }
 
-// requireTyped fails unless err is a *Error that wraps one of the package's
+// requireTyped fails unless err is a *check.Error that wraps one of the package's
 // sentinels.
 func requireTyped(t *testing.T, what string, err error) {
 	t.Helper()
-	var e *Error
+	var e *check.Error
 	if err == nil {
 		t.Fatalf("%s: accepted", what)
 	}
 	if !errors.As(err, &e) {
-		t.Fatalf("%s: %T is not *sdjwt.Error: %v", what, err, err)
+		t.Fatalf("%s: %T is not *check.Error: %v", what, err, err)
 	}
 	for _, s := range securitySentinels {
 		if errors.Is(err, s) {
@@ -148,9 +149,9 @@ func TestSecurityKeyConfusion(t *testing.T) {
 		}
 		_, err = Verify(pres, f.opts)
 		requireTyped(t, "issuer-signed KB-JWT", err)
-		var e *Error
-		if errors.As(err, &e); e.Check != CheckKeyBinding {
-			t.Fatalf("check %v, want CheckKeyBinding (%v)", e.Check, err)
+		var e *check.Error
+		if errors.As(err, &e); e.Check != check.HolderBinding {
+			t.Fatalf("check %v, want check.HolderBinding (%v)", e.Check, err)
 		}
 	})
 }

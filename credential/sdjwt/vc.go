@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
 // SD-JWT VC media types for the typ header
@@ -26,20 +28,20 @@ var NonDisclosableVCClaims = []string{"iss", "nbf", "exp", "cnf", "vct", "vct#in
 func IssueVC(claims map[string]any, opts IssueOptions) (string, error) {
 	// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2: vct is REQUIRED.
 	if vct, ok := claims["vct"].(string); !ok || vct == "" {
-		return "", newErr(CheckProfile, ErrMissingClaim, "vct")
+		return "", newErr(check.Format, ErrMissingClaim, "vct")
 	}
 	if opts.Type == "" {
 		opts.Type = TypeVC
 	}
 	if opts.Type != TypeVC {
-		return "", newErr(CheckOptions, ErrOptions, "SD-JWT VC typ must be %q", TypeVC)
+		return "", newErr(check.Input, ErrOptions, "SD-JWT VC typ must be %q", TypeVC)
 	}
 	for _, p := range opts.Disclosable {
 		if len(p) != 1 {
 			continue
 		}
 		if name, ok := p[0].(string); ok && slices.Contains(NonDisclosableVCClaims, name) {
-			return "", newErr(CheckProfile, ErrNotDisclosable, "%q", name)
+			return "", newErr(check.Format, ErrNotDisclosable, "%q", name)
 		}
 	}
 	return Issue(claims, opts)
@@ -62,14 +64,14 @@ func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 	}
 	// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2: vct is REQUIRED.
 	if vct, ok := v.claims["vct"].(string); !ok || vct == "" {
-		return nil, newErr(CheckProfile, ErrMissingClaim, "vct")
+		return nil, newErr(check.Format, ErrMissingClaim, "vct")
 	}
 	for _, p := range v.disclosed {
 		if len(p) != 1 {
 			continue
 		}
 		if name, ok := p[0].(string); ok && slices.Contains(NonDisclosableVCClaims, name) {
-			return nil, newErr(CheckProfile, ErrNotDisclosable, "%q was disclosed", name)
+			return nil, newErr(check.Format, ErrNotDisclosable, "%q was disclosed", name)
 		}
 	}
 	if _, _, err := v.statusList(); err != nil {
@@ -77,7 +79,7 @@ func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 	}
 	if iss, ok := v.claims["iss"]; ok {
 		if _, ok := iss.(string); !ok {
-			return nil, newErr(CheckProfile, ErrMalformed, "iss is not a string")
+			return nil, newErr(check.Format, ErrMalformed, "iss is not a string")
 		}
 	}
 	return v, nil
@@ -96,14 +98,14 @@ func (v *Verified) StatusList() (idx int, uri string, ok bool) {
 	return idx, uri, err == nil && uri != ""
 }
 
-func (v *Verified) statusList() (int, string, *Error) {
+func (v *Verified) statusList() (int, string, *check.Error) {
 	st, present := v.claims["status"]
 	if !present {
 		return 0, "", nil
 	}
 	m, ok := st.(map[string]any)
 	if !ok {
-		return 0, "", newErr(CheckProfile, ErrMalformed, "status is not an object")
+		return 0, "", newErr(check.Format, ErrMalformed, "status is not an object")
 	}
 	sl, present := m["status_list"]
 	if !present {
@@ -111,16 +113,16 @@ func (v *Verified) statusList() (int, string, *Error) {
 	}
 	ref, ok := sl.(map[string]any)
 	if !ok {
-		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list is not an object")
+		return 0, "", newErr(check.Format, ErrMalformed, "status.status_list is not an object")
 	}
 	n, _ := ref["idx"].(json.Number)
 	idx, err := strconv.ParseInt(string(n), 10, 32)
 	if err != nil || idx < 0 {
-		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list.idx is not a non-negative integer")
+		return 0, "", newErr(check.Format, ErrMalformed, "status.status_list.idx is not a non-negative integer")
 	}
 	uri, _ := ref["uri"].(string)
 	if uri == "" {
-		return 0, "", newErr(CheckProfile, ErrMalformed, "status.status_list.uri is not a non-empty string")
+		return 0, "", newErr(check.Format, ErrMalformed, "status.status_list.uri is not a non-empty string")
 	}
 	return int(idx), uri, nil
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
+
 	"github.com/ikdkit/ikdkit/keys"
 )
 
@@ -70,14 +72,6 @@ type VerifyOptions struct {
 	// AllowMissingExpiration accepts an issuer JWT without exp. By default
 	// exp is required.
 	AllowMissingExpiration bool
-	// DeferValidity leaves the comparison of exp, nbf and iat with Now to
-	// the caller, who MUST then call [Verified.CheckValidity] before using
-	// the claims. Their presence and form are still checked. It exists for
-	// callers that report their checks in their own order (package
-	// verifier puts holder binding, freshness and replay before validity);
-	// everyone else leaves it false.
-	DeferValidity bool
-
 	// AllowNoKeyBinding accepts a presentation without a KB-JWT. By default
 	// key binding is required (RFC 9901 §7.3 step 2, §9.5). A KB-JWT that is
 	// present is always verified.
@@ -104,20 +98,6 @@ type Verified struct {
 	disclosed []Path
 	holderKey crypto.PublicKey
 	kb        *KeyBinding
-	// validity holds the options CheckValidity applies.
-	validity VerifyOptions
-}
-
-// CheckValidity compares exp, nbf and iat of the issuer JWT with at (RFC
-// 7519 §4.1.4, §4.1.5, §4.1.6), with the ClockSkew and
-// AllowMissingExpiration Verify was called with. Verify already did this
-// unless [VerifyOptions.DeferValidity] was set. The error is a *[Error]
-// with Check [CheckValidity].
-func (v *Verified) CheckValidity(at time.Time) error {
-	if err := checkValidity(v.claims, at, &v.validity, true); err != nil {
-		return err
-	}
-	return nil
 }
 
 // KeyBinding holds the verified claims of a KB-JWT.
@@ -179,10 +159,10 @@ func numericDate(v any) (time.Time, bool) {
 // RFC 9901 §7.1 and §7.3 require: the issuer signature under an allowed
 // algorithm, the typ, every disclosure referenced exactly once, the
 // issuer JWT's validity period, and key binding (holder signature with the
-// cnf key, typ, iat freshness, nonce, aud, sd_hash).
+// cnf key, typ, aud, sd_hash; then iat freshness and nonce).
 //
-// Failures are reported as an [*Error] naming the [Check]; claim checks
-// are only reported once the issuer signature is known to be valid.
+// Failures are reported as a *[check.Error] naming the [check.Check]; claim
+// checks are only reported once the issuer signature is known to be valid.
 func Verify(presentation string, opts VerifyOptions) (*Verified, error) {
 	v, err := verify(presentation, &opts)
 	if err != nil {
@@ -191,12 +171,12 @@ func Verify(presentation string, opts VerifyOptions) (*Verified, error) {
 	return v, nil
 }
 
-func verify(s string, o *VerifyOptions) (*Verified, *Error) {
+func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 	if o.ClockSkew < 0 || o.ClockSkew > MaxClockSkew {
-		return nil, newErr(CheckOptions, ErrOptions, "ClockSkew must be between 0 and %v", MaxClockSkew)
+		return nil, newErr(check.Input, ErrOptions, "ClockSkew must be between 0 and %v", MaxClockSkew)
 	}
 	if o.IssuerKey == nil && o.KeyResolver == nil {
-		return nil, newErr(CheckOptions, ErrOptions, "neither IssuerKey nor KeyResolver is set")
+		return nil, newErr(check.Input, ErrOptions, "neither IssuerKey nor KeyResolver is set")
 	}
 	p, err := split(s)
 	if err != nil {
@@ -209,7 +189,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 	// RFC 7515 §4.1.9: typ, when present, is a string.
 	typ, ok := jws.Header["typ"].(string)
 	if _, present := jws.Header["typ"]; present && !ok {
-		return nil, newErr(CheckType, ErrType, "typ header is not a string")
+		return nil, newErr(check.Format, ErrType, "typ header is not a string")
 	}
 
 	// RFC 9901 §7.1 step 2: the issuer key and signature.
@@ -221,17 +201,17 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		}
 		k, rerr := o.KeyResolver.ResolveIssuerKey(info)
 		if rerr != nil || k == nil {
-			return nil, &Error{Check: CheckKey, Err: ErrUnknownKey, Detail: errText(rerr)}
+			return nil, &check.Error{Check: check.Trust, Credential: -1, Err: ErrUnknownKey, Detail: errText(rerr)}
 		}
 		key = k
 	}
-	if err := verifyJWS(jws, key, CheckSignature, "issuer"); err != nil {
+	if err := verifyJWS(jws, key, check.Signature, "issuer"); err != nil {
 		return nil, err
 	}
 
 	// RFC 9901 §9.11 / RFC 8725 §3.11: explicit typing.
 	if len(o.Types) > 0 && !slices.Contains(o.Types, typ) {
-		return nil, newErr(CheckType, ErrType, "typ %q, want one of %v", typ, o.Types)
+		return nil, newErr(check.Format, ErrType, "typ %q, want one of %v", typ, o.Types)
 	}
 
 	// RFC 9901 §7.1 step 3-4: process the disclosures.
@@ -245,12 +225,11 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 		now = o.Now
 	}
 	t := now()
-	if err := checkValidity(pr.claims, t, o, !o.DeferValidity); err != nil {
+	if err := checkValidity(pr.claims, t, o); err != nil {
 		return nil, err
 	}
 
-	v := &Verified{header: jws.Header, claims: pr.claims,
-		validity: VerifyOptions{ClockSkew: o.ClockSkew, AllowMissingExpiration: o.AllowMissingExpiration}}
+	v := &Verified{header: jws.Header, claims: pr.claims}
 	v.disclosed = make([]Path, len(p.disclosures))
 	for i, d := range p.disclosures {
 		v.disclosed[i] = d.path
@@ -261,16 +240,16 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 	if raw, present := pr.claims["cnf"]; present {
 		cnf, ok := raw.(map[string]any)
 		if !ok {
-			return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf is not a JSON object")
+			return nil, newErr(check.HolderBinding, ErrHolderKey, "cnf is not a JSON object")
 		}
 		if rawJWK, present := cnf["jwk"]; present {
 			jwk, ok := rawJWK.(map[string]any)
 			if !ok {
-				return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf.jwk is not a JSON object")
+				return nil, newErr(check.HolderBinding, ErrHolderKey, "cnf.jwk is not a JSON object")
 			}
 			hk, herr := parsePublicJWK(jwk)
 			if herr != nil {
-				return nil, newErr(CheckKeyBinding, ErrHolderKey, "cnf.jwk: %v", herr)
+				return nil, newErr(check.HolderBinding, ErrHolderKey, "cnf.jwk: %v", herr)
 			}
 			v.holderKey = hk
 		}
@@ -278,7 +257,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *Error) {
 
 	if p.kb == "" {
 		if !o.AllowNoKeyBinding {
-			return nil, newErr(CheckKeyBinding, ErrKeyBindingMissing, "")
+			return nil, newErr(check.HolderBinding, ErrKeyBindingMissing, "")
 		}
 		return v, nil
 	}
@@ -297,27 +276,27 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *Error) {
+func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *check.Error) {
 	info := IssuerKeyInfo{Algorithm: jws.Alg, Type: typ}
 	info.KeyID, _ = jws.Header["kid"].(string)
 	info.Issuer, _ = jws.payload["iss"].(string)
 	if x, ok := jws.Header["x5c"]; ok {
 		arr, ok := x.([]any)
 		if !ok || len(arr) == 0 || len(arr) > maxX5C {
-			return info, newErr(CheckFormat, ErrMalformed, "x5c must be an array of 1 to %d certificates", maxX5C)
+			return info, newErr(check.Format, ErrMalformed, "x5c must be an array of 1 to %d certificates", maxX5C)
 		}
 		for _, e := range arr {
 			s, ok := e.(string)
 			if !ok {
-				return info, newErr(CheckFormat, ErrMalformed, "x5c entry is not a string")
+				return info, newErr(check.Format, ErrMalformed, "x5c entry is not a string")
 			}
 			der, err := base64.StdEncoding.Strict().DecodeString(s)
 			if err != nil {
-				return info, newErr(CheckFormat, ErrMalformed, "x5c entry: %v", err)
+				return info, newErr(check.Format, ErrMalformed, "x5c entry: %v", err)
 			}
 			c, err := x509.ParseCertificate(der)
 			if err != nil {
-				return info, newErr(CheckFormat, ErrMalformed, "x5c certificate: %v", err)
+				return info, newErr(check.Format, ErrMalformed, "x5c certificate: %v", err)
 			}
 			info.X5C = append(info.X5C, c)
 		}
@@ -327,104 +306,106 @@ func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *Error) {
 
 // checkValidity applies exp, nbf and iat of the issuer JWT (RFC 7519 §4.1.4,
 // §4.1.5, §4.1.6; RFC 9901 §7.1 step 5).
-// With compare false it checks only their presence and form.
-func checkValidity(c map[string]any, now time.Time, o *VerifyOptions, compare bool) *Error {
+func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *check.Error {
 	skew := o.ClockSkew
 	if v, ok := c["exp"]; ok {
 		exp, ok := numericDate(v)
 		if !ok {
-			return newErr(CheckValidity, ErrMalformed, "exp is not a NumericDate")
+			return newErr(check.Validity, ErrMalformed, "exp is not a NumericDate")
 		}
-		if compare && !now.Before(exp.Add(skew)) {
-			return newErr(CheckValidity, ErrExpired, "exp %v, now %v", exp, now.UTC())
+		if !now.Before(exp.Add(skew)) {
+			return newErr(check.Validity, ErrExpired, "exp %v, now %v", exp, now.UTC())
 		}
 	} else if !o.AllowMissingExpiration {
-		return newErr(CheckValidity, ErrMissingClaim, "exp is required")
+		return newErr(check.Validity, ErrMissingClaim, "exp is required")
 	}
 	if v, ok := c["nbf"]; ok {
 		nbf, ok := numericDate(v)
 		if !ok {
-			return newErr(CheckValidity, ErrMalformed, "nbf is not a NumericDate")
+			return newErr(check.Validity, ErrMalformed, "nbf is not a NumericDate")
 		}
-		if compare && now.Add(skew).Before(nbf) {
-			return newErr(CheckValidity, ErrNotYetValid, "nbf %v, now %v", nbf, now.UTC())
+		if now.Add(skew).Before(nbf) {
+			return newErr(check.Validity, ErrNotYetValid, "nbf %v, now %v", nbf, now.UTC())
 		}
 	}
 	if v, ok := c["iat"]; ok {
 		iat, ok := numericDate(v)
 		if !ok {
-			return newErr(CheckValidity, ErrMalformed, "iat is not a NumericDate")
+			return newErr(check.Validity, ErrMalformed, "iat is not a NumericDate")
 		}
-		if compare && now.Add(skew).Before(iat) {
-			return newErr(CheckValidity, ErrNotYetValid, "iat %v is in the future, now %v", iat, now.UTC())
+		if now.Add(skew).Before(iat) {
+			return newErr(check.Validity, ErrNotYetValid, "iat %v is in the future, now %v", iat, now.UTC())
 		}
 	}
 	return nil
 }
 
 // verifyKeyBinding implements RFC 9901 §7.3 step 5 (Key Binding JWT).
-func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *VerifyOptions) (*KeyBinding, *Error) {
+func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *VerifyOptions) (*KeyBinding, *check.Error) {
 	if o.Audience == "" || (o.Nonce == "" && !o.IgnoreNonce) {
-		return nil, newErr(CheckOptions, ErrOptions, "verifying a KB-JWT needs Audience and Nonce (or IgnoreNonce)")
+		return nil, newErr(check.Input, ErrOptions, "verifying a KB-JWT needs Audience and Nonce (or IgnoreNonce)")
 	}
 	if holder == nil {
 		// §7.3 step 5.1: the key comes from the SD-JWT's cnf claim.
-		return nil, newErr(CheckKeyBinding, ErrHolderKey, "SD-JWT has no cnf.jwk")
+		return nil, newErr(check.HolderBinding, ErrHolderKey, "SD-JWT has no cnf.jwk")
 	}
 	kb, err := parseCompactJWS(p.kb, "KB-JWT")
 	if err != nil {
-		err.Check = CheckKeyBinding
+		err.Check = check.HolderBinding
 		return nil, err
 	}
 	if err := checkAlg(kb.Alg, o.Algorithms); err != nil {
-		err.Check = CheckKeyBinding
+		err.Check = check.HolderBinding
 		return nil, err
 	}
-	if err := verifyJWS(kb, holder, CheckKeyBinding, "holder"); err != nil {
+	if err := verifyJWS(kb, holder, check.HolderBinding, "holder"); err != nil {
 		return nil, err
 	}
 	// §7.3 step 5.2 / §4.3: typ MUST be kb+jwt.
 	if typ, _ := kb.Header["typ"].(string); typ != TypeKeyBinding {
-		return nil, newErr(CheckKeyBinding, ErrType, "KB-JWT typ %q, want %q", typ, TypeKeyBinding)
+		return nil, newErr(check.HolderBinding, ErrType, "KB-JWT typ %q, want %q", typ, TypeKeyBinding)
 	}
 	c := kb.payload
+	// Binding first (check.HolderBinding), then freshness (check.Freshness),
+	// the order package verifier reports them in.
+	// §7.3 step 5.5: aud as expected.
+	aud, ok := c["aud"].(string)
+	if !ok {
+		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT aud missing or not a string")
+	}
+	if aud != o.Audience {
+		return nil, newErr(check.HolderBinding, ErrAudience, "aud %.200q", aud)
+	}
+	// §7.3 step 5.6 / §4.3.1: sd_hash over the presentation up to the last '~'.
+	sdHash, ok := c["sd_hash"].(string)
+	if !ok {
+		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
+	}
+	if sdHash != b64Digest(p.hash, p.raw[:p.sdEnd]) {
+		return nil, newErr(check.HolderBinding, ErrSDHash, "")
+	}
 	// §7.3 step 5.4: iat within an acceptable window.
 	iat, ok := numericDate(c["iat"])
 	if !ok {
-		return nil, newErr(CheckKeyBinding, ErrMissingClaim, "KB-JWT iat missing or not a NumericDate")
+		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT iat missing or not a NumericDate")
 	}
 	maxAge := o.KeyBindingMaxAge
 	if maxAge <= 0 {
 		maxAge = DefaultKeyBindingMaxAge
 	}
 	if iat.After(now.Add(o.ClockSkew)) {
-		return nil, newErr(CheckKeyBinding, ErrFreshness, "iat %v is in the future, now %v", iat, now.UTC())
+		return nil, newErr(check.Freshness, ErrFreshness, "iat %v is in the future, now %v", iat.UTC(), now.UTC())
 	}
 	if iat.Before(now.Add(-maxAge - o.ClockSkew)) {
-		return nil, newErr(CheckKeyBinding, ErrFreshness, "iat %v is older than %v, now %v", iat, maxAge, now.UTC())
+		return nil, newErr(check.Freshness, ErrFreshness, "iat %v is older than %v, now %v", iat.UTC(), maxAge, now.UTC())
 	}
-	// §7.3 step 5.5: nonce and aud as expected.
+	// §7.3 step 5.5: nonce as expected.
 	nonce, ok := c["nonce"].(string)
 	if !ok {
-		return nil, newErr(CheckKeyBinding, ErrMissingClaim, "KB-JWT nonce missing")
+		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT nonce missing")
 	}
 	if !o.IgnoreNonce && nonce != o.Nonce {
-		return nil, newErr(CheckKeyBinding, ErrNonce, "")
-	}
-	aud, ok := c["aud"].(string)
-	if !ok {
-		return nil, newErr(CheckKeyBinding, ErrMissingClaim, "KB-JWT aud missing or not a string")
-	}
-	if aud != o.Audience {
-		return nil, newErr(CheckKeyBinding, ErrAudience, "aud %q", aud)
-	}
-	// §7.3 step 5.6 / §4.3.1: sd_hash over the presentation up to the last '~'.
-	sdHash, ok := c["sd_hash"].(string)
-	if !ok {
-		return nil, newErr(CheckKeyBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
-	}
-	if sdHash != b64Digest(p.hash, p.raw[:p.sdEnd]) {
-		return nil, newErr(CheckKeyBinding, ErrSDHash, "")
+		return nil, newErr(check.Freshness, ErrNonce, "")
 	}
 	return &KeyBinding{IssuedAt: iat, Audience: aud, Nonce: nonce, Claims: c}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"io"
 	"strings"
 	"testing"
@@ -140,73 +141,73 @@ func TestVerifyRejects(t *testing.T) {
 		in    string
 		opts  *VerifyOptions
 		want  error
-		check Check
+		check check.Check
 	}{
-		{"flipped issuer signature", flip(f.presentation, sigStart+5), nil, ErrSignature, CheckSignature},
-		{"wrong issuer key", f.presentation, &VerifyOptions{IssuerKey: &other.PublicKey, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrSignature, CheckSignature},
-		{"alg none", craft(t, f.issuer, map[string]any{"alg": "none"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
-		{"alg HS256", craft(t, f.issuer, map[string]any{"alg": "HS256"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
-		{"alg ES384 with P-256 key", craft(t, f.issuer, map[string]any{"alg": "ES384"}, basePayload()), &noKB, ErrAlgorithm, CheckAlgorithm},
-		{"alg not in allow-list", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Algorithms: []keys.Algorithm{keys.EdDSA}, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrAlgorithm, CheckAlgorithm},
-		{"crit header", craft(t, f.issuer, map[string]any{"alg": "ES256", "crit": []any{"x"}}, basePayload()), &noKB, ErrMalformed, CheckFormat},
-		{"typ mismatch", craft(t, f.issuer, map[string]any{"alg": "ES256", "typ": "JWT"}, basePayload()), &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, AllowNoKeyBinding: true, Types: []string{TypeVC}}, ErrType, CheckType},
-		{"unsupported _sd_alg", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd_alg"] = "md5" })), &noKB, ErrHashAlgorithm, CheckFormat},
-		{"duplicate digest", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven, hGiven} }), dGiven), &noKB, ErrDuplicateDigest, CheckDisclosures},
+		{"flipped issuer signature", flip(f.presentation, sigStart+5), nil, ErrSignature, check.Signature},
+		{"wrong issuer key", f.presentation, &VerifyOptions{IssuerKey: &other.PublicKey, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrSignature, check.Signature},
+		{"alg none", craft(t, f.issuer, map[string]any{"alg": "none"}, basePayload()), &noKB, ErrAlgorithm, check.Signature},
+		{"alg HS256", craft(t, f.issuer, map[string]any{"alg": "HS256"}, basePayload()), &noKB, ErrAlgorithm, check.Signature},
+		{"alg ES384 with P-256 key", craft(t, f.issuer, map[string]any{"alg": "ES384"}, basePayload()), &noKB, ErrAlgorithm, check.Signature},
+		{"alg not in allow-list", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Algorithms: []keys.Algorithm{keys.EdDSA}, Now: f.opts.Now, Audience: testAud, Nonce: testNonce}, ErrAlgorithm, check.Signature},
+		{"crit header", craft(t, f.issuer, map[string]any{"alg": "ES256", "crit": []any{"x"}}, basePayload()), &noKB, ErrMalformed, check.Format},
+		{"typ mismatch", craft(t, f.issuer, map[string]any{"alg": "ES256", "typ": "JWT"}, basePayload()), &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, AllowNoKeyBinding: true, Types: []string{TypeVC}}, ErrType, check.Format},
+		{"unsupported _sd_alg", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd_alg"] = "md5" })), &noKB, ErrHashAlgorithm, check.Format},
+		{"duplicate digest", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven, hGiven} }), dGiven), &noKB, ErrDuplicateDigest, check.Disclosure},
 		{"duplicate digest across levels", craft(t, f.issuer, nil, withPayload(func(p map[string]any) {
 			p["_sd"] = []any{hGiven}
 			p["a"] = map[string]any{"_sd": []any{hGiven}}
-		}), dGiven), &noKB, ErrDuplicateDigest, CheckDisclosures},
-		{"duplicate disclosure", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven} }), dGiven, dGiven), &noKB, ErrDuplicateDisclosure, CheckDisclosures},
-		{"unreferenced disclosure", craft(t, f.issuer, nil, basePayload(), dGiven), &noKB, ErrUnreferencedDisclosure, CheckDisclosures},
-		{"unreferenced disclosure appended to issued", f.issued + dGiven, &noKB, ErrUnreferencedDisclosure, CheckDisclosures},
-		{"claim collision", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven}; p["nik"] = "x" }), dGiven), &noKB, ErrClaimCollision, CheckDisclosures},
-		{"disclosure named _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hSD} }), dSD), &noKB, ErrReservedClaimName, CheckDisclosures},
-		{"disclosure named ...", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hDots} }), dDots), &noKB, ErrReservedClaimName, CheckDisclosures},
-		{"array disclosure in _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hArr} }), dArr), &noKB, ErrDisclosureKind, CheckDisclosures},
-		{"object disclosure in array", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["a"] = []any{map[string]any{"...": hObj}} }), dObj), &noKB, ErrDisclosureKind, CheckDisclosures},
-		{"_sd not an array", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = "x" })), &noKB, ErrMalformed, CheckDisclosures},
-		{"digest not a string", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{1} })), &noKB, ErrMalformed, CheckDisclosures},
-		{"disclosure not base64url", f.issued + "!!!~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure padded", f.issued + "WyJhIiwgImIiXQ==~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure with newline", f.issued + "WyJhIiwg\nImIiXQ~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure not an array", f.issued + b64(`{"a":1}`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure of 4 elements", f.issued + b64(`["s","n","v","x"]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure of 1 element", f.issued + b64(`["s"]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure salt not a string", f.issued + b64(`[1,"n","v"]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure name not a string", f.issued + b64(`["s",1,"v"]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure with duplicate keys", f.issued + b64(`["s","n",{"a":1,"a":2}]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"disclosure nested too deep", f.issued + b64(`["s","n",`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`]`) + "~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"empty disclosure", jwt + "~~", &noKB, ErrMalformedDisclosure, CheckFormat},
-		{"no separator", jwt, &noKB, ErrMalformed, CheckFormat},
-		{"not a JWS", "abc~", &noKB, ErrMalformed, CheckFormat},
-		{"JWS with 4 parts", jwt + ".x~", &noKB, ErrMalformed, CheckFormat},
-		{"payload with duplicate keys", rawJWT(t, f.issuer, `{"alg":"ES256"}`, `{"exp":1880000000,"exp":1}`) + "~", &noKB, ErrMalformed, CheckFormat},
-		{"too large", strings.Repeat("a", MaxTokenSize+1), &noKB, ErrTooLarge, CheckFormat},
-		{"too many disclosures", jwt + strings.Repeat("~", MaxDisclosures+2), &noKB, ErrTooLarge, CheckFormat},
-		{"expired", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1880000000), Audience: testAud, Nonce: testNonce}, ErrExpired, CheckValidity},
-		{"expired beyond skew", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1880000061), ClockSkew: time.Minute, Audience: testAud, Nonce: testNonce}, ErrExpired, CheckValidity},
-		{"iat in the future", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1779999000), Audience: testAud, Nonce: testNonce}, ErrNotYetValid, CheckValidity},
-		{"nbf in the future", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["nbf"] = 1800000000 })), &noKB, ErrNotYetValid, CheckValidity},
-		{"exp not a number", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["exp"] = "soon" })), &noKB, ErrMalformed, CheckValidity},
-		{"exp missing", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { delete(p, "exp") })), &noKB, ErrMissingClaim, CheckValidity},
-		{"key binding missing", f.issued, &f.opts, ErrKeyBindingMissing, CheckKeyBinding},
-		{"key binding with no cnf", craft(t, f.issuer, nil, basePayload()) + kb, &f.opts, ErrHolderKey, CheckKeyBinding},
-		{"KB signed by another key", kbWith(func(h, p map[string]any) {}, other), &f.opts, ErrSignature, CheckKeyBinding},
-		{"KB typ JWT", kbWith(func(h, p map[string]any) { h["typ"] = "JWT" }, f.holder), &f.opts, ErrType, CheckKeyBinding},
-		{"KB alg none", kbWith(func(h, p map[string]any) { h["alg"] = "none" }, f.holder), &f.opts, ErrAlgorithm, CheckKeyBinding},
-		{"KB too old", kbWith(func(h, p map[string]any) { p["iat"] = ktpNow.Add(-DefaultKeyBindingMaxAge - time.Second).Unix() }, f.holder), &f.opts, ErrFreshness, CheckKeyBinding},
-		{"KB from the future", kbWith(func(h, p map[string]any) { p["iat"] = ktpNow.Add(time.Second).Unix() }, f.holder), &f.opts, ErrFreshness, CheckKeyBinding},
-		{"KB iat missing", kbWith(func(h, p map[string]any) { delete(p, "iat") }, f.holder), &f.opts, ErrMissingClaim, CheckKeyBinding},
-		{"KB wrong nonce", kbWith(func(h, p map[string]any) { p["nonce"] = "other" }, f.holder), &f.opts, ErrNonce, CheckKeyBinding},
-		{"KB wrong aud", kbWith(func(h, p map[string]any) { p["aud"] = "https://evil.example" }, f.holder), &f.opts, ErrAudience, CheckKeyBinding},
-		{"KB aud array", kbWith(func(h, p map[string]any) { p["aud"] = []any{testAud} }, f.holder), &f.opts, ErrMissingClaim, CheckKeyBinding},
-		{"KB wrong sd_hash", kbWith(func(h, p map[string]any) { p["sd_hash"] = "AAAA" }, f.holder), &f.opts, ErrSDHash, CheckKeyBinding},
-		{"KB over a different disclosure set", droppedOne, &f.opts, ErrSDHash, CheckKeyBinding},
-		{"KB flipped signature", flip(f.presentation, len(f.presentation)-3), &f.opts, ErrSignature, CheckKeyBinding},
-		{"no key configured", f.presentation, &VerifyOptions{Audience: testAud, Nonce: testNonce}, ErrOptions, CheckOptions},
-		{"skew too large", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, ClockSkew: time.Hour}, ErrOptions, CheckOptions},
-		{"KB without expected audience", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, Nonce: testNonce}, ErrOptions, CheckOptions},
-		{"KB without expected nonce", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, Audience: testAud}, ErrOptions, CheckOptions},
+		}), dGiven), &noKB, ErrDuplicateDigest, check.Disclosure},
+		{"duplicate disclosure", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven} }), dGiven, dGiven), &noKB, ErrDuplicateDisclosure, check.Disclosure},
+		{"unreferenced disclosure", craft(t, f.issuer, nil, basePayload(), dGiven), &noKB, ErrUnreferencedDisclosure, check.Disclosure},
+		{"unreferenced disclosure appended to issued", f.issued + dGiven, &noKB, ErrUnreferencedDisclosure, check.Disclosure},
+		{"claim collision", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven}; p["nik"] = "x" }), dGiven), &noKB, ErrClaimCollision, check.Disclosure},
+		{"disclosure named _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hSD} }), dSD), &noKB, ErrReservedClaimName, check.Disclosure},
+		{"disclosure named ...", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hDots} }), dDots), &noKB, ErrReservedClaimName, check.Disclosure},
+		{"array disclosure in _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hArr} }), dArr), &noKB, ErrDisclosureKind, check.Disclosure},
+		{"object disclosure in array", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["a"] = []any{map[string]any{"...": hObj}} }), dObj), &noKB, ErrDisclosureKind, check.Disclosure},
+		{"_sd not an array", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = "x" })), &noKB, ErrMalformed, check.Disclosure},
+		{"digest not a string", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{1} })), &noKB, ErrMalformed, check.Disclosure},
+		{"disclosure not base64url", f.issued + "!!!~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure padded", f.issued + "WyJhIiwgImIiXQ==~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure with newline", f.issued + "WyJhIiwg\nImIiXQ~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure not an array", f.issued + b64(`{"a":1}`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure of 4 elements", f.issued + b64(`["s","n","v","x"]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure of 1 element", f.issued + b64(`["s"]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure salt not a string", f.issued + b64(`[1,"n","v"]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure name not a string", f.issued + b64(`["s",1,"v"]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure with duplicate keys", f.issued + b64(`["s","n",{"a":1,"a":2}]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"disclosure nested too deep", f.issued + b64(`["s","n",`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`]`) + "~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"empty disclosure", jwt + "~~", &noKB, ErrMalformedDisclosure, check.Format},
+		{"no separator", jwt, &noKB, ErrMalformed, check.Format},
+		{"not a JWS", "abc~", &noKB, ErrMalformed, check.Format},
+		{"JWS with 4 parts", jwt + ".x~", &noKB, ErrMalformed, check.Format},
+		{"payload with duplicate keys", rawJWT(t, f.issuer, `{"alg":"ES256"}`, `{"exp":1880000000,"exp":1}`) + "~", &noKB, ErrMalformed, check.Format},
+		{"too large", strings.Repeat("a", MaxTokenSize+1), &noKB, ErrTooLarge, check.Format},
+		{"too many disclosures", jwt + strings.Repeat("~", MaxDisclosures+2), &noKB, ErrTooLarge, check.Format},
+		{"expired", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1880000000), Audience: testAud, Nonce: testNonce}, ErrExpired, check.Validity},
+		{"expired beyond skew", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1880000061), ClockSkew: time.Minute, Audience: testAud, Nonce: testNonce}, ErrExpired, check.Validity},
+		{"iat in the future", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: fixedClock(1779999000), Audience: testAud, Nonce: testNonce}, ErrNotYetValid, check.Validity},
+		{"nbf in the future", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["nbf"] = 1800000000 })), &noKB, ErrNotYetValid, check.Validity},
+		{"exp not a number", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["exp"] = "soon" })), &noKB, ErrMalformed, check.Validity},
+		{"exp missing", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { delete(p, "exp") })), &noKB, ErrMissingClaim, check.Validity},
+		{"key binding missing", f.issued, &f.opts, ErrKeyBindingMissing, check.HolderBinding},
+		{"key binding with no cnf", craft(t, f.issuer, nil, basePayload()) + kb, &f.opts, ErrHolderKey, check.HolderBinding},
+		{"KB signed by another key", kbWith(func(h, p map[string]any) {}, other), &f.opts, ErrSignature, check.HolderBinding},
+		{"KB typ JWT", kbWith(func(h, p map[string]any) { h["typ"] = "JWT" }, f.holder), &f.opts, ErrType, check.HolderBinding},
+		{"KB alg none", kbWith(func(h, p map[string]any) { h["alg"] = "none" }, f.holder), &f.opts, ErrAlgorithm, check.HolderBinding},
+		{"KB too old", kbWith(func(h, p map[string]any) { p["iat"] = ktpNow.Add(-DefaultKeyBindingMaxAge - time.Second).Unix() }, f.holder), &f.opts, ErrFreshness, check.Freshness},
+		{"KB from the future", kbWith(func(h, p map[string]any) { p["iat"] = ktpNow.Add(time.Second).Unix() }, f.holder), &f.opts, ErrFreshness, check.Freshness},
+		{"KB iat missing", kbWith(func(h, p map[string]any) { delete(p, "iat") }, f.holder), &f.opts, ErrMissingClaim, check.HolderBinding},
+		{"KB wrong nonce", kbWith(func(h, p map[string]any) { p["nonce"] = "other" }, f.holder), &f.opts, ErrNonce, check.Freshness},
+		{"KB wrong aud", kbWith(func(h, p map[string]any) { p["aud"] = "https://evil.example" }, f.holder), &f.opts, ErrAudience, check.HolderBinding},
+		{"KB aud array", kbWith(func(h, p map[string]any) { p["aud"] = []any{testAud} }, f.holder), &f.opts, ErrMissingClaim, check.HolderBinding},
+		{"KB wrong sd_hash", kbWith(func(h, p map[string]any) { p["sd_hash"] = "AAAA" }, f.holder), &f.opts, ErrSDHash, check.HolderBinding},
+		{"KB over a different disclosure set", droppedOne, &f.opts, ErrSDHash, check.HolderBinding},
+		{"KB flipped signature", flip(f.presentation, len(f.presentation)-3), &f.opts, ErrSignature, check.HolderBinding},
+		{"no key configured", f.presentation, &VerifyOptions{Audience: testAud, Nonce: testNonce}, ErrOptions, check.Input},
+		{"skew too large", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, ClockSkew: time.Hour}, ErrOptions, check.Input},
+		{"KB without expected audience", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, Nonce: testNonce}, ErrOptions, check.Input},
+		{"KB without expected nonce", f.presentation, &VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, Audience: testAud}, ErrOptions, check.Input},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,7 +222,7 @@ func TestVerifyRejects(t *testing.T) {
 			if v != nil {
 				t.Fatal("Verified returned with an error")
 			}
-			var e *Error
+			var e *check.Error
 			if !errors.As(err, &e) || e.Check != tc.check {
 				t.Fatalf("check = %v, want %v (err %v)", e, tc.check, err)
 			}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/verifier"
 )
@@ -70,9 +71,9 @@ func (k *kyc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, identity{Error: "empty body: POST the scanned QR text"})
 		return
 	}
-	res, err := k.v.VerifyQR(text)
+	res, err := k.v.VerifyQR(r.Context(), text)
 	if err != nil {
-		var ve *verifier.VerificationError
+		var ve *check.Error
 		ans := identity{Error: err.Error()}
 		if errors.As(err, &ve) {
 			ans.Check = ve.Check.String()
@@ -80,10 +81,10 @@ func (k *kyc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, ans)
 		return
 	}
-	c := res.Credentials[0]
-	id, _ := c.Claims[qr.ProfileID].(map[string]any)
-	writeJSON(w, http.StatusOK, identity{Verified: true, NIK: res.NIK, Name: fmt.Sprint(id["name"]),
-		BirthDate: fmt.Sprint(id["birthdate"]), Sex: sexName(fmt.Sprint(id["sex"])), Issuer: c.IssuerName})
+	c := res.Credentials()[0]
+	id, _ := c.Claims()[qr.ProfileID].(map[string]any)
+	writeJSON(w, http.StatusOK, identity{Verified: true, NIK: res.NIK(), Name: fmt.Sprint(id["name"]),
+		BirthDate: fmt.Sprint(id["birthdate"]), Sex: sexName(fmt.Sprint(id["sex"])), Issuer: c.IssuerName()})
 }
 
 // sexName maps the ISO/IEC 5218 code of the QR profile.

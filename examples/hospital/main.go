@@ -64,22 +64,23 @@ func patientQR(ctx context.Context, wd *world, w io.Writer) ([]string, error) {
 }
 
 // admit verifies the scanned frames and prints the admission record.
-func admit(v *verifier.Verifier, frames []string, w io.Writer) error {
+func admit(ctx context.Context, v *verifier.Verifier, frames []string, w io.Writer) error {
 	var res *verifier.Result
 	var err error
 	if len(frames) == 1 {
-		res, err = v.VerifyQR(frames[0])
+		res, err = v.VerifyQR(ctx, frames[0])
 	} else {
-		res, err = v.VerifyQRFrames(frames...)
+		res, err = v.VerifyQRFrames(ctx, frames...)
 	}
 	if err != nil {
 		return err
 	}
-	ktp, card := res.Credentials[0].Claims, res.Credentials[1].Claims
-	fmt.Fprintf(w, "admitted: NIK %s (same NIK and device key in both: %v)\n", res.NIK, res.SameNIK && res.SameHolder)
-	fmt.Fprintf(w, "  patient   %v, born %v, sex %v  [%s]\n", ktp["name"], ktp["birthdate"], ktp["sex"], res.Credentials[0].IssuerName)
+	creds := res.Credentials()
+	ktp, card := creds[0].Claims(), creds[1].Claims()
+	fmt.Fprintf(w, "admitted: NIK %s (same NIK and device key in both: %v)\n", res.NIK(), res.SameNIK() && res.SameHolder())
+	fmt.Fprintf(w, "  patient   %v, born %v, sex %v  [%s]\n", ktp["name"], ktp["birthdate"], ktp["sex"], creds[0].IssuerName())
 	fmt.Fprintf(w, "  JKN card  %v, %v, class %v, faskes %v  [%s]\n", card["card_number"], card["membership_status"],
-		field(card["care_class"], "code"), field(card["primary_care_provider"], "name"), res.Credentials[1].IssuerName)
+		field(card["care_class"], "code"), field(card["primary_care_provider"], "name"), creds[1].IssuerName())
 	return nil
 }
 
@@ -107,7 +108,7 @@ func run(ctx context.Context, now func() time.Time, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "the patient shows %d QR code(s)\n", len(frames))
-	return admit(v, frames, w)
+	return admit(ctx, v, frames, w)
 }
 
 func main() {

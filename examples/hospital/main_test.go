@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/verifier"
 )
@@ -54,8 +55,8 @@ func TestBPJSOnly(t *testing.T) {
 	for _, c := range p.Codes {
 		frames = append(frames, string(c.Data))
 	}
-	var ve *verifier.VerificationError
-	if err := admit(v, frames, &bytes.Buffer{}); !errors.Is(err, verifier.ErrPolicy) || !errors.As(err, &ve) || ve.Check != verifier.CheckPolicy {
+	var ve *check.Error
+	if err := admit(context.Background(), v, frames, &bytes.Buffer{}); !errors.Is(err, verifier.ErrPolicy) || !errors.As(err, &ve) || ve.Check != check.Policy {
 		t.Fatalf("err = %v, want policy", err)
 	}
 }

@@ -1,0 +1,6 @@
+package verifier
+
+import "context"
+
+// ctx is the context of the tests' verifications.
+var ctx = context.Background()

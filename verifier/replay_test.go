@@ -1,0 +1,112 @@
+package verifier
+
+import (
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// replayStores returns a fresh store of each implementation holding at most
+// max entries, and for the SQLite one a second handle on the same file (as
+// a second verifier process would open it).
+func replayStores(t *testing.T, max int) map[string][2]ReplayStore {
+	t.Helper()
+	mem, err := NewMemoryReplayStore(max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "replay.db")
+	a, err := OpenSQLiteReplayStore(ctx, path, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenSQLiteReplayStore(ctx, path, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return map[string][2]ReplayStore{"memory": {mem, mem}, "sqlite": {a, b}}
+}
+
+// TestReplayStoreContract: both stores detect a replay (also through the
+// other handle), refuse new entries when full of unexpired ones instead of
+// forgetting any (fail closed), and forget entries once expired.
+func TestReplayStoreContract(t *testing.T) {
+	key := func(b byte) [32]byte { return [32]byte{b} }
+	for name, st := range replayStores(t, 3) {
+		t.Run(name, func(t *testing.T) {
+			s, other := st[0], st[1]
+			at := t0
+			for i := byte(0); i < 3; i++ {
+				if err := s.Remember(ctx, key(i), at, at.Add(time.Duration(i+1)*time.Minute)); err != nil {
+					t.Fatalf("fresh key %d: %v", i, err)
+				}
+			}
+			if err := other.Remember(ctx, key(2), at, at.Add(time.Hour)); !errors.Is(err, ErrReplay) {
+				t.Fatalf("replay through the other handle: %v, want ErrReplay", err)
+			}
+			// Full of unexpired entries: refused, and nothing forgotten.
+			if err := s.Remember(ctx, key(3), at, at.Add(time.Hour)); !errors.Is(err, ErrReplayStoreFull) {
+				t.Fatalf("fourth key: %v, want ErrReplayStoreFull", err)
+			}
+			for i := byte(0); i < 3; i++ {
+				if err := other.Remember(ctx, key(i), at.Add(30*time.Second), at.Add(time.Hour)); !errors.Is(err, ErrReplay) {
+					t.Fatalf("key %d after the store filled: %v, want ErrReplay", i, err)
+				}
+			}
+			// Key 0 expired at +1 min: forgotten, so there is room again.
+			later := at.Add(90 * time.Second)
+			if err := s.Remember(ctx, key(3), later, later.Add(time.Hour)); err != nil {
+				t.Fatalf("after an expiry: %v", err)
+			}
+			if err := s.Remember(ctx, key(0), later, later.Add(time.Hour)); !errors.Is(err, ErrReplayStoreFull) {
+				t.Fatalf("key 0 again while full: %v, want ErrReplayStoreFull", err)
+			}
+			// Everything expired: every key is new again.
+			much := at.Add(3 * time.Hour)
+			if err := other.Remember(ctx, key(2), much, much.Add(time.Minute)); err != nil {
+				t.Fatalf("expired key: %v", err)
+			}
+		})
+	}
+}
+
+// TestReplayStoreConcurrent: the same key remembered from many goroutines
+// at once, half through each handle, succeeds exactly once.
+func TestReplayStoreConcurrent(t *testing.T) {
+	for name, st := range replayStores(t, 100) {
+		t.Run(name, func(t *testing.T) {
+			var ok atomic.Int32
+			var wg sync.WaitGroup
+			for i := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := st[i%2].Remember(ctx, [32]byte{7}, t0, t0.Add(time.Minute))
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case !errors.Is(err, ErrReplay):
+						t.Errorf("Remember: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if ok.Load() != 1 {
+				t.Fatalf("%d goroutines succeeded, want 1", ok.Load())
+			}
+		})
+	}
+}
+
+func TestReplayStoreConfig(t *testing.T) {
+	if _, err := NewMemoryReplayStore(0); !errors.Is(err, ErrConfig) {
+		t.Fatalf("size 0: %v", err)
+	}
+	if _, err := OpenSQLiteReplayStore(ctx, "x.db?mode=memory", 0); !errors.Is(err, ErrConfig) {
+		t.Fatalf("path with a query: %v", err)
+	}
+}
