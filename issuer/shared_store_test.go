@@ -1,7 +1,10 @@
 package issuer
 
 import (
+	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,4 +266,195 @@ func TestConcurrentBatchesOutrunReserve(t *testing.T) {
 	if lists, _ := e.iss.StatusLists(e.ctx); len(lists) != 2 {
 		t.Errorf("%d status lists, want 2", len(lists))
 	}
+}
+
+// Two processes that find the status list full at the same moment both
+// create list 2 (both pass the "status list:create" hook before either
+// writes): the store refuses the second, which then reads the lists again
+// and issues into the list the first created.
+func TestSharedStoreCreateSameStatusList(t *testing.T) {
+	const size = 8
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	a := e.activate(newDevice(t))
+	fill := make([]IssueRequest, size-len(a.Credentials))
+	for i := range fill {
+		fill[i] = IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}
+	}
+	filled, err := e.iss.IssueBatch(e.ctx, "operator:fill", fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bothCreate := newBarrier(2)
+	atCreate := func(c *Config) {
+		c.hook = func(point string) {
+			if point == "status list:create" {
+				bothCreate.wait()
+			}
+		}
+	}
+	procs := []*Issuer{e.process(atCreate), e.process(atCreate)}
+	var (
+		mu  sync.Mutex
+		out = filled
+		wg  sync.WaitGroup
+	)
+	for p, iss := range procs {
+		wg.Go(func() {
+			defer bothCreate.leave()
+			got, err := iss.IssueBatch(e.ctx, "operator:batch", fill[:2])
+			if err != nil {
+				t.Errorf("process %d: %v", p, err)
+				return
+			}
+			mu.Lock()
+			out = append(out, got...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	e.checkIssued(a.Binding.ID, out, len(a.Credentials)+len(filled)+4)
+	lists, err := e.iss.StatusLists(e.ctx)
+	if err != nil || len(lists) != 2 {
+		t.Fatalf("status lists %+v, %v; want 2", lists, err)
+	}
+	events, err := e.iss.Audit(e.ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := 0
+	for _, ev := range events {
+		if ev.Action == "create status list" {
+			created++
+		}
+	}
+	if created != len(lists) {
+		t.Errorf("%d status list creations audited for %d lists", created, len(lists))
+	}
+}
+
+// Two processes activate the same NIK on two devices at once (both have
+// read the documents, the last step before the transaction, before either
+// writes). One NIK, one phone: both succeed in some order, the later one
+// revokes the earlier binding and its credentials, and one binding stays
+// active; the bindings_one_active index is never hit.
+func TestSharedStoreActivateSameNIK(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = 64; c.Formats = []Format{FormatSDJWT} })
+	bothRead := newBarrier(2)
+	atDocuments := func(c *Config) {
+		c.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
+			bothRead.wait()
+			return []credential.Document{mustKTPEL()}, nil
+		})
+	}
+	procs := []*Issuer{e.process(atDocuments), e.process(atDocuments)}
+	reqs := make([]ActivationRequest, len(procs))
+	for i := range reqs {
+		g := e.registerConfirm()
+		reqs[i] = ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: e.proof(newDevice(t))}
+	}
+	acts := make([]*Activation, len(procs))
+	var wg sync.WaitGroup
+	for p, iss := range procs {
+		wg.Go(func() {
+			defer bothRead.leave()
+			var err error
+			if acts[p], err = iss.Activate(e.ctx, reqs[p]); err != nil {
+				t.Errorf("process %d: %v", p, err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	// The one that replaced nothing ran first.
+	first, second := acts[0], acts[1]
+	if first.Replaced != nil {
+		first, second = second, first
+	}
+	if first.Replaced != nil || second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != len(first.Credentials) {
+		t.Fatalf("activations replaced %+v and %+v; want the second to replace the first", first.Replaced, second.Replaced)
+	}
+	var active *Binding
+	if err := e.store.View(e.ctx, func(tx Tx) error {
+		var err error
+		active, err = tx.ActiveBinding(testNIK)
+		return err
+	}); err != nil || active.ID != second.Binding.ID {
+		t.Fatalf("active binding %+v, %v; want %s", active, err, second.Binding.ID)
+	}
+	for _, r := range e.recordsOf(first.Binding.ID) {
+		if r.RevokedAt.IsZero() {
+			t.Errorf("credential %s of the replaced binding not revoked", r.ID)
+		}
+	}
+	e.checkIssued(second.Binding.ID, second.Credentials, len(second.Credentials))
+}
+
+// conflictingStore is a Store whose transactions refuse every credential
+// record or every new status list as a uniqueness conflict, as a Store
+// that breaks its isolation contract might keep doing.
+type conflictingStore struct {
+	Store
+	credentials, lists bool
+	inserts            atomic.Int32 // refused inserts
+}
+
+func (s *conflictingStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.Store.Update(ctx, func(tx Tx) error { return fn(&conflictingTx{Tx: tx, s: s}) })
+}
+
+type conflictingTx struct {
+	Tx
+	s *conflictingStore
+}
+
+func (tx *conflictingTx) InsertCredential(c *CredentialRecord) error {
+	if !tx.s.credentials {
+		return tx.Tx.InsertCredential(c)
+	}
+	tx.s.inserts.Add(1)
+	return &Error{Op: "insert credential", Err: ErrStore, Detail: "refused", conflict: true}
+}
+
+func (tx *conflictingTx) InsertStatusList(l StatusListRecord) error {
+	if !tx.s.lists {
+		return tx.Tx.InsertStatusList(l)
+	}
+	tx.s.inserts.Add(1)
+	return &Error{Op: "insert status list", Err: ErrStore, Detail: "refused", conflict: true}
+}
+
+// The redraws of a refused index, and the new lists tried for want of
+// room, are bounded: past the bound the call fails with a sentinel error
+// and nothing is recorded.
+func TestConflictRetriesBounded(t *testing.T) {
+	const size = 8
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	a := e.activate(newDevice(t))
+	open := func(s *conflictingStore) *Issuer {
+		return e.process(func(c *Config) { s.Store = c.Store; c.Store = s })
+	}
+	req := []IssueRequest{{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}}
+
+	s := &conflictingStore{credentials: true}
+	_, err := open(s).IssueBatch(e.ctx, "operator:batch", req)
+	if !errors.Is(err, ErrStore) || s.inserts.Load() != maxRedraws+1 {
+		t.Errorf("every record refused: %d inserts, %v; want %d, ErrStore", s.inserts.Load(), err, maxRedraws+1)
+	}
+
+	full := make([]IssueRequest, size-len(a.Credentials))
+	for i := range full {
+		full[i] = req[0]
+	}
+	if _, err := e.iss.IssueBatch(e.ctx, "operator:fill", full); err != nil {
+		t.Fatal(err)
+	}
+	s = &conflictingStore{lists: true}
+	_, err = open(s).IssueBatch(e.ctx, "operator:batch", req)
+	if !errors.Is(err, ErrListFull) || s.inserts.Load() != 1/size+reserveMargin {
+		t.Errorf("every new list refused: %d inserts, %v; want %d, ErrListFull", s.inserts.Load(), err, 1/size+reserveMargin)
+	}
+	e.checkIssued(a.Binding.ID, nil, size)
 }

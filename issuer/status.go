@@ -131,10 +131,19 @@ func (iss *Issuer) createList(tx Tx, rec StatusListRecord) error {
 	return iss.audit(tx, "system", "create status list", rec.URI, nil, "")
 }
 
-// reserve makes sure the lists have at least n free indices, creating a new
-// list (in its own committed transaction) if needed.
+// reserveMargin is how many more new lists than n indices need reserve
+// tries before giving up.
+const reserveMargin = 8
+
+// reserve makes sure the lists have at least n free indices, creating new
+// lists (each in its own committed transaction) if needed. Another process
+// sharing the store may create the same list number first; the store then
+// refuses ours and the lists are read again. Every round creates or finds
+// a list, so the rounds are bounded by the lists n indices need, plus a
+// margin for lists other processes fill meanwhile; past that, ErrListFull.
 func (iss *Issuer) reserve(ctx context.Context, n int) error {
-	for {
+	maxRounds := n/iss.cfg.StatusList.Size + reserveMargin
+	for round := 0; ; round++ {
 		iss.mu.Lock()
 		free := 0
 		for _, a := range iss.allocs {
@@ -145,10 +154,14 @@ func (iss *Issuer) reserve(ctx context.Context, n int) error {
 		if free >= n {
 			return nil
 		}
+		if round == maxRounds {
+			return errorf("status list", ErrListFull, "%d free status indices needed, %d found after %d new lists", n, free, round)
+		}
 		rec, err := iss.newListRecord(next)
 		if err != nil {
 			return err
 		}
+		iss.hook("status list:create")
 		err = iss.cfg.Store.Update(ctx, func(tx Tx) error { return iss.createList(tx, rec) })
 		if err != nil && !isConflict(err) {
 			return wrapStore("status list", err)
