@@ -128,7 +128,7 @@ func TestFinding9SharedStoreConcurrentBatches(t *testing.T) {
 		rounds   = 6
 		perRound = 8
 	)
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 
 	bothSigned := newBarrier(2)
@@ -182,7 +182,7 @@ func TestFinding9SharedStoreConcurrentBatches(t *testing.T) {
 // the redraws run out.
 func TestFinding9ListFilledByOtherProcess(t *testing.T) {
 	const size = 16
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	stale := e.process()
 
@@ -229,7 +229,7 @@ func (d *waitingKTPEL) SDJWTClaims(at time.Time) map[string]any {
 // list created there, instead of failing with ErrListFull.
 func TestConcurrentBatchesOutrunReserve(t *testing.T) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	free := size - len(a.Credentials)
 	perBatch := free/2 + 1 // two batches need more than the list has left
@@ -274,7 +274,7 @@ func TestConcurrentBatchesOutrunReserve(t *testing.T) {
 // and issues into the list the first created.
 func TestSharedStoreCreateSameStatusList(t *testing.T) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	fill := make([]IssueRequest, size-len(a.Credentials))
 	for i := range fill {
@@ -339,7 +339,7 @@ func TestSharedStoreCreateSameStatusList(t *testing.T) {
 // revokes the earlier binding and its credentials, and one binding stays
 // active; the bindings_one_active index is never hit.
 func TestSharedStoreActivateSameNIK(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = 64; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = 64; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	bothRead := newBarrier(2)
 	atDocuments := func(c *Config) {
 		c.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
@@ -431,7 +431,7 @@ func (tx *conflictingTx) InsertStatusList(l StatusListRecord) error {
 // and nothing is recorded.
 func TestConflictRetriesBounded(t *testing.T) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []Format{FormatSDJWT} })
+	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	open := func(s *conflictingStore) *Issuer {
 		return e.process(func(c *Config) { s.Store = c.Store; c.Store = s })
