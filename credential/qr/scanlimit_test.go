@@ -3,6 +3,7 @@ package qr
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"image"
 	"image/color"
 	"image/draw"
@@ -10,6 +11,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +391,106 @@ func TestScanEmpty(t *testing.T) {
 	checkScanErr(t, out, err, ErrMalformed)
 	out, err = ScanDecoded(image.NewGray(image.Rect(0, 0, 1, 1)))
 	checkScanErr(t, out, err, ErrMalformed)
+}
+
+var updateScanSeeds = flag.Bool("update-scan-seeds", false, "rewrite testdata/qr/scan-* from the generators in scanlimit_test.go")
+
+// scanSeeds are the image seeds of FuzzScanImage in testdata/qr, what
+// they scan to (nil: the sentinel of want), and how to regenerate them.
+func scanSeeds(tb testing.TB) []struct {
+	file string
+	want []byte
+	err  error
+	gen  func() []byte
+} {
+	code := demoCode(tb)
+	small := func() image.Image {
+		img, err := png.Decode(bytes.NewReader(demoPNG(tb, 2)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return img
+	}
+	return []struct {
+		file string
+		want []byte
+		err  error
+		gen  func() []byte
+	}{
+		{"scan-demo.png", code.Data, nil, func() []byte { return demoPNG(tb, 2) }},
+		{"scan-photo.jpg", code.Data, nil, func() []byte {
+			var b bytes.Buffer
+			if err := jpeg.Encode(&b, photoLike(small(), 1.5, 7, 20, 1), &jpeg.Options{Quality: 50}); err != nil {
+				tb.Fatal(err)
+			}
+			return b.Bytes()
+		}},
+		{"scan-finders.png", nil, ErrImageTooComplex, func() []byte { return encodePNG(tb, finderTiles(320, 320, []int{1, 2})) }},
+	}
+}
+
+// TestScanSeeds: the stored image seeds scan as recorded (and are
+// rewritten with -update-scan-seeds).
+func TestScanSeeds(t *testing.T) {
+	for _, s := range scanSeeds(t) {
+		t.Run(s.file, func(t *testing.T) {
+			name := filepath.Join("../../testdata/qr", s.file)
+			if *updateScanSeeds {
+				if err := os.WriteFile(name, s.gen(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := ScanImage(bytes.NewReader(b))
+			if s.err != nil {
+				checkScanErr(t, out, err, s.err)
+				return
+			}
+			if err != nil || !bytes.Equal(out, s.want) {
+				t.Fatalf("scan: %v", err)
+			}
+		})
+	}
+}
+
+// fuzzScanBudget is the per-input bound of FuzzScanImage, enforced by the
+// scanner itself (the inputs are small; the caps keep them far under it).
+const fuzzScanBudget = 250 * time.Millisecond
+
+// FuzzScanImage: scanning arbitrary bytes never panics and always ends
+// (the scanner's budget bounds each input); on error the output is nil
+// and the error an *Error of Op "image" wrapping a sentinel; on success
+// the output is not empty. Seeded from the image seeds of testdata/qr.
+func FuzzScanImage(f *testing.F) {
+	files, err := filepath.Glob("../../testdata/qr/scan-*")
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(files) == 0 {
+		f.Fatal("empty seed corpus: no ../../testdata/qr/scan-*")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	s := Scanner{Budget: fuzzScanBudget}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := s.ScanImage(bytes.NewReader(data))
+		if err != nil {
+			var e *Error
+			if out != nil || !errors.As(err, &e) || e.Op != "image" || e.Err == nil {
+				t.Fatalf("error %v with %d bytes of output", err, len(out))
+			}
+			return
+		}
+		if len(out) == 0 {
+			t.Fatal("success with empty output")
+		}
+	})
 }
