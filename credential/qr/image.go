@@ -194,10 +194,11 @@ func (c Code) Terminal() (string, error) {
 // result to Decode, Verify or Assembler.Add.
 //
 // The image is untrusted input: the file is capped at MaxImageSize bytes
-// and MaxImagePixels pixels, and the search at MaxScanPixels pixels,
-// MaxScanCandidates finder-pattern candidates and DefaultScanBudget of
-// time, so every image is answered (an image over a bound with ErrTooLarge
-// or ErrImageTooComplex). Use a Scanner for another time budget.
+// and MaxImagePixels pixels, and the search at MaxScanPixels pixels
+// (MaxScanSide on the longer side) and MaxScanCandidates finder-pattern
+// candidates, with DefaultScanBudget of time as a backstop, so every image
+// is answered (an image over a bound with ErrTooLarge or
+// ErrImageTooComplex). Use a Scanner for another time budget.
 func ScanImage(r io.Reader) ([]byte, error) {
 	return Scanner{}.ScanImage(r)
 }
