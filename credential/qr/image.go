@@ -1,9 +1,11 @@
 package qr
 
 import (
+	"bytes"
 	"image"
+	"image/color"
 	_ "image/jpeg" // JPEG decoding for ScanImage
-	_ "image/png"  // PNG decoding for ScanImage
+	"image/png"
 	"io"
 	"strings"
 
@@ -152,8 +154,28 @@ func (c Code) PNG(scale int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Scale = scale
-	return s.PNG(), nil
+	// A two-colour paletted image, written by image/png at one bit a
+	// pixel. (rsc.io/qr's own PNG writer panics at scale 1.)
+	n := (s.Size + 2*quietZone) * scale
+	img := image.NewPaletted(image.Rect(0, 0, n, n), color.Palette{color.White, color.Black})
+	for y := range s.Size {
+		for x := range s.Size {
+			if !s.Black(x, y) {
+				continue
+			}
+			for dy := range scale {
+				row := img.Pix[((y+quietZone)*scale+dy)*img.Stride:]
+				for dx := range scale {
+					row[(x+quietZone)*scale+dx] = 1
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		return nil, wrapErr("image", ErrOptions, err, "PNG")
+	}
+	return buf.Bytes(), nil
 }
 
 // Terminal renders c as text for a terminal: two modules per character
