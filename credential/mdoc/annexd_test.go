@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 const annexDDir = "../../testdata/mdoc/annex-d/"
@@ -44,7 +46,7 @@ func annexD(t testing.TB) ([]byte, VerifyOptions) {
 	t.Helper()
 	resp := readHex(t, "device_response.hex")
 	stb := readHex(t, "session_transcript_bytes.hex")
-	transcript, err := unwrapTag24(stb)
+	transcript, err := strictcbor.UnwrapTag24(stb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +82,11 @@ func TestAnnexDSessionTranscriptBytes(t *testing.T) {
 	// Our tag-24 re-wrap must reproduce SessionTranscriptBytes exactly,
 	// since the EMacKey salt hashes it.
 	stb := readHex(t, "session_transcript_bytes.hex")
-	inner, err := unwrapTag24(stb)
+	inner, err := strictcbor.UnwrapTag24(stb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := wrapTag24(inner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := strictcbor.WrapTag24(inner)
 	if !bytes.Equal(again, stb) {
 		t.Fatal("tag-24 re-wrap differs from SessionTranscriptBytes")
 	}

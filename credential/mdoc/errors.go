@@ -3,6 +3,9 @@ package mdoc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
@@ -118,8 +121,67 @@ func (e *VerificationError) Error() string {
 // Unwrap returns the wrapped error.
 func (e *VerificationError) Unwrap() error { return e.Err }
 
-// errorf wraps sentinel with a formatted detail, keeping the sentinel
-// inspectable with errors.Is.
+// failure is the error of this package's steps: a sentinel, what was
+// wrong, and an optional underlying error (a crypto/x509 error, say).
+type failure struct {
+	err    error
+	detail string
+	cause  error
+}
+
+func (f *failure) Error() string {
+	s := f.err.Error()
+	if f.detail != "" {
+		s += ": " + f.detail
+	}
+	if f.cause != nil {
+		s += ": " + f.cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the sentinel and, if set, the cause.
+func (f *failure) Unwrap() []error {
+	if f.cause != nil {
+		return []error{f.err, f.cause}
+	}
+	return []error{f.err}
+}
+
+// errorf returns a failure wrapping sentinel with a formatted detail.
 func errorf(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+	return &failure{err: sentinel, detail: fmt.Sprintf(format, args...)}
+}
+
+// asFailure returns err as a failure of this package: the errors of
+// internal/strictcbor and internal/cose are mapped to this package's
+// sentinels (with the original text as the detail).
+func asFailure(err error) *failure {
+	var f *failure
+	if errors.As(err, &f) {
+		return f
+	}
+	sentinel := ErrMalformed
+	switch {
+	case errors.Is(err, strictcbor.ErrTooLarge):
+		sentinel = ErrTooLarge
+	case errors.Is(err, cose.ErrAlgorithm):
+		sentinel = ErrUnsupportedAlgorithm
+	case errors.Is(err, cose.ErrSignature):
+		sentinel = ErrInvalidSignature
+	case errors.Is(err, cose.ErrMAC):
+		sentinel = ErrInvalidMAC
+	case errors.Is(err, cose.ErrSigner):
+		sentinel = ErrInvalidArgument
+	}
+	return &failure{err: sentinel, detail: err.Error()}
+}
+
+// wrap maps err with asFailure, so every error an exported function
+// returns wraps a sentinel of this package; nil stays nil.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asFailure(err)
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Interoperability with @auth0/mdl (pinned in testdata/interop/mdl-js by
@@ -104,10 +106,7 @@ func interopNames() []string {
 }
 
 func transcriptBytes(t *testing.T, transcript []byte) string {
-	b, err := wrapTag24(transcript)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := strictcbor.WrapTag24(transcript)
 	return hex.EncodeToString(b)
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/keys"
 )
 
@@ -62,20 +64,15 @@ func editItem(t *testing.T, d *documentWire, i int, f func(it *issuerSignedItemW
 	if err != nil {
 		t.Fatal(err)
 	}
-	items[i], err = wrapTag24(inner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items[i] = strictcbor.WrapTag24(inner)
 }
 
 // editIssuerAuth re-encodes issuerAuth after f changes it.
 func editIssuerAuth(t *testing.T, d *documentWire, f func(m *coseMessage)) {
 	t.Helper()
-	m, _, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := parseCOSEParts(t, d.IssuerSigned.IssuerAuth)
 	f(m)
+	var err error
 	d.IssuerSigned.IssuerAuth, err = marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +119,7 @@ func TestVerifyRejects(t *testing.T) {
 		// A presentation with custom DeviceNameSpaces, correctly signed.
 		t.Helper()
 		inner := mustMarshal(t, devNS)
-		nsBytes, _ := wrapTag24(inner)
+		nsBytes := strictcbor.WrapTag24(inner)
 		dab, _ := deviceAuthenticationBytes(testTranscript, ktpDocType, nsBytes)
 		return editDoc(t, reissue([]*x509.Certificate{pki.ds}, testNow.AddDate(0, 1, 0)), func(d *documentWire) {
 			d.DeviceSigned.NameSpaces = nsBytes
@@ -175,7 +172,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"DS without mdl EKU", reissue([]*x509.Certificate{noEKU}, testNow.AddDate(0, 1, 0)), nil, CheckTrust, ErrUntrustedIssuer},
 		{"DS without digitalSignature", reissue([]*x509.Certificate{noDigSig}, testNow.AddDate(0, 1, 0)), nil, CheckTrust, ErrUntrustedIssuer},
 		{"DS swapped for another trusted one", editDoc(t, resp, func(d *documentWire) {
-			editIssuerAuth(t, d, func(m *coseMessage) { m.Unprotected[int64(headerX5Chain)] = mustMarshal(t, noEKU.Raw) })
+			editIssuerAuth(t, d, func(m *coseMessage) { m.Unprotected[int64(cose.HeaderX5Chain)] = mustMarshal(t, noEKU.Raw) })
 		}), nil, CheckTrust, ErrUntrustedIssuer},
 		{"issuer signature flipped", editDoc(t, resp, func(d *documentWire) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Signature = bytes.Clone(m.Signature); m.Signature[5] ^= 1 })

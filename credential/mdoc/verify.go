@@ -10,8 +10,10 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/asn1"
-	"fmt"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // oidMdlDS is id-mdl-kp-mdlDS, the extended key usage ISO 18013-5 Annex B
@@ -106,7 +108,7 @@ type VerifiedDocument struct {
 // [VerifiedDocument].Status with a Token Status List.
 func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error) {
 	fail := func(c Check, doc int, docType string, err error) error {
-		return &VerificationError{Check: c, Document: doc, DocType: docType, Err: err}
+		return &VerificationError{Check: c, Document: doc, DocType: docType, Err: wrap(err)}
 	}
 	if opts.Roots == nil || len(opts.SessionTranscript) == 0 {
 		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "Roots and SessionTranscript are required"))
@@ -170,11 +172,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 	}
 
 	// Trust: the DS certificate and its path (§9.3.3, Annex B).
-	msg, prot, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
-	if err != nil {
-		return res, CheckDecode, err
-	}
-	chain, err := x5chain(prot, msg.Unprotected)
+	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
 	if err != nil {
 		return res, CheckDecode, err
 	}
@@ -184,22 +182,12 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 	}
 	res.Chain = path
 
-	// Issuer signature (§9.1.2.4), algorithm from the DS key.
-	alg, err := algorithmFor(chain[0].PublicKey)
-	if err != nil {
+	// Issuer signature (§9.1.2.4): the algorithm is the DS key's, and the
+	// protected header must name exactly it (internal/cose).
+	if err := msg.Verify(chain[0].PublicKey, nil); err != nil {
 		return res, CheckIssuerSignature, err
 	}
-	if err := checkAlg(prot, int64(alg)); err != nil {
-		return res, CheckIssuerSignature, err
-	}
-	payload, attached, err := msg.payloadBytes()
-	if err != nil || !attached {
-		return res, CheckDecode, errorf(ErrMalformed, "issuerAuth payload must be attached")
-	}
-	if err := verifySign1(msg, alg, chain[0].PublicKey, payload); err != nil {
-		return res, CheckIssuerSignature, err
-	}
-	mso, err := parseMSOPayload(msg)
+	mso, err := parseMSOPayload(msg.Payload)
 	if err != nil {
 		return res, CheckDecode, err
 	}
@@ -304,7 +292,7 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+		return nil, &failure{err: ErrUntrustedIssuer, detail: "DS certificate path", cause: err}
 	}
 	// Annex B.1.4 (DS certificate): KeyUsage digitalSignature, EKU
 	// id-mdl-kp-mdlDS, and not a CA.
@@ -336,7 +324,7 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 // parseItem decodes an IssuerSignedItemBytes (tag 24) and checks its
 // members (§8.3.2.1.2.2, §9.1.2.5: random of at least 16 bytes).
 func parseItem(raw []byte) (*issuerSignedItemWire, error) {
-	inner, err := unwrapTag24(raw)
+	inner, err := strictcbor.UnwrapTag24(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -355,18 +343,11 @@ func parseItem(raw []byte) (*issuerSignedItemWire, error) {
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
 // issuerAuth payload and checks its members (§9.1.2.4).
-func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
-	payload, attached, err := msg.payloadBytes()
-	if err != nil {
+func parseMSOPayload(payload []byte) (*msoWire, error) {
+	if err := strictcbor.Check(payload, tagEncodedCBOR); err != nil {
 		return nil, err
 	}
-	if !attached {
-		return nil, errorf(ErrMalformed, "issuerAuth payload must be attached")
-	}
-	if err := checkItem(payload, []uint64{tagEncodedCBOR}); err != nil {
-		return nil, err
-	}
-	inner, err := unwrapTag24(payload)
+	inner, err := strictcbor.UnwrapTag24(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -409,15 +390,14 @@ func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpac
 	const context = "DeviceAuthentication"
 	var scratch [9]byte
 	inner := 1 + 1 + len(context) + len(transcript) +
-		len(appendHead(scratch[:0], 3, uint64(len(docType)))) + len(docType) + len(deviceNameSpacesBytes)
-	b := make([]byte, 0, 2+9+inner)
-	b = append(b, 0xd8, tagEncodedCBOR)
-	b = appendHead(b, majorByteString, uint64(inner))
+		len(strictcbor.AppendHead(scratch[:0], 3, uint64(len(docType)))) + len(docType) + len(deviceNameSpacesBytes)
+	b := make([]byte, 0, strictcbor.MaxTag24Head+inner)
+	b = strictcbor.AppendTag24Head(b, inner)
 	b = append(b, 0x84)
-	b = appendHead(b, 3, uint64(len(context)))
+	b = strictcbor.AppendHead(b, 3, uint64(len(context)))
 	b = append(b, context...)
 	b = append(b, transcript...)
-	b = appendHead(b, 3, uint64(len(docType)))
+	b = strictcbor.AppendHead(b, 3, uint64(len(docType)))
 	b = append(b, docType...)
 	return append(b, deviceNameSpacesBytes...), nil
 }
@@ -444,14 +424,7 @@ func digest(h crypto.Hash, data, buf []byte) []byte {
 // well-formed CBOR item with definite lengths, within the nesting and
 // container caps (any tag is allowed: it embeds tag-24 structures).
 func checkTranscript(t []byte) error {
-	w := walker{data: t, anyTag: true}
-	if err := w.item(0); err != nil {
-		return err
-	}
-	if w.off != len(t) {
-		return errorf(ErrMalformed, "%d trailing bytes", len(t)-w.off)
-	}
-	return nil
+	return strictcbor.Wellformed(t)
 }
 
 // parseDeviceNameSpaces decodes the content of DeviceNameSpacesBytes
@@ -462,10 +435,10 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 	if err != nil {
 		return nil, err
 	}
-	if w.nilValue() {
+	if w.Nil() {
 		return nil, nil
 	}
-	n, err := w.container(5, "a map")
+	n, err := w.Container(5, "a map")
 	if err != nil || n == 0 {
 		return nil, err
 	}
@@ -478,11 +451,11 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 		if _, dup := out[ns]; dup {
 			return nil, errorf(ErrMalformed, "duplicate map key %q", ns)
 		}
-		if w.nilValue() {
+		if w.Nil() {
 			out[ns] = nil
 			continue
 		}
-		m, err := w.container(5, "a map")
+		m, err := w.Container(5, "a map")
 		if err != nil {
 			return nil, err
 		}
@@ -495,7 +468,7 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 			if _, dup := elems[name]; dup {
 				return nil, errorf(ErrMalformed, "duplicate map key %q", name)
 			}
-			if elems[name], err = w.raw(); err != nil {
+			if elems[name], err = w.Raw(); err != nil {
 				return nil, err
 			}
 		}
@@ -505,10 +478,10 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 }
 
 func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.PublicKey, docType string, opts VerifyOptions) (DeviceAuthMethod, map[string]map[string]any, Check, error) {
-	if !isTag24(ds.NameSpaces) {
+	if !strictcbor.IsTag24(ds.NameSpaces) {
 		return 0, nil, CheckDecode, errorf(ErrMalformed, "deviceSigned.nameSpaces is not tag 24")
 	}
-	inner, err := unwrapTag24(ds.NameSpaces)
+	inner, err := strictcbor.UnwrapTag24(ds.NameSpaces)
 	if err != nil {
 		return 0, nil, CheckDecode, err
 	}
@@ -527,36 +500,33 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 		return 0, nil, CheckDecode, errorf(ErrMalformed, "both deviceSignature and deviceMac")
 	case len(sig) > 0:
 		method = DeviceSignature
-		alg, err := algorithmFor(deviceKey)
-		if err != nil {
-			return 0, nil, CheckDeviceAuth, err
-		}
-		m, _, err := parseCOSE(sig, int64(alg))
+		m, err := cose.ParseSign1(sig, cose.Untagged)
 		if err != nil {
 			return 0, nil, CheckDeviceAuth, err
 		}
 		// §9.1.3.4: the payload is detached (null).
-		if _, attached, err := m.payloadBytes(); err != nil || attached {
+		if !m.Detached {
 			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceSignature payload must be null")
 		}
-		if err := verifySign1(m, alg, deviceKey, dab); err != nil {
+		// The algorithm is the MSO device key's (internal/cose).
+		if err := m.VerifyDetached(deviceKey, dab, nil); err != nil {
 			return 0, nil, CheckDeviceAuth, err
 		}
 	case len(mac) > 0:
 		method = DeviceMAC
-		// §9.1.3.5: only HMAC 256/256 with EMacKey.
-		m, _, err := parseCOSE(mac, algHMAC256)
+		m, err := cose.ParseMac0(mac, cose.Untagged)
 		if err != nil {
 			return 0, nil, CheckDeviceAuth, err
 		}
-		if _, attached, err := m.payloadBytes(); err != nil || attached {
+		if !m.Detached {
 			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceMac payload must be null")
 		}
 		key, err := eMacKey(deviceKey, opts)
 		if err != nil {
 			return 0, nil, CheckDeviceAuth, err
 		}
-		if err := verifyMac0(m, key, dab); err != nil {
+		// §9.1.3.5: HMAC 256/256 with EMacKey, the only MAC internal/cose accepts.
+		if err := m.VerifyDetached(key, dab, nil); err != nil {
 			return 0, nil, CheckDeviceAuth, err
 		}
 	default:
@@ -622,11 +592,7 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	if err != nil {
 		return nil, errorf(ErrDeviceAuth, "ECDH: %v", err)
 	}
-	stb, err := wrapTag24(opts.SessionTranscript)
-	if err != nil {
-		return nil, err
-	}
-	salt := sha256.Sum256(stb)
+	salt := sha256.Sum256(strictcbor.WrapTag24(opts.SessionTranscript))
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
 }
 
@@ -683,7 +649,7 @@ func (v ValidityInfo) check(at time.Time) error {
 // *[VerificationError] with Check [CheckValidity].
 func (d *VerifiedDocument) CheckValidity(at time.Time) error {
 	if err := d.Validity.check(at); err != nil {
-		return &VerificationError{Check: CheckValidity, Document: d.index, DocType: d.DocType, Err: err}
+		return &VerificationError{Check: CheckValidity, Document: d.index, DocType: d.DocType, Err: wrap(err)}
 	}
 	return nil
 }

@@ -466,6 +466,9 @@ func TestX5Chain(t *testing.T) {
 			if tc.fail != (err != nil) || len(ch) != tc.n || (err != nil && !errors.Is(err, ErrMalformed)) {
 				t.Fatalf("X5Chain = %x, %v", ch, err)
 			}
+			if tc.name == "over the cap" && !errors.Is(err, strictcbor.ErrTooLarge) {
+				t.Fatalf("over the cap: %v", err)
+			}
 		})
 	}
 	// In the protected bucket too.

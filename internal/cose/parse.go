@@ -281,7 +281,7 @@ func (m *Message) KeyID() ([]byte, error) {
 // X5Chain returns the DER certificates of the x5chain header (RFC 9360 §2:
 // one certificate as a bstr, or an array of bstr, end entity first) from
 // either bucket, aliasing the message; nil when there is none. More than
-// max certificates fail. An array of one certificate is accepted although
+// max certificates fail with an error that also wraps strictcbor.ErrTooLarge. An array of one certificate is accepted although
 // the CDDL asks for at least two, as several mdoc issuers write it.
 func (m *Message) X5Chain(max int) ([][]byte, error) {
 	h := m.Protected
@@ -308,7 +308,7 @@ func (m *Message) X5Chain(max int) ([][]byte, error) {
 		return nil, malformed("empty x5chain")
 	}
 	if n > max {
-		return nil, fmt.Errorf("%w: x5chain of %d certificates, limit %d", ErrMalformed, n, max)
+		return nil, fmt.Errorf("%w: x5chain of %d certificates, limit %d: %w", ErrMalformed, n, max, strictcbor.ErrTooLarge)
 	}
 	ders := make([][]byte, n)
 	for i := range ders {
