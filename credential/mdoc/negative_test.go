@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/keys"

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/fxamacker/cbor/v2"
+
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
