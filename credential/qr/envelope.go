@@ -101,9 +101,7 @@ func encodeContent(env Envelope) ([]byte, error) {
 			}
 			dr, err := stripChain(p.Mdoc.DeviceResponse)
 			if err != nil {
-				e := err.(*Error)
-				e.Op = "encode"
-				return nil, e
+				return nil, err
 			}
 			items = append(items, []any{wireMdoc, dr, wireBinding{Audience: b.Audience, IssuedAt: uint64(b.IssuedAt.Unix()), Nonce: b.Nonce}})
 		default:
