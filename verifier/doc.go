@@ -45,10 +45,12 @@
 // document is decoded. For SD-JWT VC, trust and authorisation are decided on
 // the still unverified iss, kid and vct, as the order above requires; they
 // can only reject, and the key they select is the only one the signature is
-// then checked with. The format packages are asked to defer the validity
-// period (sdjwt and mdoc DeferValidity), so step 9 comes after 6-8 for both
-// formats. Nothing about claims (validity, status, policy) is reported
-// before the issuer signature verified.
+// then checked with. Package sdjwt is asked to defer the validity period
+// (DeferValidity), so for SD-JWT VC step 9 comes after 6-8; mdoc.Verify
+// always checks the MSO validity window itself, after the issuer signature
+// and before device authentication, so for mdoc step 9 is reported before
+// 6-8. Nothing about claims (validity, status, policy) is reported before
+// the issuer signature verified.
 //
 // # Entry points
 //

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -47,50 +48,50 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	if len(transcript) == 0 {
 		return nil, fail(CheckConfig, idx, ErrConfig, nil, "session transcript is required")
 	}
-	// 2, 4, 5, 6: trust (the DS chain to an IACA root of the trust list),
-	// issuer signature, docType and digests, and device authentication
-	// (package mdoc, ISO 18013-5 §9.3.1). The validity window (9) is
-	// compared below, after freshness and replay.
+	// 2, 4, 5, 6, 9: trust (the DS chain to an IACA root of the trust
+	// list), issuer signature, docType and digests, the validity window and
+	// device authentication (package mdoc, ISO 18013-5 §9.3.1).
 	roots := l.AllIACARoots()
 	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript,
-		Now: func() time.Time { return at }, DeferValidity: true})
+		Now: func() time.Time { return at }})
 	if err != nil {
 		return nil, mapMdocError(idx, err)
 	}
-	if len(vr.Documents) == 0 {
+	docs := vr.Documents()
+	if len(docs) == 0 {
 		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "DeviceResponse holds no document")
 	}
-	if idx+len(vr.Documents) > MaxCredentials {
+	if idx+len(docs) > MaxCredentials {
 		return nil, fail(CheckFormat, idx, ErrMalformed, nil, "more than %d credentials", MaxCredentials)
 	}
 	type docInfo struct {
 		issuer *trustlist.Issuer
 	}
-	infos := make([]docInfo, len(vr.Documents))
-	docTypes := make([]string, len(vr.Documents))
-	for i := range vr.Documents {
-		d := &vr.Documents[i]
-		if len(d.Chain) == 0 {
+	infos := make([]docInfo, len(docs))
+	docTypes := make([]string, len(docs))
+	for i, d := range docs {
+		chain := d.Chain()
+		if len(chain) == 0 {
 			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "no verified chain")
 		}
-		is, ok := l.IssuerByRoot(d.Chain[len(d.Chain)-1])
+		is, ok := l.IssuerByRoot(chain[len(chain)-1])
 		if !ok {
 			return nil, fail(CheckTrust, idx+i, ErrUntrustedIssuer, nil, "trust anchor not listed")
 		}
 		// 3. Authorisation, on the verified chain: the issuer owning the
 		// IACA root must be authorised for the doctype.
-		if !slices.Contains(is.DocTypes, d.DocType) {
-			return nil, fail(CheckAuthorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType)
+		if !slices.Contains(is.DocTypes, d.DocType()) {
+			return nil, fail(CheckAuthorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType())
 		}
 		infos[i].issuer = is
-		docTypes[i] = d.DocType
+		docTypes[i] = d.DocType()
 	}
 	// 6-7. The QR binding is authenticated now: the device signature covers
 	// the transcript built from it (docs/qr-format.md §5).
 	var presentedAt time.Time
 	if b != nil {
-		for i := range vr.Documents {
-			if vr.Documents[i].DeviceAuth != mdoc.DeviceSignature {
+		for i, d := range docs {
+			if d.DeviceAuth() != mdoc.DeviceSignature {
 				return nil, fail(CheckHolderBinding, idx+i, ErrHolderBinding, nil, "offline QR requires a deviceSignature")
 			}
 		}
@@ -114,25 +115,19 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	if err := v.checkReplay(idx, "mdoc\x00"+string(transcript)+"\x00"+strings.Join(docTypes, "\x00"), madeAt, at); err != nil {
 		return nil, err
 	}
-	// 9. Validity (ISO 18013-5 §9.3.1: validFrom <= now <= validUntil).
-	for i := range vr.Documents {
-		if err := vr.Documents[i].CheckValidity(at); err != nil {
-			return nil, mapMdocError(idx, err)
-		}
-	}
-	out := make([]Credential, 0, len(vr.Documents))
-	for i := range vr.Documents {
-		d := &vr.Documents[i]
+	out := make([]Credential, 0, len(docs))
+	for i, d := range docs {
 		// 10. Status.
-		ans, err := v.checkStatus(idx+i, d.Status) // mdoc.StatusReference is statuslist.Reference
+		ans, err := v.checkStatus(idx+i, d.Status()) // mdoc.StatusReference is statuslist.Reference
 		if err != nil {
 			return nil, err
 		}
-		claims := d.NameSpaces[d.DocType]
+		nss := d.NameSpaces()
+		claims := nss[d.DocType()]
 		c := Credential{
-			Format: FormatMdoc, Type: d.DocType, Issuer: infos[i].issuer.ID, IssuerName: infos[i].issuer.Name,
-			Claims: claims, NameSpaces: d.NameSpaces, Document: typedFromMdoc(d.DocType, d.NameSpaces),
-			NIK: nikOf(claims), HolderKey: d.DeviceKey, ValidUntil: d.Validity.ValidUntil,
+			Format: FormatMdoc, Type: d.DocType(), Issuer: infos[i].issuer.ID, IssuerName: infos[i].issuer.Name,
+			Claims: claims, NameSpaces: nss, Document: typedFromMdoc(d.DocType(), nss),
+			NIK: nikOf(claims), HolderKey: d.DeviceKey(), ValidUntil: d.Validity().ValidUntil,
 			Status: ans, PresentedAt: presentedAt,
 		}
 		if c.NIK == "" {
@@ -143,27 +138,32 @@ func (v *Verifier) verifyMdoc(l *trustlist.List, idx int, dr, transcript []byte,
 	return out, nil
 }
 
+// mapMdocError maps the *check.Error of mdoc.Verify to this package's
+// check and sentinel; the mdoc error stays the cause.
 func mapMdocError(idx int, err error) error {
-	var me *mdoc.VerificationError
-	if errors.As(err, &me) {
-		if me.Document >= 0 {
-			idx += me.Document
+	var ce *check.Error
+	if !errors.As(err, &ce) {
+		return fail(CheckFormat, idx, ErrMalformed, err, "")
+	}
+	if ce.Credential >= 0 {
+		idx += ce.Credential
+	}
+	switch ce.Check {
+	case check.Input:
+		return fail(CheckConfig, idx, ErrConfig, err, "")
+	case check.Trust:
+		return fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
+	case check.Signature:
+		return fail(CheckSignature, idx, ErrSignature, err, "")
+	case check.Disclosure:
+		return fail(CheckDisclosure, idx, ErrDisclosure, err, "")
+	case check.Validity:
+		if ce.Err == mdoc.ErrExpired {
+			return fail(CheckValidity, idx, ErrExpired, err, "")
 		}
-		switch me.Check {
-		case mdoc.CheckTrust:
-			return fail(CheckTrust, idx, ErrUntrustedIssuer, err, "")
-		case mdoc.CheckIssuerSignature:
-			return fail(CheckSignature, idx, ErrSignature, err, "")
-		case mdoc.CheckDocType, mdoc.CheckDigest:
-			return fail(CheckDisclosure, idx, ErrDisclosure, err, "")
-		case mdoc.CheckValidity:
-			if errors.Is(err, mdoc.ErrExpired) {
-				return fail(CheckValidity, idx, ErrExpired, err, "")
-			}
-			return fail(CheckValidity, idx, ErrNotYetValid, err, "")
-		case mdoc.CheckDeviceAuth:
-			return fail(CheckHolderBinding, idx, ErrHolderBinding, err, "")
-		}
+		return fail(CheckValidity, idx, ErrNotYetValid, err, "")
+	case check.HolderBinding:
+		return fail(CheckHolderBinding, idx, ErrHolderBinding, err, "")
 	}
 	return fail(CheckFormat, idx, ErrMalformed, err, "")
 }

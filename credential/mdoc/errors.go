@@ -9,8 +9,8 @@ import (
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
-// callers branch with [errors.Is]; verification failures come as a
-// *[VerificationError] that also says which [Check] failed.
+// callers branch with [errors.Is]; [Verify] fails with a *[check.Error]
+// whose Err is one of them and whose Check names the step that failed.
 var (
 	// ErrMalformed reports input that is not the expected CBOR structure:
 	// wrong types, missing members, duplicate map keys, indefinite lengths,
@@ -66,60 +66,6 @@ var (
 	// (OK): the mdoc itself reports an error (ISO/IEC 18013-5 §8.3.2.1.2.3).
 	ErrResponseStatus = errors.New("mdoc: DeviceResponse reports an error status")
 )
-
-// Check names the verification step that failed.
-type Check int
-
-// The checks performed by [Verify], in the order they run.
-const (
-	CheckDecode          Check = iota + 1 // CBOR structure and limits
-	CheckTrust                            // x5chain path validation and Annex B profile
-	CheckIssuerSignature                  // issuerAuth COSE_Sign1
-	CheckDocType                          // document docType against the MSO
-	CheckDigest                           // IssuerSignedItem digests and duplicates
-	CheckValidity                         // MSO validityInfo against the clock
-	CheckDeviceAuth                       // deviceSignature or deviceMac
-)
-
-func (c Check) String() string {
-	switch c {
-	case CheckDecode:
-		return "decode"
-	case CheckTrust:
-		return "trust"
-	case CheckIssuerSignature:
-		return "issuer signature"
-	case CheckDocType:
-		return "docType"
-	case CheckDigest:
-		return "value digest"
-	case CheckValidity:
-		return "validity"
-	case CheckDeviceAuth:
-		return "device authentication"
-	}
-	return fmt.Sprintf("Check(%d)", int(c))
-}
-
-// VerificationError is returned by [Verify]. It unwraps to one of the
-// package sentinels (and, for trust failures, also to the underlying
-// crypto/x509 error).
-type VerificationError struct {
-	Check    Check  // which step failed
-	Document int    // index of the document in DeviceResponse.documents, -1 if not document-specific
-	DocType  string // docType of that document as received (unauthenticated if Check < CheckIssuerSignature)
-	Err      error  // wraps a sentinel such as ErrExpired
-}
-
-func (e *VerificationError) Error() string {
-	if e.Document < 0 {
-		return fmt.Sprintf("mdoc: %v check failed: %v", e.Check, e.Err)
-	}
-	return fmt.Sprintf("mdoc: document %d (%q): %v check failed: %v", e.Document, e.DocType, e.Check, e.Err)
-}
-
-// Unwrap returns the wrapped error.
-func (e *VerificationError) Unwrap() error { return e.Err }
 
 // failure is the error of this package's steps: a sentinel, what was
 // wrong, and an optional underlying error (a crypto/x509 error, say).

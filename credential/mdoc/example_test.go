@@ -79,7 +79,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	elems := verified.Documents[0].NameSpaces[docType]
+	elems := verified.Documents()[0].NameSpaces()[docType]
 	names := make([]string, 0, len(elems))
 	for n := range elems {
 		names = append(names, n)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
@@ -530,7 +531,7 @@ func TestVerifyAllElements(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := Verify(resp, verifyOpts(pki))
-	if err != nil || len(got.Documents[0].NameSpaces[ktpDocType]) != len(all[ktpDocType]) {
+	if err != nil || len(got.Documents()[0].NameSpaces()[ktpDocType]) != len(all[ktpDocType]) {
 		t.Fatalf("%v, %v", got, err)
 	}
 	dup := editDoc(t, resp, func(d *documentWire) {
@@ -538,5 +539,5 @@ func TestVerifyAllElements(t *testing.T) {
 		d.IssuerSigned.NameSpaces[ktpDocType] = append(items, items[len(items)-1])
 	})
 	got, err = Verify(dup, verifyOpts(pki))
-	assertFail(t, got, err, CheckDigest, ErrDuplicate)
+	assertFail(t, got, err, check.Disclosure, ErrDuplicate)
 }
