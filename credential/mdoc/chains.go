@@ -187,7 +187,7 @@ type member struct {
 // received. Duplicate keys are rejected (RFC 8949 §5.6).
 func (w *walker) rawMembers(known []string) ([]member, error) {
 	var ms []member
-	err := w.members(true, func(k []byte) (bool, error) {
+	err := w.members(func(k []byte) (bool, error) {
 		if !slices.Contains(known, string(k)) {
 			return false, nil
 		}

@@ -42,7 +42,12 @@
 //
 // Decoding is strict (ikdkit's one set of CBOR rules, internal/strictcbor):
 // duplicate map keys, indefinite lengths, unexpected tags, trailing bytes
-// and wrong major types are rejected. Sizes are capped by [MaxMessageSize], [MaxNestingDepth],
+// and wrong major types are rejected, and the ISO 18013-5 structures are
+// closed: a member their definition does not list (an unknown or
+// misspelled name, an integer key) is malformed, never skipped — a bit
+// flip in a member name must not drop what it held. Only the Token Status
+// List "status" map in the MSO admits other status mechanisms beside
+// status_list. Sizes are capped by [MaxMessageSize], [MaxNestingDepth],
 // [MaxContainerItems], [MaxDocuments] and [MaxChainLength]. Digests and MACs
 // are computed over the tag-24 bytes exactly as received, never over a
 // re-encoding. A partially decoded structure is never used. The structures

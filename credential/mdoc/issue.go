@@ -313,7 +313,7 @@ func parseIssuerSigned(data []byte) (*IssuerSigned, error) {
 		return nil, err
 	}
 	var w issuerSignedWire
-	if err := r.issuerSigned(&w, true); err != nil {
+	if err := r.issuerSigned(&w); err != nil {
 		return nil, err
 	}
 	if len(w.NameSpaces) == 0 || len(w.IssuerAuth) == 0 {

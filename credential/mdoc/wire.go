@@ -65,80 +65,54 @@ func (w *walker) optUint(dst **uint64) error {
 	return nil
 }
 
-// smallKeys is how many keys a map may have before duplicate detection
-// switches from a linear scan to a Go map (bounding the work at
-// MaxContainerItems keys).
-const smallKeys = 16
+// maxMembers bounds the distinct keys a member map may hold: the largest
+// closed structure (the MSO) has 7 members, and an unknown key fails at
+// once, so only the open "status" map can come near it.
+const maxMembers = 16
 
-// keySet detects duplicate map keys of a struct-like map by decoded value:
-// text keys by their bytes, integer keys by value.
+// keySet detects duplicate text keys of a member map by their bytes.
 type keySet struct {
-	text    [smallKeys][]byte
-	ints    [smallKeys]int64
-	nt, ni  int
-	bigText map[string]struct{}
-	bigInt  map[int64]struct{}
+	keys [maxMembers][]byte
+	n    int
 }
 
-func (s *keySet) addText(k []byte) bool {
-	if s.bigText != nil {
-		if _, dup := s.bigText[string(k)]; dup {
-			return false
-		}
-		s.bigText[string(k)] = struct{}{}
-		return true
-	}
-	for _, o := range s.text[:s.nt] {
+// add inserts k and reports whether it was absent; a set that is full
+// refuses every key.
+func (s *keySet) add(k []byte) bool {
+	for _, o := range s.keys[:s.n] {
 		if bytes.Equal(o, k) {
 			return false
 		}
 	}
-	if s.nt == smallKeys {
-		s.bigText = make(map[string]struct{}, 2*smallKeys)
-		for _, o := range s.text[:s.nt] {
-			s.bigText[string(o)] = struct{}{}
-		}
-		s.bigText[string(k)] = struct{}{}
-		return true
+	if s.n == maxMembers {
+		return false
 	}
-	s.text[s.nt] = k
-	s.nt++
+	s.keys[s.n] = k
+	s.n++
 	return true
 }
 
-func (s *keySet) addInt(k int64) bool {
-	if s.bigInt != nil {
-		if _, dup := s.bigInt[k]; dup {
-			return false
-		}
-		s.bigInt[k] = struct{}{}
-		return true
-	}
-	for _, o := range s.ints[:s.ni] {
-		if o == k {
-			return false
-		}
-	}
-	if s.ni == smallKeys {
-		s.bigInt = make(map[int64]struct{}, 2*smallKeys)
-		for _, o := range s.ints[:s.ni] {
-			s.bigInt[o] = struct{}{}
-		}
-		s.bigInt[k] = struct{}{}
-		return true
-	}
-	s.ints[s.ni] = k
-	s.ni++
-	return true
+// members decodes a map whose text keys name the members of a closed
+// structure: every ISO 18013-5 structure read here lists its members
+// (§8.3.2.1.2.2, §9.1.2.4), so a key that names none of them, text or
+// integer, is malformed rather than skipped. Otherwise a member whose name
+// a bit flip changed would drop its data silently (finding 11: an
+// IssuerSigned "nameSpaces" key altered by one bit verified with every
+// element dropped). For each text key it calls f with the reader at the
+// value; f consumes the value and reports whether it knew the key. Keys of
+// any other type are rejected, and so are duplicate keys (RFC 8949 §5.6).
+func (w *walker) members(f func(key []byte) (bool, error)) error {
+	return w.readMembers(false, f)
 }
 
-// members decodes a map whose text keys name the members of a structure.
-// For each text key it calls f with the reader at the value; f consumes
-// the value and reports whether it knew the key. Values of unknown keys
-// are skipped, or rejected when exact. Integer keys name no member and are
-// treated as unknown; keys of any other type are rejected, and so are
-// duplicate keys (RFC 8949 §5.6).
-func (w *walker) members(exact bool, f func(key []byte) (bool, error)) error {
+// openMembers is members for a map that other specifications extend: an
+// unknown text key is skipped (an integer key is still malformed). Only
+// the Token Status List "status" map is read this way.
+func (w *walker) openMembers(f func(key []byte) (bool, error)) error {
+	return w.readMembers(true, f)
+}
+
+func (w *walker) readMembers(open bool, f func(key []byte) (bool, error)) error {
 	n, err := w.Container(5, "a map")
 	if err != nil {
 		return err
@@ -155,8 +129,8 @@ func (w *walker) members(exact bool, f func(key []byte) (bool, error)) error {
 			if err != nil {
 				return err
 			}
-			if !seen.addText(k) {
-				return errorf(ErrMalformed, "duplicate map key %q", k)
+			if !seen.add(k) {
+				return errorf(ErrMalformed, "duplicate map key %.64q, or more than %d members", k, maxMembers)
 			}
 			known, err := f(k)
 			if err != nil {
@@ -165,20 +139,15 @@ func (w *walker) members(exact bool, f func(key []byte) (bool, error)) error {
 			if known {
 				continue
 			}
-			if exact {
-				return errorf(ErrMalformed, "unknown member %q", k)
+			if !open {
+				return errorf(ErrMalformed, "unknown member %.64q", k)
 			}
 		case 0, 1:
 			k, err := w.Int()
 			if err != nil {
 				return err
 			}
-			if !seen.addInt(k) {
-				return errorf(ErrMalformed, "duplicate map key %d", k)
-			}
-			if exact {
-				return errorf(ErrMalformed, "unknown member %d", k)
-			}
+			return errorf(ErrMalformed, "unknown member %d", k)
 		default:
 			return errorf(ErrMalformed, "map key of major type %d names no member", ib>>5)
 		}
@@ -218,15 +187,16 @@ func (w *walker) intKeyed() (map[int64]cbor.RawMessage, error) {
 	return m, nil
 }
 
-// parseDeviceResponse decodes a DeviceResponse (§8.3.2.1.2.2); tag 24 is
-// the only tag allowed.
+// parseDeviceResponse decodes a DeviceResponse (§8.3.2.1.2.2: {"version",
+// ? "documents", ? "documentErrors", "status"}); tag 24 is the only tag
+// allowed.
 func parseDeviceResponse(data []byte) (*deviceResponseWire, error) {
 	w, err := start(data, tagEncodedCBOR)
 	if err != nil {
 		return nil, err
 	}
 	var r deviceResponseWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "version":
 			return true, w.optText(&r.Version)
@@ -260,7 +230,8 @@ func parseDeviceResponse(data []byte) (*deviceResponseWire, error) {
 	return &r, nil
 }
 
-// parseDocument decodes a Document (§8.3.2.1.2.2); tag 24 is the only tag
+// parseDocument decodes a Document (§8.3.2.1.2.2: {"docType",
+// "issuerSigned", "deviceSigned", ? "errors"}); tag 24 is the only tag
 // allowed.
 func parseDocument(data []byte) (*documentWire, error) {
 	w, err := start(data, tagEncodedCBOR)
@@ -268,7 +239,7 @@ func parseDocument(data []byte) (*documentWire, error) {
 		return nil, err
 	}
 	var d documentWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "docType":
 			return true, w.optText(&d.DocType)
@@ -276,7 +247,7 @@ func parseDocument(data []byte) (*documentWire, error) {
 			if w.Nil() {
 				return true, nil
 			}
-			return true, w.issuerSigned(&d.IssuerSigned, false)
+			return true, w.issuerSigned(&d.IssuerSigned)
 		case "deviceSigned":
 			if w.Nil() {
 				return true, nil
@@ -298,8 +269,8 @@ func parseDocument(data []byte) (*documentWire, error) {
 
 // issuerSigned decodes IssuerSigned = {? "nameSpaces": IssuerNameSpaces,
 // "issuerAuth": IssuerAuth} (§8.3.2.1.2.2).
-func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
-	return w.members(exact, func(k []byte) (bool, error) {
+func (w *walker) issuerSigned(s *issuerSignedWire) error {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "nameSpaces":
 			if w.Nil() {
@@ -345,9 +316,10 @@ func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
 }
 
 // deviceSigned decodes DeviceSigned = {"nameSpaces": DeviceNameSpacesBytes,
-// "deviceAuth": DeviceAuth} (§8.3.2.1.2.2).
+// "deviceAuth": DeviceAuth} and DeviceAuth = {"deviceSignature":
+// DeviceSignature // "deviceMac": DeviceMac} (§8.3.2.1.2.2).
 func (w *walker) deviceSigned(s *deviceSignedWire) error {
-	return w.members(false, func(k []byte) (bool, error) {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "nameSpaces":
 			raw, err := w.Raw()
@@ -357,7 +329,7 @@ func (w *walker) deviceSigned(s *deviceSignedWire) error {
 			if w.Nil() {
 				return true, nil
 			}
-			return true, w.members(false, func(k []byte) (bool, error) {
+			return true, w.members(func(k []byte) (bool, error) {
 				switch string(k) {
 				case "deviceSignature":
 					raw, err := w.Raw()
@@ -389,7 +361,7 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 		id uint64
 	})
 	it := &box.it
-	err = w.members(true, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "digestID":
 			if w.Nil() {
@@ -418,15 +390,18 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 	return it, nil
 }
 
-// parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4);
-// tag 0 (tdate) is the only tag allowed.
+// parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4:
+// {"version", "digestAlgorithm", "valueDigests", "deviceKeyInfo",
+// "docType", "validityInfo"}, plus the Token Status List reference
+// "status" of draft-ietf-oauth-status-list §6.3); tag 0 (tdate) is the
+// only tag allowed.
 func parseMSO(inner []byte) (*msoWire, error) {
 	w, err := start(inner, tagTDate)
 	if err != nil {
 		return nil, err
 	}
 	var m msoWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "version":
 			return true, w.optText(&m.Version)
@@ -450,8 +425,14 @@ func parseMSO(inner []byte) (*msoWire, error) {
 			if w.Nil() {
 				return true, nil
 			}
+			// draft-ietf-oauth-status-list §6.3: "status" names status
+			// mechanisms, and other specifications register more (ISO
+			// 18013-5's second edition its "identifier_list"), so names
+			// other than "status_list" are skipped; parseMSOPayload then
+			// requires status_list. Its own members are closed: {"idx",
+			// "uri"}.
 			m.Status = new(statusWire)
-			return true, w.members(false, func(k []byte) (bool, error) {
+			return true, w.openMembers(func(k []byte) (bool, error) {
 				if string(k) != "status_list" {
 					return false, nil
 				}
@@ -460,7 +441,7 @@ func parseMSO(inner []byte) (*msoWire, error) {
 				}
 				sl := new(statusListWire)
 				m.Status.StatusList = sl
-				return true, w.members(false, func(k []byte) (bool, error) {
+				return true, w.members(func(k []byte) (bool, error) {
 					switch string(k) {
 					case "idx":
 						return true, w.optUint(&sl.Idx)
@@ -527,9 +508,11 @@ func (w *walker) valueDigests(dst *map[string]map[uint64]strictcbor.ByteString) 
 	return nil
 }
 
-// deviceKeyInfo decodes DeviceKeyInfo (§9.1.2.4).
+// deviceKeyInfo decodes DeviceKeyInfo = {"deviceKey", ?
+// "keyAuthorizations", ? "keyInfo"} and KeyAuthorizations = {?
+// "nameSpaces", ? "dataElements"} (§9.1.2.4).
 func (w *walker) deviceKeyInfo(k *deviceKeyInfoWire) error {
-	return w.members(false, func(key []byte) (bool, error) {
+	return w.members(func(key []byte) (bool, error) {
 		switch string(key) {
 		case "deviceKey":
 			raw, err := w.Raw()
@@ -541,7 +524,7 @@ func (w *walker) deviceKeyInfo(k *deviceKeyInfoWire) error {
 			}
 			ka := new(keyAuthorizationsWire)
 			k.KeyAuthorizations = ka
-			return true, w.members(false, func(key []byte) (bool, error) {
+			return true, w.members(func(key []byte) (bool, error) {
 				switch string(key) {
 				case "nameSpaces":
 					return true, w.textArray(&ka.NameSpaces)
@@ -601,9 +584,10 @@ func (w *walker) textArray(dst *[]string) error {
 	return nil
 }
 
-// validityInfo decodes ValidityInfo (§9.1.2.4).
+// validityInfo decodes ValidityInfo = {"signed", "validFrom",
+// "validUntil", ? "expectedUpdate"} (§9.1.2.4).
 func (w *walker) validityInfo(v *validityInfoWire) error {
-	return w.members(false, func(k []byte) (bool, error) {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "signed":
 			return true, w.optTime(&v.Signed)
