@@ -75,6 +75,7 @@ type failure struct {
 	cause  error
 }
 
+// Error returns the sentinel's text, the detail and the cause.
 func (f *failure) Error() string {
 	s := f.err.Error()
 	if f.detail != "" {
