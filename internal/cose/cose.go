@@ -156,9 +156,9 @@ const (
 	contextMAC0       = "MAC0"
 )
 
-// maxPrefix bounds the to-be-signed bytes in front of the payload: the
-// array head, the context, two byte-string heads with the protected header
-// and external_aad, and the payload's head.
+// prefixLen bounds the to-be-signed bytes in front of the payload: the
+// array head, the context (no longer than "Signature1"), two byte-string
+// heads with the protected header and external_aad, and the payload's head.
 func prefixLen(protected, aad []byte) int {
 	return 1 + 1 + len(contextSignature1) + 9 + len(protected) + 9 + len(aad) + 9
 }

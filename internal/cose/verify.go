@@ -97,12 +97,12 @@ func newHash(h crypto.Hash) hash.Hash {
 // writeToBeSigned streams the Sig_structure or MAC_structure into h
 // without copying the payload.
 func writeToBeSigned(h hash.Hash, context string, protected, aad, payload []byte) {
-	var buf [96]byte
-	if len(protected)+len(aad) <= len(buf)-32 {
-		h.Write(appendPrefix(buf[:0], context, protected, aad, len(payload)))
-	} else {
-		h.Write(appendPrefix(nil, context, protected, aad, len(payload)))
+	var buf [64]byte
+	b := buf[:0]
+	if prefixLen(protected, aad) > len(buf) {
+		b = nil // a long protected header or external_aad: let append allocate
 	}
+	h.Write(appendPrefix(b, context, protected, aad, len(payload)))
 	h.Write(payload)
 }
 
