@@ -7,11 +7,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -211,5 +214,29 @@ func TestVerifiedGettersCopy(t *testing.T) {
 	}
 	if v := got.Version(); v != "1.0" {
 		t.Fatalf("version %q", v)
+	}
+}
+
+// TestVerifyErrorShape: the *check.Error of Verify carries the document
+// index, the docType as received in Detail, the sentinel as Err and, for
+// trust failures, the crypto/x509 error as Cause.
+func TestVerifyErrorShape(t *testing.T) {
+	_, _, resp, opts := newFixture(t)
+	o := opts()
+	o.Roots = newPKI(t).roots
+	_, err := Verify(resp, o)
+	var ce *check.Error
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &ce) || ce.Check != check.Trust || ce.Err != ErrUntrustedIssuer || ce.Credential != 0 ||
+		!strings.Contains(ce.Detail, `docType "`+ktpDocType+`"`) || !errors.As(ce.Cause, &ua) || !errors.As(err, &ua) {
+		t.Fatalf("trust failure: %#v", err)
+	}
+	o = opts()
+	o.Roots = nil
+	if _, err := Verify(resp, o); !errors.As(err, &ce) || ce.Check != check.Input || ce.Err != ErrInvalidArgument || ce.Credential != -1 {
+		t.Fatalf("missing Roots: %v", err)
+	}
+	if _, err := Verify(resp[:10], opts()); !errors.As(err, &ce) || ce.Check != check.Format || ce.Err != ErrMalformed || ce.Credential != -1 {
+		t.Fatalf("truncated: %v", err)
 	}
 }
