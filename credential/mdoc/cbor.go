@@ -26,10 +26,9 @@ const (
 
 // Tag numbers used by ISO/IEC 18013-5.
 const (
-	tagTDate        = strictcbor.TagTDate       // tdate, RFC 8949 §3.4.1
-	tagEncodedCBOR  = strictcbor.TagEncodedCBOR // bstr .cbor, RFC 8949 §3.4.5.1
-	tagFullDate     = strictcbor.TagFullDate    // full-date, RFC 8943
-	majorByteString = strictcbor.MajorBytes
+	tagTDate       = strictcbor.TagTDate       // tdate, RFC 8949 §3.4.1
+	tagEncodedCBOR = strictcbor.TagEncodedCBOR // bstr .cbor, RFC 8949 §3.4.5.1
+	tagFullDate    = strictcbor.TagFullDate    // full-date, RFC 8943
 )
 
 // walker reads the ISO 18013-5 structures in place; the hand-written

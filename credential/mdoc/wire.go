@@ -158,9 +158,8 @@ func (w *walker) readMembers(open bool, f func(key []byte) (bool, error)) error 
 	return nil
 }
 
-// intKeyed decodes a map with integer keys (COSE header maps, RFC 9052
-// §3; COSE_Key, RFC 9052 §7) to label → raw value. Null or undefined give
-// a nil map.
+// intKeyed decodes a map with integer keys (COSE_Key, RFC 9052 §7) to
+// label → raw value. Null or undefined give a nil map.
 func (w *walker) intKeyed() (map[int64]cbor.RawMessage, error) {
 	if w.Nil() {
 		return nil, nil
