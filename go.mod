@@ -10,7 +10,7 @@ require (
 	github.com/multiformats/go-multibase v0.3.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
-	github.com/veraison/go-cose v1.3.0
+	github.com/veraison/go-cose v1.3.0 // test only: the independent COSE peer of internal/cose
 	golang.org/x/crypto v0.59.0
 	golang.org/x/term v0.48.0
 	gopkg.in/yaml.v3 v3.0.1

@@ -13,6 +13,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
@@ -279,24 +280,25 @@ func (w *Wallet) verifyMdoc(op string, dk *deviceKey, s *storedCredential, now t
 	}
 	vr, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: st, Now: func() time.Time { return now }})
 	if err != nil {
-		var ve *mdoc.VerificationError
-		if errors.As(err, &ve) && ve.Check == mdoc.CheckDeviceAuth {
+		var ce *check.Error
+		if errors.As(err, &ce) && ce.Check == check.HolderBinding {
 			return wrapErr(op, ErrKeyMismatch, err, "MSO deviceKey is not this wallet's device key")
 		}
 		return wrapErr(op, ErrUntrustedIssuer, err, "mdoc verification")
 	}
-	doc := vr.Documents[0]
-	if tp, err := keys.Thumbprint(doc.DeviceKey); err != nil || tp != dk.thumbprint {
+	doc := vr.Documents()[0]
+	if tp, err := keys.Thumbprint(doc.DeviceKey()); err != nil || tp != dk.thumbprint {
 		return errorf(op, ErrKeyMismatch, "MSO deviceKey is not this wallet's device key")
 	}
-	s.DocType, s.ExpiresAt = doc.DocType, doc.Validity.ValidUntil.UTC()
-	if a, ok := w.opts.Trust.(typeAuthorizer); ok && (len(doc.Chain) == 0 || !a.authorizedMdoc(doc.Chain[len(doc.Chain)-1], s.DocType)) {
+	chain := doc.Chain()
+	s.DocType, s.ExpiresAt = doc.DocType(), doc.Validity().ValidUntil.UTC()
+	if a, ok := w.opts.Trust.(typeAuthorizer); ok && (len(chain) == 0 || !a.authorizedMdoc(chain[len(chain)-1], s.DocType)) {
 		return errorf(op, ErrUntrustedIssuer, "the document signer's issuer is not authorised for %s", s.DocType)
 	}
-	if len(doc.Chain) > 0 {
-		s.Issuer = doc.Chain[0].Subject.String()
+	if len(chain) > 0 {
+		s.Issuer = chain[0].Subject.String()
 	}
-	if s.Elements, err = cbor.Marshal(doc.NameSpaces); err != nil {
+	if s.Elements, err = cbor.Marshal(doc.NameSpaces()); err != nil {
 		return wrapErr(op, ErrInvalidInput, err, "elements")
 	}
 	switch s.DocType {

@@ -123,7 +123,7 @@ func TestPresentMdocMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := vps[0].Mdoc.Documents[0].NameSpaces
+	ns := vps[0].Mdoc.Documents()[0].NameSpaces()
 	if len(ns) != 1 || len(ns[doctype]) != 2 || ns[doctype]["name"] != "RINA KARTIKA SARI" || ns[doctype]["age_over_18"] != true {
 		t.Fatalf("disclosed %v", ns)
 	}
@@ -377,7 +377,7 @@ func TestPresentLargeContentUsesFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := vps[0].Mdoc.Documents[0].NameSpaces[doctype]["portrait"]; len(got.([]byte)) != len(portrait) {
+	if got := vps[0].Mdoc.Documents()[0].NameSpaces()[doctype]["portrait"]; len(got.([]byte)) != len(portrait) {
 		t.Fatalf("portrait of %d bytes", len(got.([]byte)))
 	}
 }

@@ -3,7 +3,6 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -57,9 +56,9 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: l.AllIACARoots(), SessionTranscript: transcript,
 		Now: func() time.Time { return at }})
 	if err != nil {
-		return nil, fromFormat(idx, mdocCheckError(err), nil, mdoc.ErrExpired, mdoc.ErrNotYetValid)
+		return nil, fromFormat(idx, err, nil, mdoc.ErrExpired, mdoc.ErrNotYetValid)
 	}
-	docs := mdocDocuments(vr, transcript)
+	docs := vr.Documents()
 	if len(docs) == 0 {
 		return nil, fail(check.Format, idx, ErrMalformed, nil, "DeviceResponse holds no document")
 	}
@@ -68,17 +67,17 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 	}
 	issuers := make([]*trustlist.Issuer, len(docs))
 	for i, d := range docs {
-		if len(d.chain) == 0 {
+		if len(d.Chain()) == 0 {
 			return nil, fail(check.Trust, idx+i, ErrUntrustedIssuer, nil, "no verified chain")
 		}
-		is, ok := l.IssuerByRoot(d.chain[len(d.chain)-1])
+		is, ok := l.IssuerByRoot(d.Chain()[len(d.Chain())-1])
 		if !ok {
 			return nil, fail(check.Trust, idx+i, ErrUntrustedIssuer, nil, "trust anchor not listed")
 		}
 		// Authorisation, on the verified chain: the issuer owning the
 		// IACA root must be authorised for the doctype.
-		if !slices.Contains(is.DocTypes, d.docType) {
-			return nil, fail(check.Authorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.docType)
+		if !slices.Contains(is.DocTypes, d.DocType()) {
+			return nil, fail(check.Authorization, idx+i, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, d.DocType())
 		}
 		issuers[i] = is
 	}
@@ -87,7 +86,7 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 	var presentedAt time.Time
 	if b != nil {
 		for i, d := range docs {
-			if d.deviceAuth != mdoc.DeviceSignature {
+			if d.DeviceAuth() != mdoc.DeviceSignature {
 				return nil, fail(check.HolderBinding, idx+i, ErrHolderBinding, nil, "offline QR requires a deviceSignature")
 			}
 		}
@@ -111,22 +110,24 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 		madeAt = at
 	}
 	for i, d := range docs {
-		if err := v.remember(ctx, idx+i, "mdoc", d.deviceAuthDigest[:], madeAt, at); err != nil {
+		digest := d.DeviceAuthenticationDigest()
+		if err := v.remember(ctx, idx+i, "mdoc", digest[:], madeAt, at); err != nil {
 			return nil, err
 		}
 	}
 	out := make([]*Credential, 0, len(docs))
 	for i, d := range docs {
 		// Status.
-		ans, err := v.checkStatus(idx+i, d.status) // mdoc.StatusReference is statuslist.Reference
+		ans, err := v.checkStatus(idx+i, d.Status()) // mdoc.StatusReference is statuslist.Reference
 		if err != nil {
 			return nil, err
 		}
-		claims := d.nameSpaces[d.docType]
+		ns := d.NameSpaces()
+		claims := ns[d.DocType()]
 		c := &Credential{
-			format: credential.FormatMdoc, typ: d.docType, issuer: issuers[i].ID, issuerName: issuers[i].Name,
-			claims: claims, nameSpaces: d.nameSpaces, document: typedFromMdoc(d.docType, d.nameSpaces),
-			nik: nikOf(claims), holderKey: d.deviceKey, validUntil: d.validUntil,
+			format: credential.FormatMdoc, typ: d.DocType(), issuer: issuers[i].ID, issuerName: issuers[i].Name,
+			claims: claims, nameSpaces: ns, document: typedFromMdoc(d.DocType(), ns),
+			nik: nikOf(claims), holderKey: d.DeviceKey(), validUntil: d.Validity().ValidUntil,
 			status: ans, presentedAt: presentedAt,
 		}
 		if c.nik == "" {
@@ -135,26 +136,4 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// mdocCheckError is err as a *check.Error.
-func mdocCheckError(err error) error {
-	var me *mdoc.VerificationError
-	if !errors.As(err, &me) {
-		return err
-	}
-	c := check.Format
-	switch me.Check {
-	case mdoc.CheckTrust:
-		c = check.Trust
-	case mdoc.CheckIssuerSignature:
-		c = check.Signature
-	case mdoc.CheckDocType, mdoc.CheckDigest:
-		c = check.Disclosure
-	case mdoc.CheckValidity:
-		c = check.Validity
-	case mdoc.CheckDeviceAuth:
-		c = check.HolderBinding
-	}
-	return &check.Error{Check: c, Credential: me.Document, Err: me.Err}
 }

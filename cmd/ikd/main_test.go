@@ -106,8 +106,8 @@ func TestDemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(vr.Documents) != 1 {
-			t.Fatalf("%d documents", len(vr.Documents))
+		if len(vr.Documents()) != 1 {
+			t.Fatalf("%d documents", len(vr.Documents()))
 		}
 		// A different transcript must not verify.
 		if _, err := mdoc.Verify(read("device-response.cbor"), mdoc.VerifyOptions{Roots: pool,

@@ -428,15 +428,11 @@ func checkSDJWTStatus(v *sdjwt.Verified, file string, ts *trustSet, now func() t
 // mdocClaims flattens a verified DeviceResponse for printing.
 func mdocClaims(vr *mdoc.VerifiedResponse) map[string]any {
 	out := map[string]any{}
-	for _, d := range vr.Documents {
-		for ns, els := range d.NameSpaces {
-			m := map[string]any{}
-			for k, v := range els {
-				m[k] = v
-			}
-			out[ns] = m
+	for _, d := range vr.Documents() {
+		for ns, els := range d.NameSpaces() {
+			out[ns] = els
 		}
-		out["docType"] = d.DocType
+		out["docType"] = d.DocType()
 	}
 	return out
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 const annexDDir = "../../testdata/mdoc/annex-d/"
@@ -44,7 +47,7 @@ func annexD(t testing.TB) ([]byte, VerifyOptions) {
 	t.Helper()
 	resp := readHex(t, "device_response.hex")
 	stb := readHex(t, "session_transcript_bytes.hex")
-	transcript, err := unwrapTag24(stb)
+	transcript, err := strictcbor.UnwrapTag24(stb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +83,11 @@ func TestAnnexDSessionTranscriptBytes(t *testing.T) {
 	// Our tag-24 re-wrap must reproduce SessionTranscriptBytes exactly,
 	// since the EMacKey salt hashes it.
 	stb := readHex(t, "session_transcript_bytes.hex")
-	inner, err := unwrapTag24(stb)
+	inner, err := strictcbor.UnwrapTag24(stb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := wrapTag24(inner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := strictcbor.WrapTag24(inner)
 	if !bytes.Equal(again, stb) {
 		t.Fatal("tag-24 re-wrap differs from SessionTranscriptBytes")
 	}
@@ -99,19 +99,19 @@ func TestAnnexDDeviceResponse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != "1.0" || got.Status != 0 || len(got.Documents) != 1 {
+	if got.Version() != "1.0" || len(got.Documents()) != 1 {
 		t.Fatalf("response = %+v", got)
 	}
-	doc := got.Documents[0]
-	if doc.DocType != "org.iso.18013.5.1.mDL" {
-		t.Errorf("docType = %q", doc.DocType)
+	doc := got.Documents()[0]
+	if doc.DocType() != "org.iso.18013.5.1.mDL" {
+		t.Errorf("docType = %q", doc.DocType())
 	}
-	if doc.DeviceAuth != DeviceMAC {
-		t.Errorf("device auth = %v, want deviceMac", doc.DeviceAuth)
+	if doc.DeviceAuth() != DeviceMAC {
+		t.Errorf("device auth = %v, want deviceMac", doc.DeviceAuth())
 	}
-	ns := doc.NameSpaces["org.iso.18013.5.1"]
-	if len(ns) != 6 || len(doc.NameSpaces) != 1 {
-		t.Fatalf("got %d namespaces, %d elements", len(doc.NameSpaces), len(ns))
+	ns := doc.NameSpaces()["org.iso.18013.5.1"]
+	if len(ns) != 6 || len(doc.NameSpaces()) != 1 {
+		t.Fatalf("got %d namespaces, %d elements", len(doc.NameSpaces()), len(ns))
 	}
 	portrait := readHex(t, "portrait.jpg.hex")
 	want := map[string]any{
@@ -141,12 +141,12 @@ func TestAnnexDDeviceResponse(t *testing.T) {
 		t.Errorf("driving_privileges[1] = %#v", second)
 	}
 	wantSigned := time.Date(2020, 10, 1, 13, 30, 2, 0, time.UTC)
-	if !doc.Validity.Signed.Equal(wantSigned) || !doc.Validity.ValidFrom.Equal(wantSigned) ||
-		!doc.Validity.ValidUntil.Equal(wantSigned.AddDate(1, 0, 0)) {
-		t.Errorf("validity = %+v", doc.Validity)
+	if !doc.Validity().Signed.Equal(wantSigned) || !doc.Validity().ValidFrom.Equal(wantSigned) ||
+		!doc.Validity().ValidUntil.Equal(wantSigned.AddDate(1, 0, 0)) {
+		t.Errorf("validity = %+v", doc.Validity())
 	}
-	if doc.Status != nil || len(doc.DeviceNameSpaces) != 0 {
-		t.Errorf("status %v, device namespaces %v", doc.Status, doc.DeviceNameSpaces)
+	if doc.Status() != nil || len(doc.DeviceNameSpaces()) != 0 {
+		t.Errorf("status %v, device namespaces %v", doc.Status(), doc.DeviceNameSpaces())
 	}
 }
 
@@ -159,20 +159,20 @@ func TestAnnexDNegative(t *testing.T) {
 	tests := []struct {
 		name  string
 		mod   func(o *VerifyOptions)
-		check Check
+		check check.Check
 		err   error
 	}{
-		{"no reader key", func(o *VerifyOptions) { o.ReaderKey = nil }, CheckDeviceAuth, ErrDeviceAuth},
-		{"wrong reader key", func(o *VerifyOptions) { o.ReaderKey = otherReader }, CheckDeviceAuth, ErrInvalidMAC},
-		{"wrong transcript", func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, CheckDeviceAuth, ErrInvalidMAC},
-		{"untrusted root", func(o *VerifyOptions) { o.Roots = x509.NewCertPool() }, CheckTrust, ErrUntrustedIssuer},
+		{"no reader key", func(o *VerifyOptions) { o.ReaderKey = nil }, check.HolderBinding, ErrDeviceAuth},
+		{"wrong reader key", func(o *VerifyOptions) { o.ReaderKey = otherReader }, check.HolderBinding, ErrInvalidMAC},
+		{"wrong transcript", func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, check.HolderBinding, ErrInvalidMAC},
+		{"untrusted root", func(o *VerifyOptions) { o.Roots = x509.NewCertPool() }, check.Trust, ErrUntrustedIssuer},
 		{"after certificate expiry", func(o *VerifyOptions) {
 			o.Now = func() time.Time { return time.Date(2021, 10, 1, 12, 0, 0, 0, time.UTC) }
-		}, CheckTrust, ErrUntrustedIssuer},
+		}, check.Trust, ErrUntrustedIssuer},
 		{"before validFrom", func(o *VerifyOptions) {
 			o.Now = func() time.Time { return time.Date(2020, 10, 1, 12, 0, 0, 0, time.UTC) }
-		}, CheckValidity, ErrNotYetValid},
-		{"wrong docType", func(o *VerifyOptions) { o.DocType = "id.go.kemendagri.dukcapil.ktpel.1" }, CheckDocType, ErrDocTypeMismatch},
+		}, check.Validity, ErrNotYetValid},
+		{"wrong docType", func(o *VerifyOptions) { o.DocType = "id.go.kemendagri.dukcapil.ktpel.1" }, check.Disclosure, ErrDocTypeMismatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,17 +184,19 @@ func TestAnnexDNegative(t *testing.T) {
 	}
 }
 
-func assertFail(t *testing.T, got *VerifiedResponse, err error, check Check, sentinel error) {
+// assertFail requires Verify to have failed with a *check.Error of check
+// c wrapping sentinel, and no result.
+func assertFail(t *testing.T, got *VerifiedResponse, err error, c check.Check, sentinel error) {
 	t.Helper()
 	if got != nil {
 		t.Fatalf("got a result with error %v", err)
 	}
-	var ve *VerificationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %v is not a *VerificationError", err)
+	var ce *check.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v is not a *check.Error", err)
 	}
-	if ve.Check != check || !errors.Is(err, sentinel) {
-		t.Fatalf("error %v: check %v, want %v wrapping %v", err, ve.Check, check, sentinel)
+	if ce.Check != c || ce.Err != sentinel {
+		t.Fatalf("error %v: check %v, want %v with sentinel %v", err, ce.Check, c, sentinel)
 	}
 }
 

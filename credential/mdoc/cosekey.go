@@ -6,8 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-
-	"github.com/veraison/go-cose"
 )
 
 // COSE_Key labels and values, RFC 9052 §7 and RFC 9053 §7.
@@ -28,26 +26,6 @@ const (
 	crvP521    = 3
 	crvEd25519 = 6
 )
-
-// algorithmFor returns the COSE signature algorithm for pub: ES256 for
-// P-256, ES384 for P-384, ES512 for P-521 and EdDSA for Ed25519. The
-// algorithm always follows from the key, never from a message header.
-func algorithmFor(pub crypto.PublicKey) (cose.Algorithm, error) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return cose.AlgorithmES256, nil
-		case elliptic.P384():
-			return cose.AlgorithmES384, nil
-		case elliptic.P521():
-			return cose.AlgorithmES512, nil
-		}
-	case ed25519.PublicKey:
-		return cose.AlgorithmEdDSA, nil
-	}
-	return 0, errorf(ErrUnsupportedAlgorithm, "key type %T", pub)
-}
 
 // encodeCOSEKey encodes a public key as a COSE_Key (RFC 9053 §7.1.1 EC2
 // with uncompressed x and y, §7.2 OKP).
@@ -117,8 +95,8 @@ func parseCOSEKey(raw []byte) (crypto.PublicKey, error) {
 		if !ok {
 			return nil, errorf(ErrMalformed, "COSE_Key label %d missing", label)
 		}
-		r := walker{data: v}
-		b, err := r.bstr()
+		r := newWalker(v)
+		b, err := r.Bytes()
 		if err != nil {
 			return nil, err
 		}

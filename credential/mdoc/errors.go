@@ -3,11 +3,14 @@ package mdoc
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
-// callers branch with [errors.Is]; verification failures come as a
-// *[VerificationError] that also says which [Check] failed.
+// callers branch with [errors.Is]; [Verify] fails with a *[check.Error]
+// whose Err is one of them and whose Check names the step that failed.
 var (
 	// ErrMalformed reports input that is not the expected CBOR structure:
 	// wrong types, missing members, duplicate map keys, indefinite lengths,
@@ -64,62 +67,68 @@ var (
 	ErrResponseStatus = errors.New("mdoc: DeviceResponse reports an error status")
 )
 
-// Check names the verification step that failed.
-type Check int
+// failure is the error of this package's steps: a sentinel, what was
+// wrong, and an optional underlying error (a crypto/x509 error, say).
+type failure struct {
+	err    error
+	detail string
+	cause  error
+}
 
-// The checks performed by [Verify], in the order they run.
-const (
-	CheckDecode          Check = iota + 1 // CBOR structure and limits
-	CheckTrust                            // x5chain path validation and Annex B profile
-	CheckIssuerSignature                  // issuerAuth COSE_Sign1
-	CheckDocType                          // document docType against the MSO
-	CheckDigest                           // IssuerSignedItem digests and duplicates
-	CheckValidity                         // MSO validityInfo against the clock
-	CheckDeviceAuth                       // deviceSignature or deviceMac
-)
-
-func (c Check) String() string {
-	switch c {
-	case CheckDecode:
-		return "decode"
-	case CheckTrust:
-		return "trust"
-	case CheckIssuerSignature:
-		return "issuer signature"
-	case CheckDocType:
-		return "docType"
-	case CheckDigest:
-		return "value digest"
-	case CheckValidity:
-		return "validity"
-	case CheckDeviceAuth:
-		return "device authentication"
+// Error returns the sentinel's text, the detail and the cause.
+func (f *failure) Error() string {
+	s := f.err.Error()
+	if f.detail != "" {
+		s += ": " + f.detail
 	}
-	return fmt.Sprintf("Check(%d)", int(c))
-}
-
-// VerificationError is returned by [Verify]. It unwraps to one of the
-// package sentinels (and, for trust failures, also to the underlying
-// crypto/x509 error).
-type VerificationError struct {
-	Check    Check  // which step failed
-	Document int    // index of the document in DeviceResponse.documents, -1 if not document-specific
-	DocType  string // docType of that document as received (unauthenticated if Check < CheckIssuerSignature)
-	Err      error  // wraps a sentinel such as ErrExpired
-}
-
-func (e *VerificationError) Error() string {
-	if e.Document < 0 {
-		return fmt.Sprintf("mdoc: %v check failed: %v", e.Check, e.Err)
+	if f.cause != nil {
+		s += ": " + f.cause.Error()
 	}
-	return fmt.Sprintf("mdoc: document %d (%q): %v check failed: %v", e.Document, e.DocType, e.Check, e.Err)
+	return s
 }
 
-// Unwrap returns the wrapped error.
-func (e *VerificationError) Unwrap() error { return e.Err }
+// Unwrap returns the sentinel and, if set, the cause.
+func (f *failure) Unwrap() []error {
+	if f.cause != nil {
+		return []error{f.err, f.cause}
+	}
+	return []error{f.err}
+}
 
-// errorf wraps sentinel with a formatted detail, keeping the sentinel
-// inspectable with errors.Is.
+// errorf returns a failure wrapping sentinel with a formatted detail.
 func errorf(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
+	return &failure{err: sentinel, detail: fmt.Sprintf(format, args...)}
+}
+
+// asFailure returns err as a failure of this package: the errors of
+// internal/strictcbor and internal/cose are mapped to this package's
+// sentinels (with the original text as the detail).
+func asFailure(err error) *failure {
+	var f *failure
+	if errors.As(err, &f) {
+		return f
+	}
+	sentinel := ErrMalformed
+	switch {
+	case errors.Is(err, strictcbor.ErrTooLarge):
+		sentinel = ErrTooLarge
+	case errors.Is(err, cose.ErrAlgorithm):
+		sentinel = ErrUnsupportedAlgorithm
+	case errors.Is(err, cose.ErrSignature):
+		sentinel = ErrInvalidSignature
+	case errors.Is(err, cose.ErrMAC):
+		sentinel = ErrInvalidMAC
+	case errors.Is(err, cose.ErrSigner):
+		sentinel = ErrInvalidArgument
+	}
+	return &failure{err: sentinel, detail: err.Error()}
+}
+
+// wrap maps err with asFailure, so every error an exported function
+// returns wraps a sentinel of this package; nil stays nil.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return asFailure(err)
 }

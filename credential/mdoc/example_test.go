@@ -7,16 +7,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 )
 
 // Example issues a KTP-el mdoc, presents three of its elements over an
-// OpenID4VP session and verifies the presentation.
+// OpenID4VP session and verifies the presentation, then shows the error
+// Verify gives once the document has expired.
 func Example() {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
@@ -79,7 +82,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	elems := verified.Documents[0].NameSpaces[docType]
+	elems := verified.Documents()[0].NameSpaces()[docType]
 	names := make([]string, 0, len(elems))
 	for n := range elems {
 		names = append(names, n)
@@ -88,10 +91,20 @@ func Example() {
 	for _, n := range names {
 		fmt.Printf("%s: %v\n", n, elems[n])
 	}
+
+	// Two months later the MSO has expired. The error is a *check.Error
+	// naming the check and the document; its Err is the mdoc sentinel.
+	_, err = mdoc.Verify(response, mdoc.VerifyOptions{Roots: roots, SessionTranscript: transcript,
+		Now: func() time.Time { return now.AddDate(0, 2, 0) }})
+	var ce *check.Error
+	if errors.As(err, &ce) {
+		fmt.Printf("%s check failed for document %d, expired: %v\n", ce.Check, ce.Credential, ce.Err == mdoc.ErrExpired)
+	}
 	// Output:
 	// age_over_18: true
 	// birth_date: 1995-08-17
 	// name: RINA KARTIKA SARI
+	// validity check failed for document 0, expired: true
 }
 
 func mustCert(tmpl, parent *x509.Certificate, pub any, signer any) *x509.Certificate {

@@ -44,7 +44,7 @@ func FuzzVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	want := genuine.Documents[0].NameSpaces
+	want := genuine.Documents()[0].NameSpaces()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		got, err := Verify(in, opts)
 		if err != nil {
@@ -53,8 +53,8 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		for _, doc := range got.Documents {
-			for ns, elems := range doc.NameSpaces {
+		for _, doc := range got.Documents() {
+			for ns, elems := range doc.NameSpaces() {
 				for name, v := range elems {
 					if !reflect.DeepEqual(v, want[ns][name]) {
 						t.Fatalf("accepted %s/%s = %#v, not the signed value", ns, name, v)
@@ -103,7 +103,7 @@ func FuzzElementValue(f *testing.F) {
 		f.Fatal(err)
 	}
 	n := 0
-	for _, v := range genuine.Documents[0].NameSpaces["org.iso.18013.5.1"] {
+	for _, v := range genuine.Documents()[0].NameSpaces()["org.iso.18013.5.1"] {
 		b, err := marshal(v)
 		if err != nil {
 			f.Fatal(err)

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Interoperability with @auth0/mdl (pinned in testdata/interop/mdl-js by
@@ -104,10 +107,7 @@ func interopNames() []string {
 }
 
 func transcriptBytes(t *testing.T, transcript []byte) string {
-	b, err := wrapTag24(transcript)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := strictcbor.WrapTag24(transcript)
 	return hex.EncodeToString(b)
 }
 
@@ -137,10 +137,10 @@ func TestInteropJSIssuedVerifiesInGo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("JS-issued response: %v", err)
 	}
-	if doc := got.Documents[0]; doc.DocType != ktpDocType || doc.DeviceAuth != DeviceSignature {
-		t.Fatalf("document %q, auth %v", doc.DocType, doc.DeviceAuth)
+	if doc := got.Documents()[0]; doc.DocType() != ktpDocType || doc.DeviceAuth() != DeviceSignature {
+		t.Fatalf("document %q, auth %v", doc.DocType(), doc.DeviceAuth())
 	}
-	elems := got.Documents[0].NameSpaces[ktpDocType]
+	elems := got.Documents()[0].NameSpaces()[ktpDocType]
 	if len(elems) != len(interopValues) {
 		t.Fatalf("got %d elements: %v", len(elems), elems)
 	}
@@ -158,13 +158,13 @@ func TestInteropJSIssuedVerifiesInGo(t *testing.T) {
 		name  string
 		resp  []byte
 		mod   func(*VerifyOptions)
-		check Check
+		check check.Check
 		err   error
 	}{
-		{"tampered element", tampered, nil, CheckDigest, ErrDigestMismatch},
-		{"wrong transcript", resp, func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, CheckDeviceAuth, ErrInvalidSignature},
-		{"untrusted root", resp, func(o *VerifyOptions) { o.Roots = other.roots }, CheckTrust, ErrUntrustedIssuer},
-		{"expired document", expired, nil, CheckValidity, ErrExpired},
+		{"tampered element", tampered, nil, check.Disclosure, ErrDigestMismatch},
+		{"wrong transcript", resp, func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, check.HolderBinding, ErrInvalidSignature},
+		{"untrusted root", resp, func(o *VerifyOptions) { o.Roots = other.roots }, check.Trust, ErrUntrustedIssuer},
+		{"expired document", expired, nil, check.Validity, ErrExpired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,9 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // randomSize is the length of each IssuerSignedItem random salt. ISO
@@ -195,12 +198,13 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 				}
 			}
 			ids = append(ids, id)
-			at := len(arena) + maxTag24Head
-			arena = append(arena, make([]byte, maxTag24Head)...)
+			at := len(arena) + strictcbor.MaxTag24Head
+			arena = append(arena, make([]byte, strictcbor.MaxTag24Head)...)
 			if arena, err = appendItem(arena, id, salt, name, elems[name]); err != nil {
 				return nil, err
 			}
-			head := tag24Head(len(arena) - at)
+			var hb [strictcbor.MaxTag24Head]byte
+			head := strictcbor.AppendTag24Head(hb[:0], len(arena)-at)
 			start := at - len(head)
 			copy(arena[start:], head)
 			spans = append(spans, [2]int{start, len(arena)})
@@ -226,17 +230,18 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 		signed: signed, validFrom: from, validUntil: until, expectedUpdate: expected,
 		status: req.Status, nss: nss, nsItems: nsItems, ids: ids, digests: digests, hsize: hsize,
 	}
-	payload := make([]byte, maxTag24Head, maxTag24Head+256+len(deviceKey)+items*(hsize+8))
+	payload := make([]byte, strictcbor.MaxTag24Head, strictcbor.MaxTag24Head+256+len(deviceKey)+items*(hsize+8))
 	if payload, err = m.append(payload); err != nil {
 		return nil, err
 	}
-	head := tag24Head(len(payload) - maxTag24Head)
-	copy(payload[maxTag24Head-len(head):], head)
-	payload = payload[maxTag24Head-len(head):]
+	var hb [strictcbor.MaxTag24Head]byte
+	head := strictcbor.AppendTag24Head(hb[:0], len(payload)-strictcbor.MaxTag24Head)
+	copy(payload[strictcbor.MaxTag24Head-len(head):], head)
+	payload = payload[strictcbor.MaxTag24Head-len(head):]
 
 	auth, err := signIssuerAuth(rnd, iss.Signer, iss.Chain, payload)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err)
 	}
 	out.issuerAuth = auth
 	return out, nil
@@ -244,7 +249,7 @@ func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 
 // randomDigestID draws a random digest ID below 2^31 not yet in used (nil
 // means none is used).
-func randomDigestID(r io.Reader, used map[uint64]byteString) (uint64, error) {
+func randomDigestID(r io.Reader, used map[uint64]strictcbor.ByteString) (uint64, error) {
 	var b [4]byte
 	for {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -294,6 +299,11 @@ func (s *IssuerSigned) MarshalCBOR() ([]byte, error) {
 // and rules as [Verify]) so a holder can store and later present it. It
 // checks structure only: signatures, trust and digests are NOT verified.
 func ParseIssuerSigned(data []byte) (*IssuerSigned, error) {
+	s, err := parseIssuerSigned(data)
+	return s, wrap(err)
+}
+
+func parseIssuerSigned(data []byte) (*IssuerSigned, error) {
 	if len(data) > MaxMessageSize {
 		return nil, errorf(ErrTooLarge, "%d bytes, limit %d", len(data), MaxMessageSize)
 	}
@@ -303,17 +313,20 @@ func ParseIssuerSigned(data []byte) (*IssuerSigned, error) {
 		return nil, err
 	}
 	var w issuerSignedWire
-	if err := r.issuerSigned(&w, true); err != nil {
+	if err := r.issuerSigned(&w); err != nil {
 		return nil, err
 	}
 	if len(w.NameSpaces) == 0 || len(w.IssuerAuth) == 0 {
 		return nil, errorf(ErrMalformed, "IssuerSigned needs nameSpaces and issuerAuth")
 	}
-	msg, _, err := parseCOSEAnyAlg(w.IssuerAuth)
+	msg, err := cose.ParseSign1(w.IssuerAuth, cose.Untagged)
 	if err != nil {
 		return nil, err
 	}
-	mso, err := parseMSOPayload(msg)
+	if msg.Detached {
+		return nil, errorf(ErrMalformed, "issuerAuth payload must be attached")
+	}
+	mso, err := parseMSOPayload(msg.Payload)
 	if err != nil {
 		return nil, err
 	}

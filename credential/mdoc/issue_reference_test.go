@@ -6,6 +6,9 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // referenceIssue is Issuer.Issue as it was before the hand-written
@@ -56,7 +59,7 @@ func referenceIssue(iss *Issuer, req IssueRequest) (*IssuerSigned, error) {
 	mso := msoWire{
 		Version:         "1.0",
 		DigestAlgorithm: hname,
-		ValueDigests:    map[string]map[uint64]byteString{},
+		ValueDigests:    map[string]map[uint64]strictcbor.ByteString{},
 		DeviceKeyInfo:   deviceKeyInfoWire{DeviceKey: deviceKey},
 		DocType:         req.DocType,
 		ValidityInfo:    validityInfoWire{Signed: signed, ValidFrom: from, ValidUntil: until},
@@ -85,7 +88,7 @@ func referenceIssue(iss *Issuer, req IssueRequest) (*IssuerSigned, error) {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		digests := map[uint64]byteString{}
+		digests := map[uint64]strictcbor.ByteString{}
 		items := make([]rawItem, 0, len(names))
 		for _, name := range names {
 			if name == "" {
@@ -109,10 +112,7 @@ func referenceIssue(iss *Issuer, req IssueRequest) (*IssuerSigned, error) {
 			if err != nil {
 				return nil, err
 			}
-			tagged, err := wrapTag24(item)
-			if err != nil {
-				return nil, err
-			}
+			tagged := strictcbor.WrapTag24(item)
 			// ISO 18013-5 §9.1.2.5: the digest is over IssuerSignedItemBytes,
 			// i.e. the tag-24 encoding.
 			d := h.New()
@@ -128,10 +128,7 @@ func referenceIssue(iss *Issuer, req IssueRequest) (*IssuerSigned, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := wrapTag24(msoBytes)
-	if err != nil {
-		return nil, err
-	}
+	payload := strictcbor.WrapTag24(msoBytes)
 	var x5 any
 	if len(iss.Chain) == 1 {
 		x5 = iss.Chain[0].Raw
@@ -142,7 +139,7 @@ func referenceIssue(iss *Issuer, req IssueRequest) (*IssuerSigned, error) {
 		}
 		x5 = ders
 	}
-	auth, err := sign1(rnd, iss.Signer, map[int64]any{headerX5Chain: x5}, payload, false)
+	auth, err := sign1(rnd, iss.Signer, map[int64]any{cose.HeaderX5Chain: x5}, payload, false)
 	if err != nil {
 		return nil, err
 	}

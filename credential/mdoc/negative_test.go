@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/keys"
 )
 
@@ -62,20 +66,15 @@ func editItem(t *testing.T, d *documentWire, i int, f func(it *issuerSignedItemW
 	if err != nil {
 		t.Fatal(err)
 	}
-	items[i], err = wrapTag24(inner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	items[i] = strictcbor.WrapTag24(inner)
 }
 
 // editIssuerAuth re-encodes issuerAuth after f changes it.
 func editIssuerAuth(t *testing.T, d *documentWire, f func(m *coseMessage)) {
 	t.Helper()
-	m, _, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := parseCOSEParts(t, d.IssuerSigned.IssuerAuth)
 	f(m)
+	var err error
 	d.IssuerSigned.IssuerAuth, err = marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +121,7 @@ func TestVerifyRejects(t *testing.T) {
 		// A presentation with custom DeviceNameSpaces, correctly signed.
 		t.Helper()
 		inner := mustMarshal(t, devNS)
-		nsBytes, _ := wrapTag24(inner)
+		nsBytes := strictcbor.WrapTag24(inner)
 		dab, _ := deviceAuthenticationBytes(testTranscript, ktpDocType, nsBytes)
 		return editDoc(t, reissue([]*x509.Certificate{pki.ds}, testNow.AddDate(0, 1, 0)), func(d *documentWire) {
 			d.DeviceSigned.NameSpaces = nsBytes
@@ -140,75 +139,75 @@ func TestVerifyRejects(t *testing.T) {
 		name  string
 		resp  []byte
 		opts  func(o *VerifyOptions)
-		check Check
+		check check.Check
 		err   error
 	}{
 		{"tampered element", editDoc(t, resp, func(d *documentWire) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.ElementValue = mustMarshal(t, "MALLORY") })
-		}), nil, CheckDigest, ErrDigestMismatch},
+		}), nil, check.Disclosure, ErrDigestMismatch},
 		{"tampered salt", editDoc(t, resp, func(d *documentWire) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.Random = append([]byte{it.Random[0] ^ 1}, it.Random[1:]...) })
-		}), nil, CheckDigest, ErrDigestMismatch},
+		}), nil, check.Disclosure, ErrDigestMismatch},
 		{"unknown digestID", editDoc(t, resp, func(d *documentWire) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { id := *it.DigestID ^ 0x40000000; it.DigestID = &id })
-		}), nil, CheckDigest, ErrDigestMismatch},
+		}), nil, check.Disclosure, ErrDigestMismatch},
 		{"namespace not in MSO", editDoc(t, resp, func(d *documentWire) {
 			d.IssuerSigned.NameSpaces["org.iso.18013.5.1"] = d.IssuerSigned.NameSpaces[ktpDocType]
-		}), nil, CheckDigest, ErrDigestMismatch},
+		}), nil, check.Disclosure, ErrDigestMismatch},
 		{"duplicate digestID", editDoc(t, resp, func(d *documentWire) {
 			items := d.IssuerSigned.NameSpaces[ktpDocType]
 			d.IssuerSigned.NameSpaces[ktpDocType] = append(items, items[0])
-		}), nil, CheckDigest, ErrDuplicate},
+		}), nil, check.Disclosure, ErrDuplicate},
 		{"duplicate elementIdentifier", editDoc(t, resp, func(d *documentWire) {
 			first, _ := parseItem(d.IssuerSigned.NameSpaces[ktpDocType][0])
 			editItem(t, d, 1, func(it *issuerSignedItemWire) { it.ElementIdentifier = first.ElementIdentifier })
-		}), nil, CheckDigest, ErrDuplicate},
+		}), nil, check.Disclosure, ErrDuplicate},
 		{"short random", editDoc(t, resp, func(d *documentWire) {
 			editItem(t, d, 0, func(it *issuerSignedItemWire) { it.Random = it.Random[:15] })
-		}), nil, CheckDecode, ErrMalformed},
-		{"docType differs from MSO", editDoc(t, resp, func(d *documentWire) { d.DocType = "org.iso.18013.5.1.mDL" }), nil, CheckDocType, ErrDocTypeMismatch},
-		{"docType not the one asked for", resp, func(o *VerifyOptions) { o.DocType = "org.iso.18013.5.1.mDL" }, CheckDocType, ErrDocTypeMismatch},
-		{"expired document", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.AddDate(0, 0, 31) } }, CheckValidity, ErrExpired},
-		{"not yet valid", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.Add(-time.Minute) } }, CheckValidity, ErrNotYetValid},
-		{"untrusted root", resp, func(o *VerifyOptions) { o.Roots = other.roots }, CheckTrust, ErrUntrustedIssuer},
-		{"DS certificate expired", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.AddDate(2, 1, 0) } }, CheckTrust, ErrUntrustedIssuer},
-		{"DS without mdl EKU", reissue([]*x509.Certificate{noEKU}, testNow.AddDate(0, 1, 0)), nil, CheckTrust, ErrUntrustedIssuer},
-		{"DS without digitalSignature", reissue([]*x509.Certificate{noDigSig}, testNow.AddDate(0, 1, 0)), nil, CheckTrust, ErrUntrustedIssuer},
+		}), nil, check.Format, ErrMalformed},
+		{"docType differs from MSO", editDoc(t, resp, func(d *documentWire) { d.DocType = "org.iso.18013.5.1.mDL" }), nil, check.Disclosure, ErrDocTypeMismatch},
+		{"docType not the one asked for", resp, func(o *VerifyOptions) { o.DocType = "org.iso.18013.5.1.mDL" }, check.Disclosure, ErrDocTypeMismatch},
+		{"expired document", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.AddDate(0, 0, 31) } }, check.Validity, ErrExpired},
+		{"not yet valid", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.Add(-time.Minute) } }, check.Validity, ErrNotYetValid},
+		{"untrusted root", resp, func(o *VerifyOptions) { o.Roots = other.roots }, check.Trust, ErrUntrustedIssuer},
+		{"DS certificate expired", resp, func(o *VerifyOptions) { o.Now = func() time.Time { return testNow.AddDate(2, 1, 0) } }, check.Trust, ErrUntrustedIssuer},
+		{"DS without mdl EKU", reissue([]*x509.Certificate{noEKU}, testNow.AddDate(0, 1, 0)), nil, check.Trust, ErrUntrustedIssuer},
+		{"DS without digitalSignature", reissue([]*x509.Certificate{noDigSig}, testNow.AddDate(0, 1, 0)), nil, check.Trust, ErrUntrustedIssuer},
 		{"DS swapped for another trusted one", editDoc(t, resp, func(d *documentWire) {
-			editIssuerAuth(t, d, func(m *coseMessage) { m.Unprotected[int64(headerX5Chain)] = mustMarshal(t, noEKU.Raw) })
-		}), nil, CheckTrust, ErrUntrustedIssuer},
+			editIssuerAuth(t, d, func(m *coseMessage) { m.Unprotected[int64(cose.HeaderX5Chain)] = mustMarshal(t, noEKU.Raw) })
+		}), nil, check.Trust, ErrUntrustedIssuer},
 		{"issuer signature flipped", editDoc(t, resp, func(d *documentWire) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Signature = bytes.Clone(m.Signature); m.Signature[5] ^= 1 })
-		}), nil, CheckIssuerSignature, ErrInvalidSignature},
+		}), nil, check.Signature, ErrInvalidSignature},
 		{"issuer alg header not the key's", editDoc(t, resp, func(d *documentWire) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Protected = mustMarshal(t, map[int64]any{1: -35}) })
-		}), nil, CheckIssuerSignature, ErrUnsupportedAlgorithm},
+		}), nil, check.Signature, ErrUnsupportedAlgorithm},
 		{"issuer crit header", editDoc(t, resp, func(d *documentWire) {
 			editIssuerAuth(t, d, func(m *coseMessage) { m.Protected = mustMarshal(t, map[int64]any{1: -7, 2: []any{99}}) })
-		}), nil, CheckDecode, ErrMalformed},
+		}), nil, check.Format, ErrMalformed},
 		{"issuerAuth tagged 18", editDoc(t, resp, func(d *documentWire) {
 			d.IssuerSigned.IssuerAuth = mustMarshal(t, cbor.Tag{Number: 18, Content: cbor.RawMessage(d.IssuerSigned.IssuerAuth)})
-		}), nil, CheckDecode, ErrMalformed},
-		{"wrong transcript", resp, func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, CheckDeviceAuth, ErrInvalidSignature},
+		}), nil, check.Format, ErrMalformed},
+		{"wrong transcript", resp, func(o *VerifyOptions) { o.SessionTranscript = otherTranscript }, check.HolderBinding, ErrInvalidSignature},
 		{"device signature by another key", editDoc(t, resp, func(d *documentWire) {
 			dab, _ := deviceAuthenticationBytes(testTranscript, ktpDocType, d.DeviceSigned.NameSpaces)
 			d.DeviceSigned.DeviceAuth.DeviceSignature, _ = sign1(nil, device2, nil, dab, true)
-		}), nil, CheckDeviceAuth, ErrInvalidSignature},
+		}), nil, check.HolderBinding, ErrInvalidSignature},
 		{"device signature payload attached", editDoc(t, cred2Resp, func(d *documentWire) {
 			dab, _ := deviceAuthenticationBytes(testTranscript, ktpDocType, d.DeviceSigned.NameSpaces)
 			d.DeviceSigned.DeviceAuth.DeviceSignature, _ = sign1(nil, device2, nil, dab, false)
-		}), nil, CheckDeviceAuth, ErrMalformed},
-		{"device namespaces not authorized", withDevice(map[string]map[string]any{ktpDocType: {"name": "MALLORY"}}, false), nil, CheckDeviceAuth, ErrDeviceAuth},
+		}), nil, check.HolderBinding, ErrMalformed},
+		{"device namespaces not authorized", withDevice(map[string]map[string]any{ktpDocType: {"name": "MALLORY"}}, false), nil, check.HolderBinding, ErrDeviceAuth},
 		{"both deviceSignature and deviceMac", editDoc(t, resp, func(d *documentWire) {
 			d.DeviceSigned.DeviceAuth.DeviceMac = d.DeviceSigned.DeviceAuth.DeviceSignature
-		}), nil, CheckDecode, ErrMalformed},
-		{"no device auth", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned.DeviceAuth.DeviceSignature = nil }), nil, CheckDecode, ErrMalformed},
-		{"no deviceSigned", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned = nil }), nil, CheckDecode, ErrMalformed},
-		{"device namespaces not tag 24", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned.NameSpaces = []byte{0xa0} }), nil, CheckDecode, ErrMalformed},
+		}), nil, check.Format, ErrMalformed},
+		{"no device auth", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned.DeviceAuth.DeviceSignature = nil }), nil, check.Format, ErrMalformed},
+		{"no deviceSigned", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned = nil }), nil, check.Format, ErrMalformed},
+		{"device namespaces not tag 24", editDoc(t, resp, func(d *documentWire) { d.DeviceSigned.NameSpaces = []byte{0xa0} }), nil, check.Format, ErrMalformed},
 		{"mac without reader key", editDoc(t, resp, func(d *documentWire) {
 			d.DeviceSigned.DeviceAuth.DeviceMac = mustMarshal(t, []any{mustMarshal(t, map[int64]any{1: 5}), map[int64]any{}, nil, make([]byte, 32)})
 			d.DeviceSigned.DeviceAuth.DeviceSignature = nil
-		}), nil, CheckDeviceAuth, ErrDeviceAuth},
+		}), nil, check.HolderBinding, ErrDeviceAuth},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,7 +253,7 @@ func TestVerifyRejectsEncoding(t *testing.T) {
 		{"no status", bytes.Replace(resp, status, []byte{0x66, 's', 't', 'a', 't', 'u', 'x', 0x00}, 1), ErrMalformed},
 		// An unknown member is ignored; the missing documents leave
 		// nothing to verify, which is an error, not an empty success.
-		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrNoDocuments},
+		{"wrong member case", bytes.Replace(resp, []byte("documents"), []byte("Documents"), 1), ErrMalformed},
 		{"status general error", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x0a), 1), ErrResponseStatus},
 		{"status undefined", bytes.Replace(resp, status, append(bytes.Clone(status[:len(status)-1]), 0x01), 1), ErrMalformed},
 	}
@@ -264,7 +263,7 @@ func TestVerifyRejectsEncoding(t *testing.T) {
 				t.Fatal("test input is the valid response")
 			}
 			got, err := Verify(tc.in, opts())
-			assertFail(t, got, err, CheckDecode, tc.err)
+			assertFail(t, got, err, check.Format, tc.err)
 		})
 	}
 }

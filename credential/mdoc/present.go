@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"io"
 	"sort"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // PresentOptions configure [Present].
@@ -27,10 +29,15 @@ type PresentOptions struct {
 // over DeviceAuthenticationBytes (§9.1.3.4). A requested element the
 // credential lacks fails with ErrElementNotFound.
 func Present(cred *IssuerSigned, request map[string][]string, opts PresentOptions) ([]byte, error) {
+	b, err := present(cred, request, opts)
+	return b, wrap(err)
+}
+
+func present(cred *IssuerSigned, request map[string][]string, opts PresentOptions) ([]byte, error) {
 	if cred == nil || opts.DeviceKey == nil || len(opts.SessionTranscript) == 0 {
 		return nil, errorf(ErrInvalidArgument, "Present needs a credential, DeviceKey and SessionTranscript")
 	}
-	if err := decMode.Wellformed(opts.SessionTranscript); err != nil {
+	if err := strictcbor.Wellformed(opts.SessionTranscript); err != nil {
 		return nil, errorf(ErrInvalidArgument, "SessionTranscript: %v", err)
 	}
 	rnd := opts.Rand
@@ -64,15 +71,12 @@ func Present(cred *IssuerSigned, request map[string][]string, opts PresentOption
 			return string(disclosed[ns][i]) < string(disclosed[ns][j])
 		})
 	}
-	devNS, err := wrapTag24([]byte{0xa0}) // DeviceNameSpaces = {}
-	if err != nil {
-		return nil, err
-	}
+	devNS := strictcbor.WrapTag24([]byte{0xa0}) // DeviceNameSpaces = {}
 	dab, err := deviceAuthenticationBytes(opts.SessionTranscript, cred.docType, devNS)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := sign1(rnd, opts.DeviceKey, nil, dab, true)
+	sig, err := signDevice(rnd, opts.DeviceKey, dab)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 package mdoc
 
 // Bad-input suite (issue 12, docs/security.md): hostile DeviceResponses give
-// a *VerificationError wrapping a sentinel, never a panic, and oversized
+// a *check.Error whose Err is a sentinel, never a panic, and oversized
 // input is refused before it is decoded.
 
 import (
@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
 var securitySentinels = []error{
@@ -23,15 +25,15 @@ var securitySentinels = []error{
 
 func requireTyped(t *testing.T, what string, err error) {
 	t.Helper()
-	var e *VerificationError
+	var e *check.Error
 	if err == nil {
 		t.Fatalf("%s: accepted", what)
 	}
 	if !errors.As(err, &e) {
-		t.Fatalf("%s: %T is not *mdoc.VerificationError: %v", what, err, err)
+		t.Fatalf("%s: %T is not *check.Error: %v", what, err, err)
 	}
 	for _, s := range securitySentinels {
-		if errors.Is(err, s) {
+		if e.Err == s {
 			return
 		}
 	}
@@ -40,11 +42,11 @@ func requireTyped(t *testing.T, what string, err error) {
 
 // TestSecurityTruncationsAndFlips: every strict prefix of a valid
 // DeviceResponse is refused with a typed error. A one-bit flip at any byte is
-// either refused with a typed error or — where it lands on data the
-// DeviceResponse does not authenticate (a member name such as "nameSpaces"
-// that turns into an unknown key, which ISO 18013-5 lets a reader ignore) —
-// accepted with no verified element added or changed: a flip can only ever
-// remove disclosed data. A flip that removes "documents" or changes the
+// refused with a typed error or, should it land on data the DeviceResponse
+// does not authenticate and that Verify lets pass, accepted with no
+// verified element added or changed. (Since finding 11 a flip in a member
+// name, "nameSpaces" turning into an unknown key, is refused: every
+// structure is closed.) A flip that removes "documents" or changes the
 // status to an error or undefined value is refused.
 func TestSecurityTruncationsAndFlips(t *testing.T) {
 	_, _, resp, opts := newFixture(t)
@@ -112,9 +114,9 @@ func TestSecurityKeyConfusion(t *testing.T) {
 	}
 	_, err = Verify(resp, opts())
 	requireTyped(t, "DS key as device key", err)
-	var e *VerificationError
-	if errors.As(err, &e); e.Check != CheckDeviceAuth {
-		t.Fatalf("check %v (%v), want CheckDeviceAuth", e.Check, err)
+	var e *check.Error
+	if errors.As(err, &e); e.Check != check.HolderBinding {
+		t.Fatalf("check %v (%v), want check.HolderBinding", e.Check, err)
 	}
 	// And a device key does not issue: a chain naming the device key is
 	// not under the trusted root.
@@ -164,17 +166,17 @@ func TestSecurityOversizedAllocs(t *testing.T) {
 // subsetOf reports whether every document and element of got is in want
 // with the same value and docType.
 func subsetOf(got, want *VerifiedResponse) bool {
-	if len(got.Documents) > len(want.Documents) {
+	if len(got.Documents()) > len(want.Documents()) {
 		return false
 	}
-	for i, d := range got.Documents {
-		w := want.Documents[i]
-		if d.DocType != w.DocType || len(d.DeviceNameSpaces) > len(w.DeviceNameSpaces) {
+	for i, d := range got.Documents() {
+		w := want.Documents()[i]
+		if d.DocType() != w.DocType() || len(d.DeviceNameSpaces()) > len(w.DeviceNameSpaces()) {
 			return false
 		}
-		for ns, els := range d.NameSpaces {
+		for ns, els := range d.NameSpaces() {
 			for id, v := range els {
-				wv, ok := w.NameSpaces[ns][id]
+				wv, ok := w.NameSpaces()[ns][id]
 				if !ok || !reflect.DeepEqual(v, wv) {
 					return false
 				}

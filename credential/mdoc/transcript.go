@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Session transcripts. Device authentication signs or MACs the
@@ -25,7 +27,7 @@ func SessionTranscript(deviceEngagementBytes, eReaderKeyBytes, handover []byte) 
 		if b == nil {
 			return nil, nil
 		}
-		if err := decMode.Wellformed(b); err != nil {
+		if err := strictcbor.Wellformed(b); err != nil {
 			return nil, errorf(ErrInvalidArgument, "transcript part: %v", err)
 		}
 		return cbor.RawMessage(b), nil

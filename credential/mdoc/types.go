@@ -7,6 +7,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Wire structures of ISO/IEC 18013-5:2021 §8.3.2.1.2 (DeviceResponse) and
@@ -43,20 +44,20 @@ type deviceAuthWire struct {
 }
 
 type issuerSignedItemWire struct {
-	DigestID          *uint64    `cbor:"digestID"`
-	Random            byteString `cbor:"random"`
-	ElementIdentifier string     `cbor:"elementIdentifier"`
-	ElementValue      rawItem    `cbor:"elementValue"`
+	DigestID          *uint64               `cbor:"digestID"`
+	Random            strictcbor.ByteString `cbor:"random"`
+	ElementIdentifier string                `cbor:"elementIdentifier"`
+	ElementValue      rawItem               `cbor:"elementValue"`
 }
 
 type msoWire struct {
-	Version         string                           `cbor:"version"`
-	DigestAlgorithm string                           `cbor:"digestAlgorithm"`
-	ValueDigests    map[string]map[uint64]byteString `cbor:"valueDigests"`
-	DeviceKeyInfo   deviceKeyInfoWire                `cbor:"deviceKeyInfo"`
-	DocType         string                           `cbor:"docType"`
-	ValidityInfo    validityInfoWire                 `cbor:"validityInfo"`
-	Status          *statusWire                      `cbor:"status,omitempty"`
+	Version         string                                      `cbor:"version"`
+	DigestAlgorithm string                                      `cbor:"digestAlgorithm"`
+	ValueDigests    map[string]map[uint64]strictcbor.ByteString `cbor:"valueDigests"`
+	DeviceKeyInfo   deviceKeyInfoWire                           `cbor:"deviceKeyInfo"`
+	DocType         string                                      `cbor:"docType"`
+	ValidityInfo    validityInfoWire                            `cbor:"validityInfo"`
+	Status          *statusWire                                 `cbor:"status,omitempty"`
 }
 
 type deviceKeyInfoWire struct {
@@ -156,5 +157,5 @@ func (d FullDate) MarshalCBOR() ([]byte, error) {
 	if _, err := ParseFullDate(d.String()); err != nil {
 		return nil, err
 	}
-	return encMode.Marshal(cbor.Tag{Number: tagFullDate, Content: d.String()})
+	return strictcbor.AppendText(strictcbor.AppendHead(nil, strictcbor.MajorTag, tagFullDate), d.String()), nil
 }

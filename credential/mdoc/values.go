@@ -40,10 +40,10 @@ func decodeValue(raw []byte) (any, error) {
 // checkedValue decodes an element value that the pre-pass of its
 // enclosing item (with elementTags) has already accepted.
 func checkedValue(raw []byte) (any, error) {
-	w := walker{data: raw, anyTag: true}
+	w := newWalker(raw)
 	v, err := w.value()
-	if err == nil && w.off != len(raw) {
-		err = errorf(ErrMalformed, "%d trailing bytes", len(raw)-w.off)
+	if err == nil && !w.Done() {
+		err = errorf(ErrMalformed, "%d trailing bytes", w.Rest())
 	}
 	if err != nil {
 		return nil, err // never a partial value
@@ -54,15 +54,15 @@ func checkedValue(raw []byte) (any, error) {
 // value decodes the next item to the Go types in the table above. Byte
 // and text strings are copied.
 func (w *walker) value() (any, error) {
-	ib, err := w.next()
+	ib, err := w.Peek()
 	if err != nil {
 		return nil, err
 	}
 	switch ib >> 5 {
 	case 0, 1:
-		return w.int()
+		return w.Int()
 	case 2:
-		b, err := w.bstr()
+		b, err := w.Bytes()
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +70,7 @@ func (w *walker) value() (any, error) {
 	case 3:
 		return w.text()
 	case 4:
-		n, err := w.container(4, "an array")
+		n, err := w.Container(4, "an array")
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (w *walker) value() (any, error) {
 	case 5:
 		return w.valueMap()
 	case 6:
-		_, num, err := w.head()
+		_, num, err := w.Head()
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func (w *walker) value() (any, error) {
 			return t.UTC(), nil
 		case tagFullDate:
 			// RFC 8943 §2.1: tag 1004 over a text string "YYYY-MM-DD".
-			s, err := w.textBytes()
+			s, err := w.TextBytes()
 			if err != nil {
 				return nil, errorf(ErrMalformed, "tag 1004: %v", err)
 			}
@@ -106,7 +106,7 @@ func (w *walker) value() (any, error) {
 		return nil, errorf(ErrMalformed, "unexpected tag %d", num)
 	}
 	// Major type 7, RFC 8949 §3.3.
-	_, arg, err := w.head()
+	_, arg, err := w.Head()
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +131,14 @@ func (w *walker) value() (any, error) {
 // otherwise map[any]any with int64 and string keys. Duplicate keys
 // (compared by decoded value) are rejected.
 func (w *walker) valueMap() (any, error) {
-	n, err := w.container(5, "a map")
+	n, err := w.Container(5, "a map")
 	if err != nil {
 		return nil, err
 	}
 	text := make(map[string]any, n)
 	var mixed map[any]any
 	for i := 0; i < n; i++ {
-		ib, err := w.next()
+		ib, err := w.Peek()
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +147,7 @@ func (w *walker) valueMap() (any, error) {
 		case 3:
 			key, err = w.text()
 		case 0, 1:
-			key, err = w.int()
+			key, err = w.Int()
 		default:
 			return nil, errorf(ErrMalformed, "map key of major type %d", ib>>5)
 		}

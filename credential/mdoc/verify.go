@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -11,7 +12,12 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // oidMdlDS is id-mdl-kp-mdlDS, the extended key usage ISO 18013-5 Annex B
@@ -39,14 +45,6 @@ type VerifyOptions struct {
 	// Now returns the verification time for certificate and MSO validity.
 	// Nil means time.Now.
 	Now func() time.Time
-	// DeferValidity leaves the comparison of each MSO's validFrom and
-	// validUntil with Now to the caller, who MUST then call
-	// [VerifiedDocument.CheckValidity] before using the document. The
-	// certificate chain is still checked at Now. It exists for callers that
-	// report their checks in their own order (package verifier puts device
-	// authentication, freshness and replay before validity); everyone else
-	// leaves it false.
-	DeferValidity bool
 }
 
 // DeviceAuthMethod says how the device authenticated a document.
@@ -58,37 +56,132 @@ const (
 	DeviceMAC                                   // COSE_Mac0 with the ECDH-derived EMacKey
 )
 
-// VerifiedResponse is the result of a successful [Verify]. Only verified
-// data is in it.
+// VerifiedResponse is the result of a successful [Verify], the only
+// function that makes one: it holds only verified data.
 type VerifiedResponse struct {
-	Version   string             // DeviceResponse version, "1.0"
-	Status    uint64             // DeviceResponse status: always 0 (OK); other statuses fail Verify
-	Documents []VerifiedDocument // documents, in received order; at least one
+	version   string
+	documents []*VerifiedDocument
 }
 
-// VerifiedDocument holds one verified document.
-type VerifiedDocument struct {
-	DocType string
-	// NameSpaces holds the disclosed issuer-signed elements whose digests
-	// matched the MSO: namespace → element identifier → value (see the
-	// value type table in the package documentation).
-	NameSpaces map[string]map[string]any
-	// DeviceNameSpaces holds device-signed elements, each authorized by
-	// the MSO keyAuthorizations. Usually empty.
-	DeviceNameSpaces map[string]map[string]any
-	Validity         ValidityInfo
-	// Status is the Token Status List reference, nil if the MSO has none.
-	// Verify does NOT check revocation; the caller must.
-	Status *StatusReference
-	// DeviceKey is the holder key from the MSO.
-	DeviceKey crypto.PublicKey
-	// DeviceAuth says whether a signature or a MAC authenticated the device.
-	DeviceAuth DeviceAuthMethod
-	// Chain is the verified certificate path, DS certificate first, trust
-	// anchor last.
-	Chain []*x509.Certificate
+// Version returns the DeviceResponse version, "1.0". (Its status is always
+// 0, OK: other statuses fail [Verify].)
+func (r *VerifiedResponse) Version() string { return r.version }
 
-	index int // position in DeviceResponse.documents
+// Documents returns the verified documents in received order; there is at
+// least one.
+func (r *VerifiedResponse) Documents() []*VerifiedDocument { return slices.Clone(r.documents) }
+
+// VerifiedDocument is one verified document of a [VerifiedResponse]. Its
+// getters return copies.
+type VerifiedDocument struct {
+	docType          string
+	nameSpaces       map[string]map[string]any
+	deviceNameSpaces map[string]map[string]any
+	validity         ValidityInfo
+	status           *StatusReference
+	deviceKey        crypto.PublicKey
+	deviceAuth       DeviceAuthMethod
+	chain            []*x509.Certificate
+	// deviceAuthBytes is the DeviceAuthenticationBytes the device signed
+	// or MACed.
+	deviceAuthBytes []byte
+}
+
+// DocType returns the document's docType, which equals the MSO's.
+func (d *VerifiedDocument) DocType() string { return d.docType }
+
+// NameSpaces returns the disclosed issuer-signed elements whose digests
+// matched the MSO: namespace → element identifier → value (see the value
+// type table in the package documentation).
+func (d *VerifiedDocument) NameSpaces() map[string]map[string]any {
+	return cloneNameSpaces(d.nameSpaces)
+}
+
+// DeviceNameSpaces returns the device-signed elements, each authorized by
+// the MSO keyAuthorizations (ISO 18013-5 §9.1.2.4). Usually empty.
+func (d *VerifiedDocument) DeviceNameSpaces() map[string]map[string]any {
+	return cloneNameSpaces(d.deviceNameSpaces)
+}
+
+// Validity returns the MSO's validity window, which contained the
+// verification time.
+func (d *VerifiedDocument) Validity() ValidityInfo {
+	v := d.validity
+	if v.ExpectedUpdate != nil {
+		t := *v.ExpectedUpdate
+		v.ExpectedUpdate = &t
+	}
+	return v
+}
+
+// Status returns the Token Status List reference of the MSO, nil if it has
+// none. Verify does NOT check revocation; the caller must.
+func (d *VerifiedDocument) Status() *StatusReference {
+	if d.status == nil {
+		return nil
+	}
+	s := *d.status
+	return &s
+}
+
+// DeviceKey returns the holder's key from the MSO, which authenticated the
+// response.
+func (d *VerifiedDocument) DeviceKey() crypto.PublicKey { return d.deviceKey }
+
+// DeviceAuth returns whether a signature or a MAC authenticated the device.
+func (d *VerifiedDocument) DeviceAuth() DeviceAuthMethod { return d.deviceAuth }
+
+// Chain returns the verified certificate path, document signer first,
+// trust anchor last.
+func (d *VerifiedDocument) Chain() []*x509.Certificate { return slices.Clone(d.chain) }
+
+// DeviceAuthenticationDigest returns SHA-256 of the
+// DeviceAuthenticationBytes the device signed or MACed (ISO 18013-5
+// §9.1.3.4): it covers the SessionTranscript, the DocType and the
+// DeviceNameSpacesBytes, so a verifier can use it as the document's replay
+// key.
+func (d *VerifiedDocument) DeviceAuthenticationDigest() [32]byte {
+	return sha256.Sum256(d.deviceAuthBytes)
+}
+
+// cloneNameSpaces copies m and every value in it.
+func cloneNameSpaces(m map[string]map[string]any) map[string]map[string]any {
+	out := make(map[string]map[string]any, len(m))
+	for ns, elems := range m {
+		c := make(map[string]any, len(elems))
+		for k, v := range elems {
+			c[k] = cloneValue(v)
+		}
+		out[ns] = c
+	}
+	return out
+}
+
+// cloneValue deep-copies an element value (the types of values.go).
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case []byte:
+		return bytes.Clone(t)
+	case []any:
+		c := make([]any, len(t))
+		for i, e := range t {
+			c[i] = cloneValue(e)
+		}
+		return c
+	case map[string]any:
+		c := make(map[string]any, len(t))
+		for k, e := range t {
+			c[k] = cloneValue(e)
+		}
+		return c
+	case map[any]any:
+		c := make(map[any]any, len(t))
+		for k, e := range t {
+			c[k] = cloneValue(e)
+		}
+		return c
+	}
+	return v
 }
 
 // Verify checks a DeviceResponse (ISO 18013-5 §8.3.2.1.2.2) as a reader must
@@ -99,20 +192,27 @@ type VerifiedDocument struct {
 // valueDigests, rejecting duplicate digestIDs and elementIdentifiers; the
 // MSO validity window at opts.Now; and device authentication (deviceSignature
 // or deviceMac) over DeviceAuthentication with opts.SessionTranscript.
-// Any failure fails the whole call with a *[VerificationError]. Digests
-// and MACs are computed over the tag-24 bytes exactly as received.
+// Any failure fails the whole call with a *[check.Error]; see the package
+// documentation for the checks and sentinels. Digests and MACs are
+// computed over the tag-24 bytes exactly as received.
 //
 // WARNING: Verify does not check revocation; use
 // [VerifiedDocument].Status with a Token Status List.
 func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error) {
-	fail := func(c Check, doc int, docType string, err error) error {
-		return &VerificationError{Check: c, Document: doc, DocType: docType, Err: err}
+	fail := func(c check.Check, doc int, docType string, err error) error {
+		f := asFailure(err)
+		detail := f.detail
+		if docType != "" {
+			// As received: unauthenticated before the issuer signature.
+			detail = fmt.Sprintf("docType %.200q: %s", docType, detail)
+		}
+		return &check.Error{Check: c, Credential: doc, Err: f.err, Detail: detail, Cause: f.cause}
 	}
 	if opts.Roots == nil || len(opts.SessionTranscript) == 0 {
-		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "Roots and SessionTranscript are required"))
+		return nil, fail(check.Input, -1, "", errorf(ErrInvalidArgument, "Roots and SessionTranscript are required"))
 	}
 	if err := checkTranscript(opts.SessionTranscript); err != nil {
-		return nil, fail(CheckDecode, -1, "", errorf(ErrInvalidArgument, "SessionTranscript: %v", err))
+		return nil, fail(check.Input, -1, "", errorf(ErrInvalidArgument, "SessionTranscript: %v", err))
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -122,11 +222,11 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 
 	resp, err := parseDeviceResponse(deviceResponse)
 	if err != nil {
-		return nil, fail(CheckDecode, -1, "", err)
+		return nil, fail(check.Format, -1, "", err)
 	}
 	// §8.3.2.1.2.2: version "1.0" and status are mandatory.
 	if resp.Version != "1.0" || resp.Status == nil {
-		return nil, fail(CheckDecode, -1, "", errorf(ErrMalformed, "DeviceResponse version %q, status present %v", resp.Version, resp.Status != nil))
+		return nil, fail(check.Format, -1, "", errorf(ErrMalformed, "DeviceResponse version %q, status present %v", resp.Version, resp.Status != nil))
 	}
 	// §8.3.2.1.2.3, Table 8: status 0 is OK; 10, 11 and 12 are the mdoc's
 	// own error reports; no other value is defined. A response that
@@ -134,154 +234,137 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 	// rather than returning an empty success a caller could take for one.
 	switch st := *resp.Status; {
 	case st == 10 || st == 11 || st == 12:
-		return nil, fail(CheckDecode, -1, "", errorf(ErrResponseStatus, "status %d", st))
+		return nil, fail(check.Format, -1, "", errorf(ErrResponseStatus, "status %d", st))
 	case st != 0:
-		return nil, fail(CheckDecode, -1, "", errorf(ErrMalformed, "undefined DeviceResponse status %d", st))
+		return nil, fail(check.Format, -1, "", errorf(ErrMalformed, "undefined DeviceResponse status %d", st))
 	}
 	if len(resp.Documents) == 0 {
-		return nil, fail(CheckDecode, -1, "", errorf(ErrNoDocuments, "documents absent or empty"))
+		return nil, fail(check.Format, -1, "", errorf(ErrNoDocuments, "documents absent or empty"))
 	}
 	if len(resp.Documents) > MaxDocuments {
-		return nil, fail(CheckDecode, -1, "", errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments))
+		return nil, fail(check.Format, -1, "", errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments))
 	}
-	out := &VerifiedResponse{Version: resp.Version, Status: *resp.Status}
-	out.Documents = make([]VerifiedDocument, 0, len(resp.Documents))
+	out := &VerifiedResponse{version: resp.Version, documents: make([]*VerifiedDocument, 0, len(resp.Documents))}
 	for i, raw := range resp.Documents {
 		doc, c, err := verifyDocument(raw, opts, at)
 		if err != nil {
-			return nil, fail(c, i, doc.DocType, err)
+			return nil, fail(c, i, doc.docType, err)
 		}
-		doc.index = i
-		out.Documents = append(out.Documents, *doc)
+		out.documents = append(out.documents, doc)
 	}
 	return out, nil
 }
 
 // verifyDocument runs all checks on one Document. On failure it returns the
-// failed check; the returned document then only carries DocType.
-func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, Check, error) {
+// failed check; the returned document then only carries the docType as
+// received.
+func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, check.Check, error) {
 	d, err := parseDocument(raw)
 	if err != nil {
-		return &VerifiedDocument{}, CheckDecode, err
+		return &VerifiedDocument{}, check.Format, err
 	}
-	res := &VerifiedDocument{DocType: d.DocType}
+	res := &VerifiedDocument{docType: d.DocType}
 	if d.DocType == "" || len(d.IssuerSigned.IssuerAuth) == 0 || d.DeviceSigned == nil {
-		return res, CheckDecode, errorf(ErrMalformed, "document needs docType, issuerSigned.issuerAuth and deviceSigned")
+		return res, check.Format, errorf(ErrMalformed, "document needs docType, issuerSigned.issuerAuth and deviceSigned")
 	}
 
 	// Trust: the DS certificate and its path (§9.3.3, Annex B).
-	msg, prot, err := parseCOSEAnyAlg(d.IssuerSigned.IssuerAuth)
+	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
 	if err != nil {
-		return res, CheckDecode, err
-	}
-	chain, err := x5chain(prot, msg.Unprotected)
-	if err != nil {
-		return res, CheckDecode, err
+		return res, check.Format, err
 	}
 	path, err := verifyChain(chain, opts.Roots, at)
 	if err != nil {
-		return res, CheckTrust, err
+		return res, check.Trust, err
 	}
-	res.Chain = path
+	res.chain = path
 
-	// Issuer signature (§9.1.2.4), algorithm from the DS key.
-	alg, err := algorithmFor(chain[0].PublicKey)
+	// Issuer signature (§9.1.2.4): the algorithm is the DS key's, and the
+	// protected header must name exactly it (internal/cose).
+	if err := msg.Verify(chain[0].PublicKey, nil); err != nil {
+		return res, check.Signature, err
+	}
+	mso, err := parseMSOPayload(msg.Payload)
 	if err != nil {
-		return res, CheckIssuerSignature, err
-	}
-	if err := checkAlg(prot, int64(alg)); err != nil {
-		return res, CheckIssuerSignature, err
-	}
-	payload, attached, err := msg.payloadBytes()
-	if err != nil || !attached {
-		return res, CheckDecode, errorf(ErrMalformed, "issuerAuth payload must be attached")
-	}
-	if err := verifySign1(msg, alg, chain[0].PublicKey, payload); err != nil {
-		return res, CheckIssuerSignature, err
-	}
-	mso, err := parseMSOPayload(msg)
-	if err != nil {
-		return res, CheckDecode, err
+		return res, check.Format, err
 	}
 
 	// §9.3.1: the document's docType must equal the MSO's.
 	if d.DocType != mso.DocType {
-		return res, CheckDocType, errorf(ErrDocTypeMismatch, "document %q, MSO %q", d.DocType, mso.DocType)
+		return res, check.Disclosure, errorf(ErrDocTypeMismatch, "document %q, MSO %q", d.DocType, mso.DocType)
 	}
 	if opts.DocType != "" && mso.DocType != opts.DocType {
-		return res, CheckDocType, errorf(ErrDocTypeMismatch, "got %q, want %q", mso.DocType, opts.DocType)
+		return res, check.Disclosure, errorf(ErrDocTypeMismatch, "got %q, want %q", mso.DocType, opts.DocType)
 	}
 
 	// Digests (§9.3.1 step 4, §9.1.2.5).
 	h, _ := digestHash(mso.DigestAlgorithm)
-	res.NameSpaces = make(map[string]map[string]any, len(d.IssuerSigned.NameSpaces))
+	res.nameSpaces = make(map[string]map[string]any, len(d.IssuerSigned.NameSpaces))
 	for ns, items := range d.IssuerSigned.NameSpaces {
 		digests, ok := mso.ValueDigests[ns]
 		if !ok {
-			return res, CheckDigest, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
+			return res, check.Disclosure, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
 		}
 		elems := make(map[string]any, len(items))
 		seenID := newIDSet(len(items))
 		for _, rawItem := range items {
 			it, err := parseItem(rawItem)
 			if err != nil {
-				return res, CheckDecode, err
+				return res, check.Format, err
 			}
 			id := *it.DigestID
 			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
 			// per namespace.
 			if !seenID.add(id) {
-				return res, CheckDigest, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
+				return res, check.Disclosure, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
 			}
 			if _, dup := elems[it.ElementIdentifier]; dup {
-				return res, CheckDigest, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
+				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
 			}
 			want, ok := digests[id]
 			if !ok {
-				return res, CheckDigest, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
 			}
 			// Hash the IssuerSignedItemBytes exactly as received.
 			var sum [64]byte
 			if subtle.ConstantTimeCompare(digest(h, rawItem, sum[:0]), want) != 1 {
-				return res, CheckDigest, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
 			}
 			// The item's pre-pass (elementTags) already covered the value.
 			v, err := checkedValue(it.ElementValue)
 			if err != nil {
-				return res, CheckDecode, err
+				return res, check.Format, err
 			}
 			elems[it.ElementIdentifier] = v
 		}
-		res.NameSpaces[ns] = elems
+		res.nameSpaces[ns] = elems
 	}
 
 	// Validity window (§9.3.1), reported only after the signature checked.
 	vi := mso.ValidityInfo
-	res.Validity = ValidityInfo{Signed: vi.Signed.UTC(), ValidFrom: vi.ValidFrom.UTC(), ValidUntil: vi.ValidUntil.UTC()}
+	res.validity = ValidityInfo{Signed: vi.Signed.UTC(), ValidFrom: vi.ValidFrom.UTC(), ValidUntil: vi.ValidUntil.UTC()}
 	if vi.ExpectedUpdate != nil {
 		t := vi.ExpectedUpdate.UTC()
-		res.Validity.ExpectedUpdate = &t
+		res.validity.ExpectedUpdate = &t
 	}
-	if !opts.DeferValidity {
-		if err := res.Validity.check(at); err != nil {
-			return res, CheckValidity, err
-		}
+	if err := res.validity.check(at); err != nil {
+		return res, check.Validity, err
 	}
 	if mso.Status != nil {
-		res.Status = &StatusReference{Index: *mso.Status.StatusList.Idx, URI: mso.Status.StatusList.URI}
+		res.status = &StatusReference{Index: *mso.Status.StatusList.Idx, URI: mso.Status.StatusList.URI}
 	}
 
 	// Device authentication (§9.1.3).
 	deviceKey, err := parseCOSEKey(mso.DeviceKeyInfo.DeviceKey)
 	if err != nil {
-		return res, CheckDecode, err
+		return res, check.Format, err
 	}
-	res.DeviceKey = deviceKey
-	method, devNS, c, err := verifyDeviceAuth(d.DeviceSigned, mso, deviceKey, d.DocType, opts)
+	res.deviceKey = deviceKey
+	method, devNS, dab, c, err := verifyDeviceAuth(d.DeviceSigned, mso, deviceKey, d.DocType, opts)
 	if err != nil {
 		return res, c, err
 	}
-	res.DeviceAuth, res.DeviceNameSpaces = method, devNS
+	res.deviceAuth, res.deviceNameSpaces, res.deviceAuthBytes = method, devNS, dab
 	return res, 0, nil
 }
 
@@ -304,7 +387,7 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+		return nil, &failure{err: ErrUntrustedIssuer, detail: "DS certificate path", cause: err}
 	}
 	// Annex B.1.4 (DS certificate): KeyUsage digitalSignature, EKU
 	// id-mdl-kp-mdlDS, and not a CA.
@@ -336,7 +419,7 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 // parseItem decodes an IssuerSignedItemBytes (tag 24) and checks its
 // members (§8.3.2.1.2.2, §9.1.2.5: random of at least 16 bytes).
 func parseItem(raw []byte) (*issuerSignedItemWire, error) {
-	inner, err := unwrapTag24(raw)
+	inner, err := strictcbor.UnwrapTag24(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -355,18 +438,11 @@ func parseItem(raw []byte) (*issuerSignedItemWire, error) {
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
 // issuerAuth payload and checks its members (§9.1.2.4).
-func parseMSOPayload(msg *coseMessage) (*msoWire, error) {
-	payload, attached, err := msg.payloadBytes()
-	if err != nil {
+func parseMSOPayload(payload []byte) (*msoWire, error) {
+	if err := strictcbor.Check(payload, tagEncodedCBOR); err != nil {
 		return nil, err
 	}
-	if !attached {
-		return nil, errorf(ErrMalformed, "issuerAuth payload must be attached")
-	}
-	if err := checkItem(payload, []uint64{tagEncodedCBOR}); err != nil {
-		return nil, err
-	}
-	inner, err := unwrapTag24(payload)
+	inner, err := strictcbor.UnwrapTag24(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -409,15 +485,14 @@ func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpac
 	const context = "DeviceAuthentication"
 	var scratch [9]byte
 	inner := 1 + 1 + len(context) + len(transcript) +
-		len(appendHead(scratch[:0], 3, uint64(len(docType)))) + len(docType) + len(deviceNameSpacesBytes)
-	b := make([]byte, 0, 2+9+inner)
-	b = append(b, 0xd8, tagEncodedCBOR)
-	b = appendHead(b, majorByteString, uint64(inner))
+		len(strictcbor.AppendHead(scratch[:0], 3, uint64(len(docType)))) + len(docType) + len(deviceNameSpacesBytes)
+	b := make([]byte, 0, strictcbor.MaxTag24Head+inner)
+	b = strictcbor.AppendTag24Head(b, inner)
 	b = append(b, 0x84)
-	b = appendHead(b, 3, uint64(len(context)))
+	b = strictcbor.AppendHead(b, 3, uint64(len(context)))
 	b = append(b, context...)
 	b = append(b, transcript...)
-	b = appendHead(b, 3, uint64(len(docType)))
+	b = strictcbor.AppendHead(b, 3, uint64(len(docType)))
 	b = append(b, docType...)
 	return append(b, deviceNameSpacesBytes...), nil
 }
@@ -444,14 +519,7 @@ func digest(h crypto.Hash, data, buf []byte) []byte {
 // well-formed CBOR item with definite lengths, within the nesting and
 // container caps (any tag is allowed: it embeds tag-24 structures).
 func checkTranscript(t []byte) error {
-	w := walker{data: t, anyTag: true}
-	if err := w.item(0); err != nil {
-		return err
-	}
-	if w.off != len(t) {
-		return errorf(ErrMalformed, "%d trailing bytes", len(t)-w.off)
-	}
-	return nil
+	return strictcbor.Wellformed(t)
 }
 
 // parseDeviceNameSpaces decodes the content of DeviceNameSpacesBytes
@@ -462,10 +530,10 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 	if err != nil {
 		return nil, err
 	}
-	if w.nilValue() {
+	if w.Nil() {
 		return nil, nil
 	}
-	n, err := w.container(5, "a map")
+	n, err := w.Container(5, "a map")
 	if err != nil || n == 0 {
 		return nil, err
 	}
@@ -478,11 +546,11 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 		if _, dup := out[ns]; dup {
 			return nil, errorf(ErrMalformed, "duplicate map key %q", ns)
 		}
-		if w.nilValue() {
+		if w.Nil() {
 			out[ns] = nil
 			continue
 		}
-		m, err := w.container(5, "a map")
+		m, err := w.Container(5, "a map")
 		if err != nil {
 			return nil, err
 		}
@@ -495,7 +563,7 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 			if _, dup := elems[name]; dup {
 				return nil, errorf(ErrMalformed, "duplicate map key %q", name)
 			}
-			if elems[name], err = w.raw(); err != nil {
+			if elems[name], err = w.Raw(); err != nil {
 				return nil, err
 			}
 		}
@@ -504,63 +572,63 @@ func parseDeviceNameSpaces(inner []byte) (map[string]map[string]rawItem, error) 
 	return out, nil
 }
 
-func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.PublicKey, docType string, opts VerifyOptions) (DeviceAuthMethod, map[string]map[string]any, Check, error) {
-	if !isTag24(ds.NameSpaces) {
-		return 0, nil, CheckDecode, errorf(ErrMalformed, "deviceSigned.nameSpaces is not tag 24")
+// verifyDeviceAuth checks deviceSigned (ISO 18013-5 §9.1.3) and returns
+// the method, the authorized device-signed elements and the
+// DeviceAuthenticationBytes that were authenticated.
+func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.PublicKey, docType string, opts VerifyOptions) (DeviceAuthMethod, map[string]map[string]any, []byte, check.Check, error) {
+	if !strictcbor.IsTag24(ds.NameSpaces) {
+		return 0, nil, nil, check.Format, errorf(ErrMalformed, "deviceSigned.nameSpaces is not tag 24")
 	}
-	inner, err := unwrapTag24(ds.NameSpaces)
+	inner, err := strictcbor.UnwrapTag24(ds.NameSpaces)
 	if err != nil {
-		return 0, nil, CheckDecode, err
+		return 0, nil, nil, check.Format, err
 	}
 	devNS, err := parseDeviceNameSpaces(inner)
 	if err != nil {
-		return 0, nil, CheckDecode, err
+		return 0, nil, nil, check.Format, err
 	}
 	dab, err := deviceAuthenticationBytes(opts.SessionTranscript, docType, ds.NameSpaces)
 	if err != nil {
-		return 0, nil, CheckDecode, err
+		return 0, nil, nil, check.Format, err
 	}
 	sig, mac := ds.DeviceAuth.DeviceSignature, ds.DeviceAuth.DeviceMac
 	var method DeviceAuthMethod
 	switch {
 	case len(sig) > 0 && len(mac) > 0:
-		return 0, nil, CheckDecode, errorf(ErrMalformed, "both deviceSignature and deviceMac")
+		return 0, nil, nil, check.Format, errorf(ErrMalformed, "both deviceSignature and deviceMac")
 	case len(sig) > 0:
 		method = DeviceSignature
-		alg, err := algorithmFor(deviceKey)
+		m, err := cose.ParseSign1(sig, cose.Untagged)
 		if err != nil {
-			return 0, nil, CheckDeviceAuth, err
-		}
-		m, _, err := parseCOSE(sig, int64(alg))
-		if err != nil {
-			return 0, nil, CheckDeviceAuth, err
+			return 0, nil, nil, check.HolderBinding, err
 		}
 		// §9.1.3.4: the payload is detached (null).
-		if _, attached, err := m.payloadBytes(); err != nil || attached {
-			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceSignature payload must be null")
+		if !m.Detached {
+			return 0, nil, nil, check.HolderBinding, errorf(ErrMalformed, "deviceSignature payload must be null")
 		}
-		if err := verifySign1(m, alg, deviceKey, dab); err != nil {
-			return 0, nil, CheckDeviceAuth, err
+		// The algorithm is the MSO device key's (internal/cose).
+		if err := m.VerifyDetached(deviceKey, dab, nil); err != nil {
+			return 0, nil, nil, check.HolderBinding, err
 		}
 	case len(mac) > 0:
 		method = DeviceMAC
-		// §9.1.3.5: only HMAC 256/256 with EMacKey.
-		m, _, err := parseCOSE(mac, algHMAC256)
+		m, err := cose.ParseMac0(mac, cose.Untagged)
 		if err != nil {
-			return 0, nil, CheckDeviceAuth, err
+			return 0, nil, nil, check.HolderBinding, err
 		}
-		if _, attached, err := m.payloadBytes(); err != nil || attached {
-			return 0, nil, CheckDeviceAuth, errorf(ErrMalformed, "deviceMac payload must be null")
+		if !m.Detached {
+			return 0, nil, nil, check.HolderBinding, errorf(ErrMalformed, "deviceMac payload must be null")
 		}
 		key, err := eMacKey(deviceKey, opts)
 		if err != nil {
-			return 0, nil, CheckDeviceAuth, err
+			return 0, nil, nil, check.HolderBinding, err
 		}
-		if err := verifyMac0(m, key, dab); err != nil {
-			return 0, nil, CheckDeviceAuth, err
+		// §9.1.3.5: HMAC 256/256 with EMacKey, the only MAC internal/cose accepts.
+		if err := m.VerifyDetached(key, dab, nil); err != nil {
+			return 0, nil, nil, check.HolderBinding, err
 		}
 	default:
-		return 0, nil, CheckDecode, errorf(ErrMalformed, "deviceAuth has neither deviceSignature nor deviceMac")
+		return 0, nil, nil, check.Format, errorf(ErrMalformed, "deviceAuth has neither deviceSignature nor deviceMac")
 	}
 
 	// §9.1.2.4 keyAuthorizations: device-signed elements need authorization.
@@ -568,11 +636,11 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 	for ns, elems := range devNS {
 		for name, raw := range elems {
 			if !authorized(mso.DeviceKeyInfo.KeyAuthorizations, ns, name) {
-				return 0, nil, CheckDeviceAuth, errorf(ErrDeviceAuth, "device-signed element %q in %q not authorized by the MSO", name, ns)
+				return 0, nil, nil, check.HolderBinding, errorf(ErrDeviceAuth, "device-signed element %q in %q not authorized by the MSO", name, ns)
 			}
 			v, err := checkedValue(raw)
 			if err != nil {
-				return 0, nil, CheckDecode, err
+				return 0, nil, nil, check.Format, err
 			}
 			if out[ns] == nil {
 				out[ns] = map[string]any{}
@@ -580,7 +648,7 @@ func verifyDeviceAuth(ds *deviceSignedWire, mso *msoWire, deviceKey crypto.Publi
 			out[ns][name] = v
 		}
 	}
-	return method, out, 0, nil
+	return method, out, dab, 0, nil
 }
 
 func authorized(ka *keyAuthorizationsWire, ns, name string) bool {
@@ -622,26 +690,26 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	if err != nil {
 		return nil, errorf(ErrDeviceAuth, "ECDH: %v", err)
 	}
-	stb, err := wrapTag24(opts.SessionTranscript)
-	if err != nil {
-		return nil, err
-	}
-	salt := sha256.Sum256(stb)
+	salt := sha256.Sum256(strictcbor.WrapTag24(opts.SessionTranscript))
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
 }
+
+// smallIDs is how many digestIDs an idSet scans linearly before it
+// switches to a map.
+const smallIDs = 16
 
 // idSet is a set of digestIDs: a linear scan over a fixed array for the
 // usual handful of disclosed items, a map beyond that (bounding the work
 // at MaxContainerItems items).
 type idSet struct {
-	small [smallKeys]uint64
+	small [smallIDs]uint64
 	n     int
 	big   map[uint64]struct{}
 }
 
 func newIDSet(size int) *idSet {
 	s := new(idSet)
-	if size > smallKeys {
+	if size > smallIDs {
 		s.big = make(map[uint64]struct{}, size)
 	}
 	return s
@@ -673,17 +741,6 @@ func (v ValidityInfo) check(at time.Time) error {
 	}
 	if at.After(v.ValidUntil) {
 		return errorf(ErrExpired, "valid until %v", v.ValidUntil)
-	}
-	return nil
-}
-
-// CheckValidity compares the document's MSO validity window with at (ISO
-// 18013-5 §9.3.1). [Verify] already did this unless
-// [VerifyOptions.DeferValidity] was set. The error is a
-// *[VerificationError] with Check [CheckValidity].
-func (d *VerifiedDocument) CheckValidity(at time.Time) error {
-	if err := d.Validity.check(at); err != nil {
-		return &VerificationError{Check: CheckValidity, Document: d.index, DocType: d.DocType, Err: err}
 	}
 	return nil
 }

@@ -2,18 +2,18 @@ package mdoc
 
 import (
 	"bytes"
-	"math"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Hand-written decoders for the structures on the verification path
 // (ISO/IEC 18013-5 §8.3.2.1.2.2 DeviceResponse, §9.1.2.4 MSO, §8.3.2.1.2.2
-// IssuerSignedItem, RFC 9052 COSE_Sign1/COSE_Mac0, RFC 9053 COSE_Key).
+// IssuerSignedItem, RFC 9053 COSE_Key; the COSE messages are internal/cose's).
 //
-// Every entry point first runs checkItem (the strict pre-pass: definite
+// Every entry point first runs strictcbor.Check (the strict pre-pass: definite
 // lengths, allowed tags, nesting and container caps, no trailing bytes) on
 // the same bytes, so these decoders read a well-formed item. They keep the
 // rules of the strict cbor decode mode they replace: duplicate map keys
@@ -23,78 +23,10 @@ import (
 // value of the wrong type is an error. Byte and text strings alias the
 // input (capacity cut); what Verify returns is copied.
 
-// next returns the initial byte of the next item without consuming it.
-func (w *walker) next() (byte, error) {
-	if w.off >= len(w.data) {
-		return 0, errorf(ErrMalformed, "unexpected end of data")
-	}
-	return w.data[w.off], nil
-}
-
-// nilValue consumes a null or undefined (RFC 8949 §3.3) and reports
-// whether it did.
-func (w *walker) nilValue() bool {
-	if w.off < len(w.data) && (w.data[w.off] == 0xf6 || w.data[w.off] == 0xf7) {
-		w.off++
-		return true
-	}
-	return false
-}
-
-// expect reads a head of the given major type.
-func (w *walker) expect(major byte, what string) (uint64, error) {
-	ib, err := w.next()
-	if err != nil {
-		return 0, err
-	}
-	if ib>>5 != major {
-		return 0, errorf(ErrMalformed, "expected %s, got major type %d", what, ib>>5)
-	}
-	_, arg, err := w.head()
-	return arg, err
-}
-
-// take returns the next n bytes, aliased with the capacity cut.
-func (w *walker) take(n uint64) ([]byte, error) {
-	if n > uint64(len(w.data)-w.off) {
-		return nil, errorf(ErrMalformed, "string longer than the data")
-	}
-	end := w.off + int(n)
-	b := w.data[w.off:end:end]
-	w.off = end
-	return b, nil
-}
-
-// bstr reads a byte string.
-func (w *walker) bstr() ([]byte, error) {
-	n, err := w.expect(majorByteString, "a byte string")
-	if err != nil {
-		return nil, err
-	}
-	return w.take(n)
-}
-
-// textBytes reads a text string, which must be valid UTF-8 (RFC 8949
-// §3.1 major type 3).
-func (w *walker) textBytes() ([]byte, error) {
-	n, err := w.expect(3, "a text string")
-	if err != nil {
-		return nil, err
-	}
-	b, err := w.take(n)
-	if err != nil {
-		return nil, err
-	}
-	if !utf8.Valid(b) {
-		return nil, errorf(ErrMalformed, "text string is not valid UTF-8")
-	}
-	return b, nil
-}
-
 // text reads a text string into a new Go string. The protocol constants
 // that every message repeats are returned without allocating.
 func (w *walker) text() (string, error) {
-	b, err := w.textBytes()
+	b, err := w.TextBytes()
 	if err != nil {
 		return "", err
 	}
@@ -109,7 +41,7 @@ func (w *walker) text() (string, error) {
 
 // optText reads a text string; null or undefined leave "".
 func (w *walker) optText(dst *string) error {
-	if w.nilValue() {
+	if w.Nil() {
 		*dst = ""
 		return nil
 	}
@@ -118,19 +50,14 @@ func (w *walker) optText(dst *string) error {
 	return err
 }
 
-// uint reads an unsigned integer (major type 0).
-func (w *walker) uint() (uint64, error) {
-	return w.expect(0, "an unsigned integer")
-}
-
 // optUint reads an unsigned integer into a new pointer; null or undefined
 // leave nil.
 func (w *walker) optUint(dst **uint64) error {
-	if w.nilValue() {
+	if w.Nil() {
 		*dst = nil
 		return nil
 	}
-	v, err := w.uint()
+	v, err := w.Uint()
 	if err != nil {
 		return err
 	}
@@ -138,150 +65,72 @@ func (w *walker) optUint(dst **uint64) error {
 	return nil
 }
 
-// int reads an integer (major type 0 or 1) that fits an int64.
-func (w *walker) int() (int64, error) {
-	ib, err := w.next()
-	if err != nil {
-		return 0, err
-	}
-	major := ib >> 5
-	if major != 0 && major != 1 {
-		return 0, errorf(ErrMalformed, "expected an integer, got major type %d", major)
-	}
-	_, arg, err := w.head()
-	if err != nil {
-		return 0, err
-	}
-	if arg > math.MaxInt64 {
-		return 0, errorf(ErrMalformed, "integer out of int64 range")
-	}
-	if major == 1 {
-		return -1 - int64(arg), nil
-	}
-	return int64(arg), nil
-}
+// maxMembers bounds the distinct keys a member map may hold: the largest
+// closed structure (the MSO) has 7 members, and an unknown key fails at
+// once, so only the open "status" map can come near it.
+const maxMembers = 16
 
-// container reads an array or map head and checks MaxContainerItems.
-func (w *walker) container(major byte, what string) (int, error) {
-	n, err := w.expect(major, what)
-	if err != nil {
-		return 0, err
-	}
-	if n > MaxContainerItems {
-		return 0, errorf(ErrTooLarge, "container of %d items, limit %d", n, MaxContainerItems)
-	}
-	return int(n), nil
-}
-
-// raw returns the next complete item, aliased with the capacity cut.
-func (w *walker) raw() ([]byte, error) {
-	start := w.off
-	skip := walker{data: w.data, off: w.off, anyTag: true}
-	if err := skip.item(0); err != nil {
-		return nil, err
-	}
-	w.off = skip.off
-	return w.data[start:w.off:w.off], nil
-}
-
-// skipItem skips the next complete item.
-func (w *walker) skipItem() error {
-	_, err := w.raw()
-	return err
-}
-
-// smallKeys is how many keys a map may have before duplicate detection
-// switches from a linear scan to a Go map (bounding the work at
-// MaxContainerItems keys).
-const smallKeys = 16
-
-// keySet detects duplicate map keys of a struct-like map by decoded value:
-// text keys by their bytes, integer keys by value.
+// keySet detects duplicate text keys of a member map by their bytes.
 type keySet struct {
-	text    [smallKeys][]byte
-	ints    [smallKeys]int64
-	nt, ni  int
-	bigText map[string]struct{}
-	bigInt  map[int64]struct{}
+	keys [maxMembers][]byte
+	n    int
 }
 
-func (s *keySet) addText(k []byte) bool {
-	if s.bigText != nil {
-		if _, dup := s.bigText[string(k)]; dup {
-			return false
-		}
-		s.bigText[string(k)] = struct{}{}
-		return true
-	}
-	for _, o := range s.text[:s.nt] {
+// add inserts k and reports whether it was absent; a set that is full
+// refuses every key.
+func (s *keySet) add(k []byte) bool {
+	for _, o := range s.keys[:s.n] {
 		if bytes.Equal(o, k) {
 			return false
 		}
 	}
-	if s.nt == smallKeys {
-		s.bigText = make(map[string]struct{}, 2*smallKeys)
-		for _, o := range s.text[:s.nt] {
-			s.bigText[string(o)] = struct{}{}
-		}
-		s.bigText[string(k)] = struct{}{}
-		return true
+	if s.n == maxMembers {
+		return false
 	}
-	s.text[s.nt] = k
-	s.nt++
+	s.keys[s.n] = k
+	s.n++
 	return true
 }
 
-func (s *keySet) addInt(k int64) bool {
-	if s.bigInt != nil {
-		if _, dup := s.bigInt[k]; dup {
-			return false
-		}
-		s.bigInt[k] = struct{}{}
-		return true
-	}
-	for _, o := range s.ints[:s.ni] {
-		if o == k {
-			return false
-		}
-	}
-	if s.ni == smallKeys {
-		s.bigInt = make(map[int64]struct{}, 2*smallKeys)
-		for _, o := range s.ints[:s.ni] {
-			s.bigInt[o] = struct{}{}
-		}
-		s.bigInt[k] = struct{}{}
-		return true
-	}
-	s.ints[s.ni] = k
-	s.ni++
-	return true
+// members decodes a map whose text keys name the members of a closed
+// structure: every ISO 18013-5 structure read here lists its members
+// (§8.3.2.1.2.2, §9.1.2.4), so a key that names none of them, text or
+// integer, is malformed rather than skipped. Otherwise a member whose name
+// a bit flip changed would drop its data silently (finding 11: an
+// IssuerSigned "nameSpaces" key altered by one bit verified with every
+// element dropped). For each text key it calls f with the reader at the
+// value; f consumes the value and reports whether it knew the key. Keys of
+// any other type are rejected, and so are duplicate keys (RFC 8949 §5.6).
+func (w *walker) members(f func(key []byte) (bool, error)) error {
+	return w.readMembers(false, f)
 }
 
-// members decodes a map whose text keys name the members of a structure.
-// For each text key it calls f with the reader at the value; f consumes
-// the value and reports whether it knew the key. Values of unknown keys
-// are skipped, or rejected when exact. Integer keys name no member and are
-// treated as unknown; keys of any other type are rejected, and so are
-// duplicate keys (RFC 8949 §5.6).
-func (w *walker) members(exact bool, f func(key []byte) (bool, error)) error {
-	n, err := w.container(5, "a map")
+// openMembers is members for a map that other specifications extend: an
+// unknown text key is skipped (an integer key is still malformed). Only
+// the Token Status List "status" map is read this way.
+func (w *walker) openMembers(f func(key []byte) (bool, error)) error {
+	return w.readMembers(true, f)
+}
+
+func (w *walker) readMembers(open bool, f func(key []byte) (bool, error)) error {
+	n, err := w.Container(5, "a map")
 	if err != nil {
 		return err
 	}
 	var seen keySet
 	for i := 0; i < n; i++ {
-		ib, err := w.next()
+		ib, err := w.Peek()
 		if err != nil {
 			return err
 		}
 		switch ib >> 5 {
 		case 3:
-			k, err := w.textBytes()
+			k, err := w.TextBytes()
 			if err != nil {
 				return err
 			}
-			if !seen.addText(k) {
-				return errorf(ErrMalformed, "duplicate map key %q", k)
+			if !seen.add(k) {
+				return errorf(ErrMalformed, "duplicate map key %.64q, or more than %d members", k, maxMembers)
 			}
 			known, err := f(k)
 			if err != nil {
@@ -290,51 +139,45 @@ func (w *walker) members(exact bool, f func(key []byte) (bool, error)) error {
 			if known {
 				continue
 			}
-			if exact {
-				return errorf(ErrMalformed, "unknown member %q", k)
+			if !open {
+				return errorf(ErrMalformed, "unknown member %.64q", k)
 			}
 		case 0, 1:
-			k, err := w.int()
+			k, err := w.Int()
 			if err != nil {
 				return err
 			}
-			if !seen.addInt(k) {
-				return errorf(ErrMalformed, "duplicate map key %d", k)
-			}
-			if exact {
-				return errorf(ErrMalformed, "unknown member %d", k)
-			}
+			return errorf(ErrMalformed, "unknown member %d", k)
 		default:
 			return errorf(ErrMalformed, "map key of major type %d names no member", ib>>5)
 		}
-		if err := w.skipItem(); err != nil {
+		if err := w.Skip(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// intKeyed decodes a map with integer keys (COSE header maps, RFC 9052
-// §3; COSE_Key, RFC 9052 §7) to label → raw value. Null or undefined give
-// a nil map.
+// intKeyed decodes a map with integer keys (COSE_Key, RFC 9052 §7) to
+// label → raw value. Null or undefined give a nil map.
 func (w *walker) intKeyed() (map[int64]cbor.RawMessage, error) {
-	if w.nilValue() {
+	if w.Nil() {
 		return nil, nil
 	}
-	n, err := w.container(5, "a map")
+	n, err := w.Container(5, "a map")
 	if err != nil {
 		return nil, err
 	}
 	m := make(map[int64]cbor.RawMessage, n)
 	for i := 0; i < n; i++ {
-		k, err := w.int()
+		k, err := w.Int()
 		if err != nil {
 			return nil, err
 		}
 		if _, dup := m[k]; dup {
 			return nil, errorf(ErrMalformed, "duplicate map key %d", k)
 		}
-		v, err := w.raw()
+		v, err := w.Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -343,47 +186,36 @@ func (w *walker) intKeyed() (map[int64]cbor.RawMessage, error) {
 	return m, nil
 }
 
-// start checks the size cap and runs the strict pre-pass on data, and
-// returns a reader at its start.
-func start(data []byte, allowedTags ...uint64) (walker, error) {
-	if len(data) > MaxMessageSize {
-		return walker{}, errorf(ErrTooLarge, "%d bytes, limit %d", len(data), MaxMessageSize)
-	}
-	if err := checkItem(data, allowedTags); err != nil {
-		return walker{}, err
-	}
-	return walker{data: data, anyTag: true}, nil
-}
-
-// parseDeviceResponse decodes a DeviceResponse (§8.3.2.1.2.2); tag 24 is
-// the only tag allowed.
+// parseDeviceResponse decodes a DeviceResponse (§8.3.2.1.2.2: {"version",
+// ? "documents", ? "documentErrors", "status"}); tag 24 is the only tag
+// allowed.
 func parseDeviceResponse(data []byte) (*deviceResponseWire, error) {
 	w, err := start(data, tagEncodedCBOR)
 	if err != nil {
 		return nil, err
 	}
 	var r deviceResponseWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "version":
 			return true, w.optText(&r.Version)
 		case "documents":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
-			n, err := w.container(4, "an array")
+			n, err := w.Container(4, "an array")
 			if err != nil {
 				return true, err
 			}
 			r.Documents = make([]rawItem, n)
 			for i := range r.Documents {
-				if r.Documents[i], err = w.raw(); err != nil {
+				if r.Documents[i], err = w.Raw(); err != nil {
 					return true, err
 				}
 			}
 			return true, nil
 		case "documentErrors":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			r.DocumentErrors = cbor.RawMessage(raw)
 			return true, err
 		case "status":
@@ -397,7 +229,8 @@ func parseDeviceResponse(data []byte) (*deviceResponseWire, error) {
 	return &r, nil
 }
 
-// parseDocument decodes a Document (§8.3.2.1.2.2); tag 24 is the only tag
+// parseDocument decodes a Document (§8.3.2.1.2.2: {"docType",
+// "issuerSigned", "deviceSigned", ? "errors"}); tag 24 is the only tag
 // allowed.
 func parseDocument(data []byte) (*documentWire, error) {
 	w, err := start(data, tagEncodedCBOR)
@@ -405,23 +238,23 @@ func parseDocument(data []byte) (*documentWire, error) {
 		return nil, err
 	}
 	var d documentWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "docType":
 			return true, w.optText(&d.DocType)
 		case "issuerSigned":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
-			return true, w.issuerSigned(&d.IssuerSigned, false)
+			return true, w.issuerSigned(&d.IssuerSigned)
 		case "deviceSigned":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
 			d.DeviceSigned = new(deviceSignedWire)
 			return true, w.deviceSigned(d.DeviceSigned)
 		case "errors":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			d.Errors = cbor.RawMessage(raw)
 			return true, err
 		}
@@ -435,14 +268,14 @@ func parseDocument(data []byte) (*documentWire, error) {
 
 // issuerSigned decodes IssuerSigned = {? "nameSpaces": IssuerNameSpaces,
 // "issuerAuth": IssuerAuth} (§8.3.2.1.2.2).
-func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
-	return w.members(exact, func(k []byte) (bool, error) {
+func (w *walker) issuerSigned(s *issuerSignedWire) error {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "nameSpaces":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
-			n, err := w.container(5, "a map")
+			n, err := w.Container(5, "a map")
 			if err != nil {
 				return true, err
 			}
@@ -455,17 +288,17 @@ func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
 				if _, dup := s.NameSpaces[ns]; dup {
 					return true, errorf(ErrMalformed, "duplicate map key %q", ns)
 				}
-				if w.nilValue() {
+				if w.Nil() {
 					s.NameSpaces[ns] = nil
 					continue
 				}
-				m, err := w.container(4, "an array")
+				m, err := w.Container(4, "an array")
 				if err != nil {
 					return true, err
 				}
 				items := make([]rawItem, m)
 				for j := range items {
-					if items[j], err = w.raw(); err != nil {
+					if items[j], err = w.Raw(); err != nil {
 						return true, err
 					}
 				}
@@ -473,7 +306,7 @@ func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
 			}
 			return true, nil
 		case "issuerAuth":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			s.IssuerAuth = raw
 			return true, err
 		}
@@ -482,26 +315,27 @@ func (w *walker) issuerSigned(s *issuerSignedWire, exact bool) error {
 }
 
 // deviceSigned decodes DeviceSigned = {"nameSpaces": DeviceNameSpacesBytes,
-// "deviceAuth": DeviceAuth} (§8.3.2.1.2.2).
+// "deviceAuth": DeviceAuth} and DeviceAuth = {"deviceSignature":
+// DeviceSignature // "deviceMac": DeviceMac} (§8.3.2.1.2.2).
 func (w *walker) deviceSigned(s *deviceSignedWire) error {
-	return w.members(false, func(k []byte) (bool, error) {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "nameSpaces":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			s.NameSpaces = raw
 			return true, err
 		case "deviceAuth":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
-			return true, w.members(false, func(k []byte) (bool, error) {
+			return true, w.members(func(k []byte) (bool, error) {
 				switch string(k) {
 				case "deviceSignature":
-					raw, err := w.raw()
+					raw, err := w.Raw()
 					s.DeviceAuth.DeviceSignature = cbor.RawMessage(raw)
 					return true, err
 				case "deviceMac":
-					raw, err := w.raw()
+					raw, err := w.Raw()
 					s.DeviceAuth.DeviceMac = cbor.RawMessage(raw)
 					return true, err
 				}
@@ -526,24 +360,24 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 		id uint64
 	})
 	it := &box.it
-	err = w.members(true, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "digestID":
-			if w.nilValue() {
+			if w.Nil() {
 				it.DigestID = nil
 				return true, nil
 			}
-			id, err := w.uint()
+			id, err := w.Uint()
 			box.id, it.DigestID = id, &box.id
 			return true, err
 		case "random":
-			b, err := w.bstr()
+			b, err := w.Bytes()
 			it.Random = b
 			return true, err
 		case "elementIdentifier":
 			return true, w.optText(&it.ElementIdentifier)
 		case "elementValue":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			it.ElementValue = raw
 			return true, err
 		}
@@ -555,15 +389,18 @@ func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
 	return it, nil
 }
 
-// parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4);
-// tag 0 (tdate) is the only tag allowed.
+// parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4:
+// {"version", "digestAlgorithm", "valueDigests", "deviceKeyInfo",
+// "docType", "validityInfo"}, plus the Token Status List reference
+// "status" of draft-ietf-oauth-status-list §6.3); tag 0 (tdate) is the
+// only tag allowed.
 func parseMSO(inner []byte) (*msoWire, error) {
 	w, err := start(inner, tagTDate)
 	if err != nil {
 		return nil, err
 	}
 	var m msoWire
-	err = w.members(false, func(k []byte) (bool, error) {
+	err = w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "version":
 			return true, w.optText(&m.Version)
@@ -572,32 +409,38 @@ func parseMSO(inner []byte) (*msoWire, error) {
 		case "valueDigests":
 			return true, w.valueDigests(&m.ValueDigests)
 		case "deviceKeyInfo":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
 			return true, w.deviceKeyInfo(&m.DeviceKeyInfo)
 		case "docType":
 			return true, w.optText(&m.DocType)
 		case "validityInfo":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
 			return true, w.validityInfo(&m.ValidityInfo)
 		case "status":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
+			// draft-ietf-oauth-status-list §6.3: "status" names status
+			// mechanisms, and other specifications register more (ISO
+			// 18013-5's second edition its "identifier_list"), so names
+			// other than "status_list" are skipped; parseMSOPayload then
+			// requires status_list. Its own members are closed: {"idx",
+			// "uri"}.
 			m.Status = new(statusWire)
-			return true, w.members(false, func(k []byte) (bool, error) {
+			return true, w.openMembers(func(k []byte) (bool, error) {
 				if string(k) != "status_list" {
 					return false, nil
 				}
-				if w.nilValue() {
+				if w.Nil() {
 					return true, nil
 				}
 				sl := new(statusListWire)
 				m.Status.StatusList = sl
-				return true, w.members(false, func(k []byte) (bool, error) {
+				return true, w.members(func(k []byte) (bool, error) {
 					switch string(k) {
 					case "idx":
 						return true, w.optUint(&sl.Idx)
@@ -618,15 +461,15 @@ func parseMSO(inner []byte) (*msoWire, error) {
 
 // valueDigests decodes ValueDigests = {+ NameSpace => {+ DigestID =>
 // Digest}} (§9.1.2.4).
-func (w *walker) valueDigests(dst *map[string]map[uint64]byteString) error {
-	if w.nilValue() {
+func (w *walker) valueDigests(dst *map[string]map[uint64]strictcbor.ByteString) error {
+	if w.Nil() {
 		return nil
 	}
-	n, err := w.container(5, "a map")
+	n, err := w.Container(5, "a map")
 	if err != nil {
 		return err
 	}
-	out := make(map[string]map[uint64]byteString, n)
+	out := make(map[string]map[uint64]strictcbor.ByteString, n)
 	for i := 0; i < n; i++ {
 		ns, err := w.text()
 		if err != nil {
@@ -635,24 +478,24 @@ func (w *walker) valueDigests(dst *map[string]map[uint64]byteString) error {
 		if _, dup := out[ns]; dup {
 			return errorf(ErrMalformed, "duplicate map key %q", ns)
 		}
-		if w.nilValue() {
+		if w.Nil() {
 			out[ns] = nil
 			continue
 		}
-		m, err := w.container(5, "a map")
+		m, err := w.Container(5, "a map")
 		if err != nil {
 			return err
 		}
-		ds := make(map[uint64]byteString, m)
+		ds := make(map[uint64]strictcbor.ByteString, m)
 		for j := 0; j < m; j++ {
-			id, err := w.uint()
+			id, err := w.Uint()
 			if err != nil {
 				return err
 			}
 			if _, dup := ds[id]; dup {
 				return errorf(ErrMalformed, "duplicate digestID %d in valueDigests", id)
 			}
-			d, err := w.bstr()
+			d, err := w.Bytes()
 			if err != nil {
 				return err
 			}
@@ -664,29 +507,31 @@ func (w *walker) valueDigests(dst *map[string]map[uint64]byteString) error {
 	return nil
 }
 
-// deviceKeyInfo decodes DeviceKeyInfo (§9.1.2.4).
+// deviceKeyInfo decodes DeviceKeyInfo = {"deviceKey", ?
+// "keyAuthorizations", ? "keyInfo"} and KeyAuthorizations = {?
+// "nameSpaces", ? "dataElements"} (§9.1.2.4).
 func (w *walker) deviceKeyInfo(k *deviceKeyInfoWire) error {
-	return w.members(false, func(key []byte) (bool, error) {
+	return w.members(func(key []byte) (bool, error) {
 		switch string(key) {
 		case "deviceKey":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			k.DeviceKey = raw
 			return true, err
 		case "keyAuthorizations":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
 			ka := new(keyAuthorizationsWire)
 			k.KeyAuthorizations = ka
-			return true, w.members(false, func(key []byte) (bool, error) {
+			return true, w.members(func(key []byte) (bool, error) {
 				switch string(key) {
 				case "nameSpaces":
 					return true, w.textArray(&ka.NameSpaces)
 				case "dataElements":
-					if w.nilValue() {
+					if w.Nil() {
 						return true, nil
 					}
-					n, err := w.container(5, "a map")
+					n, err := w.Container(5, "a map")
 					if err != nil {
 						return true, err
 					}
@@ -710,7 +555,7 @@ func (w *walker) deviceKeyInfo(k *deviceKeyInfoWire) error {
 				return false, nil
 			})
 		case "keyInfo":
-			raw, err := w.raw()
+			raw, err := w.Raw()
 			k.KeyInfo = cbor.RawMessage(raw)
 			return true, err
 		}
@@ -720,11 +565,11 @@ func (w *walker) deviceKeyInfo(k *deviceKeyInfoWire) error {
 
 // textArray decodes [* tstr]; null or undefined leave nil.
 func (w *walker) textArray(dst *[]string) error {
-	if w.nilValue() {
+	if w.Nil() {
 		*dst = nil
 		return nil
 	}
-	n, err := w.container(4, "an array")
+	n, err := w.Container(4, "an array")
 	if err != nil {
 		return err
 	}
@@ -738,9 +583,10 @@ func (w *walker) textArray(dst *[]string) error {
 	return nil
 }
 
-// validityInfo decodes ValidityInfo (§9.1.2.4).
+// validityInfo decodes ValidityInfo = {"signed", "validFrom",
+// "validUntil", ? "expectedUpdate"} (§9.1.2.4).
 func (w *walker) validityInfo(v *validityInfoWire) error {
-	return w.members(false, func(k []byte) (bool, error) {
+	return w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "signed":
 			return true, w.optTime(&v.Signed)
@@ -749,7 +595,7 @@ func (w *walker) validityInfo(v *validityInfoWire) error {
 		case "validUntil":
 			return true, w.optTime(&v.ValidUntil)
 		case "expectedUpdate":
-			if w.nilValue() {
+			if w.Nil() {
 				return true, nil
 			}
 			v.ExpectedUpdate = new(time.Time)
@@ -762,7 +608,7 @@ func (w *walker) validityInfo(v *validityInfoWire) error {
 // optTime decodes a tdate (#6.0(tstr), RFC 8949 §3.4.1, RFC 3339); null or
 // undefined leave the zero time.
 func (w *walker) optTime(dst *time.Time) error {
-	if w.nilValue() {
+	if w.Nil() {
 		return nil
 	}
 	t, err := w.tdate()
@@ -775,7 +621,7 @@ func (w *walker) optTime(dst *time.Time) error {
 
 // tdate decodes #6.0(tstr) (RFC 8949 §3.4.1).
 func (w *walker) tdate() (time.Time, error) {
-	num, err := w.expect(6, "a tdate (tag 0)")
+	num, err := w.Expect(6, "a tdate (tag 0)")
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -788,7 +634,7 @@ func (w *walker) tdate() (time.Time, error) {
 // tdateContent decodes the RFC 3339 text of a tdate whose tag 0 head has
 // been read.
 func (w *walker) tdateContent() (time.Time, error) {
-	s, err := w.textBytes()
+	s, err := w.TextBytes()
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -799,75 +645,18 @@ func (w *walker) tdateContent() (time.Time, error) {
 	return t, nil
 }
 
-// parseCOSEMessage decodes an untagged COSE_Sign1 or COSE_Mac0 (RFC 9052
-// §4.2, §6.2): [protected bstr, unprotected map, payload, signature bstr];
-// no tag is allowed anywhere in it.
-func parseCOSEMessage(raw []byte) (*coseMessage, error) {
-	w, err := start(raw)
-	if err != nil {
-		return nil, err
-	}
-	if n, err := w.container(4, "an array"); err != nil || n != 4 {
-		return nil, errorf(ErrMalformed, "COSE message is not an array of 4")
-	}
-	var m coseMessage
-	if m.Protected, err = w.bstr(); err != nil {
-		return nil, err
-	}
-	if !w.nilValue() {
-		n, err := w.container(5, "a map")
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			m.Unprotected = make(map[any]cbor.RawMessage, n)
-		}
-		for i := 0; i < n; i++ {
-			// RFC 9052 §3: labels are int or tstr.
-			var key any
-			ib, err := w.next()
-			if err != nil {
-				return nil, err
-			}
-			if ib>>5 == 3 {
-				key, err = w.text()
-			} else {
-				key, err = w.int()
-			}
-			if err != nil {
-				return nil, err
-			}
-			if _, dup := m.Unprotected[key]; dup {
-				return nil, errorf(ErrMalformed, "duplicate header label %v", key)
-			}
-			v, err := w.raw()
-			if err != nil {
-				return nil, err
-			}
-			m.Unprotected[key] = v
-		}
-	}
-	if m.Payload, err = w.raw(); err != nil {
-		return nil, err
-	}
-	if m.Signature, err = w.bstr(); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
 // rawInt decodes one integer from raw (a complete item); null or
 // undefined give 0, as the strict decode mode did.
 func rawInt(raw []byte) (int64, error) {
-	w := walker{data: raw, anyTag: true}
-	if w.nilValue() {
+	w := newWalker(raw)
+	if w.Nil() {
 		return 0, nil
 	}
-	v, err := w.int()
+	v, err := w.Int()
 	if err != nil {
 		return 0, err
 	}
-	if w.off != len(raw) {
+	if !w.Done() {
 		return 0, errorf(ErrMalformed, "trailing bytes after an integer")
 	}
 	return v, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // FreshnessWindow is how long a response QR is valid after its binding time
@@ -59,7 +60,7 @@ func OfflineSessionTranscript(b Binding) ([]byte, error) {
 	if err := checkBinding(b); err != nil {
 		return nil, err
 	}
-	ho, err := encMode.Marshal([]any{HandoverName, b.Audience, uint64(b.IssuedAt.Unix()), b.Nonce})
+	ho, err := strictcbor.Marshal([]any{HandoverName, b.Audience, uint64(b.IssuedAt.Unix()), b.Nonce})
 	if err != nil {
 		return nil, err
 	}

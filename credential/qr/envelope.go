@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Presentation kinds in the envelope (docs/qr-format.md §4).
@@ -101,16 +103,14 @@ func encodeContent(env Envelope) ([]byte, error) {
 			}
 			dr, err := stripChain(p.Mdoc.DeviceResponse)
 			if err != nil {
-				e := err.(*Error)
-				e.Op = "encode"
-				return nil, e
+				return nil, err
 			}
 			items = append(items, []any{wireMdoc, dr, wireBinding{Audience: b.Audience, IssuedAt: uint64(b.IssuedAt.Unix()), Nonce: b.Nonce}})
 		default:
 			return nil, errorf("encode", ErrOptions, "presentation %d: set exactly one of SDJWT and Mdoc", i)
 		}
 	}
-	return encMode.Marshal(items)
+	return strictcbor.Marshal(items)
 }
 
 func checkBinding(b Binding) error {
@@ -181,7 +181,7 @@ func decodeBody(body []byte) (*Envelope, error) {
 
 func decodeContent(content []byte) (*Envelope, error) {
 	var items []cbor.RawMessage
-	if err := decMode.Unmarshal(content, &items); err != nil {
+	if err := strictcbor.Unmarshal(content, &items); err != nil {
 		return nil, wrapErr("decode", ErrMalformed, err, "envelope")
 	}
 	if len(items) == 0 || len(items) > MaxPresentations {
@@ -190,11 +190,11 @@ func decodeContent(content []byte) (*Envelope, error) {
 	env := &Envelope{Presentations: make([]Presentation, 0, len(items))}
 	for i, it := range items {
 		var fields []cbor.RawMessage
-		if err := decMode.Unmarshal(it, &fields); err != nil || len(fields) == 0 {
+		if err := strictcbor.Unmarshal(it, &fields); err != nil || len(fields) == 0 {
 			return nil, errorf("decode", ErrMalformed, "presentation %d is not a non-empty array", i)
 		}
 		var kind uint64
-		if err := decMode.Unmarshal(fields[0], &kind); err != nil {
+		if err := strictcbor.Unmarshal(fields[0], &kind); err != nil {
 			return nil, errorf("decode", ErrMalformed, "presentation %d kind", i)
 		}
 		switch {
@@ -207,10 +207,10 @@ func decodeContent(content []byte) (*Envelope, error) {
 		case kind == wireMdoc && len(fields) == 3:
 			var m MdocPresentation
 			var wb wireBinding
-			if err := decMode.Unmarshal(fields[1], &m.DeviceResponse); err != nil || len(m.DeviceResponse) == 0 {
+			if err := strictcbor.Unmarshal(fields[1], &m.DeviceResponse); err != nil || len(m.DeviceResponse) == 0 {
 				return nil, errorf("decode", ErrMalformed, "presentation %d: DeviceResponse must be a bstr", i)
 			}
-			if err := decMode.Unmarshal(fields[2], &wb); err != nil {
+			if err := strictcbor.Unmarshal(fields[2], &wb); err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d binding", i)
 			}
 			if wb.IssuedAt > 1<<40 {
@@ -235,11 +235,11 @@ func (e errString) Error() string { return string(e) }
 func decodeSDJWT(f []cbor.RawMessage) (string, error) {
 	var p sdjwtParts
 	var jwt [][]byte
-	if err := decMode.Unmarshal(f[0], &jwt); err != nil || len(jwt) != 3 {
+	if err := strictcbor.Unmarshal(f[0], &jwt); err != nil || len(jwt) != 3 {
 		return "", errString("issuer JWT must be 3 byte strings")
 	}
 	p.JWT = [3][]byte(jwt)
-	if err := decMode.Unmarshal(f[1], &p.Disclosures); err != nil {
+	if err := strictcbor.Unmarshal(f[1], &p.Disclosures); err != nil {
 		return "", errString("disclosures must be an array of byte strings")
 	}
 	if len(p.Disclosures) > MaxDisclosures {
@@ -251,7 +251,7 @@ func decodeSDJWT(f []cbor.RawMessage) (string, error) {
 		}
 	}
 	var kb [][]byte
-	if err := decMode.Unmarshal(f[2], &kb); err != nil || (kb != nil && len(kb) != 3) {
+	if err := strictcbor.Unmarshal(f[2], &kb); err != nil || (kb != nil && len(kb) != 3) {
 		return "", errString("KB-JWT must be null or 3 byte strings")
 	}
 	if kb != nil {

@@ -53,9 +53,6 @@ const (
 	MaxPresentations = 8
 	// MaxDisclosures caps the disclosures of one SD-JWT in an envelope.
 	MaxDisclosures = 256
-	// maxCBORNesting caps the CBOR nesting depth of the envelope content
-	// and of the DeviceResponse walk (docs/qr-format.md §4: nesting ≤ 16).
-	maxCBORNesting = 16
 )
 
 // crc8 is CRC-8 with polynomial x^8+x^2+x+1 (0x07), initial value 0. It

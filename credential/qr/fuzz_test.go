@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 func addSeeds(f *testing.F) {
@@ -187,7 +189,7 @@ func FuzzRequestPayload(f *testing.F) {
 
 func mustMarshal(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := encMode.Marshal(v)
+	b, err := strictcbor.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,6 @@ package qr
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"io"
 	"slices"
@@ -13,9 +10,10 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/veraison/go-cose"
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 // Request QR (docs/qr-format.md §10): a verifier's signed request, shown as
@@ -241,37 +239,24 @@ func EncodeRequest(req Request, opts RequestSignOptions) (Code, error) {
 	if err := checkRequest(&req); err != nil {
 		return Code{}, errorf("request", ErrOptions, "%s", err)
 	}
-	alg, ok := coseAlgorithm(opts.Signer.Public())
-	if !ok {
-		return Code{}, errorf("request", ErrOptions, "unsupported key type %T", opts.Signer.Public())
-	}
-	signer, err := cose.NewSigner(alg, opts.Signer)
+	signer, err := cose.NewSigner(opts.Signer)
 	if err != nil {
 		return Code{}, wrapErr("request", ErrOptions, err, "signer")
 	}
-	payload, err := encMode.Marshal(wireRequestOf(&req))
+	payload, err := strictcbor.Marshal(wireRequestOf(&req))
 	if err != nil {
 		return Code{}, wrapErr("request", ErrOptions, err, "payload")
-	}
-	protected, err := encMode.Marshal(map[int64]any{coseHeaderAlg: int64(alg), coseHeaderKID: []byte(opts.KeyID)})
-	if err != nil {
-		return Code{}, wrapErr("request", ErrOptions, err, "protected header")
-	}
-	tbs, err := sigStructure(protected, payload)
-	if err != nil {
-		return Code{}, err
 	}
 	r := opts.Rand
 	if r == nil {
 		r = rand.Reader
 	}
-	sig, err := signer.Sign(r, tbs)
+	// docs/qr-format.md §10.2: untagged, protected {1: alg, 4: kid}, empty
+	// unprotected header, attached payload, external_aad "IKDQRRequest1".
+	msg, err := signer.Sign1(r, cose.Sign1Params{Form: cose.Untagged, Payload: payload, ExternalAAD: requestAAD,
+		Protected: []cose.HeaderParam{{Label: cose.HeaderKID, Value: []byte(opts.KeyID)}}})
 	if err != nil {
 		return Code{}, wrapErr("request", ErrOptions, err, "signing")
-	}
-	msg, err := encMode.Marshal([]any{protected, map[int64]any{}, payload, sig})
-	if err != nil {
-		return Code{}, wrapErr("request", ErrOptions, err, "COSE_Sign1")
 	}
 	body, err := frameBody(msg)
 	if err != nil {
@@ -346,20 +331,9 @@ func VerifyRequest(data []byte, opts RequestOptions) (*VerifiedRequest, error) {
 		return nil, wrapErr("request", ErrUnregisteredVerifier, err, "verifier %q, kid %q", req.Verifier, m.kid)
 	}
 	// RFC 9052 §8.1 and RFC 8725-style pinning: the algorithm follows from
-	// the registered key; the header must name exactly that one.
-	alg, ok := coseAlgorithm(reg.Key)
-	if !ok || alg != m.alg {
-		return nil, errorf("request", ErrSignature, "algorithm %d does not fit the registered key", m.alg)
-	}
-	ver, err := cose.NewVerifier(alg, reg.Key)
-	if err != nil {
-		return nil, wrapErr("request", ErrSignature, err, "registered key")
-	}
-	tbs, err := sigStructure(m.protected, m.payload)
-	if err != nil {
-		return nil, err
-	}
-	if err := ver.Verify(tbs, m.signature); err != nil {
+	// the registered key; the protected header must name exactly that one
+	// (internal/cose), and the signature covers the request's external_aad.
+	if err := m.msg.Verify(reg.Key, requestAAD); err != nil {
 		return nil, wrapErr("request", ErrSignature, err, "verifier %q", req.Verifier)
 	}
 
@@ -387,90 +361,42 @@ func VerifyRequest(data []byte, opts RequestOptions) (*VerifiedRequest, error) {
 	return &VerifiedRequest{Request: *req, Verifier: *reg}, nil
 }
 
-// COSE (RFC 9052 §3.1, RFC 9053 §2) labels and algorithms.
-const (
-	coseHeaderAlg = 1
-	coseHeaderKID = 4
-)
-
-// coseAlgorithm returns the COSE algorithm a public key signs with.
-func coseAlgorithm(pub crypto.PublicKey) (cose.Algorithm, bool) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return cose.AlgorithmES256, true
-		case elliptic.P384():
-			return cose.AlgorithmES384, true
-		case elliptic.P521():
-			return cose.AlgorithmES512, true
-		}
-	case ed25519.PublicKey:
-		return cose.AlgorithmEdDSA, true
-	}
-	return 0, false
-}
-
-// sigStructure is the COSE Sig_structure of a COSE_Sign1 (RFC 9052 §4.4)
-// with the request's external_aad.
-func sigStructure(protected, payload []byte) ([]byte, error) {
-	b, err := encMode.Marshal([]any{"Signature1", protected, requestAAD, payload})
-	if err != nil {
-		return nil, wrapErr("request", ErrMalformed, err, "Sig_structure")
-	}
-	return b, nil
-}
-
-type sign1 struct {
+// requestSign1 is a request's COSE_Sign1, parsed but not verified.
+type requestSign1 struct {
+	msg                           *cose.Sign1
 	protected, payload, signature []byte
-	alg                           cose.Algorithm
 	kid                           string
 }
 
 // parseSign1 decodes the request's COSE_Sign1 strictly (docs/qr-format.md
-// §10.2): untagged, protected header exactly {1: alg, 4: kid}, empty
-// unprotected header, attached payload.
-func parseSign1(b []byte) (*sign1, error) {
-	var parts []cbor.RawMessage
-	if err := decMode.Unmarshal(b, &parts); err != nil {
+// §10.2; RFC 9052 §4.2 through internal/cose): untagged, protected header
+// exactly {1: alg, 4: kid}, empty unprotected header, attached payload.
+func parseSign1(b []byte) (*requestSign1, error) {
+	msg, err := cose.ParseSign1(b, cose.Untagged)
+	if err != nil {
 		return nil, wrapErr("request", ErrMalformed, err, "COSE_Sign1")
 	}
-	// RFC 9052 §4.2: COSE_Sign1 = [protected, unprotected, payload, signature].
-	if len(parts) != 4 {
-		return nil, errorf("request", ErrMalformed, "COSE_Sign1 has %d elements, want 4", len(parts))
-	}
-	var m sign1
-	var unprot map[any]cbor.RawMessage
-	if err := decMode.Unmarshal(parts[0], &m.protected); err != nil {
-		return nil, errorf("request", ErrMalformed, "protected header is not a bstr")
-	}
-	if err := decMode.Unmarshal(parts[1], &unprot); err != nil || unprot == nil || len(unprot) != 0 {
+	if msg.Unprotected.Len() != 0 {
 		return nil, errorf("request", ErrMalformed, "unprotected header must be an empty map")
 	}
 	// A detached (nil) payload is not allowed: the request is the payload.
-	if err := decMode.Unmarshal(parts[2], &m.payload); err != nil || m.payload == nil {
+	if msg.Detached {
 		return nil, errorf("request", ErrMalformed, "payload is not a bstr")
 	}
-	if err := decMode.Unmarshal(parts[3], &m.signature); err != nil || len(m.signature) == 0 || len(m.signature) > 132 {
+	if len(msg.Signature) > 132 {
 		return nil, errorf("request", ErrMalformed, "signature is not a bstr of 1 to 132 bytes")
 	}
-	var hdr map[int64]cbor.RawMessage
-	if err := decMode.Unmarshal(m.protected, &hdr); err != nil {
-		return nil, wrapErr("request", ErrMalformed, err, "protected header")
-	}
-	if len(hdr) != 2 {
+	if msg.Protected.Len() != 2 {
 		return nil, errorf("request", ErrMalformed, "protected header must hold exactly alg and kid")
 	}
-	var alg int64
-	var kid []byte
-	if err := decMode.Unmarshal(hdr[coseHeaderAlg], &alg); err != nil {
+	if _, ok, err := msg.Protected.Int(cose.HeaderAlg); !ok || err != nil {
 		return nil, errorf("request", ErrMalformed, "protected header alg is not an integer")
 	}
-	if err := decMode.Unmarshal(hdr[coseHeaderKID], &kid); err != nil || len(kid) == 0 || len(kid) > MaxRequestStringLen {
+	kid, ok, err := msg.Protected.Bytes(cose.HeaderKID)
+	if !ok || err != nil || len(kid) == 0 || len(kid) > MaxRequestStringLen {
 		return nil, errorf("request", ErrMalformed, "protected header kid is not a bstr of 1 to %d bytes", MaxRequestStringLen)
 	}
-	m.alg, m.kid = cose.Algorithm(alg), string(kid)
-	return &m, nil
+	return &requestSign1{msg: msg, protected: msg.RawProtected, payload: msg.Payload, signature: msg.Signature, kid: string(kid)}, nil
 }
 
 // Wire form of a request payload (docs/qr-format.md §10.1):
@@ -505,15 +431,15 @@ func decodeRequestPayload(b []byte) (*Request, error) {
 		return nil, errorf("request", ErrMalformed, format, args...)
 	}
 	var f []cbor.RawMessage
-	if err := decMode.Unmarshal(b, &f); err != nil || len(f) != 5 {
+	if err := strictcbor.Unmarshal(b, &f); err != nil || len(f) != 5 {
 		return bad("request payload is not a 5-element array")
 	}
 	var r Request
 	var iat, exp uint64
 	var creds []cbor.RawMessage
-	if decMode.Unmarshal(f[0], &r.Verifier) != nil || decMode.Unmarshal(f[1], &r.Nonce) != nil ||
-		decMode.Unmarshal(f[2], &iat) != nil || decMode.Unmarshal(f[3], &exp) != nil ||
-		decMode.Unmarshal(f[4], &creds) != nil {
+	if strictcbor.Unmarshal(f[0], &r.Verifier) != nil || strictcbor.Unmarshal(f[1], &r.Nonce) != nil ||
+		strictcbor.Unmarshal(f[2], &iat) != nil || strictcbor.Unmarshal(f[3], &exp) != nil ||
+		strictcbor.Unmarshal(f[4], &creds) != nil {
 		return bad("request payload fields have the wrong types")
 	}
 	if iat > 1<<40 || exp > 1<<40 {
@@ -525,24 +451,24 @@ func decodeRequestPayload(b []byte) (*Request, error) {
 	}
 	for i, raw := range creds {
 		var cf []cbor.RawMessage
-		if err := decMode.Unmarshal(raw, &cf); err != nil || len(cf) != 4 {
+		if err := strictcbor.Unmarshal(raw, &cf); err != nil || len(cf) != 4 {
 			return bad("credential query %d is not a 4-element array", i)
 		}
 		var c CredentialQuery
 		var format uint64
 		var claims []cbor.RawMessage
-		if decMode.Unmarshal(cf[0], &c.ID) != nil || decMode.Unmarshal(cf[1], &format) != nil || decMode.Unmarshal(cf[3], &claims) != nil {
+		if strictcbor.Unmarshal(cf[0], &c.ID) != nil || strictcbor.Unmarshal(cf[1], &format) != nil || strictcbor.Unmarshal(cf[3], &claims) != nil {
 			return bad("credential query %d fields have the wrong types", i)
 		}
 		switch format {
 		case wireFormatSDJWT:
 			c.Format = FormatSDJWT
-			if decMode.Unmarshal(cf[2], &c.VCTValues) != nil || c.VCTValues == nil {
+			if strictcbor.Unmarshal(cf[2], &c.VCTValues) != nil || c.VCTValues == nil {
 				return bad("credential query %d: vct_values is not an array of tstr", i)
 			}
 		case wireFormatMdoc:
 			c.Format = FormatMdoc
-			if decMode.Unmarshal(cf[2], &c.DoctypeValue) != nil {
+			if strictcbor.Unmarshal(cf[2], &c.DoctypeValue) != nil {
 				return bad("credential query %d: doctype_value is not a tstr", i)
 			}
 		default:
@@ -570,7 +496,7 @@ func decodeRequestPayload(b []byte) (*Request, error) {
 // null (OpenID4VP 1.0 §7); checkRequest checks the rest.
 func decodeClaimPath(b []byte) ([]any, error) {
 	var raw []cbor.RawMessage
-	if err := decMode.Unmarshal(b, &raw); err != nil {
+	if err := strictcbor.Unmarshal(b, &raw); err != nil {
 		return nil, errString("path is not an array")
 	}
 	if len(raw) == 0 || len(raw) > MaxClaimPathLen {
@@ -581,13 +507,13 @@ func decodeClaimPath(b []byte) ([]any, error) {
 		switch e[0] >> 5 { // CBOR major type (RFC 8949 §3.1)
 		case 0:
 			var n uint64
-			if err := decMode.Unmarshal(e, &n); err != nil || n > MaxDisclosures {
+			if err := strictcbor.Unmarshal(e, &n); err != nil || n > MaxDisclosures {
 				return nil, errString("array index out of range")
 			}
 			out[i] = int(n)
 		case 3:
 			var s string
-			if err := decMode.Unmarshal(e, &s); err != nil {
+			if err := strictcbor.Unmarshal(e, &s); err != nil {
 				return nil, errString("invalid path string")
 			}
 			out[i] = s

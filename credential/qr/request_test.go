@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/veraison/go-cose"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
 const (
@@ -179,18 +182,9 @@ func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any)
 	}
 	parts := fn([]any{m.protected, map[int64]any{}, m.payload, m.signature})
 	if key != nil {
-		tbs, err := sigStructure(parts[0].([]byte), parts[2].([]byte))
-		if err != nil {
-			t.Fatal(err)
-		}
-		alg, _ := coseAlgorithm(key.Public())
-		s, err := coseSigner(t, alg, key).Sign(rand.Reader, tbs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts[3] = s
+		parts[3] = signTBS(t, key, mustCBOR(t, []any{"Signature1", parts[0], requestAAD, parts[2]}))
 	}
-	msg, err := encMode.Marshal(parts)
+	msg, err := strictcbor.Marshal(parts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +197,7 @@ func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any)
 
 func mustCBOR(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := encMode.Marshal(v)
+	b, err := strictcbor.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,12 +252,7 @@ func TestVerifyRequestErrors(t *testing.T) {
 			return p
 		}), testNow, ErrSignature},
 		{"signature of another AAD", reSign(t, valid, nil, func(p []any) []any {
-			tbs := mustCBOR(t, []any{"Signature1", p[0], []byte{}, p[2]})
-			s, err := coseSigner(t, -7, key).Sign(rand.Reader, tbs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p[3] = s
+			p[3] = signTBS(t, key, mustCBOR(t, []any{"Signature1", p[0], []byte{}, p[2]}))
 			return p
 		}), testNow, ErrSignature},
 		{"expired", valid.Data, testNow.Add(5 * time.Minute), ErrExpired},
@@ -272,15 +261,15 @@ func TestVerifyRequestErrors(t *testing.T) {
 		{"claim not allowed (mdoc)", encodeRequest(t, notAllowedMdoc, key).Data, testNow, ErrNotAllowed},
 		{"type not registered", encodeRequest(t, otherType, key).Data, testNow, ErrNotAllowed},
 		{"unprotected header not empty", reSign(t, valid, key, func(p []any) []any {
-			p[1] = map[int64]any{coseHeaderKID: []byte(testVerifierKID)}
+			p[1] = map[int64]any{cose.HeaderKID: []byte(testVerifierKID)}
 			return p
 		}), testNow, ErrMalformed},
 		{"extra protected header", reSign(t, valid, key, func(p []any) []any {
-			p[0] = mustCBOR(t, map[int64]any{coseHeaderAlg: -7, coseHeaderKID: []byte(testVerifierKID), 3: "x"})
+			p[0] = mustCBOR(t, map[int64]any{cose.HeaderAlg: -7, cose.HeaderKID: []byte(testVerifierKID), 3: "x"})
 			return p
 		}), testNow, ErrMalformed},
 		{"kid missing", reSign(t, valid, key, func(p []any) []any {
-			p[0] = mustCBOR(t, map[int64]any{coseHeaderAlg: -7, 3: "x"})
+			p[0] = mustCBOR(t, map[int64]any{cose.HeaderAlg: -7, 3: "x"})
 			return p
 		}), testNow, ErrMalformed},
 		{"detached payload", reSign(t, valid, nil, func(p []any) []any {
@@ -475,13 +464,19 @@ func TestRequestQueryHelpers(t *testing.T) {
 	}
 }
 
-func coseSigner(t *testing.T, alg cose.Algorithm, key crypto.Signer) cose.Signer {
+// signTBS signs COSE to-be-signed bytes by hand: a COSE ECDSA signature is
+// r||s like a JWS one (RFC 9053 §2.1, RFC 7518 §3.4).
+func signTBS(t *testing.T, key crypto.Signer, tbs []byte) []byte {
 	t.Helper()
-	s, err := cose.NewSigner(alg, key)
+	js, err := jose.NewSigner(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	sig, err := js.SignInput(rand.Reader, string(tbs), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 // TestRequestSeeds: the stored request payloads (testdata/qr) still verify

@@ -139,8 +139,8 @@ func verifyMdoc(m *MdocPresentation, opts VerifyOptions, at time.Time) (*mdoc.Ve
 	if err != nil {
 		return nil, wrapErr("verify", ErrVerification, err, "mdoc")
 	}
-	for _, d := range v.Documents {
-		if d.DeviceAuth != mdoc.DeviceSignature {
+	for _, d := range v.Documents() {
+		if d.DeviceAuth() != mdoc.DeviceSignature {
 			return nil, errorf("verify", ErrVerification, "offline QR requires a deviceSignature")
 		}
 	}

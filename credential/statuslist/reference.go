@@ -6,6 +6,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
@@ -50,7 +51,7 @@ func (r Reference) Validate() error {
 // MarshalCBOR encodes the claim in deterministic CBOR (RFC 8949 §4.2.1).
 func (s StatusClaim) MarshalCBOR() ([]byte, error) {
 	type plain StatusClaim
-	return encMode.Marshal(plain(s))
+	return strictcbor.Marshal(plain(s))
 }
 
 // MaxStatusClaimBytes caps the encoded "status" claim given to
@@ -125,7 +126,7 @@ func ParseStatusClaimCBOR(data []byte) (StatusClaim, error) {
 	}
 	var m map[string]cbor.RawMessage
 	// draft §6.3: the key MUST be a text string naming the mechanism.
-	if err := decMode.Unmarshal(data, &m); err != nil {
+	if err := strictcbor.Unmarshal(data, &m); err != nil {
 		return StatusClaim{}, errorf(op, ErrMalformed, "%v", err)
 	}
 	raw, ok := m["status_list"]
@@ -133,7 +134,7 @@ func ParseStatusClaimCBOR(data []byte) (StatusClaim, error) {
 		return StatusClaim{}, errorf(op, ErrMalformed, "status_list missing")
 	}
 	var r cborReference
-	if err := decMode.Unmarshal(raw, &r); err != nil {
+	if err := strictcbor.Unmarshal(raw, &r); err != nil {
 		return StatusClaim{}, errorf(op, ErrMalformed, "status_list: %v", err)
 	}
 	// draft §6.3: idx (major type 0) and uri (major type 3) REQUIRED.

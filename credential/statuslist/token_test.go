@@ -9,15 +9,17 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
-	"github.com/ikdkit/ikdkit/internal/jose"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/keys"
-	"github.com/veraison/go-cose"
 )
 
 // opaqueSigner hides the concrete key type, like an HSM or Android Keystore
@@ -266,18 +268,18 @@ func TestVerifierConfigRejects(t *testing.T) {
 }
 
 // rawCWT builds and signs (ES256) a COSE_Sign1_Tagged message by hand, so
-// tests can make headers go-cose itself would refuse to sign.
-func rawCWT(t testing.TB, key crypto.Signer, protected cose.ProtectedHeader, payload []byte) []byte {
+// tests can make headers internal/cose itself would refuse to sign.
+func rawCWT(t testing.TB, key crypto.Signer, protected map[int64]any, payload []byte) []byte {
 	t.Helper()
 	m := map[any]any{}
 	for k, v := range protected {
 		m[k] = v
 	}
-	prot, err := encMode.Marshal(m)
+	prot, err := strictcbor.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbs, err := encMode.Marshal([]any{"Signature1", prot, []byte{}, payload})
+	tbs, err := strictcbor.Marshal([]any{"Signature1", prot, []byte{}, payload})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +292,7 @@ func rawCWT(t testing.TB, key crypto.Signer, protected cose.ProtectedHeader, pay
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := encMode.Marshal(cbor.Tag{Number: 18, Content: []any{prot, map[any]any{}, payload, sig}})
+	out, err := strictcbor.Marshal(cbor.Tag{Number: 18, Content: []any{prot, map[any]any{}, payload, sig}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +301,7 @@ func rawCWT(t testing.TB, key crypto.Signer, protected cose.ProtectedHeader, pay
 
 func cborClaims(t testing.TB, m map[any]any) []byte {
 	t.Helper()
-	b, err := encMode.Marshal(m)
+	b, err := strictcbor.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,7 @@ func cborClaims(t testing.TB, m map[any]any) []byte {
 func TestVerifyCWTRejects(t *testing.T) {
 	key := testKey(t, keys.ES256)
 	v := &Verifier{Key: key.Public(), Now: fixedClock(vectorTime)}
-	hdr := cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmES256, cose.HeaderLabelType: CWTType}
+	hdr := map[int64]any{cose.HeaderAlg: cose.AlgES256, cose.HeaderType: CWTType}
 	lst := []byte{0x78, 0xda, 0xdb, 0xb9, 0x18, 0x00, 0x02, 0x17, 0x01, 0x5d}
 	sl := map[string]any{"bits": 1, "lst": lst}
 	claims := func(edit func(map[any]any)) []byte {
@@ -325,8 +327,8 @@ func TestVerifyCWTRejects(t *testing.T) {
 	}
 	untagged := good[1:]
 	cwtTagged := append([]byte{0xd8, 0x3d}, good...) // tag 61 around tag 18
-	hdrWith := func(k int64, val any) cose.ProtectedHeader {
-		h := cose.ProtectedHeader{}
+	hdrWith := func(k int64, val any) map[int64]any {
+		h := map[int64]any{}
 		for a, b := range hdr {
 			h[a] = b
 		}
@@ -336,6 +338,15 @@ func TestVerifyCWTRejects(t *testing.T) {
 			h[k] = val
 		}
 		return h
+	}
+	detachedSigner, err := cose.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detached, err := detachedSigner.Sign1(rand.Reader, cose.Sign1Params{Form: cose.Tagged, Payload: claims(nil), Detached: true,
+		Protected: []cose.HeaderParam{{Label: cose.HeaderType, Value: CWTType}}})
+	if err != nil {
+		t.Fatal(err)
 	}
 	dupClaims := append([]byte{0xa4}, claims(nil)[1:]...)
 	dupClaims = append(dupClaims, 0x02, 0x61, 0x78) // second key 2
@@ -348,10 +359,12 @@ func TestVerifyCWTRejects(t *testing.T) {
 		{"untagged", untagged, ErrMalformed},
 		{"CWT tag 61", cwtTagged, ErrMalformed},
 		{"garbage after tag", []byte{0xd2, 0xff}, ErrMalformed},
-		{"alg missing", rawCWT(t, key, hdrWith(cose.HeaderLabelAlgorithm, nil), claims(nil)), ErrAlgorithm},
-		{"alg keys.ES384", rawCWT(t, key, hdrWith(cose.HeaderLabelAlgorithm, cose.AlgorithmES384), claims(nil)), ErrAlgorithm},
-		{"type missing", rawCWT(t, key, hdrWith(cose.HeaderLabelType, nil), claims(nil)), ErrType},
-		{"type other", rawCWT(t, key, hdrWith(cose.HeaderLabelType, "application/cwt"), claims(nil)), ErrType},
+		{"detached payload", detached, ErrMalformed},
+		{"crit", rawCWT(t, key, hdrWith(cose.HeaderCrit, []any{99}), claims(nil)), ErrMalformed},
+		{"alg missing", rawCWT(t, key, hdrWith(cose.HeaderAlg, nil), claims(nil)), ErrAlgorithm},
+		{"alg keys.ES384", rawCWT(t, key, hdrWith(cose.HeaderAlg, cose.AlgES384), claims(nil)), ErrAlgorithm},
+		{"type missing", rawCWT(t, key, hdrWith(cose.HeaderType, nil), claims(nil)), ErrType},
+		{"type other", rawCWT(t, key, hdrWith(cose.HeaderType, "application/cwt"), claims(nil)), ErrType},
 		{"signature by other key", rawCWT(t, testKey(t, keys.ES256), hdr, claims(nil)), ErrSignature},
 		{"duplicate claim key", rawCWT(t, key, hdr, dupClaims), ErrMalformed},
 		{"no sub", rawCWT(t, key, hdr, claims(func(m map[any]any) { delete(m, 2) })), ErrMalformed},
@@ -420,7 +433,7 @@ func TestStatusClaimParsing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb := func(v any) []byte { b, _ := encMode.Marshal(v); return b }
+	cb := func(v any) []byte { b, _ := strictcbor.Marshal(v); return b }
 	cborTests := []struct {
 		name string
 		in   []byte

@@ -6,16 +6,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/ikdkit/ikdkit/internal/jose"
-	"github.com/ikdkit/ikdkit/keys"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/veraison/go-cose"
 
+	"github.com/ikdkit/ikdkit/internal/cose"
+	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/strictcbor"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/keys"
 )
 
 type expectedList struct {
@@ -62,7 +63,7 @@ func TestDraftEncodingVectors(t *testing.T) {
 				t.Fatal(err)
 			}
 			var sl cborStatusList
-			if err := decMode.Unmarshal(cb, &sl); err != nil {
+			if err := strictcbor.Unmarshal(cb, &sl); err != nil {
 				t.Fatal(err)
 			}
 			if sl.Bits == nil || int(*sl.Bits) != want.Bits {
@@ -212,19 +213,15 @@ func checkExampleToken(t *testing.T, tok *Token, f Format) {
 // and reads its status claim (65535).
 func TestDraftReferencedTokenCWT(t *testing.T) {
 	pub, _ := loadP256(t, "key.json")
-	var msg cose.Sign1Message
-	if err := msg.UnmarshalCBOR(readHexVector(t, "referenced_token_cwt.hex")); err != nil {
-		t.Fatal(err)
-	}
-	v, err := cose.NewVerifier(cose.AlgorithmES256, pub)
+	msg, err := cose.ParseSign1(readHexVector(t, "referenced_token_cwt.hex"), cose.Tagged)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := msg.Verify(nil, v); err != nil {
+	if err := msg.Verify(pub, nil); err != nil {
 		t.Fatal(err)
 	}
 	var claims map[int64]cbor.RawMessage
-	if err := decMode.Unmarshal(msg.Payload, &claims); err != nil {
+	if err := strictcbor.Unmarshal(msg.Payload, &claims); err != nil {
 		t.Fatal(err)
 	}
 	sc, err := ParseStatusClaimCBOR(claims[CWTClaimStatus])
