@@ -69,7 +69,7 @@ func TestDemo(t *testing.T) {
 	for _, en := range entries {
 		names = append(names, en.Name())
 	}
-	if got, want := strings.Join(names, " "), "device-response.cbor iaca.pem issuer.jwk.json presentation-sdjwt.json presentation-sdjwt.txt qr.png qr.txt session-transcript.cbor"; got != want {
+	if got, want := strings.Join(names, " "), "device-response.cbor iaca.pem issuer.jwk.json presentation-sdjwt.json presentation-sdjwt.txt qr.png qr.txt session-transcript.cbor status-list-revoked.jwt status-list.jwt"; got != want {
 		t.Errorf("artefacts %q, want %q", got, want)
 	}
 

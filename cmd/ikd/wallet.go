@@ -147,7 +147,7 @@ frames are text).
 Example:
   IKD_PIN=135790 ikd wallet present --aud https://bank.example.co.id \
       --claims personal_administrative_number,given_name,birthdate --yes --png qr.png > qr.txt
-  ikd verify --trust issuer.jwk.json --aud https://bank.example.co.id qr.txt
+  ikd verify --trust issuer.jwk.json --aud https://bank.example.co.id --status status-list.jwt qr.txt
 `
 
 const walletHistoryHelp = `usage: ikd wallet history [--wallet DIR] [--json]
@@ -422,9 +422,6 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 		return nil, err
 	}
 	if ts.list != nil {
-		if len(args) > 1 {
-			return nil, usagef("--trust: a trust list stands alone; give no other --trust with it")
-		}
 		return holder.TrustList(ts.list), nil
 	}
 	if len(ts.keys) > 1 {
@@ -436,7 +433,7 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 	}
 	var key crypto.PublicKey
 	if len(ts.keys) == 1 {
-		key = ts.keys[0]
+		key = ts.keys[0].pub
 	}
 	if key == nil && pool == nil {
 		return nil, usagef("--trust: no issuer key or IACA root (CA certificate) given")
@@ -444,10 +441,10 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 	return pinnedTrust{key: key, roots: pool}, nil
 }
 
-// pinnedTrust is the trust "ikd verify --trust KEY" gives: one SD-JWT VC
-// issuer key, pinned whatever the credential's iss says, and IACA roots.
-// holder.StaticTrust needs the issuer identifier up front, which a bare
-// key file does not name.
+// pinnedTrust is the trust "ikd wallet import --trust KEY" gives: one
+// SD-JWT VC issuer key, pinned whatever the credential's iss says, and IACA
+// roots. holder.StaticTrust needs the issuer identifier up front, which a
+// bare key file does not name.
 type pinnedTrust struct {
 	key   crypto.PublicKey
 	roots *x509.CertPool
