@@ -131,8 +131,9 @@ request is either a verifier's signed request QR (--request: its text or a
 PNG/JPEG image, a file or - for stdin after the PIN line), checked against
 the registered verifiers of the signed trust list --verifiers (with the
 operator's key --operator-key); or built here: the claims --claims of the
-credential type --type (a vct or an mdoc doctype; default the KTP-el SD-JWT
-VC) for the verifier --aud, with the verifier's nonce --nonce (base64url,
+credential type --type (its name as "ikd wallet list" shows it, such as
+KTP-el, NPWP or "QR KTP-el", which means the SD-JWT VC when the wallet holds
+both formats; or a vct or an mdoc doctype; default KTP-el) for the verifier --aud, with the verifier's nonce --nonce (base64url,
 8 to 32 bytes; none: the one-way flow with a fresh nonce).
 
 Consent is explicit: without --yes nothing is shared; the command prints
@@ -711,7 +712,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	opKey := ws.fs.String("operator-key", "", "")
 	claimList := ws.fs.String("claims", "", "")
 	aud := ws.fs.String("aud", "", "")
-	typ := ws.fs.String("type", credential.VCTKTPEL, "")
+	typ := ws.fs.String("type", "KTP-el", "")
 	nonceArg := ws.fs.String("nonce", "", "")
 	yes := ws.fs.Bool("yes", false, "")
 	pngOut := ws.fs.String("png", "", "")
@@ -740,7 +741,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		return usagef("give --request, or --claims and --aud")
 	default:
 		req = &holder.Request{Verifier: *aud}
-		item := holder.RequestItem{Type: *typ}
+		item := holder.RequestItem{Type: *typ} // resolved once the wallet is open
 		for _, c := range strings.Split(*claimList, ",") {
 			if c = strings.TrimSpace(c); c == "" {
 				return usagef("--claims: empty claim name")
@@ -760,6 +761,13 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		return err
 	}
 	defer ws.close()
+	if req != nil {
+		t, err := walletType(ctx, ws.w, *typ)
+		if err != nil {
+			return err
+		}
+		req.Items[0].Type = t
+	}
 	if lookup != nil {
 		var data []byte
 		var err error
@@ -830,6 +838,33 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	}
 	_, err = ws.e.stdout.Write(text)
 	return err
+}
+
+// walletType resolves --type against the wallet's credentials: a vct or
+// doctype one of them has, or the name "ikd wallet list" shows (any case),
+// which means the SD-JWT VC's vct when the wallet holds the type in both
+// formats, else the mdoc's doctype.
+func walletType(ctx context.Context, w *holder.Wallet, typ string) (string, error) {
+	creds, err := w.Credentials(ctx)
+	if err != nil {
+		return "", err
+	}
+	mdocType := ""
+	for _, c := range creds {
+		switch {
+		case c.Format == credential.FormatSDJWT && c.VCT == typ, c.Format == credential.FormatMdoc && c.DocType == typ:
+			return typ, nil
+		case !strings.EqualFold(c.Name, typ):
+		case c.Format == credential.FormatSDJWT:
+			return c.VCT, nil
+		default:
+			mdocType = c.DocType
+		}
+	}
+	if mdocType != "" {
+		return mdocType, nil
+	}
+	return "", usagef("--type: no credential of type %q in the wallet (see \"ikd wallet list\")", typ)
 }
 
 // numbered names the i-th of n output files: name itself when n is 1,
