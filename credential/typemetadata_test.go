@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -562,45 +561,4 @@ func TestClaimsSchemaRejects(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ExampleTypeMetadata reads the embedded Type Metadata of the KTP-el and
-// the vct#integrity value an issuer puts next to vct.
-func ExampleTypeMetadata() {
-	doc, err := TypeMetadata(VCTKTPEL)
-	if err != nil {
-		panic(err)
-	}
-	var md struct {
-		VCT     string `json:"vct"`
-		Display []struct {
-			Locale, Name string
-		} `json:"display"`
-		Claims []struct {
-			Path    []any `json:"path"`
-			Display []struct {
-				Locale, Label string
-			} `json:"display"`
-			SD string `json:"sd"`
-		} `json:"claims"`
-	}
-	if err := json.Unmarshal(doc, &md); err != nil {
-		panic(err)
-	}
-	fmt.Println(md.VCT)
-	fmt.Println(md.Display[0].Locale, md.Display[0].Name)
-	for _, c := range md.Claims {
-		switch p := fmt.Sprint(c.Path); p {
-		case "[personal_administrative_number]", "[issuing_authority]":
-			fmt.Println(p, c.Display[0].Label, "/", c.Display[1].Label, "sd:", c.SD)
-		}
-	}
-	integrity, _ := TypeMetadataIntegrity(VCTKTPEL)
-	fmt.Println(strings.HasPrefix(integrity, "sha256-"), len(integrity))
-	// Output:
-	// urn:id:kemendagri:dukcapil:ktp-el:1
-	// id-ID KTP Elektronik
-	// [personal_administrative_number] NIK / Population identity number (NIK) sd: always
-	// [issuing_authority] Instansi Penerbit / Issuing authority sd: never
-	// true 51
 }

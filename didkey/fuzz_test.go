@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/multiformats/go-multibase"
@@ -110,6 +111,37 @@ func FuzzParseBytes(f *testing.F) {
 		}
 		if again, err := Encode(d.PublicKey()); err != nil || again != s {
 			t.Fatalf("round trip %q -> %q, %v", s, again, err)
+		}
+	})
+}
+
+// FuzzParseKeyID checks that ParseKeyID either fails with an *Error and no
+// DID, or accepts exactly a DID that Parse accepts, alone or followed by
+// "#" and its own multibase value, and nothing else.
+func FuzzParseKeyID(f *testing.F) {
+	for _, s := range seedDIDs(f) {
+		f.Add(s)
+		if i := len(prefix); len(s) > i {
+			f.Add(s + "#" + s[i:])
+			f.Add(s + "#key-1")
+		}
+	}
+	f.Fuzz(func(t *testing.T, kid string) {
+		d, err := ParseKeyID(kid)
+		if err != nil {
+			var e *Error
+			if d != nil || !errors.As(err, &e) {
+				t.Fatalf("ParseKeyID(%q): %v, %v", kid, d, err)
+			}
+			return
+		}
+		did, frag, hasFrag := strings.Cut(kid, "#")
+		p, err := Parse(did)
+		if err != nil || p.String() != d.String() || d.String() != did {
+			t.Fatalf("ParseKeyID(%q) = %v, but Parse(%q) = %v, %v", kid, d, did, p, err)
+		}
+		if hasFrag && frag != d.Multibase() {
+			t.Fatalf("fragment %q accepted for %s", frag, d)
 		}
 	})
 }

@@ -52,6 +52,21 @@
 // [Issuer.Refresh] sign inside their transaction, after the code or the
 // proof has been checked, so a failed attempt costs no signatures.
 //
+// # Several processes, one store
+//
+// Several Issuers may share one store (issuer processes on one SQLite
+// file, say). Each keeps its own in-memory allocators, which know only the
+// indices its own process drew, so the store may refuse a record whose
+// index another process took in the meantime. The recording transaction
+// then reads the lists it can still draw from (at most one read of their
+// used indices per transaction), draws an index free there (in a new list,
+// created in the same transaction, if every list is full), and signs that
+// credential again. The redraws of one credential are bounded (ErrStore
+// past the bound), and so are the new lists tried when another process
+// keeps filling them (ErrListFull). Two processes creating the same new
+// list, or activating the same NIK, are serialized by the store like any
+// two transactions: one creates the list or replaces the other's binding.
+//
 // # Personal data
 //
 // Credential records hold type, format, status index, holder key thumbprint

@@ -40,7 +40,8 @@ var (
 	// ErrBindingRevoked: the device binding was revoked (phone replaced or
 	// reported lost); nothing more is issued to it.
 	ErrBindingRevoked = errors.New("issuer: device binding revoked")
-	// ErrListFull: no status list index is left and no new list may be created.
+	// ErrListFull: no free status list index was found, even in new lists
+	// (other processes sharing the store kept filling them).
 	ErrListFull = errors.New("issuer: status list full")
 	// ErrStore: the Store failed.
 	ErrStore = errors.New("issuer: store failure")

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,7 +276,10 @@ type signedCredential struct {
 }
 
 // sign builds the payload of j, draws a status list index and signs. It
-// does not touch the store.
+// does not touch the store. When every list the process knows of is full
+// (other batches of this process drew the indices reserve counted), the
+// credential is left unsigned, without an index: record draws one in the
+// store transaction and signs it there.
 func (iss *Issuer) sign(j job) (*signedCredential, error) {
 	if j.prof == "" {
 		j.prof = ProfileFull
@@ -298,17 +302,20 @@ func (iss *Issuer) sign(j job) (*signedCredential, error) {
 		return nil, err
 	}
 	sc := &signedCredential{job: j, id: id, now: now, pl: pl}
-	return sc, iss.signAt(sc)
+	list, idx, err := iss.allocate()
+	if isErr(err, ErrListFull) {
+		return sc, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return sc, iss.signAt(sc, list, idx)
 }
 
-// signAt draws a status list index for sc and signs its credential with it.
-func (iss *Issuer) signAt(sc *signedCredential) error {
-	list, idx, err := iss.allocate()
-	if err != nil {
-		return err
-	}
+// signAt signs the credential of sc with status list index idx of list.
+func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, idx uint64) error {
 	sc.list, sc.idx = list, idx
 	ref := statuslist.Reference{Index: idx, URI: list.URI}
+	var err error
 	switch sc.f {
 	case credential.FormatSDJWT:
 		sc.data, sc.stored, err = iss.signSDJWT(sc.pl, sc.bk.key, ref, sc.now)
@@ -382,9 +389,10 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 // recordAll records every credential of signed in tx, in order, calling
 // the test hook at hookPoint after each.
 func (iss *Issuer) recordAll(tx Tx, actor string, signed []*signedCredential, hookPoint string) ([]Credential, error) {
+	tl := &txLists{tx: tx}
 	out := make([]Credential, 0, len(signed))
 	for _, sc := range signed {
-		c, err := iss.record(tx, actor, sc)
+		c, err := iss.record(tl, actor, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -394,20 +402,62 @@ func (iss *Issuer) recordAll(tx Tx, actor string, signed []*signedCredential, ho
 	return out, nil
 }
 
+// maxRedraws bounds how often one credential's status index is drawn again
+// after the store refused it. Once the allocators have been brought up to
+// the store's state in the transaction, a redrawn index is free, so one
+// redraw is enough unless the Store breaks its isolation contract.
+const maxRedraws = 8
+
+// txLists is the status list state of one write transaction that records
+// credentials.
+type txLists struct {
+	tx Tx
+	// synced is set once the allocators have been brought up to the
+	// store's state in tx.
+	synced bool
+	// last is the highest list number in the store as tx sees it.
+	last int
+	// created is the first list this transaction created (0 if none), and
+	// alloc draws from the newest of those. Such a list exists only if tx
+	// commits, so it is never added to the Issuer's allocators: after the
+	// commit, reserve or the next sync finds it in the store.
+	created int
+	newest  StatusListRecord
+	alloc   *statuslist.Allocator
+}
+
 // record writes the credential record of sc and its audit event in tx.
-// If another process sharing the store took sc's status index (the UNIQUE
-// (list, idx) constraint refuses the record), it draws another index and
-// signs again.
-func (iss *Issuer) record(tx Tx, actor string, sc *signedCredential) (*Credential, error) {
-	for attempt := 0; ; attempt++ {
+//
+// Several processes may share the store, each with its own in-memory
+// allocators, which know only the indices their own process drew. So the
+// UNIQUE (list, idx) constraint may refuse sc's index, taken by another
+// process since this one last read the store. Then the allocators are
+// brought up to the store's state as tx sees it (Update transactions are
+// serializable: nothing changes that state before tx commits), sc gets an
+// index that is free there, in a new list created in tx if every list is
+// full, and a new record ID, and is signed again. After maxRedraws
+// refusals the transaction fails with ErrStore; nothing is recorded.
+func (iss *Issuer) record(tl *txLists, actor string, sc *signedCredential) (*Credential, error) {
+	if sc.list.Number == 0 { // no index was free when sc was signed
+		if err := iss.redraw(tl, sc, false); err != nil {
+			return nil, err
+		}
+	}
+	for redraws := 0; ; redraws++ {
 		rec := &CredentialRecord{ID: sc.id, BindingID: sc.bk.binding.ID, VCT: sc.pl.vct, Format: sc.f, Profile: sc.prof,
 			List: sc.list.Number, Index: sc.idx, KeyThumbprint: sc.bk.binding.KeyThumbprint, IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
 		if iss.cfg.StoreClaims {
 			rec.Claims = sc.stored
 		}
-		err := tx.InsertCredential(rec)
-		if isConflict(err) && attempt < 8 {
-			if err := iss.signAt(sc); err != nil {
+		err := tl.tx.InsertCredential(rec)
+		if isConflict(err) {
+			if redraws == maxRedraws {
+				return nil, errorf("issue", ErrStore, "status index or record ID still taken after %d redraws: %v", maxRedraws, err)
+			}
+			// An index drawn before tx began may have been taken by
+			// another process. One drawn after the sync is free unless the
+			// Store does not serialize its transactions; sync again then.
+			if err := iss.redraw(tl, sc, redraws > 0); err != nil {
 				return nil, err
 			}
 			continue
@@ -415,12 +465,82 @@ func (iss *Issuer) record(tx Tx, actor string, sc *signedCredential) (*Credentia
 		if err != nil {
 			return nil, err
 		}
-		if err := iss.audit(tx, actor, "issue", sc.id, nil, string(sc.f)+" "+sc.pl.vct+" "+string(sc.prof)); err != nil {
+		if err := iss.audit(tl.tx, actor, "issue", sc.id, nil, string(sc.f)+" "+sc.pl.vct+" "+string(sc.prof)); err != nil {
 			return nil, err
 		}
 		return &Credential{ID: sc.id, VCT: sc.pl.vct, DocType: sc.pl.docType, Format: sc.f, Profile: sc.prof,
 			Status: statuslist.Reference{Index: sc.idx, URI: sc.list.URI}, IssuedAt: sc.now, ExpiresAt: sc.pl.exp, Data: sc.data}, nil
 	}
+}
+
+// redraw gives sc a status index free in the store's state in tl.tx and a
+// new record ID (the conflict may have been on the ID), and signs sc again.
+// The allocators are brought up to that state first, once per transaction
+// or again if resync is set.
+func (iss *Issuer) redraw(tl *txLists, sc *signedCredential, resync bool) error {
+	if !tl.synced || resync {
+		if err := iss.syncLists(tl); err != nil {
+			return err
+		}
+		tl.synced = true
+	}
+	list, idx, err := iss.allocate()
+	if isErr(err, ErrListFull) {
+		list, idx, err = iss.allocateCreated(tl)
+	}
+	if err != nil {
+		return err
+	}
+	if sc.id, err = iss.newID(); err != nil {
+		return err
+	}
+	return iss.signAt(sc, list, idx)
+}
+
+// syncLists reads the lists the allocators may still draw from (those with
+// room, and those the process does not know yet) in tl.tx and merges them
+// into the allocators. Lists created by tl.tx itself are left out.
+func (iss *Issuer) syncLists(tl *txLists) error {
+	drawable := iss.drawable()
+	st, err := readLists(tl.tx, func(l StatusListRecord) bool {
+		return drawable(l) && (tl.created == 0 || l.Number < tl.created)
+	})
+	if err != nil {
+		return err
+	}
+	if tl.created != 0 {
+		st.lists = slices.DeleteFunc(st.lists, func(l StatusListRecord) bool { return l.Number >= tl.created })
+	} else if len(st.lists) > 0 {
+		tl.last = st.lists[len(st.lists)-1].Number
+	}
+	return iss.mergeLists(st)
+}
+
+// allocateCreated draws an index from the newest list tl.tx created,
+// creating one in tl.tx when there is none or it is full.
+func (iss *Issuer) allocateCreated(tl *txLists) (StatusListRecord, uint64, error) {
+	if tl.alloc == nil || tl.alloc.Free() == 0 {
+		rec, err := iss.newListRecord(tl.last + 1)
+		if err != nil {
+			return StatusListRecord{}, 0, err
+		}
+		if err := iss.createList(tl.tx, rec); err != nil {
+			return StatusListRecord{}, 0, err
+		}
+		a, err := statuslist.NewAllocator(rec.Size, nil, iss.cfg.Rand)
+		if err != nil {
+			return StatusListRecord{}, 0, errorf("status list", ErrConfig, "%v", err)
+		}
+		if tl.created == 0 {
+			tl.created = rec.Number
+		}
+		tl.last, tl.newest, tl.alloc = rec.Number, rec, a
+	}
+	idx, err := tl.alloc.Allocate()
+	if err != nil {
+		return StatusListRecord{}, 0, errorf("allocate", ErrListFull, "%v", err)
+	}
+	return tl.newest, idx, nil
 }
 
 func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {

@@ -2,6 +2,9 @@ package keys
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"testing"
 )
@@ -86,4 +89,66 @@ func FuzzParsePublicKeyPEM(f *testing.F) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})
+}
+
+// FuzzParsePrivateJWK checks that ParsePrivateJWK either fails with an
+// *Error and no signer, or returns a signer of a supported algorithm whose
+// private JWK parses back to a signer with the same public key, and that
+// signs something its public key verifies.
+func FuzzParsePrivateJWK(f *testing.F) {
+	seeds := []string{rfc8037PrivateJWK, rfc7515ES256JWK, rfc8037PublicJWK, `{"kty":"EC","crv":"P-256","d":"AAAA"}`, `{}`, ``}
+	for _, alg := range Algorithms() {
+		b, err := MarshalPrivateJWK(mustGenerate(f, alg))
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, string(b))
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParsePrivateJWK(data)
+		if err != nil {
+			var e *Error
+			if s != nil || !errors.As(err, &e) {
+				t.Fatalf("error %v with signer %v", err, s)
+			}
+			return
+		}
+		alg, err := AlgorithmFor(s.Public())
+		if err != nil {
+			t.Fatalf("parsed key has no algorithm: %v", err)
+		}
+		out, err := MarshalPrivateJWK(s)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		again, err := ParsePrivateJWK(out)
+		if err != nil {
+			t.Fatalf("re-parse: %v", err)
+		}
+		if !again.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(s.Public()) {
+			t.Fatal("round trip changed the key")
+		}
+		if !signsAndVerifies(s, alg) {
+			t.Fatal("the parsed key does not sign for its own public key")
+		}
+	})
+}
+
+// signsAndVerifies signs a fixed message with s and verifies the signature
+// with s's public key.
+func signsAndVerifies(s crypto.Signer, alg Algorithm) bool {
+	msg := []byte("ikdkit")
+	if alg == EdDSA {
+		sig, err := s.Sign(nil, msg, crypto.Hash(0))
+		return err == nil && ed25519.Verify(s.Public().(ed25519.PublicKey), msg, sig)
+	}
+	h := map[Algorithm]crypto.Hash{ES256: crypto.SHA256, ES384: crypto.SHA384, ES512: crypto.SHA512}[alg]
+	hh := h.New()
+	hh.Write(msg)
+	d := hh.Sum(nil)
+	sig, err := s.Sign(rand.Reader, d, h)
+	return err == nil && ecdsa.VerifyASN1(s.Public().(*ecdsa.PublicKey), d, sig)
 }

@@ -3,13 +3,12 @@ package qr
 import (
 	"bytes"
 	"image"
+	"image/color"
 	_ "image/jpeg" // JPEG decoding for ScanImage
-	_ "image/png"  // PNG decoding for ScanImage
+	"image/png"
 	"io"
 	"strings"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"rsc.io/qr"
 	"rsc.io/qr/coding"
 )
@@ -24,7 +23,10 @@ import (
 const (
 	// MaxImageSize caps the encoded image read by ScanImage, in bytes.
 	MaxImageSize = 16 << 20
-	// MaxImagePixels caps the width × height of a scanned image.
+	// MaxImagePixels caps the width × height of a scanned image, for
+	// ScanImage before the file is decoded and for ScanDecoded. Decoding
+	// takes up to 8 bytes per pixel (a 16-bit RGBA PNG), so 200 MB at the
+	// cap; the search itself runs on at most MaxScanPixels.
 	MaxImagePixels = 25_000_000
 	// quietZone is the white border in modules (ISO/IEC 18004 §9.1).
 	quietZone = 4
@@ -152,8 +154,28 @@ func (c Code) PNG(scale int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Scale = scale
-	return s.PNG(), nil
+	// A two-colour paletted image, written by image/png at one bit a
+	// pixel. (rsc.io/qr's own PNG writer panics at scale 1.)
+	n := (s.Size + 2*quietZone) * scale
+	img := image.NewPaletted(image.Rect(0, 0, n, n), color.Palette{color.White, color.Black})
+	for y := range s.Size {
+		for x := range s.Size {
+			if !s.Black(x, y) {
+				continue
+			}
+			for dy := range scale {
+				row := img.Pix[((y+quietZone)*scale+dy)*img.Stride:]
+				for dx := range scale {
+					row[(x+quietZone)*scale+dx] = 1
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		return nil, wrapErr("image", ErrOptions, err, "PNG")
+	}
+	return buf.Bytes(), nil
 }
 
 // Terminal renders c as text for a terminal: two modules per character
@@ -192,49 +214,19 @@ func (c Code) Terminal() (string, error) {
 // ScanImage decodes a PNG or JPEG image holding one QR code and returns its
 // payload: raw bytes for a byte-mode symbol, the text otherwise. Pass the
 // result to Decode, Verify or Assembler.Add.
+//
+// The image is untrusted input: the file is capped at MaxImageSize bytes
+// and MaxImagePixels pixels, and the search at MaxScanPixels pixels
+// (MaxScanSide on the longer side) and MaxScanCandidates finder-pattern
+// candidates, with DefaultScanBudget of time as a backstop, so every image
+// is answered (an image over a bound with ErrTooLarge or
+// ErrImageTooComplex). Use a Scanner for another time budget.
 func ScanImage(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxImageSize+1))
-	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "read")
-	}
-	if len(data) > MaxImageSize {
-		return nil, errorf("image", ErrTooLarge, "image over %d bytes", MaxImageSize)
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "image header")
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, errorf("image", ErrTooLarge, "image of %d×%d pixels", cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "image")
-	}
-	return ScanDecoded(img)
+	return Scanner{}.ScanImage(r)
 }
 
 // ScanDecoded is ScanImage for an image already decoded, such as a camera
-// frame.
+// frame, with the same bounds.
 func ScanDecoded(img image.Image) ([]byte, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "bitmap")
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		// The finder-pattern detector occasionally misjudges a clean,
-		// axis-aligned symbol (a screenshot or a rendered PNG); ZXing's
-		// pure-barcode path reads those directly.
-		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
-		var err2 error
-		if res, err2 = zxqr.NewQRCodeReader().Decode(bmp, hints); err2 != nil {
-			return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
-		}
-	}
-	if segs, ok := res.GetResultMetadata()[gozxing.ResultMetadataType_BYTE_SEGMENTS].([][]byte); ok && len(segs) > 0 {
-		return bytes.Join(segs, nil), nil
-	}
-	return []byte(res.GetText()), nil
+	return Scanner{}.ScanDecoded(img)
 }

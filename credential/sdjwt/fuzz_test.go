@@ -2,11 +2,12 @@ package sdjwt
 
 import (
 	"errors"
-	"github.com/ikdkit/ikdkit/credential/check"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 )
 
 // seedTokens returns every SD-JWT in testdata; it fails when there is none,
@@ -90,6 +91,53 @@ func FuzzVerify(f *testing.F) {
 		}
 		if s != pres {
 			t.Fatalf("a modified presentation verified: %q", s)
+		}
+	})
+}
+
+// FuzzFromJSONSerialization: FromJSONSerialization never panics, returns
+// "" and a *check.Error on failure, and on success returns a compact form
+// whose issuer JWT is exactly the input's protected.payload.signature (three
+// base64url parts) followed by its disclosures and KB-JWT; converting that
+// back (ToJSONSerialization) and forward again gives the same compact form.
+func FuzzFromJSONSerialization(f *testing.F) {
+	files, err := filepath.Glob("../../testdata/sdjwt/*/json_serialization_*/sd_jwt_*.json")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no JSON serialization seeds (%v)", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"protected":"a~b","payload":"c","signature":"d"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := FromJSONSerialization(data)
+		if err != nil {
+			var e *check.Error
+			if c != "" || !errors.As(err, &e) {
+				t.Fatalf("%q with error %v", c, err)
+			}
+			return
+		}
+		jwt, _, ok := strings.Cut(c, "~")
+		if !ok || strings.Count(jwt, ".") != 2 {
+			t.Fatalf("compact form %q has no three-part issuer JWT", c)
+		}
+		for _, part := range strings.Split(jwt, ".") {
+			if _, err := decodeB64(part); err != nil {
+				t.Fatalf("issuer JWT part %q is not base64url: %v", part, err)
+			}
+		}
+		back, err := ToJSONSerialization(c)
+		if err != nil {
+			return // the parts need not decode to an SD-JWT
+		}
+		again, err := FromJSONSerialization(back)
+		if err != nil || again != c {
+			t.Fatalf("round trip: %q -> %q, %v", c, again, err)
 		}
 	})
 }

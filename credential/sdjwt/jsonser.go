@@ -45,6 +45,13 @@ func FromJSONSerialization(data []byte) (string, error) {
 	if !ok1 || !ok2 {
 		return "", newErr(check.Format, ErrMalformed, "protected or signature missing")
 	}
+	// RFC 7515 §7.2.1: the three members are base64url; anything else (a
+	// '.' or '~' above all) would give a compact form of another shape.
+	for _, part := range [...]string{protected, payload, signature} {
+		if _, err := decodeB64(part); err != nil {
+			return "", newErr(check.Format, ErrMalformed, "protected, payload and signature must be base64url: %v", err)
+		}
+	}
 	var sb strings.Builder
 	sb.WriteString(protected + "." + payload + "." + signature + "~")
 	header, _ := sig["header"].(map[string]any)
