@@ -18,10 +18,12 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
-	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
 // Example shows a wallet's life: create it with a PIN, activate it against
@@ -36,7 +38,7 @@ func Example() {
 	clock := func() time.Time { return now }
 
 	// The issuing authority (Dukcapil) with its keys and one person's KTP-el.
-	iss, trust := exampleIssuer(ctx, dir, clock)
+	iss, trust, entry := exampleIssuer(ctx, dir, clock)
 	reg, _ := iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "081234567890"})
 	grant, _ := iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
 
@@ -77,24 +79,57 @@ func Example() {
 	}
 	fmt.Println("QR valid for:", p.ExpiresAt.Sub(p.Binding.IssuedAt))
 
-	// The verifier scans and verifies the QR.
-	vps, err := qr.Verify(p.Codes[0].Data, qr.VerifyOptions{
-		Audience: "https://bank.example.co.id", Now: clock, SDJWT: sdjwt.VerifyOptions{KeyResolver: trust},
-	})
+	// The verifier scans the QR and verifies it with package verifier,
+	// trusting the issuer (here a list configured in code; in production a
+	// signed trust list) and checking revocation against the issuer's
+	// status list.
+	bank := exampleVerifier(ctx, iss, entry, clock)
+	res, err := bank.VerifyQR(ctx, string(p.Codes[0].Data))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("verified name:", vps[0].SDJWT.StringClaim("name"), "disclosed:", vps[0].SDJWT.Disclosed())
+	c := res.Credentials()[0]
+	fmt.Println("verified name:", c.Claims()["name"], "status:", c.Status().Status)
 	// Output:
 	// credentials: 4
 	// holder NIK: 3174015708950021
 	// consent: https://bank.example.co.id asks for name from KTP-el
 	// QR valid for: 1m30s
-	// verified name: RINA KARTIKA SARI disclosed: [["name"]]
+	// verified name: RINA KARTIKA SARI status: VALID
 }
 
-func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*issuer.Issuer, holder.StaticTrust) {
+// exampleVerifier is the bank's verifier: the issuer in a trust list it
+// configured itself, and the issuer's current status lists in its cache.
+func exampleVerifier(ctx context.Context, iss *issuer.Issuer, entry trustlist.Issuer, clock func() time.Time) *verifier.Verifier {
+	l, err := trustlist.NewLocal(&trustlist.List{Operator: "https://bank.example.co.id", Sequence: 1,
+		IssuedAt: clock().Add(-time.Hour), NextUpdate: clock().Add(time.Hour), Issuers: []trustlist.Issuer{entry}})
+	if err != nil {
+		panic(err)
+	}
+	trust := localTrust{l}
+	cache, _ := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: clock})
+	lists, _ := iss.StatusLists(ctx)
+	for _, r := range lists {
+		tok, _ := iss.StatusListToken(ctx, r.Number)
+		if err := cache.Add(r.URI, tok); err != nil {
+			panic(err)
+		}
+	}
+	v, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clock, Audience: "https://bank.example.co.id",
+		Policy: verifier.Policy{AllowUnregistered: true}})
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// localTrust is a verifier.TrustSource holding one list.
+type localTrust struct{ l *trustlist.List }
+
+func (t localTrust) Current() *trustlist.List { return t.l }
+
+func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*issuer.Issuer, holder.StaticTrust, trustlist.Issuer) {
 	key, _ := keys.Generate(keys.ES256, nil)
 	iacaKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := clock()
@@ -134,7 +169,11 @@ func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*is
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
-	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}
+	entry := trustlist.Issuer{ID: "https://dukcapil.example.go.id", Name: "Ditjen Dukcapil",
+		Keys:      []trustlist.Key{{ID: "k-1", Public: key.Public()}},
+		IACARoots: []*x509.Certificate{root}, DocumentSigners: []*x509.Certificate{leaf},
+		VCTs: []string{credential.VCTKTPEL, qr.ProfileVCT, qr.ProfileFullVCT}, DocTypes: []string{credential.DocTypeKTPEL, qr.ProfileDocType}}
+	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}, entry
 }
 
 // ExampleWallet_Unlock shows how an app tells the user what a wrong PIN

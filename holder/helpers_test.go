@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -239,8 +238,4 @@ func (f *fixture) reopen() {
 		f.t.Fatal(err)
 	}
 	f.w = w
-}
-
-func mdocOpts(f *fixture) mdoc.VerifyOptions {
-	return mdoc.VerifyOptions{Roots: f.is.trust.Roots}
 }

@@ -6,15 +6,17 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"slices"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
-	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
 const hospital = "https://rs-sehat.example.co.id"
@@ -28,25 +30,72 @@ func yes(got *ConsentRequest) ConsentFunc {
 	}
 }
 
-// verifyQR verifies a presentation's single QR as a verifier would.
-func verifyQR(t *testing.T, f *fixture, p *Presentation, at time.Time, nonce []byte) ([]qr.VerifiedPresentation, error) {
+// hospitalVerifier is the hospital's verifier at time at (package
+// verifier, the one place that decides "verified"): the test issuer in a
+// trust list configured in code, its status lists in the cache.
+func hospitalVerifier(t *testing.T, f *fixture, at time.Time) *verifier.Verifier {
+	t.Helper()
+	l, err := trustlist.NewLocal(&trustlist.List{Operator: hospital, Sequence: 1, IssuedAt: t0.Add(-time.Hour), NextUpdate: t0.Add(24 * time.Hour),
+		Issuers: []trustlist.Issuer{{ID: testIssuer, Name: "Ditjen Dukcapil",
+			Keys:      []trustlist.Key{{ID: "dukcapil-2026", Public: f.is.key.Public()}},
+			IACARoots: []*x509.Certificate{f.is.root}, DocumentSigners: []*x509.Certificate{f.is.leaf},
+			VCTs:     []string{credential.VCTKTPEL, credential.VCTBPJSKesehatan, qr.ProfileVCT, qr.ProfileFullVCT},
+			DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeBPJSKesehatan, qr.ProfileDocType}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := fixedTrust{l}
+	now := func() time.Time { return at }
+	cache, err := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, err := f.is.iss.StatusLists(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lists {
+		tok, err := f.is.iss.StatusListToken(f.ctx, r.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cache.Add(r.URI, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: now, Audience: hospital,
+		// The tests disclose minimally: a BPJS card_number alone is
+		// accepted next to a KTP-el with the NIK.
+		Policy: verifier.Policy{AllowUnregistered: true, AllowMissingNIK: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// fixedTrust is a verifier.TrustSource holding one list.
+type fixedTrust struct{ l *trustlist.List }
+
+func (f fixedTrust) Current() *trustlist.List { return f.l }
+
+// verifyQR verifies a presentation's single QR as the hospital would.
+func verifyQR(t *testing.T, f *fixture, p *Presentation, at time.Time, nonce []byte) (*verifier.Result, error) {
 	t.Helper()
 	if len(p.Codes) != 1 {
 		t.Fatalf("%d QR codes", len(p.Codes))
 	}
-	return qr.Verify(p.Codes[0].Data, qr.VerifyOptions{
-		Audience: hospital, Nonce: nonce, Now: func() time.Time { return at },
-		SDJWT:           sdjwt.VerifyOptions{KeyResolver: f.is.trust},
-		Mdoc:            mdocOpts(f),
-		DocumentSigners: qr.StaticChains([]*x509.Certificate{f.is.leaf}),
-	})
+	v := hospitalVerifier(t, f, at)
+	if nonce != nil {
+		return v.VerifyQRResponse(f.ctx, string(p.Codes[0].Data), nonce)
+	}
+	return v.VerifyQR(f.ctx, string(p.Codes[0].Data))
 }
 
-// disclosedSD returns the top-level claims revealed by disclosures.
-func disclosedSD(v *sdjwt.Verified) []string {
+// verifiedClaimNames returns the names of a verified credential's claims.
+func verifiedClaimNames(c *verifier.Credential) []string {
 	var out []string
-	for _, p := range v.Disclosed() {
-		out = append(out, p[0].(string))
+	for k := range c.Claims() {
+		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
@@ -76,31 +125,32 @@ func TestPresentSeveralCredentialsMinimalDisclosure(t *testing.T) {
 	if !p.ExpiresAt.Equal(t0.Add(90 * time.Second)) {
 		t.Fatalf("expires %v", p.ExpiresAt)
 	}
-	vps, err := verifyQR(t, f, p, t0.Add(10*time.Second), nil)
+	res, err := verifyQR(t, f, p, t0.Add(10*time.Second), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(vps) != 2 {
-		t.Fatalf("%d presentations", len(vps))
+	cs := res.Credentials()
+	if len(cs) != 2 {
+		t.Fatalf("%d credentials", len(cs))
 	}
-	// Minimal disclosure: nothing beyond the request left the wallet.
-	if got := disclosedSD(vps[0].SDJWT); len(got) != 2 || got[0] != "name" || got[1] != "personal_administrative_number" {
-		t.Fatalf("KTP-el disclosed %v", got)
-	}
-	if got := disclosedSD(vps[1].SDJWT); len(got) != 1 || got[0] != "card_number" {
-		t.Fatalf("BPJS disclosed %v", got)
-	}
-	for _, vp := range vps {
-		for k := range vp.SDJWT.Claims() {
-			switch k {
-			case "name", "personal_administrative_number", "card_number", "vct", "iss", "iat", "exp", "cnf", "status", "issuing_country", "issuing_authority":
-			default:
-				t.Errorf("claim %q left the wallet", k)
+	// Minimal disclosure: nothing beyond the request left the wallet (the
+	// always-visible claims aside).
+	always := []string{"cnf", "exp", "iat", "iss", "issuing_authority", "issuing_country", "status", "vct"}
+	for i, want := range [][]string{{"name", "personal_administrative_number"}, {"card_number"}} {
+		got := verifiedClaimNames(cs[i])
+		for _, k := range got {
+			if !slices.Contains(want, k) && !slices.Contains(always, k) {
+				t.Errorf("credential %d: claim %q left the wallet", i, k)
+			}
+		}
+		for _, k := range want {
+			if !slices.Contains(got, k) {
+				t.Errorf("credential %d: %q not disclosed", i, k)
 			}
 		}
 	}
 	// The QR is valid 90 seconds.
-	if _, err := verifyQR(t, f, p, t0.Add(91*time.Second), nil); !errors.Is(err, qr.ErrNotFresh) {
+	if _, err := verifyQR(t, f, p, t0.Add(91*time.Second), nil); !errors.Is(err, verifier.ErrNotFresh) {
 		t.Fatalf("after 91 s: %v", err)
 	}
 	acts, _ := f.w.Activity(f.ctx)
@@ -119,17 +169,17 @@ func TestPresentMdocMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vps, err := verifyQR(t, f, p, t0.Add(5*time.Second), nonce)
+	res, err := verifyQR(t, f, p, t0.Add(5*time.Second), nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := vps[0].Mdoc.Documents()[0].NameSpaces()
+	ns := res.Credentials()[0].NameSpaces()
 	if len(ns) != 1 || len(ns[doctype]) != 2 || ns[doctype]["name"] != "RINA KARTIKA SARI" || ns[doctype]["age_over_18"] != true {
 		t.Fatalf("disclosed %v", ns)
 	}
 	// Another nonce (a replay to a two-way verifier) fails.
-	if _, err := verifyQR(t, f, p, t0.Add(5*time.Second), []byte("fedcba9876543210")); err == nil {
-		t.Fatal("wrong nonce accepted")
+	if _, err := verifyQR(t, f, p, t0.Add(5*time.Second), []byte("fedcba9876543210")); !errors.Is(err, verifier.ErrNotFresh) {
+		t.Fatalf("wrong nonce: %v", err)
 	}
 }
 
@@ -372,12 +422,15 @@ func TestPresentLargeContentUsesFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	vps, err := a.Verify(qr.VerifyOptions{Audience: hospital, Now: func() time.Time { return t0.Add(20 * time.Second) },
-		Mdoc: mdocOpts(f), DocumentSigners: qr.StaticChains([]*x509.Certificate{f.is.leaf})})
+	frames := make([]string, len(p.Codes))
+	for i, c := range p.Codes {
+		frames[i] = string(c.Data)
+	}
+	res, err := hospitalVerifier(t, f, t0.Add(20*time.Second)).VerifyQRFrames(f.ctx, frames...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := vps[0].Mdoc.Documents()[0].NameSpaces()[doctype]["portrait"]; len(got.([]byte)) != len(portrait) {
-		t.Fatalf("portrait of %d bytes", len(got.([]byte)))
+	if got, _ := res.Credentials()[0].NameSpaces()[doctype]["portrait"].([]byte); len(got) != len(portrait) {
+		t.Fatalf("portrait of %d bytes", len(got))
 	}
 }

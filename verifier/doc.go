@@ -62,8 +62,9 @@
 // # Entry points
 //
 // [Verifier.VerifyQR] (one-way offline QR), [Verifier.VerifyQRResponse]
-// (two-way, with the request's nonce), [Verifier.VerifyQRFrames] (a frame
-// sequence), [Verifier.VerifySDJWT] and [Verifier.VerifyMdoc]. [StatusKeys]
+// (two-way, with the request's nonce), [Verifier.VerifyQRFrames] and
+// [Verifier.VerifyQRFramesResponse] (a frame sequence),
+// [Verifier.VerifySDJWT] and [Verifier.VerifyMdoc]. [StatusKeys]
 // wires a statuslist.Cache to the trust list.
 //
 // # Replay

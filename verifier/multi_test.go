@@ -273,6 +273,34 @@ func TestTwoWayNonce(t *testing.T) {
 	if _, err := f.verifier(t, nil).VerifyQRResponse(ctx, "x", []byte("short")); !errors.Is(err, ErrConfig) {
 		t.Fatalf("short nonce: %v", err)
 	}
+	// The same as a frame sequence: the request's nonce is checked.
+	frames := func(t *testing.T, n []byte) []string {
+		env, err := qr.DecodeString(mk(t, n, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes, err := qr.EncodeFrames(*env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range codes {
+			out = append(out, string(c.Data))
+		}
+		return out
+	}
+	v := f.verifier(t, nil)
+	if _, err := v.VerifyQRFramesResponse(ctx, nonce, frames(t, nonce)...); err != nil {
+		t.Fatalf("frames, matching nonce: %v", err)
+	}
+	_, err := v.VerifyQRFramesResponse(ctx, nonce, frames(t, []byte("another-nonce-16"))...)
+	var ve *check.Error
+	if !errors.As(err, &ve) || ve.Check != check.Freshness || !errors.Is(err, ErrNotFresh) {
+		t.Fatalf("frames, other nonce: %v", err)
+	}
+	if _, err := v.VerifyQRFramesResponse(ctx, []byte("short"), frames(t, nonce)...); !errors.Is(err, ErrConfig) {
+		t.Fatalf("frames, short nonce: %v", err)
+	}
 }
 
 func TestConcurrentVerification(t *testing.T) {

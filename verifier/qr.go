@@ -51,6 +51,30 @@ const MaxFrames = 64
 // (qr.EncodeFrames), given in any order, with the checks of VerifyQR.
 func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Result, error) {
 	at := v.now()
+	env, err := assemble(frames)
+	if err != nil {
+		return nil, err
+	}
+	return v.verifyEnvelope(ctx, env, at, nil)
+}
+
+// VerifyQRFramesResponse is VerifyQRFrames for the two-way flow, with the
+// nonce check of VerifyQRResponse: a large response to this verifier's
+// request QR.
+func (v *Verifier) VerifyQRFramesResponse(ctx context.Context, nonce []byte, frames ...string) (*Result, error) {
+	at := v.now()
+	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
+		return nil, fail(check.Input, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
+	}
+	env, err := assemble(frames)
+	if err != nil {
+		return nil, err
+	}
+	return v.verifyEnvelope(ctx, env, at, nonce)
+}
+
+// assemble reassembles a frame sequence into its envelope.
+func assemble(frames []string) (*qr.Envelope, error) {
 	if len(frames) == 0 || len(frames) > MaxFrames {
 		return nil, fail(check.Format, -1, ErrMalformed, nil, "%d frames (1 to %d)", len(frames), MaxFrames)
 	}
@@ -70,7 +94,7 @@ func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Resul
 	if err != nil {
 		return nil, fail(check.Format, -1, ErrMalformed, err, "")
 	}
-	return v.verifyEnvelope(ctx, env, at, nil)
+	return env, nil
 }
 
 func (v *Verifier) verifyEnvelope(ctx context.Context, env *qr.Envelope, at time.Time, nonce []byte) (*Result, error) {

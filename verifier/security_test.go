@@ -57,6 +57,8 @@ func TestSecurityEntryPoints(t *testing.T) {
 			requireTyped(t, "VerifyQR", err)
 			_, err = v.VerifyQRFrames(ctx, in, in)
 			requireTyped(t, "VerifyQRFrames", err)
+			_, err = v.VerifyQRFramesResponse(ctx, []byte("0123456789abcdef"), in, in)
+			requireTyped(t, "VerifyQRFramesResponse", err)
 			_, err = v.VerifyQRResponse(ctx, in, []byte("0123456789abcdef"))
 			requireTyped(t, "VerifyQRResponse", err)
 			_, err = v.VerifySDJWT(ctx, in, "nonce")
@@ -102,6 +104,10 @@ func TestSecurityOversizedQRNotCopied(t *testing.T) {
 		"VerifyQR":         func() error { _, err := v.VerifyQR(ctx, huge); return err },
 		"VerifyQRResponse": func() error { _, err := v.VerifyQRResponse(ctx, huge, nonce); return err },
 		"VerifyQRFrames":   func() error { _, err := v.VerifyQRFrames(ctx, huge); return err },
+		"VerifyQRFramesResponse": func() error {
+			_, err := v.VerifyQRFramesResponse(ctx, nonce, huge)
+			return err
+		},
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

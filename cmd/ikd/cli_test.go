@@ -30,6 +30,11 @@ func TestCLI(t *testing.T) {
 	at := t0.Add(10 * time.Second).Format(time.RFC3339)
 	late := t0.Add(5 * time.Minute).Format(time.RFC3339)
 	bank := "https://bank.example.co.id"
+	// v is ikd verify of the demo's KTP-el issuer key, its status list as
+	// the bank cached it, at t0+10s.
+	v := func(args ...string) []string {
+		return append([]string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--status", p("status-list.jwt"), "--at", at}, args...)
+	}
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -38,27 +43,47 @@ func TestCLI(t *testing.T) {
 		out   string // in stdout
 		err   string // in stderr
 	}{
-		{"sdjwt", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", at, p("presentation-sdjwt.txt")}, "", 0,
+		{"sdjwt", v("--nonce", meta.Nonce, p("presentation-sdjwt.txt")), "", 0,
 			"personal_administrative_number  3174015708950021", ""},
-		{"sdjwt json", []string{"verify", "--json", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", at, p("presentation-sdjwt.txt")}, "", 0,
+		{"sdjwt json", v("--json", "--nonce", meta.Nonce, p("presentation-sdjwt.txt")), "", 0,
 			`"name": "RINA KARTIKA SARI"`, ""},
-		{"sdjwt wrong nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", "AAAAAAAAAAA", "--at", at, p("presentation-sdjwt.txt")}, "", 1,
-			"", "nonce mismatch [freshness]"},
-		{"sdjwt stale", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", meta.Nonce, "--at", late, p("presentation-sdjwt.txt")}, "", 1,
-			"", "not fresh"},
-		{"sdjwt wrong key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")}, "", 1, "", "trust check failed"},
-		{"mdoc", []string{"verify", "--trust", p("iaca.pem"), "--session-transcript", p("session-transcript.cbor"), "--at", at, p("device-response.cbor")}, "", 0,
+		{"sdjwt wrong nonce", v("--nonce", "AAAAAAAAAAA", p("presentation-sdjwt.txt")), "", 1,
+			"", "verifier: presentation not fresh [freshness] (credential 0): sdjwt: key binding nonce mismatch [freshness]"},
+		{"sdjwt stale", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--status", p("status-list.jwt"), "--at", late,
+			p("presentation-sdjwt.txt")}, "", 1, "", "not fresh [freshness]"},
+		{"sdjwt revoked", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--status", p("status-list-revoked.jwt"), "--at", at,
+			p("presentation-sdjwt.txt")}, "", 1, "", "verifier: credential revoked [status] (credential 0)"},
+		{"sdjwt no status data", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")}, "", 1,
+			"", "verifier: no status information for credential [status]"},
+		{"sdjwt no status", []string{"verify", "--no-status", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", at, p("presentation-sdjwt.txt")},
+			"", 0, "status not checked", "warning: revocation was not checked"},
+		{"sdjwt wrong key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--no-status", "--at", at,
+			p("presentation-sdjwt.txt")}, "", 1, "", "verifier: issuer not in the trust list [trust]"},
+		{"status without its key", []string{"verify", "--trust", p("iaca.pem"), "--aud", bank, "--status", p("status-list.jwt"), "--at", at,
+			p("presentation-sdjwt.txt")}, "", 1, "", "status-list.jwt: statuslist: no trusted key for status list uri"},
+		{"mdoc", v("--trust", p("iaca.pem"), "--session-transcript", p("session-transcript.cbor"), p("device-response.cbor")), "", 0,
 			"RINA KARTIKA SARI", ""},
-		{"mdoc wrong transcript", []string{"verify", "--trust", p("iaca.pem"), "--session-transcript", p("qr.txt"), "--at", at, p("device-response.cbor")}, "", 1, "", "mdoc:"},
-		{"mdoc no transcript", []string{"verify", "--trust", p("iaca.pem"), p("device-response.cbor")}, "", 2, "", "--session-transcript is required"},
-		{"qr text", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", at, p("qr.txt")}, "", 0, "id.nik", ""},
-		{"qr stdin", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", at, "-"}, string(qrText), 0, "id.nik", ""},
-		{"qr png", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", at, p("qr.png")}, "", 0, "id.nik", ""},
-		{"qr other verifier", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", "https://other.example", "--at", at, p("qr.txt")}, "", 1, "", "another verifier"},
-		{"no trust", []string{"verify", p("qr.txt")}, "", 2, "", "--trust is required"},
-		{"bad at", []string{"verify", "--trust", p("issuer.jwk.json"), "--at", "yesterday", p("qr.txt")}, "", 2, "", "--at"},
-		{"missing input", []string{"verify", "--trust", p("issuer.jwk.json"), p("nope")}, "", 1, "", "no such file"},
-		{"unknown input", []string{"verify", "--trust", p("issuer.jwk.json"), p("presentation-sdjwt.json")}, "", 1, "", "input is neither"},
+		{"mdoc revoked", []string{"verify", "--trust", p("iaca.pem"), "--trust", p("issuer.jwk.json"), "--aud", bank,
+			"--status", p("status-list-revoked.jwt"), "--session-transcript", p("session-transcript.cbor"), "--at", at, p("device-response.cbor")},
+			"", 1, "", "verifier: credential revoked [status] (credential 0)"},
+		{"mdoc wrong transcript", v("--trust", p("iaca.pem"), "--session-transcript", p("qr.txt"), p("device-response.cbor")), "", 1, "",
+			"verifier: invalid configuration [input] (credential 0): mdoc: invalid argument [input]: SessionTranscript"},
+		{"mdoc no transcript", v("--trust", p("iaca.pem"), p("device-response.cbor")), "", 2, "", "--session-transcript is required"},
+		{"mdoc nonce", v("--trust", p("iaca.pem"), "--nonce", "n", "--session-transcript", p("session-transcript.cbor"), p("device-response.cbor")),
+			"", 2, "", "--nonce does not apply to a DeviceResponse"},
+		{"qr text", v(p("qr.txt")), "", 0, "id.nik", ""},
+		{"qr stdin", v("-"), string(qrText), 0, "id.nik", ""},
+		{"qr png", v(p("qr.png")), "", 0, "id.nik", ""},
+		{"qr revoked", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--status", p("status-list-revoked.jwt"), "--at", at,
+			p("qr.png")}, "", 1, "", "verifier: credential revoked [status]"},
+		{"qr twice", v(p("qr.txt"), p("qr.png")), "", 1, "verified presentation 1", "(presentation 2): verifier: presentation replayed [replay]"},
+		{"qr other verifier", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", "https://other.example", "--status", p("status-list.jwt"),
+			"--at", at, p("qr.txt")}, "", 1, "", "verifier: presentation made for another verifier [holder binding]"},
+		{"no trust", []string{"verify", "--aud", bank, p("qr.txt")}, "", 2, "", "--trust is required"},
+		{"no aud", []string{"verify", "--trust", p("issuer.jwk.json"), p("qr.txt")}, "", 2, "", "--aud is required"},
+		{"bad at", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--at", "yesterday", p("qr.txt")}, "", 2, "", "--at"},
+		{"missing input", v(p("nope")), "", 1, "", "no such file"},
+		{"unknown input", v(p("presentation-sdjwt.json")), "", 1, "", "neither QR text"},
 		{"verify help", []string{"verify", "--help"}, "", 0, "Example:", ""},
 		{"qr decode", []string{"qr", "decode", p("qr.png")}, "", 0, string(qrText), ""},
 		{"qr encode terminal", []string{"qr", "encode", p("qr.txt")}, "", 0, "\u2580", ""},

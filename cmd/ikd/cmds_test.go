@@ -157,7 +157,10 @@ func TestCLITrust(t *testing.T) {
 		{"show wrong key", []string{"trust", "show", "--operator-key", p("x.pub.jwk"), p("trust.jwt")}, "", 1, "", "trustlist:"},
 		{"show stale", []string{"trust", "show", "--operator-key", p("op.pub.jwk"), "--at", "2026-03-05T00:00:00Z", p("trust.jwt")}, "", 1, "STALE", "stale since"},
 		{"show no key", []string{"trust", "show", p("trust.jwt")}, "", 2, "", "--operator-key"},
-		{"verify with list", []string{"verify", "--trust", p("trust.jwt"), "--operator-key", p("op.pub.jwk"), p("iaca.pem")}, "", 1, "", "input is neither"},
+		{"verify with list", []string{"verify", "--trust", p("trust.jwt"), "--operator-key", p("op.pub.jwk"), "--aud", "https://bank.example.co.id",
+			p("iaca.pem")}, "", 1, "", "neither QR text"},
+		{"verify with list and key", []string{"verify", "--trust", p("trust.jwt"), "--trust", p("x.pub.jwk"), "--operator-key", p("op.pub.jwk"),
+			"--aud", "https://bank.example.co.id", p("iaca.pem")}, "", 2, "", "a signed trust list stands alone"},
 	})
 }
 

@@ -37,20 +37,24 @@ birth date, sex), drawn in the terminal; the bank's offline verification; and
 the phone reported lost, after which the same verification fails as revoked.
 Exits 0 only if every step behaved as expected.
 
-  --dir DIR   also write the artefacts into DIR (created if missing):
+  --dir DIR   also write the artefacts into DIR (created if missing), made at
+              the end of the story, at the real time:
                 issuer.jwk.json           the KTP-el issuer's public key (JWK)
                 presentation-sdjwt.txt    a KTP-el SD-JWT VC + KB-JWT presentation
                 presentation-sdjwt.json   {"nonce": ..., "aud": ...} of its KB-JWT
                 iaca.pem                  Dukcapil's IACA root certificate
                 device-response.cbor      a KTP-el mdoc DeviceResponse (device signature)
                 session-transcript.cbor   the SessionTranscript it was signed over
-                qr.txt                    the identity-check response QR's text
+                qr.txt                    an identity-check response QR's text
                 qr.png                    the same QR as a PNG image
+                status-list.jwt           Dukcapil's Status List Token as the bank
+                                          cached it, before the phone was lost
+                status-list-revoked.jwt   the same list after: every credential
+                                          above is revoked in it
 
 Example:
   ikd demo --dir out && ikd verify --trust out/issuer.jwk.json \
-      --aud https://bank.example.co.id --nonce "$(jq -r .nonce out/presentation-sdjwt.json)" \
-      out/presentation-sdjwt.txt
+      --aud https://bank.example.co.id --status out/status-list.jwt out/qr.png
 `
 
 // demoCmd parses the demo's flags and runs it.
@@ -91,10 +95,11 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		}
 		return os.WriteFile(filepath.Join(outDir, name), data, 0o644)
 	}
-	// The story's clock starts 10m20s in the past, so that the response QR
-	// and the artefacts are made at the real time and other tools can verify
-	// them within their 90-second window right after the demo.
-	clk := demoworld.NewClock(e.now().UTC().Truncate(time.Second).Add(-(10*time.Minute + 20*time.Second)))
+	// The story's clock starts 20m40s in the past and ends at the real
+	// time, when the artefacts are made: other tools verify them within
+	// their 90-second window right after the demo, and both status list
+	// tokens are already issued then.
+	clk := demoworld.NewClock(e.now().UTC().Truncate(time.Second).Add(-(20*time.Minute + 40*time.Second)))
 
 	// 1. The trust list operator and the three issuers.
 	head("The trust-list operator and the three issuing authorities")
@@ -226,6 +231,24 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 			return fmt.Errorf("status list of %s: %w", p.Name, err)
 		}
 	}
+	// Dukcapil's one status list, as the bank cached it.
+	statusToken := func() ([]byte, error) {
+		recs, err := dukcapil.Issuer.StatusLists(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := expect(len(recs) == 1, "Dukcapil has %d status lists, want 1", len(recs)); err != nil {
+			return nil, err
+		}
+		return dukcapil.Issuer.StatusListToken(ctx, recs[0].Number)
+	}
+	tok, err := statusToken()
+	if err != nil {
+		return err
+	}
+	if err := write("status-list.jwt", tok); err != nil {
+		return err
+	}
 	bank, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clk.Now, ClockSkew: 5 * time.Second, Audience: bankID,
 		Policy: verifier.Policy{Required: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}})
 	if err != nil {
@@ -290,12 +313,6 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	say("   response QR: %d bytes (%s mode), version %d (level M), valid until %s (90 s); PNG %d bytes scans back to the same text",
 		len(code.Data), code.Mode, code.Version, pres.ExpiresAt.Format(time.TimeOnly), len(png))
 	fmt.Fprint(w, term)
-	if err := write("qr.txt", code.Data); err != nil {
-		return err
-	}
-	if err := write("qr.png", png); err != nil {
-		return err
-	}
 
 	// 5. Offline verification.
 	clk.Advance(20 * time.Second)
@@ -316,13 +333,6 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   the same QR scanned again -> %v", verifier.ErrReplay)
 
-	// Artefacts in the raw formats, for other tools.
-	if outDir != "" {
-		if err := rawArtefacts(ctx, wal, clk, write); err != nil {
-			return err
-		}
-	}
-
 	// 6. The phone is lost.
 	clk.Advance(10 * time.Minute)
 	head("The phone is reported lost: Dukcapil revokes, the status list is updated")
@@ -334,6 +344,12 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	if _, err := dukcapil.Publish(ctx, cache); err != nil {
+		return err
+	}
+	if tok, err = statusToken(); err != nil {
+		return err
+	}
+	if err := write("status-list-revoked.jwt", tok); err != nil {
 		return err
 	}
 	say("   %d credentials of this phone revoked; the bank's status cache refreshed", n)
@@ -357,9 +373,16 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   the same identity check now fails at the %q check: %v", ve.Check, ve.Err)
 
+	// Artefacts in the raw formats, for other tools, made now.
+	if outDir != "" {
+		if err := rawArtefacts(ctx, wal, bankKey, holder.TrustListVerifiers(trust.Current()), clk, write); err != nil {
+			return err
+		}
+	}
+
 	say("\n== done: every step behaved as expected")
 	if outDir != "" {
-		say("   artefacts in %s: issuer.jwk.json presentation-sdjwt.txt presentation-sdjwt.json iaca.pem device-response.cbor session-transcript.cbor qr.txt qr.png", outDir)
+		say("   artefacts in %s: issuer.jwk.json presentation-sdjwt.txt presentation-sdjwt.json iaca.pem device-response.cbor session-transcript.cbor qr.txt qr.png status-list.jwt status-list-revoked.jwt", outDir)
 	}
 	return nil
 }
@@ -442,10 +465,34 @@ func printClaims(w io.Writer, indent string, claims map[string]any) {
 	}
 }
 
-// rawArtefacts presents the full KTP-el as a raw SD-JWT VC + KB-JWT and as a
-// raw mdoc DeviceResponse, checks each, and writes them.
-func rawArtefacts(ctx context.Context, wal *holder.Wallet, clk *demoworld.Clock, write func(string, []byte) error) error {
+// rawArtefacts answers a new identity-check request QR of the bank, and
+// presents the KTP-el as a raw SD-JWT VC + KB-JWT and as a raw mdoc
+// DeviceResponse, and writes them.
+func rawArtefacts(ctx context.Context, wal *holder.Wallet, bankKey crypto.Signer, lookup qr.VerifierLookup, clk *demoworld.Clock,
+	write func(string, []byte) error) error {
 	yes := holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }}
+	reqCode, _, err := bankRequest(bankKey, clk.Now())
+	if err != nil {
+		return err
+	}
+	req, err := wal.ReadRequestQR(ctx, reqCode.Data, lookup)
+	if err != nil {
+		return err
+	}
+	resp, err := wal.Present(ctx, req, yes)
+	if err != nil {
+		return err
+	}
+	png, err := resp.Codes[0].PNG(4)
+	if err != nil {
+		return err
+	}
+	if err := write("qr.txt", resp.Codes[0].Data); err != nil {
+		return err
+	}
+	if err := write("qr.png", png); err != nil {
+		return err
+	}
 	claims := []string{"personal_administrative_number", "name", "birthdate", "sex"}
 	p, err := wal.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: credential.VCTKTPEL, Claims: claims}}}, yes)
 	if err != nil {

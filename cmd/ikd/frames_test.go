@@ -68,7 +68,7 @@ func TestVerifyFrames(t *testing.T) {
 	}
 	mixed := append([]string{pngs[0]}, texts[1:]...)
 	at := t0.Add(10 * time.Second).Format(time.RFC3339)
-	base := []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", "https://bank.example.co.id", "--at", at}
+	base := []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", "https://bank.example.co.id", "--status", p("status-list.jwt"), "--at", at}
 	for _, tc := range []struct {
 		name   string
 		inputs []string

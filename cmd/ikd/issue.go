@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -24,6 +26,7 @@ const issueHelp = `usage: ikd issue --key ISSUER_KEY --iss URL --holder HOLDER_P
                  [--kid KID] [--chain DS_PEM] [--validity DURATION]
                  [--status-uri URI --status-idx N] [--out FILE] DOC
        ikd issue --batch ... JSONL
+       ikd issue --example TYPE
 
 Issues one credential from DOC (a file, or - for stdin): a JSON object with
 the type's SD-JWT VC claims (vct names the type: KTP-el, KK, NPWP, BPJS
@@ -42,9 +45,14 @@ member overrides --holder for that line), and writes one credential per
 line (mdocs base64url); a status index, if given, increases by one per
 line. The first bad line stops the batch, naming its number.
 
+--example TYPE prints a sample DOC of the type (KTP-el, KK, NPWP, "BPJS
+Kesehatan", "BPJS Ketenagakerjaan", or its vct or doctype): the fictitious
+demo resident's document, to edit and give to ikd issue.
+
 Example:
   ikd keygen --out issuer.key.jwk --pub issuer.jwk.json
   ikd keygen --out device.key.jwk --pub device.jwk.json
+  ikd issue --example KTP-el > ktp.json
   ikd issue --key issuer.key.jwk --iss https://dukcapil.example.go.id \
       --holder device.jwk.json --out ktp.sdjwt ktp.json
 `
@@ -95,9 +103,19 @@ func issueCmd(_ context.Context, e *env, args []string) error {
 	statusIdx := fs.Int64("status-idx", -1, "")
 	out := fs.String("out", "", "")
 	batch := fs.Bool("batch", false, "")
-	pos, err := parseFlags(fs, args, 1)
+	example := fs.String("example", "", "")
+	pos, err := parseFlags(fs, args, -1)
 	if err != nil {
 		return err
+	}
+	if *example != "" {
+		if len(pos) > 0 {
+			return usagef("--example takes no DOC")
+		}
+		return printExample(e, *example)
+	}
+	if len(pos) != 1 {
+		return usagef("want 1 argument(s), got %d", len(pos))
 	}
 	if *keyFile == "" {
 		return usagef("--key is required")
@@ -267,3 +285,21 @@ func issueOne(data []byte, p issueParams) ([]byte, error) {
 
 // jsonMarshal marshals v as JSON.
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// printExample prints the sample document of the credential type named
+// typ (its name, vct or doctype, as credential.Types lists them).
+func printExample(e *env, typ string) error {
+	docs, err := demoworld.SampleDocuments()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, d := range docs {
+		ti := d.Type()
+		names = append(names, ti.Name)
+		if strings.EqualFold(typ, ti.Name) || typ == ti.VCT || typ == ti.DocType {
+			return printJSON(e.stdout, d.SDJWTClaims(e.now().UTC()))
+		}
+	}
+	return usagef("--example: unknown type %q: want one of %s", typ, strings.Join(names, ", "))
+}

@@ -154,8 +154,8 @@ func run(ctx context.Context, e *env, args []string) int {
 // oneLine keeps an error message on one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// newFlagSet makes a flag set whose --help prints help to stdout and whose
-// errors become usage errors.
+// newFlagSet makes a flag set whose --help prints help to stdout (once,
+// through parseFlags) and whose errors become usage errors.
 func newFlagSet(name, help string, e *env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -165,13 +165,19 @@ func newFlagSet(name, help string, e *env) *flag.FlagSet {
 
 // parseFlags parses args, allowing flags after positional arguments, and
 // returns the positional arguments; want is their exact number, or -1 for
-// any number.
+// any number. --help prints the help once; a bad flag is a usage error
+// (one line on stderr), not the help.
 func parseFlags(fs *flag.FlagSet, args []string, want int) ([]string, error) {
+	// Package flag calls Usage itself on -help and on every parse error;
+	// the help is printed here instead, for -help only.
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				help()
 				return nil, errHelp
 			}
 			return nil, usagef("%v", err)

@@ -69,7 +69,7 @@ func TestDemo(t *testing.T) {
 	for _, en := range entries {
 		names = append(names, en.Name())
 	}
-	if got, want := strings.Join(names, " "), "device-response.cbor iaca.pem issuer.jwk.json presentation-sdjwt.json presentation-sdjwt.txt qr.png qr.txt session-transcript.cbor"; got != want {
+	if got, want := strings.Join(names, " "), "device-response.cbor iaca.pem issuer.jwk.json presentation-sdjwt.json presentation-sdjwt.txt qr.png qr.txt session-transcript.cbor status-list-revoked.jwt status-list.jwt"; got != want {
 		t.Errorf("artefacts %q, want %q", got, want)
 	}
 
@@ -154,6 +154,12 @@ func TestUsage(t *testing.T) {
 			}
 			if n := strings.Count(strings.TrimSpace(errOut.String()), "\n"); tc.code == 2 && tc.args != nil && n != 0 {
 				t.Errorf("error is %d lines: %q", n+1, errOut.String())
+			}
+			if tc.code == 2 && tc.args != nil && out.Len() != 0 {
+				t.Errorf("a usage error wrote to stdout: %q", out.String())
+			}
+			if n := strings.Count(out.String(), "usage: "); tc.code == 0 && tc.args[0] != "help" && n != 1 {
+				t.Errorf("help printed %d times", n)
 			}
 		})
 	}

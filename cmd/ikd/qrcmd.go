@@ -113,10 +113,12 @@ func codeFor(data []byte) (qr.Code, error) {
 // b64url decodes unpadded base64url strictly.
 func b64url(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }
 
-const keygenHelp = `usage: ikd keygen [--alg ES256|ES384|ES512|EdDSA] [--format jwk|pem] [--out FILE] [--pub FILE]
+const keygenHelp = `usage: ikd keygen [--alg ES256|ES384|ES512|EdDSA] [--format jwk|pem] --out FILE [--pub FILE] [--force]
 
 Makes a key pair. The private key goes to --out (mode 0600; required), the
-public key to --pub, or to stdout when --pub is not given.
+public key to --pub, or to stdout when --pub is not given. An existing
+file is not overwritten (a key lost that way cannot be recovered) unless
+--force is given.
 
 Example:
   ikd keygen --out issuer.key.jwk --pub issuer.jwk.json
@@ -128,11 +130,19 @@ func keygenCmd(_ context.Context, e *env, args []string) error {
 	format := fs.String("format", "jwk", "")
 	out := fs.String("out", "", "")
 	pubOut := fs.String("pub", "", "")
+	force := fs.Bool("force", false, "")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("--out is required")
+	}
+	if !*force {
+		for _, name := range []string{*out, *pubOut} {
+			if _, err := os.Lstat(name); name != "" && err == nil {
+				return fmt.Errorf("%s exists: give --force to overwrite it", name)
+			}
+		}
 	}
 	if *format != "jwk" && *format != "pem" {
 		return usagef("--format: want jwk or pem, got %q", *format)
@@ -154,12 +164,35 @@ func keygenCmd(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, priv, 0o600); err != nil {
+	if err := writeKeyFile(*out, priv, 0o600, *force); err != nil {
 		return err
 	}
 	if *pubOut != "" {
-		return os.WriteFile(*pubOut, pub, 0o644)
+		return writeKeyFile(*pubOut, pub, 0o644, *force)
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s\n", bytes.TrimSpace(pub))
 	return err
+}
+
+// writeKeyFile writes a key file with mode perm: a new file, or with
+// replace an existing one, whose mode is then set to perm too (a private
+// key must not keep a readable mode).
+func writeKeyFile(name string, data []byte, perm os.FileMode, replace bool) error {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if replace {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

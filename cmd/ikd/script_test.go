@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,8 +36,9 @@ type scriptState struct {
 type scriptStateKey struct{}
 
 // TestScripts runs the golden CLI scripts testdata/script/*.txtar
-// (github.com/rogpeppe/go-internal/testscript). Besides the standard
-// commands, a script has:
+// (github.com/rogpeppe/go-internal/testscript), with $REPO_TESTDATA the
+// module's testdata directory (binary fixtures such as images). Besides the
+// standard commands, a script has:
 //
 //	ikd ARGS... [<FILE]   run ikd in-process in the script's directory, stdin
 //	                      from FILE (else empty), clock $IKD_NOW (RFC 3339),
@@ -56,6 +59,10 @@ type scriptStateKey struct{}
 //	                      e.g. a random id.
 //	tamper FILE OFFSET    replace the byte at OFFSET (negative: from the end)
 //	                      with another letter ('A', or 'B' if it was 'A').
+//	finders FILE SIDE     write a SIDE×SIDE PNG tiled with QR finder patterns
+//	                      of module sizes 1 and 2 px, the adversarial image
+//	                      of issue 17 finding 10 (as credential/qr's tests
+//	                      make it).
 //	issuer-service start|grant  run demoworld's Dukcapil behind the issuer
 //	                      service's wallet endpoints (see scriptIssuerService).
 //
@@ -70,12 +77,17 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	repoTestdata, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                dir,
 		RequireUniqueNames: true,
 		UpdateScripts:      *updateScripts,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("IKD_NOW", scriptNow)
+			env.Setenv("REPO_TESTDATA", repoTestdata)
 			st := &scriptState{}
 			env.Values[scriptStateKey{}] = st
 			env.Defer(func() {
@@ -94,6 +106,7 @@ func TestScripts(t *testing.T) {
 			"truncate":       scriptTruncate,
 			"tamper":         scriptTamper,
 			"capture":        scriptCapture,
+			"finders":        scriptFinders,
 			"issuer-service": scriptIssuerService,
 		},
 	})
@@ -243,4 +256,45 @@ func scriptCapture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("capture: no match for %q in %s", args[1], args[2])
 	}
 	ts.Setenv(args[0], m[len(m)-1])
+}
+
+func scriptFinders(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: finders FILE SIDE")
+	}
+	side, err := strconv.Atoi(args[1])
+	if err != nil || side < 8 || side > 4096 {
+		ts.Fatalf("finders: side %q: want 8 to 4096", args[1])
+	}
+	// Finder patterns (ISO/IEC 18004 §6.3.3: 7×7 modules, dark ring, light
+	// ring, dark 3×3 centre) in cells of 16 px, alternating module sizes 1
+	// and 2, on white.
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	const cell = 16
+	for ty := 0; ty*cell < side; ty++ {
+		for tx := 0; tx*cell < side; tx++ {
+			m := 1 + (tx+ty)%2
+			off := m * ((cell/m - 7) / 2)
+			for my := 0; my < 7; my++ {
+				for mx := 0; mx < 7; mx++ {
+					if min(mx, my, 6-mx, 6-my) == 1 {
+						continue
+					}
+					for py := 0; py < m; py++ {
+						for px := 0; px < m; px++ {
+							if x, y := tx*cell+off+mx*m+px, ty*cell+off+my*m+py; x < side && y < side {
+								img.Pix[y*img.Stride+x] = 0
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	ts.Check((&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, img))
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o644))
 }

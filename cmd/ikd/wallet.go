@@ -131,8 +131,9 @@ request is either a verifier's signed request QR (--request: its text or a
 PNG/JPEG image, a file or - for stdin after the PIN line), checked against
 the registered verifiers of the signed trust list --verifiers (with the
 operator's key --operator-key); or built here: the claims --claims of the
-credential type --type (a vct or an mdoc doctype; default the KTP-el SD-JWT
-VC) for the verifier --aud, with the verifier's nonce --nonce (base64url,
+credential type --type (its name as "ikd wallet list" shows it, such as
+KTP-el, NPWP or "QR KTP-el", which means the SD-JWT VC when the wallet holds
+both formats; or a vct or an mdoc doctype; default KTP-el) for the verifier --aud, with the verifier's nonce --nonce (base64url,
 8 to 32 bytes; none: the one-way flow with a fresh nonce).
 
 Consent is explicit: without --yes nothing is shared; the command prints
@@ -147,7 +148,7 @@ frames are text).
 Example:
   IKD_PIN=135790 ikd wallet present --aud https://bank.example.co.id \
       --claims personal_administrative_number,given_name,birthdate --yes --png qr.png > qr.txt
-  ikd verify --trust issuer.jwk.json --aud https://bank.example.co.id qr.txt
+  ikd verify --trust issuer.jwk.json --aud https://bank.example.co.id --status status-list.jwt qr.txt
 `
 
 const walletHistoryHelp = `usage: ikd wallet history [--wallet DIR] [--json]
@@ -422,9 +423,6 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 		return nil, err
 	}
 	if ts.list != nil {
-		if len(args) > 1 {
-			return nil, usagef("--trust: a trust list stands alone; give no other --trust with it")
-		}
 		return holder.TrustList(ts.list), nil
 	}
 	if len(ts.keys) > 1 {
@@ -436,7 +434,7 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 	}
 	var key crypto.PublicKey
 	if len(ts.keys) == 1 {
-		key = ts.keys[0]
+		key = ts.keys[0].pub
 	}
 	if key == nil && pool == nil {
 		return nil, usagef("--trust: no issuer key or IACA root (CA certificate) given")
@@ -444,10 +442,10 @@ func walletTrust(args []string, opKey string, now func() time.Time) (holder.Issu
 	return pinnedTrust{key: key, roots: pool}, nil
 }
 
-// pinnedTrust is the trust "ikd verify --trust KEY" gives: one SD-JWT VC
-// issuer key, pinned whatever the credential's iss says, and IACA roots.
-// holder.StaticTrust needs the issuer identifier up front, which a bare
-// key file does not name.
+// pinnedTrust is the trust "ikd wallet import --trust KEY" gives: one
+// SD-JWT VC issuer key, pinned whatever the credential's iss says, and IACA
+// roots. holder.StaticTrust needs the issuer identifier up front, which a
+// bare key file does not name.
 type pinnedTrust struct {
 	key   crypto.PublicKey
 	roots *x509.CertPool
@@ -714,7 +712,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	opKey := ws.fs.String("operator-key", "", "")
 	claimList := ws.fs.String("claims", "", "")
 	aud := ws.fs.String("aud", "", "")
-	typ := ws.fs.String("type", credential.VCTKTPEL, "")
+	typ := ws.fs.String("type", "KTP-el", "")
 	nonceArg := ws.fs.String("nonce", "", "")
 	yes := ws.fs.Bool("yes", false, "")
 	pngOut := ws.fs.String("png", "", "")
@@ -743,7 +741,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		return usagef("give --request, or --claims and --aud")
 	default:
 		req = &holder.Request{Verifier: *aud}
-		item := holder.RequestItem{Type: *typ}
+		item := holder.RequestItem{Type: *typ} // resolved once the wallet is open
 		for _, c := range strings.Split(*claimList, ",") {
 			if c = strings.TrimSpace(c); c == "" {
 				return usagef("--claims: empty claim name")
@@ -763,6 +761,13 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		return err
 	}
 	defer ws.close()
+	if req != nil {
+		t, err := walletType(ctx, ws.w, *typ)
+		if err != nil {
+			return err
+		}
+		req.Items[0].Type = t
+	}
 	if lookup != nil {
 		var data []byte
 		var err error
@@ -833,6 +838,33 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	}
 	_, err = ws.e.stdout.Write(text)
 	return err
+}
+
+// walletType resolves --type against the wallet's credentials: a vct or
+// doctype one of them has, or the name "ikd wallet list" shows (any case),
+// which means the SD-JWT VC's vct when the wallet holds the type in both
+// formats, else the mdoc's doctype.
+func walletType(ctx context.Context, w *holder.Wallet, typ string) (string, error) {
+	creds, err := w.Credentials(ctx)
+	if err != nil {
+		return "", err
+	}
+	mdocType := ""
+	for _, c := range creds {
+		switch {
+		case c.Format == credential.FormatSDJWT && c.VCT == typ, c.Format == credential.FormatMdoc && c.DocType == typ:
+			return typ, nil
+		case !strings.EqualFold(c.Name, typ):
+		case c.Format == credential.FormatSDJWT:
+			return c.VCT, nil
+		default:
+			mdocType = c.DocType
+		}
+	}
+	if mdocType != "" {
+		return mdocType, nil
+	}
+	return "", usagef("--type: no credential of type %q in the wallet (see \"ikd wallet list\")", typ)
 }
 
 // numbered names the i-th of n output files: name itself when n is 1,

@@ -82,51 +82,6 @@ func BenchmarkQREncode(b *testing.B) {
 	}
 }
 
-// BenchmarkQRVerify: what the verifier does per scanned QR — decode the
-// envelope and verify everything (issuer signature, disclosures, holder
-// binding, freshness; for mdoc also the document signer certificate
-// against the IACA root) — for an identity check from the QR profile.
-// x-verify-floor is the time over the bare ES256 verifications the check
-// needs: 2 for SD-JWT VC (issuer, KB-JWT), 3 for mdoc (DS certificate,
-// issuerAuth, deviceSignature).
-func BenchmarkQRVerify(b *testing.B) {
-	f := newFixture(b)
-	bind := f.binding(b)
-	idp, idm := IdentityCheck()
-	sd, err := PresentSDJWT(f.profileSDJWT(b, true), idp, bind, f.holderKey, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	md, err := PresentMdoc(f.profileMdoc(b, true), idm, bind, f.holderKey, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := f.verifyOptions()
-	for _, tc := range []struct {
-		name string
-		p    Presentation
-		sigs int
-	}{{"sdjwt", sd, 2}, {"mdoc", md, 3}} {
-		b.Run(tc.name, func(b *testing.B) {
-			c, err := Encode(Envelope{Presentations: []Presentation{tc.p}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := Verify(c.Data, opts); err != nil {
-				b.Fatal(err)
-			}
-			floor := float64(tc.sigs) * verifyFloor(f.holderKey, 2000)
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := Verify(c.Data, opts); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-verify-floor")
-		})
-	}
-}
-
 // BenchmarkRequest: the verifier signing a request QR and the wallet
 // verifying it (one ES256 verification).
 func BenchmarkRequest(b *testing.B) {

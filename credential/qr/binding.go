@@ -16,7 +16,8 @@ import (
 // (docs/qr-format.md §5), matching the 90 seconds of the IKD app's QR.
 const FreshnessWindow = 90 * time.Second
 
-// MaxClockSkew bounds VerifyOptions.ClockSkew.
+// MaxClockSkew is the most a verifier may tolerate a binding time in the
+// future (package verifier bounds Config.ClockSkew by it).
 const MaxClockSkew = 30 * time.Second
 
 // HandoverName is the first element of the offline-QR Handover.

@@ -11,18 +11,21 @@
 // with [Encode] and render it with [Code.PNG] or [Code.Terminal]. Content
 // too large for one QR goes into [EncodeFrames].
 //
-// Verifier: scan with [ScanImage], then [Verify] (or [Assembler] for frame
-// sequences), which decodes the envelope and verifies every presentation
-// and its freshness binding: bound to this verifier, at most
-// [FreshnessWindow] old.
+// Verifier: scan with [ScanImage] and hand the payload to package verifier
+// (verifier.Verifier.VerifyQR, or VerifyQRFrames for a frame sequence),
+// the one place ikdkit decides "verified": it decodes the envelope with
+// this package and checks trust, signatures, disclosures, the freshness
+// binding (bound to this verifier, at most [FreshnessWindow] old), replay,
+// revocation and policy. This package only encodes and decodes: [Decode]
+// and [Assembler] return an unverified [Envelope].
 //
 // Two-way flow: the verifier first shows a signed request QR made with
 // [EncodeRequest] (a COSE_Sign1 over a compact subset of the OpenID4VP
 // DCQL query); the wallet checks it with [VerifyRequest] against the
 // caller's trust list ([VerifierLookup], [TrustListVerifiers]), shows [RegisteredVerifier].Name,
 // and answers with a response bound to the request by
-// [VerifiedRequest.Binding]; the verifier passes the request's nonce in
-// [VerifyOptions].Nonce.
+// [VerifiedRequest.Binding]; the verifier passes the request's nonce to
+// verifier.Verifier.VerifyQRResponse.
 //
 // # Format
 //
@@ -40,7 +43,7 @@
 // CBOR strictly. Every error is an *[Error] wrapping one sentinel
 // (ErrPrefix, ErrVersion, ErrChecksum, ErrTruncated, ErrTooLarge, ...).
 //
-// WARNING: [Verify] does not check revocation; in the one-way flow a QR can
-// be replayed to the same verifier within the window unless the verifier
-// remembers the nonces it has seen.
+// WARNING: nothing this package returns is verified. In the one-way flow a
+// QR can be replayed within the window; package verifier remembers what it
+// accepted and refuses a replay.
 package qr

@@ -36,7 +36,8 @@ type MdocPresentation struct {
 	// DeviceResponse is the CBOR DeviceResponse. On Encode it must carry
 	// the x5chain, which the envelope replaces by its x5t
 	// ([DocumentSignerRef]); on Decode it carries that x5t, and
-	// [MdocPresentation.WithChain] (or [Verify]) puts the chain back.
+	// [MdocPresentation.WithChain] (as package verifier does) puts the
+	// chain back.
 	DeviceResponse []byte
 	// Binding is what the device signature is bound to.
 	Binding Binding
@@ -151,8 +152,9 @@ func encodeBody(env Envelope) ([]byte, error) {
 // Decode unpacks a response QR payload, as scanned (base45 text or raw
 // bytes), into its presentations. It verifies nothing cryptographic: it
 // checks the prefix and version, the checksums, the framing, the
-// decompressed size and the CBOR structure. Use [Verify] to also verify the
-// presentations.
+// decompressed size and the CBOR structure. Presentations are verified by
+// package verifier (verifier.Verifier.VerifyQR), never from a decoded
+// Envelope alone.
 func Decode(data []byte) (*Envelope, error) {
 	body, err := unwrap(kindPresentation, data)
 	if err != nil {

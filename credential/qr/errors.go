@@ -29,14 +29,6 @@ var (
 	// ErrUnsupported: a value cannot be carried by this envelope version
 	// (for example non-canonical base64url in an SD-JWT).
 	ErrUnsupported = errors.New("qr: value not representable in the envelope")
-	// ErrNotFresh: the presentation's binding time is outside the
-	// freshness window.
-	ErrNotFresh = errors.New("qr: presentation not fresh")
-	// ErrAudience: the presentation is bound to another verifier.
-	ErrAudience = errors.New("qr: presentation bound to another verifier")
-	// ErrVerification: a presentation inside the envelope failed
-	// verification; the error also wraps the sdjwt or mdoc error.
-	ErrVerification = errors.New("qr: presentation verification failed")
 	// ErrUnknownSigner: no key or certificate chain was found for a
 	// reference (mdoc document signer, request signer).
 	ErrUnknownSigner = errors.New("qr: unknown signer")

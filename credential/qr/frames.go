@@ -141,13 +141,3 @@ func (a *Assembler) Envelope() (*Envelope, error) {
 	}
 	return decodeBody(body)
 }
-
-// Verify verifies the reassembled envelope exactly as [Verify] verifies a
-// single QR.
-func (a *Assembler) Verify(opts VerifyOptions) ([]VerifiedPresentation, error) {
-	env, err := a.Envelope()
-	if err != nil {
-		return nil, err
-	}
-	return verifyEnvelope(env, opts)
-}

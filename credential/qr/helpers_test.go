@@ -1,6 +1,7 @@
 package qr
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,11 +9,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"github.com/fxamacker/cbor/v2"
 	"math/big"
 	mrand "math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
@@ -215,13 +217,40 @@ func (f *fixture) binding(t testing.TB) Binding {
 	return b
 }
 
-func (f *fixture) verifyOptions() VerifyOptions {
-	return VerifyOptions{
-		Audience:        testAudience,
-		Now:             func() time.Time { return testNow.Add(30 * time.Second) },
-		SDJWT:           sdjwt.VerifyOptions{IssuerKey: f.issuerKey.Public()},
-		Mdoc:            mdoc.VerifyOptions{Roots: f.roots},
-		DocumentSigners: StaticChains([]*x509.Certificate{f.ds}),
+// sameEnvelope checks that a decoded envelope carries want's presentations
+// exactly: each SD-JWT byte for byte, each mdoc binding, and each
+// DeviceResponse as the holder made it once the chain is put back.
+// (Whether they verify is package verifier's to say, and its tests.)
+func (f *fixture) sameEnvelope(t testing.TB, got *Envelope, want Envelope) {
+	t.Helper()
+	if len(got.Presentations) != len(want.Presentations) {
+		t.Fatalf("%d presentations, want %d", len(got.Presentations), len(want.Presentations))
+	}
+	for i, p := range want.Presentations {
+		g := got.Presentations[i]
+		if p.SDJWT != g.SDJWT {
+			t.Fatalf("SD-JWT not reassembled exactly:\n got %s\nwant %s", g.SDJWT, p.SDJWT)
+		}
+		if p.Mdoc == nil {
+			if g.Mdoc != nil {
+				t.Fatal("an mdoc appeared")
+			}
+			continue
+		}
+		if g.Mdoc == nil || !g.Mdoc.Binding.IssuedAt.Equal(p.Mdoc.Binding.IssuedAt) ||
+			g.Mdoc.Binding.Audience != p.Mdoc.Binding.Audience || !bytes.Equal(g.Mdoc.Binding.Nonce, p.Mdoc.Binding.Nonce) {
+			t.Fatal("mdoc binding not carried")
+		}
+		// Putting the chain back gives the DeviceResponse as the holder
+		// made it: mdoc.Present writes deterministic CBOR, the form the
+		// envelope re-encodes to.
+		full, err := g.Mdoc.WithChain(StaticChains(nil, []*x509Cert{f.ds}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(full, p.Mdoc.DeviceResponse) {
+			t.Fatal("DeviceResponse not restored exactly")
+		}
 	}
 }
 

@@ -213,7 +213,8 @@ func (c Code) Terminal() (string, error) {
 
 // ScanImage decodes a PNG or JPEG image holding one QR code and returns its
 // payload: raw bytes for a byte-mode symbol, the text otherwise. Pass the
-// result to Decode, Verify or Assembler.Add.
+// result to package verifier (verifier.Verifier.VerifyQR), or to Decode or
+// Assembler.Add to read it unverified.
 //
 // The image is untrusted input: the file is capped at MaxImageSize bytes
 // and MaxImagePixels pixels, and the search at MaxScanPixels pixels

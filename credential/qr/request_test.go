@@ -8,6 +8,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
@@ -379,8 +382,8 @@ func TestEncodeRequestOptions(t *testing.T) {
 }
 
 // TestTwoWayFlow: the verifier shows a request, the wallet verifies it and
-// answers with a response bound to the request's nonce, in both formats;
-// the verifier accepts it only with its own nonce.
+// answers with a response bound to the request's verifier and nonce, in
+// both formats.
 func TestTwoWayFlow(t *testing.T) {
 	f := newFixture(t)
 	key := testVerifierKey(t)
@@ -415,19 +418,35 @@ func TestTwoWayFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Verifier.
-	opts := f.verifyOptions()
-	opts.Nonce = req.Nonce
-	got, err := Verify(resp.Data, opts)
+	// The response carries the request's verifier and nonce in every
+	// presentation's binding: the mdoc binding, and the SD-JWT's KB-JWT
+	// (aud, and nonce in base64url, docs/qr-format.md §5). Package
+	// verifier checks them (its TestTwoWayFromRequestQR).
+	got, err := Decode(resp.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].SDJWT == nil || got[1].Mdoc == nil {
-		t.Fatalf("verified %+v", got)
+	f.sameEnvelope(t, got, env)
+	if len(got.Presentations) != 2 || got.Presentations[0].SDJWT == "" || got.Presentations[1].Mdoc == nil {
+		t.Fatalf("decoded %+v", got)
 	}
-	opts.Nonce = []byte("another-request!")
-	if _, err := Verify(resp.Data, opts); !errors.Is(err, ErrNotFresh) {
-		t.Fatalf("response to another request: %v, want ErrNotFresh", err)
+	if m := got.Presentations[1].Mdoc.Binding; m.Audience != testAudience || !bytes.Equal(m.Nonce, req.Nonce) {
+		t.Fatalf("mdoc binding %+v", m)
+	}
+	u, err := sdjwt.Parse(got.Presentations[0].SDJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := jose.Parse(u.KeyBindingJWT(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct{ Aud, Nonce string }
+	if err := json.Unmarshal(kb.Payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Aud != testAudience || claims.Nonce != base64.RawURLEncoding.EncodeToString(req.Nonce) {
+		t.Fatalf("KB-JWT aud %q nonce %q", claims.Aud, claims.Nonce)
 	}
 }
 

@@ -65,7 +65,8 @@ type CacheConfig struct {
 // offline-first status checks. [Cache.Lookup] answers only from memory and
 // never does I/O; [Cache.Refresh] fetches over HTTP and is a separate call
 // the application makes when it has a network; [Cache.Add] stores a token
-// that arrived by other means (a sync bundle, the holder). Every token is
+// that arrived by other means (a sync bundle, the holder), and
+// [Cache.AddToken] one whose uri is only its own sub (a file). Every token is
 // verified before it is stored, and a token older than the cached one is
 // refused ([ErrRollback]).
 //
@@ -180,6 +181,21 @@ func (c *Cache) Lookup(ref Reference) (Answer, error) {
 func (c *Cache) Add(uri string, token []byte) error {
 	_, err := c.add("add", uri, token, 0)
 	return err
+}
+
+// AddToken is [Cache.Add] for a token that arrived without its uri (a file,
+// a sync bundle): the uri is the token's own sub (draft §5.1, §5.2). The sub
+// is read before verification only to ask cfg.Keys which key is trusted for
+// that uri; the token is then verified with that key and stored exactly as
+// Add does, so a token is only ever stored under a uri whose trusted key
+// signed it. It returns the verified token.
+func (c *Cache) AddToken(token []byte) (*Token, error) {
+	const op = "add"
+	sub, err := unverifiedSubject(token)
+	if err != nil {
+		return nil, errorf(op, ErrMalformed, "%v", err)
+	}
+	return c.add(op, sub, token, 0)
 }
 
 func (c *Cache) verifier(op, uri string) (*Verifier, error) {

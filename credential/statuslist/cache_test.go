@@ -263,3 +263,57 @@ func TestCacheRefresh(t *testing.T) {
 		t.Fatalf("failed refreshes must keep the cached token: %+v %v", ans, err)
 	}
 }
+
+// TestCacheAddToken: a token that arrives without its uri is stored under
+// its own sub, verified with the key Keys trusts for that sub.
+func TestCacheAddToken(t *testing.T) {
+	p := testParams()
+	f := newCacheFixture(t, Policy{})
+	only := func(uri string) (*Verifier, error) {
+		if uri != p.Subject {
+			return nil, errors.New("untrusted")
+		}
+		return &Verifier{Key: f.key.Public()}, nil
+	}
+	other := p
+	other.Subject = "https://status.ikd.example.id/lists/32/8"
+	g := newCacheFixture(t, Policy{})
+	tests := []struct {
+		name  string
+		token []byte
+		want  error
+	}{
+		{"jwt", f.token(t, p, FormatJWT), nil},
+		{"cwt", f.token(t, p, FormatCWT), nil},
+		{"jwt with a newline", append(f.token(t, p, FormatJWT), '\n'), ErrMalformed},
+		{"sub not trusted", f.token(t, other, FormatJWT), ErrUntrusted},
+		{"cwt sub not trusted", f.token(t, other, FormatCWT), ErrUntrusted},
+		{"other key", g.token(t, p, FormatJWT), ErrSignature},
+		{"other key cwt", g.token(t, p, FormatCWT), ErrSignature},
+		{"garbage", []byte("x.y.z"), ErrMalformed},
+		{"cbor garbage", []byte{0xd2, 0x84}, ErrMalformed},
+		{"empty", nil, ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewCache(CacheConfig{Keys: only, Now: f.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := c.AddToken(tc.token)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			_, lerr := c.Lookup(Reference{Index: 5, URI: p.Subject})
+			if tc.want != nil {
+				if tok != nil || !errors.Is(lerr, ErrNotCached) {
+					t.Fatalf("a refused token was stored (%v)", lerr)
+				}
+				return
+			}
+			if tok.Subject() != p.Subject || lerr != nil {
+				t.Fatalf("sub %q, lookup %v", tok.Subject(), lerr)
+			}
+		})
+	}
+}

@@ -32,7 +32,8 @@
 // tokens by uri; [Cache.Lookup] answers from memory and reports how old the
 // answer is, under a [Policy] that honours exp and ttl; [Cache.Refresh]
 // fetches over HTTP with a caller-supplied context and client, and is never
-// called during verification.
+// called during verification; [Cache.Add] and [Cache.AddToken] store tokens
+// that arrived another way (a sync bundle, a file).
 //
 // # Untrusted input
 //

@@ -188,3 +188,39 @@ func FuzzStatusClaim(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddToken feeds tokens to Cache.AddToken, whose Keys trusts the draft's
+// example key for every uri. Property: a failure stores nothing and is a
+// typed error; a success stores the token under its own sub, which is a
+// valid uri.
+func FuzzAddToken(f *testing.F) {
+	seeds := [][]byte{
+		bytes.TrimSpace(readVector(f, "status_list_token.jwt")),
+		readHexVector(f, "status_list_cwt.hex"),
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	if len(seeds) == 0 {
+		f.Fatal("empty seed corpus")
+	}
+	v := vectorVerifier(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := NewCache(CacheConfig{Keys: func(string) (*Verifier, error) { return v, nil }, Now: v.Now,
+			Policy: Policy{MaxAge: 1 << 62, AllowBeyondTTL: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := c.AddToken(data)
+		if err != nil {
+			if tok != nil || len(c.m) != 0 {
+				t.Fatal("a refused token was returned or stored")
+			}
+			checkTypedError(t, err)
+			return
+		}
+		if checkURI(tok.Subject()) != nil || c.m[tok.Subject()] == nil || len(c.m) != 1 {
+			t.Fatalf("accepted token stored wrongly under %q", tok.Subject())
+		}
+	})
+}

@@ -42,6 +42,11 @@
 // ("may issuer X issue type T?") and [List.Verifier] (a registered verifier's
 // keys and allowed claims). The operator signs lists with [Sign].
 //
+// A verifier that configures its trust itself (keys given to it out of
+// band, a test) builds a [List] in code and validates it with [NewLocal]:
+// the same rules and lookups, but no signature, so the caller vouches for
+// it.
+//
 // # Security
 //
 // The signature algorithm follows from the pinned operator key, never from

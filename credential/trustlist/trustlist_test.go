@@ -439,3 +439,52 @@ func signInput(t testing.TB, key crypto.Signer, in string) []byte {
 	}
 	return sig
 }
+
+// TestNewLocal: a list built in code is validated like a signed one and
+// indexed, so its lookups work; it does not alias the caller's slices.
+func TestNewLocal(t *testing.T) {
+	f := newFixture(t)
+	l, err := NewLocal(f.list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, k, err := l.IssuerKey("https://dukcapil.example.go.id", "dk-1"); err != nil || !keyEqual(k, f.dukcapil.Public()) {
+		t.Fatalf("IssuerKey: %v", err)
+	}
+	if !l.Authorized("https://dukcapil.example.go.id", f.list.Issuers[0].VCTs[0]) {
+		t.Fatal("not authorised for its own vct")
+	}
+	if _, ok := l.IssuerByRoot(f.iaca); !ok {
+		t.Fatal("IACA root not indexed")
+	}
+	f.list.Issuers[0].ID = "https://changed.example"
+	if _, ok := l.Issuer("https://dukcapil.example.go.id"); !ok || l.Issuers[0].ID != "https://dukcapil.example.go.id" {
+		t.Fatal("the local list aliases the caller's Issuers")
+	}
+
+	bad := func(mod func(*List)) *List {
+		g := newFixture(t)
+		mod(g.list)
+		return g.list
+	}
+	tests := []struct {
+		name string
+		list *List
+		err  error
+	}{
+		{"nil", nil, ErrOptions},
+		{"no operator", bad(func(l *List) { l.Operator = "" }), ErrMalformed},
+		{"next update before iat", bad(func(l *List) { l.NextUpdate = l.IssuedAt }), ErrMalformed},
+		{"issuer id not https", bad(func(l *List) { l.Issuers[0].ID = "did:example:1" }), ErrMalformed},
+		{"duplicate issuer", bad(func(l *List) { l.Issuers[1].ID = l.Issuers[0].ID }), ErrMalformed},
+		{"no type", bad(func(l *List) { l.Issuers[0].VCTs, l.Issuers[0].DocTypes = nil, nil }), ErrMalformed},
+		{"root not a CA", bad(func(l *List) { l.Issuers[0].IACARoots = []*x509.Certificate{newCA(t, "leaf", false)} }), ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewLocal(tc.list); !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+		})
+	}
+}

@@ -3,17 +3,20 @@
 // draft-ietf-oauth-sd-jwt-vc) bound to the phone's device key; the phone
 // presents the identity check (NIK, name, birth date, sex) with a
 // key-binding JWT packed into a response QR (docs/qr-format.md); the
-// verifier scans the QR image and verifies it offline with the issuer's
-// pinned key.
+// verifier scans the QR image and verifies it offline with package verifier,
+// the one place ikdkit decides "verified".
 //
-// It uses only packages credential, credential/sdjwt and credential/qr; the
-// issuer, holder and verifier kits build on exactly these calls.
+// Issuer and phone use only packages credential, credential/sdjwt and
+// credential/qr, the calls the issuer and holder kits build on; the
+// verifier needs its trust (package credential/trustlist) and a status
+// cache (package credential/statuslist).
 //
 //	go run ./examples/offline-qr
 package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -26,7 +29,9 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
 const (
@@ -109,33 +114,63 @@ func run(w io.Writer, now time.Time) error {
 	}
 	fmt.Fprintf(w, "2. presented %v as a QR: %d characters, version %d, PNG %d bytes\n", paths, len(code.Data), code.Version, len(png))
 
-	// 3. Verify: the verifier scans the image 15 s later and verifies
-	// offline with the issuer's pinned key and ES256 only.
+	// 3. Verify: the verifier scans the image 15 s later and verifies it
+	// offline with package verifier: the issuer must be in its trust list
+	// and authorised for the type (here a list configured in code; in
+	// production the operator's signed list, trustlist.Store), then the
+	// issuer signature, disclosures, holder binding, the 90-second window,
+	// replay and status.
 	scanned, err := qr.ScanImage(bytes.NewReader(png))
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	opts := qr.VerifyOptions{
-		Audience: verifierID, Now: func() time.Time { return now.Add(15 * time.Second) },
-		SDJWT: sdjwt.VerifyOptions{IssuerKey: issuerKey.Public(), Algorithms: []keys.Algorithm{keys.ES256}},
+	list, err := trustlist.NewLocal(&trustlist.List{Operator: verifierID, Sequence: 1, IssuedAt: now, NextUpdate: now.Add(24 * time.Hour),
+		Issuers: []trustlist.Issuer{{ID: issuerID, Name: "Ditjen Dukcapil", VCTs: []string{qr.ProfileVCT},
+			Keys: []trustlist.Key{{ID: "dukcapil-2026", Public: issuerKey.Public()}}}}})
+	if err != nil {
+		return err
 	}
-	vps, err := qr.Verify(scanned, opts)
+	trust := fixedTrust{list}
+	clock := now.Add(15 * time.Second)
+	status, err := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: func() time.Time { return clock }})
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Config{Trust: trust, Status: status, Now: func() time.Time { return clock }, Audience: verifierID,
+		Policy: verifier.Policy{
+			// This example's credential carries no status reference (the
+			// issuer kit adds one, see examples/bank-verifier), and the
+			// bank is not registered in the list configured above.
+			AllowNoStatus: true, AllowUnregistered: true,
+		}})
+	if err != nil {
+		return err
+	}
+	res, err := v.VerifyQR(context.Background(), string(scanned))
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	v := vps[0].SDJWT
-	id, _ := v.Get(sdjwt.P(qr.ProfileID))
-	fmt.Fprintf(w, "3. verified, issued by %s: %v\n", v.Issuer(), id)
-	if _, ok := v.Get(sdjwt.P(qr.ProfileAgeOver18)); ok {
+	c := res.Credentials()[0]
+	fmt.Fprintf(w, "3. verified, issued by %s: %v\n", c.Issuer(), c.Claims()[qr.ProfileID])
+	if _, ok := c.Claims()[qr.ProfileAgeOver18]; ok {
 		return errors.New("an undisclosed claim is visible")
 	}
 
-	// The same QR two minutes later is outside the 90-second window.
-	opts.Now = func() time.Time { return now.Add(2 * time.Minute) }
-	if _, err := qr.Verify(scanned, opts); err == nil {
-		return errors.New("a stale QR verified")
+	// The same QR again is a replay; two minutes later it is outside the
+	// 90-second window.
+	if _, err := v.VerifyQR(context.Background(), string(scanned)); !errors.Is(err, verifier.ErrReplay) {
+		return fmt.Errorf("a replayed QR: %v", err)
+	}
+	clock = now.Add(2 * time.Minute)
+	if _, err := v.VerifyQR(context.Background(), string(scanned)); !errors.Is(err, verifier.ErrNotFresh) {
+		return fmt.Errorf("a stale QR: %v", err)
 	} else {
-		fmt.Fprintf(w, "4. the same QR 2 minutes later is refused: %v\n", err)
+		fmt.Fprintf(w, "4. the same QR again is refused as a replay; 2 minutes later: %v\n", err)
 	}
 	return nil
 }
+
+// fixedTrust is a verifier.TrustSource holding one list.
+type fixedTrust struct{ l *trustlist.List }
+
+func (f fixedTrust) Current() *trustlist.List { return f.l }

@@ -16,7 +16,7 @@ func TestRun(t *testing.T) {
 		"1. issued a QR profile SD-JWT VC",
 		"2. presented [[\"id\"]] as a QR",
 		"3. verified, issued by https://dukcapil.example.go.id: map[birthdate:1995-08-17 name:RINA KARTIKA SARI nik:3174015708950021 sex:2]",
-		"4. the same QR 2 minutes later is refused",
+		"4. the same QR again is refused as a replay; 2 minutes later: verifier: presentation not fresh [freshness]",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

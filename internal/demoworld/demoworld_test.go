@@ -84,3 +84,20 @@ func TestWorld(t *testing.T) {
 func x509VerifyOptions(p *Party, now time.Time) x509.VerifyOptions {
 	return x509.VerifyOptions{Roots: Pool(p.Root), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
 }
+
+// TestSampleDocuments: one document of each credential type, in order.
+func TestSampleDocuments(t *testing.T) {
+	docs, err := SampleDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := credential.Types()
+	if len(docs) != len(types) {
+		t.Fatalf("%d documents for %d types", len(docs), len(types))
+	}
+	for i, d := range docs {
+		if d.Type().VCT != types[i].VCT {
+			t.Errorf("document %d is a %s, want %s", i, d.Type().Name, types[i].Name)
+		}
+	}
+}

@@ -64,3 +64,23 @@ func ResidentDocuments() (ktp *credential.KTPEL, kk *credential.KK, npwp *creden
 	})
 	return
 }
+
+// SampleDocuments are the fictitious resident's documents of every
+// credential type of package credential, in the order of credential.Types:
+// the four of ResidentDocuments and a BPJS Ketenagakerjaan membership.
+func SampleDocuments() ([]credential.Document, error) {
+	ktp, kk, npwp, bpjs, err := ResidentDocuments()
+	if err != nil {
+		return nil, err
+	}
+	tk, err := credential.NewBPJSKetenagakerjaan(credential.BPJSKetenagakerjaanFields{
+		MemberNumber: "12345678901", Name: "RINA KARTIKA SARI", NIK: credential.MustParseNIK(ResidentNIK),
+		BirthDate: credential.Date{Year: 1995, Month: time.August, Day: 17}, EmployerName: "PT CONTOH SEJAHTERA",
+		Programs:         []credential.Program{credential.JHT, credential.JKK, credential.JKM, credential.JP},
+		MembershipStatus: credential.Aktif, RegistrationDate: credential.Date{Year: 2018, Month: time.July, Day: 1},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []credential.Document{ktp, kk, npwp, bpjs, tk}, nil
+}
