@@ -105,6 +105,7 @@ func TestScripts(t *testing.T) {
 			"genfile":        scriptGenFile,
 			"truncate":       scriptTruncate,
 			"tamper":         scriptTamper,
+			"flipbit":        scriptFlipBit,
 			"capture":        scriptCapture,
 			"finders":        scriptFinders,
 			"issuer-service": scriptIssuerService,
@@ -241,6 +242,30 @@ func scriptTamper(ts *testscript.TestScript, neg bool, args []string) {
 		b[i] = 'B'
 	} else {
 		b[i] = 'A'
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// scriptFlipBit flips the lowest bit of the last byte of the N-th (from 1)
+// occurrence of TEXT in FILE, and fails if there is no such occurrence.
+func scriptFlipBit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: flipbit FILE TEXT N")
+	}
+	b := []byte(ts.ReadFile(args[0]))
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	off := 0
+	for k := 1; ; k++ {
+		i := bytes.Index(b[off:], []byte(args[1]))
+		if i < 0 {
+			ts.Fatalf("flipbit: %q occurs fewer than %d times in %s", args[1], n, args[0])
+		}
+		if k == n {
+			b[off+i+len(args[1])-1] ^= 1
+			break
+		}
+		off += i + len(args[1])
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 }
