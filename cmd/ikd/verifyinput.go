@@ -7,8 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/fxamacker/cbor/v2"
-
+	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -169,17 +168,13 @@ func noteSDJWT(to *presented, pres string) {
 // noteMdoc reads the doctypes of a DeviceResponse (ISO/IEC 18013-5
 // §8.3.2.1.2.2: documents, each with its docType).
 func noteMdoc(to *presented, dr []byte) {
-	var resp struct {
-		Documents []struct {
-			DocType string `cbor:"docType"`
-		} `cbor:"documents"`
+	docTypes, err := mdoc.DocTypes(dr)
+	if err != nil {
+		return // the verifier reports it
 	}
-	if cbor.Unmarshal(dr, &resp) != nil {
-		return
-	}
-	for _, d := range resp.Documents {
-		if d.DocType != "" {
-			to.addDocType(d.DocType)
+	for _, dt := range docTypes {
+		if dt != "" {
+			to.addDocType(dt)
 		}
 	}
 }

@@ -364,3 +364,30 @@ func appendMap(b []byte, ms []member) []byte {
 	}
 	return b
 }
+
+// DocTypes reads the docType of each document of a DeviceResponse, in
+// order, with the decoders and caps of [Verify] but WITHOUT verifying
+// anything: the names are what the sender claims. It is for choosing a
+// configuration before verification (which trust anchors to offer), never
+// for trusting a document.
+func DocTypes(deviceResponse []byte) ([]string, error) {
+	if len(deviceResponse) > MaxMessageSize {
+		return nil, errorf(ErrTooLarge, "%d bytes, limit %d", len(deviceResponse), MaxMessageSize)
+	}
+	resp, err := parseDeviceResponse(deviceResponse)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Documents) > MaxDocuments {
+		return nil, errorf(ErrTooLarge, "%d documents, limit %d", len(resp.Documents), MaxDocuments)
+	}
+	out := make([]string, 0, len(resp.Documents))
+	for _, raw := range resp.Documents {
+		d, err := parseDocument(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.DocType)
+	}
+	return out, nil
+}

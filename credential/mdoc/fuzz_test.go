@@ -188,3 +188,40 @@ func TestAnnexDPrefixesRejected(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDocTypes: DocTypes never panics, returns nil with an error, and on
+// any input that Verify accepts names exactly the verified docTypes.
+func FuzzDocTypes(f *testing.F) {
+	for _, s := range annexDSeeds(f) {
+		f.Add(s)
+	}
+	resp, opts := annexD(f)
+	if dts, err := DocTypes(resp); err != nil || len(dts) != 1 || dts[0] != "org.iso.18013.5.1.mDL" {
+		f.Fatalf("Annex D: %v, %v", dts, err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		dts, err := DocTypes(in)
+		if err != nil {
+			if dts != nil {
+				t.Fatal("docTypes with an error")
+			}
+			return
+		}
+		if len(dts) > MaxDocuments {
+			t.Fatalf("%d docTypes", len(dts))
+		}
+		v, err := Verify(in, opts)
+		if err != nil {
+			return
+		}
+		docs := v.Documents()
+		if len(docs) != len(dts) {
+			t.Fatalf("%d docTypes, %d verified documents", len(dts), len(docs))
+		}
+		for i, d := range docs {
+			if d.DocType() != dts[i] {
+				t.Fatalf("docType %d: %q, verified %q", i, dts[i], d.DocType())
+			}
+		}
+	})
+}
