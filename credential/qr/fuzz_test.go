@@ -123,8 +123,8 @@ func addRequestSeeds(f *testing.F) {
 
 // FuzzVerifyRequest: VerifyRequest never panics; on error the result is nil
 // and the error an *Error; a request it accepts is valid, signed by the
-// registered verifier and asks only for allowed claims, and its payload
-// encodes back to a request that decodes to the same value.
+// registered verifier and asks only for types registered for it and
+// claims its registration allows, and its payload encodes back to a request that decodes to the same value.
 func FuzzVerifyRequest(f *testing.F) {
 	addRequestSeeds(f)
 	key := testVerifierKey(f)
@@ -143,6 +143,9 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 		for _, c := range vr.Request.Query.Credentials {
 			for _, typ := range c.Types() {
+				if _, ok := vr.Verifier.Claims[typ]; !ok {
+					t.Fatalf("accepted a type the verifier is not registered for: %s", typ)
+				}
 				for _, cl := range c.Claims {
 					if !vr.Verifier.MayRequest(c.Format, typ, cl.Path) {
 						t.Fatalf("accepted a claim the verifier may not request: %v", cl.Path)

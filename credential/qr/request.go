@@ -299,8 +299,9 @@ func (v *VerifiedRequest) Binding(now time.Time) Binding {
 // structure (ErrPrefix, ErrVersion, ErrChecksum, ErrMalformed, ...); the
 // verifier and kid against opts.Verifiers (ErrUnregisteredVerifier); the
 // signature with the registered key, the algorithm following from the key
-// (ErrSignature); the validity period (ErrExpired); and that every claim
-// asked for is allowed by the registration (ErrNotAllowed). Expiry and
+// (ErrSignature); the validity period (ErrExpired); and that every
+// credential type asked for is registered for the verifier, even with no
+// claims, and every claim is allowed by the registration (ErrNotAllowed). Expiry and
 // authorisation are reported only for an authentic request.
 func VerifyRequest(data []byte, opts RequestOptions) (*VerifiedRequest, error) {
 	if opts.Verifiers == nil {
@@ -351,6 +352,13 @@ func VerifyRequest(data []byte, opts RequestOptions) (*VerifiedRequest, error) {
 	}
 	for _, c := range req.Query.Credentials {
 		for _, typ := range c.Types() {
+			// docs/qr-format.md §10.3 (issue 17, finding 7): every type
+			// asked for is registered, zero claims included: a
+			// presentation without disclosures still reveals iss, vct,
+			// cnf, the status index and issuing_authority.
+			if _, ok := reg.Claims[typ]; !ok {
+				return nil, errorf("request", ErrNotAllowed, "%s is not registered for %s", reg.ID, typ)
+			}
 			for _, cl := range c.Claims {
 				if !reg.MayRequest(c.Format, typ, cl.Path) {
 					return nil, errorf("request", ErrNotAllowed, "%s may not request %v of %s", reg.ID, cl.Path, typ)

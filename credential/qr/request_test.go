@@ -19,6 +19,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -514,6 +515,32 @@ func TestRequestSeeds(t *testing.T) {
 			}
 			if vr.Request.Verifier != testVerifier || len(vr.Request.Query.Credentials) == 0 {
 				t.Fatalf("request %+v", vr.Request)
+			}
+		})
+	}
+}
+
+// TestFinding7UnregisteredTypeZeroClaims (issue 17, finding 7): a request
+// signed by a registered verifier that asks for no claims of a credential
+// type its registration does not list is refused. A presentation with zero
+// disclosures still reveals iss, vct, cnf, the status index and
+// issuing_authority, so asking for the type is asking for those.
+func TestFinding7UnregisteredTypeZeroClaims(t *testing.T) {
+	key := testVerifierKey(t)
+	for _, tc := range []struct {
+		name string
+		q    CredentialQuery
+	}{
+		{"SD-JWT VC of an unregistered vct", CredentialQuery{ID: "npwp", Format: FormatSDJWT, VCTValues: []string{credential.VCTNPWP}}},
+		{"SD-JWT VC, one of its vct values unregistered", CredentialQuery{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{ProfileVCT, credential.VCTKTPEL}}},
+		{"mdoc of an unregistered doctype", CredentialQuery{ID: "ktp", Format: FormatMdoc, DoctypeValue: credential.DocTypeKTPEL}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := sampleRequest()
+			req.Query.Credentials = []CredentialQuery{tc.q}
+			vr, err := VerifyRequest(encodeRequest(t, req, key).Data, requestOptions(key.Public()))
+			if !errors.Is(err, ErrNotAllowed) || vr != nil {
+				t.Fatalf("got %v (result %v), want ErrNotAllowed", err, vr)
 			}
 		})
 	}
