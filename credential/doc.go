@@ -32,6 +32,15 @@
 // namespace → element identifier → value, with full-date values as CBOR tag
 // 1004 (RFC 8943) and images as byte strings.
 //
+// # QR profile credentials
+//
+// [QRType] and [QRFullType] are the QR profile credentials of
+// docs/qr-format.md §6: compact credentials derived from a KTP-el
+// ([KTPEL.QRSDJWTClaims], [KTPEL.QRMdocElements], [KTPEL.QRFullSDJWTClaims],
+// [KTPEL.QRFullMdocElements]) whose few grouped disclosures make a
+// presentation fit one QR code. An identity check discloses
+// [QRIdentityCheck], an age check [QRAgeCheck].
+//
 // # Derived age claims
 //
 // Documents with a birth date carry age_equal_or_over{"17","18","19","21",

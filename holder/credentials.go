@@ -15,7 +15,6 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/keys"
@@ -224,7 +223,7 @@ func (w *Wallet) verifySDJWT(op string, dk *deviceKey, s *storedCredential, now 
 	}
 	claims := v.Claims()
 	switch {
-	case s.VCT == qr.ProfileVCT || s.VCT == qr.ProfileFullVCT:
+	case s.VCT == credential.VCTQR || s.VCT == credential.VCTQRFull:
 		s.Name = "QR KTP-el"
 	default:
 		ti, ok := credential.TypeByVCT(s.VCT)
@@ -302,7 +301,7 @@ func (w *Wallet) verifyMdoc(op string, dk *deviceKey, s *storedCredential, now t
 		return wrapErr(op, ErrInvalidInput, err, "elements")
 	}
 	switch s.DocType {
-	case qr.ProfileDocType, qr.ProfileFullDocType:
+	case credential.DocTypeQR, credential.DocTypeQRFull:
 		s.Name = "QR KTP-el"
 	default:
 		ti, ok := credential.TypeByDocType(s.DocType)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
@@ -172,7 +171,7 @@ func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*is
 	entry := trustlist.Issuer{ID: "https://dukcapil.example.go.id", Name: "Ditjen Dukcapil",
 		Keys:      []trustlist.Key{{ID: "k-1", Public: key.Public()}},
 		IACARoots: []*x509.Certificate{root}, DocumentSigners: []*x509.Certificate{leaf},
-		VCTs: []string{credential.VCTKTPEL, qr.ProfileVCT, qr.ProfileFullVCT}, DocTypes: []string{credential.DocTypeKTPEL, qr.ProfileDocType}}
+		VCTs: []string{credential.VCTKTPEL, credential.VCTQR, credential.VCTQRFull}, DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeQR}}
 	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}, entry
 }
 

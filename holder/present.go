@@ -30,8 +30,8 @@ const (
 // RequestItem asks for claims from one credential.
 type RequestItem struct {
 	// Type is the credential type. A vct (such as credential.VCTKTPEL or
-	// qr.ProfileVCT) asks for the SD-JWT VC, a doctype (such as
-	// qr.ProfileDocType) for the mdoc.
+	// credential.VCTQR) asks for the SD-JWT VC, a doctype (such as
+	// credential.DocTypeQR) for the mdoc.
 	Type string
 	// Claims are the top-level SD-JWT claim names, or the mdoc element
 	// identifiers in the doctype's namespace, to disclose. Nothing else is
@@ -239,7 +239,7 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		for _, it := range req.Items {
 			for _, c := range it.Claims {
 				format, path := qr.FormatSDJWT, []any{c}
-				if _, ok := credential.TypeByDocType(it.Type); ok || it.Type == qr.ProfileDocType || it.Type == qr.ProfileFullDocType {
+				if _, ok := credential.TypeByDocType(it.Type); ok || it.Type == credential.DocTypeQR || it.Type == credential.DocTypeQRFull {
 					format, path = qr.FormatMdoc, []any{it.Type, c}
 				}
 				if !req.registered.MayRequest(format, it.Type, path) {

@@ -39,8 +39,8 @@ func hospitalVerifier(t *testing.T, f *fixture, at time.Time) *verifier.Verifier
 		Issuers: []trustlist.Issuer{{ID: testIssuer, Name: "Ditjen Dukcapil",
 			Keys:      []trustlist.Key{{ID: "dukcapil-2026", Public: f.is.key.Public()}},
 			IACARoots: []*x509.Certificate{f.is.root}, DocumentSigners: []*x509.Certificate{f.is.leaf},
-			VCTs:     []string{credential.VCTKTPEL, credential.VCTBPJSKesehatan, qr.ProfileVCT, qr.ProfileFullVCT},
-			DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeBPJSKesehatan, qr.ProfileDocType}}}})
+			VCTs:     []string{credential.VCTKTPEL, credential.VCTBPJSKesehatan, credential.VCTQR, credential.VCTQRFull},
+			DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeBPJSKesehatan, credential.DocTypeQR}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +185,9 @@ func TestPresentMdocMinimal(t *testing.T) {
 
 func TestPresentQRProfileIdentityCheck(t *testing.T) {
 	f := activated(t)
-	for _, typ := range []string{qr.ProfileVCT, qr.ProfileDocType} {
+	for _, typ := range []string{credential.VCTQR, credential.DocTypeQR} {
 		t.Run(typ, func(t *testing.T) {
-			p, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: typ, Claims: []string{qr.ProfileID}}}},
+			p, err := f.w.Present(f.ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: typ, Claims: []string{credential.QRClaimID}}}},
 				PresentOptions{Consent: yes(nil)})
 			if err != nil {
 				t.Fatal(err)

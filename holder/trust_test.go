@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -34,8 +33,8 @@ func signedList(t *testing.T, is *testIssuerEnv, vcts, docTypes []string, verifi
 }
 
 func TestTrustListAuthorisesTypes(t *testing.T) {
-	allV := []string{credential.VCTKTPEL, credential.BPJSKesehatanType().VCT, qr.ProfileVCT}
-	allD := []string{credential.KTPELType().DocType, credential.BPJSKesehatanType().DocType, qr.ProfileDocType}
+	allV := []string{credential.VCTKTPEL, credential.BPJSKesehatanType().VCT, credential.VCTQR}
+	allD := []string{credential.KTPELType().DocType, credential.BPJSKesehatanType().DocType, credential.DocTypeQR}
 	tests := []struct {
 		name        string
 		vcts, docts []string

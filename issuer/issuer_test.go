@@ -8,7 +8,6 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/keys"
@@ -80,7 +79,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := map[Profile]string{ProfileFull: credential.VCTKTPEL, ProfileQR: qr.ProfileVCT}[c.Profile]; v.VCT() != want || c.VCT != want {
+			if want := map[Profile]string{ProfileFull: credential.VCTKTPEL, ProfileQR: credential.VCTQR}[c.Profile]; v.VCT() != want || c.VCT != want {
 				t.Fatalf("vct %q, want %q", v.VCT(), want)
 			}
 			st, _ := v.Get(sdjwt.P("status"))
@@ -111,7 +110,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 			tr, _ := mdoc.OpenID4VPSessionTranscript("x509_san_dns:bank.example.id", "n-2", nil, "https://bank.example.id/r")
 			request := map[string][]string{credential.DocTypeKTPEL: {"name"}}
 			if c.Profile == ProfileQR {
-				request = map[string][]string{qr.ProfileDocType: {"age_over_18"}}
+				request = map[string][]string{credential.DocTypeQR: {"age_over_18"}}
 			}
 			resp, err := mdoc.Present(cred, request, mdoc.PresentOptions{SessionTranscript: tr, DeviceKey: device})
 			if err != nil {
@@ -129,7 +128,7 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 		// the QR profile lives 30 days.
 		want := credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0)
 		if c.Profile == ProfileQR {
-			want = t0.Add(qr.ProfileValidity)
+			want = t0.Add(credential.QRValidity)
 		}
 		if !c.ExpiresAt.Equal(want) {
 			t.Fatalf("exp %v, want next birthday %v", c.ExpiresAt, want)

@@ -4,28 +4,28 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
 // qrPayload returns the compact QR-profile payload of a KTP-el
-// (credential/qr, docs/qr-format.md §6): vct qr.ProfileVCT, doctype
-// qr.ProfileDocType, three disclosable units and no decoys (the digest count
+// (docs/qr-format.md §6): vct credential.VCTQR, doctype
+// credential.DocTypeQR, three disclosable units and no decoys (the digest count
 // is always three, so decoys would hide nothing). Its validity is at most
-// qr.ProfileValidity and ends at the next birthday, when the age flags
+// credential.QRValidity and ends at the next birthday, when the age flags
 // change.
 func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
 	k, ok := doc.(*credential.KTPEL)
 	if !ok {
 		return nil, errorf("issue", ErrInvalidInput, "the QR profile exists for KTP-el only, not %s", doc.Type().Name)
 	}
-	exp := now.Add(min(iss.cfg.Validity, qr.ProfileValidity))
+	exp := now.Add(min(iss.cfg.Validity, credential.QRValidity))
 	if c := credential.NextAgeChange(k.Fields().BirthDate, now); c.Before(exp) {
 		exp = c
 	}
 	return &payload{
-		vct: qr.ProfileVCT, docType: qr.ProfileDocType,
-		claims: qr.ProfileSDJWTClaims(k, now), disclosable: qr.ProfileDisclosable(),
-		elements: qr.ProfileMdocElements(k, now), exp: exp.Truncate(time.Second),
+		vct: credential.VCTQR, docType: credential.DocTypeQR,
+		claims: k.QRSDJWTClaims(now), disclosable: qrDisclosable(),
+		elements: k.QRMdocElements(now), exp: exp.Truncate(time.Second),
 	}, nil
 }
 
@@ -60,4 +60,14 @@ func (iss *Issuer) countCredentials(docs []credential.Document) int {
 		n += len(profilesFor(d)) * len(iss.formats)
 	}
 	return n
+}
+
+// qrDisclosable is the QR profile's selectively disclosable paths
+// (credential.QRType).
+func qrDisclosable() []sdjwt.Path {
+	var out []sdjwt.Path
+	for _, cp := range credential.QRType().SelectivelyDisclosable() {
+		out = append(out, sdjwt.Path(cp))
+	}
+	return out
 }

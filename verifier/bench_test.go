@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
@@ -74,15 +75,15 @@ func BenchmarkVerifyQR(b *testing.B) {
 	b.Run("floor-2-sig", func(b *testing.B) { floor(b, 2) })
 	b.Run("sdjwt", func(b *testing.B) {
 		o := f.ktpOpts()
-		o.claims = qr.ProfileSDJWTClaims(f.ktp, t0.Add(-24*time.Hour))
-		o.sd = qr.ProfileDisclosable()
+		o.claims = f.ktp.QRSDJWTClaims(t0.Add(-24 * time.Hour))
+		o.sd = disclosable(credential.QRType(), o.claims)
 		u := f.issueSDJWT(b, o)
 		benchPool(b, f, 512, func() string {
 			bd, err := qr.NewBinding(audience, t0.Add(-5*time.Second), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			p, err := qr.PresentSDJWT(u, []sdjwt.Path{{qr.ProfileID}}, bd, f.holder, nil)
+			p, err := qr.PresentSDJWT(u, []sdjwt.Path{{credential.QRClaimID}}, bd, f.holder, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

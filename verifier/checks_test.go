@@ -292,8 +292,8 @@ func TestChecksMdoc(t *testing.T) {
 
 func (f *fixture) profileMdoc(t testing.TB) *mdoc.IssuerSigned {
 	t.Helper()
-	return f.issueMdoc(t, mdOpts{pki: f.dukcapilPKI, docType: qr.ProfileDocType, ns: qr.ProfileMdocElements(f.ktp, t0.Add(-24*time.Hour)),
-		device: f.holder, validUntil: t0.Add(qr.ProfileValidity - 24*time.Hour), statusIdx: idxValid})
+	return f.issueMdoc(t, mdOpts{pki: f.dukcapilPKI, docType: credential.DocTypeQR, ns: f.ktp.QRMdocElements(t0.Add(-24 * time.Hour)),
+		device: f.holder, validUntil: t0.Add(credential.QRValidity - 24*time.Hour), statusIdx: idxValid})
 }
 
 // qrMdoc packs an mdoc presentation of every element into response QR text.

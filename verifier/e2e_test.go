@@ -11,7 +11,6 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
@@ -102,7 +101,7 @@ func TestEndToEnd(t *testing.T) {
 
 	list := &trustlist.List{Operator: "https://trust.example.go.id", Sequence: 1, IssuedAt: t0.Add(-time.Hour), NextUpdate: t0.Add(24 * time.Hour),
 		Issuers: []trustlist.Issuer{
-			dukcapil.trustEntry("Ditjen Dukcapil", []string{qr.ProfileVCT}, []string{qr.ProfileDocType}, []credential.TypeInfo{credential.KTPELType(), credential.KKType()}),
+			dukcapil.trustEntry("Ditjen Dukcapil", []string{credential.VCTQR}, []string{credential.DocTypeQR}, []credential.TypeInfo{credential.KTPELType(), credential.KKType()}),
 			djp.trustEntry("Direktorat Jenderal Pajak", nil, nil, []credential.TypeInfo{credential.NPWPType()}),
 			bpjs.trustEntry("BPJS Kesehatan", nil, nil, []credential.TypeInfo{credential.BPJSKesehatanType()}),
 		},
@@ -167,8 +166,8 @@ func TestEndToEnd(t *testing.T) {
 			[]want{{credential.VCTKTPEL, "Ditjen Dukcapil"}}},
 		{"KTP-el mdoc", []holder.RequestItem{{Type: credential.DocTypeKTPEL, Claims: []string{"personal_administrative_number", "name", "birth_date"}}},
 			[]want{{credential.DocTypeKTPEL, "Ditjen Dukcapil"}}},
-		{"KTP-el QR profile", []holder.RequestItem{{Type: qr.ProfileVCT, Claims: []string{qr.ProfileID}}},
-			[]want{{qr.ProfileVCT, "Ditjen Dukcapil"}}},
+		{"KTP-el QR profile", []holder.RequestItem{{Type: credential.VCTQR, Claims: []string{credential.QRClaimID}}},
+			[]want{{credential.VCTQR, "Ditjen Dukcapil"}}},
 		{"KK SD-JWT", []holder.RequestItem{{Type: credential.VCTKK, Claims: []string{"family_card_number", "head_of_family_name"}}},
 			[]want{{credential.VCTKK, "Ditjen Dukcapil"}}},
 		{"KK mdoc", []holder.RequestItem{{Type: credential.DocTypeKK, Claims: []string{"family_card_number", "holder_member"}}},

@@ -31,8 +31,8 @@ func Example() {
 	token, _ := trustlist.Sign(&trustlist.List{
 		Operator: "https://trust.example.go.id", Sequence: 1, IssuedAt: now.Add(-time.Hour), NextUpdate: now.Add(23 * time.Hour),
 		Issuers: []trustlist.Issuer{{ID: dukcapil, Name: "Ditjen Dukcapil",
-			Keys: []trustlist.Key{{ID: "dk-1", Public: issuerKey.Public()}}, VCTs: []string{qr.ProfileVCT}}},
-		Verifiers: []trustlist.Verifier{{ID: bank, Name: "Bank Contoh", Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}},
+			Keys: []trustlist.Key{{ID: "dk-1", Public: issuerKey.Public()}}, VCTs: []string{credential.VCTQR}}},
+		Verifiers: []trustlist.Verifier{{ID: bank, Name: "Bank Contoh", Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}},
 	}, keys.Opaque(operator), trustlist.SignOptions{})
 	trust, _ := trustlist.NewStore(operator.Public(), trustlist.StoreOptions{Now: clock})
 	if _, err := trust.Update(token); err != nil {
@@ -65,19 +65,23 @@ func Example() {
 		return
 	}
 	holderKey, _ := keys.Generate(keys.ES256, nil)
-	claims := qr.ProfileSDJWTClaims(ktp, now.Add(-24*time.Hour))
+	claims := ktp.QRSDJWTClaims(now.Add(-24 * time.Hour))
 	claims["iss"], claims["exp"] = dukcapil, now.Add(29*24*time.Hour).Unix()
 	claims["status"] = map[string]any{"status_list": map[string]any{"idx": 7, "uri": dukcapil + "/status/1"}}
+	var disclosable []sdjwt.Path // the QR profile's groups
+	for _, p := range credential.QRType().SelectivelyDisclosable() {
+		disclosable = append(disclosable, sdjwt.Path(p))
+	}
 	issued, _ := sdjwt.IssueVC(claims, sdjwt.IssueOptions{Signer: issuerKey, KeyID: "dk-1",
-		Disclosable: qr.ProfileDisclosable(), HolderKey: holderKey.Public()})
+		Disclosable: disclosable, HolderKey: holderKey.Public()})
 	cred, _ := sdjwt.Parse(issued)
 	binding, _ := qr.NewBinding(bank, now.Add(-10*time.Second), nil)
-	p, _ := qr.PresentSDJWT(cred, []sdjwt.Path{{qr.ProfileID}}, binding, keys.Opaque(holderKey), nil)
+	p, _ := qr.PresentSDJWT(cred, []sdjwt.Path{{credential.QRClaimID}}, binding, keys.Opaque(holderKey), nil)
 	code, _ := qr.Encode(qr.Envelope{Presentations: []qr.Presentation{p}})
 
 	// The bank's verifier.
 	v, err := verifier.New(verifier.Config{Trust: trust, Status: status, Now: clock, Audience: bank,
-		Policy: verifier.Policy{Required: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}})
+		Policy: verifier.Policy{Required: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -89,7 +93,7 @@ func Example() {
 		return
 	}
 	c := res.Credentials()[0]
-	id := c.Claims()[qr.ProfileID].(map[string]any)
+	id := c.Claims()[credential.QRClaimID].(map[string]any)
 	fmt.Println(c.Format(), "from", c.IssuerName())
 	fmt.Println(id["name"], res.NIK())
 	fmt.Println("status age:", c.StatusAge())

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -44,7 +45,7 @@ func seedTrust(tb testing.TB) *trustlist.Store {
 		IssuedAt: t0.Add(-time.Hour), NextUpdate: t0.Add(time.Hour),
 		Issuers: []trustlist.Issuer{{ID: "https://dukcapil.example.go.id", Name: "Ditjen Dukcapil",
 			Keys: []trustlist.Key{{ID: "dk-1", Public: iss.Public()}}, IACARoots: []*x509.Certificate{root[0]},
-			DocumentSigners: []*x509.Certificate{ds[0]}, VCTs: []string{qr.ProfileVCT}, DocTypes: []string{qr.ProfileDocType}}},
+			DocumentSigners: []*x509.Certificate{ds[0]}, VCTs: []string{credential.VCTQR}, DocTypes: []string{credential.DocTypeQR}}},
 	}, op, trustlist.SignOptions{})
 	if err != nil {
 		tb.Fatal(err)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -175,8 +174,8 @@ func (f *fixture) signList(t testing.TB, seq uint64, mod func(*trustlist.List)) 
 		Issuers: []trustlist.Issuer{
 			{ID: dukcapilID, Name: "Ditjen Dukcapil", Keys: []trustlist.Key{{ID: "dk-1", Public: f.dukcapil.Public()}},
 				IACARoots: []*x509.Certificate{f.dukcapilPKI.root}, DocumentSigners: []*x509.Certificate{f.dukcapilPKI.ds},
-				VCTs:     []string{credential.VCTKTPEL, credential.VCTKK, qr.ProfileVCT},
-				DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeKK, qr.ProfileDocType}},
+				VCTs:     []string{credential.VCTKTPEL, credential.VCTKK, credential.VCTQR},
+				DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeKK, credential.DocTypeQR}},
 			{ID: djpID, Name: "Direktorat Jenderal Pajak", Keys: []trustlist.Key{{ID: "djp-1", Public: f.djp.Public()}},
 				VCTs: []string{credential.VCTNPWP}, DocTypes: []string{credential.DocTypeNPWP}},
 			{ID: bpjsID, Name: "BPJS Kesehatan", Keys: []trustlist.Key{{ID: "bpjs-1", Public: f.bpjs.Public()}},
@@ -186,7 +185,7 @@ func (f *fixture) signList(t testing.TB, seq uint64, mod func(*trustlist.List)) 
 		Verifiers: []trustlist.Verifier{{ID: audience, Name: "Bank Contoh", Claims: map[string][]string{
 			credential.VCTKTPEL:     {"personal_administrative_number", "given_name", "family_name", "birthdate"},
 			credential.DocTypeKTPEL: {"personal_administrative_number", "given_name", "birth_date"},
-			qr.ProfileVCT:           {"id"}, qr.ProfileDocType: {"id"},
+			credential.VCTQR:        {"id"}, credential.DocTypeQR: {"id"},
 		}}},
 	}
 	if mod != nil {

@@ -97,7 +97,7 @@ func TestMultiCredential(t *testing.T) {
 				t.Fatal(err)
 			}
 			return string(code.Data)
-		}, types: []string{qr.ProfileDocType, credential.DocTypeBPJSKesehatan}},
+		}, types: []string{credential.DocTypeQR, credential.DocTypeBPJSKesehatan}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
@@ -15,8 +16,8 @@ import (
 func (f *fixture) profileSDJWT(t testing.TB) *sdjwt.Unverified {
 	t.Helper()
 	o := f.ktpOpts()
-	o.claims = qr.ProfileSDJWTClaims(f.ktp, t0.Add(-24*time.Hour))
-	o.sd = qr.ProfileDisclosable()
+	o.claims = f.ktp.QRSDJWTClaims(t0.Add(-24 * time.Hour))
+	o.sd = disclosable(credential.QRType(), o.claims)
 	return f.issueSDJWT(t, o)
 }
 
@@ -36,7 +37,7 @@ func TestQRFreshnessBoundary(t *testing.T) {
 			c := f.profileMdoc(t)
 			p, err = qr.PresentMdoc(c, c.Elements(), b, f.holder, nil)
 		} else {
-			p, err = qr.PresentSDJWT(f.profileSDJWT(t), []sdjwt.Path{{qr.ProfileID}}, b, f.holder, nil)
+			p, err = qr.PresentSDJWT(f.profileSDJWT(t), []sdjwt.Path{{credential.QRClaimID}}, b, f.holder, nil)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -85,9 +86,9 @@ func TestTwoWayFromRequestQR(t *testing.T) {
 	bankKey := mustKey(t)
 	req := qr.Request{Verifier: audience, Nonce: []byte("request-nonce-16"), IssuedAt: t0.Add(-time.Minute), Expires: t0.Add(4 * time.Minute),
 		Query: qr.Query{Credentials: []qr.CredentialQuery{
-			{ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{qr.ProfileVCT}, Claims: []qr.ClaimQuery{{Path: []any{qr.ProfileID}}}},
-			{ID: "ktp_mdoc", Format: qr.FormatMdoc, DoctypeValue: qr.ProfileDocType,
-				Claims: []qr.ClaimQuery{{Path: []any{qr.ProfileDocType, qr.ProfileID}}}},
+			{ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []qr.ClaimQuery{{Path: []any{credential.QRClaimID}}}},
+			{ID: "ktp_mdoc", Format: qr.FormatMdoc, DoctypeValue: credential.DocTypeQR,
+				Claims: []qr.ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
 		}}}
 	reqCode, err := qr.EncodeRequest(req, qr.RequestSignOptions{Signer: bankKey, KeyID: "bank-1"})
 	if err != nil {
@@ -96,7 +97,7 @@ func TestTwoWayFromRequestQR(t *testing.T) {
 	// The wallet.
 	vr, err := qr.VerifyRequest(reqCode.Data, qr.RequestOptions{
 		Verifiers: qr.StaticVerifiers(qr.RegisteredVerifier{ID: audience, Name: "Bank Contoh", KeyID: "bank-1", Key: bankKey.Public(),
-			Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}, qr.ProfileDocType: {qr.ProfileID}}}),
+			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}, credential.DocTypeQR: {credential.QRClaimID}}}),
 		Now: func() time.Time { return t0.Add(-50 * time.Second) }})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +126,7 @@ func TestTwoWayFromRequestQR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs := res.Credentials(); len(cs) != 2 || cs[0].Type() != qr.ProfileVCT || cs[1].Type() != qr.ProfileDocType || res.NIK() != testNIK {
+	if cs := res.Credentials(); len(cs) != 2 || cs[0].Type() != credential.VCTQR || cs[1].Type() != credential.DocTypeQR || res.NIK() != testNIK {
 		t.Fatalf("verified %d credentials, NIK %q", len(cs), res.NIK())
 	}
 	_, err = f.verifier(t, nil).VerifyQRResponse(ctx, string(resp.Data), []byte("another-request!"))

@@ -18,6 +18,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
@@ -142,10 +143,14 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	idPaths, _ := qr.IdentityCheck()
+	idCheck, _ := credential.QRIdentityCheck()
+	var idPaths []sdjwt.Path
+	for _, p := range idCheck {
+		idPaths = append(idPaths, sdjwt.Path(p))
+	}
 	list := &trustlist.List{Operator: operatorID, Sequence: 1, IssuedAt: clk.Now().Add(-time.Hour), NextUpdate: clk.Now().Add(24 * time.Hour),
 		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
-			Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}}}
+			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}}}
 	for _, p := range parties {
 		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
@@ -250,7 +255,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	bank, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clk.Now, ClockSkew: 5 * time.Second, Audience: bankID,
-		Policy: verifier.Policy{Required: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}})
+		Policy: verifier.Policy{Required: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}})
 	if err != nil {
 		return err
 	}
@@ -395,8 +400,8 @@ func bankRequest(key crypto.Signer, now time.Time) (qr.Code, []byte, error) {
 		return qr.Code{}, nil, err
 	}
 	req := qr.Request{Verifier: bankID, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
-		Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{qr.ProfileVCT},
-			Claims: []qr.ClaimQuery{{Path: []any{qr.ProfileID}}}}}}}
+		Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR},
+			Claims: []qr.ClaimQuery{{Path: []any{credential.QRClaimID}}}}}}}
 	code, err := qr.EncodeRequest(req, qr.RequestSignOptions{Signer: key, KeyID: bankKeyID})
 	return code, nonce, err
 }

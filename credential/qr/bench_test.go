@@ -54,7 +54,7 @@ func verifyFloor(key *ecdsa.PrivateKey, n int) float64 {
 func BenchmarkQREncode(b *testing.B) {
 	f := newFixture(b)
 	sd, md := f.profileSDJWT(b, true), f.profileMdoc(b, true)
-	idp, idm := IdentityCheck()
+	idp, idm := identityCheck()
 	for _, format := range []string{"sdjwt", "mdoc"} {
 		b.Run(format, func(b *testing.B) {
 			floor := signFloor(f.holderKey, 2000)

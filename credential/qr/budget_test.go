@@ -73,7 +73,7 @@ func TestSizeBudget(t *testing.T) {
 			suffix = ", no status"
 		}
 		sdProfile, mdProfile := f.profileSDJWT(t, st), f.profileMdoc(t, st)
-		idp, idm := IdentityCheck()
+		idp, idm := identityCheck()
 		p, err := PresentSDJWT(sdProfile, idp, b, f.holderKey, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +85,7 @@ func TestSizeBudget(t *testing.T) {
 		}
 		check(f.row(t, "identity check"+suffix, "mdoc", pm, len(pm.Mdoc.DeviceResponse)), budgetIdentity)
 		for _, years := range []int{17, 18} {
-			ap, am, _ := AgeCheck(years)
+			ap, am := ageCheck(years)
 			p, err := PresentSDJWT(sdProfile, ap, b, f.holderKey, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -99,12 +99,12 @@ func TestSizeBudget(t *testing.T) {
 		}
 	}
 	// Any 4 claims of the full KTP-el, through the full QR profile: every
-	// claim is in one group (TestProfileFullCoversKTPEL), so 4 claims
+	// claim is in one group (credential.TestQRFullCoversKTPEL), so 4 claims
 	// disclose at most 4 groups; every 4-group combination is measured.
-	sdFull := ProfileFullSDJWTClaims(f.ktp, testNow)
-	sdCred := f.issueSDJWT(t, sdFull, ProfileFullDisclosable(sdFull), true)
-	mdCred := f.issueMdoc(t, ProfileFullDocType, ProfileFullMdocElements(f.ktp, testNow), true)
-	groups := ProfileFullGroups()
+	sdFull := f.ktp.QRFullSDJWTClaims(testNow)
+	sdCred := f.issueSDJWT(t, sdFull, fullDisclosable(sdFull), true)
+	mdCred := f.issueMdoc(t, credential.DocTypeQRFull, f.ktp.QRFullMdocElements(testNow), true)
+	groups := fullGroups()
 	worst := map[string]sizeRow{}
 	combos := 0
 	for i := 0; i < len(groups); i++ {
@@ -126,7 +126,7 @@ func TestSizeBudget(t *testing.T) {
 					if w, ok := worst[r.format]; !ok || r.code.Version > w.code.Version || (r.code.Version == w.code.Version && len(r.code.Data) > len(w.code.Data)) {
 						worst[r.format] = r
 					}
-					pm, err := PresentMdoc(mdCred, map[string][]string{ProfileFullDocType: sel}, b, f.holderKey, nil)
+					pm, err := PresentMdoc(mdCred, map[string][]string{credential.DocTypeQRFull: sel}, b, f.holderKey, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -151,113 +151,4 @@ func TestSizeBudget(t *testing.T) {
 		fmt.Fprintf(&sb, "| %s | %s | %d | %d | %d | %s | %d |\n", r.name, r.format, r.compact, r.content, len(r.code.Data), r.code.Mode, r.code.Version)
 	}
 	t.Log(sb.String())
-}
-
-// profileLeftOut are the KTP-el claims and elements the full QR profile
-// leaves out (docs/qr-format.md §6.2), each with its reason.
-var profileLeftOut = map[string]string{
-	"picture":              "portrait: never fits one QR, frame sequences carry the full KTP-el",
-	"portrait":             "portrait: never fits one QR, frame sequences carry the full KTP-el",
-	"signature_usual_mark": "image: never fits one QR with other claims",
-	"address.formatted":    "repeats the address components",
-	"resident_address":     "repeats the address components",
-	"address.country":      "constant: a KTP-el address is in Indonesia",
-	"resident_country":     "constant: a KTP-el address is in Indonesia",
-	"issuing_country":      "constant: a KTP-el is issued by Indonesia",
-}
-
-// TestProfileFullCoversKTPEL: every claim of the full KTP-el is in exactly
-// one group of the full QR profile, or left out for a documented reason,
-// and the profile credential carries it.
-func TestProfileFullCoversKTPEL(t *testing.T) {
-	k := sampleKTPEL(t)
-	sd := ProfileFullSDJWTClaims(k, testNow)
-	t.Run("SD-JWT VC", func(t *testing.T) {
-		for c, v := range k.SDJWTClaims(testNow) {
-			if c == "vct" {
-				continue
-			}
-			names := []string{c}
-			if obj, ok := v.(map[string]any); ok && c == "address" {
-				names = names[:0]
-				for m := range obj {
-					names = append(names, c+"."+m)
-				}
-			}
-			for _, n := range names {
-				if _, ok := profileLeftOut[n]; ok {
-					continue
-				}
-				g, ok := ProfileFullGroupOf(n)
-				if !ok {
-					t.Errorf("claim %s is in no group", n)
-					continue
-				}
-				name, member, nested := strings.Cut(n, ".")
-				grp, _ := sd[g].(map[string]any)
-				got, ok := grp[name]
-				if ok && nested {
-					got, ok = got.(map[string]any)[member]
-				}
-				if (!ok || got == nil) && profileDefaults[n] != v {
-					t.Errorf("claim %s missing from group %s", n, g)
-				}
-			}
-		}
-	})
-	t.Run("mdoc", func(t *testing.T) {
-		md := ProfileFullMdocElements(k, testNow)[ProfileFullDocType]
-		for e, v := range k.MdocElements(testNow)[credential.DocTypeKTPEL] {
-			if _, ok := profileLeftOut[e]; ok {
-				continue
-			}
-			g, ok := ProfileFullGroupOf(e)
-			if !ok {
-				t.Errorf("element %s is in no group", e)
-				continue
-			}
-			if grp, _ := md[g].(map[string]any); grp[e] == nil && profileDefaults[e] != v {
-				t.Errorf("element %s missing from group %s", e, g)
-			}
-		}
-	})
-	t.Run("groups are disjoint", func(t *testing.T) {
-		seen := map[string]string{}
-		for _, g := range profileGroups {
-			for _, c := range append(append([]string{}, g.claims...), g.elemts...) {
-				if prev, dup := seen[c]; dup && prev != g.name {
-					t.Errorf("%s is in groups %s and %s", c, prev, g.name)
-				}
-				seen[c] = g.name
-			}
-		}
-	})
-}
-
-// TestProfileFullDefaults: the issuing authority is omitted only when it
-// is the default, so the profile stays lossless.
-func TestProfileFullDefaults(t *testing.T) {
-	for _, tc := range []struct {
-		name, authority string
-		present         bool
-	}{
-		{"default authority omitted", "", false},
-		{"other authority kept", "DINAS DUKCAPIL CONTOH", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := sampleKTPEL(t).Fields()
-			f.IssuingAuthority = tc.authority
-			k, err := credential.NewKTPEL(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sd, _ := ProfileFullSDJWTClaims(k, testNow)["issuance"].(map[string]any)
-			md, _ := ProfileFullMdocElements(k, testNow)[ProfileFullDocType]["issuance"].(map[string]any)
-			_, inSD := sd["issuing_authority"]
-			_, inMD := md["issuing_authority"]
-			if inSD != tc.present || inMD != tc.present {
-				t.Fatalf("issuing_authority present: SD-JWT %v, mdoc %v, want %v", inSD, inMD, tc.present)
-			}
-		})
-	}
 }

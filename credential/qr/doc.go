@@ -7,7 +7,7 @@
 //
 // Holder: bind to the verifier and the time with [NewBinding], make a
 // presentation with [PresentSDJWT] or [PresentMdoc] (from a QR profile
-// credential, see [ProfileSDJWTClaims] and [ProfileMdocElements]), pack it
+// credential, see credential.QRType and credential.QRIdentityCheck), pack it
 // with [Encode] and render it with [Code.PNG] or [Code.Terminal]. Content
 // too large for one QR goes into [EncodeFrames].
 //

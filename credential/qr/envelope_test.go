@@ -16,7 +16,7 @@ import (
 func samplePresentations(t *testing.T, f *fixture) map[string]Envelope {
 	t.Helper()
 	b := f.binding(t)
-	idp, idm := IdentityCheck()
+	idp, idm := identityCheck()
 	sd, err := PresentSDJWT(f.profileSDJWT(t, true), idp, b, f.holderKey, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
@@ -40,7 +41,7 @@ func ExampleVerifyRequest() {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	registered := qr.StaticVerifiers(qr.RegisteredVerifier{
 		ID: "https://kasir.tokobuku.co.id", Name: "Toko Buku Contoh", KeyID: "k1", Key: key.Public(),
-		Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileAgeOver18}},
+		Claims: map[string][]string{credential.VCTQR: {credential.QRClaimAgeOver18}},
 	})
 
 	ask := func(claim string) []byte {
@@ -49,7 +50,7 @@ func ExampleVerifyRequest() {
 			Nonce:    []byte("fresh-nonce-1234"),
 			IssuedAt: now, Expires: now.Add(2 * time.Minute),
 			Query: qr.Query{Credentials: []qr.CredentialQuery{{
-				ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{qr.ProfileVCT},
+				ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR},
 				Claims: []qr.ClaimQuery{{Path: []any{claim}}},
 			}}},
 		}, qr.RequestSignOptions{Signer: key, KeyID: "k1"})
@@ -61,17 +62,17 @@ func ExampleVerifyRequest() {
 
 	// Wallet side.
 	opts := qr.RequestOptions{Verifiers: registered, Now: func() time.Time { return now.Add(10 * time.Second) }}
-	vr, err := qr.VerifyRequest(ask(qr.ProfileAgeOver18), opts)
+	vr, err := qr.VerifyRequest(ask(credential.QRClaimAgeOver18), opts)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(vr.Verifier.Name, "asks for", vr.Request.Query.Credentials[0].SDJWTPaths())
 	fmt.Println("respond to", vr.Binding(now).Audience)
 
-	_, err = qr.VerifyRequest(ask(qr.ProfileID), opts)
+	_, err = qr.VerifyRequest(ask(credential.QRClaimID), opts)
 	fmt.Println(errors.Is(err, qr.ErrNotAllowed))
 	opts.Verifiers = qr.StaticVerifiers() // an empty trust list
-	_, err = qr.VerifyRequest(ask(qr.ProfileAgeOver18), opts)
+	_, err = qr.VerifyRequest(ask(credential.QRClaimAgeOver18), opts)
 	fmt.Println(errors.Is(err, qr.ErrUnregisteredVerifier))
 	// Output:
 	// Toko Buku Contoh asks for [["age_over_18"]]

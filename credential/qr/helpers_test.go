@@ -144,6 +144,42 @@ func toPaths(cps []credential.ClaimPath) []sdjwt.Path {
 	return out
 }
 
+// identityCheck is credential.QRIdentityCheck with sdjwt paths.
+func identityCheck() ([]sdjwt.Path, map[string][]string) {
+	paths, mdocRequest := credential.QRIdentityCheck()
+	return toPaths(paths), mdocRequest
+}
+
+// ageCheck is credential.QRAgeCheck for 17 or 18 with sdjwt paths.
+func ageCheck(years int) ([]sdjwt.Path, map[string][]string) {
+	paths, mdocRequest, ok := credential.QRAgeCheck(years)
+	if !ok {
+		panic("no age check for that age")
+	}
+	return toPaths(paths), mdocRequest
+}
+
+// fullDisclosable lists the groups of the full QR profile present in
+// claims, as the issuer makes them disclosable.
+func fullDisclosable(claims map[string]any) []sdjwt.Path {
+	var out []sdjwt.Path
+	for _, p := range credential.QRFullType().SelectivelyDisclosable() {
+		if p.In(claims) {
+			out = append(out, sdjwt.Path(p))
+		}
+	}
+	return out
+}
+
+// fullGroups names the groups of the full QR profile.
+func fullGroups() []string {
+	var out []string
+	for _, p := range credential.QRFullType().SelectivelyDisclosable() {
+		out = append(out, p[0].(string))
+	}
+	return out
+}
+
 // fullSDJWT issues the full KTP-el SD-JWT VC (every personal claim
 // selectively disclosable, as credential.TypeInfo says).
 func (f *fixture) fullSDJWT(t testing.TB, withStatus bool) *sdjwt.Unverified {
@@ -161,7 +197,7 @@ func (f *fixture) fullSDJWT(t testing.TB, withStatus bool) *sdjwt.Unverified {
 // profileSDJWT issues the QR profile SD-JWT VC.
 func (f *fixture) profileSDJWT(t testing.TB, withStatus bool) *sdjwt.Unverified {
 	t.Helper()
-	return f.issueSDJWT(t, ProfileSDJWTClaims(f.ktp, testNow), ProfileDisclosable(), withStatus)
+	return f.issueSDJWT(t, f.ktp.QRSDJWTClaims(testNow), toPaths(credential.QRType().SelectivelyDisclosable()), withStatus)
 }
 
 func (f *fixture) issueSDJWT(t testing.TB, claims map[string]any, sd []sdjwt.Path, withStatus bool) *sdjwt.Unverified {
@@ -169,7 +205,7 @@ func (f *fixture) issueSDJWT(t testing.TB, claims map[string]any, sd []sdjwt.Pat
 	claims["iss"] = testIssuer
 	// The QR profiles carry no iat (docs/qr-format.md §6): exp and the
 	// status list are what a verifier checks.
-	claims["exp"] = testNow.Add(ProfileValidity).Unix()
+	claims["exp"] = testNow.Add(credential.QRValidity).Unix()
 	if withStatus {
 		claims["status"] = map[string]any{"status_list": map[string]any{"idx": 48213, "uri": "https://ikd.id/s/7"}}
 	}
@@ -189,7 +225,7 @@ func (f *fixture) issueSDJWT(t testing.TB, claims map[string]any, sd []sdjwt.Pat
 func (f *fixture) issueMdoc(t testing.TB, docType string, ns map[string]map[string]any, withStatus bool) *mdoc.IssuerSigned {
 	t.Helper()
 	iss := &mdoc.Issuer{Signer: f.dsKey, Chain: []*x509.Certificate{f.ds}, Now: func() time.Time { return testNow }, Rand: detRand(2)}
-	req := mdoc.IssueRequest{DocType: docType, NameSpaces: ns, DeviceKey: f.holderKey.Public(), ValidUntil: testNow.Add(ProfileValidity)}
+	req := mdoc.IssueRequest{DocType: docType, NameSpaces: ns, DeviceKey: f.holderKey.Public(), ValidUntil: testNow.Add(credential.QRValidity)}
 	if withStatus {
 		req.Status = &mdoc.StatusReference{Index: 48213, URI: "https://ikd.id/s/7"}
 	}
@@ -205,7 +241,7 @@ func (f *fixture) fullMdoc(t testing.TB, withStatus bool) *mdoc.IssuerSigned {
 }
 
 func (f *fixture) profileMdoc(t testing.TB, withStatus bool) *mdoc.IssuerSigned {
-	return f.issueMdoc(t, ProfileDocType, ProfileMdocElements(f.ktp, testNow), withStatus)
+	return f.issueMdoc(t, credential.DocTypeQR, f.ktp.QRMdocElements(testNow), withStatus)
 }
 
 func (f *fixture) binding(t testing.TB) Binding {

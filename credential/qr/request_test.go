@@ -59,8 +59,8 @@ func sampleRequest() Request {
 		IssuedAt: testNow,
 		Expires:  testNow.Add(5 * time.Minute),
 		Query: Query{Credentials: []CredentialQuery{
-			{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileID}}}},
-			{ID: "ktp_mdoc", Format: FormatMdoc, DoctypeValue: ProfileDocType, Claims: []ClaimQuery{{Path: []any{ProfileDocType, ProfileID}}}},
+			{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimID}}}},
+			{ID: "ktp_mdoc", Format: FormatMdoc, DoctypeValue: credential.DocTypeQR, Claims: []ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
 		}},
 	}
 }
@@ -69,8 +69,8 @@ func registration(key crypto.PublicKey) RegisteredVerifier {
 	return RegisteredVerifier{
 		ID: testVerifier, Name: "Toko Buku Contoh", KeyID: testVerifierKID, Key: key,
 		Claims: map[string][]string{
-			ProfileVCT:     {ProfileID, ProfileAgeOver18},
-			ProfileDocType: {ProfileID, ProfileAgeOver18},
+			credential.VCTQR:     {credential.QRClaimID, credential.QRClaimAgeOver18},
+			credential.DocTypeQR: {credential.QRClaimID, credential.QRClaimAgeOver18},
 		},
 	}
 }
@@ -102,9 +102,9 @@ func TestRequestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ageOnly := sampleRequest()
-	ageOnly.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileAgeOver18}}}}}
+	ageOnly.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
 	nested := sampleRequest()
-	nested.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{ProfileID, "nik"}}, {Path: []any{ProfileAgeOver18}}}
+	nested.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{credential.QRClaimID, "nik"}}, {Path: []any{credential.QRClaimAgeOver18}}}
 	bindingOnly := sampleRequest()
 	bindingOnly.Query.Credentials[0].Claims = nil
 	bindingOnly.Query.Credentials = bindingOnly.Query.Credentials[:1]
@@ -157,7 +157,7 @@ func TestRequestSize(t *testing.T) {
 	const budget = 10
 	key := testVerifierKey(t)
 	age := sampleRequest()
-	age.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{ProfileVCT}, Claims: []ClaimQuery{{Path: []any{ProfileAgeOver18}}}}}
+	age.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
 	for name, req := range map[string]Request{"identity check, both formats": sampleRequest(), "age check, SD-JWT VC": age} {
 		c := encodeRequest(t, req, key)
 		t.Logf("%s: %d bytes, %s mode, version %d at level M", name, len(c.Data), c.Mode, c.Version)
@@ -215,11 +215,11 @@ func TestVerifyRequestErrors(t *testing.T) {
 	payloadOf := func(r Request) []byte { return mustCBOR(t, wireRequestOf(&r)) }
 
 	notAllowedSD := sampleRequest()
-	notAllowedSD.Query.Credentials[0].Claims = append(notAllowedSD.Query.Credentials[0].Claims, ClaimQuery{Path: []any{ProfileAgeOver17}})
+	notAllowedSD.Query.Credentials[0].Claims = append(notAllowedSD.Query.Credentials[0].Claims, ClaimQuery{Path: []any{credential.QRClaimAgeOver17}})
 	notAllowedMdoc := sampleRequest()
-	notAllowedMdoc.Query.Credentials[1].Claims = []ClaimQuery{{Path: []any{ProfileDocType, "portrait"}}}
+	notAllowedMdoc.Query.Credentials[1].Claims = []ClaimQuery{{Path: []any{credential.DocTypeQR, "portrait"}}}
 	otherType := sampleRequest()
-	otherType.Query.Credentials[0].VCTValues = []string{ProfileVCT, ProfileFullVCT}
+	otherType.Query.Credentials[0].VCTValues = []string{credential.VCTQR, credential.VCTQRFull}
 	unregistered := sampleRequest()
 	unregistered.Verifier = "https://lain.example.co.id"
 
@@ -251,7 +251,7 @@ func TestVerifyRequestErrors(t *testing.T) {
 		}(), testNow, ErrSignature},
 		{"payload changed after signing", reSign(t, valid, nil, func(p []any) []any {
 			r := sampleRequest()
-			r.Query.Credentials[0].Claims[0].Path = []any{ProfileAgeOver18}
+			r.Query.Credentials[0].Claims[0].Path = []any{credential.QRClaimAgeOver18}
 			p[2] = payloadOf(r)
 			return p
 		}), testNow, ErrSignature},
@@ -296,7 +296,7 @@ func TestVerifyRequestErrors(t *testing.T) {
 		}), testNow, ErrMalformed},
 		{"mdoc path of three", reSign(t, valid, key, func(p []any) []any {
 			r := sampleRequest()
-			r.Query.Credentials[1].Claims[0].Path = []any{ProfileDocType, ProfileID, "nik"}
+			r.Query.Credentials[1].Claims[0].Path = []any{credential.DocTypeQR, credential.QRClaimID, "nik"}
 			p[2] = payloadOf(r)
 			return p
 		}), testNow, ErrMalformed},
@@ -365,9 +365,9 @@ func TestEncodeRequestOptions(t *testing.T) {
 		{"SD-JWT path starting with index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{0} }), RequestSignOptions{}},
 		{"SD-JWT path with negative index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", -1} }), RequestSignOptions{}},
 		{"SD-JWT path with float", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", 1.5} }), RequestSignOptions{}},
-		{"mdoc path of one", mod(func(r *Request) { r.Query.Credentials[1].Claims[0].Path = []any{ProfileID} }), RequestSignOptions{}},
+		{"mdoc path of one", mod(func(r *Request) { r.Query.Credentials[1].Claims[0].Path = []any{credential.QRClaimID} }), RequestSignOptions{}},
 		{"duplicate path", mod(func(r *Request) {
-			r.Query.Credentials[0].Claims = append(r.Query.Credentials[0].Claims, ClaimQuery{Path: []any{ProfileID}})
+			r.Query.Credentials[0].Claims = append(r.Query.Credentials[0].Claims, ClaimQuery{Path: []any{credential.QRClaimID}})
 		}), RequestSignOptions{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -453,16 +453,16 @@ func TestTwoWayFlow(t *testing.T) {
 
 func TestRequestQueryHelpers(t *testing.T) {
 	q := sampleRequest().Query
-	if got := q.Credentials[0].SDJWTPaths(); len(got) != 1 || got[0][0] != ProfileID {
+	if got := q.Credentials[0].SDJWTPaths(); len(got) != 1 || got[0][0] != credential.QRClaimID {
 		t.Fatalf("SDJWTPaths %v", got)
 	}
 	if got := q.Credentials[0].MdocRequest(); got != nil {
 		t.Fatalf("MdocRequest of an SD-JWT query %v", got)
 	}
-	if got := q.Credentials[1].MdocRequest(); !reflect.DeepEqual(got, map[string][]string{ProfileDocType: {ProfileID}}) {
+	if got := q.Credentials[1].MdocRequest(); !reflect.DeepEqual(got, map[string][]string{credential.DocTypeQR: {credential.QRClaimID}}) {
 		t.Fatalf("MdocRequest %v", got)
 	}
-	if got := q.Credentials[1].Types(); !reflect.DeepEqual(got, []string{ProfileDocType}) {
+	if got := q.Credentials[1].Types(); !reflect.DeepEqual(got, []string{credential.DocTypeQR}) {
 		t.Fatalf("Types %v", got)
 	}
 	reg := registration(nil)
@@ -471,12 +471,12 @@ func TestRequestQueryHelpers(t *testing.T) {
 		path        []any
 		want        bool
 	}{
-		{FormatSDJWT, ProfileVCT, []any{ProfileID, "nik"}, true},
-		{FormatSDJWT, ProfileVCT, []any{ProfileAgeOver17}, false},
-		{FormatSDJWT, ProfileFullVCT, []any{ProfileID}, false},
-		{FormatMdoc, ProfileDocType, []any{"any.namespace", ProfileID}, true},
-		{FormatMdoc, ProfileDocType, []any{ProfileID}, false},
-		{FormatSDJWT, ProfileVCT, nil, false},
+		{FormatSDJWT, credential.VCTQR, []any{credential.QRClaimID, "nik"}, true},
+		{FormatSDJWT, credential.VCTQR, []any{credential.QRClaimAgeOver17}, false},
+		{FormatSDJWT, credential.VCTQRFull, []any{credential.QRClaimID}, false},
+		{FormatMdoc, credential.DocTypeQR, []any{"any.namespace", credential.QRClaimID}, true},
+		{FormatMdoc, credential.DocTypeQR, []any{credential.QRClaimID}, false},
+		{FormatSDJWT, credential.VCTQR, nil, false},
 	} {
 		if got := reg.MayRequest(tc.format, tc.typ, tc.path); got != tc.want {
 			t.Errorf("MayRequest(%s, %s, %v) = %v", tc.format, tc.typ, tc.path, got)
@@ -532,7 +532,7 @@ func TestFinding7UnregisteredTypeZeroClaims(t *testing.T) {
 		q    CredentialQuery
 	}{
 		{"SD-JWT VC of an unregistered vct", CredentialQuery{ID: "npwp", Format: FormatSDJWT, VCTValues: []string{credential.VCTNPWP}}},
-		{"SD-JWT VC, one of its vct values unregistered", CredentialQuery{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{ProfileVCT, credential.VCTKTPEL}}},
+		{"SD-JWT VC, one of its vct values unregistered", CredentialQuery{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR, credential.VCTKTPEL}}},
 		{"mdoc of an unregistered doctype", CredentialQuery{ID: "ktp", Format: FormatMdoc, DoctypeValue: credential.DocTypeKTPEL}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
 
@@ -18,7 +19,7 @@ func TestTrustListVerifiers(t *testing.T) {
 		Verifiers: []trustlist.Verifier{{
 			ID: testVerifier, Name: "Toko Buku Contoh",
 			Keys:   []trustlist.Key{{ID: testVerifierKID, Public: key.Public()}},
-			Claims: map[string][]string{ProfileVCT: {ProfileID}, ProfileDocType: {ProfileID}},
+			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}, credential.DocTypeQR: {credential.QRClaimID}},
 		}},
 	}
 	token, err := trustlist.Sign(list, operator, trustlist.SignOptions{})
@@ -40,7 +41,7 @@ func TestTrustListVerifiers(t *testing.T) {
 	}
 
 	age := sampleRequest()
-	age.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{ProfileAgeOver18}}}
+	age.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}
 	other := sampleRequest()
 	other.Verifier = "https://lain.example.co.id"
 	otherKID, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: "k-lain"})

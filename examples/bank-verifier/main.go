@@ -26,6 +26,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/verifier"
@@ -82,7 +83,7 @@ func (k *kyc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := res.Credentials()[0]
-	id, _ := c.Claims()[qr.ProfileID].(map[string]any)
+	id, _ := c.Claims()[credential.QRClaimID].(map[string]any)
 	writeJSON(w, http.StatusOK, identity{Verified: true, NIK: res.NIK(), Name: fmt.Sprint(id["name"]),
 		BirthDate: fmt.Sprint(id["birthdate"]), Sex: sexName(fmt.Sprint(id["sex"])), Issuer: c.IssuerName()})
 }
@@ -108,7 +109,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // must disclose the "id" group.
 func newVerifier(wd *world) (*verifier.Verifier, error) {
 	return verifier.New(verifier.Config{Trust: wd.trust, Status: wd.status, Now: wd.now, ClockSkew: 5 * time.Second,
-		Audience: bankID, Policy: verifier.Policy{Required: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}})
+		Audience: bankID, Policy: verifier.Policy{Required: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}})
 }
 
 func main() {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
@@ -58,7 +57,7 @@ func newWorld(ctx context.Context, now func() time.Time) (_ *world, err error) {
 	}
 	list := &trustlist.List{Operator: demoworld.OperatorID, Sequence: 1, IssuedAt: now().Add(-time.Hour), NextUpdate: now().Add(24 * time.Hour),
 		Issuers:   []trustlist.Issuer{w.dukcapil.TrustEntry()},
-		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Claims: map[string][]string{qr.ProfileVCT: {qr.ProfileID}}}},
+		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}},
 	}
 	if w.trust, _, err = demoworld.SignedTrust(list, op, "", now); err != nil {
 		return nil, err
@@ -89,7 +88,7 @@ func (w *world) publish(ctx context.Context) error {
 // customerQR is what the customer's phone shows: an identity check for the
 // bank, valid 90 seconds.
 func (w *world) customerQR(ctx context.Context) (string, error) {
-	p, err := w.wallet.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: qr.ProfileVCT, Claims: []string{qr.ProfileID}}}},
+	p, err := w.wallet.Present(ctx, &holder.Request{Verifier: bankID, Items: []holder.RequestItem{{Type: credential.VCTQR, Claims: []string{credential.QRClaimID}}}},
 		holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }})
 	if err != nil {
 		return "", err

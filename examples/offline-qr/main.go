@@ -77,12 +77,12 @@ func run(w io.Writer, now time.Time) error {
 
 	// 1. Issue: the QR profile claims, iss/iat/exp added by the issuer,
 	// the profile's groups selectively disclosable, bound to the device key.
-	claims := qr.ProfileSDJWTClaims(ktp, now)
+	claims := ktp.QRSDJWTClaims(now)
 	claims["iss"] = issuerID
 	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(qr.ProfileValidity).Unix()
+	claims["exp"] = now.Add(credential.QRValidity).Unix()
 	issued, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
-		Signer: issuerKey, KeyID: "dukcapil-2026", HolderKey: deviceKey.Public(), Disclosable: qr.ProfileDisclosable(),
+		Signer: issuerKey, KeyID: "dukcapil-2026", HolderKey: deviceKey.Public(), Disclosable: sdjwtPaths(credential.QRType().SelectivelyDisclosable()),
 	})
 	if err != nil {
 		return fmt.Errorf("issue: %w", err)
@@ -95,7 +95,8 @@ func run(w io.Writer, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	paths, _ := qr.IdentityCheck()
+	idCheck, _ := credential.QRIdentityCheck()
+	paths := sdjwtPaths(idCheck)
 	binding, err := qr.NewBinding(verifierID, now, nil)
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func run(w io.Writer, now time.Time) error {
 		return fmt.Errorf("scan: %w", err)
 	}
 	list, err := trustlist.NewLocal(&trustlist.List{Operator: verifierID, Sequence: 1, IssuedAt: now, NextUpdate: now.Add(24 * time.Hour),
-		Issuers: []trustlist.Issuer{{ID: issuerID, Name: "Ditjen Dukcapil", VCTs: []string{qr.ProfileVCT},
+		Issuers: []trustlist.Issuer{{ID: issuerID, Name: "Ditjen Dukcapil", VCTs: []string{credential.VCTQR},
 			Keys: []trustlist.Key{{ID: "dukcapil-2026", Public: issuerKey.Public()}}}}})
 	if err != nil {
 		return err
@@ -151,8 +152,8 @@ func run(w io.Writer, now time.Time) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	c := res.Credentials()[0]
-	fmt.Fprintf(w, "3. verified, issued by %s: %v\n", c.Issuer(), c.Claims()[qr.ProfileID])
-	if _, ok := c.Claims()[qr.ProfileAgeOver18]; ok {
+	fmt.Fprintf(w, "3. verified, issued by %s: %v\n", c.Issuer(), c.Claims()[credential.QRClaimID])
+	if _, ok := c.Claims()[credential.QRClaimAgeOver18]; ok {
 		return errors.New("an undisclosed claim is visible")
 	}
 
@@ -174,3 +175,13 @@ func run(w io.Writer, now time.Time) error {
 type fixedTrust struct{ l *trustlist.List }
 
 func (f fixedTrust) Current() *trustlist.List { return f.l }
+
+// sdjwtPaths converts the claim paths of package credential to package
+// sdjwt's.
+func sdjwtPaths(cps []credential.ClaimPath) []sdjwt.Path {
+	out := make([]sdjwt.Path, len(cps))
+	for i, p := range cps {
+		out[i] = sdjwt.Path(p)
+	}
+	return out
+}

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
@@ -196,8 +195,8 @@ func (p *Party) TrustEntry() trustlist.Issuer {
 		e.DocTypes = append(e.DocTypes, t.DocType)
 	}
 	if p.ID == DukcapilID {
-		e.VCTs = append(e.VCTs, qr.ProfileVCT, qr.ProfileFullVCT)
-		e.DocTypes = append(e.DocTypes, qr.ProfileDocType)
+		e.VCTs = append(e.VCTs, credential.VCTQR, credential.VCTQRFull)
+		e.DocTypes = append(e.DocTypes, credential.DocTypeQR)
 	}
 	return e
 }
