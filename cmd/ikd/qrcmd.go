@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/keys"
@@ -88,26 +88,17 @@ func qrCmd(_ context.Context, e *env, args []string) error {
 	return usagef("unknown subcommand %q: want encode or decode", args[0])
 }
 
-// base45Alphabet is the QR alphanumeric character set (RFC 9285 §4).
-const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-
-// codeFor chooses the QR mode and the smallest version for data.
+// codeFor puts data into one QR code (qr.NewCode: alphanumeric mode when
+// the text is base45, else byte mode, at the smallest version).
 func codeFor(data []byte) (qr.Code, error) {
-	mode := qr.Alphanumeric
-	for _, b := range data {
-		if !strings.ContainsRune(base45Alphabet, rune(b)) {
-			mode = qr.Byte
-			break
-		}
-	}
 	if len(data) == 0 {
 		return qr.Code{}, fmt.Errorf("nothing to encode")
 	}
-	v := qr.VersionFor(mode, len(data))
-	if v <= 0 || v > qr.MaxVersion {
+	c, err := qr.NewCode(data)
+	if errors.Is(err, qr.ErrTooLarge) {
 		return qr.Code{}, fmt.Errorf("%d bytes do not fit one QR code (version 40, level M)", len(data))
 	}
-	return qr.Code{Data: data, Mode: mode, Version: v}, nil
+	return c, err
 }
 
 // b64url decodes unpadded base64url strictly.

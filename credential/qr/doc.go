@@ -39,7 +39,7 @@
 // # Untrusted input
 //
 // Decoding checks the prefix and version, the checksums, the framing and
-// the decompressed size (capped: [MaxDecompressedSize]) before decoding the
+// the decompressed size (capped at 64 KiB) before decoding the
 // CBOR strictly. Every error is an *[Error] wrapping one sentinel
 // (ErrPrefix, ErrVersion, ErrChecksum, ErrTruncated, ErrTooLarge, ...).
 //

@@ -5,7 +5,19 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
+)
+
+// Caps on untrusted input (docs/qr-format.md §7).
+const (
+	// MaxPayloadSize caps the length of a payload handed to a decoder:
+	// 8 KiB (one QR holds at most 4296 alphanumeric characters).
+	MaxPayloadSize = wire.MaxPayloadSize
+	// MaxPresentations caps the presentations in one envelope.
+	MaxPresentations = 8
+	// MaxDisclosures caps the disclosures of one SD-JWT in an envelope.
+	MaxDisclosures = 256
 )
 
 // Presentation kinds in the envelope (docs/qr-format.md §4).
@@ -138,7 +150,7 @@ func Encode(env Envelope) (Code, error) {
 	if err != nil {
 		return Code{}, err
 	}
-	return wrap(kindPresentation, body, 0)
+	return wrap(wire.KindPresentation, body, 0)
 }
 
 func encodeBody(env Envelope) ([]byte, error) {
@@ -146,7 +158,8 @@ func encodeBody(env Envelope) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return frameBody(content)
+	body, err := wire.FrameBody(content)
+	return body, fromWire(err)
 }
 
 // Decode unpacks a response QR payload, as scanned (base45 text or raw
@@ -156,9 +169,9 @@ func encodeBody(env Envelope) ([]byte, error) {
 // package verifier (verifier.Verifier.VerifyQR), never from a decoded
 // Envelope alone.
 func Decode(data []byte) (*Envelope, error) {
-	body, err := unwrap(kindPresentation, data)
+	body, err := wire.Unwrap(wire.KindPresentation, data)
 	if err != nil {
-		return nil, err
+		return nil, fromWire(err)
 	}
 	return decodeBody(body)
 }
@@ -167,16 +180,16 @@ func Decode(data []byte) (*Envelope, error) {
 // scanner library returns. A string over MaxPayloadSize is refused before
 // it is copied, so an oversized input costs nothing.
 func DecodeString(text string) (*Envelope, error) {
-	if err := checkSize(len(text)); err != nil {
-		return nil, err
+	if err := wire.CheckSize(len(text)); err != nil {
+		return nil, fromWire(err)
 	}
 	return Decode([]byte(text))
 }
 
 func decodeBody(body []byte) (*Envelope, error) {
-	content, err := unframeBody(body)
+	content, err := wire.UnframeBody(body)
 	if err != nil {
-		return nil, err
+		return nil, fromWire(err)
 	}
 	return decodeContent(content)
 }

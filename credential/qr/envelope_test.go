@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
@@ -69,9 +70,9 @@ func TestModeChoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "IKP1:" + Base45Encode(body)
+	text := "IKP1:" + wire.Base45Encode(body)
 	bin := append([]byte("IKP1#"), body...)
-	vt, vb := VersionFor(Alphanumeric, len(text)), VersionFor(Byte, len(bin))
+	vt, vb := wire.VersionFor(wire.Alphanumeric, len(text)), wire.VersionFor(wire.Byte, len(bin))
 	want := min(vt, vb)
 	if c.Version != want {
 		t.Fatalf("version %d, want min(%d, %d)", c.Version, vt, vb)
@@ -119,6 +120,9 @@ func TestBitFlips(t *testing.T) {
 	}
 }
 
+// base45Alphabet is the alphabet of RFC 9285 §4.
+const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
 // TestBase45Flips changes each character of a text payload's body to the
 // next alphabet character: always ErrChecksum or ErrEncoding.
 func TestBase45Flips(t *testing.T) {
@@ -127,10 +131,10 @@ func TestBase45Flips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := []byte("IKP1:" + Base45Encode(body))
-	for i := prefixLen; i < len(text); i++ {
+	text := []byte("IKP1:" + wire.Base45Encode(body))
+	for i := wire.PrefixLen; i < len(text); i++ {
 		c := bytes.Clone(text)
-		c[i] = base45Alphabet[(int(base45Index[c[i]])+1)%45]
+		c[i] = base45Alphabet[(strings.IndexByte(base45Alphabet, c[i])+1)%45]
 		_, err := Decode(c)
 		if !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrEncoding) && !(errors.Is(err, ErrTruncated) && i >= len(text)-2) {
 			t.Fatalf("char %d: %v", i, err)
@@ -149,12 +153,12 @@ func TestTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := encodeBody(env)
-	text := []byte("IKP1:" + Base45Encode(body))
+	text := []byte("IKP1:" + wire.Base45Encode(body))
 	for _, data := range [][]byte{bin, text, c.Data} {
 		for n := 0; n < len(data); n++ {
 			_, err := Decode(data[:n])
 			want := ErrTruncated
-			if n < prefixLen {
+			if n < wire.PrefixLen {
 				want = ErrPrefix
 			}
 			if !errors.Is(err, want) {
@@ -170,14 +174,14 @@ func TestDecodeErrors(t *testing.T) {
 	reframe := func(method byte, content []byte) []byte {
 		b := []byte{method, 0, 0, 0}
 		binary.BigEndian.PutUint16(b[1:3], uint16(len(content)))
-		b[3] = crc8(b[:3])
+		b[3] = wire.CRC8(b[:3])
 		b = append(b, content...)
 		b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 		return append([]byte("IKP1#"), b...)
 	}
 	// A DEFLATE bomb: 1 MiB of zeros compresses to about 1 KiB.
 	var bomb bytes.Buffer
-	w, _ := flate.NewWriterDict(&bomb, flate.BestCompression, dictionaryV1)
+	w, _ := flate.NewWriterDict(&bomb, flate.BestCompression, wire.Dictionary())
 	w.Write(make([]byte, 1<<20))
 	w.Close()
 	tests := []struct {
@@ -194,15 +198,15 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad base45 char", []byte("IKP1:abc"), ErrEncoding},
 		{"base45 overflow", []byte("IKP1:GGW"), ErrEncoding},
 		{"trailing bytes", append(bytes.Clone(good), 0), ErrMalformed},
-		{"oversized decompression", reframe(compressDeflate, bomb.Bytes()), ErrTooLarge},
-		{"bad deflate", reframe(compressDeflate, []byte{0xff, 0xff, 0xff}), ErrMalformed},
+		{"oversized decompression", reframe(wire.CompressDeflate, bomb.Bytes()), ErrTooLarge},
+		{"bad deflate", reframe(wire.CompressDeflate, []byte{0xff, 0xff, 0xff}), ErrMalformed},
 		{"unknown compression", reframe(7, []byte{0x80}), ErrMalformed},
 		{"reserved flags", reframe(0x10, []byte{0x80}), ErrMalformed},
-		{"not CBOR", reframe(compressNone, []byte{0xff}), ErrMalformed},
-		{"empty envelope", reframe(compressNone, []byte{0x80}), ErrMalformed},
-		{"unknown kind", reframe(compressNone, []byte{0x81, 0x81, 0x07}), ErrMalformed},
-		{"tag in envelope", reframe(compressNone, []byte{0xc1, 0x80}), ErrMalformed},
-		{"duplicate map key", reframe(compressNone, []byte{0x81, 0xa2, 0x01, 0x01, 0x01, 0x02}), ErrMalformed},
+		{"not CBOR", reframe(wire.CompressNone, []byte{0xff}), ErrMalformed},
+		{"empty envelope", reframe(wire.CompressNone, []byte{0x80}), ErrMalformed},
+		{"unknown kind", reframe(wire.CompressNone, []byte{0x81, 0x81, 0x07}), ErrMalformed},
+		{"tag in envelope", reframe(wire.CompressNone, []byte{0xc1, 0x80}), ErrMalformed},
+		{"duplicate map key", reframe(wire.CompressNone, []byte{0x81, 0xa2, 0x01, 0x01, 0x01, 0x02}), ErrMalformed},
 		{"too large", make([]byte, MaxPayloadSize+1), ErrTooLarge},
 	}
 	for _, tt := range tests {

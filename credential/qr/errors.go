@@ -3,6 +3,8 @@ package qr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
@@ -10,22 +12,22 @@ import (
 var (
 	// ErrPrefix: the payload does not start with an ikdkit QR prefix of the
 	// expected kind (presentation, request or frame).
-	ErrPrefix = errors.New("qr: not an ikdkit QR payload")
+	ErrPrefix = wire.ErrPrefix
 	// ErrVersion: the prefix names an envelope version this package does
 	// not implement.
-	ErrVersion = errors.New("qr: unsupported envelope version")
+	ErrVersion = wire.ErrVersion
 	// ErrEncoding: the base45 text is not valid RFC 9285 base45.
-	ErrEncoding = errors.New("qr: invalid base45")
+	ErrEncoding = wire.ErrEncoding
 	// ErrTruncated: the payload is shorter than its framing says.
-	ErrTruncated = errors.New("qr: truncated payload")
+	ErrTruncated = wire.ErrTruncated
 	// ErrChecksum: a header or body checksum does not match (a bit flip or
 	// other corruption in transit).
-	ErrChecksum = errors.New("qr: checksum mismatch")
+	ErrChecksum = wire.ErrChecksum
 	// ErrTooLarge: a documented size cap was exceeded (payload length,
 	// decompressed size, number of presentations, disclosures or frames).
-	ErrTooLarge = errors.New("qr: input exceeds a size limit")
+	ErrTooLarge = wire.ErrTooLarge
 	// ErrMalformed: the framing or the CBOR content is not well formed.
-	ErrMalformed = errors.New("qr: malformed envelope")
+	ErrMalformed = wire.ErrMalformed
 	// ErrUnsupported: a value cannot be carried by this envelope version
 	// (for example non-canonical base64url in an SD-JWT).
 	ErrUnsupported = errors.New("qr: value not representable in the envelope")

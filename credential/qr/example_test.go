@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
@@ -25,11 +26,16 @@ func ExampleDecode_errors() {
 	// true false false true
 }
 
-// VersionFor says how large a QR a payload needs at error correction
-// level M.
-func ExampleVersionFor() {
-	fmt.Println(qr.VersionFor(qr.Byte, 560), qr.VersionFor(qr.Byte, 561), qr.VersionFor(qr.Alphanumeric, 970))
-	// Output: 18 19 20
+// NewCode puts a payload held as text (here the start of a response QR's
+// base45 text) into a QR code: alphanumeric mode, the smallest version at
+// error correction level M.
+func ExampleNewCode() {
+	c, err := qr.NewCode([]byte("IKP1:" + strings.Repeat("6BFOXN", 150)))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Mode, c.Version)
+	// Output: alphanumeric 19
 }
 
 // A verifier signs a request QR; the wallet verifies it against its trust

@@ -3,8 +3,8 @@ package qr
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"hash/crc32"
+
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
 // Frame sequences (docs/qr-format.md §9): content too large for one QR —
@@ -28,7 +28,7 @@ func EncodeFrames(env Envelope) ([]Code, error) {
 		return nil, err
 	}
 	// The largest chunk whose frame still fits MaxFrameVersion.
-	chunk := CapacityM(Byte, MaxFrameVersion) - prefixLen - headerLen - trailerLen - frameHeaderLen
+	chunk := wire.CapacityM(wire.Byte, MaxFrameVersion) - wire.PrefixLen - wire.HeaderLen - wire.TrailerLen - frameHeaderLen
 	n := (len(body) + chunk - 1) / chunk
 	if n > MaxFrames {
 		return nil, errorf("encode", ErrTooLarge, "%d frames needed, limit %d", n, MaxFrames)
@@ -38,23 +38,13 @@ func EncodeFrames(env Envelope) ([]Code, error) {
 	for i := 0; i < n; i++ {
 		part := body[i*chunk : min((i+1)*chunk, len(body))]
 		content := append([]byte{id[0], id[1], id[2], id[3], byte(i), byte(n)}, part...)
-		c, err := wrap(kindFrame, rawFrame(content), MaxFrameVersion)
+		c, err := wrap(wire.KindFrame, wire.Frame(wire.CompressNone, content), MaxFrameVersion)
 		if err != nil {
 			return nil, err
 		}
 		codes = append(codes, c)
 	}
 	return codes, nil
-}
-
-// rawFrame frames content without compression.
-func rawFrame(content []byte) []byte {
-	b := make([]byte, headerLen, headerLen+len(content)+trailerLen)
-	b[0] = compressNone
-	binary.BigEndian.PutUint16(b[1:3], uint16(len(content)))
-	b[3] = crc8(b[:3])
-	b = append(b, content...)
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
 // Assembler collects the frames of one sequence in any order. The zero
@@ -76,22 +66,22 @@ func (a *Assembler) Add(data []byte) (complete bool, err error) {
 // AddString is Add for a frame payload held as a string; a string over
 // MaxPayloadSize is refused before it is copied.
 func (a *Assembler) AddString(text string) (complete bool, err error) {
-	if err := checkSize(len(text)); err != nil {
-		return false, err
+	if err := wire.CheckSize(len(text)); err != nil {
+		return false, fromWire(err)
 	}
 	return a.add([]byte(text))
 }
 
 func (a *Assembler) add(data []byte) (complete bool, err error) {
-	body, err := unwrap(kindFrame, data)
+	body, err := wire.Unwrap(wire.KindFrame, data)
 	if err != nil {
-		return false, err
+		return false, fromWire(err)
 	}
-	content, err := unframeBody(body)
+	content, err := wire.UnframeBody(body)
 	if err != nil {
-		return false, err
+		return false, fromWire(err)
 	}
-	if body[0] != compressNone || len(content) <= frameHeaderLen {
+	if body[0] != wire.CompressNone || len(content) <= frameHeaderLen {
 		return false, errorf("frame", ErrMalformed, "frame must be stored and non-empty")
 	}
 	var id [4]byte

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"rsc.io/qr"
-
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
@@ -101,46 +100,6 @@ func TestFramesAnyOrder(t *testing.T) {
 	}
 }
 
-// TestVersionTable checks VersionFor against rsc.io/qr's own choice of
-// version at level M, at and just past each version's capacity.
-func TestVersionTable(t *testing.T) {
-	for v := 1; v <= MaxVersion; v++ {
-		for _, m := range []Mode{Alphanumeric, Byte} {
-			n := CapacityM(m, v)
-			for _, l := range []int{n, n + 1} {
-				want := v
-				if l > n {
-					want = v + 1
-				}
-				if want > MaxVersion {
-					continue
-				}
-				ch := "A"
-				if m == Byte {
-					ch = "a"
-				}
-				code, err := qr.Encode(strings.Repeat(ch, l), qr.M)
-				if err != nil {
-					t.Fatal(err)
-				}
-				lib := (code.Size - 17) / 4
-				if got := VersionFor(m, l); got != want || lib != want {
-					t.Fatalf("%v, %d chars: VersionFor %d, rsc.io/qr %d, want %d", m, l, got, lib, want)
-				}
-			}
-		}
-	}
-	// Published capacities (ISO/IEC 18004 Table 7, level M).
-	for _, c := range []struct {
-		m       Mode
-		v, want int
-	}{{Byte, 15, 412}, {Byte, 18, 560}, {Byte, 20, 666}, {Byte, 27, 1125}, {Byte, 40, 2331}, {Alphanumeric, 20, 970}, {Alphanumeric, 40, 3391}} {
-		if got := CapacityM(c.m, c.v); got != c.want {
-			t.Errorf("%v v%d: %d, want %d", c.m, c.v, got, c.want)
-		}
-	}
-}
-
 // TestImageRoundTrip: payload text → PNG → scan → payload → the same
 // presentation, for both modes, plus JPEG and the terminal rendering.
 func TestImageRoundTrip(t *testing.T) {
@@ -150,11 +109,11 @@ func TestImageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "IKP1:" + Base45Encode(body)
+	text := "IKP1:" + wire.Base45Encode(body)
 	bin := append([]byte("IKP1#"), body...)
 	for _, c := range []Code{
-		{Data: []byte(text), Mode: Alphanumeric, Version: VersionFor(Alphanumeric, len(text))},
-		{Data: bin, Mode: Byte, Version: VersionFor(Byte, len(bin))},
+		{Data: []byte(text), Mode: Alphanumeric, Version: wire.VersionFor(wire.Alphanumeric, len(text))},
+		{Data: bin, Mode: Byte, Version: wire.VersionFor(wire.Byte, len(bin))},
 	} {
 		t.Run(c.Mode.String(), func(t *testing.T) {
 			png, err := c.PNG(4)

@@ -11,6 +11,8 @@ import (
 
 	"rsc.io/qr"
 	"rsc.io/qr/coding"
+
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
 // Images. Encoding uses rsc.io/qr (pure Go, no dependencies): its coding
@@ -46,7 +48,7 @@ func (c Code) symbol() (*qr.Code, error) {
 	if err := enc.Check(); err != nil {
 		return nil, wrapErr("image", ErrOptions, err, "data does not fit mode %v", c.Mode)
 	}
-	if c.Version < 1 || c.Version > MaxVersion {
+	if c.Version < 1 || c.Version > wire.MaxVersion {
 		return nil, errorf("image", ErrOptions, "version %d", c.Version)
 	}
 	// ISO/IEC 18004 §7.8.3: evaluate all eight masks, keep the one with

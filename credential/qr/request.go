@@ -11,6 +11,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
@@ -258,11 +259,11 @@ func EncodeRequest(req Request, opts RequestSignOptions) (Code, error) {
 	if err != nil {
 		return Code{}, wrapErr("request", ErrOptions, err, "signing")
 	}
-	body, err := frameBody(msg)
+	body, err := wire.FrameBody(msg)
 	if err != nil {
-		return Code{}, err
+		return Code{}, fromWire(err)
 	}
-	return wrap(kindRequest, body, 0)
+	return wrap(wire.KindRequest, body, 0)
 }
 
 // RequestOptions configure VerifyRequest.
@@ -310,13 +311,13 @@ func VerifyRequest(data []byte, opts RequestOptions) (*VerifiedRequest, error) {
 	if opts.ClockSkew < 0 || opts.ClockSkew > MaxClockSkew {
 		return nil, errorf("request", ErrOptions, "ClockSkew must be 0 to %v", MaxClockSkew)
 	}
-	body, err := unwrap(kindRequest, data)
+	body, err := wire.Unwrap(wire.KindRequest, data)
 	if err != nil {
-		return nil, err
+		return nil, fromWire(err)
 	}
-	content, err := unframeBody(body)
+	content, err := wire.UnframeBody(body)
 	if err != nil {
-		return nil, err
+		return nil, fromWire(err)
 	}
 	m, err := parseSign1(content)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -136,13 +137,13 @@ func TestRequestRoundTrip(t *testing.T) {
 				t.Fatalf("verifier %+v", vr.Verifier)
 			}
 			// Both QR forms decode: the other mode's payload too.
-			body, err := unwrap(kindRequest, c.Data)
+			body, err := wire.Unwrap(wire.KindRequest, c.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			other := append([]byte("IKR1#"), body...)
 			if c.Mode == Byte {
-				other = append([]byte("IKR1:"), Base45Encode(body)...)
+				other = append([]byte("IKR1:"), wire.Base45Encode(body)...)
 			}
 			if _, err := VerifyRequest(other, requestOptions(tc.key.Public())); err != nil {
 				t.Fatalf("other mode: %v", err)
@@ -172,11 +173,11 @@ func TestRequestSize(t *testing.T) {
 // header and payload with key unless keepSig.
 func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any) []byte {
 	t.Helper()
-	body, err := unwrap(kindRequest, c.Data)
+	body, err := wire.Unwrap(wire.KindRequest, c.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	content, err := unframeBody(body)
+	content, err := wire.UnframeBody(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nb, err := frameBody(msg)
+	nb, err := wire.FrameBody(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestVerifyRequestErrors(t *testing.T) {
 		}), testNow, ErrMalformed},
 		{"tagged COSE_Sign1", func() []byte {
 			msg := mustCBOR(t, cbor.Tag{Number: 18, Content: []any{mustCBOR(t, map[int64]any{1: -7, 4: []byte("k")}), map[int64]any{}, []byte{0x80}, []byte{1}}})
-			nb, err := frameBody(msg)
+			nb, err := wire.FrameBody(msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -324,7 +325,7 @@ func TestVerifyRequestErrors(t *testing.T) {
 
 func flip(b []byte, i int) []byte {
 	out := bytes.Clone(b)
-	if out[4] == sepBase45 {
+	if out[4] == wire.SepBase45 {
 		// Swap for another base45 character so the text stays base45.
 		if out[i] == '0' {
 			out[i] = '1'

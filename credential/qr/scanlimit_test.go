@@ -108,11 +108,11 @@ func demoCode(tb testing.TB) Code {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	mode := Byte
-	if bytes.HasPrefix(data, []byte("IKP1:")) {
-		mode = Alphanumeric
+	c, err := NewCode(data)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return Code{Data: data, Mode: mode, Version: VersionFor(mode, len(data))}
+	return c
 }
 
 // demoPNG renders demoCode at scale pixels per module.

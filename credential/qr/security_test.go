@@ -12,6 +12,8 @@ import (
 	"hash/crc32"
 	"runtime"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
 // secFrame builds a binary envelope frame around content, as TestDecodeErrors
@@ -19,7 +21,7 @@ import (
 func secFrame(method byte, content []byte) []byte {
 	b := []byte{method, 0, 0, 0}
 	binary.BigEndian.PutUint16(b[1:3], uint16(len(content)))
-	b[3] = crc8(b[:3])
+	b[3] = wire.CRC8(b[:3])
 	b = append(b, content...)
 	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 	return append([]byte("IKP1#"), b...)
@@ -30,7 +32,7 @@ func secFrame(method byte, content []byte) []byte {
 // small multiple of the cap, not of the inflated size.
 func TestSecurityQRBombAllocs(t *testing.T) {
 	var bomb bytes.Buffer
-	w, _ := flate.NewWriterDict(&bomb, flate.BestCompression, dictionaryV1)
+	w, _ := flate.NewWriterDict(&bomb, flate.BestCompression, wire.Dictionary())
 	zeros := make([]byte, 1<<20)
 	for range 64 {
 		w.Write(zeros)
@@ -40,7 +42,7 @@ func TestSecurityQRBombAllocs(t *testing.T) {
 	if len(content) > 0xffff {
 		content = content[:0xffff]
 	}
-	data := secFrame(compressDeflate, content)
+	data := secFrame(wire.CompressDeflate, content)
 	// Decode runs once first so pooled state is warm.
 	if _, err := Decode(data); !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrMalformed) {
 		t.Fatalf("bomb: %v, want ErrTooLarge", err)
@@ -73,7 +75,7 @@ func TestSecurityHugeDeclaredLength(t *testing.T) {
 		"indefinite array": {0x9f, 0x9f, 0xff, 0xff},
 	} {
 		t.Run(name, func(t *testing.T) {
-			data := secFrame(compressNone, content)
+			data := secFrame(wire.CompressNone, content)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			env, err := Decode(data)

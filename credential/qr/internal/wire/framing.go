@@ -1,4 +1,4 @@
-package qr
+package wire
 
 import (
 	"bytes"
@@ -9,33 +9,47 @@ import (
 	"sync"
 )
 
+// Kind is the kind letter of a payload prefix (docs/qr-format.md §2).
+type Kind byte
+
+// The payload kinds.
+const (
+	KindPresentation Kind = 'P' // response envelope (§4)
+	KindRequest      Kind = 'R' // signed request (§10)
+	KindFrame        Kind = 'F' // one frame of a sequence (§9)
+)
+
 // Payload prefix (docs/qr-format.md §2): "IK", a kind letter, the envelope
 // version digit and a separator that says how the body is carried.
 const (
 	prefixMagic = "IK"
-	prefixLen   = 5
+	// PrefixLen is the length of the payload prefix.
+	PrefixLen = 5
 
-	kindPresentation byte = 'P'
-	kindRequest      byte = 'R'
-	kindFrame        byte = 'F'
+	// Version is the envelope version this package writes and reads.
+	Version     = 1
+	versionChar = '0' + Version
 
-	// FormatVersion is the envelope version this package writes and reads.
-	FormatVersion = 1
-	versionChar   = '0' + FormatVersion
-
-	sepBase45 byte = ':' // base45 text follows (QR alphanumeric mode)
-	sepBinary byte = '#' // raw bytes follow (QR byte mode)
+	// SepBase45 says base45 text follows (QR alphanumeric mode).
+	SepBase45 byte = ':'
+	// SepBinary says raw bytes follow (QR byte mode).
+	SepBinary byte = '#'
 )
 
 // Body framing (docs/qr-format.md §3):
 //
 //	flags(1) | length(2, big endian) | crc8(flags|length)(1) | content | crc32(all before)(4)
 const (
-	headerLen  = 4
-	trailerLen = 4
+	// HeaderLen is the length of the body header: flags, length, crc8.
+	HeaderLen = 4
+	// TrailerLen is the length of the body trailer: crc32.
+	TrailerLen = 4
 
-	compressNone    = 0 // content stored
-	compressDeflate = 1 // content is raw DEFLATE (RFC 1951) with preset dictionary v1
+	// CompressNone: the content is stored.
+	CompressNone = 0
+	// CompressDeflate: the content is raw DEFLATE (RFC 1951) with the
+	// preset dictionary of version 1.
+	CompressDeflate = 1
 )
 
 // Caps on untrusted input (docs/qr-format.md §7).
@@ -49,16 +63,12 @@ const (
 	// MaxDecompressedSize caps the content after DEFLATE decompression, so
 	// a compression bomb costs at most this much memory.
 	MaxDecompressedSize = 64 << 10
-	// MaxPresentations caps the presentations in one envelope.
-	MaxPresentations = 8
-	// MaxDisclosures caps the disclosures of one SD-JWT in an envelope.
-	MaxDisclosures = 256
 )
 
-// crc8 is CRC-8 with polynomial x^8+x^2+x+1 (0x07), initial value 0. It
+// CRC8 is CRC-8 with polynomial x^8+x^2+x+1 (0x07), initial value 0. It
 // detects every single-bit error in the 3 header bytes it protects, so a
 // bit flip in the length field is reported as ErrChecksum, not truncation.
-func crc8(b []byte) byte {
+func CRC8(b []byte) byte {
 	var c byte
 	for _, x := range b {
 		c ^= x
@@ -73,60 +83,66 @@ func crc8(b []byte) byte {
 	return c
 }
 
-// frameBody compresses content when that makes it smaller and frames it.
-func frameBody(content []byte) ([]byte, error) {
-	method := byte(compressNone)
+// FrameBody compresses content when that makes it smaller and frames it
+// (docs/qr-format.md §3).
+func FrameBody(content []byte) ([]byte, error) {
+	method := byte(CompressNone)
 	data := content
-	if z, err := deflate(content); err == nil && len(z) < len(content) {
-		method, data = compressDeflate, z
+	if z, err := Deflate(content); err == nil && len(z) < len(content) {
+		method, data = CompressDeflate, z
 	}
-	if len(data) > MaxBodySize-headerLen-trailerLen {
+	if len(data) > MaxBodySize-HeaderLen-TrailerLen {
 		return nil, errorf("encode", ErrTooLarge, "content of %d bytes exceeds the body cap", len(data))
 	}
-	body := make([]byte, headerLen, headerLen+len(data)+trailerLen)
-	body[0] = method
-	binary.BigEndian.PutUint16(body[1:3], uint16(len(data)))
-	body[3] = crc8(body[:3])
-	body = append(body, data...)
-	body = binary.BigEndian.AppendUint32(body, crc32.ChecksumIEEE(body))
-	return body, nil
+	return Frame(method, data), nil
 }
 
-// unframeBody checks the framing of a body and returns its decompressed
+// Frame frames data, already compressed with method or stored, as a body
+// (docs/qr-format.md §3). The caller keeps len(data) within the body cap.
+func Frame(method byte, data []byte) []byte {
+	body := make([]byte, HeaderLen, HeaderLen+len(data)+TrailerLen)
+	body[0] = method
+	binary.BigEndian.PutUint16(body[1:3], uint16(len(data)))
+	body[3] = CRC8(body[:3])
+	body = append(body, data...)
+	return binary.BigEndian.AppendUint32(body, crc32.ChecksumIEEE(body))
+}
+
+// UnframeBody checks the framing of a body and returns its decompressed
 // content. The checks run in an order that gives each failure its own
 // error: header checksum (ErrChecksum), length (ErrTruncated for too short,
 // ErrMalformed for trailing bytes), body checksum (ErrChecksum), then
 // decompression with its cap (ErrTooLarge).
-func unframeBody(body []byte) ([]byte, error) {
+func UnframeBody(body []byte) ([]byte, error) {
 	if len(body) > MaxBodySize {
 		return nil, errorf("decode", ErrTooLarge, "body of %d bytes", len(body))
 	}
-	if len(body) < headerLen {
+	if len(body) < HeaderLen {
 		return nil, errorf("decode", ErrTruncated, "body of %d bytes is shorter than its header", len(body))
 	}
-	if crc8(body[:3]) != body[3] {
+	if CRC8(body[:3]) != body[3] {
 		return nil, errorf("decode", ErrChecksum, "header checksum")
 	}
 	if body[0]&0xF0 != 0 {
 		return nil, errorf("decode", ErrMalformed, "reserved flag bits set (0x%02x)", body[0])
 	}
 	n := int(binary.BigEndian.Uint16(body[1:3]))
-	want := headerLen + n + trailerLen
+	want := HeaderLen + n + TrailerLen
 	if len(body) < want {
 		return nil, errorf("decode", ErrTruncated, "body is %d bytes, framing says %d", len(body), want)
 	}
 	if len(body) > want {
 		return nil, errorf("decode", ErrMalformed, "%d bytes after the body", len(body)-want)
 	}
-	if crc32.ChecksumIEEE(body[:want-trailerLen]) != binary.BigEndian.Uint32(body[want-trailerLen:]) {
+	if crc32.ChecksumIEEE(body[:want-TrailerLen]) != binary.BigEndian.Uint32(body[want-TrailerLen:]) {
 		return nil, errorf("decode", ErrChecksum, "body checksum")
 	}
-	data := body[headerLen : headerLen+n]
+	data := body[HeaderLen : HeaderLen+n]
 	switch body[0] {
-	case compressNone:
+	case CompressNone:
 		return data, nil
-	case compressDeflate:
-		return inflate(data)
+	case CompressDeflate:
+		return Inflate(data)
 	default:
 		return nil, errorf("decode", ErrMalformed, "unknown compression method %d", body[0])
 	}
@@ -149,7 +165,9 @@ var (
 	}}
 )
 
-func deflate(b []byte) ([]byte, error) {
+// Deflate compresses b with raw DEFLATE at the best compression and the
+// preset dictionary of version 1.
+func Deflate(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	w := deflaters.Get().(*flate.Writer)
 	defer deflaters.Put(w)
@@ -163,10 +181,10 @@ func deflate(b []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// inflate decompresses raw DEFLATE with the v1 dictionary, reading at most
+// Inflate decompresses raw DEFLATE with the v1 dictionary, reading at most
 // MaxDecompressedSize+1 bytes (bomb-safe) and requiring the stream to end
 // exactly at the end of data.
-func inflate(data []byte) ([]byte, error) {
+func Inflate(data []byte) ([]byte, error) {
 	src := bytes.NewReader(data)
 	r := inflaters.Get().(io.ReadCloser)
 	defer inflaters.Put(r)
@@ -188,72 +206,66 @@ func inflate(data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Code is a payload ready to be put into one QR code.
-type Code struct {
-	// Data is the payload: ASCII base45 text for Alphanumeric, arbitrary
-	// bytes for Byte.
-	Data []byte
-	// Mode is the QR mode Data must be encoded in.
-	Mode Mode
-	// Version is the smallest QR version at error correction level M that
-	// holds Data in Mode.
+// Payload is a payload with its prefix, ready for one QR code: Data in
+// Mode at the smallest QR Version (level M) that holds it.
+type Payload struct {
+	Data    []byte
+	Mode    Mode
 	Version int
 }
 
-// String returns Data as a string (the text for an Alphanumeric code).
-func (c Code) String() string { return string(c.Data) }
-
-// wrap adds the prefix to a framed body in the mode that gives the smaller
-// QR version at level M; on a tie it picks Alphanumeric, because base45
-// text survives scanner APIs that return strings.
-func wrap(kind byte, body []byte, limit int) (Code, error) {
-	prefix := []byte{prefixMagic[0], prefixMagic[1], kind, versionChar}
-	text := append(append(append([]byte{}, prefix...), sepBase45), Base45Encode(body)...)
-	bin := append(append(append([]byte{}, prefix...), sepBinary), body...)
+// Wrap adds the prefix of kind to a framed body in the mode that gives the
+// smaller QR version at level M (docs/qr-format.md §2); on a tie it picks
+// Alphanumeric, because base45 text survives scanner APIs that return
+// strings. A limit above 0 is the largest QR version allowed.
+func Wrap(kind Kind, body []byte, limit int) (Payload, error) {
+	prefix := []byte{prefixMagic[0], prefixMagic[1], byte(kind), versionChar}
+	text := append(append(append([]byte{}, prefix...), SepBase45), Base45Encode(body)...)
+	bin := append(append(append([]byte{}, prefix...), SepBinary), body...)
 	vt, vb := VersionFor(Alphanumeric, len(text)), VersionFor(Byte, len(bin))
-	var c Code
+	var p Payload
 	switch {
 	case vt == 0 && vb == 0:
-		return Code{}, errorf("encode", ErrTooLarge, "%d-byte body does not fit a QR code", len(body))
+		return Payload{}, errorf("encode", ErrTooLarge, "%d-byte body does not fit a QR code", len(body))
 	case vb == 0 || (vt != 0 && vt <= vb):
-		c = Code{Data: text, Mode: Alphanumeric, Version: vt}
+		p = Payload{Data: text, Mode: Alphanumeric, Version: vt}
 	default:
-		c = Code{Data: bin, Mode: Byte, Version: vb}
+		p = Payload{Data: bin, Mode: Byte, Version: vb}
 	}
-	if limit > 0 && c.Version > limit {
-		return Code{}, errorf("encode", ErrTooLarge, "needs QR version %d, limit %d", c.Version, limit)
+	if limit > 0 && p.Version > limit {
+		return Payload{}, errorf("encode", ErrTooLarge, "needs QR version %d, limit %d", p.Version, limit)
 	}
-	return c, nil
+	return p, nil
 }
 
-// checkSize refuses a payload of n bytes over MaxPayloadSize.
-func checkSize(n int) error {
+// CheckSize refuses a payload of n bytes over MaxPayloadSize.
+func CheckSize(n int) error {
 	if n > MaxPayloadSize {
 		return errorf("decode", ErrTooLarge, "payload of %d bytes, limit %d", n, MaxPayloadSize)
 	}
 	return nil
 }
 
-// unwrap checks the prefix of a payload of the given kind and returns the
-// framed body.
-func unwrap(kind byte, data []byte) ([]byte, error) {
-	if err := checkSize(len(data)); err != nil {
+// Unwrap checks the prefix of a payload of the given kind and returns the
+// framed body (docs/qr-format.md §2).
+func Unwrap(kind Kind, data []byte) ([]byte, error) {
+	if err := CheckSize(len(data)); err != nil {
 		return nil, err
 	}
-	if len(data) < prefixLen || string(data[:2]) != prefixMagic {
+	if len(data) < PrefixLen || string(data[:2]) != prefixMagic {
 		return nil, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
 	}
-	if data[2] != kind {
+	if data[2] != byte(kind) {
 		return nil, errorf("decode", ErrPrefix, "payload kind %q, want %q", data[2], kind)
 	}
 	if data[3] != versionChar {
 		return nil, errorf("decode", ErrVersion, "envelope version %q, this package reads %q", data[3], versionChar)
 	}
 	switch data[4] {
-	case sepBase45:
-		return Base45Decode(string(data[prefixLen:]))
-	case sepBinary:
-		return data[prefixLen:], nil
+	case SepBase45:
+		return Base45Decode(string(data[PrefixLen:]))
+	case SepBinary:
+		return data[PrefixLen:], nil
 	default:
 		return nil, errorf("decode", ErrMalformed, "unknown separator %q", data[4])
 	}

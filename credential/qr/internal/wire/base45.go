@@ -1,4 +1,4 @@
-package qr
+package wire
 
 // Base45 as specified by RFC 9285. The alphabet is exactly the 45 characters
 // of the QR code alphanumeric mode (ISO/IEC 18004 §7.4.5), so base45 text
@@ -72,4 +72,15 @@ func Base45Decode(s string) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// InAlphabet reports whether every byte of b is one of the 45 characters
+// of the QR alphanumeric mode, the base45 alphabet.
+func InAlphabet(b []byte) bool {
+	for _, c := range b {
+		if base45Index[c] < 0 {
+			return false
+		}
+	}
+	return true
 }

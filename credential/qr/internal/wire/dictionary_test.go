@@ -1,4 +1,4 @@
-package qr
+package wire
 
 import (
 	"bytes"
@@ -56,14 +56,14 @@ func TestDeflatePooled(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			got, err := deflate(in)
+			got, err := Deflate(in)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, fresh.Bytes()) {
 				t.Fatalf("pooled deflate of %q differs from a fresh writer", in)
 			}
-			back, err := inflate(got)
+			back, err := Inflate(got)
 			if err != nil || !bytes.Equal(back, in) {
 				t.Fatalf("inflate: %v", err)
 			}

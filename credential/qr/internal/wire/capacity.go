@@ -1,4 +1,4 @@
-package qr
+package wire
 
 // QR code capacity at error correction level M (ISO/IEC 18004:2015
 // Table 7 "Number of symbol characters and input data capacity", column M,

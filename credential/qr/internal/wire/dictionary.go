@@ -1,4 +1,6 @@
-package qr
+package wire
+
+import "bytes"
 
 // dictionaryV1 is the preset DEFLATE dictionary (RFC 1951 §3.2.4 window
 // preset, as zlib's FDICT) of envelope version 1 (docs/qr-format.md §3.2):
@@ -85,3 +87,7 @@ func buildDictionaryV1() []byte {
 		`{"aud":"x509_san_dns:`, `","iat":17`, `,"nonce":"`, `","sd_hash":"`, `"}`, "\x58\x40")
 	return d
 }
+
+// Dictionary returns a copy of the preset DEFLATE dictionary of version 1,
+// for building test input such as compression bombs.
+func Dictionary() []byte { return bytes.Clone(dictionaryV1) }
