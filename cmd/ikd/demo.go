@@ -18,6 +18,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -304,14 +305,14 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	code := pres.Codes[0]
-	png, err := code.PNG(4)
+	png, err := qrcode.PNG(code, 4)
 	if err != nil {
 		return err
 	}
-	if back, err := qr.ScanImage(strings.NewReader(string(png))); err != nil || string(back) != string(code.Data) {
+	if back, err := qrcode.ScanImage(strings.NewReader(string(png))); err != nil || string(back) != string(code.Data) {
 		return expect(false, "the PNG does not scan back to the QR text (%v)", err)
 	}
-	term, err := code.Terminal()
+	term, err := qrcode.Terminal(code)
 	if err != nil {
 		return err
 	}
@@ -488,7 +489,7 @@ func rawArtefacts(ctx context.Context, wal *holder.Wallet, bankKey crypto.Signer
 	if err != nil {
 		return err
 	}
-	png, err := resp.Codes[0].PNG(4)
+	png, err := qrcode.PNG(resp.Codes[0], 4)
 	if err != nil {
 		return err
 	}

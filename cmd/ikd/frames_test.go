@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 )
 
 // TestVerifyFrames: a response split into a frame sequence verifies from
@@ -43,7 +44,7 @@ func TestVerifyFrames(t *testing.T) {
 		if err := os.WriteFile(name+".txt", f.Data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		img, err := f.PNG(4)
+		img, err := qrcode.PNG(f, 4)
 		if err != nil {
 			t.Fatal(err)
 		}

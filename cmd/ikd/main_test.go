@@ -12,6 +12,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/keys"
@@ -116,7 +117,7 @@ func TestDemo(t *testing.T) {
 		}
 	})
 	t.Run("qr.png", func(t *testing.T) {
-		got, err := qr.ScanImage(bytes.NewReader(read("qr.png")))
+		got, err := qrcode.ScanImage(bytes.NewReader(read("qr.png")))
 		if err != nil {
 			t.Fatal(err)
 		}

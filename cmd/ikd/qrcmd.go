@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/keys"
 )
 
@@ -50,7 +51,7 @@ func qrCmd(_ context.Context, e *env, args []string) error {
 			return err
 		}
 		if *png != "" {
-			img, err := code.PNG(*scale)
+			img, err := qrcode.PNG(code, *scale)
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -59,7 +60,7 @@ func qrCmd(_ context.Context, e *env, args []string) error {
 			}
 		}
 		if *term || *png == "" {
-			t, err := code.Terminal()
+			t, err := qrcode.Terminal(code)
 			if err != nil {
 				return err
 			}
@@ -75,7 +76,7 @@ func qrCmd(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		data, err := qr.ScanImage(bytes.NewReader(img))
+		data, err := qrcode.ScanImage(bytes.NewReader(img))
 		if err != nil {
 			return err
 		}

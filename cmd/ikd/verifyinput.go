@@ -9,14 +9,15 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // maxInput caps any input file the CLI reads: the largest thing it reads
-// is a trust list (trustlist.MaxTokenSize) or an image (qr.MaxImageSize).
-const maxInput = qr.MaxImageSize
+// is a trust list (trustlist.MaxTokenSize) or an image (qrcode.MaxImageSize).
+const maxInput = qrcode.MaxImageSize
 
 // Kinds of verify input.
 const (
@@ -52,7 +53,7 @@ func readPresentations(e *env, names []string) ([]*presentation, error) {
 			return nil, err
 		}
 		if classify(in) == "image" {
-			if in, err = qr.ScanImage(bytes.NewReader(in)); err != nil {
+			if in, err = qrcode.ScanImage(bytes.NewReader(in)); err != nil {
 				return nil, fmt.Errorf("reading the QR image %s: %w", name, err)
 			}
 		}

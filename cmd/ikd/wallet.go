@@ -22,6 +22,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/keys"
@@ -781,7 +782,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		}
 		switch classify(data) {
 		case "image":
-			if data, err = qr.ScanImage(bytes.NewReader(data)); err != nil {
+			if data, err = qrcode.ScanImage(bytes.NewReader(data)); err != nil {
 				return fmt.Errorf("reading the request QR image: %w", err)
 			}
 		default:
@@ -808,7 +809,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	fmt.Fprintf(ws.e.stderr, "shared; the response QR is valid until %s\n", fmtTime(pres.ExpiresAt))
 	if *pngOut != "" {
 		for i, c := range pres.Codes {
-			img, err := c.PNG(4)
+			img, err := qrcode.PNG(c, 4)
 			if err != nil {
 				return err
 			}

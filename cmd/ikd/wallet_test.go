@@ -311,10 +311,6 @@ func TestCLIWalletSignedRequest(t *testing.T) {
 	}
 	write("req.txt", req("personal_administrative_number", "name"))
 	write("greedy.txt", req("personal_administrative_number", "religion"))
-	img, err := qr.Code{Data: req("name"), Mode: qr.Alphanumeric, Version: 0}.PNG(4)
-	if err == nil {
-		write("req.png", img)
-	}
 	wa := func(args ...string) []string { return append(append([]string{"wallet"}, args...), "--wallet", w) }
 	pr := func(args ...string) []string {
 		return wa(append(append([]string{"present"}, args...), "--verifiers", p("trust.jwt"), "--operator-key", p("op.pub.jwk"))...)

@@ -8,10 +8,11 @@
 // Holder: bind to the verifier and the time with [NewBinding], make a
 // presentation with [PresentSDJWT] or [PresentMdoc] (from a QR profile
 // credential, see credential.QRType and credential.QRIdentityCheck), pack it
-// with [Encode] and render it with [Code.PNG] or [Code.Terminal]. Content
+// with [Encode] and render it with package qr/qrcode (qrcode.PNG,
+// qrcode.Terminal). Content
 // too large for one QR goes into [EncodeFrames].
 //
-// Verifier: scan with [ScanImage] and hand the payload to package verifier
+// Verifier: scan with qrcode.ScanImage and hand the payload to package verifier
 // (verifier.Verifier.VerifyQR, or VerifyQRFrames for a frame sequence),
 // the one place ikdkit decides "verified": it decodes the envelope with
 // this package and checks trust, signatures, disclosures, the freshness

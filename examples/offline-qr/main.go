@@ -28,6 +28,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -109,7 +110,7 @@ func run(w io.Writer, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("encode QR: %w", err)
 	}
-	png, err := code.PNG(4)
+	png, err := qrcode.PNG(code, 4)
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func run(w io.Writer, now time.Time) error {
 	// production the operator's signed list, trustlist.Store), then the
 	// issuer signature, disclosures, holder binding, the 90-second window,
 	// replay and status.
-	scanned, err := qr.ScanImage(bytes.NewReader(png))
+	scanned, err := qrcode.ScanImage(bytes.NewReader(png))
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}

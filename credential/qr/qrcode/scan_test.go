@@ -1,4 +1,4 @@
-package qr
+package qrcode
 
 import (
 	"bytes"
@@ -10,11 +10,14 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
 // Adversarial and realistic images for the scan bound (issue 17,
@@ -102,13 +105,13 @@ func adversarialPNGs(tb testing.TB) []adversarialImage {
 
 // demoCode is the response QR of testdata/qr/seed-sdjwt.payload, as the
 // demo shows it.
-func demoCode(tb testing.TB) Code {
+func demoCode(tb testing.TB) qr.Code {
 	tb.Helper()
-	data, err := os.ReadFile("../../testdata/qr/seed-sdjwt.payload")
+	data, err := os.ReadFile("../../../testdata/qr/seed-sdjwt.payload")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := NewCode(data)
+	c, err := qr.NewCode(data)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -118,7 +121,7 @@ func demoCode(tb testing.TB) Code {
 // demoPNG renders demoCode at scale pixels per module.
 func demoPNG(tb testing.TB, scale int) []byte {
 	tb.Helper()
-	b, err := demoCode(tb).PNG(scale)
+	b, err := PNG(demoCode(tb), scale)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func TestFinding10ScanBoundedAdversarial(t *testing.T) {
 // "image" wrapping sentinel.
 func checkScanErr(t *testing.T, out []byte, err, sentinel error) {
 	t.Helper()
-	var e *Error
+	var e *qr.Error
 	if out != nil || !errors.Is(err, sentinel) || !errors.As(err, &e) || e.Op != "image" {
 		t.Fatalf("got %d bytes, error %v; want nil and %v", len(out), err, sentinel)
 	}
@@ -255,10 +258,10 @@ func TestScanCandidateCap(t *testing.T) {
 	for _, c := range []struct {
 		n    int
 		want error
-	}{{3, ErrMalformed}, {11, ErrMalformed}, {12, ErrImageTooComplex}, {40, ErrImageTooComplex}} {
+	}{{3, qr.ErrMalformed}, {11, qr.ErrMalformed}, {12, ErrImageTooComplex}, {40, ErrImageTooComplex}} {
 		out, err := ScanDecoded(finderTiles(c.n*cell, c.n*cell, []int{2, 3}))
 		checkScanErr(t, out, err, c.want)
-		if c.want == ErrMalformed && errors.Is(err, ErrImageTooComplex) {
+		if c.want == qr.ErrMalformed && errors.Is(err, ErrImageTooComplex) {
 			t.Fatalf("%d×%d grid: %v", c.n, c.n, err)
 		}
 	}
@@ -299,7 +302,7 @@ func TestScanBudget(t *testing.T) {
 		t.Errorf("error does not name the budget: %v", err)
 	}
 	out, err = Scanner{Budget: -time.Second}.ScanImage(bytes.NewReader(demo))
-	checkScanErr(t, out, err, ErrOptions)
+	checkScanErr(t, out, err, qr.ErrOptions)
 }
 
 // opaque hides an image's concrete type, so the scanner takes its generic
@@ -388,12 +391,12 @@ func TestScanPhotoLike(t *testing.T) {
 // TestScanEmpty: an image without pixels is malformed, not too large.
 func TestScanEmpty(t *testing.T) {
 	out, err := ScanDecoded(image.NewGray(image.Rect(0, 0, 0, 10)))
-	checkScanErr(t, out, err, ErrMalformed)
+	checkScanErr(t, out, err, qr.ErrMalformed)
 	out, err = ScanDecoded(image.NewGray(image.Rect(0, 0, 1, 1)))
-	checkScanErr(t, out, err, ErrMalformed)
+	checkScanErr(t, out, err, qr.ErrMalformed)
 }
 
-var updateScanSeeds = flag.Bool("update-scan-seeds", false, "rewrite testdata/qr/scan-* from the generators in scanlimit_test.go")
+var updateScanSeeds = flag.Bool("update-scan-seeds", false, "rewrite testdata/qr/scan-* from the generators in scan_test.go")
 
 // scanSeeds are the image seeds of FuzzScanImage in testdata/qr, what
 // they scan to (nil: the sentinel of want), and how to regenerate them.
@@ -434,7 +437,7 @@ func scanSeeds(tb testing.TB) []struct {
 func TestScanSeeds(t *testing.T) {
 	for _, s := range scanSeeds(t) {
 		t.Run(s.file, func(t *testing.T) {
-			name := filepath.Join("../../testdata/qr", s.file)
+			name := filepath.Join("../../../testdata/qr", s.file)
 			if *updateScanSeeds {
 				if err := os.WriteFile(name, s.gen(), 0o644); err != nil {
 					t.Fatal(err)
@@ -465,12 +468,12 @@ const fuzzScanBudget = 250 * time.Millisecond
 // and the error an *Error of Op "image" wrapping a sentinel; on success
 // the output is not empty. Seeded from the image seeds of testdata/qr.
 func FuzzScanImage(f *testing.F) {
-	files, err := filepath.Glob("../../testdata/qr/scan-*")
+	files, err := filepath.Glob("../../../testdata/qr/scan-*")
 	if err != nil {
 		f.Fatal(err)
 	}
 	if len(files) == 0 {
-		f.Fatal("empty seed corpus: no ../../testdata/qr/scan-*")
+		f.Fatal("empty seed corpus: no ../../../testdata/qr/scan-*")
 	}
 	for _, name := range files {
 		b, err := os.ReadFile(name)
@@ -483,7 +486,7 @@ func FuzzScanImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := s.ScanImage(bytes.NewReader(data))
 		if err != nil {
-			var e *Error
+			var e *qr.Error
 			if out != nil || !errors.As(err, &e) || e.Op != "image" || e.Err == nil {
 				t.Fatalf("error %v with %d bytes of output", err, len(out))
 			}
@@ -493,4 +496,13 @@ func FuzzScanImage(f *testing.F) {
 			t.Fatal("success with empty output")
 		}
 	})
+}
+
+// detRand is a deterministic random source (the one of package qr's
+// tests), so photoLike gives the same pixels on every run.
+func detRand(seed uint64) *mrand.ChaCha8 {
+	var s [32]byte
+	s[0] = byte(seed)
+	s[1] = byte(seed >> 8)
+	return mrand.NewChaCha8(s)
 }

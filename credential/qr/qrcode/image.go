@@ -1,4 +1,4 @@
-package qr
+package qrcode
 
 import (
 	"bytes"
@@ -9,16 +9,17 @@ import (
 	"io"
 	"strings"
 
-	"rsc.io/qr"
+	rscqr "rsc.io/qr"
 	"rsc.io/qr/coding"
 
+	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
-// Images. Encoding uses rsc.io/qr (pure Go, no dependencies): its coding
-// package takes an explicit version, level and segment mode, so the symbol
-// is exactly the Code's Mode and Version and raw bytes stay raw. Decoding
-// uses github.com/makiuchi-d/gozxing, the maintained pure-Go port of ZXing,
+// Encoding uses rsc.io/qr (pure Go, no dependencies): its coding package
+// takes an explicit version, level and segment mode, so the symbol is
+// exactly the Code's Mode and Version and raw bytes stay raw. Decoding uses
+// github.com/makiuchi-d/gozxing, the maintained pure-Go port of ZXing,
 // which reports byte-mode segments as raw bytes.
 
 // Image limits for ScanImage.
@@ -35,21 +36,21 @@ const (
 )
 
 // symbol renders c as a QR symbol at level M in c's mode and version.
-func (c Code) symbol() (*qr.Code, error) {
+func symbol(c qr.Code) (*rscqr.Code, error) {
 	var enc coding.Encoding
 	switch c.Mode {
-	case Alphanumeric:
+	case qr.Alphanumeric:
 		enc = coding.Alpha(c.Data)
-	case Byte:
+	case qr.Byte:
 		enc = coding.String(c.Data)
 	default:
-		return nil, errorf("image", ErrOptions, "unknown mode %d", c.Mode)
+		return nil, errorf("image", qr.ErrOptions, "unknown mode %d", c.Mode)
 	}
 	if err := enc.Check(); err != nil {
-		return nil, wrapErr("image", ErrOptions, err, "data does not fit mode %v", c.Mode)
+		return nil, wrapErr("image", qr.ErrOptions, err, "data does not fit mode %v", c.Mode)
 	}
 	if c.Version < 1 || c.Version > wire.MaxVersion {
-		return nil, errorf("image", ErrOptions, "version %d", c.Version)
+		return nil, errorf("image", qr.ErrOptions, "version %d", c.Version)
 	}
 	// ISO/IEC 18004 §7.8.3: evaluate all eight masks, keep the one with
 	// the lowest penalty (rsc.io/qr's Encode always uses mask 0).
@@ -58,17 +59,17 @@ func (c Code) symbol() (*qr.Code, error) {
 	for m := coding.Mask(0); m < 8; m++ {
 		p, err := coding.NewPlan(coding.Version(c.Version), coding.M, m)
 		if err != nil {
-			return nil, wrapErr("image", ErrOptions, err, "plan")
+			return nil, wrapErr("image", qr.ErrOptions, err, "plan")
 		}
 		cc, err := p.Encode(enc)
 		if err != nil {
-			return nil, wrapErr("image", ErrTooLarge, err, "version %d", c.Version)
+			return nil, wrapErr("image", qr.ErrTooLarge, err, "version %d", c.Version)
 		}
 		if score := maskPenalty(cc); bestScore < 0 || score < bestScore {
 			best, bestScore = cc, score
 		}
 	}
-	return &qr.Code{Bitmap: best.Bitmap, Size: best.Size, Stride: best.Stride, Scale: 1}, nil
+	return &rscqr.Code{Bitmap: best.Bitmap, Size: best.Size, Stride: best.Stride, Scale: 1}, nil
 }
 
 // maskPenalty is the penalty score of ISO/IEC 18004 §7.8.3.1 (features
@@ -147,12 +148,13 @@ func maskPenalty(c *coding.Code) int {
 }
 
 // PNG renders c as a PNG image with scale pixels per module (1 to 32) and
-// the 4-module quiet zone.
-func (c Code) PNG(scale int) ([]byte, error) {
+// the 4-module quiet zone: a two-colour image, one bit a pixel, of the
+// symbol at error correction level M in c's Mode and Version.
+func PNG(c qr.Code, scale int) ([]byte, error) {
 	if scale < 1 || scale > 32 {
-		return nil, errorf("image", ErrOptions, "scale %d, want 1 to 32", scale)
+		return nil, errorf("image", qr.ErrOptions, "scale %d, want 1 to 32", scale)
 	}
-	s, err := c.symbol()
+	s, err := symbol(c)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +177,7 @@ func (c Code) PNG(scale int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
-		return nil, wrapErr("image", ErrOptions, err, "PNG")
+		return nil, wrapErr("image", qr.ErrOptions, err, "PNG")
 	}
 	return buf.Bytes(), nil
 }
@@ -183,8 +185,8 @@ func (c Code) PNG(scale int) ([]byte, error) {
 // Terminal renders c as text for a terminal: two modules per character
 // cell using the Unicode half blocks, dark modules as spaces on a light
 // background (so it scans on a dark terminal), with the quiet zone.
-func (c Code) Terminal() (string, error) {
-	s, err := c.symbol()
+func Terminal(c qr.Code) (string, error) {
+	s, err := symbol(c)
 	if err != nil {
 		return "", err
 	}
@@ -215,14 +217,14 @@ func (c Code) Terminal() (string, error) {
 
 // ScanImage decodes a PNG or JPEG image holding one QR code and returns its
 // payload: raw bytes for a byte-mode symbol, the text otherwise. Pass the
-// result to package verifier (verifier.Verifier.VerifyQR), or to Decode or
-// Assembler.Add to read it unverified.
+// result to package verifier (verifier.Verifier.VerifyQR), or to qr.Decode
+// or qr.Assembler.Add to read it unverified.
 //
 // The image is untrusted input: the file is capped at MaxImageSize bytes
 // and MaxImagePixels pixels, and the search at MaxScanPixels pixels
 // (MaxScanSide on the longer side) and MaxScanCandidates finder-pattern
 // candidates, with DefaultScanBudget of time as a backstop, so every image
-// is answered (an image over a bound with ErrTooLarge or
+// is answered (an image over a bound with qr.ErrTooLarge or
 // ErrImageTooComplex). Use a Scanner for another time budget.
 func ScanImage(r io.Reader) ([]byte, error) {
 	return Scanner{}.ScanImage(r)

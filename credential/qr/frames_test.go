@@ -1,16 +1,10 @@
 package qr
 
 import (
-	"bytes"
 	"errors"
-	"image"
-	"image/jpeg"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
-	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
@@ -99,63 +93,3 @@ func TestFramesAnyOrder(t *testing.T) {
 		t.Fatalf("a frame is not a presentation payload: %v", err)
 	}
 }
-
-// TestImageRoundTrip: payload text → PNG → scan → payload → the same
-// presentation, for both modes, plus JPEG and the terminal rendering.
-func TestImageRoundTrip(t *testing.T) {
-	f := newFixture(t)
-	env := samplePresentations(t, f)["sd-jwt"]
-	body, err := encodeBody(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := "IKP1:" + wire.Base45Encode(body)
-	bin := append([]byte("IKP1#"), body...)
-	for _, c := range []Code{
-		{Data: []byte(text), Mode: Alphanumeric, Version: wire.VersionFor(wire.Alphanumeric, len(text))},
-		{Data: bin, Mode: Byte, Version: wire.VersionFor(wire.Byte, len(bin))},
-	} {
-		t.Run(c.Mode.String(), func(t *testing.T) {
-			png, err := c.PNG(4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := ScanImage(bytes.NewReader(png))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, c.Data) {
-				t.Fatal("scanned payload differs")
-			}
-			dec, err := Decode(got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.sameEnvelope(t, dec, env)
-			img, _, err := image.Decode(bytes.NewReader(png))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var jb bytes.Buffer
-			if err := jpeg.Encode(&jb, img, &jpeg.Options{Quality: 85}); err != nil {
-				t.Fatal(err)
-			}
-			if got, err := ScanImage(&jb); err != nil || !bytes.Equal(got, c.Data) {
-				t.Fatalf("JPEG: %v", err)
-			}
-			term, err := c.Terminal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			side := 17 + 4*c.Version + 2*quietZone
-			if lines := strings.Count(term, "\n"); lines != (side+1)/2 {
-				t.Fatalf("terminal: %d lines, want %d", lines, (side+1)/2)
-			}
-		})
-	}
-	if _, err := ScanImage(strings.NewReader("not an image")); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("garbage image: %v", err)
-	}
-}
-
-var _ = credential.DocTypeKTPEL

@@ -1,16 +1,18 @@
-package qr
+package qrcode
 
 import (
 	"bytes"
 	"errors"
 	"image/png"
 	"testing"
+
+	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
-// TestPNGEveryScale: Code.PNG(1) panicked inside rsc.io/qr's PNG writer
-// ("invalid flate repeat"); every scale from 1 to 32 now gives a PNG of
-// (size + 2 quiet zones) × scale pixels that scans back to the payload,
-// and a scale outside it is ErrOptions.
+// TestPNGEveryScale: a PNG at scale 1 (then Code.PNG(1)) panicked inside
+// rsc.io/qr's PNG writer ("invalid flate repeat"); every scale from 1 to 32
+// now gives a PNG of (size + 2 quiet zones) × scale pixels that scans back
+// to the payload, and a scale outside it is ErrOptions.
 func TestPNGEveryScale(t *testing.T) {
 	c := demoCode(t)
 	for _, scale := range []int{1, 2, 3, 8, 32} {
@@ -22,7 +24,7 @@ func TestPNGEveryScale(t *testing.T) {
 					t.Fatalf("PNG(%d) panicked: %v", scale, r)
 				}
 			}()
-			b, err = c.PNG(scale)
+			b, err = PNG(c, scale)
 		}()
 		if err != nil {
 			t.Fatalf("PNG(%d): %v", scale, err)
@@ -31,7 +33,7 @@ func TestPNGEveryScale(t *testing.T) {
 		if err != nil {
 			t.Fatalf("PNG(%d) is not a PNG: %v", scale, err)
 		}
-		s, err := c.symbol()
+		s, err := symbol(c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,8 +49,8 @@ func TestPNGEveryScale(t *testing.T) {
 		}
 	}
 	for _, scale := range []int{0, 33} {
-		if _, err := c.PNG(scale); !errors.Is(err, ErrOptions) {
-			t.Fatalf("PNG(%d): %v, want ErrOptions", scale, err)
+		if _, err := PNG(c, scale); !errors.Is(err, qr.ErrOptions) {
+			t.Fatalf("PNG(%d): %v, want qr.ErrOptions", scale, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package qr
+package qrcode
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
+
+	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
 // Bounded scanning (issue 17, finding 10).
@@ -87,8 +89,8 @@ const (
 
 // ErrImageTooComplex: the image holds more finder-pattern look-alikes than
 // MaxScanCandidates, or the scan did not finish within its time budget.
-// It is one of the package's sentinel errors (see ErrPrefix), returned
-// inside an *Error with Op "image"; the Detail says which bound was hit.
+// It is returned inside a *qr.Error with Op "image", like the other
+// errors of this package; the Detail says which bound was hit.
 var ErrImageTooComplex = errors.New("qr: image too complex to scan")
 
 // Scanner reads a QR code from an image within the bounds above. The zero
@@ -97,7 +99,7 @@ var ErrImageTooComplex = errors.New("qr: image too complex to scan")
 type Scanner struct {
 	// Budget is the most time one scan may take, measured from the call
 	// (for ScanImage, reading and decoding the image file included). Zero
-	// means DefaultScanBudget; negative is an ErrOptions error. A scan
+	// means DefaultScanBudget; negative is a qr.ErrOptions error. A scan
 	// that runs out returns ErrImageTooComplex. The budget is checked on
 	// every row of the luminance conversion and of the finder search and
 	// between the other stages, which cannot be interrupted (decoding the
@@ -117,27 +119,27 @@ func (s Scanner) ScanImage(r io.Reader) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxImageSize+1))
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "read")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "read")
 	}
 	if len(data) > MaxImageSize {
-		return nil, errorf("image", ErrTooLarge, "image over %d bytes", MaxImageSize)
+		return nil, errorf("image", qr.ErrTooLarge, "image over %d bytes", MaxImageSize)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "image header")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "image header")
 	}
 	if err := checkPixels(cfg.Width, cfg.Height); err != nil {
 		return nil, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "image")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "image")
 	}
 	return scan(img, b)
 }
 
 // ScanDecoded is ScanImage for an image already decoded, such as a camera
-// frame. Images over MaxImagePixels are rejected with ErrTooLarge.
+// frame. Images over MaxImagePixels are rejected with qr.ErrTooLarge.
 func (s Scanner) ScanDecoded(img image.Image) ([]byte, error) {
 	b, err := s.start()
 	if err != nil {
@@ -155,7 +157,7 @@ type budget struct {
 
 func (s Scanner) start() (*budget, error) {
 	if s.Budget < 0 {
-		return nil, errorf("image", ErrOptions, "scan budget %v", s.Budget)
+		return nil, errorf("image", qr.ErrOptions, "scan budget %v", s.Budget)
 	}
 	b := &budget{now: s.Now, limit: s.Budget}
 	if b.now == nil {
@@ -179,10 +181,10 @@ func (b *budget) check(stage string) error {
 
 func checkPixels(w, h int) error {
 	if w <= 0 || h <= 0 {
-		return errorf("image", ErrMalformed, "empty image (%d×%d pixels)", w, h)
+		return errorf("image", qr.ErrMalformed, "empty image (%d×%d pixels)", w, h)
 	}
 	if int64(w)*int64(h) > MaxImagePixels {
-		return errorf("image", ErrTooLarge, "image of %d×%d pixels", w, h)
+		return errorf("image", qr.ErrTooLarge, "image of %d×%d pixels", w, h)
 	}
 	return nil
 }
@@ -199,15 +201,15 @@ func scan(img image.Image, b *budget) ([]byte, error) {
 	}
 	src, err := gozxing.NewPlanarYUVLuminanceSource(lum, w, h, 0, 0, w, h, false)
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "bitmap")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "bitmap")
 	}
 	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "bitmap")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "bitmap")
 	}
 	matrix, err := bmp.GetBlackMatrix()
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "no QR code found")
 	}
 	if err := b.check("binarize"); err != nil {
 		return nil, err
@@ -239,11 +241,11 @@ func detectAndDecode(matrix *gozxing.BitMatrix, b *budget) ([]byte, error) {
 	}
 	det, err := detector.NewDetector(matrix).ProcessFinderPatternInfo(info)
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "no QR code found")
 	}
 	res, err := decoder.NewDecoder().Decode(det.GetBits(), nil)
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "no QR code found")
 	}
 	return payload(res.GetText(), res.GetByteSegments())
 }
@@ -258,7 +260,7 @@ func payload(text string, segs [][]byte) ([]byte, error) {
 		out = []byte(text)
 	}
 	if len(out) == 0 {
-		return nil, errorf("image", ErrMalformed, "the QR code holds no data")
+		return nil, errorf("image", qr.ErrMalformed, "the QR code holds no data")
 	}
 	return out, nil
 }
@@ -354,7 +356,7 @@ func findFinderPatterns(m *gozxing.BitMatrix, b *budget) (*detector.FinderPatter
 	}
 	fps, err := f.SelectBestPatterns()
 	if err != nil {
-		return nil, wrapErr("image", ErrMalformed, err, "no QR code found")
+		return nil, wrapErr("image", qr.ErrMalformed, err, "no QR code found")
 	}
 	bl, tl, tr := gozxing.ResultPoint_OrderBestPatterns(fps[0], fps[1], fps[2])
 	return detector.NewFinderPatternInfo(bl.(*detector.FinderPattern), tl.(*detector.FinderPattern), tr.(*detector.FinderPattern)), nil
