@@ -11,6 +11,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
@@ -56,21 +57,22 @@ type Request struct {
 	// MaxRequestItems.
 	Items []RequestItem
 
-	registered *qr.RegisteredVerifier // set only by ReadRequestQR
+	registered *request.RegisteredVerifier // set only by ReadRequestQR
 }
 
-// ReadRequestQR reads a verifier's signed request QR (credential/qr,
-// docs/qr-format.md §10) and checks it with qr.VerifyRequest against
+// ReadRequestQR reads a verifier's signed request QR (credential/qr/request,
+// docs/qr-format.md §10) and checks it with request.Verify against
 // verifiers (the registered verifiers of the trust list, see
 // TrustListVerifiers): signature with the registered key, validity period,
-// and that every claim asked for is allowed by the registration. The result
+// and that every type asked for is registered for the verifier (even with
+// no claims) and every claim is allowed by the registration. The result
 // is marked as coming from that registered verifier, so Present shows its
 // registered name as verified; its Nonce is the request's (two-way flow).
 //
 // For an SD-JWT VC query naming several vct values, the first one the wallet
 // holds is used. Only top-level SD-JWT claims and mdoc elements of the
 // doctype's own namespace can be asked for (ErrInvalidInput otherwise).
-func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr.VerifierLookup) (*Request, error) {
+func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers request.VerifierLookup) (*Request, error) {
 	const op = "request"
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -80,9 +82,9 @@ func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr
 	if verifiers == nil {
 		return nil, errorf(op, ErrConfig, "no verifier lookup")
 	}
-	vr, err := qr.VerifyRequest(payload, qr.RequestOptions{Verifiers: verifiers, Now: w.opts.now})
+	vr, err := request.Verify(payload, request.Options{Verifiers: verifiers, Now: w.opts.now})
 	if err != nil {
-		if errors.Is(err, qr.ErrUnregisteredVerifier) || errors.Is(err, qr.ErrSignature) || errors.Is(err, qr.ErrNotAllowed) {
+		if errors.Is(err, request.ErrUnregisteredVerifier) || errors.Is(err, request.ErrSignature) || errors.Is(err, request.ErrNotAllowed) {
 			return nil, wrapErr(op, ErrUntrustedVerifier, err, "signed request")
 		}
 		return nil, wrapErr(op, ErrInvalidInput, err, "signed request")
@@ -91,12 +93,12 @@ func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr
 	if err != nil {
 		return nil, err
 	}
-	reg := vr.Verifier
-	req := &Request{Verifier: vr.Request.Verifier, Nonce: vr.Request.Nonce, registered: &reg}
-	for _, q := range vr.Request.Query.Credentials {
+	reg, vreq := vr.Verifier(), vr.Request()
+	req := &Request{Verifier: vreq.Verifier, Nonce: vreq.Nonce, registered: &reg}
+	for _, q := range vreq.Query.Credentials {
 		it := RequestItem{}
 		switch q.Format {
-		case qr.FormatSDJWT:
+		case credential.FormatSDJWT:
 			if len(q.VCTValues) == 0 {
 				return nil, errorf(op, ErrInvalidInput, "SD-JWT query without vct_values")
 			}
@@ -117,7 +119,7 @@ func (w *Wallet) ReadRequestQR(ctx context.Context, payload []byte, verifiers qr
 				}
 				it.Claims = append(it.Claims, name)
 			}
-		case qr.FormatMdoc:
+		case credential.FormatMdoc:
 			it.Type = q.DoctypeValue
 			for _, c := range q.Claims {
 				if len(c.Path) != 2 {
@@ -238,9 +240,9 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		}
 		for _, it := range req.Items {
 			for _, c := range it.Claims {
-				format, path := qr.FormatSDJWT, []any{c}
+				format, path := credential.FormatSDJWT, []any{c}
 				if _, ok := credential.TypeByDocType(it.Type); ok || it.Type == credential.DocTypeQR || it.Type == credential.DocTypeQRFull {
-					format, path = qr.FormatMdoc, []any{it.Type, c}
+					format, path = credential.FormatMdoc, []any{it.Type, c}
 				}
 				if !req.registered.MayRequest(format, it.Type, path) {
 					return nil, errorf(op, ErrUntrustedVerifier, "%s is not registered for %s of %s", req.registered.ID, c, it.Type)

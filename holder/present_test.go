@@ -13,6 +13,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/keys"
@@ -318,19 +319,19 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 		Claims: map[string][]string{credential.VCTKTPEL: {"name"}, doctype: {"name"}}}
 	lookup := TrustListVerifiers(signedList(t, f.is, []string{credential.VCTKTPEL}, nil, reg))
 	nonce := []byte("request-nonce-01")
-	request := func(signer crypto.Signer, q qr.CredentialQuery) []byte {
-		c, err := qr.EncodeRequest(qr.Request{Verifier: hospital, Nonce: nonce, IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
-			Query: qr.Query{Credentials: []qr.CredentialQuery{q}}}, qr.RequestSignOptions{Signer: signer, KeyID: "rs-1"})
+	signedRequest := func(signer crypto.Signer, q request.CredentialQuery) []byte {
+		c, err := request.Encode(request.Request{Verifier: hospital, Nonce: nonce, IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
+			Query: request.Query{Credentials: []request.CredentialQuery{q}}}, request.SignOptions{Signer: signer, KeyID: "rs-1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c.Data
 	}
-	sdName := qr.CredentialQuery{ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL}, Claims: []qr.ClaimQuery{{Path: []any{"name"}}}}
-	mdocName := qr.CredentialQuery{ID: "ktp", Format: qr.FormatMdoc, DoctypeValue: doctype, Claims: []qr.ClaimQuery{{Path: []any{doctype, "name"}}}}
-	for name, q := range map[string]qr.CredentialQuery{"SD-JWT VC": sdName, "mdoc": mdocName} {
+	sdName := request.CredentialQuery{ID: "ktp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL}, Claims: []request.ClaimQuery{{Path: []any{"name"}}}}
+	mdocName := request.CredentialQuery{ID: "ktp", Format: credential.FormatMdoc, DoctypeValue: doctype, Claims: []request.ClaimQuery{{Path: []any{doctype, "name"}}}}
+	for name, q := range map[string]request.CredentialQuery{"SD-JWT VC": sdName, "mdoc": mdocName} {
 		t.Run(name, func(t *testing.T) {
-			req, err := f.w.ReadRequestQR(f.ctx, request(vkey, q), lookup)
+			req, err := f.w.ReadRequestQR(f.ctx, signedRequest(vkey, q), lookup)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,11 +350,16 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 		})
 	}
 	religion := sdName
-	religion.Claims = []qr.ClaimQuery{{Path: []any{"name"}}, {Path: []any{"religion"}}}
+	religion.Claims = []request.ClaimQuery{{Path: []any{"name"}}, {Path: []any{"religion"}}}
 	other, _ := keys.Generate(keys.ES256, nil)
+	// Finding 7 of issue 17: a type the verifier is not registered for,
+	// even with no claims (the presentation would reveal iss, vct, cnf,
+	// the status index and issuing_authority).
+	npwp := request.CredentialQuery{ID: "npwp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTNPWP}}
 	for name, payload := range map[string][]byte{
-		"claim beyond the registration": request(vkey, religion),
-		"signed by an unregistered key": request(other, sdName),
+		"claim beyond the registration":  signedRequest(vkey, religion),
+		"type not registered, no claims": signedRequest(vkey, npwp),
+		"signed by an unregistered key":  signedRequest(other, sdName),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := f.w.ReadRequestQR(f.ctx, payload, lookup); !errors.Is(err, ErrUntrustedVerifier) {
@@ -362,7 +368,7 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 		})
 	}
 	t.Run("request altered after verification", func(t *testing.T) {
-		req, err := f.w.ReadRequestQR(f.ctx, request(vkey, sdName), lookup)
+		req, err := f.w.ReadRequestQR(f.ctx, signedRequest(vkey, sdName), lookup)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +382,7 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 	t.Run("expired request", func(t *testing.T) {
 		f.clk.Advance(time.Hour)
 		defer f.clk.Advance(-time.Hour)
-		if _, err := f.w.ReadRequestQR(f.ctx, request(vkey, sdName), lookup); !errors.Is(err, ErrInvalidInput) {
+		if _, err := f.w.ReadRequestQR(f.ctx, signedRequest(vkey, sdName), lookup); !errors.Is(err, ErrInvalidInput) {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 
-	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -77,17 +77,17 @@ func (t trustListTrust) authorizedMdoc(root *x509.Certificate, docType string) b
 }
 
 // TrustListVerifiers adapts the registered verifiers of a trust list to the
-// lookup qr.VerifyRequest uses for signed request QRs: the verifier by
+// lookup request.Verify uses for signed request QRs: the verifier by
 // identifier, the key by kid, with its display name and allowed claims.
-func TrustListVerifiers(l *trustlist.List) qr.VerifierLookup {
-	return func(id, kid string) (*qr.RegisteredVerifier, error) {
+func TrustListVerifiers(l *trustlist.List) request.VerifierLookup {
+	return func(id, kid string) (*request.RegisteredVerifier, error) {
 		v, ok := l.Verifier(id)
 		if !ok {
 			return nil, errUnknownVerifier
 		}
 		for _, k := range v.Keys {
 			if k.ID == kid {
-				return &qr.RegisteredVerifier{ID: v.ID, Name: v.Name, KeyID: k.ID, Key: k.Public, Claims: v.Claims}, nil
+				return &request.RegisteredVerifier{ID: v.ID, Name: v.Name, KeyID: k.ID, Key: k.Public, Claims: v.Claims}, nil
 			}
 		}
 		return nil, errUnknownVerifier

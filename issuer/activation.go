@@ -265,7 +265,7 @@ type Activation struct {
 	Revoked int
 	// Credentials are the issued credentials: every document from
 	// Config.Documents, in each format, as its full credential and, for a
-	// KTP-el, also as its compact QR-profile credential (credential/qr).
+	// KTP-el, also as its compact QR-profile credential (credential.QRType).
 	Credentials []Credential
 }
 

@@ -77,7 +77,7 @@
 // # QR profile
 //
 // At activation a KTP-el is issued twice in each format: as the full
-// credential and as the compact QR-profile credential of package
-// credential/qr ([ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other
+// credential and as the compact QR-profile credential
+// (credential.QRType, [ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other
 // documents have no QR profile.
 package issuer

@@ -30,7 +30,7 @@ type Profile string
 const (
 	// ProfileFull is the complete document.
 	ProfileFull Profile = "full"
-	// ProfileQR is the compact QR-profile credential (credential/qr).
+	// ProfileQR is the compact QR-profile credential (credential.QRType).
 	ProfileQR Profile = "qr"
 )
 

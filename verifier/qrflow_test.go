@@ -8,6 +8,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 )
 
@@ -77,26 +78,26 @@ func TestQRFreshnessBoundary(t *testing.T) {
 }
 
 // TestTwoWayFromRequestQR: the whole two-way flow — the bank's signed
-// request QR, read by the wallet (qr.VerifyRequest), answered in both
+// request QR, read by the wallet (request.Verify), answered in both
 // formats with the binding the request gives — verifies with the
 // request's nonce and fails at freshness with another. (Moved here from
 // package qr with qr.Verify.)
 func TestTwoWayFromRequestQR(t *testing.T) {
 	f := newFixture(t)
 	bankKey := mustKey(t)
-	req := qr.Request{Verifier: audience, Nonce: []byte("request-nonce-16"), IssuedAt: t0.Add(-time.Minute), Expires: t0.Add(4 * time.Minute),
-		Query: qr.Query{Credentials: []qr.CredentialQuery{
-			{ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []qr.ClaimQuery{{Path: []any{credential.QRClaimID}}}},
-			{ID: "ktp_mdoc", Format: qr.FormatMdoc, DoctypeValue: credential.DocTypeQR,
-				Claims: []qr.ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
+	req := request.Request{Verifier: audience, Nonce: []byte("request-nonce-16"), IssuedAt: t0.Add(-time.Minute), Expires: t0.Add(4 * time.Minute),
+		Query: request.Query{Credentials: []request.CredentialQuery{
+			{ID: "ktp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []request.ClaimQuery{{Path: []any{credential.QRClaimID}}}},
+			{ID: "ktp_mdoc", Format: credential.FormatMdoc, DoctypeValue: credential.DocTypeQR,
+				Claims: []request.ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
 		}}}
-	reqCode, err := qr.EncodeRequest(req, qr.RequestSignOptions{Signer: bankKey, KeyID: "bank-1"})
+	reqCode, err := request.Encode(req, request.SignOptions{Signer: bankKey, KeyID: "bank-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The wallet.
-	vr, err := qr.VerifyRequest(reqCode.Data, qr.RequestOptions{
-		Verifiers: qr.StaticVerifiers(qr.RegisteredVerifier{ID: audience, Name: "Bank Contoh", KeyID: "bank-1", Key: bankKey.Public(),
+	vr, err := request.Verify(reqCode.Data, request.Options{
+		Verifiers: request.StaticVerifiers(request.RegisteredVerifier{ID: audience, Name: "Bank Contoh", KeyID: "bank-1", Key: bankKey.Public(),
 			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}, credential.DocTypeQR: {credential.QRClaimID}}}),
 		Now: func() time.Time { return t0.Add(-50 * time.Second) }})
 	if err != nil {
@@ -104,9 +105,9 @@ func TestTwoWayFromRequestQR(t *testing.T) {
 	}
 	b := vr.Binding(t0.Add(-40 * time.Second))
 	var env qr.Envelope
-	for _, q := range vr.Request.Query.Credentials {
+	for _, q := range vr.Request().Query.Credentials {
 		var p qr.Presentation
-		if q.Format == qr.FormatSDJWT {
+		if q.Format == credential.FormatSDJWT {
 			p, err = qr.PresentSDJWT(f.profileSDJWT(t), q.SDJWTPaths(), b, f.holder, nil)
 		} else {
 			c := f.profileMdoc(t)

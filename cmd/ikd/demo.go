@@ -19,6 +19,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -396,14 +397,14 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 // bankRequest makes Bank Contoh's signed request QR for an identity check
 // (docs/qr-format.md §10) and returns it with its nonce.
 func bankRequest(key crypto.Signer, now time.Time) (qr.Code, []byte, error) {
-	nonce, err := qr.NewRequestNonce(nil)
+	nonce, err := request.NewNonce(nil)
 	if err != nil {
 		return qr.Code{}, nil, err
 	}
-	req := qr.Request{Verifier: bankID, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
-		Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR},
-			Claims: []qr.ClaimQuery{{Path: []any{credential.QRClaimID}}}}}}}
-	code, err := qr.EncodeRequest(req, qr.RequestSignOptions{Signer: key, KeyID: bankKeyID})
+	req := request.Request{Verifier: bankID, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
+		Query: request.Query{Credentials: []request.CredentialQuery{{ID: "id", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR},
+			Claims: []request.ClaimQuery{{Path: []any{credential.QRClaimID}}}}}}}
+	code, err := request.Encode(req, request.SignOptions{Signer: key, KeyID: bankKeyID})
 	return code, nonce, err
 }
 
@@ -474,7 +475,7 @@ func printClaims(w io.Writer, indent string, claims map[string]any) {
 // rawArtefacts answers a new identity-check request QR of the bank, and
 // presents the KTP-el as a raw SD-JWT VC + KB-JWT and as a raw mdoc
 // DeviceResponse, and writes them.
-func rawArtefacts(ctx context.Context, wal *holder.Wallet, bankKey crypto.Signer, lookup qr.VerifierLookup, clk *demoworld.Clock,
+func rawArtefacts(ctx context.Context, wal *holder.Wallet, bankKey crypto.Signer, lookup request.VerifierLookup, clk *demoworld.Clock,
 	write func(string, []byte) error) error {
 	yes := holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }}
 	reqCode, _, err := bankRequest(bankKey, clk.Now())

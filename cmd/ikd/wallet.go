@@ -23,6 +23,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/keys"
@@ -722,7 +723,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		return err
 	}
 	var req *holder.Request
-	var lookup qr.VerifierLookup
+	var lookup request.VerifierLookup
 	switch {
 	case *reqFile != "" && (*claimList != "" || *aud != "" || *nonceArg != ""):
 		return usagef("give either --request or --claims/--aud/--nonce, not both")

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/credential/qr"
+	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
@@ -297,13 +297,13 @@ func TestCLIWalletSignedRequest(t *testing.T) {
 	opPub, _ := keys.MarshalPublicJWK(op.Public())
 	write("op.pub.jwk", opPub)
 	req := func(claims ...string) []byte {
-		var cq []qr.ClaimQuery
+		var cq []request.ClaimQuery
 		for _, c := range claims {
-			cq = append(cq, qr.ClaimQuery{Path: []any{c}})
+			cq = append(cq, request.ClaimQuery{Path: []any{c}})
 		}
-		code, err := qr.EncodeRequest(qr.Request{Verifier: bankID, Nonce: []byte("0123456789ab"), IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
-			Query: qr.Query{Credentials: []qr.CredentialQuery{{ID: "id", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL},
-				Claims: cq}}}}, qr.RequestSignOptions{Signer: bankKey, KeyID: bankKeyID})
+		code, err := request.Encode(request.Request{Verifier: bankID, Nonce: []byte("0123456789ab"), IssuedAt: t0, Expires: t0.Add(5 * time.Minute),
+			Query: request.Query{Credentials: []request.CredentialQuery{{ID: "id", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTKTPEL},
+				Claims: cq}}}}, request.SignOptions{Signer: bankKey, KeyID: bankKeyID})
 		if err != nil {
 			t.Fatal(err)
 		}

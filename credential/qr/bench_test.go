@@ -81,34 +81,3 @@ func BenchmarkQREncode(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkRequest: the verifier signing a request QR and the wallet
-// verifying it (one ES256 verification).
-func BenchmarkRequest(b *testing.B) {
-	key := testVerifierKey(b)
-	c, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: testVerifierKID})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("encode", func(b *testing.B) {
-		floor := signFloor(key, 2000)
-		b.ResetTimer()
-		for b.Loop() {
-			if _, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: testVerifierKID}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-sign-floor")
-	})
-	b.Run("verify", func(b *testing.B) {
-		opts := requestOptions(key.Public())
-		floor := verifyFloor(key, 2000)
-		b.ResetTimer()
-		for b.Loop() {
-			if _, err := VerifyRequest(c.Data, opts); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-verify-floor")
-	})
-}

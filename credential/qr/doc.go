@@ -21,12 +21,11 @@
 // and [Assembler] return an unverified [Envelope].
 //
 // Two-way flow: the verifier first shows a signed request QR made with
-// [EncodeRequest] (a COSE_Sign1 over a compact subset of the OpenID4VP
-// DCQL query); the wallet checks it with [VerifyRequest] against the
-// caller's trust list ([VerifierLookup], [TrustListVerifiers]), shows [RegisteredVerifier].Name,
-// and answers with a response bound to the request by
-// [VerifiedRequest.Binding]; the verifier passes the request's nonce to
-// verifier.Verifier.VerifyQRResponse.
+// package qr/request (request.Encode: a COSE_Sign1 over a compact subset of
+// the OpenID4VP DCQL query); the wallet checks it with request.Verify
+// against the caller's trust list, shows who is asking, and answers with a
+// response bound to the request by request.Verified.Binding; the verifier
+// passes the request's nonce to verifier.Verifier.VerifyQRResponse.
 //
 // # Format
 //

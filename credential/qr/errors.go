@@ -31,20 +31,9 @@ var (
 	// ErrUnsupported: a value cannot be carried by this envelope version
 	// (for example non-canonical base64url in an SD-JWT).
 	ErrUnsupported = errors.New("qr: value not representable in the envelope")
-	// ErrUnknownSigner: no key or certificate chain was found for a
-	// reference (mdoc document signer, request signer).
+	// ErrUnknownSigner: no certificate chain was found for an mdoc's
+	// document signer reference ([ChainResolver]).
 	ErrUnknownSigner = errors.New("qr: unknown signer")
-	// ErrSignature: the request's signature does not verify.
-	ErrSignature = errors.New("qr: invalid signature")
-	// ErrExpired: the request is outside its validity period (expired, or
-	// issued in the future).
-	ErrExpired = errors.New("qr: request expired")
-	// ErrUnregisteredVerifier: the request's verifier, or its key id, is
-	// not registered in the caller's trust list.
-	ErrUnregisteredVerifier = errors.New("qr: verifier not registered")
-	// ErrNotAllowed: the verifier asks for claims its registration does
-	// not allow.
-	ErrNotAllowed = errors.New("qr: verifier not allowed to request these claims")
 	// ErrFrame: a frame does not belong to the sequence being assembled or
 	// contradicts a frame already received.
 	ErrFrame = errors.New("qr: inconsistent frame")

@@ -1,15 +1,10 @@
 package qr_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr"
 )
 
@@ -36,53 +31,4 @@ func ExampleNewCode() {
 	}
 	fmt.Println(c.Mode, c.Version)
 	// Output: alphanumeric 19
-}
-
-// A verifier signs a request QR; the wallet verifies it against its trust
-// list, shows who is asking and for what, and refuses a verifier asking
-// for more than its registration allows.
-func ExampleVerifyRequest() {
-	// The verifier's registered key (in practice an HSM-backed crypto.Signer).
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	registered := qr.StaticVerifiers(qr.RegisteredVerifier{
-		ID: "https://kasir.tokobuku.co.id", Name: "Toko Buku Contoh", KeyID: "k1", Key: key.Public(),
-		Claims: map[string][]string{credential.VCTQR: {credential.QRClaimAgeOver18}},
-	})
-
-	ask := func(claim string) []byte {
-		code, err := qr.EncodeRequest(qr.Request{
-			Verifier: "https://kasir.tokobuku.co.id",
-			Nonce:    []byte("fresh-nonce-1234"),
-			IssuedAt: now, Expires: now.Add(2 * time.Minute),
-			Query: qr.Query{Credentials: []qr.CredentialQuery{{
-				ID: "ktp", Format: qr.FormatSDJWT, VCTValues: []string{credential.VCTQR},
-				Claims: []qr.ClaimQuery{{Path: []any{claim}}},
-			}}},
-		}, qr.RequestSignOptions{Signer: key, KeyID: "k1"})
-		if err != nil {
-			panic(err)
-		}
-		return code.Data
-	}
-
-	// Wallet side.
-	opts := qr.RequestOptions{Verifiers: registered, Now: func() time.Time { return now.Add(10 * time.Second) }}
-	vr, err := qr.VerifyRequest(ask(credential.QRClaimAgeOver18), opts)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(vr.Verifier.Name, "asks for", vr.Request.Query.Credentials[0].SDJWTPaths())
-	fmt.Println("respond to", vr.Binding(now).Audience)
-
-	_, err = qr.VerifyRequest(ask(credential.QRClaimID), opts)
-	fmt.Println(errors.Is(err, qr.ErrNotAllowed))
-	opts.Verifiers = qr.StaticVerifiers() // an empty trust list
-	_, err = qr.VerifyRequest(ask(credential.QRClaimAgeOver18), opts)
-	fmt.Println(errors.Is(err, qr.ErrUnregisteredVerifier))
-	// Output:
-	// Toko Buku Contoh asks for [["age_over_18"]]
-	// respond to https://kasir.tokobuku.co.id
-	// true
-	// true
 }

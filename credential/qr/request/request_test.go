@@ -1,4 +1,4 @@
-package qr
+package request
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -20,8 +18,8 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
-	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
@@ -36,7 +34,7 @@ const (
 // (a test-only key), which signed the request seeds.
 func testVerifierKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/qr/request-verifier-key.pem")
+	b, err := os.ReadFile("../../../testdata/qr/request-verifier-key.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +58,8 @@ func sampleRequest() Request {
 		IssuedAt: testNow,
 		Expires:  testNow.Add(5 * time.Minute),
 		Query: Query{Credentials: []CredentialQuery{
-			{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimID}}}},
-			{ID: "ktp_mdoc", Format: FormatMdoc, DoctypeValue: credential.DocTypeQR, Claims: []ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
+			{ID: "ktp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimID}}}},
+			{ID: "ktp_mdoc", Format: credential.FormatMdoc, DoctypeValue: credential.DocTypeQR, Claims: []ClaimQuery{{Path: []any{credential.DocTypeQR, credential.QRClaimID}}}},
 		}},
 	}
 }
@@ -76,16 +74,16 @@ func registration(key crypto.PublicKey) RegisteredVerifier {
 	}
 }
 
-func requestOptions(key crypto.PublicKey) RequestOptions {
-	return RequestOptions{
+func requestOptions(key crypto.PublicKey) Options {
+	return Options{
 		Verifiers: StaticVerifiers(registration(key)),
 		Now:       func() time.Time { return testNow.Add(time.Minute) },
 	}
 }
 
-func encodeRequest(t testing.TB, req Request, key crypto.Signer) Code {
+func encodeRequest(t testing.TB, req Request, key crypto.Signer) qr.Code {
 	t.Helper()
-	c, err := EncodeRequest(req, RequestSignOptions{Signer: key, KeyID: testVerifierKID})
+	c, err := Encode(req, SignOptions{Signer: key, KeyID: testVerifierKID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +101,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ageOnly := sampleRequest()
-	ageOnly.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
+	ageOnly.Query.Credentials = []CredentialQuery{{ID: "age", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
 	nested := sampleRequest()
 	nested.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{credential.QRClaimID, "nik"}}, {Path: []any{credential.QRClaimAgeOver18}}}
 	bindingOnly := sampleRequest()
@@ -126,15 +124,15 @@ func TestRequestRoundTrip(t *testing.T) {
 			if !bytes.HasPrefix(c.Data, []byte("IKR1")) {
 				t.Fatalf("prefix %q", c.Data[:5])
 			}
-			vr, err := VerifyRequest(c.Data, requestOptions(tc.key.Public()))
+			vr, err := Verify(c.Data, requestOptions(tc.key.Public()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(vr.Request, tc.req) {
-				t.Fatalf("request changed:\n got %#v\nwant %#v", vr.Request, tc.req)
+			if !reflect.DeepEqual(vr.Request(), tc.req) {
+				t.Fatalf("request changed:\n got %#v\nwant %#v", vr.Request(), tc.req)
 			}
-			if vr.Verifier.Name != "Toko Buku Contoh" || vr.Verifier.ID != testVerifier {
-				t.Fatalf("verifier %+v", vr.Verifier)
+			if vr.Verifier().Name != "Toko Buku Contoh" || vr.Verifier().ID != testVerifier {
+				t.Fatalf("verifier %+v", vr.Verifier())
 			}
 			// Both QR forms decode: the other mode's payload too.
 			body, err := wire.Unwrap(wire.KindRequest, c.Data)
@@ -142,10 +140,10 @@ func TestRequestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			other := append([]byte("IKR1#"), body...)
-			if c.Mode == Byte {
+			if c.Mode == qr.Byte {
 				other = append([]byte("IKR1:"), wire.Base45Encode(body)...)
 			}
-			if _, err := VerifyRequest(other, requestOptions(tc.key.Public())); err != nil {
+			if _, err := Verify(other, requestOptions(tc.key.Public())); err != nil {
 				t.Fatalf("other mode: %v", err)
 			}
 		})
@@ -158,7 +156,7 @@ func TestRequestSize(t *testing.T) {
 	const budget = 10
 	key := testVerifierKey(t)
 	age := sampleRequest()
-	age.Query.Credentials = []CredentialQuery{{ID: "age", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
+	age.Query.Credentials = []CredentialQuery{{ID: "age", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR}, Claims: []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}}}
 	for name, req := range map[string]Request{"identity check, both formats": sampleRequest(), "age check, SD-JWT VC": age} {
 		c := encodeRequest(t, req, key)
 		t.Logf("%s: %d bytes, %s mode, version %d at level M", name, len(c.Data), c.Mode, c.Version)
@@ -171,7 +169,7 @@ func TestRequestSize(t *testing.T) {
 // reSign re-frames a COSE_Sign1 built by fn from the parts of a valid
 // request, signing the Sig_structure of the (possibly changed) protected
 // header and payload with key unless keepSig.
-func reSign(t *testing.T, c Code, key crypto.Signer, fn func(parts []any) []any) []byte {
+func reSign(t *testing.T, c qr.Code, key crypto.Signer, fn func(parts []any) []any) []byte {
 	t.Helper()
 	body, err := wire.Unwrap(wire.KindRequest, c.Data)
 	if err != nil {
@@ -230,13 +228,13 @@ func TestVerifyRequestErrors(t *testing.T) {
 		now  time.Time
 		want error
 	}{
-		{"response QR given", []byte("IKP1:ABC"), testNow, ErrPrefix},
-		{"unknown version", append([]byte("IKR2"), valid.Data[4:]...), testNow, ErrVersion},
+		{"response QR given", []byte("IKP1:ABC"), testNow, qr.ErrPrefix},
+		{"unknown version", append([]byte("IKR2"), valid.Data[4:]...), testNow, qr.ErrVersion},
 		{"bit flip", flip(valid.Data, len(valid.Data)/2), testNow, nil},
 		{"truncated", valid.Data[:len(valid.Data)-3], testNow, nil},
 		{"unregistered verifier", encodeRequest(t, unregistered, key).Data, testNow, ErrUnregisteredVerifier},
 		{"unknown kid", func() []byte {
-			c, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: "other-kid"})
+			c, err := Encode(sampleRequest(), SignOptions{Signer: key, KeyID: "other-kid"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,19 +266,19 @@ func TestVerifyRequestErrors(t *testing.T) {
 		{"unprotected header not empty", reSign(t, valid, key, func(p []any) []any {
 			p[1] = map[int64]any{cose.HeaderKID: []byte(testVerifierKID)}
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 		{"extra protected header", reSign(t, valid, key, func(p []any) []any {
 			p[0] = mustCBOR(t, map[int64]any{cose.HeaderAlg: -7, cose.HeaderKID: []byte(testVerifierKID), 3: "x"})
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 		{"kid missing", reSign(t, valid, key, func(p []any) []any {
 			p[0] = mustCBOR(t, map[int64]any{cose.HeaderAlg: -7, 3: "x"})
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 		{"detached payload", reSign(t, valid, nil, func(p []any) []any {
 			p[2] = nil
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 		{"tagged COSE_Sign1", func() []byte {
 			msg := mustCBOR(t, cbor.Tag{Number: 18, Content: []any{mustCBOR(t, map[int64]any{1: -7, 4: []byte("k")}), map[int64]any{}, []byte{0x80}, []byte{1}}})
 			nb, err := wire.FrameBody(msg)
@@ -288,35 +286,35 @@ func TestVerifyRequestErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			return append([]byte("IKR1#"), nb...)
-		}(), testNow, ErrMalformed},
+		}(), testNow, qr.ErrMalformed},
 		{"invalid query signed", reSign(t, valid, key, func(p []any) []any {
 			r := sampleRequest()
 			r.Query.Credentials[1].ID = r.Query.Credentials[0].ID
 			p[2] = payloadOf(r)
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 		{"mdoc path of three", reSign(t, valid, key, func(p []any) []any {
 			r := sampleRequest()
 			r.Query.Credentials[1].Claims[0].Path = []any{credential.DocTypeQR, credential.QRClaimID, "nik"}
 			p[2] = payloadOf(r)
 			return p
-		}), testNow, ErrMalformed},
+		}), testNow, qr.ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := requestOptions(key.Public())
 			opts.Now = func() time.Time { return tc.now }
-			vr, err := VerifyRequest(tc.data, opts)
+			vr, err := Verify(tc.data, opts)
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			var e *Error
+			var e *qr.Error
 			if vr != nil || !errors.As(err, &e) {
 				t.Fatalf("error %T %v with result %v", err, err, vr)
 			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
-			if tc.want == nil && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrEncoding) {
+			if tc.want == nil && !errors.Is(err, qr.ErrChecksum) && !errors.Is(err, qr.ErrTruncated) && !errors.Is(err, qr.ErrEncoding) {
 				t.Fatalf("corruption reported as %v", err)
 			}
 		})
@@ -348,107 +346,69 @@ func TestEncodeRequestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		req  Request
-		opts RequestSignOptions
+		opts SignOptions
 	}{
-		{"no signer", sampleRequest(), RequestSignOptions{KeyID: testVerifierKID}},
-		{"no kid", sampleRequest(), RequestSignOptions{Signer: key}},
-		{"short nonce", mod(func(r *Request) { r.Nonce = r.Nonce[:7] }), RequestSignOptions{}},
-		{"no verifier", mod(func(r *Request) { r.Verifier = "" }), RequestSignOptions{}},
-		{"valid too long", mod(func(r *Request) { r.Expires = r.IssuedAt.Add(MaxRequestValidity + time.Second) }), RequestSignOptions{}},
-		{"expires before issued", mod(func(r *Request) { r.Expires = r.IssuedAt }), RequestSignOptions{}},
-		{"fractional seconds", mod(func(r *Request) { r.Expires = r.Expires.Add(time.Millisecond) }), RequestSignOptions{}},
-		{"no credentials", mod(func(r *Request) { r.Query.Credentials = nil }), RequestSignOptions{}},
-		{"bad id", mod(func(r *Request) { r.Query.Credentials[0].ID = "ktp el" }), RequestSignOptions{}},
-		{"duplicate id", mod(func(r *Request) { r.Query.Credentials[1].ID = "ktp" }), RequestSignOptions{}},
-		{"unknown format", mod(func(r *Request) { r.Query.Credentials[0].Format = "jwt_vc_json" }), RequestSignOptions{}},
-		{"no vct", mod(func(r *Request) { r.Query.Credentials[0].VCTValues = nil }), RequestSignOptions{}},
-		{"mdoc with vct", mod(func(r *Request) { r.Query.Credentials[1].VCTValues = []string{"x"} }), RequestSignOptions{}},
-		{"SD-JWT path starting with index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{0} }), RequestSignOptions{}},
-		{"SD-JWT path with negative index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", -1} }), RequestSignOptions{}},
-		{"SD-JWT path with float", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", 1.5} }), RequestSignOptions{}},
-		{"mdoc path of one", mod(func(r *Request) { r.Query.Credentials[1].Claims[0].Path = []any{credential.QRClaimID} }), RequestSignOptions{}},
+		{"no signer", sampleRequest(), SignOptions{KeyID: testVerifierKID}},
+		{"no kid", sampleRequest(), SignOptions{Signer: key}},
+		{"short nonce", mod(func(r *Request) { r.Nonce = r.Nonce[:7] }), SignOptions{}},
+		{"no verifier", mod(func(r *Request) { r.Verifier = "" }), SignOptions{}},
+		{"valid too long", mod(func(r *Request) { r.Expires = r.IssuedAt.Add(MaxValidity + time.Second) }), SignOptions{}},
+		{"expires before issued", mod(func(r *Request) { r.Expires = r.IssuedAt }), SignOptions{}},
+		{"fractional seconds", mod(func(r *Request) { r.Expires = r.Expires.Add(time.Millisecond) }), SignOptions{}},
+		{"no credentials", mod(func(r *Request) { r.Query.Credentials = nil }), SignOptions{}},
+		{"bad id", mod(func(r *Request) { r.Query.Credentials[0].ID = "ktp el" }), SignOptions{}},
+		{"duplicate id", mod(func(r *Request) { r.Query.Credentials[1].ID = "ktp" }), SignOptions{}},
+		{"unknown format", mod(func(r *Request) { r.Query.Credentials[0].Format = "jwt_vc_json" }), SignOptions{}},
+		{"no vct", mod(func(r *Request) { r.Query.Credentials[0].VCTValues = nil }), SignOptions{}},
+		{"mdoc with vct", mod(func(r *Request) { r.Query.Credentials[1].VCTValues = []string{"x"} }), SignOptions{}},
+		{"SD-JWT path starting with index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{0} }), SignOptions{}},
+		{"SD-JWT path with negative index", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", -1} }), SignOptions{}},
+		{"SD-JWT path with float", mod(func(r *Request) { r.Query.Credentials[0].Claims[0].Path = []any{"a", 1.5} }), SignOptions{}},
+		{"mdoc path of one", mod(func(r *Request) { r.Query.Credentials[1].Claims[0].Path = []any{credential.QRClaimID} }), SignOptions{}},
 		{"duplicate path", mod(func(r *Request) {
 			r.Query.Credentials[0].Claims = append(r.Query.Credentials[0].Claims, ClaimQuery{Path: []any{credential.QRClaimID}})
-		}), RequestSignOptions{}},
+		}), SignOptions{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.opts
-			if o == (RequestSignOptions{}) {
-				o = RequestSignOptions{Signer: key, KeyID: testVerifierKID}
+			if o == (SignOptions{}) {
+				o = SignOptions{Signer: key, KeyID: testVerifierKID}
 			}
-			if _, err := EncodeRequest(tc.req, o); !errors.Is(err, ErrOptions) {
-				t.Fatalf("got %v, want ErrOptions", err)
+			if _, err := Encode(tc.req, o); !errors.Is(err, qr.ErrOptions) {
+				t.Fatalf("got %v, want qr.ErrOptions", err)
 			}
 		})
 	}
 }
 
-// TestTwoWayFlow: the verifier shows a request, the wallet verifies it and
-// answers with a response bound to the request's verifier and nonce, in
-// both formats.
-func TestTwoWayFlow(t *testing.T) {
-	f := newFixture(t)
+// TestVerifiedBinding: the response binding of a verified request is its
+// verifier as the audience, the time given (whole seconds, UTC) and its
+// nonce; the getters return copies, so a caller cannot change what was
+// verified. (The response itself carrying the binding is package qr's
+// TestPresentBindsResponse; the whole two-way flow is package verifier's
+// TestTwoWayFromRequestQR.)
+func TestVerifiedBinding(t *testing.T) {
 	key := testVerifierKey(t)
-	req := sampleRequest()
-	req.Verifier = testAudience
-	reg := registration(key.Public())
-	reg.ID = testAudience
-	c := encodeRequest(t, req, key)
-
-	// Wallet.
-	vr, err := VerifyRequest(c.Data, RequestOptions{Verifiers: StaticVerifiers(reg), Now: func() time.Time { return testNow }})
+	vr, err := Verify(encodeRequest(t, sampleRequest(), key).Data, requestOptions(key.Public()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := vr.Binding(testNow.Add(10 * time.Second))
-	var env Envelope
-	for _, q := range vr.Request.Query.Credentials {
-		var p Presentation
-		switch q.Format {
-		case FormatSDJWT:
-			p, err = PresentSDJWT(f.profileSDJWT(t, true), q.SDJWTPaths(), b, f.holderKey, nil)
-		case FormatMdoc:
-			p, err = PresentMdoc(f.profileMdoc(t, true), q.MdocRequest(), b, f.holderKey, nil)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.Presentations = append(env.Presentations, p)
+	at := time.Date(2026, 3, 1, 17, 0, 10, 500, time.FixedZone("WIB", 7*3600))
+	b := vr.Binding(at)
+	if b.Audience != testVerifier || !b.IssuedAt.Equal(at.Truncate(time.Second)) || b.IssuedAt.Location() != time.UTC ||
+		!bytes.Equal(b.Nonce, sampleRequest().Nonce) {
+		t.Fatalf("binding %+v", b)
 	}
-	resp, err := Encode(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// The response carries the request's verifier and nonce in every
-	// presentation's binding: the mdoc binding, and the SD-JWT's KB-JWT
-	// (aud, and nonce in base64url, docs/qr-format.md §5). Package
-	// verifier checks them (its TestTwoWayFromRequestQR).
-	got, err := Decode(resp.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sameEnvelope(t, got, env)
-	if len(got.Presentations) != 2 || got.Presentations[0].SDJWT == "" || got.Presentations[1].Mdoc == nil {
-		t.Fatalf("decoded %+v", got)
-	}
-	if m := got.Presentations[1].Mdoc.Binding; m.Audience != testAudience || !bytes.Equal(m.Nonce, req.Nonce) {
-		t.Fatalf("mdoc binding %+v", m)
-	}
-	u, err := sdjwt.Parse(got.Presentations[0].SDJWT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := jose.Parse(u.KeyBindingJWT(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct{ Aud, Nonce string }
-	if err := json.Unmarshal(kb.Payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	if claims.Aud != testAudience || claims.Nonce != base64.RawURLEncoding.EncodeToString(req.Nonce) {
-		t.Fatalf("KB-JWT aud %q nonce %q", claims.Aud, claims.Nonce)
+	b.Nonce[0] ^= 1
+	r := vr.Request()
+	r.Nonce[0] ^= 1
+	r.Query.Credentials[0].VCTValues[0] = "x"
+	r.Query.Credentials[0].Claims[0].Path[0] = "x"
+	reg := vr.Verifier()
+	reg.Claims[credential.VCTQR][0] = "x"
+	if !reflect.DeepEqual(vr.Request(), sampleRequest()) || !reflect.DeepEqual(vr.Verifier(), registration(key.Public())) ||
+		!bytes.Equal(vr.Binding(at).Nonce, sampleRequest().Nonce) {
+		t.Fatal("a copy changed the verified request")
 	}
 }
 
@@ -468,16 +428,17 @@ func TestRequestQueryHelpers(t *testing.T) {
 	}
 	reg := registration(nil)
 	for _, tc := range []struct {
-		format, typ string
-		path        []any
-		want        bool
+		format credential.Format
+		typ    string
+		path   []any
+		want   bool
 	}{
-		{FormatSDJWT, credential.VCTQR, []any{credential.QRClaimID, "nik"}, true},
-		{FormatSDJWT, credential.VCTQR, []any{credential.QRClaimAgeOver17}, false},
-		{FormatSDJWT, credential.VCTQRFull, []any{credential.QRClaimID}, false},
-		{FormatMdoc, credential.DocTypeQR, []any{"any.namespace", credential.QRClaimID}, true},
-		{FormatMdoc, credential.DocTypeQR, []any{credential.QRClaimID}, false},
-		{FormatSDJWT, credential.VCTQR, nil, false},
+		{credential.FormatSDJWT, credential.VCTQR, []any{credential.QRClaimID, "nik"}, true},
+		{credential.FormatSDJWT, credential.VCTQR, []any{credential.QRClaimAgeOver17}, false},
+		{credential.FormatSDJWT, credential.VCTQRFull, []any{credential.QRClaimID}, false},
+		{credential.FormatMdoc, credential.DocTypeQR, []any{"any.namespace", credential.QRClaimID}, true},
+		{credential.FormatMdoc, credential.DocTypeQR, []any{credential.QRClaimID}, false},
+		{credential.FormatSDJWT, credential.VCTQR, nil, false},
 	} {
 		if got := reg.MayRequest(tc.format, tc.typ, tc.path); got != tc.want {
 			t.Errorf("MayRequest(%s, %s, %v) = %v", tc.format, tc.typ, tc.path, got)
@@ -506,16 +467,16 @@ func TestRequestSeeds(t *testing.T) {
 	key := testVerifierKey(t)
 	for _, name := range []string{"request-identity.payload", "request-age-bytes.payload"} {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile("../../testdata/qr/" + name)
+			b, err := os.ReadFile("../../../testdata/qr/" + name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			vr, err := VerifyRequest(b, requestOptions(key.Public()))
+			vr, err := Verify(b, requestOptions(key.Public()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if vr.Request.Verifier != testVerifier || len(vr.Request.Query.Credentials) == 0 {
-				t.Fatalf("request %+v", vr.Request)
+			if vr.Request().Verifier != testVerifier || len(vr.Request().Query.Credentials) == 0 {
+				t.Fatalf("request %+v", vr.Request())
 			}
 		})
 	}
@@ -532,14 +493,14 @@ func TestFinding7UnregisteredTypeZeroClaims(t *testing.T) {
 		name string
 		q    CredentialQuery
 	}{
-		{"SD-JWT VC of an unregistered vct", CredentialQuery{ID: "npwp", Format: FormatSDJWT, VCTValues: []string{credential.VCTNPWP}}},
-		{"SD-JWT VC, one of its vct values unregistered", CredentialQuery{ID: "ktp", Format: FormatSDJWT, VCTValues: []string{credential.VCTQR, credential.VCTKTPEL}}},
-		{"mdoc of an unregistered doctype", CredentialQuery{ID: "ktp", Format: FormatMdoc, DoctypeValue: credential.DocTypeKTPEL}},
+		{"SD-JWT VC of an unregistered vct", CredentialQuery{ID: "npwp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTNPWP}}},
+		{"SD-JWT VC, one of its vct values unregistered", CredentialQuery{ID: "ktp", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR, credential.VCTKTPEL}}},
+		{"mdoc of an unregistered doctype", CredentialQuery{ID: "ktp", Format: credential.FormatMdoc, DoctypeValue: credential.DocTypeKTPEL}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := sampleRequest()
 			req.Query.Credentials = []CredentialQuery{tc.q}
-			vr, err := VerifyRequest(encodeRequest(t, req, key).Data, requestOptions(key.Public()))
+			vr, err := Verify(encodeRequest(t, req, key).Data, requestOptions(key.Public()))
 			if !errors.Is(err, ErrNotAllowed) || vr != nil {
 				t.Fatalf("got %v (result %v), want ErrNotAllowed", err, vr)
 			}

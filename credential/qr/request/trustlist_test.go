@@ -1,4 +1,4 @@
-package qr
+package request
 
 import (
 	"errors"
@@ -30,37 +30,37 @@ func TestTrustListVerifiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := RequestOptions{Verifiers: TrustListVerifiers(verified), Now: func() time.Time { return testNow }}
+	opts := Options{Verifiers: TrustListVerifiers(verified), Now: func() time.Time { return testNow }}
 
-	vr, err := VerifyRequest(encodeRequest(t, sampleRequest(), key).Data, opts)
+	vr, err := Verify(encodeRequest(t, sampleRequest(), key).Data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vr.Verifier.Name != "Toko Buku Contoh" || vr.Verifier.KeyID != testVerifierKID {
-		t.Fatalf("registration %+v", vr.Verifier)
+	if vr.Verifier().Name != "Toko Buku Contoh" || vr.Verifier().KeyID != testVerifierKID {
+		t.Fatalf("registration %+v", vr.Verifier())
 	}
 
 	age := sampleRequest()
 	age.Query.Credentials[0].Claims = []ClaimQuery{{Path: []any{credential.QRClaimAgeOver18}}}
 	other := sampleRequest()
 	other.Verifier = "https://lain.example.co.id"
-	otherKID, err := EncodeRequest(sampleRequest(), RequestSignOptions{Signer: key, KeyID: "k-lain"})
+	otherKID, err := Encode(sampleRequest(), SignOptions{Signer: key, KeyID: "k-lain"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name string
 		data []byte
-		opts RequestOptions
+		opts Options
 		want error
 	}{
 		{"claim not registered", encodeRequest(t, age, key).Data, opts, ErrNotAllowed},
 		{"verifier not in list", encodeRequest(t, other, key).Data, opts, ErrUnregisteredVerifier},
 		{"kid not in list", otherKID.Data, opts, ErrUnregisteredVerifier},
-		{"no list", encodeRequest(t, sampleRequest(), key).Data, RequestOptions{Verifiers: TrustListVerifiers(nil), Now: opts.Now}, ErrUnregisteredVerifier},
+		{"no list", encodeRequest(t, sampleRequest(), key).Data, Options{Verifiers: TrustListVerifiers(nil), Now: opts.Now}, ErrUnregisteredVerifier},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := VerifyRequest(tc.data, tc.opts); !errors.Is(err, tc.want) {
+			if _, err := Verify(tc.data, tc.opts); !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
