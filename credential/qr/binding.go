@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
@@ -20,21 +21,18 @@ const FreshnessWindow = 90 * time.Second
 // future (package verifier bounds Config.ClockSkew by it).
 const MaxClockSkew = 30 * time.Second
 
-// HandoverName is the first element of the offline-QR Handover.
-const HandoverName = "IKDOfflineQRHandover1"
-
-// DefaultNonceSize is the nonce length NewBinding uses.
-const DefaultNonceSize = 8
+// handoverName is the first element of the offline-QR Handover.
+const handoverName = "IKDOfflineQRHandover1"
 
 // NewBinding returns a one-way binding to the verifier aud at time now with
-// a fresh random nonce of DefaultNonceSize bytes from r (nil means
+// a fresh random nonce of 8 bytes from r (nil means
 // crypto/rand). The nonce lets a verifier reject a replayed QR within the
 // freshness window.
 func NewBinding(aud string, now time.Time, r io.Reader) (Binding, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	n := make([]byte, DefaultNonceSize)
+	n := make([]byte, wire.DefaultNonceSize)
 	if _, err := io.ReadFull(r, n); err != nil {
 		return Binding{}, wrapErr("encode", ErrOptions, err, "nonce randomness")
 	}
@@ -61,7 +59,7 @@ func OfflineSessionTranscript(b Binding) ([]byte, error) {
 	if err := checkBinding(b); err != nil {
 		return nil, err
 	}
-	ho, err := strictcbor.Marshal([]any{HandoverName, b.Audience, uint64(b.IssuedAt.Unix()), b.Nonce})
+	ho, err := strictcbor.Marshal([]any{handoverName, b.Audience, uint64(b.IssuedAt.Unix()), b.Nonce})
 	if err != nil {
 		return nil, err
 	}

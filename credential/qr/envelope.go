@@ -16,8 +16,8 @@ const (
 	MaxPayloadSize = wire.MaxPayloadSize
 	// MaxPresentations caps the presentations in one envelope.
 	MaxPresentations = 8
-	// MaxDisclosures caps the disclosures of one SD-JWT in an envelope.
-	MaxDisclosures = 256
+	// maxDisclosures caps the disclosures of one SD-JWT in an envelope.
+	maxDisclosures = 256
 )
 
 // Presentation kinds in the envelope (docs/qr-format.md §4).
@@ -26,7 +26,8 @@ const (
 	wireMdoc  = 1
 )
 
-// Envelope is the content of a response QR: one or more presentations.
+// Envelope is the content of a response QR: 1 to MaxPresentations
+// presentations.
 type Envelope struct {
 	Presentations []Presentation
 }
@@ -165,9 +166,9 @@ func encodeBody(env Envelope) ([]byte, error) {
 // Decode unpacks a response QR payload, as scanned (base45 text or raw
 // bytes), into its presentations. It verifies nothing cryptographic: it
 // checks the prefix and version, the checksums, the framing, the
-// decompressed size and the CBOR structure. Presentations are verified by
-// package verifier (verifier.Verifier.VerifyQR), never from a decoded
-// Envelope alone.
+// decompressed size and the CBOR structure (at most 256 disclosures per
+// SD-JWT). Presentations are verified by package verifier
+// (verifier.Verifier.VerifyQR), never from a decoded Envelope alone.
 func Decode(data []byte) (*Envelope, error) {
 	body, err := wire.Unwrap(wire.KindPresentation, data)
 	if err != nil {
@@ -257,7 +258,7 @@ func decodeSDJWT(f []cbor.RawMessage) (string, error) {
 	if err := strictcbor.Unmarshal(f[1], &p.Disclosures); err != nil {
 		return "", errString("disclosures must be an array of byte strings")
 	}
-	if len(p.Disclosures) > MaxDisclosures {
+	if len(p.Disclosures) > maxDisclosures {
 		return "", errString("too many disclosures")
 	}
 	for _, d := range p.Disclosures {

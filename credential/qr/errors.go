@@ -9,6 +9,7 @@ import (
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
 // them inside an *Error, so callers branch with errors.Is and errors.As.
+// Packages qr/request and qr/qrcode use them too, for the same failures.
 var (
 	// ErrPrefix: the payload does not start with an ikdkit QR prefix of the
 	// expected kind (presentation, request or frame).
@@ -43,17 +44,21 @@ var (
 	ErrOptions = errors.New("qr: invalid options")
 )
 
-// Error is the error type of this package: Op names the operation, Err is
-// one of the sentinel errors, Detail says what exactly was wrong, and Cause
-// (when set) is the underlying error from package sdjwt, mdoc or the image
-// decoder, reachable through errors.Is and errors.As as well.
+// Error is the error type of this package, and of packages qr/request and
+// qr/qrcode: Op names the operation, Err is one of the sentinel errors
+// (of this package, or ErrUnregisteredVerifier and the others of package
+// qr/request, or qrcode.ErrImageTooComplex), Detail says what exactly was
+// wrong, and Cause (when set) is the underlying error from package sdjwt,
+// mdoc, the COSE signature check or the image decoder, reachable through
+// errors.Is and errors.As as well.
 type Error struct {
-	Op     string // "decode", "encode", "verify", "request", "frame", "image"
+	Op     string // "decode", "encode", "verify", "frame"; "request" (qr/request); "image" (qr/qrcode)
 	Err    error  // one of the sentinel errors
 	Detail string // human-readable; not for branching
 	Cause  error  // optional underlying error
 }
 
+// Error returns "op: sentinel: detail: cause", each part when set.
 func (e *Error) Error() string {
 	s := e.Err.Error()
 	if e.Op != "" {

@@ -13,8 +13,8 @@ import (
 const (
 	// MaxFrameVersion is the largest QR version (level M) of one frame.
 	MaxFrameVersion = 15
-	// MaxFrames caps the frames of one sequence.
-	MaxFrames      = 64
+	// maxFrames caps the frames of one sequence.
+	maxFrames      = 64
 	frameHeaderLen = 6 // set id (4) | index (1) | total (1)
 )
 
@@ -22,6 +22,7 @@ const (
 // into a sequence of frame payloads, each fitting QR version
 // MaxFrameVersion at level M. Each frame carries the sequence id (the first
 // 4 bytes of SHA-256 over the whole body), its index and the frame count.
+// A sequence has at most 64 frames (ErrTooLarge beyond).
 func EncodeFrames(env Envelope) ([]Code, error) {
 	body, err := encodeBody(env)
 	if err != nil {
@@ -30,8 +31,8 @@ func EncodeFrames(env Envelope) ([]Code, error) {
 	// The largest chunk whose frame still fits MaxFrameVersion.
 	chunk := wire.CapacityM(wire.Byte, MaxFrameVersion) - wire.PrefixLen - wire.HeaderLen - wire.TrailerLen - frameHeaderLen
 	n := (len(body) + chunk - 1) / chunk
-	if n > MaxFrames {
-		return nil, errorf("encode", ErrTooLarge, "%d frames needed, limit %d", n, MaxFrames)
+	if n > maxFrames {
+		return nil, errorf("encode", ErrTooLarge, "%d frames needed, limit %d", n, maxFrames)
 	}
 	id := sha256.Sum256(body)
 	codes := make([]Code, 0, n)
@@ -87,8 +88,8 @@ func (a *Assembler) add(data []byte) (complete bool, err error) {
 	var id [4]byte
 	copy(id[:], content[:4])
 	idx, total := int(content[4]), int(content[5])
-	if total == 0 || total > MaxFrames || idx >= total {
-		return false, errorf("frame", ErrMalformed, "frame %d of %d (limit %d)", idx, total, MaxFrames)
+	if total == 0 || total > maxFrames || idx >= total {
+		return false, errorf("frame", ErrMalformed, "frame %d of %d (limit %d)", idx, total, maxFrames)
 	}
 	part := content[frameHeaderLen:]
 	if a.parts == nil {

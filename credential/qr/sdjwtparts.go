@@ -49,8 +49,8 @@ func splitSDJWT(s string) (*sdjwtParts, error) {
 	if !strings.Contains(s, "~") {
 		return nil, errorf("encode", ErrUnsupported, "not an SD-JWT: no '~'")
 	}
-	if strings.Count(s, "~") > MaxDisclosures+1 {
-		return nil, errorf("encode", ErrTooLarge, "more than %d disclosures", MaxDisclosures)
+	if strings.Count(s, "~") > maxDisclosures+1 {
+		return nil, errorf("encode", ErrTooLarge, "more than %d disclosures", maxDisclosures)
 	}
 	fields := strings.Split(s, "~")
 	jwt, ok := splitJWT(fields[0])

@@ -23,16 +23,13 @@ type SignOptions struct {
 	Rand io.Reader
 }
 
-// nonceSize is the length of a nonce from NewNonce, as of qr.NewBinding.
-const nonceSize = 8
-
 // NewNonce returns a fresh random request nonce of 8 bytes from r (nil
 // means crypto/rand).
 func NewNonce(r io.Reader) ([]byte, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	n := make([]byte, nonceSize)
+	n := make([]byte, wire.DefaultNonceSize)
 	if _, err := io.ReadFull(r, n); err != nil {
 		return nil, wrapErr("request", qr.ErrOptions, err, "nonce randomness")
 	}

@@ -52,6 +52,10 @@ const (
 	CompressDeflate = 1
 )
 
+// DefaultNonceSize is the length of the random nonce of a one-way binding
+// (qr.NewBinding) and of a request (request.NewNonce), docs/qr-format.md §5.
+const DefaultNonceSize = 8
+
 // Caps on untrusted input (docs/qr-format.md §7).
 const (
 	// MaxPayloadSize caps the length in bytes of a payload handed to a
