@@ -149,7 +149,9 @@ func maskPenalty(c *coding.Code) int {
 
 // PNG renders c as a PNG image with scale pixels per module (1 to 32) and
 // the 4-module quiet zone: a two-colour image, one bit a pixel, of the
-// symbol at error correction level M in c's Mode and Version.
+// symbol at error correction level M in c's Mode and Version. A scale out
+// of range, or a Code whose Mode, Version and Data do not make a symbol,
+// fails with qr.ErrOptions (qr.ErrTooLarge for Data beyond its Version).
 func PNG(c qr.Code, scale int) ([]byte, error) {
 	if scale < 1 || scale > 32 {
 		return nil, errorf("image", qr.ErrOptions, "scale %d, want 1 to 32", scale)
@@ -184,7 +186,8 @@ func PNG(c qr.Code, scale int) ([]byte, error) {
 
 // Terminal renders c as text for a terminal: two modules per character
 // cell using the Unicode half blocks, dark modules as spaces on a light
-// background (so it scans on a dark terminal), with the quiet zone.
+// background (so it scans on a dark terminal), with the quiet zone. It
+// fails like [PNG] for a Code that does not make a symbol.
 func Terminal(c qr.Code) (string, error) {
 	s, err := symbol(c)
 	if err != nil {

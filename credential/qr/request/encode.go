@@ -41,7 +41,7 @@ func NewNonce(r io.Reader) ([]byte, error) {
 // whose protected header holds the algorithm and the kid of the
 // verifier's trust-list entry, framed, compressed and carried like a
 // response (§2, §3) behind the prefix "IKR1". Show the Code with package
-// qr/qrcode. An invalid request or option fails with qr.qr.ErrOptions.
+// qr/qrcode. An invalid request or option fails with qr.ErrOptions.
 func Encode(req Request, opts SignOptions) (qr.Code, error) {
 	if opts.Signer == nil {
 		return qr.Code{}, errorf("request", qr.ErrOptions, "Signer is required")

@@ -46,7 +46,7 @@ func (v *Verified) Binding(now time.Time) qr.Binding {
 
 // Verify decodes a request QR payload and verifies it (docs/qr-format.md
 // §10.3), in this order: the prefix, framing and structure (qr.ErrPrefix,
-// qr.ErrVersion, qr.ErrChecksum, qr.qr.ErrMalformed, ...); the verifier and
+// qr.ErrVersion, qr.ErrChecksum, qr.ErrMalformed, ...); the verifier and
 // kid against opts.Verifiers ([ErrUnregisteredVerifier]); the signature
 // with the registered key, the algorithm following from the key
 // ([ErrSignature]); the validity period ([ErrExpired]); and that every
