@@ -214,16 +214,16 @@ func (c *Cache) verifier(op, uri string) (*Verifier, error) {
 	return &vv, nil
 }
 
-func (c *Cache) add(op, uri string, token []byte, format Format) (*Token, error) {
+func (c *Cache) add(op, uri string, token []byte, format TokenFormat) (*Token, error) {
 	v, err := c.verifier(op, uri)
 	if err != nil {
 		return nil, err
 	}
 	var tok *Token
 	switch format {
-	case FormatJWT:
+	case TokenJWT:
 		tok, err = v.VerifyJWT(token)
-	case FormatCWT:
+	case TokenCWT:
 		tok, err = v.VerifyCWT(token)
 	default:
 		tok, err = v.Verify(token)
@@ -321,14 +321,14 @@ func (c *Cache) Refresh(ctx context.Context, client *http.Client, uri string) (*
 	}
 	// draft §8.2: the content type MUST be one of the two media types.
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	var format Format
+	var format TokenFormat
 	switch {
 	case err != nil:
 		return nil, errorf(op, ErrFetch, "bad content type %q", resp.Header.Get("Content-Type"))
 	case mt == MediaTypeJWT:
-		format = FormatJWT
+		format = TokenJWT
 	case mt == MediaTypeCWT:
-		format = FormatCWT
+		format = TokenCWT
 	default:
 		return nil, errorf(op, ErrFetch, "content type %q", mt)
 	}
@@ -346,7 +346,7 @@ func (c *Cache) Refresh(ctx context.Context, client *http.Client, uri string) (*
 	if len(body) > maxTok {
 		return nil, errorf(op, ErrTooLarge, "response body over %d bytes", maxTok)
 	}
-	if format == FormatJWT {
+	if format == TokenJWT {
 		// The JWS Compact Serialization may end with a newline on the wire.
 		for len(body) > 0 && (body[len(body)-1] == '\n' || body[len(body)-1] == '\r') {
 			body = body[:len(body)-1]

@@ -48,10 +48,10 @@ func newCacheFixture(t *testing.T, policy Policy) *cacheFixture {
 	return f
 }
 
-func (f *cacheFixture) token(t *testing.T, p TokenParams, format Format) []byte {
+func (f *cacheFixture) token(t *testing.T, p TokenParams, format TokenFormat) []byte {
 	t.Helper()
 	sign := SignJWT
-	if format == FormatCWT {
+	if format == TokenCWT {
 		sign = SignCWT
 	}
 	raw, err := sign(rand.Reader, f.key, f.list, p)
@@ -68,7 +68,7 @@ func TestCacheAgeing(t *testing.T) {
 	ref := Reference{Index: 5, URI: p.Subject}
 	t.Run("default policy", func(t *testing.T) {
 		f := newCacheFixture(t, Policy{})
-		if err := f.cache.Add(p.Subject, f.token(t, p, FormatJWT)); err != nil {
+		if err := f.cache.Add(p.Subject, f.token(t, p, TokenJWT)); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(3 * time.Hour)
@@ -89,7 +89,7 @@ func TestCacheAgeing(t *testing.T) {
 	})
 	t.Run("offline policy", func(t *testing.T) {
 		f := newCacheFixture(t, Policy{MaxAge: 72 * time.Hour, AllowBeyondTTL: true})
-		_ = f.cache.Add(p.Subject, f.token(t, p, FormatCWT))
+		_ = f.cache.Add(p.Subject, f.token(t, p, TokenCWT))
 		f.clock.Advance(13 * time.Hour)
 		ans, err := f.cache.Lookup(ref)
 		if err != nil || !ans.RefreshDue || ans.Age != 13*time.Hour {
@@ -105,7 +105,7 @@ func TestCacheAgeing(t *testing.T) {
 	})
 	t.Run("exp always honoured", func(t *testing.T) {
 		f := newCacheFixture(t, Policy{MaxAge: 30 * 24 * time.Hour, AllowBeyondTTL: true})
-		_ = f.cache.Add(p.Subject, f.token(t, p, FormatJWT))
+		_ = f.cache.Add(p.Subject, f.token(t, p, TokenJWT))
 		f.clock.Advance(7 * 24 * time.Hour)
 		if _, err := f.cache.Lookup(ref); !errors.Is(err, ErrExpired) {
 			t.Fatalf("at exp: %v", err)
@@ -114,7 +114,7 @@ func TestCacheAgeing(t *testing.T) {
 	t.Run("age counts from iat, ttl from fetch", func(t *testing.T) {
 		f := newCacheFixture(t, Policy{MaxAge: 24 * time.Hour})
 		f.clock.Advance(10 * time.Hour) // token obtained 10h after it was issued
-		_ = f.cache.Add(p.Subject, f.token(t, p, FormatJWT))
+		_ = f.cache.Add(p.Subject, f.token(t, p, TokenJWT))
 		f.clock.Advance(11 * time.Hour)
 		ans, err := f.cache.Lookup(ref)
 		if err != nil || ans.Age != 21*time.Hour || !ans.FetchedAt.Equal(testIat.Add(10*time.Hour)) {
@@ -126,7 +126,7 @@ func TestCacheAgeing(t *testing.T) {
 func TestCacheRejects(t *testing.T) {
 	p := testParams()
 	f := newCacheFixture(t, Policy{})
-	if err := f.cache.Add(p.Subject, f.token(t, p, FormatJWT)); err != nil {
+	if err := f.cache.Add(p.Subject, f.token(t, p, TokenJWT)); err != nil {
 		t.Fatal(err)
 	}
 	older := p
@@ -143,14 +143,14 @@ func TestCacheRejects(t *testing.T) {
 			return err
 		}, ErrNotCached},
 		{"index out of range", func() error { _, err := f.cache.Lookup(Reference{Index: 1024, URI: p.Subject}); return err }, ErrIndexOutOfRange},
-		{"rollback to older token", func() error { return f.cache.Add(p.Subject, f.token(t, older, FormatJWT)) }, ErrRollback},
-		{"sub differs from uri", func() error { return f.cache.Add(p.Subject, f.token(t, other, FormatJWT)) }, ErrSubject},
-		{"untrusted uri", func() error { return f.cache.Add("http://evil.example/1", f.token(t, p, FormatJWT)) }, ErrUntrusted},
-		{"relative uri", func() error { return f.cache.Add("/lists/1", f.token(t, p, FormatJWT)) }, ErrMalformed},
+		{"rollback to older token", func() error { return f.cache.Add(p.Subject, f.token(t, older, TokenJWT)) }, ErrRollback},
+		{"sub differs from uri", func() error { return f.cache.Add(p.Subject, f.token(t, other, TokenJWT)) }, ErrSubject},
+		{"untrusted uri", func() error { return f.cache.Add("http://evil.example/1", f.token(t, p, TokenJWT)) }, ErrUntrusted},
+		{"relative uri", func() error { return f.cache.Add("/lists/1", f.token(t, p, TokenJWT)) }, ErrMalformed},
 		{"garbage", func() error { return f.cache.Add(p.Subject, []byte("x.y.z")) }, ErrMalformed},
 		{"other key", func() error {
 			g := newCacheFixture(t, Policy{})
-			return f.cache.Add(p.Subject, g.token(t, p, FormatJWT))
+			return f.cache.Add(p.Subject, g.token(t, p, TokenJWT))
 		}, ErrSignature},
 		{"no Keys", func() error { _, err := NewCache(CacheConfig{}); return err }, ErrMalformed},
 	}
@@ -175,11 +175,11 @@ func TestCacheMaxEntries(t *testing.T) {
 	f := newCacheFixture(t, Policy{})
 	c, _ := NewCache(CacheConfig{Keys: f.cache.keys, Now: f.clock.Now, MaxEntries: 1})
 	p := testParams()
-	if err := c.Add(p.Subject, f.token(t, p, FormatJWT)); err != nil {
+	if err := c.Add(p.Subject, f.token(t, p, TokenJWT)); err != nil {
 		t.Fatal(err)
 	}
 	p.Subject += "x"
-	if err := c.Add(p.Subject, f.token(t, p, FormatJWT)); !errors.Is(err, ErrTooLarge) {
+	if err := c.Add(p.Subject, f.token(t, p, TokenJWT)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -207,12 +207,12 @@ func TestCacheRefresh(t *testing.T) {
 	set := func(b []byte, ct string, st int) { body.Store(b); ctype.Store(ct); status.Store(int32(st)) }
 	ctx := context.Background()
 
-	set(append(f.token(t, p, FormatJWT), '\n'), MediaTypeJWT, 0)
+	set(append(f.token(t, p, TokenJWT), '\n'), MediaTypeJWT, 0)
 	tok, err := f.cache.Refresh(ctx, srv.Client(), uri)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Format() != FormatJWT || accept.Load() != MediaTypeJWT+", "+MediaTypeCWT {
+	if tok.Format() != TokenJWT || accept.Load() != MediaTypeJWT+", "+MediaTypeCWT {
 		t.Fatalf("format %v, Accept %q", tok.Format(), accept.Load())
 	}
 	if ans, err := f.cache.Lookup(Reference{Index: 5, URI: uri}); err != nil || ans.Status != Invalid {
@@ -222,8 +222,8 @@ func TestCacheRefresh(t *testing.T) {
 	_ = f.list.Set(6, Invalid)
 	p.IssuedAt = p.IssuedAt.Add(time.Hour)
 	f.clock.Advance(2 * time.Hour)
-	set(f.token(t, p, FormatCWT), MediaTypeCWT+"; charset=binary", 0)
-	if tok, err = f.cache.Refresh(ctx, srv.Client(), uri); err != nil || tok.Format() != FormatCWT {
+	set(f.token(t, p, TokenCWT), MediaTypeCWT+"; charset=binary", 0)
+	if tok, err = f.cache.Refresh(ctx, srv.Client(), uri); err != nil || tok.Format() != TokenCWT {
 		t.Fatalf("CWT refresh: %v", err)
 	}
 	if ans, _ := f.cache.Lookup(Reference{Index: 6, URI: uri}); ans.Status != Invalid || ans.Age != time.Hour {
@@ -242,14 +242,14 @@ func TestCacheRefresh(t *testing.T) {
 		want   error
 	}{
 		{"HTTP 404", func() { set(nil, MediaTypeJWT, 404) }, ctx, srv.Client(), uri, ErrFetch},
-		{"wrong content type", func() { set(f.token(t, p, FormatJWT), "application/jwt", 0) }, ctx, srv.Client(), uri, ErrFetch},
-		{"JWT served as CWT", func() { set(f.token(t, p, FormatJWT), MediaTypeCWT, 0) }, ctx, srv.Client(), uri, ErrMalformed},
+		{"wrong content type", func() { set(f.token(t, p, TokenJWT), "application/jwt", 0) }, ctx, srv.Client(), uri, ErrFetch},
+		{"JWT served as CWT", func() { set(f.token(t, p, TokenJWT), MediaTypeCWT, 0) }, ctx, srv.Client(), uri, ErrMalformed},
 		{"body over cap", func() { set(make([]byte, DefaultMaxTokenBytes+1), MediaTypeJWT, 0) }, ctx, srv.Client(), uri, ErrTooLarge},
-		{"rollback", func() { set(f.token(t, older, FormatJWT), MediaTypeJWT, 0) }, ctx, srv.Client(), uri, ErrRollback},
+		{"rollback", func() { set(f.token(t, older, TokenJWT), MediaTypeJWT, 0) }, ctx, srv.Client(), uri, ErrRollback},
 		{"not https", func() {}, ctx, srv.Client(), strings.Replace(uri, "https:", "http:", 1), ErrFetch},
 		{"nil client", func() {}, ctx, nil, uri, ErrFetch},
-		{"canceled context", func() { set(f.token(t, p, FormatJWT), MediaTypeJWT, 0) }, canceled, srv.Client(), uri, ErrFetch},
-		{"untrusted server certificate", func() { set(f.token(t, p, FormatJWT), MediaTypeJWT, 0) }, ctx, &http.Client{}, uri, ErrFetch},
+		{"canceled context", func() { set(f.token(t, p, TokenJWT), MediaTypeJWT, 0) }, canceled, srv.Client(), uri, ErrFetch},
+		{"untrusted server certificate", func() { set(f.token(t, p, TokenJWT), MediaTypeJWT, 0) }, ctx, &http.Client{}, uri, ErrFetch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,13 +283,13 @@ func TestCacheAddToken(t *testing.T) {
 		token []byte
 		want  error
 	}{
-		{"jwt", f.token(t, p, FormatJWT), nil},
-		{"cwt", f.token(t, p, FormatCWT), nil},
-		{"jwt with a newline", append(f.token(t, p, FormatJWT), '\n'), ErrMalformed},
-		{"sub not trusted", f.token(t, other, FormatJWT), ErrUntrusted},
-		{"cwt sub not trusted", f.token(t, other, FormatCWT), ErrUntrusted},
-		{"other key", g.token(t, p, FormatJWT), ErrSignature},
-		{"other key cwt", g.token(t, p, FormatCWT), ErrSignature},
+		{"jwt", f.token(t, p, TokenJWT), nil},
+		{"cwt", f.token(t, p, TokenCWT), nil},
+		{"jwt with a newline", append(f.token(t, p, TokenJWT), '\n'), ErrMalformed},
+		{"sub not trusted", f.token(t, other, TokenJWT), ErrUntrusted},
+		{"cwt sub not trusted", f.token(t, other, TokenCWT), ErrUntrusted},
+		{"other key", g.token(t, p, TokenJWT), ErrSignature},
+		{"other key cwt", g.token(t, p, TokenCWT), ErrSignature},
 		{"garbage", []byte("x.y.z"), ErrMalformed},
 		{"cbor garbage", []byte{0xd2, 0x84}, ErrMalformed},
 		{"empty", nil, ErrMalformed},

@@ -122,7 +122,7 @@ func (v *Verifier) VerifyCWT(token []byte) (*Token, error) {
 		return nil, errorf(op, ErrAlgorithm, "%v (the key's is %s)", err, alg)
 	}
 	// draft §5.2: protected type (16) REQUIRED, application/statuslist+cwt.
-	// (The CoAP Content-Format ID is not yet assigned, so none is accepted.)
+	// (The CoAP Content-TokenFormat ID is not yet assigned, so none is accepted.)
 	if typ, _, _ := msg.Protected.Text(cose.HeaderType); typ != CWTType {
 		return nil, errorf(op, ErrType, "type is not %q", CWTType)
 	}
@@ -134,7 +134,7 @@ func (v *Verifier) VerifyCWT(token []byte) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.finish(op, FormatCWT, string(kid), c, now, len(token))
+	return v.finish(op, TokenCWT, string(kid), c, now, len(token))
 }
 
 func cwtClaims(op string, payload []byte) (*claimSet, error) {

@@ -137,7 +137,7 @@ func (v *Verifier) VerifyJWT(token []byte) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.finish(op, FormatJWT, kid, c, now, len(token))
+	return v.finish(op, TokenJWT, kid, c, now, len(token))
 }
 
 func jwtClaims(op string, claims map[string]any) (*claimSet, error) {

@@ -112,21 +112,21 @@ func checkURI(s string) error {
 // maxURIBytes caps the length of "uri", "sub" and "aggregation_uri".
 const maxURIBytes = 2048
 
-// Format is the serialization of a Status List Token.
-type Format uint8
+// TokenFormat is the serialization of a Status List Token.
+type TokenFormat uint8
 
-// Token formats.
+// The serializations of a Status List Token (draft §5).
 const (
-	FormatJWT Format = iota + 1 // JWT (draft §5.1)
-	FormatCWT                   // CWT, COSE_Sign1 (draft §5.2)
+	TokenJWT TokenFormat = iota + 1 // JWT (draft §5.1)
+	TokenCWT                        // CWT, COSE_Sign1 (draft §5.2)
 )
 
 // String returns "jwt" or "cwt".
-func (f Format) String() string {
+func (f TokenFormat) String() string {
 	switch f {
-	case FormatJWT:
+	case TokenJWT:
 		return "jwt"
-	case FormatCWT:
+	case TokenCWT:
 		return "cwt"
 	}
 	return "unknown"
@@ -136,7 +136,7 @@ func (f Format) String() string {
 // [Verifier.VerifyCWT] and [Verifier.Verify] create one, after the signature,
 // the type header and the time claims have been checked.
 type Token struct {
-	format   Format
+	format   TokenFormat
 	subject  string
 	issuer   string
 	keyID    string
@@ -149,7 +149,7 @@ type Token struct {
 }
 
 // Format returns the token's serialization.
-func (t *Token) Format() Format { return t.format }
+func (t *Token) Format() TokenFormat { return t.format }
 
 // Subject returns "sub", the token's URI.
 func (t *Token) Subject() string { return t.subject }
@@ -249,7 +249,7 @@ type claimSet struct {
 // finish checks the time claims (RFC 7519 §4.1.4, §4.1.5; RFC 8392 §3.1.4,
 // §3.1.5) and decodes the list. It runs only after the signature verified,
 // so a forger never learns that a token is "merely expired".
-func (v *Verifier) finish(op string, format Format, kid string, c *claimSet, now time.Time, rawLen int) (*Token, error) {
+func (v *Verifier) finish(op string, format TokenFormat, kid string, c *claimSet, now time.Time, rawLen int) (*Token, error) {
 	skew := int64(v.Skew / time.Second)
 	nowS := now.Unix()
 	// draft §8.3 step 4c: if exp is present, the token MUST NOT be expired.

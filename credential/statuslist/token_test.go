@@ -65,11 +65,11 @@ func testParams() TokenParams {
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
-	sign := map[Format]func(io.Reader, crypto.Signer, *List, TokenParams) ([]byte, error){
-		FormatJWT: SignJWT, FormatCWT: SignCWT,
+	sign := map[TokenFormat]func(io.Reader, crypto.Signer, *List, TokenParams) ([]byte, error){
+		TokenJWT: SignJWT, TokenCWT: SignCWT,
 	}
 	for _, alg := range []keys.Algorithm{keys.ES256, keys.ES384, keys.ES512, keys.EdDSA} {
-		for _, f := range []Format{FormatJWT, FormatCWT} {
+		for _, f := range []TokenFormat{TokenJWT, TokenCWT} {
 			t.Run(string(alg)+"/"+f.String(), func(t *testing.T) {
 				key := testKey(t, alg)
 				l, _ := New(2, 4096)

@@ -161,7 +161,7 @@ func TestDraftJWTToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExampleToken(t, tok, FormatJWT)
+	checkExampleToken(t, tok, TokenJWT)
 	if tok.Issuer() != "https://example.com" {
 		t.Errorf("iss = %q", tok.Issuer())
 	}
@@ -172,10 +172,10 @@ func TestDraftCWTToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExampleToken(t, tok, FormatCWT)
+	checkExampleToken(t, tok, TokenCWT)
 }
 
-func checkExampleToken(t *testing.T, tok *Token, f Format) {
+func checkExampleToken(t *testing.T, tok *Token, f TokenFormat) {
 	t.Helper()
 	if tok.Format() != f {
 		t.Errorf("format %v", tok.Format())
