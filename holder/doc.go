@@ -23,7 +23,7 @@
 // trust list (package credential/trustlist), which also decides which issuer
 // may issue which type; [StaticTrust] pins keys and roots. Signed request QRs
 // are checked against the trust list's registered verifiers
-// ([TrustListVerifiers]); the consent screen shows a verifier's registered
+// ([request.TrustListVerifiers]); the consent screen shows a verifier's registered
 // name only for such a request.
 //
 // # Storage and keys

@@ -63,7 +63,7 @@ type Request struct {
 // ReadRequestQR reads a verifier's signed request QR (credential/qr/request,
 // docs/qr-format.md §10) and checks it with request.Verify against
 // verifiers (the registered verifiers of the trust list, see
-// TrustListVerifiers): signature with the registered key, validity period,
+// request.TrustListVerifiers): signature with the registered key, validity period,
 // and that every type asked for is registered for the verifier (even with
 // no claims) and every claim is allowed by the registration. The result
 // is marked as coming from that registered verifier, so Present shows its

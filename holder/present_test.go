@@ -317,7 +317,7 @@ func TestSignedRequestFromRegisteredVerifier(t *testing.T) {
 	doctype := credential.KTPELType().DocType
 	reg := trustlist.Verifier{ID: hospital, Name: "RS Sehat", Keys: []trustlist.Key{{ID: "rs-1", Public: vkey.Public()}},
 		Claims: map[string][]string{credential.VCTKTPEL: {"name"}, doctype: {"name"}}}
-	lookup := TrustListVerifiers(signedList(t, f.is, []string{credential.VCTKTPEL}, nil, reg))
+	lookup := request.TrustListVerifiers(signedList(t, f.is, []string{credential.VCTKTPEL}, nil, reg))
 	nonce := []byte("request-nonce-01")
 	signedRequest := func(signer crypto.Signer, q request.CredentialQuery) []byte {
 		c, err := request.Encode(request.Request{Verifier: hospital, Nonce: nonce, IssuedAt: t0, Expires: t0.Add(5 * time.Minute),

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 
-	"github.com/ikdkit/ikdkit/credential/qr/request"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 )
@@ -75,23 +74,3 @@ func (t trustListTrust) authorizedMdoc(root *x509.Certificate, docType string) b
 	is, ok := t.l.IssuerByRoot(root)
 	return ok && t.l.Authorized(is.ID, docType)
 }
-
-// TrustListVerifiers adapts the registered verifiers of a trust list to the
-// lookup request.Verify uses for signed request QRs: the verifier by
-// identifier, the key by kid, with its display name and allowed claims.
-func TrustListVerifiers(l *trustlist.List) request.VerifierLookup {
-	return func(id, kid string) (*request.RegisteredVerifier, error) {
-		v, ok := l.Verifier(id)
-		if !ok {
-			return nil, errUnknownVerifier
-		}
-		for _, k := range v.Keys {
-			if k.ID == kid {
-				return &request.RegisteredVerifier{ID: v.ID, Name: v.Name, KeyID: k.ID, Key: k.Public, Claims: v.Claims}, nil
-			}
-		}
-		return nil, errUnknownVerifier
-	}
-}
-
-var errUnknownVerifier = errors.New("verifier or key not in the trust list")

@@ -273,7 +273,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 
 	// 4. Consent and the response QR.
 	head("The wallet checks the request against the trust list and asks for consent")
-	req, err := wal.ReadRequestQR(ctx, reqCode.Data, holder.TrustListVerifiers(trust.Current()))
+	req, err := wal.ReadRequestQR(ctx, reqCode.Data, request.TrustListVerifiers(trust.Current()))
 	if err != nil {
 		return fmt.Errorf("reading the request QR: %w", err)
 	}
@@ -364,7 +364,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	req, err = wal.ReadRequestQR(ctx, reqCode.Data, holder.TrustListVerifiers(trust.Current()))
+	req, err = wal.ReadRequestQR(ctx, reqCode.Data, request.TrustListVerifiers(trust.Current()))
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 
 	// Artefacts in the raw formats, for other tools, made now.
 	if outDir != "" {
-		if err := rawArtefacts(ctx, wal, bankKey, holder.TrustListVerifiers(trust.Current()), clk, write); err != nil {
+		if err := rawArtefacts(ctx, wal, bankKey, request.TrustListVerifiers(trust.Current()), clk, write); err != nil {
 			return err
 		}
 	}

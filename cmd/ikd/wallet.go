@@ -738,7 +738,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		if ts.list == nil {
 			return usagef("--verifiers: want a signed trust list")
 		}
-		lookup = holder.TrustListVerifiers(ts.list)
+		lookup = request.TrustListVerifiers(ts.list)
 	case *claimList == "" || *aud == "":
 		return usagef("give --request, or --claims and --aud")
 	default:
