@@ -110,3 +110,31 @@ func TestReplayStoreConfig(t *testing.T) {
 		t.Fatalf("path with a query: %v", err)
 	}
 }
+
+// BenchmarkReplayStoreRemember measures one Remember of a fresh key: the
+// in-memory default against the SQLite store shared by several processes
+// (an IMMEDIATE transaction, durable before it returns).
+func BenchmarkReplayStoreRemember(b *testing.B) {
+	mem, err := NewMemoryReplayStore(MaxReplayCacheSize)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sq, err := OpenSQLiteReplayStore(ctx, filepath.Join(b.TempDir(), "replay.db"), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sq.Close() })
+	for name, s := range map[string]ReplayStore{"memory": mem, "sqlite": sq} {
+		b.Run(name, func(b *testing.B) {
+			var key [32]byte
+			i := 0
+			for b.Loop() {
+				i++
+				key[0], key[1], key[2], key[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+				if err := s.Remember(ctx, key, t0, t0.Add(time.Minute)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
