@@ -59,27 +59,10 @@ type Error struct {
 }
 
 // Error returns "op: sentinel: detail: cause", each part when set.
-func (e *Error) Error() string {
-	s := e.Err.Error()
-	if e.Op != "" {
-		s = e.Op + ": " + s
-	}
-	if e.Detail != "" {
-		s += ": " + e.Detail
-	}
-	if e.Cause != nil {
-		s += ": " + e.Cause.Error()
-	}
-	return s
-}
+func (e *Error) Error() string { return wire.Describe(e.Op, e.Err, e.Detail, e.Cause) }
 
 // Unwrap returns the sentinel and, when set, the underlying cause.
-func (e *Error) Unwrap() []error {
-	if e.Cause != nil {
-		return []error{e.Err, e.Cause}
-	}
-	return []error{e.Err}
-}
+func (e *Error) Unwrap() []error { return wire.UnwrapAll(e.Err, e.Cause) }
 
 func errorf(op string, sentinel error, format string, args ...any) *Error {
 	return &Error{Op: op, Err: sentinel, Detail: fmt.Sprintf(format, args...)}

@@ -135,17 +135,12 @@ func (s *Signer) sign(rand io.Reader, protected, aad, payload, out []byte) ([]by
 	}
 	h := newHash(s.hash)
 	writeToBeSigned(h, contextSignature1, protected, aad, payload)
+	// COSE carries r||s, each half the size of the curve order (RFC 9053
+	// §2.1).
 	var sum [sha512.Size]byte
-	der, err := s.s.Sign(rand, h.Sum(sum[:0]), s.hash)
+	out, err := ecdsasig.Sign(rand, s.s, s.hash, s.size, h.Sum(sum[:0]), out)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSigner, err)
-	}
-	// crypto.Signer returns ASN.1 DER; COSE wants r||s, each half the size
-	// of the curve order (RFC 9053 §2.1).
-	n := len(out)
-	out = slices.Grow(out, 2*s.size)[:n+2*s.size]
-	if !ecdsasig.ToRS(der, out[n:]) {
-		return nil, fmt.Errorf("%w: malformed or over-long ECDSA signature", ErrSigner)
 	}
 	return out, nil
 }

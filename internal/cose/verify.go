@@ -69,8 +69,7 @@ func (m *Sign1) verify(pub crypto.PublicKey, payload, aad []byte) error {
 		hw := newHash(h)
 		writeToBeSigned(hw, contextSignature1, m.RawProtected, aad, payload)
 		var sum [sha512.Size]byte
-		var der [2*67 + 8]byte
-		if !ecdsa.VerifyASN1(k, hw.Sum(sum[:0]), ecdsasig.AppendDER(der[:0], m.Signature)) {
+		if !ecdsasig.Verify(k, hw.Sum(sum[:0]), m.Signature) {
 			return ErrSignature
 		}
 		return nil

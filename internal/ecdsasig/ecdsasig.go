@@ -1,10 +1,19 @@
-// Package ecdsasig converts ECDSA signatures from the ASN.1 DER form a
-// crypto.Signer returns (ECDSA-Sig-Value, RFC 3279 §2.2.3) to the
-// fixed-width r||s form that JWS (RFC 7518 §3.4) and COSE (RFC 9053 §2.1)
-// put on the wire, without big.Int arithmetic.
+// Package ecdsasig is the ECDSA step that JWS (RFC 7518 §3.4) and COSE
+// (RFC 9053 §2.1) share: signing a digest through a crypto.Signer and
+// verifying, with the signature in the fixed-width r||s form both put on
+// the wire, converted to and from the ASN.1 DER form a crypto.Signer and
+// crypto/ecdsa use (ECDSA-Sig-Value, RFC 3279 §2.2.3) without big.Int
+// arithmetic.
 package ecdsasig
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -99,4 +108,33 @@ func appendInt(b, v []byte) []byte {
 		b = append(b, 0)
 	}
 	return append(b, v...)
+}
+
+// ErrSigner reports a crypto.Signer that failed or returned a malformed or
+// over-long signature (a broken HSM or keystore driver).
+var ErrSigner = errors.New("signer failed")
+
+// Sign signs digest, made with hash h, through the crypto.Signer s (an HSM
+// or a phone keystore works) and appends the fixed-width r||s (halves of
+// size bytes, the size of the curve order) that JWS and COSE carry. A
+// signer error or a DER signature ToRS refuses gives an error wrapping
+// ErrSigner, never a panic.
+func Sign(rand io.Reader, s crypto.Signer, h crypto.Hash, size int, digest, out []byte) ([]byte, error) {
+	der, err := s.Sign(rand, digest, h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSigner, err)
+	}
+	n := len(out)
+	out = slices.Grow(out, 2*size)[:n+2*size]
+	if !ToRS(der, out[n:]) {
+		return nil, fmt.Errorf("%w: malformed or over-long ECDSA signature", ErrSigner)
+	}
+	return out, nil
+}
+
+// Verify reports whether rs, a fixed-width r||s, is pub's signature of
+// digest.
+func Verify(pub *ecdsa.PublicKey, digest, rs []byte) bool {
+	var der [2*67 + 8]byte
+	return len(rs) <= 2*66 && ecdsa.VerifyASN1(pub, digest, AppendDER(der[:0], rs))
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
+	"io"
 	"math/big"
 	"testing"
 )
@@ -123,5 +125,50 @@ func TestAppendDERInvertsToRS(t *testing.T) {
 	want := []byte{0x30, 0x08, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x01, 0x00}
 	if string(got) != string(want) {
 		t.Fatalf("AppendDER = %x, want %x", got, want)
+	}
+}
+
+type fixedSigner struct {
+	crypto.Signer
+	sig []byte
+	err error
+}
+
+func (f fixedSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return f.sig, f.err }
+
+// TestSignVerify: Sign makes r||s that Verify accepts for the digest and
+// refuses for another; a signer that fails or returns a DER signature that
+// does not fit the curve gives ErrSigner, and Verify refuses an r||s longer
+// than P-521's.
+func TestSignVerify(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := make([]byte, 32)
+	rs, err := Sign(rand.Reader, key, crypto.SHA256, 32, digest, []byte{0xAA})
+	if err != nil || len(rs) != 65 || rs[0] != 0xAA {
+		t.Fatalf("Sign = %x, %v; want the prefix and 64 bytes", rs, err)
+	}
+	if !Verify(&key.PublicKey, digest, rs[1:]) {
+		t.Fatal("a good signature was refused")
+	}
+	if Verify(&key.PublicKey, append([]byte{1}, digest[1:]...), rs[1:]) {
+		t.Fatal("a signature over another digest verified")
+	}
+	if Verify(&key.PublicKey, digest, make([]byte, 2*66+2)) {
+		t.Fatal("an over-long r||s verified")
+	}
+	long := append([]byte{0x30, 0x46, 0x02, 0x21, 0x01}, make([]byte, 32)...)
+	long = append(long, 0x02, 0x21, 0x01)
+	long = append(long, make([]byte, 32)...)
+	for name, s := range map[string]fixedSigner{
+		"signer error": {key, nil, errors.New("HSM offline")},
+		"over-long":    {key, long, nil},
+		"not DER":      {key, []byte("sig"), nil},
+	} {
+		if out, err := Sign(nil, s, crypto.SHA256, 32, digest, nil); !errors.Is(err, ErrSigner) || out != nil {
+			t.Errorf("%s: Sign = %x, %v; want ErrSigner", name, out, err)
+		}
 	}
 }

@@ -163,17 +163,12 @@ func (s *Signer) SignInput(rand io.Reader, input string, h hash.Hash, out []byte
 		h = NewHash(s.alg)
 		io.WriteString(h, input)
 	}
+	// JWS carries R||S, each half the size of the curve order (RFC 7518
+	// §3.4).
 	var sum [sha512.Size]byte
-	der, err := s.s.Sign(rand, h.Sum(sum[:0]), s.hash)
+	out, err := ecdsasig.Sign(rand, s.s, s.hash, s.size, h.Sum(sum[:0]), out)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSigner, err)
-	}
-	// crypto.Signer returns ASN.1 DER for ECDSA; JWS wants R||S, each half
-	// the size of the curve order (RFC 7518 §3.4).
-	n := len(out)
-	out = slices.Grow(out, 2*s.size)[:n+2*s.size]
-	if !ecdsasig.ToRS(der, out[n:]) {
-		return nil, fmt.Errorf("%w: malformed or over-long ECDSA signature", ErrSigner)
 	}
 	return out, nil
 }
@@ -316,8 +311,7 @@ func VerifySignature(alg keys.Algorithm, pub crypto.PublicKey, input string, sig
 			io.WriteString(h, input)
 		}
 		var sum [sha512.Size]byte
-		var der [2*67 + 8]byte
-		if !ecdsa.VerifyASN1(k, h.Sum(sum[:0]), ecdsasig.AppendDER(der[:0], sig)) {
+		if !ecdsasig.Verify(k, h.Sum(sum[:0]), sig) {
 			return ErrSignature
 		}
 		return nil

@@ -10,27 +10,16 @@ var dataCodewordsM = [40]int{
 	1455, 1541, 1631, 1725, 1812, 1914, 1992, 2102, 2216, 2334,
 }
 
-// Mode is the QR data encoding mode a payload is carried in.
+// Mode is the QR data encoding mode of a payload (qr.Mode is the public
+// name of the same two values).
 type Mode int
 
+// The modes: QR alphanumeric (ISO/IEC 18004 §7.4.4, base45 text) and byte
+// (§7.4.5, raw bytes).
 const (
-	// Alphanumeric is QR alphanumeric mode (ISO/IEC 18004 §7.4.4):
-	// the payload is base45 text (RFC 9285), 5.5 bits per character.
 	Alphanumeric Mode = iota + 1
-	// Byte is QR byte mode (ISO/IEC 18004 §7.4.5): raw bytes, 8 bits each.
 	Byte
 )
-
-// String returns "alphanumeric" or "byte".
-func (m Mode) String() string {
-	switch m {
-	case Alphanumeric:
-		return "alphanumeric"
-	case Byte:
-		return "byte"
-	}
-	return "unknown"
-}
 
 // MaxVersion is the largest QR version (177×177 modules).
 const MaxVersion = 40

@@ -38,23 +38,34 @@ type Error struct {
 	Cause  error
 }
 
-func (e *Error) Error() string {
-	s := e.Op + ": " + e.Err.Error()
-	if e.Detail != "" {
-		s += ": " + e.Detail
+func (e *Error) Error() string { return Describe(e.Op, e.Err, e.Detail, e.Cause) }
+
+// Unwrap returns the sentinel and, when set, the underlying cause.
+func (e *Error) Unwrap() []error { return UnwrapAll(e.Err, e.Cause) }
+
+// Describe is the message of an error of the QR packages: "op: sentinel:
+// detail: cause", each part when set.
+func Describe(op string, sentinel error, detail string, cause error) string {
+	s := sentinel.Error()
+	if op != "" {
+		s = op + ": " + s
 	}
-	if e.Cause != nil {
-		s += ": " + e.Cause.Error()
+	if detail != "" {
+		s += ": " + detail
+	}
+	if cause != nil {
+		s += ": " + cause.Error()
 	}
 	return s
 }
 
-// Unwrap returns the sentinel and, when set, the underlying cause.
-func (e *Error) Unwrap() []error {
-	if e.Cause != nil {
-		return []error{e.Err, e.Cause}
+// UnwrapAll is the Unwrap of an error of the QR packages: the sentinel and,
+// when set, the cause.
+func UnwrapAll(sentinel, cause error) []error {
+	if cause != nil {
+		return []error{sentinel, cause}
 	}
-	return []error{e.Err}
+	return []error{sentinel}
 }
 
 func errorf(op string, sentinel error, format string, args ...any) *Error {
