@@ -1,5 +1,7 @@
-// Package keys is the small key layer shared by the signing and verifying
-// packages of ikdkit.
+// Package keys reads, writes and generates the keys ikdkit signs and
+// verifies with, and names their algorithms ([Algorithm]). Load a key from
+// a file with [ParsePublicKey] (JWK, PEM or did:key) or [ParsePrivateKey]
+// (JWK or PEM); pass private keys on as [crypto.Signer].
 //
 // It generates keys for the JWS algorithm names of RFC 7518 §3.1 and
 // RFC 8037 §3.1 ([Generate]), maps a public key to its algorithm name
