@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
-	"github.com/ikdkit/ikdkit/internal/jose"
-	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // VerifySDJWT verifies one SD-JWT VC presentation (compact SD-JWT+KB, RFC
@@ -33,42 +30,17 @@ func (v *Verifier) VerifySDJWT(ctx context.Context, presentation, nonce string) 
 	return v.finish([]*Credential{c}, at)
 }
 
-// peekIssuerJWT reads iss, vct and kid from the issuer-signed JWT without
-// verifying anything, so that trust and authorisation can be decided first.
-func peekIssuerJWT(s string) (iss, vct, kid string, err error) {
-	jwt, _, ok := strings.Cut(s, "~")
-	if !ok {
-		return "", "", "", errors.New("no ~ separator")
-	}
-	t, err := jose.Parse(jwt, 0)
-	if err != nil {
-		return "", "", "", err
-	}
-	pl, err := strictjson.UnmarshalObject(t.Payload, sdjwt.MaxDepth)
-	if err != nil {
-		return "", "", "", err
-	}
-	iss, _ = pl["iss"].(string)
-	vct, _ = pl["vct"].(string)
-	if iss == "" || vct == "" {
-		return "", "", "", errors.New("iss and vct are required (draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2)")
-	}
-	if k, ok := t.Header["kid"]; ok {
-		if kid, ok = k.(string); !ok {
-			return "", "", "", errors.New("kid is not a string")
-		}
-	}
-	return iss, vct, kid, nil
-}
-
 func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, pres, nonce string, at time.Time) (*Credential, error) {
 	// Format.
 	if len(pres) > sdjwt.MaxTokenSize {
 		return nil, fail(check.Format, idx, ErrMalformed, nil, "presentation of %d bytes (max %d)", len(pres), sdjwt.MaxTokenSize)
 	}
-	iss, vct, kid, err := peekIssuerJWT(pres)
+	// The issuer, type and key the presentation claims, not yet verified:
+	// they choose the key and decide trust and authorisation, which can
+	// only refuse.
+	iss, vct, kid, err := sdjwt.PeekIssuer(pres)
 	if err != nil {
-		return nil, fail(check.Format, idx, ErrMalformed, nil, "%v", err)
+		return nil, fail(check.Format, idx, ErrMalformed, err, "")
 	}
 	// Trust: the key must be listed for the iss (RFC 9901 §7.1 step 2.3
 	// leaves the trust decision to the verifier).

@@ -11,8 +11,6 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/internal/jose"
-	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // maxInput caps any input file the CLI reads: the largest thing it reads
@@ -143,27 +141,11 @@ func (p *presentation) note(to *presented) {
 
 // noteSDJWT reads iss, kid and vct of an SD-JWT VC's issuer-signed JWT.
 func noteSDJWT(to *presented, pres string) {
-	if len(pres) > sdjwt.MaxTokenSize {
-		return
-	}
-	jwt, _, ok := strings.Cut(pres, "~")
-	if !ok {
-		return
-	}
-	t, err := jose.Parse(jwt, 0)
+	iss, vct, kid, err := sdjwt.PeekIssuer(pres)
 	if err != nil {
-		return
+		return // the verifier reports it
 	}
-	pl, err := strictjson.UnmarshalObject(t.Payload, sdjwt.MaxDepth)
-	if err != nil {
-		return
-	}
-	iss, _ := pl["iss"].(string)
-	vct, _ := pl["vct"].(string)
-	kid, _ := t.Header["kid"].(string)
-	if iss != "" && vct != "" {
-		to.addSDJWT(iss, kid, vct)
-	}
+	to.addSDJWT(iss, kid, vct)
 }
 
 // noteMdoc reads the doctypes of a DeviceResponse (ISO/IEC 18013-5

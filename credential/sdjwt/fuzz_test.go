@@ -141,3 +141,37 @@ func FuzzFromJSONSerialization(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPeekIssuer: PeekIssuer never panics, returns nothing but a
+// *check.Error on failure, non-empty iss and vct on success, and on a
+// presentation that verifies it names exactly the verified iss and vct.
+func FuzzPeekIssuer(f *testing.F) {
+	fx := newFixture(f)
+	pres := strings.TrimSpace(string(readFile(f, filepath.Join(vectors, "ikdkit/ktp_presentation.txt"))))
+	if iss, vct, _, err := PeekIssuer(pres); err != nil || iss == "" || vct == "" {
+		f.Fatalf("seed presentation: %q %q %v", iss, vct, err)
+	}
+	for _, s := range seedTokens(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		iss, vct, kid, err := PeekIssuer(s)
+		if err != nil {
+			var e *check.Error
+			if iss != "" || vct != "" || kid != "" || !errors.As(err, &e) {
+				t.Fatalf("%q %q %q with error %v", iss, vct, kid, err)
+			}
+			return
+		}
+		if iss == "" || vct == "" {
+			t.Fatal("success without iss or vct")
+		}
+		v, err := VerifyVC(s, fx.opts)
+		if err != nil {
+			return
+		}
+		if v.Issuer() != iss || v.StringClaim("vct") != vct {
+			t.Fatalf("peeked %q %q, verified %q %q", iss, vct, v.Issuer(), v.StringClaim("vct"))
+		}
+	})
+}

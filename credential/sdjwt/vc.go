@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 )
@@ -125,4 +126,36 @@ func (v *Verified) statusList() (int, string, *check.Error) {
 		return 0, "", newErr(check.Format, ErrMalformed, "status.status_list.uri is not a non-empty string")
 	}
 	return int(idx), uri, nil
+}
+
+// PeekIssuer reads the iss and vct claims and the kid header of an SD-JWT
+// VC's issuer-signed JWT WITHOUT verifying anything, so that a verifier can
+// choose the issuer key and decide trust and authorisation before it
+// verifies (RFC 9901 §7.1 step 2.3 leaves that choice to the verifier).
+// What it returns is only what the sender claims: never use it for
+// anything else. Sizes and encodings are checked as [Verify] checks them;
+// iss and vct are required (draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2).
+func PeekIssuer(presentation string) (iss, vct, kid string, err error) {
+	if len(presentation) > MaxTokenSize {
+		return "", "", "", newErr(check.Format, ErrTooLarge, "%d bytes, limit %d", len(presentation), MaxTokenSize)
+	}
+	jwt, _, ok := strings.Cut(presentation, "~")
+	if !ok {
+		return "", "", "", newErr(check.Format, ErrMalformed, "no ~ separator")
+	}
+	jws, e := parseCompactJWS(jwt, "issuer-signed JWT")
+	if e != nil {
+		return "", "", "", e
+	}
+	iss, _ = jws.payload["iss"].(string)
+	vct, _ = jws.payload["vct"].(string)
+	if iss == "" || vct == "" {
+		return "", "", "", newErr(check.Format, ErrMissingClaim, "iss and vct are required (draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2)")
+	}
+	if k, present := jws.Header["kid"]; present {
+		if kid, ok = k.(string); !ok {
+			return "", "", "", newErr(check.Format, ErrMalformed, "kid is not a string")
+		}
+	}
+	return iss, vct, kid, nil
 }
