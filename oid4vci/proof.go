@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/keys"
@@ -223,13 +222,3 @@ func SignProof(rand io.Reader, device crypto.Signer, audience, nonce string, iat
 }
 
 var cryptoRand = rand.Reader
-
-// IssuedCredential is one credential an issuer returned (a Credential
-// Response entry, §8.3) with the format of the configuration it was issued
-// under (Appendix A): a compact SD-JWT VC for [credential.FormatSDJWT], the
-// CBOR IssuerSigned structure for [credential.FormatMdoc] (decoded from the
-// base64url the response carries, Appendix A.2.4).
-type IssuedCredential struct {
-	Format credential.Format
-	Data   []byte
-}
