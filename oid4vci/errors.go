@@ -326,3 +326,145 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	_, err = w.Write(body)
 	return err
 }
+
+// ParseErrorResponse parses the JSON body of an error response (RFC 6749
+// §5.2, §8.3.1.2, §11.3) strictly: a JSON object with "error", a
+// non-empty string of the characters %x20-21 / %x23-5B / %x5D-7E, and an
+// optional string "error_description". Codes this package does not know
+// are kept (a client tolerates them); a description with characters
+// outside the allowed set has them replaced with '?' and is cut at 1024
+// bytes. Status is left 0: [ReadError] sets it.
+func ParseErrorResponse(body []byte) (*ProtocolError, error) {
+	f, err := decodeObject("error response", body, MaxErrorResponseSize, 4)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	e := &ProtocolError{Code: f.str("error", true), Description: f.text("error_description")}
+	for i := 0; i < len(e.Code); i++ {
+		if !errorChar(e.Code[i]) || len(e.Code) > 128 {
+			f.failf("error", "not an error code")
+			break
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, fmt.Errorf("%w: error response: %v", ErrMalformed, err)
+	}
+	e.Description = sanitizeASCII(e.Description, maxDescriptionLen)
+	return e, nil
+}
+
+// ReadError turns an HTTP error response of an OpenID4VCI or OAuth server
+// into a *ProtocolError: Status is the response's status; Code and
+// Description come from the JSON body ([ParseErrorResponse]) or else from
+// the WWW-Authenticate challenge (RFC 6750 §3, RFC 9449 §7.1), whose
+// scheme becomes Scheme; DPoPNonce is a valid DPoP-Nonce header (RFC 9449
+// §8.1). A response that carries no error code gives Code "" and a
+// Description naming the HTTP status. It reads at most
+// [MaxErrorResponseSize] bytes of the body and does not close it.
+func ReadError(resp *http.Response) *ProtocolError {
+	e := &ProtocolError{Status: resp.StatusCode}
+	if body, err := readBody(resp.Body, MaxErrorResponseSize); err == nil && len(body) > 0 {
+		if pe, err := ParseErrorResponse(body); err == nil {
+			e.Code, e.Description = pe.Code, pe.Description
+		}
+	}
+	if ch := resp.Header.Get("WWW-Authenticate"); ch != "" {
+		scheme, params := parseChallenge(ch)
+		e.Scheme = scheme
+		if e.Code == "" {
+			e.Code = sanitizeASCII(params["error"], 128)
+			e.Description = sanitizeASCII(params["error_description"], maxDescriptionLen)
+		}
+	}
+	if n := resp.Header.Get("DPoP-Nonce"); validDPoPNonce(n) {
+		e.DPoPNonce = n
+	}
+	if e.Code == "" && e.Description == "" {
+		e.Description = fmt.Sprintf("HTTP %d %s without an error response", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	return e
+}
+
+// maxChallengeLen caps the WWW-Authenticate value parseChallenge reads.
+const maxChallengeLen = 4096
+
+// parseChallenge reads the first challenge of a WWW-Authenticate value
+// (RFC 9110 §11.6.1): the auth-scheme, then auth-params name=token or
+// name="quoted-string", separated by commas. It returns the scheme
+// ([SchemeBearer] or [SchemeDPoP] when it is one of them,
+// case-insensitively) and the parameters with lower-case names; anything
+// malformed ends the parameters read so far.
+func parseChallenge(s string) (string, map[string]string) {
+	if len(s) > maxChallengeLen {
+		s = s[:maxChallengeLen]
+	}
+	params := map[string]string{}
+	i := 0
+	for i < len(s) && isTChar(s[i]) {
+		i++
+	}
+	scheme := s[:i]
+	switch {
+	case strings.EqualFold(scheme, SchemeBearer):
+		scheme = SchemeBearer
+	case strings.EqualFold(scheme, SchemeDPoP):
+		scheme = SchemeDPoP
+	}
+	for len(params) < 16 {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == ',') {
+			i++
+		}
+		start := i
+		for i < len(s) && isTChar(s[i]) {
+			i++
+		}
+		name := strings.ToLower(s[start:i])
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		if name == "" || i >= len(s) || s[i] != '=' {
+			break
+		}
+		i++
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		var val strings.Builder
+		if i < len(s) && s[i] == '"' {
+			i++
+			closed := false
+			for i < len(s) {
+				c := s[i]
+				i++
+				if c == '"' {
+					closed = true
+					break
+				}
+				if c == '\\' && i < len(s) {
+					c = s[i]
+					i++
+				}
+				val.WriteByte(c)
+			}
+			if !closed {
+				break
+			}
+		} else {
+			start := i
+			for i < len(s) && (isTChar(s[i]) || s[i] == '/' || s[i] == '=') {
+				i++
+			}
+			val.WriteString(s[start:i])
+		}
+		if _, dup := params[name]; dup {
+			break
+		}
+		params[name] = val.String()
+	}
+	return scheme, params
+}
+
+// isTChar reports whether c is a tchar of RFC 9110 §5.6.2.
+func isTChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}

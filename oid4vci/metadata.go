@@ -3,6 +3,8 @@ package oid4vci
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/ikdkit/ikdkit/credential"
@@ -319,4 +321,465 @@ type AuthorizationServerMetadata struct {
 	// DPoP proofs (RFC 9449 §5.1). OPTIONAL, non-empty; present means the
 	// server supports DPoP.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+}
+
+// Caps on the metadata a wallet accepts.
+const (
+	// MaxMetadataSize caps the bytes of Credential Issuer Metadata and
+	// of Authorization Server Metadata.
+	MaxMetadataSize = 256 << 10
+	// MaxCredentialConfigurations caps credential_configurations_supported.
+	MaxCredentialConfigurations = 256
+	// MaxClaimDescriptions caps the claims of one configuration.
+	MaxClaimDescriptions = 1024
+	// maxArray caps every other array of the metadata.
+	maxArray = 64
+	// maxPathLen caps the elements of a claims path pointer.
+	maxPathLen = 32
+	// maxMetadataDepth caps JSON nesting; the deepest member of §12.2.4,
+	// credential_metadata.claims[].display[], is at depth 8.
+	maxMetadataDepth = 16
+)
+
+// ParseCredentialIssuerMetadata parses unsigned Credential Issuer
+// Metadata (§12.2.4) strictly (see [ErrMalformed]) and checks that its
+// credential_issuer is identical, by simple string comparison, to issuer,
+// the identifier the wallet fetched it for (§12.2.4: otherwise the data
+// MUST NOT be used). Every URL must pass [CheckURL]; a dc+sd-jwt
+// configuration must have a vct (Appendix A.3.2) and an mso_mdoc one a
+// doctype (Appendix A.2.2). Unrecognized members are ignored (§12.2.4).
+func ParseCredentialIssuerMetadata(data []byte, issuer string) (*CredentialIssuerMetadata, error) {
+	md, err := parseIssuerMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: credential issuer metadata: %v", ErrMalformed, err)
+	}
+	// §12.2.4: credential_issuer MUST be identical to the identifier the
+	// well-known URL was made from, compared without normalization.
+	if md.CredentialIssuer != issuer {
+		return nil, fmt.Errorf("%w: credential issuer metadata: credential_issuer %.200q is not %.200q", ErrMalformed, md.CredentialIssuer, issuer)
+	}
+	return md, nil
+}
+
+func parseIssuerMetadata(data []byte) (*CredentialIssuerMetadata, error) {
+	f, err := decodeObject("metadata", data, MaxMetadataSize, maxMetadataDepth)
+	if err != nil {
+		return nil, err
+	}
+	md := &CredentialIssuerMetadata{
+		CredentialIssuer:           f.str("credential_issuer", true),
+		AuthorizationServers:       f.strs("authorization_servers", false, true, maxArray),
+		CredentialEndpoint:         f.url("credential_endpoint", true),
+		NonceEndpoint:              f.url("nonce_endpoint", false),
+		DeferredCredentialEndpoint: f.url("deferred_credential_endpoint", false),
+		NotificationEndpoint:       f.url("notification_endpoint", false),
+	}
+	// §12.2.1: https URL without query or fragment.
+	if md.CredentialIssuer != "" {
+		if err := checkIdentifier(md.CredentialIssuer); err != nil {
+			f.failf("credential_issuer", "%v", err)
+		}
+	}
+	for _, as := range md.AuthorizationServers {
+		// RFC 8414 §2: an issuer identifier is an https URL without
+		// query or fragment.
+		if err := checkIdentifier(as); err != nil {
+			f.failf("authorization_servers", "%v", err)
+		}
+	}
+	if e, ok := f.object("credential_request_encryption", false); ok {
+		md.CredentialRequestEncryption = &RequestEncryptionMetadata{
+			JWKS:               e.raw("jwks", true),
+			EncValuesSupported: e.strs("enc_values_supported", true, false, maxArray),
+			ZipValuesSupported: e.strs("zip_values_supported", false, false, maxArray),
+			EncryptionRequired: e.boolean("encryption_required", true),
+		}
+		checkJWKS(e)
+	}
+	if e, ok := f.object("credential_response_encryption", false); ok {
+		md.CredentialResponseEncryption = &ResponseEncryptionMetadata{
+			AlgValuesSupported: e.strs("alg_values_supported", true, false, maxArray),
+			EncValuesSupported: e.strs("enc_values_supported", true, false, maxArray),
+			ZipValuesSupported: e.strs("zip_values_supported", false, false, maxArray),
+			EncryptionRequired: e.boolean("encryption_required", true),
+		}
+	}
+	if b, ok := f.object("batch_credential_issuance", false); ok {
+		// §12.2.4: batch_size REQUIRED, 2 or greater.
+		md.BatchCredentialIssuance = &BatchCredentialIssuance{BatchSize: int(b.integer("batch_size", true, 2, 1<<20))}
+	}
+	if a := f.array("display", false, maxArray); a != nil {
+		locales := map[string]bool{}
+		for i, v := range a {
+			d, ok := f.elem("display", i, v)
+			if !ok {
+				break
+			}
+			disp := IssuerDisplay{Name: d.text("name"), Locale: d.str("locale", false), Logo: readLogo(d, "logo")}
+			// §12.2.4: only one object for each language identifier.
+			if locales[disp.Locale] {
+				d.failf("locale", "%.64q appears twice in display", disp.Locale)
+			}
+			locales[disp.Locale] = true
+			md.Display = append(md.Display, disp)
+		}
+	}
+	if c, ok := f.object("credential_configurations_supported", true); ok {
+		if len(c.m) == 0 {
+			f.failf("credential_configurations_supported", "no configuration")
+		}
+		if len(c.m) > MaxCredentialConfigurations {
+			f.failf("credential_configurations_supported", "%d configurations, over the cap of %d", len(c.m), MaxCredentialConfigurations)
+		}
+		md.CredentialConfigurationsSupported = make(map[string]CredentialConfiguration, len(c.m))
+		for _, id := range slices.Sorted(maps.Keys(c.m)) {
+			v := c.m[id]
+			if f.err() != nil {
+				break
+			}
+			if id == "" {
+				c.failf("", "empty configuration identifier")
+				break
+			}
+			cf, ok := c.entry("", id, v)
+			if !ok {
+				break
+			}
+			md.CredentialConfigurationsSupported[id] = readConfiguration(cf)
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return md, nil
+}
+
+// checkJWKS checks credential_request_encryption.jwks: a JWK Set whose
+// keys each have a unique kid (§12.2.4).
+func checkJWKS(e fields) {
+	j, ok := e.object("jwks", true)
+	if !ok {
+		return
+	}
+	kids := map[string]bool{}
+	for i, v := range j.array("keys", true, maxArray) {
+		k, ok := j.elem("keys", i, v)
+		if !ok {
+			return
+		}
+		kid := k.str("kid", true)
+		k.str("kty", true)
+		if kids[kid] {
+			k.failf("kid", "%.64q appears twice", kid)
+		}
+		kids[kid] = true
+	}
+}
+
+func readLogo(f fields, name string) *Logo {
+	l, ok := f.object(name, false)
+	if !ok {
+		return nil
+	}
+	// §12.2.4: uri REQUIRED; https: or data: (the wallet decides).
+	return &Logo{URI: l.str("uri", true), AltText: l.text("alt_text")}
+}
+
+func readConfiguration(f fields) CredentialConfiguration {
+	c := CredentialConfiguration{
+		Format:                               credential.Format(f.str("format", true)),
+		Scope:                                f.str("scope", false),
+		CryptographicBindingMethodsSupported: f.strs("cryptographic_binding_methods_supported", false, true, maxArray),
+		VCT:                                  f.str("vct", false),
+		Doctype:                              f.str("doctype", false),
+	}
+	switch c.Format {
+	case credential.FormatSDJWT:
+		// Appendix A.3.2: vct REQUIRED.
+		if c.VCT == "" {
+			f.failf("vct", "required member missing for dc+sd-jwt")
+		}
+	case credential.FormatMdoc:
+		// Appendix A.2.2: doctype REQUIRED.
+		if c.Doctype == "" {
+			f.failf("doctype", "required member missing for mso_mdoc")
+		}
+	}
+	// §12.2.4: JOSE names (Appendix A.3.2) or COSE numbers (A.2.2).
+	for i, v := range f.array("credential_signing_alg_values_supported", false, maxArray) {
+		switch v := v.(type) {
+		case string:
+			if v == "" {
+				f.failf("credential_signing_alg_values_supported", "element %d is empty", i)
+			}
+			c.CredentialSigningAlgValuesSupported = append(c.CredentialSigningAlgValuesSupported, JOSEAlgorithm(v))
+		default:
+			n, ok := asInt(v)
+			if !ok || n == 0 {
+				f.failf("credential_signing_alg_values_supported", "element %d is neither a name nor a COSE algorithm number", i)
+			}
+			c.CredentialSigningAlgValuesSupported = append(c.CredentialSigningAlgValuesSupported, COSEAlgorithm(n))
+		}
+	}
+	if p, ok := f.object("proof_types_supported", false); ok {
+		if len(p.m) == 0 || len(p.m) > maxArray {
+			f.failf("proof_types_supported", "%d proof types", len(p.m))
+		}
+		c.ProofTypesSupported = map[string]ProofTypeMetadata{}
+		for _, name := range slices.Sorted(maps.Keys(p.m)) {
+			v := p.m[name]
+			pt, ok := p.entry("", name, v)
+			if !ok || name == "" {
+				p.failf("", "bad proof type %.64q", name)
+				break
+			}
+			m := ProofTypeMetadata{ProofSigningAlgValuesSupported: pt.strs("proof_signing_alg_values_supported", true, false, maxArray)}
+			if k, ok := pt.object("key_attestations_required", false); ok {
+				m.KeyAttestationsRequired = &KeyAttestationRequirement{
+					KeyStorage:         k.strs("key_storage", false, false, maxArray),
+					UserAuthentication: k.strs("user_authentication", false, false, maxArray),
+				}
+			}
+			c.ProofTypesSupported[name] = m
+		}
+	}
+	// §12.2.4 says proof_types_supported MUST be present if
+	// cryptographic_binding_methods_supported is, and omitted otherwise;
+	// the spec's own mso_mdoc example (Appendix A.2.2) has binding
+	// methods without proof types. A wallet tolerates that (it can still
+	// send jwt proofs); [CredentialIssuerMetadata.Validate] enforces the
+	// rule on what an issuer serves.
+	if m, ok := f.object("credential_metadata", false); ok {
+		c.CredentialMetadata = readCredentialMetadata(m)
+	}
+	return c
+}
+
+func readCredentialMetadata(f fields) *CredentialMetadata {
+	cm := &CredentialMetadata{}
+	locales := map[string]bool{}
+	for i, v := range f.array("display", false, maxArray) {
+		d, ok := f.elem("display", i, v)
+		if !ok {
+			break
+		}
+		disp := CredentialDisplay{
+			Name:            d.str("name", true),
+			Locale:          d.str("locale", false),
+			Logo:            readLogo(d, "logo"),
+			Description:     d.text("description"),
+			BackgroundColor: d.str("background_color", false),
+			BackgroundImage: readLogo(d, "background_image"),
+			TextColor:       d.str("text_color", false),
+		}
+		// §12.2.4: only one object for each language identifier.
+		if locales[disp.Locale] {
+			d.failf("locale", "%.64q appears twice in display", disp.Locale)
+		}
+		locales[disp.Locale] = true
+		cm.Display = append(cm.Display, disp)
+	}
+	for i, v := range f.array("claims", false, MaxClaimDescriptions) {
+		d, ok := f.elem("claims", i, v)
+		if !ok {
+			break
+		}
+		cd := ClaimDescription{Path: readPath(d), Mandatory: d.boolean("mandatory", false)}
+		locales := map[string]bool{}
+		for j, v := range d.array("display", false, maxArray) {
+			dd, ok := d.elem("display", j, v)
+			if !ok {
+				break
+			}
+			disp := ClaimDisplay{Name: dd.text("name"), Locale: dd.str("locale", false)}
+			// Appendix B.2: only one object for each language identifier.
+			if locales[disp.Locale] {
+				dd.failf("locale", "%.64q appears twice in display", disp.Locale)
+			}
+			locales[disp.Locale] = true
+			cd.Display = append(cd.Display, disp)
+		}
+		cm.Claims = append(cm.Claims, cd)
+	}
+	if f.err() == nil {
+		if err := checkClaims(cm.Claims); err != nil {
+			f.failf("claims", "%v", err)
+		}
+	}
+	return cm
+}
+
+// readPath reads a claims path pointer (Appendix C): a non-empty array of
+// strings, nulls and non-negative integers.
+func readPath(f fields) ClaimsPath {
+	a := f.array("path", true, maxPathLen)
+	var p ClaimsPath
+	for i, v := range a {
+		switch v := v.(type) {
+		case string:
+			p = append(p, v)
+		case nil:
+			p = append(p, nil)
+		default:
+			n, ok := asInt(v)
+			if !ok || n < 0 || n > 1<<31 {
+				f.failf("path", "element %d is not a string, null or non-negative integer", i)
+				return nil
+			}
+			p = append(p, int(n))
+		}
+	}
+	return p
+}
+
+// checkClaims applies the processing rules of Appendix B.3: processing
+// MUST be aborted when a claim is described twice, when one array is
+// addressed both with null and with an index, or when a claim is treated
+// both as an array and as an object.
+func checkClaims(claims []ClaimDescription) error {
+	const (
+		kindName  = 1 << iota // a string: the claim is an object
+		kindAll               // null: all elements of an array
+		kindIndex             // an integer: one element of an array
+	)
+	seen := map[string]bool{}
+	kinds := map[string]int{}
+	for i, c := range claims {
+		key, err := marshal(c.Path)
+		if err != nil {
+			return err
+		}
+		if seen[string(key)] {
+			return fmt.Errorf("claim %d: path %s described twice (Appendix B.3)", i, key)
+		}
+		seen[string(key)] = true
+		for j, el := range c.Path {
+			prefix, _ := marshal(c.Path[:j])
+			k := kindName
+			switch el.(type) {
+			case nil:
+				k = kindAll
+			case int:
+				k = kindIndex
+			}
+			all := kinds[string(prefix)] | k
+			if all&kindName != 0 && all&(kindAll|kindIndex) != 0 {
+				return fmt.Errorf("claim %d: %s is used both as an object and as an array (Appendix B.3)", i, prefix)
+			}
+			if all&kindAll != 0 && all&kindIndex != 0 {
+				return fmt.Errorf("claim %d: array %s is addressed both with null and with an index (Appendix B.3)", i, prefix)
+			}
+			kinds[string(prefix)] = all
+		}
+	}
+	return nil
+}
+
+// Validate checks m as [ParseCredentialIssuerMetadata] would check it
+// after a round trip through JSON, so that an issuer never serves
+// metadata a wallet refuses, and more strictly than a wallet does: each
+// configuration has proof_types_supported exactly when it has
+// cryptographic_binding_methods_supported (§12.2.4).
+func (m *CredentialIssuerMetadata) Validate() error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("%w: credential issuer metadata: %v", ErrMalformed, err)
+	}
+	if _, err := ParseCredentialIssuerMetadata(b, m.CredentialIssuer); err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.CredentialConfigurationsSupported)) {
+		c := m.CredentialConfigurationsSupported[id]
+		// §12.2.4: proof_types_supported MUST be present if
+		// cryptographic_binding_methods_supported is, and omitted
+		// otherwise.
+		if (len(c.CryptographicBindingMethodsSupported) == 0) != (len(c.ProofTypesSupported) == 0) {
+			return fmt.Errorf("%w: credential issuer metadata: configuration %.64q: proof_types_supported must be present exactly when cryptographic_binding_methods_supported is", ErrMalformed, id)
+		}
+	}
+	return nil
+}
+
+// AuthorizationServerIDs returns the identifiers of the Authorization
+// Servers to use: authorization_servers, or the Credential Issuer
+// Identifier when it is absent (§12.2.4: the issuer is then its own
+// Authorization Server).
+func (m *CredentialIssuerMetadata) AuthorizationServerIDs() []string {
+	if len(m.AuthorizationServers) == 0 {
+		return []string{m.CredentialIssuer}
+	}
+	return append([]string(nil), m.AuthorizationServers...)
+}
+
+// RequiresEncryption reports whether the issuer requires encrypted
+// Credential Requests or Responses (§12.2.4 encryption_required), which
+// ikdkit cannot do.
+func (m *CredentialIssuerMetadata) RequiresEncryption() bool {
+	return (m.CredentialRequestEncryption != nil && m.CredentialRequestEncryption.EncryptionRequired) ||
+		(m.CredentialResponseEncryption != nil && m.CredentialResponseEncryption.EncryptionRequired)
+}
+
+// ParseAuthorizationServerMetadata parses OAuth 2.0 Authorization Server
+// Metadata (RFC 8414 §2) strictly and checks that its issuer is identical
+// to issuer, the identifier it was fetched for (RFC 8414 §3.3). The
+// token_endpoint is required: the Pre-Authorized Code Flow needs it.
+func ParseAuthorizationServerMetadata(data []byte, issuer string) (*AuthorizationServerMetadata, error) {
+	md, err := parseASMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: authorization server metadata: %v", ErrMalformed, err)
+	}
+	// RFC 8414 §3.3: the issuer value MUST be identical to the issuer
+	// identifier the metadata URL was made from.
+	if md.Issuer != issuer {
+		return nil, fmt.Errorf("%w: authorization server metadata: issuer %.200q is not %.200q", ErrMalformed, md.Issuer, issuer)
+	}
+	return md, nil
+}
+
+func parseASMetadata(data []byte) (*AuthorizationServerMetadata, error) {
+	f, err := decodeObject("metadata", data, MaxMetadataSize, maxMetadataDepth)
+	if err != nil {
+		return nil, err
+	}
+	md := &AuthorizationServerMetadata{
+		Issuer:                                     f.str("issuer", true),
+		AuthorizationEndpoint:                      f.url("authorization_endpoint", false),
+		TokenEndpoint:                              f.url("token_endpoint", true),
+		ResponseTypesSupported:                     f.strs("response_types_supported", false, false, maxArray),
+		GrantTypesSupported:                        f.strs("grant_types_supported", false, false, maxArray),
+		TokenEndpointAuthMethodsSupported:          f.strs("token_endpoint_auth_methods_supported", false, false, maxArray),
+		PreAuthorizedGrantAnonymousAccessSupported: f.boolean("pre-authorized_grant_anonymous_access_supported", false),
+		DPoPSigningAlgValuesSupported:              f.strs("dpop_signing_alg_values_supported", false, false, maxArray),
+	}
+	// RFC 8414 §2: issuer is an https URL without query or fragment.
+	if md.Issuer != "" {
+		if err := checkIdentifier(md.Issuer); err != nil {
+			f.failf("issuer", "%v", err)
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return md, nil
+}
+
+// Validate checks m as [ParseAuthorizationServerMetadata] would check it
+// after a round trip through JSON.
+func (m *AuthorizationServerMetadata) Validate() error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("%w: authorization server metadata: %v", ErrMalformed, err)
+	}
+	_, err = ParseAuthorizationServerMetadata(b, m.Issuer)
+	return err
+}
+
+// SupportsGrant reports whether grantType is in grant_types_supported,
+// whose absence means ["authorization_code", "implicit"] (RFC 8414 §2).
+func (m *AuthorizationServerMetadata) SupportsGrant(grantType string) bool {
+	g := m.GrantTypesSupported
+	if len(g) == 0 {
+		g = []string{GrantTypeAuthorizationCode, "implicit"}
+	}
+	return slices.Contains(g, grantType)
 }

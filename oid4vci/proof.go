@@ -24,8 +24,10 @@ const ProofTypeJWT = "jwt"
 // P-521 JWK is under 1 KiB.
 const MaxProofSize = 8 << 10
 
-// MaxNonceLen caps the length of a c_nonce accepted in a proof.
-const MaxNonceLen = 128
+// MaxNonceLen caps the length of a c_nonce (in a Nonce Response and in a
+// proof) and of a DPoP nonce. Issuers that make stateless nonces (a MAC or
+// an encrypted timestamp) send a few hundred bytes.
+const MaxNonceLen = 512
 
 // maxProofDepth caps JSON nesting in the proof header and payload.
 const maxProofDepth = 4

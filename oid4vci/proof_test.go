@@ -167,3 +167,25 @@ func FuzzVerifyProof(f *testing.F) {
 		}
 	})
 }
+
+// TestSpecProof verifies the key proof example of Appendix F.1.
+func TestSpecProof(t *testing.T) {
+	tok := strings.TrimSpace(string(readSeed(t, specDir+"/proof-jwt.jwt")))
+	iat := time.Unix(1701960444, 0)
+	o := ProofOptions{Audience: specIssuer, Now: iat.Add(10 * time.Second), MaxAge: time.Minute}
+	pr, err := VerifyProof(tok, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Nonce() != "LarRGSbmUPYtRYO6BQ4yn8" || !pr.IssuedAt().Equal(iat) {
+		t.Fatalf("proof %+v", pr)
+	}
+	o.Now = iat.Add(time.Hour)
+	if _, err := VerifyProof(tok, o); !errors.Is(err, ErrInvalidProof) {
+		t.Fatalf("an hour later: %v", err)
+	}
+	o.Now, o.Audience = iat, "https://server.example.com"
+	if _, err := VerifyProof(tok, o); !errors.Is(err, ErrInvalidProof) {
+		t.Fatalf("other audience: %v", err)
+	}
+}
