@@ -111,6 +111,10 @@ type ProofOptions struct {
 	// (§12.2.4), an empty requirement asking for any level. It needs
 	// AttestationRoots.
 	RequireKeyAttestation *KeyAttestationRequirement
+	// BatchSize is the most proofs [VerifyProofs] accepts in one request:
+	// the issuer's batch_credential_issuance.batch_size (§12.2.4), capped
+	// at [MaxProofs]; 0 or 1 means one proof per request.
+	BatchSize int
 }
 
 // VerifyProof checks a key proof JWT of proof type "jwt" (Appendix F.1 and
@@ -213,6 +217,62 @@ func VerifyProof(token string, opts ProofOptions) (*Proof, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// VerifyProofs checks the jwt proofs of one Credential Request (§8.2
+// proofs.jwt): at least one (§8.3.1.2: a missing proofs parameter is
+// invalid_proof) and at most opts.BatchSize (§12.2.4 batch_size); each
+// one with [VerifyProof]; all with the same nonce, since a request
+// answers one c_nonce (otherwise [ErrInvalidNonce]); and each for a
+// different key, since each key is bound to at most one credential
+// (§8.3). It returns the proofs in order, or the first failure, naming
+// the proof. The nonce ([Proof.Nonce] of any of them) is the caller's to
+// check and spend once.
+//
+// A proof may also carry a key attestation for more keys than its own
+// (Appendix F.1: the issuer SHOULD issue a credential per attested key);
+// an issuer doing so binds each distinct thumbprint once, within its
+// batch size.
+func VerifyProofs(tokens []string, opts ProofOptions) ([]*Proof, error) {
+	limit := min(max(opts.BatchSize, 1), MaxProofs)
+	switch {
+	case len(tokens) == 0:
+		return nil, fmt.Errorf("%w: no proof", ErrInvalidProof)
+	case len(tokens) > limit:
+		return nil, fmt.Errorf("%w: %d proofs, more than the batch size %d", ErrInvalidProof, len(tokens), limit)
+	}
+	out := make([]*Proof, len(tokens))
+	seen := make(map[string]bool, len(tokens))
+	for i, tok := range tokens {
+		p, err := VerifyProof(tok, opts)
+		if err != nil {
+			return nil, fmt.Errorf("proof %d: %w", i, err)
+		}
+		if i > 0 && p.nonce != out[0].nonce {
+			return nil, fmt.Errorf("%w: proof %d carries another nonce than proof 0", ErrInvalidNonce, i)
+		}
+		if seen[p.thumbprint] {
+			return nil, fmt.Errorf("%w: proof %d is for a key already proven", ErrInvalidProof, i)
+		}
+		seen[p.thumbprint] = true
+		out[i] = p
+	}
+	return out, nil
+}
+
+// ProofErrorResponse turns an error of [VerifyProof] or [VerifyProofs]
+// into the Credential Error Response (§8.3.1.2): invalid_nonce when the
+// nonce is missing, malformed or inconsistent ([ErrInvalidNonce]; also
+// answer it when the nonce is not one the issuer handed out or is spent),
+// invalid_proof otherwise. An error that is neither gives server_error.
+func ProofErrorResponse(err error) *ProtocolError {
+	switch {
+	case errors.Is(err, ErrInvalidNonce):
+		return &ProtocolError{Status: 400, Code: CodeInvalidNonce, Description: err.Error(), Err: err}
+	case errors.Is(err, ErrInvalidProof):
+		return &ProtocolError{Status: 400, Code: CodeInvalidProof, Description: err.Error(), Err: err}
+	}
+	return &ProtocolError{Status: 500, Code: CodeServerError, Err: err}
 }
 
 // proofAttestation verifies the key_attestation header of an authentic
