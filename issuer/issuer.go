@@ -388,7 +388,7 @@ func (iss *Issuer) audit(tx Tx, actor, action, subject string, outcome error, de
 func outcomeText(err error) string {
 	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrNotConfirmed, ErrCodeInvalid, ErrCodeExpired,
 		ErrCodeUsed, ErrTooManyAttempts, ErrProof, ErrNonce, ErrKeyMismatch, ErrUnauthorizedType, ErrBindingRevoked,
-		ErrListFull, ErrStore, ErrSigning} {
+		ErrListFull, ErrStore, ErrSigning, ErrInvalidToken, ErrDPoP, ErrKeyAttestation, ErrDenied} {
 		if isErr(err, s) {
 			return s.Error()
 		}
