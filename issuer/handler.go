@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
@@ -207,10 +208,10 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 	if err != nil {
 		return bad("authorization server metadata: %v", err)
 	}
-	if h.issuerMD, err = oid4vciMarshal(imd); err != nil {
+	if h.issuerMD, err = strictjson.Marshal(imd); err != nil {
 		return bad("credential issuer metadata: %v", err)
 	}
-	if h.asMD, err = oid4vciMarshal(asmd); err != nil {
+	if h.asMD, err = strictjson.Marshal(asmd); err != nil {
 		return bad("authorization server metadata: %v", err)
 	}
 	m := h.mux
@@ -258,28 +259,6 @@ func (h *Handler) CredentialIssuerMetadata() []byte { return slices.Clone(h.issu
 // AuthorizationServerMetadata returns the Authorization Server Metadata
 // the handler serves, as JSON.
 func (h *Handler) AuthorizationServerMetadata() []byte { return slices.Clone(h.asMD) }
-
-// oid4vciMarshal encodes metadata as the handler serves it.
-func oid4vciMarshal(v any) ([]byte, error) {
-	rec := &bufferWriter{header: http.Header{}}
-	if err := oid4vci.WriteJSON(rec, http.StatusOK, v); err != nil {
-		return nil, err
-	}
-	return rec.body, nil
-}
-
-// bufferWriter is the smallest http.ResponseWriter: it keeps the body.
-type bufferWriter struct {
-	header http.Header
-	body   []byte
-}
-
-func (b *bufferWriter) Header() http.Header { return b.header }
-func (b *bufferWriter) WriteHeader(int)     {}
-func (b *bufferWriter) Write(p []byte) (int, error) {
-	b.body = append(b.body, p...)
-	return len(p), nil
-}
 
 func (h *Handler) metadata(body []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
