@@ -135,6 +135,9 @@ type Handler struct {
 	cfg  HandlerConfig
 	base string // the Credential Issuer Identifier
 	mux  *http.ServeMux
+	// attestationRoots are cfg.KeyAttestation.Roots as a pool; nil when
+	// there are none.
+	attestationRoots *x509.CertPool
 
 	issuerMD, asMD []byte
 }
@@ -200,6 +203,15 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 		return bad("identifier path %q has characters outside letters, digits and -._~/", p)
 	}
 	h := &Handler{iss: iss, cfg: cfg, base: iss.cfg.Identifier, mux: http.NewServeMux()}
+	if len(cfg.KeyAttestation.Roots) > 0 {
+		h.attestationRoots = x509.NewCertPool()
+		for _, c := range cfg.KeyAttestation.Roots {
+			if c == nil {
+				return bad("nil attestation root")
+			}
+			h.attestationRoots.AddCert(c)
+		}
+	}
 	imd, err := h.issuerMetadata()
 	if err != nil {
 		return bad("credential issuer metadata: %v", err)
@@ -522,19 +534,9 @@ func (h *Handler) credentialRequest(r *http.Request, sess *Session, token string
 	if len(req.Proofs.JWT) > h.cfg.BatchSize {
 		return nil, credentialError(oid4vci.CodeInvalidCredentialRequest, ErrInvalidInput, "%d proofs, batch_size is %d", len(req.Proofs.JWT), h.cfg.BatchSize)
 	}
-	now := h.iss.now()
-	proofs := make([]*oid4vci.Proof, 0, len(req.Proofs.JWT))
-	for i, t := range req.Proofs.JWT {
-		pr, err := h.verifyProof(t, c, now)
-		if err != nil {
-			return nil, credentialError(oid4vci.CodeInvalidProof, sentinelOf(err), "proof %d: %v", i, err)
-		}
-		for _, q := range proofs {
-			if q.Thumbprint() == pr.Thumbprint() {
-				return nil, credentialError(oid4vci.CodeInvalidProof, ErrProof, "proof %d: a key proven twice (one credential per key)", i)
-			}
-		}
-		proofs = append(proofs, pr)
+	proofs, err := h.verifyProofs(req.Proofs.JWT, c)
+	if err != nil {
+		return nil, err
 	}
 	nik, err := parseStoredNIK(sess.NIK)
 	if err != nil {
@@ -553,38 +555,34 @@ func (h *Handler) credentialRequest(r *http.Request, sess *Session, token string
 	return nil, credentialError(oid4vci.CodeCredentialRequestDenied, ErrDenied, "the person has no %s", c.t.Name)
 }
 
-// sentinelOf names the sentinel of a proof failure for the audit log.
-func sentinelOf(err error) error {
-	if isErr(err, ErrKeyAttestation) {
-		return ErrKeyAttestation
+// verifyProofs checks the key proofs of a request for configuration c
+// with oid4vci.VerifyProofs (Appendix F.1, F.4): each signed by the key in
+// its jwk header, typ, aud this issuer, iat within Config.ProofMaxAge, a
+// c_nonce, one nonce for the request and one proof per key; with
+// attestation roots configured, a key_attestation header is verified
+// against them and must attest the proof's key; for a type whose key
+// attestation is required, every proof must carry one meeting the
+// requirement. Whether the issuer accepts the nonce is checked when it
+// is spent. Every failure is invalid_proof (§8.3.1.2: a proof without a
+// c_nonce included; invalid_nonce is for a c_nonce the issuer does not
+// accept).
+func (h *Handler) verifyProofs(tokens []string, c configuration) ([]*oid4vci.Proof, error) {
+	opts := oid4vci.ProofOptions{
+		Audience: h.iss.cfg.Identifier, Now: h.iss.now(), MaxAge: h.iss.cfg.ProofMaxAge, ClockSkew: h.iss.cfg.ClockSkew,
+		AttestationRoots: h.attestationRoots, BatchSize: h.cfg.BatchSize,
 	}
-	return ErrProof
-}
-
-// verifyProof checks one key proof (Appendix F.1, F.4) for configuration
-// c: signature, typ, aud (this issuer), iat, a nonce present (§8.3.1.2: a
-// proof without c_nonce is invalid_proof; whether the issuer accepts the
-// nonce is checked when it is spent), and the key attestation policy.
-func (h *Handler) verifyProof(token string, c configuration, now time.Time) (*oid4vci.Proof, error) {
-	pr, err := oid4vci.VerifyProof(token, oid4vci.ProofOptions{
-		Audience: h.iss.cfg.Identifier, Now: now, MaxAge: h.iss.cfg.ProofMaxAge, ClockSkew: h.iss.cfg.ClockSkew,
-	})
+	if req, ok := h.cfg.KeyAttestation.Required[c.t.VCT]; ok {
+		opts.RequireKeyAttestation = &req
+	}
+	proofs, err := oid4vci.VerifyProofs(tokens, opts)
 	if err != nil {
-		return nil, err
+		sentinel := ErrProof
+		if errors.Is(err, oid4vci.ErrKeyAttestation) {
+			sentinel = ErrKeyAttestation
+		}
+		return nil, credentialError(oid4vci.CodeInvalidProof, sentinel, "%v", err)
 	}
-	if err := h.checkAttestation(pr, c); err != nil {
-		return nil, err
-	}
-	return pr, nil
-}
-
-// checkAttestation enforces the key attestation policy on a verified
-// proof for configuration c.
-func (h *Handler) checkAttestation(pr *oid4vci.Proof, c configuration) error {
-	if _, required := h.cfg.KeyAttestation.Required[c.t.VCT]; required {
-		return errorf("credential", ErrKeyAttestation, "a key attestation is required for %s", c.t.Name)
-	}
-	return nil
+	return proofs, nil
 }
 
 // notification is the Notification Endpoint (§11).
