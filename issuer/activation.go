@@ -579,8 +579,10 @@ type RefreshRequest struct {
 
 // Refresh re-issues the person's documents (from Config.Documents) to an
 // active binding, for example when credentials near their expiry. The proof
-// must be signed by the binding's own key (ErrKeyMismatch otherwise); a
-// revoked binding gets ErrBindingRevoked.
+// must be signed by a key of the binding (ErrKeyMismatch otherwise): the
+// key of its activation, or one proven in its OpenID4VCI activation
+// session; the credentials are bound to the proving key. A revoked
+// binding gets ErrBindingRevoked.
 func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credential, error) {
 	const op = "refresh"
 	if err := checkID(op, req.BindingID); err != nil {
@@ -637,9 +639,16 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		} else if err != nil {
 			return err
 		}
-		// The proof must come from the bound device, not just any key.
+		// The proof must come from the bound device, not just any key: the
+		// binding's first key, or one proven for it in its activation
+		// session (a batch, another configuration).
 		if subtle.ConstantTimeCompare([]byte(pr.Thumbprint()), []byte(bk.binding.KeyThumbprint)) != 1 {
-			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
+			if _, err := tx.BindingKey(bk.binding.ID, pr.Thumbprint()); isErr(err, ErrNotFound) {
+				return fail(errorf(op, ErrKeyMismatch, "proof key is not a key of the binding's device"))
+			} else if err != nil {
+				return err
+			}
+			bk = &boundKey{binding: bk.binding, key: pr.Key(), thumbprint: pr.Thumbprint()}
 		}
 		signed, err := iss.signAll(iss.jobsFor(bk, docs))
 		if err != nil {

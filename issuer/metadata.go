@@ -106,16 +106,11 @@ func (h *Handler) configurationMetadata(c configuration) (oid4vci.CredentialConf
 		Format:              c.format,
 		ProofTypesSupported: map[string]oid4vci.ProofTypeMetadata{oid4vci.ProofTypeJWT: proof},
 	}
-	var doc []byte
-	var err error
 	switch c.format {
 	case credential.FormatSDJWT:
 		cc.VCT = c.vct()
 		cc.CryptographicBindingMethodsSupported = []string{"jwk"}
 		cc.CredentialSigningAlgValuesSupported = []oid4vci.SigningAlgorithm{oid4vci.JOSEAlgorithm(string(h.iss.alg))}
-		if c.profile == ProfileFull {
-			doc, err = credential.TypeMetadata(c.t.VCT)
-		}
 	case credential.FormatMdoc:
 		cc.Doctype = c.docType()
 		cc.CryptographicBindingMethodsSupported = []string{"cose_key"}
@@ -127,20 +122,29 @@ func (h *Handler) configurationMetadata(c configuration) (oid4vci.CredentialConf
 			return cc, fmt.Errorf("no COSE algorithm for %s", h.iss.alg)
 		}
 		cc.CredentialSigningAlgValuesSupported = []oid4vci.SigningAlgorithm{oid4vci.COSEAlgorithm(id)}
-		if c.profile == ProfileFull {
-			doc, err = credential.MdocClaims(c.t.DocType)
-		}
-	}
-	if err != nil {
-		return cc, err
 	}
 	if c.profile == ProfileQR {
 		cc.CredentialMetadata = qrProfileMetadata(c.format)
 		return cc, nil
 	}
-	disp, claims, err := claimDescriptions(doc)
+	// The display names and the SD-JWT VC claims come from the type's
+	// Type Metadata, the mdoc data elements from its mdoc claims.
+	tm, err := credential.TypeMetadata(c.t.VCT)
 	if err != nil {
 		return cc, err
+	}
+	disp, claims, err := claimDescriptions(tm)
+	if err != nil {
+		return cc, err
+	}
+	if c.format == credential.FormatMdoc {
+		mc, err := credential.MdocClaims(c.t.DocType)
+		if err != nil {
+			return cc, err
+		}
+		if _, claims, err = claimDescriptions(mc); err != nil {
+			return cc, err
+		}
 	}
 	cc.CredentialMetadata = &oid4vci.CredentialMetadata{Display: disp, Claims: claims}
 	return cc, nil
