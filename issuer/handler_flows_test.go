@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -593,4 +594,76 @@ func sampleKK(t testing.TB) *credential.KK {
 		t.Fatal(err)
 	}
 	return kk
+}
+
+// TestSharedStoreOpenID4VCI: handlers of two issuer processes sharing one
+// store. A pre-authorized code redeemed by both at once gives one token;
+// a DPoP proof replayed to the other process is refused; two sessions of
+// the NIK binding two phones at once leave one binding active.
+func TestSharedStoreOpenID4VCI(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	var hs []*Handler
+	for range 2 {
+		h, err := NewHandler(he.process(), HandlerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+	serve := func(h *Handler, r *http.Request) *http.Response {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Result()
+	}
+	o := he.registerConfirm().Offer
+	code := o.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode
+	statuses := make([]int, len(hs))
+	start := newBarrier(len(hs))
+	var wg sync.WaitGroup
+	for i, h := range hs {
+		wg.Go(func() {
+			start.wait()
+			statuses[i] = serve(h, he.tokenRequest(tokenForm(code, o.TxCode), "")).StatusCode
+		})
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []int{http.StatusOK, http.StatusBadRequest}) {
+		t.Fatalf("statuses %v, want one token", statuses)
+	}
+
+	// A DPoP proof used at one process is a replay at the other.
+	dk := newDevice(t)
+	o = he.registerConfirm().Offer
+	p := he.dpopProof(dk, http.MethodPost, "/token", "")
+	resp := serve(hs[0], he.tokenRequest(tokenForm(o.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, o.TxCode), p))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("token: %d", resp.StatusCode)
+	}
+	o = he.registerConfirm().Offer
+	wantError(t, serve(hs[1], he.tokenRequest(tokenForm(o.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, o.TxCode), p)), http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof)
+
+	// Two phones, two sessions, first requests at once.
+	sessions := []*session{he.redeem(nil), he.redeem(nil)}
+	reqs := make([]*http.Request, len(sessions))
+	for i, s := range sessions {
+		reqs[i] = he.resourceRequest(s, "/credential", credentialBody("ktpel_dc_sd_jwt", he.proofs(he.nonce(), newDevice(t))...))
+	}
+	start = newBarrier(len(hs))
+	for i, h := range hs {
+		wg.Go(func() {
+			start.wait()
+			statuses[i] = serve(h, reqs[i]).StatusCode
+		})
+	}
+	wg.Wait()
+	if statuses[0] != http.StatusOK || statuses[1] != http.StatusOK {
+		t.Fatalf("statuses %v", statuses)
+	}
+	checkInvariants(t, he.env)
+	var active int
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings WHERE state = 'active'`).Scan(&active)
+	if active != 1 {
+		t.Fatalf("%d active bindings", active)
+	}
 }
