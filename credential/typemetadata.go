@@ -14,10 +14,11 @@ import (
 //go:generate go run ./internal/docgen/gen -root ..
 
 // typeDocs holds, for every type, its SD-JWT VC Type Metadata document
-// (typemetadata/<slug>.json) and the JSON Schema of its claims
-// (schema/<slug>.schema.json).
+// (typemetadata/<slug>.json), the JSON Schema of its claims
+// (schema/<slug>.schema.json) and the labels of its mdoc data elements
+// (mdocclaims/<slug>.json).
 //
-//go:embed typemetadata/*.json schema/*.schema.json
+//go:embed typemetadata/*.json schema/*.schema.json mdocclaims/*.json
 var typeDocs embed.FS
 
 // slug is the file name stem of a type's documents: "KTP-el" → "ktp-el",
@@ -29,6 +30,10 @@ func typeDoc(vct, dir, suffix string) ([]byte, error) {
 	if !ok {
 		return nil, fieldErr("vct", ErrWrongType, "not an ikdkit credential type")
 	}
+	return typeFile(t, dir, suffix)
+}
+
+func typeFile(t TypeInfo, dir, suffix string) ([]byte, error) {
 	b, err := typeDocs.ReadFile(dir + "/" + slug(t) + suffix)
 	if err != nil {
 		// Unreachable while the generated files are committed (tested).
@@ -85,4 +90,24 @@ func sriSHA256(b []byte) string {
 // [*FieldError] wrapping [ErrWrongType].
 func ClaimsSchema(vct string) ([]byte, error) {
 	return typeDoc(vct, "schema", ".schema.json")
+}
+
+// MdocClaims returns the description of the data elements of the ikdkit
+// type with mdoc doctype docType, exactly as embedded: a JSON object with
+// "doctype", "namespace" and "claims", one entry per data element of the
+// namespace in display order, each with "path" ([namespace, element
+// identifier], as an OpenID4VCI 1.0 claims path pointer for mso_mdoc,
+// Appendix C), "display" (id-ID and en-US labels) and "mandatory" (the
+// element is in every credential). It is the mdoc counterpart of the
+// claims of [TypeMetadata]; an OpenID4VCI issuer describes its mso_mdoc
+// configurations with it. Members inside an element (the locality of
+// place_of_birth, the rows of a KK's members) have no entry of their own.
+// The result is a fresh copy. An unknown doctype gives a [*FieldError]
+// wrapping [ErrWrongType].
+func MdocClaims(docType string) ([]byte, error) {
+	t, ok := TypeByDocType(docType)
+	if !ok {
+		return nil, fieldErr("doctype", ErrWrongType, "not an ikdkit mdoc doctype")
+	}
+	return typeFile(t, "mdocclaims", ".json")
 }

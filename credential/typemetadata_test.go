@@ -562,3 +562,70 @@ func TestClaimsSchemaRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestMdocClaimsMatchElements: the mdoc claim descriptions list exactly the
+// data elements the samples produce, and every mandatory one is in every
+// sample.
+func TestMdocClaimsMatchElements(t *testing.T) {
+	samples := typeSamples(t)
+	for _, ty := range Types() {
+		t.Run(ty.Name, func(t *testing.T) {
+			b, err := MdocClaims(ty.DocType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				DocType   string `json:"doctype"`
+				Namespace string `json:"namespace"`
+				Claims    []struct {
+					Path    []string `json:"path"`
+					Display []struct {
+						Locale string `json:"locale"`
+						Label  string `json:"label"`
+					} `json:"display"`
+					Mandatory bool `json:"mandatory"`
+				} `json:"claims"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.DocType != ty.DocType || doc.Namespace != ty.Namespace || len(doc.Claims) == 0 {
+				t.Fatalf("doctype %q namespace %q, %d claims", doc.DocType, doc.Namespace, len(doc.Claims))
+			}
+			listed := map[string]bool{}
+			for _, c := range doc.Claims {
+				if len(c.Path) != 2 || c.Path[0] != ty.Namespace || len(c.Display) != 2 ||
+					c.Display[0].Locale != "id-ID" || c.Display[1].Locale != "en-US" || c.Display[0].Label == "" || c.Display[1].Label == "" {
+					t.Errorf("claim %+v", c)
+				}
+				listed[c.Path[1]] = true
+			}
+			union := map[string]bool{}
+			for _, s := range samples[ty.VCT] {
+				els := s.doc.MdocElements(issueTime)[ty.Namespace]
+				for k := range els {
+					union[k] = true
+					if !listed[k] {
+						t.Errorf("%s: element %s is not described", s.name, k)
+					}
+				}
+				for _, c := range doc.Claims {
+					if _, ok := els[c.Path[1]]; c.Mandatory && !ok {
+						t.Errorf("%s: mandatory element %s missing", s.name, c.Path[1])
+					}
+				}
+			}
+			for k := range listed {
+				if !union[k] {
+					t.Errorf("described element %s is in no sample", k)
+				}
+			}
+		})
+	}
+	for _, dt := range []string{"", "org.iso.18013.5.1.mDL", DocTypeKTPEL + " ", VCTKTPEL} {
+		var fe *FieldError
+		if _, err := MdocClaims(dt); !errors.Is(err, ErrWrongType) || !errors.As(err, &fe) || fe.Field != "doctype" {
+			t.Errorf("%q: err %v, want a *FieldError on doctype wrapping ErrWrongType", dt, err)
+		}
+	}
+}

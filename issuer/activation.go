@@ -128,12 +128,18 @@ func (iss *Issuer) Register(ctx context.Context, req RegisterRequest) (*Registra
 }
 
 // ActivationGrant is a fresh activation code for the holder (sent by email
-// in the IKD procedure). The code is returned only here: the store keeps
-// its hash.
+// in the IKD procedure) and, when the issuer has a DocumentSource, a
+// credential offer (OpenID4VCI 1.0 §4) for the same activation through the
+// [Handler]. The code and the offer's secrets are returned only here: the
+// store keeps their hashes.
 type ActivationGrant struct {
 	RegistrationID string
 	Code           string
 	ExpiresAt      time.Time
+	// Offer is the credential offer for the person's documents, whose
+	// tx_code is the one-time activation PIN to e-mail; nil when the
+	// issuer has no DocumentSource.
+	Offer *Offer
 }
 
 // Confirm records that operator has verified the person of the registration
@@ -141,6 +147,16 @@ type ActivationGrant struct {
 // 128 random bits, stored only as a hash, single use, valid for
 // Config.ActivationCodeTTL and locked after Config.MaxCodeAttempts wrong
 // attempts. Confirming again replaces the previous code.
+//
+// With a DocumentSource, Confirm also makes a credential offer ([Offer])
+// for the configurations of the person's documents (every format, and
+// the QR profile of a KTP-el): a pre-authorized code of 256 bits and a
+// tx_code of Config.TxCodeLength digits, both stored only as hashes, valid
+// for Config.OfferTTL, single use, dead after Config.MaxCodeAttempts wrong
+// tx_codes. Confirming again withdraws the earlier offers of the
+// registration. The documents are looked up now, so a person without
+// documents, or with one of a type the issuer is not authorised for, is
+// not confirmed (ErrNotFound, ErrUnauthorizedType).
 func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
 	const op = "confirm"
 	if err := checkActor(operator); err != nil {
@@ -149,14 +165,34 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 	if err := checkID(op, registrationID); err != nil {
 		return nil, err
 	}
+	var reg *Registration
+	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
+		var err error
+		reg, err = tx.Registration(registrationID)
+		return err
+	})
+	if err != nil {
+		return nil, iss.auditFailure(ctx, operator, op, registrationID, wrapStore(op, err))
+	}
+	docs, err := iss.offerDocuments(ctx, op, reg.NIK)
+	if err != nil {
+		return nil, iss.auditFailure(ctx, operator, op, registrationID, err)
+	}
 	var raw [codeBytes]byte
 	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
 		return nil, errorf(op, ErrSigning, "random source: %v", err)
 	}
+	var sec *offerSecrets
+	if docs != nil {
+		if sec, err = iss.newOfferSecrets(iss.cfg.TxCodeLength); err != nil {
+			return nil, err
+		}
+	}
 	code := formatCode(raw[:])
 	now := iss.now()
 	g := &ActivationGrant{RegistrationID: registrationID, Code: code, ExpiresAt: now.Add(iss.cfg.ActivationCodeTTL)}
-	err := iss.cfg.Store.Update(ctx, func(tx Tx) error {
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		g.Offer = nil
 		r, err := tx.Registration(registrationID)
 		if err != nil {
 			return err
@@ -169,7 +205,14 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 			CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
 			return err
 		}
-		return iss.audit(tx, operator, op, registrationID, nil, "")
+		if err := iss.audit(tx, operator, op, registrationID, nil, ""); err != nil {
+			return err
+		}
+		if sec == nil {
+			return nil
+		}
+		g.Offer, err = iss.newOffer(tx, operator, r, iss.configurationsFor(docs), sec, now)
+		return err
 	})
 	if err != nil {
 		return nil, iss.auditFailure(ctx, operator, op, registrationID, wrapStore(op, err))
@@ -376,6 +419,10 @@ func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activa
 		if err := tx.UpdateActivationCode(c); err != nil {
 			return err
 		}
+		// The confirmation is spent: its credential offer goes with it.
+		if _, err := tx.EndOffers(req.RegistrationID, now); err != nil {
+			return err
+		}
 		iss.hook("activate:code-used")
 
 		res = &Activation{}
@@ -532,8 +579,10 @@ type RefreshRequest struct {
 
 // Refresh re-issues the person's documents (from Config.Documents) to an
 // active binding, for example when credentials near their expiry. The proof
-// must be signed by the binding's own key (ErrKeyMismatch otherwise); a
-// revoked binding gets ErrBindingRevoked.
+// must be signed by a key of the binding (ErrKeyMismatch otherwise): the
+// key of its activation, or one proven in its OpenID4VCI activation
+// session; the credentials are bound to the proving key. A revoked
+// binding gets ErrBindingRevoked.
 func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credential, error) {
 	const op = "refresh"
 	if err := checkID(op, req.BindingID); err != nil {
@@ -590,9 +639,16 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 		} else if err != nil {
 			return err
 		}
-		// The proof must come from the bound device, not just any key.
+		// The proof must come from the bound device, not just any key: the
+		// binding's first key, or one proven for it in its activation
+		// session (a batch, another configuration).
 		if subtle.ConstantTimeCompare([]byte(pr.Thumbprint()), []byte(bk.binding.KeyThumbprint)) != 1 {
-			return fail(errorf(op, ErrKeyMismatch, "proof key is not the binding's device key"))
+			if _, err := tx.BindingKey(bk.binding.ID, pr.Thumbprint()); isErr(err, ErrNotFound) {
+				return fail(errorf(op, ErrKeyMismatch, "proof key is not a key of the binding's device"))
+			} else if err != nil {
+				return err
+			}
+			bk = &boundKey{binding: bk.binding, key: pr.Key(), thumbprint: pr.Thumbprint()}
 		}
 		signed, err := iss.signAll(iss.jobsFor(bk, docs))
 		if err != nil {

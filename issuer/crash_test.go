@@ -1,11 +1,17 @@
 package issuer
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -62,7 +68,7 @@ func crashChild(scenario, db, arg, arg2 string) error {
 		Now:   (&clock{t: t0}).Now,
 		hook: func(point string) {
 			if point == scenarioPoint(scenario) {
-				if hits++; hits == 10 || scenario == "activation" {
+				if hits++; hits == scenarioHits(scenario) {
 					syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				}
 			}
@@ -87,15 +93,61 @@ func crashChild(scenario, db, arg, arg2 string) error {
 		}
 		p, _ := oid4vci.SignProof(nil, device, testIssuer, n, t0)
 		_, err = iss.Activate(ctx, ActivationRequest{RegistrationID: arg, Code: arg2, Proof: p})
+	case "token", "credential":
+		h, herr := NewHandler(iss, HandlerConfig{})
+		if herr != nil {
+			return herr
+		}
+		var r *http.Request
+		if scenario == "token" {
+			r = httptest.NewRequest(http.MethodPost, testIssuer+"/token", strings.NewReader(tokenForm(arg, arg2).Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		} else {
+			// A batch of three keys in the session's first request.
+			n, _, nerr := iss.Nonce(ctx)
+			if nerr != nil {
+				return nerr
+			}
+			var proofs []string
+			for range 3 {
+				device, _ := keys.Generate(keys.ES256, nil)
+				p, _ := oid4vci.SignProof(nil, device, testIssuer, n, t0)
+				proofs = append(proofs, p)
+			}
+			b, _ := json.Marshal(credentialBody("ktpel_dc_sd_jwt", proofs...))
+			r = httptest.NewRequest(http.MethodPost, testIssuer+"/credential", bytes.NewReader(b))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", "Bearer "+arg)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		err = fmt.Errorf("HTTP %d: %s", rec.Code, rec.Body)
 	}
 	return err
 }
 
+// scenarioPoint is the hook point a scenario's child dies at, and
+// scenarioHits at which hit of it.
 func scenarioPoint(scenario string) string {
-	if scenario == "batch" {
+	switch scenario {
+	case "batch":
 		return "issue:after-credential"
+	case "token":
+		return "token:offer-used"
+	case "credential":
+		return "credential:after-credential"
 	}
 	return "activate:after-credential"
+}
+
+func scenarioHits(scenario string) int {
+	switch scenario {
+	case "batch":
+		return 10
+	case "credential":
+		return 2
+	}
+	return 1
 }
 
 // runCrashChild runs the scenario in a child and checks it died by SIGKILL.
@@ -213,4 +265,80 @@ func TestCrashDuringActivation(t *testing.T) {
 		t.Fatalf("second activation %+v", second)
 	}
 	checkInvariants(t, e)
+}
+
+// The process dies in the token transaction after the offer was marked
+// used: nothing of it happened (offer unused, no session, the activation
+// code unspent), and the same code and tx_code work afterwards.
+func TestCrashDuringTokenRequest(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	g := he.registerConfirm()
+	he.store.Close()
+
+	runCrashChild(t, he.env, "token", g.Offer.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, g.Offer.TxCode)
+
+	he.reopenAfterCrash()
+	var used, attempts, sessions, codeUsed int64
+	he.store.db.QueryRow(`SELECT used_at, attempts FROM offers WHERE id = ?`, g.Offer.ID).Scan(&used, &attempts)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&sessions)
+	he.store.db.QueryRow(`SELECT used_at FROM activation_codes WHERE registration_id = ?`, g.RegistrationID).Scan(&codeUsed)
+	if used != 0 || attempts != 0 || sessions != 0 || codeUsed != 0 {
+		t.Fatalf("after the crash: offer used_at %d attempts %d, %d sessions, code used_at %d", used, attempts, sessions, codeUsed)
+	}
+	s := he.redeemOffer(g.Offer, nil)
+	he.issue(s, "ktpel_dc_sd_jwt", newDevice(t))
+	checkInvariants(t, he.env)
+}
+
+// The process dies in the session's first credential request, after the
+// first of a batch of three credentials was recorded and the NIK's old
+// binding revoked: nothing of it happened (old binding and its
+// credentials valid, no new binding or key, the nonce unspent), and the
+// session then issues with the switch done completely.
+func TestCrashDuringCredentialRequest(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	first := he.activate(newDevice(t))
+	s := he.redeem(nil)
+	total, revoked := countCredentials(t, he.env)
+	var nonces int
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
+	he.store.Close()
+
+	runCrashChild(t, he.env, "credential", s.token, "")
+
+	he.reopenAfterCrash()
+	checkInvariants(t, he.env)
+	if t2, r2 := countCredentials(t, he.env); t2 != total || r2 != revoked {
+		t.Fatalf("after the crash %d credentials (%d revoked), before %d (%d)", t2, r2, total, revoked)
+	}
+	b, err := he.iss.Binding(he.ctx, first.Binding.ID)
+	if err != nil || b.State != BindingActive {
+		t.Fatalf("old binding %+v %v: half-done activation", b, err)
+	}
+	var bindings, bkeys, nonces2 int
+	var sessionBinding string
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
+	he.store.db.QueryRow(`SELECT binding_id FROM sessions`).Scan(&sessionBinding)
+	if bindings != 1 || bkeys != 0 || sessionBinding != "" || nonces2 != nonces+1 {
+		t.Fatalf("%d bindings, %d binding keys, session binding %q, %d nonces (before %d + the child's)", bindings, bkeys, sessionBinding, nonces2, nonces)
+	}
+	devices := []crypto.Signer{newDevice(t), newDevice(t), newDevice(t)}
+	he.issue(s, "ktpel_dc_sd_jwt", devices...)
+	if t3, r3 := countCredentials(t, he.env); t3 != total+3 || r3 != revoked+len(first.Credentials) {
+		t.Fatalf("%d credentials (%d revoked), want %d (%d)", t3, r3, total+3, revoked+len(first.Credentials))
+	}
+	checkInvariants(t, he.env)
+}
+
+// reopenAfterCrash opens the store and the handler again.
+func (he *hEnv) reopenAfterCrash() {
+	he.t.Helper()
+	he.env.open()
+	h, err := NewHandler(he.iss, HandlerConfig{})
+	if err != nil {
+		he.t.Fatal(err)
+	}
+	he.h = h
 }

@@ -47,6 +47,22 @@ var (
 	ErrStore = errors.New("issuer: store failure")
 	// ErrSigning: building or signing a credential failed.
 	ErrSigning = errors.New("issuer: signing failed")
+	// ErrInvalidToken: the access token of an OpenID4VCI request is
+	// unknown, expired, or presented under the wrong scheme (Bearer for a
+	// DPoP-bound token, or the reverse).
+	ErrInvalidToken = errors.New("issuer: invalid access token")
+	// ErrDPoP: a DPoP proof (RFC 9449) is missing where required, invalid,
+	// or a replay of one already seen.
+	ErrDPoP = errors.New("issuer: invalid DPoP proof")
+	// ErrKeyAttestation: a key attestation (OpenID4VCI 1.0 Appendix D)
+	// required for the credential type is missing, does not verify
+	// against the attestation roots, does not attest the proof's key or
+	// does not meet the required level.
+	ErrKeyAttestation = errors.New("issuer: key attestation missing or not acceptable")
+	// ErrDenied: the issuer will not issue this request (a configuration
+	// already issued in the session, or a document the person does not
+	// have).
+	ErrDenied = errors.New("issuer: credential request denied")
 )
 
 // Error is the error type returned by this package. Op names the operation

@@ -186,9 +186,21 @@ func (iss *Issuer) checkFormats(fs []credential.Format) ([]credential.Format, er
 	return fs, nil
 }
 
+// boundKey is a device key credentials are bound to, and its binding.
 type boundKey struct {
 	binding *Binding
 	key     crypto.PublicKey
+	// thumbprint is the key's RFC 7638 thumbprint when it is not the
+	// binding's first key ("" means binding.KeyThumbprint).
+	thumbprint string
+}
+
+// keyThumbprint is the thumbprint of bk's key.
+func (bk *boundKey) keyThumbprint() string {
+	if bk.thumbprint != "" {
+		return bk.thumbprint
+	}
+	return bk.binding.KeyThumbprint
 }
 
 func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
@@ -445,7 +457,7 @@ func (iss *Issuer) record(tl *txLists, actor string, sc *signedCredential) (*Cre
 	}
 	for redraws := 0; ; redraws++ {
 		rec := &CredentialRecord{ID: sc.id, BindingID: sc.bk.binding.ID, VCT: sc.pl.vct, Format: sc.f, Profile: sc.prof,
-			List: sc.list.Number, Index: sc.idx, KeyThumbprint: sc.bk.binding.KeyThumbprint, IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
+			List: sc.list.Number, Index: sc.idx, KeyThumbprint: sc.bk.keyThumbprint(), IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
 		if iss.cfg.StoreClaims {
 			rec.Claims = sc.stored
 		}

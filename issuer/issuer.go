@@ -14,11 +14,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 var cryptoRand = crand.Reader
@@ -92,8 +94,10 @@ type StatusListConfig struct {
 
 // Config configures an [Issuer].
 type Config struct {
-	// Identifier is the Credential Issuer Identifier (an https URL), used as
-	// iss of SD-JWT VCs and as the aud proofs must carry. Required.
+	// Identifier is the Credential Issuer Identifier (OpenID4VCI 1.0
+	// §12.2.1: an https URL without query or fragment; http only on a
+	// loopback host, for tests and the demo), used as iss of SD-JWT VCs
+	// and as the aud proofs must carry. Required.
 	Identifier string
 	// Signer is the issuer's signing key (an HSM key works: only the
 	// crypto.Signer methods are used). Required. The Issuer signs the
@@ -126,9 +130,20 @@ type Config struct {
 	// ActivationCodeTTL is how long an activation code is valid; zero means
 	// DefaultActivationCodeTTL (10 minutes).
 	ActivationCodeTTL time.Duration
-	// MaxCodeAttempts is how many wrong codes lock a code; zero means
+	// MaxCodeAttempts is how many wrong codes lock a code, and how many
+	// wrong tx_codes kill a credential offer; zero means
 	// DefaultMaxCodeAttempts.
 	MaxCodeAttempts int
+	// OfferTTL is how long the pre-authorized code of a credential offer
+	// made at confirmation is valid; zero means ActivationCodeTTL.
+	OfferTTL time.Duration
+	// TxCodeLength is the number of digits of an offer's tx_code; zero
+	// means DefaultTxCodeLength, from MinTxCodeLength to MaxTxCodeLength.
+	TxCodeLength int
+	// TxCodeDescription tells the person where to find the tx_code
+	// (OpenID4VCI 1.0 §4.1.1: at most 300 characters); empty means
+	// DefaultTxCodeDescription.
+	TxCodeDescription string
 	// NonceTTL is how long a c_nonce is valid; zero means DefaultNonceTTL.
 	NonceTTL time.Duration
 	// ProofMaxAge is the oldest proof iat accepted; zero means
@@ -169,6 +184,10 @@ type Issuer struct {
 	types   map[string]credential.TypeInfo // by vct
 	sdPaths map[string][]sdjwt.Path        // by vct: the type's selectively disclosable claims
 	formats []credential.Format
+	// configs are the credential configurations (OpenID4VCI 1.0
+	// §12.2.4) by identifier, configOrder their identifiers in order.
+	configs     map[string]configuration
+	configOrder []string
 
 	mu     sync.Mutex // guards lists and allocs
 	lists  []StatusListRecord
@@ -182,8 +201,9 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	bad := func(format string, args ...any) (*Issuer, error) {
 		return nil, errorf(op, ErrConfig, format, args...)
 	}
-	if u, err := url.Parse(cfg.Identifier); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.RawQuery != "" {
-		return bad("identifier %q is not an absolute URL", cfg.Identifier)
+	if u, err := url.Parse(cfg.Identifier); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.RawQuery != "" ||
+		strings.HasSuffix(u.Path, "/") || oid4vci.CheckURL(cfg.Identifier) != nil {
+		return bad("identifier %q is not an https URL without query, fragment or final slash", cfg.Identifier)
 	}
 	if cfg.Signer == nil || cfg.Store == nil {
 		return bad("Signer and Store are required")
@@ -251,6 +271,22 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if c.MaxCodeAttempts < 1 || c.MaxCodeAttempts > 100 {
 		return bad("MaxCodeAttempts %d outside [1, 100]", c.MaxCodeAttempts)
 	}
+	def(&c.OfferTTL, c.ActivationCodeTTL)
+	if c.OfferTTL < 0 {
+		return bad("negative OfferTTL")
+	}
+	if c.TxCodeLength == 0 {
+		c.TxCodeLength = DefaultTxCodeLength
+	}
+	if c.TxCodeLength < MinTxCodeLength || c.TxCodeLength > MaxTxCodeLength {
+		return bad("TxCodeLength %d outside [%d, %d]", c.TxCodeLength, MinTxCodeLength, MaxTxCodeLength)
+	}
+	if c.TxCodeDescription == "" {
+		c.TxCodeDescription = DefaultTxCodeDescription
+	}
+	if n := utf8.RuneCountInString(c.TxCodeDescription); n > oid4vci.MaxTxCodeDescription || !utf8.ValidString(c.TxCodeDescription) {
+		return bad("TxCodeDescription of %d characters, over %d", n, oid4vci.MaxTxCodeDescription)
+	}
 	sl := &c.StatusList
 	if u, err := url.Parse(sl.BaseURI); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || u.RawQuery != "" || len(sl.BaseURI) > 1024 {
 		return bad("status list BaseURI %q is not an absolute URI", sl.BaseURI)
@@ -282,6 +318,7 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if c.SigningWorkers == 0 {
 		c.SigningWorkers = runtime.GOMAXPROCS(0)
 	}
+	iss.buildConfigurations()
 	if err := iss.loadLists(ctx); err != nil {
 		return nil, err
 	}
@@ -351,7 +388,7 @@ func (iss *Issuer) audit(tx Tx, actor, action, subject string, outcome error, de
 func outcomeText(err error) string {
 	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrNotConfirmed, ErrCodeInvalid, ErrCodeExpired,
 		ErrCodeUsed, ErrTooManyAttempts, ErrProof, ErrNonce, ErrKeyMismatch, ErrUnauthorizedType, ErrBindingRevoked,
-		ErrListFull, ErrStore, ErrSigning} {
+		ErrListFull, ErrStore, ErrSigning, ErrInvalidToken, ErrDPoP, ErrKeyAttestation, ErrDenied} {
 		if isErr(err, s) {
 			return s.Error()
 		}

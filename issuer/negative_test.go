@@ -304,11 +304,11 @@ func TestAuditLog(t *testing.T) {
 		actions = append(actions, x.Action)
 	}
 	got := strings.Join(actions, ",")
-	if want := "register,confirm,create status list,activate,issue,issue,issue,issue"; got != want {
+	if want := "register,confirm,offer,create status list,activate,issue,issue,issue,issue"; got != want {
 		t.Fatalf("actions %s, want %s", got, want)
 	}
-	if ev[1].Actor != "operator:kec-tebet-01" || !strings.HasPrefix(ev[3].Actor, "holder:") {
-		t.Fatalf("actors %q %q", ev[1].Actor, ev[3].Actor)
+	if ev[1].Actor != "operator:kec-tebet-01" || ev[2].Actor != "operator:kec-tebet-01" || !strings.HasPrefix(ev[4].Actor, "holder:") {
+		t.Fatalf("actors %q %q %q", ev[1].Actor, ev[2].Actor, ev[4].Actor)
 	}
 	// Paging.
 	page, _ := e.iss.Audit(e.ctx, ev[1].Seq, 2)

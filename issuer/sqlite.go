@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -94,6 +95,66 @@ var migrations = []string{
 		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
 		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END;
 	CREATE TRIGGER credentials_no_delete BEFORE DELETE ON credentials BEGIN SELECT RAISE(ABORT, 'credential records are kept'); END;`,
+
+	// 2: OpenID4VCI 1.0 issuance: credential offers with their
+	// pre-authorized code and tx_code (hashes only) and tx_code attempts,
+	// activation sessions (access tokens, hashed), the further keys of a
+	// binding, DPoP jti values seen, notifications.
+	`CREATE TABLE offers (
+		id TEXT PRIMARY KEY,
+		registration_id TEXT NOT NULL REFERENCES registrations(id),
+		ref_hash BLOB NOT NULL UNIQUE,
+		code_hash BLOB NOT NULL UNIQUE,
+		tx_code_hash BLOB NOT NULL,
+		tx_code_length INTEGER NOT NULL,
+		configuration_ids TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		used_at INTEGER NOT NULL DEFAULT 0,
+		ended_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX offers_registration ON offers(registration_id);
+	-- A pre-authorized code is used once (OpenID4VCI 1.0 §4.1.1).
+	CREATE TRIGGER offers_single_use BEFORE UPDATE OF used_at ON offers
+		WHEN OLD.used_at != 0 AND NEW.used_at != OLD.used_at
+		BEGIN SELECT RAISE(ABORT, 'a pre-authorized code is used once'); END;
+	CREATE TABLE sessions (
+		token_hash BLOB PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		-- One access token per offer.
+		offer_id TEXT NOT NULL UNIQUE REFERENCES offers(id),
+		registration_id TEXT NOT NULL REFERENCES registrations(id),
+		nik TEXT NOT NULL,
+		jkt TEXT NOT NULL,
+		configuration_ids TEXT NOT NULL,
+		issued TEXT NOT NULL DEFAULT '[]',
+		binding_id TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE TABLE binding_keys (
+		binding_id TEXT NOT NULL REFERENCES bindings(id),
+		thumbprint TEXT NOT NULL,
+		public_jwk BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (binding_id, thumbprint)
+	);
+	CREATE TABLE dpop_jtis (
+		hash BLOB PRIMARY KEY,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE INDEX dpop_jtis_expiry ON dpop_jtis(expires_at);
+	CREATE TABLE notifications (
+		id TEXT PRIMARY KEY,
+		session_id TEXT NOT NULL REFERENCES sessions(id),
+		configuration_id TEXT NOT NULL,
+		credential_ids TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		event_at INTEGER NOT NULL DEFAULT 0,
+		event_description TEXT NOT NULL DEFAULT ''
+	);`,
 }
 
 // SchemaVersion is the schema version a store opened by this version of the
@@ -527,4 +588,151 @@ func (t *sqliteTx) Audit(after int64, limit int) ([]AuditEvent, error) {
 		out = append(out, e)
 	}
 	return out, storeErrOrNil("audit", rows.Err())
+}
+
+// jsonList encodes a list of identifiers for a TEXT column.
+func jsonList(l []string) string {
+	if l == nil {
+		l = []string{}
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+func parseList(op, s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, &Error{Op: op, Err: ErrStore, Detail: "stored list: " + err.Error()}
+	}
+	return l, nil
+}
+
+func (t *sqliteTx) InsertOffer(o *OfferRecord) error {
+	_, err := t.exec("insert offer", `INSERT INTO offers (id, registration_id, ref_hash, code_hash, tx_code_hash, tx_code_length, configuration_ids, created_at, expires_at, attempts, used_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		o.ID, o.RegistrationID, o.RefHash, o.CodeHash, o.TxCodeHash, o.TxCodeLength, jsonList(o.ConfigurationIDs), ts(o.CreatedAt), ts(o.ExpiresAt), o.Attempts, ts(o.UsedAt), ts(o.EndedAt))
+	return err
+}
+
+const offerCols = `id, registration_id, ref_hash, code_hash, tx_code_hash, tx_code_length, configuration_ids, created_at, expires_at, attempts, used_at, ended_at`
+
+func (t *sqliteTx) offer(op, where string, arg any) (*OfferRecord, error) {
+	var o OfferRecord
+	var ids string
+	var cr, ex, used, ended int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT `+offerCols+` FROM offers WHERE `+where+` = ?`, arg).
+		Scan(&o.ID, &o.RegistrationID, &o.RefHash, &o.CodeHash, &o.TxCodeHash, &o.TxCodeLength, &ids, &cr, &ex, &o.Attempts, &used, &ended)
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	if o.ConfigurationIDs, err = parseList(op, ids); err != nil {
+		return nil, err
+	}
+	o.CreatedAt, o.ExpiresAt, o.UsedAt, o.EndedAt = fromTS(cr), fromTS(ex), fromTS(used), fromTS(ended)
+	return &o, nil
+}
+
+func (t *sqliteTx) OfferByCode(codeHash []byte) (*OfferRecord, error) {
+	return t.offer("offer", "code_hash", codeHash)
+}
+
+func (t *sqliteTx) OfferByRef(refHash []byte) (*OfferRecord, error) {
+	return t.offer("offer", "ref_hash", refHash)
+}
+
+func (t *sqliteTx) UpdateOffer(o *OfferRecord) error {
+	return t.one("update offer", `UPDATE offers SET attempts = ?, used_at = ?, ended_at = ? WHERE id = ?`, o.Attempts, ts(o.UsedAt), ts(o.EndedAt), o.ID)
+}
+
+func (t *sqliteTx) EndOffers(registrationID string, at time.Time) (int, error) {
+	res, err := t.exec("end offers", `UPDATE offers SET ended_at = ? WHERE registration_id = ? AND used_at = 0 AND ended_at = 0`, ts(at), registrationID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), storeErrOrNil("end offers", err)
+}
+
+func (t *sqliteTx) InsertSession(s *Session) error {
+	_, err := t.exec("insert session", `INSERT INTO sessions (token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		s.TokenHash, s.ID, s.OfferID, s.RegistrationID, s.NIK, s.JKT, jsonList(s.ConfigurationIDs), jsonList(s.Issued), s.BindingID, ts(s.CreatedAt), ts(s.ExpiresAt))
+	return err
+}
+
+func (t *sqliteTx) Session(tokenHash []byte) (*Session, error) {
+	var s Session
+	var ids, issued string
+	var cr, ex int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
+		Scan(&s.TokenHash, &s.ID, &s.OfferID, &s.RegistrationID, &s.NIK, &s.JKT, &ids, &issued, &s.BindingID, &cr, &ex)
+	if err != nil {
+		return nil, storeErr("session", err)
+	}
+	if s.ConfigurationIDs, err = parseList("session", ids); err != nil {
+		return nil, err
+	}
+	if s.Issued, err = parseList("session", issued); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.ExpiresAt = fromTS(cr), fromTS(ex)
+	return &s, nil
+}
+
+func (t *sqliteTx) UpdateSession(s *Session) error {
+	return t.one("update session", `UPDATE sessions SET issued = ?, binding_id = ? WHERE token_hash = ?`, jsonList(s.Issued), s.BindingID, s.TokenHash)
+}
+
+func (t *sqliteTx) InsertBindingKey(k *BindingKey) error {
+	_, err := t.exec("insert binding key", `INSERT OR IGNORE INTO binding_keys (binding_id, thumbprint, public_jwk, created_at) VALUES (?,?,?,?)`,
+		k.BindingID, k.Thumbprint, k.PublicJWK, ts(k.CreatedAt))
+	return err
+}
+
+func (t *sqliteTx) BindingKey(bindingID, thumbprint string) (*BindingKey, error) {
+	var k BindingKey
+	var cr int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT binding_id, thumbprint, public_jwk, created_at FROM binding_keys WHERE binding_id = ? AND thumbprint = ?`, bindingID, thumbprint).
+		Scan(&k.BindingID, &k.Thumbprint, &k.PublicJWK, &cr)
+	if err != nil {
+		return nil, storeErr("binding key", err)
+	}
+	k.CreatedAt = fromTS(cr)
+	return &k, nil
+}
+
+func (t *sqliteTx) UseDPoPJTI(hash []byte, now, expires time.Time) (bool, error) {
+	if _, err := t.exec("dpop jti", `DELETE FROM dpop_jtis WHERE expires_at < ?`, ts(now)); err != nil {
+		return false, err
+	}
+	res, err := t.exec("dpop jti", `INSERT OR IGNORE INTO dpop_jtis (hash, expires_at) VALUES (?,?)`, hash, ts(expires))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, storeErrOrNil("dpop jti", err)
+}
+
+func (t *sqliteTx) InsertNotification(n *NotificationRecord) error {
+	_, err := t.exec("insert notification", `INSERT INTO notifications (id, session_id, configuration_id, credential_ids, created_at, event, event_at, event_description) VALUES (?,?,?,?,?,?,?,?)`,
+		n.ID, n.SessionID, n.ConfigurationID, jsonList(n.CredentialIDs), ts(n.CreatedAt), n.Event, ts(n.EventAt), n.EventDescription)
+	return err
+}
+
+func (t *sqliteTx) Notification(id string) (*NotificationRecord, error) {
+	var n NotificationRecord
+	var ids string
+	var cr, at int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id, session_id, configuration_id, credential_ids, created_at, event, event_at, event_description FROM notifications WHERE id = ?`, id).
+		Scan(&n.ID, &n.SessionID, &n.ConfigurationID, &ids, &cr, &n.Event, &at, &n.EventDescription)
+	if err != nil {
+		return nil, storeErr("notification", err)
+	}
+	if n.CredentialIDs, err = parseList("notification", ids); err != nil {
+		return nil, err
+	}
+	n.CreatedAt, n.EventAt = fromTS(cr), fromTS(at)
+	return &n, nil
+}
+
+func (t *sqliteTx) UpdateNotification(n *NotificationRecord) error {
+	return t.one("update notification", `UPDATE notifications SET event = ?, event_at = ?, event_description = ? WHERE id = ?`, n.Event, ts(n.EventAt), n.EventDescription, n.ID)
 }

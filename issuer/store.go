@@ -85,6 +85,50 @@ type Tx interface {
 	// RevokeCredential marks one credential revoked; false if it already was.
 	RevokeCredential(id string, at time.Time) (bool, error)
 
+	// InsertOffer stores a new credential offer.
+	InsertOffer(o *OfferRecord) error
+	// OfferByCode returns the offer whose pre-authorized code has the
+	// given hash.
+	OfferByCode(codeHash []byte) (*OfferRecord, error)
+	// OfferByRef returns the offer whose credential_offer_uri reference
+	// has the given hash.
+	OfferByRef(refHash []byte) (*OfferRecord, error)
+	// UpdateOffer replaces the mutable fields (Attempts, UsedAt, EndedAt)
+	// of o. A used offer stays used.
+	UpdateOffer(o *OfferRecord) error
+	// EndOffers marks every offer of a registration that is neither used
+	// nor ended as ended at t, and returns how many changed.
+	EndOffers(registrationID string, at time.Time) (int, error)
+
+	// InsertSession stores a new activation session (an access token).
+	// One offer gives at most one session.
+	InsertSession(s *Session) error
+	// Session returns the session whose access token has the given hash.
+	Session(tokenHash []byte) (*Session, error)
+	// UpdateSession replaces the mutable fields (Issued, BindingID) of s.
+	UpdateSession(s *Session) error
+
+	// InsertBindingKey records a device key proven for a binding; a key
+	// already recorded for the binding is left as it is.
+	InsertBindingKey(k *BindingKey) error
+	// BindingKey returns the key of a binding with the given thumbprint.
+	BindingKey(bindingID, thumbprint string) (*BindingKey, error)
+
+	// UseDPoPJTI records a DPoP proof's jti (RFC 9449 §11.1) by its hash
+	// until expires, first forgetting those that expired before now. It
+	// reports false, and records nothing, when the hash is already
+	// recorded: the proof is a replay.
+	UseDPoPJTI(hash []byte, now, expires time.Time) (fresh bool, err error)
+
+	// InsertNotification stores the notification_id of a Credential
+	// Response (OpenID4VCI 1.0 §11).
+	InsertNotification(n *NotificationRecord) error
+	// Notification returns the notification with the given ID.
+	Notification(id string) (*NotificationRecord, error)
+	// UpdateNotification replaces the mutable fields (Event, EventAt,
+	// EventDescription) of n.
+	UpdateNotification(n *NotificationRecord) error
+
 	// AppendAudit appends an event to the audit log and sets its Seq.
 	AppendAudit(e *AuditEvent) error
 	// Audit lists events with Seq > after, oldest first, at most limit.
@@ -164,6 +208,85 @@ type CredentialRecord struct {
 	RevokedAt     time.Time // zero while valid
 	// Claims is the issued claim set as JSON, only with Config.StoreClaims.
 	Claims []byte
+}
+
+// OfferRecord is the stored form of a credential offer (OpenID4VCI 1.0 §4)
+// made when an operator confirmed a registration: only hashes of its
+// secrets are kept.
+type OfferRecord struct {
+	ID             string
+	RegistrationID string
+	// RefHash is the hash of the reference in the offer's
+	// credential_offer_uri, CodeHash of its pre-authorized code and
+	// TxCodeHash of its tx_code (bound to the offer ID).
+	RefHash, CodeHash, TxCodeHash []byte
+	// TxCodeLength is the number of digits of the tx_code.
+	TxCodeLength int
+	// ConfigurationIDs are the offered credential configurations.
+	ConfigurationIDs []string
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+	// Attempts counts wrong tx_codes; at Config.MaxCodeAttempts the offer
+	// is dead.
+	Attempts int
+	// UsedAt is when an access token was issued for the offer (zero
+	// until then): the pre-authorized code works once.
+	UsedAt time.Time
+	// EndedAt is when the offer was withdrawn unused (a new confirmation,
+	// or an activation by code), zero otherwise.
+	EndedAt time.Time
+}
+
+// Session is an activation session: the access token issued for an offer
+// (OpenID4VCI 1.0 §6.2), stored as its hash. Its first credential request
+// creates the NIK's device binding; every key proven under it belongs to
+// that binding.
+type Session struct {
+	// TokenHash is the hash of the access token.
+	TokenHash []byte
+	// ID names the session in the audit log and in notifications; it is
+	// not a secret.
+	ID             string
+	OfferID        string
+	RegistrationID string
+	NIK            string
+	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound
+	// to (RFC 9449 §6), or "" for a Bearer token.
+	JKT string
+	// ConfigurationIDs are the configurations the token covers (the
+	// offer's); Issued those already issued under it.
+	ConfigurationIDs, Issued []string
+	// BindingID is the device binding the session created, "" until its
+	// first credential request.
+	BindingID string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// BindingKey is a device key proven for a binding: the first proof of an
+// activation, and every further key of a batch or of another credential
+// configuration requested in the same session.
+type BindingKey struct {
+	BindingID string
+	// Thumbprint is the RFC 7638 SHA-256 thumbprint of the key.
+	Thumbprint string
+	// PublicJWK is the key as JWK JSON.
+	PublicJWK []byte
+	CreatedAt time.Time
+}
+
+// NotificationRecord is a notification_id handed out with a Credential
+// Response and what the wallet later said about it (OpenID4VCI 1.0 §11).
+type NotificationRecord struct {
+	ID              string
+	SessionID       string
+	ConfigurationID string
+	CredentialIDs   []string
+	CreatedAt       time.Time
+	// Event is the last event received ("" until one is), EventAt when.
+	Event            string
+	EventAt          time.Time
+	EventDescription string
 }
 
 // AuditEvent is one entry of the append-only audit log: who did what, when,

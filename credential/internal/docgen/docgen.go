@@ -8,6 +8,10 @@
 //   - credential/schema/<type>.schema.json: a JSON Schema (2020-12) of the
 //     SD-JWT VC claim set. Draft -12 removed JSON Schema from Type Metadata,
 //     so the schema is a separate document;
+//   - credential/mdocclaims/<type>.json: the data elements of the type's mdoc
+//     namespace with their id-ID and en-US labels and whether they are
+//     always present, the mdoc counterpart of the Type Metadata's claims
+//     (an OpenID4VCI issuer describes its mso_mdoc configurations with it);
 //   - docs/credentials.md: every claim of every type with its labels, SD-JWT
 //     claim name, mdoc element identifier, JSON type, rule and disclosure.
 //
@@ -47,6 +51,11 @@ func Files() (map[string][]byte, error) {
 			return nil, err
 		}
 		out["credential/schema/"+s.slug+".schema.json"] = sc
+		mc, err := s.mdocClaims()
+		if err != nil {
+			return nil, err
+		}
+		out["credential/mdocclaims/"+s.slug+".json"] = mc
 	}
 	out["docs/credentials.md"] = markdown(specs(), integrity)
 	return out, nil
@@ -182,6 +191,51 @@ func (s spec) typeMetadata() ([]byte, error) {
 			Display:   []claimDisplay{{Locale: "id-ID", Label: r.id}, {Locale: "en-US", Label: r.en}},
 			Mandatory: s.mandatory(r.path),
 			SD:        s.sd(r.path),
+		})
+	}
+	return encode(m)
+}
+
+// ---- mdoc claims -----------------------------------------------------------
+
+type mdocClaim struct {
+	// Path is [namespace, element identifier] (OpenID4VCI 1.0 Appendix C,
+	// OpenID4VP 1.0 §7 for mdoc: exactly these two elements).
+	Path      []string       `json:"path"`
+	Display   []claimDisplay `json:"display"`
+	Mandatory bool           `json:"mandatory,omitempty"`
+}
+
+type mdocClaims struct {
+	DocType   string      `json:"doctype"`
+	Namespace string      `json:"namespace"`
+	Claims    []mdocClaim `json:"claims"`
+}
+
+// mdocClaims lists the top-level data elements of the type's namespace, in
+// table order: a row whose mdoc identifier names a member inside an
+// element ("a.b", "members[].x") is part of that element and has no entry
+// of its own. An element is mandatory when its claim and every ancestor
+// are (or, for an mdoc-only element, when its row says so).
+func (s spec) mdocClaims() ([]byte, error) {
+	m := mdocClaims{DocType: s.t.DocType, Namespace: s.t.Namespace}
+	seen := map[string]bool{}
+	for _, r := range s.rows {
+		if r.mdoc == "" || strings.ContainsAny(r.mdoc, ".[") {
+			continue
+		}
+		if seen[r.mdoc] {
+			return nil, fmt.Errorf("docgen: %s: mdoc element %s documented twice", s.slug, r.mdoc)
+		}
+		seen[r.mdoc] = true
+		mandatory := r.req
+		if r.path != nil {
+			mandatory = s.mandatory(r.path)
+		}
+		m.Claims = append(m.Claims, mdocClaim{
+			Path:      []string{s.t.Namespace, r.mdoc},
+			Display:   []claimDisplay{{Locale: "id-ID", Label: r.id}, {Locale: "en-US", Label: r.en}},
+			Mandatory: mandatory,
 		})
 	}
 	return encode(m)

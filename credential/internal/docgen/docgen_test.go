@@ -24,8 +24,8 @@ func TestFilesCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2*len(credential.Types())+1 {
-		t.Fatalf("Files() has %d files, want %d", len(files), 2*len(credential.Types())+1)
+	if len(files) != 3*len(credential.Types())+1 {
+		t.Fatalf("Files() has %d files, want %d", len(files), 3*len(credential.Types())+1)
 	}
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
@@ -37,7 +37,7 @@ func TestFilesCurrent(t *testing.T) {
 			t.Errorf("%s is stale: run go generate ./credential", name)
 		}
 	}
-	for _, dir := range []string{"credential/typemetadata", "credential/schema"} {
+	for _, dir := range []string{"credential/typemetadata", "credential/schema", "credential/mdocclaims"} {
 		entries, err := os.ReadDir(filepath.Join(root, dir))
 		if err != nil {
 			t.Fatal(err)
@@ -66,9 +66,14 @@ func TestEmbeddedEqualsGenerated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		mc, err := credential.MdocClaims(ty.DocType)
+		if err != nil {
+			t.Fatal(err)
+		}
 		in, _ := credential.TypeMetadataIntegrity(ty.VCT)
 		if !bytes.Equal(md, files["credential/typemetadata/"+Slug(ty)+".json"]) ||
-			!bytes.Equal(sc, files["credential/schema/"+Slug(ty)+".schema.json"]) {
+			!bytes.Equal(sc, files["credential/schema/"+Slug(ty)+".schema.json"]) ||
+			!bytes.Equal(mc, files["credential/mdocclaims/"+Slug(ty)+".json"]) {
 			t.Errorf("%s: embedded documents differ from the generated ones", ty.Name)
 		}
 		if in != Integrity(md) || !bytes.Contains(files["docs/credentials.md"], []byte(in)) {
