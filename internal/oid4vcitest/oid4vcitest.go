@@ -97,7 +97,7 @@ type OfferOptions struct {
 	ConfigurationIDs []string
 	// TxCode, when not empty, is the transaction code the token request
 	// must carry; the offer then has a tx_code object with InputMode,
-	// Length (0: len(TxCode)) and Description.
+	// Length (0: len(TxCode); negative: no length) and Description.
 	TxCode      string
 	InputMode   string
 	Length      int
@@ -247,8 +247,11 @@ func (s *Server) Offer(o OfferOptions) (byReference, byValue string) {
 		Grants: &oid4vci.Grants{PreAuthorizedCode: &oid4vci.PreAuthorizedCodeGrant{PreAuthorizedCode: code}}}
 	if o.TxCode != "" {
 		n := o.Length
-		if n == 0 {
+		switch {
+		case n == 0:
 			n = len(o.TxCode)
+		case n < 0:
+			n = 0
 		}
 		off.Grants.PreAuthorizedCode.TxCode = &oid4vci.TxCode{InputMode: o.InputMode, Length: n, Description: o.Description}
 	}
