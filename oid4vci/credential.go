@@ -123,9 +123,6 @@ const (
 	MaxCredentialRequestSize = 1 << 20
 	// MaxCredentialResponseSize caps the body of a Credential Response.
 	MaxCredentialResponseSize = 4 << 20
-	// MaxKeyAttestationSize caps a key attestation JWT (Appendix D.1),
-	// in a proof's header or as an attestation proof.
-	MaxKeyAttestationSize = 16 << 10
 	// MaxNonceResponseSize caps the body of a Nonce Response.
 	MaxNonceResponseSize = 4 << 10
 	// maxCredentialDepth caps JSON nesting of Credential Requests and

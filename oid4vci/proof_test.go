@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,5 +188,74 @@ func TestSpecProof(t *testing.T) {
 	o.Now, o.Audience = iat, "https://server.example.com"
 	if _, err := VerifyProof(tok, o); !errors.Is(err, ErrInvalidProof) {
 		t.Fatalf("other audience: %v", err)
+	}
+}
+
+func TestVerifyProofs(t *testing.T) {
+	k1, k2, k3 := mustKey(t), mustKey(t), mustKey(t)
+	sign := func(k crypto.Signer, nonce string) string {
+		p, err := SignProof(nil, k, audience, nonce, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	batch := func(n int) ProofOptions { o := opts; o.BatchSize = n; return o }
+	noNonce := forge(t, k3, k3, nil, map[string]any{"nonce": nil})
+	for _, tc := range []struct {
+		name   string
+		tokens []string
+		opts   ProofOptions
+		want   error // nil means accepted
+	}{
+		{"one", []string{sign(k1, "n")}, opts, nil},
+		{"three in a batch of three", []string{sign(k1, "n"), sign(k2, "n"), sign(k3, "n")}, batch(3), nil},
+		{"none", nil, batch(3), ErrInvalidProof},
+		{"two without batch issuance", []string{sign(k1, "n"), sign(k2, "n")}, opts, ErrInvalidProof},
+		{"four in a batch of three", []string{sign(k1, "n"), sign(k2, "n"), sign(k3, "n"), sign(mustKey(t), "n")}, batch(3), ErrInvalidProof},
+		{"the same key twice", []string{sign(k1, "n"), sign(k1, "n")}, batch(3), ErrInvalidProof},
+		{"two nonces", []string{sign(k1, "n"), sign(k2, "m")}, batch(3), ErrInvalidNonce},
+		{"one bad proof", []string{sign(k1, "n"), "x.y.z"}, batch(3), ErrInvalidProof},
+		{"one without nonce", []string{sign(k1, "n"), noNonce}, batch(3), ErrInvalidNonce},
+		{"batch size over the cap", make([]string, MaxProofs+1), batch(MaxProofs + 10), ErrInvalidProof},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps, err := VerifyProofs(tc.tokens, tc.opts)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) || ps != nil {
+					t.Fatalf("got %v, %v; want %v", ps, err, tc.want)
+				}
+				return
+			}
+			if err != nil || len(ps) != len(tc.tokens) {
+				t.Fatalf("got %v, %v", ps, err)
+			}
+			for i, p := range ps {
+				if p == nil || p.Nonce() != "n" || (i > 0 && p.Thumbprint() == ps[0].Thumbprint()) {
+					t.Fatalf("proof %d: %+v", i, p)
+				}
+			}
+		})
+	}
+}
+
+func TestProofErrorResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		code string
+		st   int
+	}{
+		{"proof", fmt.Errorf("proof 1: %w", fmt.Errorf("%w: bad aud", ErrInvalidProof)), CodeInvalidProof, 400},
+		{"nonce", fmt.Errorf("%w: spent", ErrInvalidNonce), CodeInvalidNonce, 400},
+		{"attestation", fmt.Errorf("%w: %w", ErrInvalidProof, ErrKeyAttestation), CodeInvalidProof, 400},
+		{"other", errors.New("db"), CodeServerError, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := ProofErrorResponse(tc.err)
+			if e.Code != tc.code || e.Status != tc.st || e.Err != tc.err || (tc.st == 500 && e.Description != "") {
+				t.Fatalf("%+v", e)
+			}
+		})
 	}
 }

@@ -34,7 +34,8 @@ type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 	// TokenType is [SchemeBearer] or, for a DPoP-bound token,
 	// [SchemeDPoP] (RFC 9449 §5). REQUIRED; compared case-insensitively
-	// (RFC 6749 §5.1).
+	// (RFC 6749 §5.1). A wallet that sent a DPoP proof and relies on the
+	// binding discards a Bearer answer (RFC 9449 §5).
 	TokenType string `json:"token_type"`
 	// ExpiresIn is the token's lifetime in seconds. RECOMMENDED; 0 means
 	// not given.
@@ -290,7 +291,10 @@ func isB64Token(s string, max int) bool {
 // returns the token and the scheme ([SchemeBearer] or [SchemeDPoP]).
 // Without an Authorization header the error is a bare 401 challenge (RFC
 // 6750 §3.1); a malformed one is 400 invalid_request. Errors are
-// *ProtocolError with Scheme set, for [WriteError].
+// *ProtocolError with Scheme Bearer, for [WriteError]; a resource that
+// accepts only DPoP-bound tokens sets Scheme to [SchemeDPoP] first.
+// Whether the token is valid, and whether a DPoP-bound token came with
+// the DPoP scheme (RFC 9449 §7.2), is the caller's to check.
 func ReadAccessToken(r *http.Request) (token, scheme string, err error) {
 	vals := r.Header.Values("Authorization")
 	if len(vals) == 0 {
