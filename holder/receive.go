@@ -137,7 +137,8 @@ type Received struct {
 //  4. the Token Request (§6) with the pre-authorized code and tx_code;
 //     when the Authorization Server advertises DPoP (RFC 9449) the token
 //     is bound to a fresh DPoP key made for this call only, never the
-//     device key, and a use_dpop_nonce answer is retried once (StepToken);
+//     device key (a Bearer token in answer is refused), and a
+//     use_dpop_nonce answer is retried once (StepToken);
 //  5. for each offered configuration, a fresh c_nonce (§7, StepNonce) and
 //     a Credential Request (§8) with a key proof JWT signed by the device
 //     key for that nonce, retried once with a new nonce on invalid_nonce
@@ -477,8 +478,14 @@ func (s *receiveSession) redeem(ctx context.Context, txCode string) error {
 	if err != nil {
 		return stepErr(StepToken, ErrActivation, err, "token request")
 	}
-	if resp.TokenType == oid4vci.SchemeDPoP && s.c.dpop == nil {
+	switch {
+	case resp.TokenType == oid4vci.SchemeDPoP && s.c.dpop == nil:
 		return stepErr(StepToken, ErrActivation, nil, "a DPoP-bound access token for a request without DPoP proof")
+	case resp.TokenType != oid4vci.SchemeDPoP && s.c.dpop != nil:
+		// RFC 9449 §5: a client relying on the binding discards a Bearer
+		// token the server sends for a DPoP request. The server advertised
+		// DPoP, so a Bearer answer is a downgrade.
+		return stepErr(StepToken, ErrActivation, nil, "a Bearer token from an Authorization Server that advertises DPoP")
 	}
 	s.c.token, s.c.scheme = resp.AccessToken, resp.TokenType
 	// §6.2: authorization_details with credential_identifiers replace the

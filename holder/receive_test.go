@@ -565,6 +565,10 @@ func TestReceiveOfferErrors(t *testing.T) {
 			e.srv.Override("POST /token", raw(200, "application/json", `{"access_token":"tok","token_type":"DPoP"}`))
 			return e.offer()
 		}, want: ErrActivation, step: StepToken},
+		{name: "Bearer token for a DPoP request", setup: func(e *vciEnv) string {
+			e.srv.Override("POST /token", raw(200, "application/json", `{"access_token":"tok","token_type":"Bearer"}`))
+			return e.offer()
+		}, want: ErrActivation, step: StepToken},
 		{name: "token endpoint unreachable", setup: func(e *vciEnv) string {
 			e.srv.Override("GET "+oid4vci.WellKnownAuthorizationServer, func(w http.ResponseWriter, r *http.Request) {
 				md := e.srv.AuthorizationServerMetadata()
