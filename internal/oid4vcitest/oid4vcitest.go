@@ -78,11 +78,13 @@ type Config struct {
 
 // IssueRequest is what [Config].Issue gets for one key proof.
 type IssueRequest struct {
-	// ConfigurationID and Configuration are the requested configuration.
+	// ConfigurationID is the requested configuration's identifier.
 	ConfigurationID string
-	Configuration   oid4vci.CredentialConfiguration
-	// Proof is the verified key proof; ProofJWT is the proof as sent.
-	Proof    *oid4vci.Proof
+	// Configuration is the requested configuration.
+	Configuration oid4vci.CredentialConfiguration
+	// Proof is the verified key proof.
+	Proof *oid4vci.Proof
+	// ProofJWT is the proof as sent.
 	ProofJWT string
 	// Subject is the OfferOptions.Subject of the offer redeemed.
 	Subject string
@@ -96,11 +98,14 @@ type OfferOptions struct {
 	// sorted.
 	ConfigurationIDs []string
 	// TxCode, when not empty, is the transaction code the token request
-	// must carry; the offer then has a tx_code object with InputMode,
-	// Length (0: len(TxCode); negative: no length) and Description.
-	TxCode      string
-	InputMode   string
-	Length      int
+	// must carry; the offer then has a tx_code object.
+	TxCode string
+	// InputMode is tx_code.input_mode; empty leaves it out (numeric).
+	InputMode string
+	// Length is tx_code.length: 0 means len(TxCode), negative leaves it
+	// out.
+	Length int
+	// Description is tx_code.description.
 	Description string
 	// Subject is passed on to Config.Issue.
 	Subject string
@@ -123,8 +128,11 @@ type Log struct {
 
 // Issued is one credential a [Server] issued.
 type Issued struct {
+	// ConfigurationID is the configuration it was issued under.
 	ConfigurationID string
-	JKT             string
+	// JKT is the RFC 7638 thumbprint of the key it is bound to (the key
+	// of its proof).
+	JKT string
 }
 
 // maxTxCodeAttempts is the number of wrong tx_codes that kill an offer.
