@@ -808,3 +808,28 @@ func TestReceiveOfferMaxCredentials(t *testing.T) {
 		t.Errorf("notifications %v", ev)
 	}
 }
+
+// TestReceiveOfferKeystoreDeviceKey: the key proofs are signed through the
+// DeviceKeyStore's crypto.Signer (an opaque signer, as a Secure Enclave or
+// Android Keystore key is), and P-384 device keys work when the issuer
+// takes ES384 proofs.
+func TestReceiveOfferKeystoreDeviceKey(t *testing.T) {
+	for _, alg := range []keys.Algorithm{keys.ES256, keys.ES384} {
+		t.Run(string(alg), func(t *testing.T) {
+			k, err := keys.Generate(alg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newVCIEnv(t, oid4vcitest.Config{}, func(o *Options) { o.DeviceKeys = fixedKeystore{k} })
+			if _, err := e.receive(e.offer(), ReceiveOptions{TxCode: txCode(testTxCode)}); err != nil {
+				t.Fatal(err)
+			}
+			tp, _ := keys.Thumbprint(k.Public())
+			for _, is := range e.srv.Log().Issued {
+				if is.JKT != tp {
+					t.Errorf("%s bound to %s, want the keystore key %s", is.ConfigurationID, is.JKT, tp)
+				}
+			}
+		})
+	}
+}
