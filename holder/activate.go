@@ -7,11 +7,11 @@ import (
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
-// IssuerService is the issuer as the wallet reaches it during activation:
-// *issuer.Issuer implements it directly, and an app puts an HTTP client for
-// the issuer's nonce and credential endpoints behind it. The wallet does
-// not depend on package issuer: the two share only the wire types of
-// package oid4vci.
+// IssuerService is the issuer as the wallet reaches it during the earlier
+// activation path, [Wallet.Activate]: *issuer.Issuer implements it
+// directly. The wallet does not depend on package issuer: the two share
+// only the wire types of package oid4vci. Over the network, use
+// [Wallet.ReceiveOffer], which speaks OpenID4VCI 1.0 to any issuer.
 type IssuerService interface {
 	// Nonce returns a fresh c_nonce (OpenID4VCI 1.0 §7).
 	Nonce(ctx context.Context) (string, time.Time, error)
@@ -34,7 +34,8 @@ const (
 // Issuer Identifier, the proof's aud), redeems registrationID and code, and
 // imports every credential that comes back with the checks of Import. The
 // credentials and the activity entry are stored in one transaction, so
-// either all are stored or none is.
+// either all are stored or none is. An app that reaches its issuer over
+// the network uses [Wallet.ReceiveOffer] instead.
 func (w *Wallet) Activate(ctx context.Context, svc IssuerService, issuerID, registrationID, code string) ([]*Credential, error) {
 	const op = "activate"
 	w.mu.Lock()

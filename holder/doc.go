@@ -1,21 +1,58 @@
 // Package holder is the wallet a phone app embeds for Indonesia's digital
-// identity (IKD): everything apart from the screens. It keeps SD-JWT VCs
-// (RFC 9901, draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdocs in an
-// encrypted store, activates against an issuer (package issuer, OpenID4VCI
-// 1.0 key proofs), and presents credentials with minimal disclosure as
-// SD-JWT+KB or mdoc DeviceResponse, packed into the offline QR of package
-// credential/qr.
+// identity (IKD): everything apart from the screens. It receives SD-JWT VCs
+// (RFC 9901, draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdocs from an
+// issuer over OpenID for Verifiable Credential Issuance 1.0 (OpenID4VCI),
+// keeps them in an encrypted store, and presents them with minimal
+// disclosure as SD-JWT+KB or mdoc DeviceResponse, packed into the offline
+// QR of package credential/qr.
 //
 // # First steps
 //
 // Create a wallet in a directory with a PIN ([Create]), or [Open] an
-// existing one and [Wallet.Unlock] it. Run [Wallet.Activate] with the
-// activation code the operator's confirmation produced; it creates the device
-// key, proves possession of it to the issuer and imports what comes back.
-// List credentials with [Wallet.Credentials] and show one with
+// existing one and [Wallet.Unlock] it, with Options.Trust set (the signed
+// trust list, [TrustList]). Then activate it with a credential offer, as
+// below. List credentials with [Wallet.Credentials] and show one with
 // [Credential.Document]. Answer a verifier with [Wallet.Present], for a
 // request the app builds or one read from a verifier's signed request QR
 // with [Wallet.ReadRequestQR].
+//
+// # Activation: receiving credentials from an offer
+//
+// At the service desk the operator confirms the resident's registration;
+// the issuer shows a credential offer as a QR code
+// (openid-credential-offer://...) and e-mails a one-time activation PIN.
+// The app scans the QR and hands its text to [Wallet.ReceiveOffer]:
+//
+//	r, err := w.ReceiveOffer(ctx, qrText, holder.ReceiveOptions{
+//		TxCode: func(ctx context.Context, req holder.TxCodeRequest) (string, error) {
+//			return askUser(req.IssuerName, req.Description, req.Length) // the PIN from the e-mail
+//		},
+//	})
+//
+// ReceiveOffer runs the Pre-Authorized Code Flow: it fetches the offer (when
+// it is by reference) and the issuer's metadata over https only, checks
+// that it can do what the offer asks before redeeming anything, asks the
+// app for the tx_code, redeems the offer at the token endpoint (the access
+// token bound by DPoP, RFC 9449, to a key made for this call, never the
+// device key), and asks for each offered credential with a fresh c_nonce
+// and a key proof signed by the device key, which it creates on first use.
+// Everything that arrives is verified against Options.Trust exactly as
+// [Wallet.Import] verifies (issuer key or IACA root, authorisation for the
+// type, binding to the device key, validity) before anything is stored;
+// then all of it is stored in one transaction, with an entry in the
+// activity history, and the issuer is notified (credential_accepted, or
+// credential_failure when the wallet refused what it sent).
+//
+// A failure is an [*Error] whose Step names where it happened and whose
+// sentinel says what to tell the user: [ErrOffer] (not a usable offer),
+// [ErrTxCodeRefused] (the user gave no code), [ErrActivation] (the issuer
+// said no, or the network failed: an *oid4vci.ProtocolError in the chain
+// carries the error code, invalid_grant for a wrong or used code),
+// [ErrUntrustedIssuer] or [ErrKeyMismatch] (what arrived did not verify;
+// nothing was stored).
+//
+// [Wallet.Activate] is the earlier path, over an in-process
+// [IssuerService]; new apps use ReceiveOffer.
 //
 // # Trust
 //

@@ -47,8 +47,23 @@ var (
 	// ErrKeyMismatch: the credential is bound (cnf / MSO deviceKey) to a key
 	// other than this wallet's device key.
 	ErrKeyMismatch = errors.New("holder: credential bound to another key")
-	// ErrActivation: the issuer refused or failed the activation.
+	// ErrActivation: the issuer refused or failed the activation: an
+	// OpenID4VCI token, nonce, credential or notification request of
+	// [Wallet.ReceiveOffer] failed on the network or got an error
+	// response, or a response was malformed. The *Error's Step says which;
+	// an error response is an *oid4vci.ProtocolError in its chain, whose
+	// Code is the error code (invalid_grant, invalid_proof, ...).
 	ErrActivation = errors.New("holder: activation failed")
+	// ErrOffer: a credential offer cannot be used: it is malformed, its
+	// credential_offer_uri or the issuer's metadata cannot be fetched or
+	// is malformed, over its cap, not https, or does not match the offer,
+	// or the offer asks for what this wallet does not do (the
+	// authorization code flow, encrypted responses, unknown formats or
+	// types, key attestations). Nothing was redeemed.
+	ErrOffer = errors.New("holder: credential offer not usable")
+	// ErrTxCodeRefused: the app gave no transaction code (tx_code) for an
+	// offer that needs one; nothing was redeemed.
+	ErrTxCodeRefused = errors.New("holder: transaction code refused")
 	// ErrNotFound: no credential or activity entry with that id.
 	ErrNotFound = errors.New("holder: not found")
 	// ErrNoMatch: the wallet holds no credential that can answer a request
@@ -75,6 +90,9 @@ type Error struct {
 	// RetryAfter is set with ErrPINDelay: the earliest time of the next
 	// accepted attempt.
 	RetryAfter time.Time
+	// Step is set by [Wallet.ReceiveOffer]: the step of the OpenID4VCI
+	// flow that failed.
+	Step Step
 	// Cause is the underlying error (from package sdjwt, mdoc, issuer, the
 	// platform key, ...), if any; reachable through errors.Is and errors.As.
 	Cause error

@@ -22,6 +22,7 @@ import (
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 	"github.com/ikdkit/ikdkit/verifier"
 )
 
@@ -207,4 +208,47 @@ func ExampleWallet_Unlock() {
 	// wrong PIN, attempts left: 8
 	// wrong PIN, attempts left: 7
 	// try again in 30s
+}
+
+// ExampleWallet_ReceiveOffer is the activation an app runs when the
+// resident scans the QR code of the service desk: it asks for the
+// activation PIN through the callback and tells the user what went wrong.
+// (It needs an issuer on the network, so it is compiled but not run.)
+func ExampleWallet_ReceiveOffer() {
+	ctx := context.Background()
+	var list *trustlist.List // the signed trust list the app keeps fresh (trustlist.Store)
+	w, err := holder.Open(ctx, "/data/ikd-wallet", holder.Options{Trust: holder.TrustList(list)})
+	if err != nil {
+		return
+	}
+	defer w.Close()
+	if err := w.Unlock(ctx, "135790"); err != nil {
+		return
+	}
+	qrText := "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fdukcapil.example.go.id%2Foffers%2F5f1c0e"
+	r, err := w.ReceiveOffer(ctx, qrText, holder.ReceiveOptions{
+		Locale: "id",
+		TxCode: func(ctx context.Context, req holder.TxCodeRequest) (string, error) {
+			// Show req.IssuerName, req.Description and req.Length boxes;
+			// return an error if the user cancels.
+			return "482913", nil
+		},
+	})
+	var pe *oid4vci.ProtocolError
+	switch {
+	case errors.As(err, &pe) && pe.Code == oid4vci.CodeInvalidGrant:
+		fmt.Println("wrong, used or expired activation PIN")
+	case errors.Is(err, holder.ErrTxCodeRefused):
+		// The user cancelled: nothing was redeemed.
+	case errors.Is(err, holder.ErrUntrustedIssuer), errors.Is(err, holder.ErrKeyMismatch):
+		fmt.Println("the credentials did not verify; nothing was stored")
+	case errors.Is(err, holder.ErrOffer):
+		fmt.Println("this QR code is not a usable credential offer")
+	case err != nil:
+		fmt.Println("activation failed:", err)
+	default:
+		for _, c := range r.Credentials {
+			fmt.Println("received", c.Name, c.Format)
+		}
+	}
 }

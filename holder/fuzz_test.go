@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 var sentinels = []error{ErrConfig, ErrInvalidInput, ErrNoWallet, ErrExists, ErrLocked, ErrWrongPIN, ErrPINDelay,
 	ErrWiped, ErrCorrupt, ErrStore, ErrNoDeviceKey, ErrUntrustedIssuer, ErrKeyMismatch, ErrActivation, ErrNotFound,
-	ErrNoMatch, ErrConsentRefused, ErrUntrustedVerifier, ErrPresentation}
+	ErrNoMatch, ErrConsentRefused, ErrUntrustedVerifier, ErrPresentation, ErrOffer, ErrTxCodeRefused}
 
 // checkTyped fails unless err is an *Error wrapping exactly one sentinel.
 func checkTyped(t *testing.T, err error) {
@@ -103,6 +104,64 @@ func FuzzKDFRecord(f *testing.F) {
 		}
 		if !bytes.Equal(p.encode(salt), b) {
 			t.Fatal("record does not round-trip")
+		}
+	})
+}
+
+// FuzzReceiveOffer feeds arbitrary text to ReceiveOffer as the scanned QR,
+// over an HTTP client that has no network. Property: no panic, and nothing
+// but a typed ErrOffer at the offer or metadata step (every request fails,
+// so no offer gets past the metadata), nothing stored, and the app never
+// asked for a tx_code.
+func FuzzReceiveOffer(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "testdata", "oid4vci", "spec", "offer-link-*.txt"))
+	if len(seeds) == 0 {
+		f.Fatal("empty seed corpus: no offer-link-*.txt in testdata/oid4vci/spec")
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	for _, s := range []string{
+		"openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fissuer.example.com%2Foffers%2F1",
+		"openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fissuer.example.com%2Foffers%2F1",
+		"openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A1%2Fo",
+		"openid-credential-offer://?credential_offer=%7B%7D",
+		"openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fa.example%22%2C" +
+			"%22credential_configuration_ids%22%3A%5B%22x%22%5D%7D",
+		"haip://?credential_offer_uri=https://a.example/o&credential_offer_uri=https://b.example/o",
+		"https://wallet.example/offer?credential_offer_uri=https%3A%2F%2Fuser%40a.example%2Fo",
+		"",
+		"\x00",
+	} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	w, err := Create(ctx, f.TempDir(), testPIN, Options{KDF: testKDF, Trust: StaticTrust{}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer w.Close()
+	noNetwork := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("no network in this test")
+	})}
+	f.Fuzz(func(t *testing.T, offer string) {
+		r, err := w.ReceiveOffer(ctx, offer, ReceiveOptions{HTTPClient: noNetwork, TxCode: func(context.Context, TxCodeRequest) (string, error) {
+			t.Fatal("asked for a tx_code")
+			return "", nil
+		}})
+		if err == nil || r != nil {
+			t.Fatalf("received %+v without network", r)
+		}
+		checkTyped(t, err)
+		if s := stepOf(err); !errors.Is(err, ErrOffer) || (s != StepOffer && s != StepMetadata) {
+			t.Fatalf("error %v at step %q", err, s)
+		}
+		if list, err := w.Credentials(ctx); err != nil || len(list) != 0 {
+			t.Fatalf("stored %d, %v", len(list), err)
 		}
 	})
 }

@@ -18,6 +18,15 @@ import (
 // issueSD issues doc as an SD-JWT VC signed by signer, bound to holder.
 func issueSD(t testing.TB, signer crypto.Signer, iss string, doc credential.Document, holder crypto.PublicKey, at time.Time) []byte {
 	t.Helper()
+	s, err := makeSD(signer, iss, doc, holder, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// makeSD is issueSD without a testing.TB, for handlers.
+func makeSD(signer crypto.Signer, iss string, doc credential.Document, holder crypto.PublicKey, at time.Time) (string, error) {
 	claims := doc.SDJWTClaims(at)
 	claims["iss"] = iss
 	claims["iat"] = at.Unix()
@@ -28,27 +37,28 @@ func issueSD(t testing.TB, signer crypto.Signer, iss string, doc credential.Docu
 			paths = append(paths, sdjwt.Path(p))
 		}
 	}
-	s, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{Signer: signer, Disclosable: paths, HolderKey: holder})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []byte(s)
+	return sdjwt.IssueVC(claims, sdjwt.IssueOptions{Signer: signer, Disclosable: paths, HolderKey: holder})
 }
 
 // issueMdoc issues doc as an mdoc signed by signer with chain, bound to holder.
 func issueMdoc(t testing.TB, signer crypto.Signer, chain []*x509.Certificate, doc credential.Document, holder crypto.PublicKey, at time.Time) []byte {
 	t.Helper()
-	is, err := (&mdoc.Issuer{Signer: signer, Chain: chain, Now: func() time.Time { return at }}).Issue(mdoc.IssueRequest{
-		DocType: doc.Type().DocType, NameSpaces: doc.MdocElements(at), DeviceKey: holder, ValidUntil: at.Add(365 * 24 * time.Hour),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := is.MarshalCBOR()
+	b, err := makeMdoc(signer, chain, doc, holder, at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// makeMdoc is issueMdoc without a testing.TB, for handlers.
+func makeMdoc(signer crypto.Signer, chain []*x509.Certificate, doc credential.Document, holder crypto.PublicKey, at time.Time) ([]byte, error) {
+	is, err := (&mdoc.Issuer{Signer: signer, Chain: chain, Now: func() time.Time { return at }}).Issue(mdoc.IssueRequest{
+		DocType: doc.Type().DocType, NameSpaces: doc.MdocElements(at), DeviceKey: holder, ValidUntil: at.Add(365 * 24 * time.Hour),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return is.MarshalCBOR()
 }
 
 func TestImport(t *testing.T) {

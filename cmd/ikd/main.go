@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ type env struct {
 	// line without echoing it (PINs); nil means secrets come from stdin
 	// lines.
 	readSecret func(prompt string) (string, error)
+	// transport carries the HTTP requests of network commands (ikd wallet
+	// activate); nil means http.DefaultTransport.
+	transport http.RoundTripper
 }
 
 // readSecretFromTerminal prompts and reads one line from the terminal in

@@ -2,31 +2,28 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/ikdkit/ikdkit/credential"
-	"github.com/ikdkit/ikdkit/internal/demoworld"
-	"github.com/ikdkit/ikdkit/keys"
 )
 
-// scriptIssuer is the issuer service of a script: demoworld's Dukcapil
-// (a real issuer.Issuer on SQLite) behind the issuer service's wallet
-// endpoints on a loopback httptest server.
+// scriptIssuer is the issuer of a script: demoworld's Dukcapil (a real
+// issuer.Issuer on SQLite) behind OpenID4VCI endpoints on a loopback
+// httptest server (vciIssuer).
 type scriptIssuer struct {
-	party *demoworld.Party
-	srv   *httptest.Server
+	v *vciIssuer
 }
 
 // scriptIssuerService implements the script command
 //
-//	issuer-service start   start the service; write issuer.jwk.json and
-//	                       iaca.pem; set ISSUER_URL and ISSUER_ID
+//	issuer-service start   start the issuer; write issuer.jwk.json and
+//	                       iaca.pem; set ISSUER_URL (its Credential Issuer
+//	                       Identifier)
 //	issuer-service grant   register the demo resident and confirm it as an
-//	                       operator would; set REGISTRATION and CODE
+//	                       operator would; set OFFER (the credential offer
+//	                       link, by reference), TX_CODE (the activation
+//	                       code) and write offer.txt
 //	issuer-service status FILE  write the current Status List Token of the
 //	                       issuer's first list to FILE
 //
@@ -46,38 +43,25 @@ func scriptIssuerService(ts *testscript.TestScript, neg bool, args []string) {
 		if st.issuer != nil {
 			ts.Fatalf("issuer-service already started")
 		}
-		dbDir := ts.MkAbs("issuer-db")
-		ts.Check(os.MkdirAll(dbDir, 0o755))
-		ktp, kk, _, _, err := demoworld.ResidentDocuments()
+		v, err := newVCIIssuer(ts.MkAbs(""), func() time.Time { return now })
 		ts.Check(err)
-		party, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: dbDir, ID: demoworld.DukcapilID,
-			Name: "Ditjen Dukcapil", Types: []credential.TypeInfo{credential.KTPELType(), credential.KKType()},
-			Documents: []credential.Document{ktp, kk}, Now: func() time.Time { return now }})
-		ts.Check(err)
-		srv := httptest.NewServer(issuerHandler(party.Issuer, nil))
-		st.issuer = &scriptIssuer{party: party, srv: srv}
-		ts.Defer(func() { srv.Close(); party.Close() })
-		pub, err := keys.MarshalPublicJWK(party.Key.Public())
-		ts.Check(err)
-		ts.Check(os.WriteFile(ts.MkAbs("issuer.jwk.json"), pub, 0o644))
-		ts.Check(os.WriteFile(ts.MkAbs("iaca.pem"), keys.MarshalCertificatesPEM(party.Root), 0o644))
-		ts.Setenv("ISSUER_URL", srv.URL)
-		ts.Setenv("ISSUER_ID", demoworld.DukcapilID)
+		st.issuer = &scriptIssuer{v: v}
+		ts.Defer(v.Close)
+		ts.Setenv("ISSUER_URL", v.srv.URL)
 	case "grant":
 		if st.issuer == nil {
 			ts.Fatalf("issuer-service grant before start")
 		}
-		reg, err := st.issuer.party.Issuer.Register(ctx, demoworld.RegisterRequest())
+		link, code, err := st.issuer.v.offer(ctx)
 		ts.Check(err)
-		g, err := st.issuer.party.Issuer.Confirm(ctx, "operator:script", reg.ID)
-		ts.Check(err)
-		ts.Setenv("REGISTRATION", g.RegistrationID)
-		ts.Setenv("CODE", g.Code)
+		ts.Check(os.WriteFile(ts.MkAbs("offer.txt"), []byte(link+"\n"), 0o644))
+		ts.Setenv("OFFER", link)
+		ts.Setenv("TX_CODE", code)
 	case "status":
 		if st.issuer == nil {
 			ts.Fatalf("issuer-service status before start")
 		}
-		tok, err := st.issuer.party.Issuer.StatusListToken(ctx, 1)
+		tok, err := st.issuer.v.party.Issuer.StatusListToken(ctx, 1)
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]), tok, 0o644))
 	default:

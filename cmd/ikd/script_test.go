@@ -63,8 +63,9 @@ type scriptStateKey struct{}
 //	                      of module sizes 1 and 2 px, the adversarial image
 //	                      of issue 17 finding 10 (as credential/qr's tests
 //	                      make it).
-//	issuer-service start|grant  run demoworld's Dukcapil behind the issuer
-//	                      service's wallet endpoints (see scriptIssuerService).
+//	issuer-service start|grant|status  run demoworld's Dukcapil behind
+//	                      OpenID4VCI endpoints on https loopback, which ikd
+//	                      then trusts (see scriptIssuerService).
 //
 // Commands resolve relative file names against the process's working
 // directory, so each ikd invocation holds a lock while it runs chdir'ed
@@ -130,6 +131,9 @@ func scriptIKD(ts *testscript.TestScript, neg bool, args []string, cwdMu *sync.M
 	var errOut bytes.Buffer
 	e := &env{stdin: bytes.NewReader(stdin), stdout: ts.Stdout(), stderr: &errOut, now: func() time.Time { return now },
 		kdf: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}, getenv: ts.Getenv}
+	if st.issuer != nil {
+		e.transport = st.issuer.v.srv.Client().Transport // trusts the issuer's test certificate
+	}
 	code, panicked := runIn(ts.MkAbs("."), e, args, cwdMu)
 	ts.Stderr().Write(errOut.Bytes())
 	if panicked != nil {

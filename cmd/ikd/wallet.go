@@ -11,12 +11,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 const walletHelp = `usage: ikd wallet <command> [--wallet DIR] [flags]
@@ -36,7 +39,7 @@ default ./ikd-wallet): one encrypted SQLite file.
 
 Commands:
   init        create the wallet and its device key; print the device public key
-  activate    redeem an activation code at an issuer service (OpenID4VCI key proof)
+  activate    receive credentials from an issuer's credential offer (OpenID4VCI)
   import      verify and store an SD-JWT VC or mdoc
   list        list the stored credentials
   show        show one credential's claims
@@ -88,21 +91,25 @@ Example:
   ikd wallet import --trust iaca.pem ktp.mdoc
 `
 
-const walletActivateHelp = `usage: ikd wallet activate [--wallet DIR] --issuer URL [--issuer-id ID]
-                           --registration ID --code CODE --trust T [--operator-key FILE]
-                           [--timeout DURATION]
+const walletActivateHelp = `usage: ikd wallet activate [--wallet DIR] --offer LINK|@FILE [--tx-code CODE]
+                           --trust T [--operator-key FILE] [--timeout DURATION]
 
-Activates the wallet at an issuer service (examples/issuer-service): gets a
-c_nonce (POST URL/nonce), signs the OpenID4VCI key proof with the device key
-for the issuer identifier ID (default: URL), redeems the registration's
-one-time activation CODE (POST URL/credential) and imports every credential
-returned, verified with --trust (as for "ikd wallet import"); all or none
-are stored. URL is https, or http on a loopback address only. Each request
-has --timeout (default 30s); responses are at most 4 MiB.
+Activates the wallet with a credential offer (OpenID4VCI 1.0, pre-authorized
+code flow): the openid-credential-offer:// link of the QR code the service
+desk shows, as --offer LINK or read from a file with --offer @FILE (at most
+64 KiB). The wallet fetches the offer when it is by reference, and the
+issuer's metadata, over https (plain http to a loopback address only); asks
+for the transaction code the offer needs (the activation PIN the issuer sent
+by e-mail) from --tx-code, else at a prompt that does not echo it, else from
+the next line of stdin after the PIN; redeems the offer; and receives every
+offered credential bound to the wallet's device key. Each credential is
+verified with --trust (as for "ikd wallet import") before anything is
+stored: all are stored or none, and the issuer is told which. Each request
+has --timeout (default 30s).
 
 Example:
-  ikd wallet activate --issuer http://127.0.0.1:8080 --registration reg-1 \
-      --code 482913 --trust issuer.jwk.json --trust iaca.pem
+  ikd wallet activate --offer @offer.txt --tx-code 482913 \
+      --trust issuer.jwk.json --trust iaca.pem
 `
 
 const walletListHelp = `usage: ikd wallet list [--wallet DIR] [--json]
@@ -292,6 +299,19 @@ func (ws *walletSession) pin(name, what string) (string, error) {
 		}
 		return p, checkPINForm(p, "the "+what)
 	}
+	p, err := ws.readLine(what, maxPINLine)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		return "", usagef("no %s: set %s or give it on a line of stdin", what, name)
+	}
+	return p, checkPINForm(p, "the "+what+" on stdin")
+}
+
+// readLine reads the next line of stdin, without its line end, of at most
+// limit bytes.
+func (ws *walletSession) readLine(what string, limit int) (string, error) {
 	var line []byte
 	r := ws.stdin()
 	for {
@@ -305,16 +325,12 @@ func (ws *walletSession) pin(name, what string) (string, error) {
 		if b == '\n' {
 			break
 		}
-		if len(line) >= maxPINLine {
-			return "", usagef("the %s line on stdin is longer than %d bytes", what, maxPINLine)
+		if len(line) >= limit {
+			return "", usagef("the %s line on stdin is longer than %d bytes", what, limit)
 		}
 		line = append(line, b)
 	}
-	p := strings.TrimRight(string(line), "\r")
-	if p == "" {
-		return "", usagef("no %s: set %s or give it on a line of stdin", what, name)
-	}
-	return p, checkPINForm(p, "the "+what+" on stdin")
+	return strings.TrimRight(string(line), "\r"), nil
 }
 
 // checkPINForm checks a PIN's form (holder's rule: 6 to 16 decimal
@@ -526,26 +542,25 @@ func walletActivate(ctx context.Context, ws *walletSession, args []string) error
 	var trustArgs multiFlag
 	ws.fs.Var(&trustArgs, "trust", "")
 	opKey := ws.fs.String("operator-key", "", "")
-	base := ws.fs.String("issuer", "", "")
-	issuerID := ws.fs.String("issuer-id", "", "")
-	reg := ws.fs.String("registration", "", "")
-	code := ws.fs.String("code", "", "")
+	offerArg := ws.fs.String("offer", "", "")
+	txCodeArg := ws.fs.String("tx-code", "", "")
 	timeout := ws.fs.Duration("timeout", 30*time.Second, "")
 	if _, err := parseFlags(ws.fs, args, 0); err != nil {
 		return err
 	}
-	if *base == "" || *reg == "" || *code == "" {
-		return usagef("--issuer, --registration and --code are required")
+	if *offerArg == "" {
+		return usagef("--offer is required: the openid-credential-offer:// link, or @FILE")
 	}
 	if *timeout <= 0 || *timeout > 10*time.Minute {
 		return usagef("--timeout: want a positive duration up to 10m")
 	}
-	client, err := newIssuerClient(*base, *timeout)
-	if err != nil {
-		return usagef("--issuer: %v", err)
-	}
-	if *issuerID == "" {
-		*issuerID = *base
+	offer := *offerArg
+	if name, ok := strings.CutPrefix(offer, "@"); ok {
+		b, err := readFileCapped(name, oid4vci.MaxOfferLinkSize)
+		if err != nil {
+			return err
+		}
+		offer = string(bytes.TrimSpace(b))
 	}
 	trust, err := walletTrust(trustArgs, *opKey, ws.e.now)
 	if err != nil {
@@ -555,14 +570,79 @@ func walletActivate(ctx context.Context, ws *walletSession, args []string) error
 		return err
 	}
 	defer ws.close()
-	creds, err := ws.w.Activate(ctx, client, *issuerID, *reg, *code)
+	r, err := ws.w.ReceiveOffer(ctx, offer, holder.ReceiveOptions{
+		HTTPClient: &http.Client{Timeout: *timeout, Transport: ws.e.transport},
+		TxCode: func(ctx context.Context, req holder.TxCodeRequest) (string, error) {
+			if *txCodeArg != "" {
+				return *txCodeArg, nil
+			}
+			return ws.txCode(req)
+		},
+	})
 	if err != nil {
 		return err
 	}
-	for _, c := range creds {
+	for _, c := range r.Credentials {
 		fmt.Fprintf(ws.e.stdout, "imported %s: %s (%s) from %s, expires %s\n", c.ID, c.Name, c.Format, c.Issuer, fmtTime(c.ExpiresAt))
 	}
+	if r.NotificationErr != nil {
+		fmt.Fprintf(ws.e.stderr, "ikd wallet: activate: the credentials are stored, but the issuer did not take the notification: %s\n", describe(r.NotificationErr))
+	}
 	return nil
+}
+
+// txCode asks for the transaction code of an offer: when stdin is a
+// terminal, at a prompt that does not echo it, after a line on stderr
+// saying who asks and what the issuer wrote (without control characters);
+// else on the next line of stdin, silently, as the PIN is read.
+func (ws *walletSession) txCode(req holder.TxCodeRequest) (string, error) {
+	var code string
+	var err error
+	if ws.e.readSecret != nil {
+		who := req.Issuer
+		if req.IssuerName != "" {
+			who = req.IssuerName + " (" + req.Issuer + ")"
+		}
+		msg := "ikd wallet: " + printable(who, 200) + " asks for a transaction code"
+		if req.Description != "" {
+			msg += ": " + printable(req.Description, oid4vci.MaxTxCodeDescription)
+		}
+		if req.Length > 0 {
+			kind := "characters"
+			if req.InputMode == oid4vci.InputModeNumeric {
+				kind = "digits"
+			}
+			msg += fmt.Sprintf(" (%d %s)", req.Length, kind)
+		}
+		fmt.Fprintln(ws.e.stderr, msg)
+		code, err = ws.e.readSecret("ikd wallet: transaction code: ")
+	} else {
+		code, err = ws.readLine("transaction code", 4*oid4vci.MaxTxCodeLength)
+	}
+	if err != nil {
+		return "", err
+	}
+	if code == "" {
+		return "", errors.New("no transaction code: give --tx-code, or type it")
+	}
+	return code, nil
+}
+
+// printable keeps at most n runes of s, with control and other
+// non-printable characters (a hostile issuer's terminal escapes) dropped.
+func printable(s string, n int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if n == 0 {
+			b.WriteString("...")
+			break
+		}
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+			n--
+		}
+	}
+	return b.String()
 }
 
 // credentialJSON is a credential as list and show print it.

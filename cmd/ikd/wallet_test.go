@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,8 +17,8 @@ import (
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
-	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // wstep is one CLI invocation of a wallet script: like step, with
@@ -40,11 +38,20 @@ type wstep struct {
 // stdout of the last step.
 func runWallet(t *testing.T, steps []wstep) string {
 	t.Helper()
+	return runWalletEnv(t, nil, steps)
+}
+
+// runWalletEnv is runWallet with mod applied to each step's env.
+func runWalletEnv(t *testing.T, mod func(*env), steps []wstep) string {
+	t.Helper()
 	var last string
 	for _, tc := range steps {
 		ok := t.Run(tc.name, func(t *testing.T) {
 			e, out, errOut := testEnv()
 			e.getenv = func(k string) string { return tc.env[k] }
+			if mod != nil {
+				mod(e)
+			}
 			in := tc.stdin
 			if i := strings.LastIndex(in, "@"); i >= 0 && (i == 0 || in[i-1] == '\n') {
 				b, err := os.ReadFile(in[i+1:])
@@ -337,213 +344,131 @@ func twoKeys() (crypto.Signer, crypto.Signer, error) {
 	return a, b, err
 }
 
-// issuerHandler mirrors examples/issuer-service's POST /nonce and POST
-// /credential over a real issuer.Issuer; override replaces /credential's
-// answer when set.
-func issuerHandler(iss *issuer.Issuer, override http.HandlerFunc) http.Handler {
-	mux := http.NewServeMux()
-	writeJSON := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("POST /nonce", func(w http.ResponseWriter, r *http.Request) {
-		n, _, err := iss.Nonce(r.Context())
-		if err != nil {
-			writeJSON(w, 500, map[string]string{"error": "server_error"})
-			return
-		}
-		writeJSON(w, 200, map[string]string{"c_nonce": n})
-	})
-	mux.HandleFunc("POST /credential", func(w http.ResponseWriter, r *http.Request) {
-		if override != nil {
-			override(w, r)
-			return
-		}
-		var req struct {
-			RegistrationID string `json:"registration_id"`
-			ActivationCode string `json:"activation_code"`
-			Proofs         struct {
-				JWT []string `json:"jwt"`
-			} `json:"proofs"`
-		}
-		d := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-		d.DisallowUnknownFields()
-		if err := d.Decode(&req); err != nil || len(req.Proofs.JWT) != 1 {
-			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "malformed JSON body"})
-			return
-		}
-		a, err := iss.Activate(r.Context(), issuer.ActivationRequest{RegistrationID: req.RegistrationID, Code: req.ActivationCode, Proof: req.Proofs.JWT[0]})
-		if err != nil {
-			code := "invalid_request"
-			if errors.Is(err, issuer.ErrCodeInvalid) || errors.Is(err, issuer.ErrCodeUsed) {
-				code = "invalid_grant"
-			}
-			writeJSON(w, 400, map[string]string{"error": code, "error_description": err.Error()})
-			return
-		}
-		type cred struct {
-			Credential string `json:"credential"`
-			Format     string `json:"format"`
-			VCT        string `json:"vct"`
-			ID         string `json:"credential_id"`
-		}
-		out := struct {
-			Credentials []cred `json:"credentials"`
-			BindingID   string `json:"binding_id"`
-		}{BindingID: a.Binding.ID}
-		for _, c := range a.Credentials {
-			out.Credentials = append(out.Credentials, cred{c.Encoded(), string(c.Format), c.VCT, c.ID})
-		}
-		writeJSON(w, 200, out)
-	})
-	return mux
-}
-
-// TestCLIWalletActivate activates wallets against an httptest server
-// running a real issuer (demoworld's Dukcapil), and the service errors.
+// TestCLIWalletActivate: "ikd wallet activate" receives the KTP-el and the
+// KK from an OpenID4VCI issuer (demoworld's Dukcapil behind
+// internal/oid4vcitest) with an offer link or @FILE and the tx_code from
+// --tx-code or stdin, and reports bad offers and the issuer's errors.
 func TestCLIWalletActivate(t *testing.T) {
 	ctx := context.Background()
 	d := t.TempDir()
 	p := func(n string) string { return filepath.Join(d, n) }
-	ktp, kk, _, _, err := demoworld.ResidentDocuments()
+	v, err := newVCIIssuer(d, func() time.Time { return t0 })
 	if err != nil {
 		t.Fatal(err)
 	}
-	party, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: d, ID: demoworld.DukcapilID, Name: "Ditjen Dukcapil",
-		Types: []credential.TypeInfo{credential.KTPELType(), credential.KKType()}, Documents: []credential.Document{ktp, kk},
-		Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer party.Close()
-	pub, _ := keys.MarshalPublicJWK(party.Key.Public())
-	if err := os.WriteFile(p("issuer.jwk.json"), pub, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p("iaca.pem"), keys.MarshalCertificatesPEM(party.Root), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	grant := func() *issuer.ActivationGrant {
+	defer v.Close()
+	tls := func(e *env) { e.transport = v.srv.Client().Transport }
+	offer := func() (string, string) {
 		t.Helper()
-		reg, err := party.Issuer.Register(ctx, demoworld.RegisterRequest())
+		link, code, err := v.offer(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := party.Issuer.Confirm(ctx, "operator:test", reg.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
+		return link, code
 	}
-	srv := httptest.NewServer(issuerHandler(party.Issuer, nil))
-	defer srv.Close()
-	garbage := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"credentials": [], "extra": 1}`))
-	}))
-	defer garbage.Close()
-	huge := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
-		w.Write(make([]byte, maxServiceResponse+10))
-	}))
-	defer huge.Close()
-	gateway := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway)
-	}))
-	defer gateway.Close()
-	hostile := httptest.NewServer(issuerHandler(party.Issuer, func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant\x1b[2J", "error_description": "bad\ncode\x1b[31m " + strings.Repeat("x", 5000)})
-	}))
-	defer hostile.Close()
+	link, code := offer()
+	if err := os.WriteFile(p("offer.txt"), []byte(link+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-
-	g := grant()
+	unreachable, _ := oid4vci.OfferURILink(closed.URL + "/offers/1")
 	w := p("w")
 	trust := []string{"--trust", p("issuer.jwk.json"), "--trust", p("iaca.pem")}
-	act := func(url, code string, extra ...string) []string {
-		a := []string{"wallet", "activate", "--wallet", w, "--issuer", url, "--issuer-id", demoworld.DukcapilID,
-			"--registration", g.RegistrationID, "--code", code}
-		return append(append(a, trust...), extra...)
+	act := func(offer string, extra ...string) []string {
+		return append(append([]string{"wallet", "activate", "--wallet", w, "--offer", offer}, trust...), extra...)
 	}
-	runWallet(t, []wstep{
-		{"help", []string{"wallet", "activate", "--help"}, nil, "", 0, "--registration", ""},
+	runWalletEnv(t, tls, []wstep{
+		{"help", []string{"wallet", "activate", "--help"}, nil, "", 0, "--offer LINK|@FILE", ""},
 		{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, `"kty"`, ""},
-		{"no code", []string{"wallet", "activate", "--wallet", w, "--issuer", srv.URL}, nil, pin1, 2, "", "--code are required"},
-		{"bad scheme", act("ftp://127.0.0.1/", g.Code), nil, pin1, 2, "", "want an https URL"},
-		{"plain http", act("http://issuer.example.go.id", g.Code), nil, pin1, 2, "", "http is allowed only to a loopback address"},
-		{"query", act(srv.URL+"?x=1", g.Code), nil, pin1, 2, "", "no query"},
-		{"bad timeout", act(srv.URL, g.Code, "--timeout", "0s"), nil, pin1, 2, "", "--timeout"},
-		{"no trust", []string{"wallet", "activate", "--wallet", w, "--issuer", srv.URL, "--registration", "r", "--code", "c"}, nil, pin1, 2, "", "--trust is required"},
-		{"unreachable", act(closed.URL, g.Code), nil, pin1, 1, "", "issuer service: POST " + closed.URL + "/nonce"},
-		{"wrong code", act(srv.URL, "000000"), nil, pin1, 1, "", "issuer service: invalid_grant"},
-		{"garbage answer", act(garbage.URL, g.Code), nil, pin1, 1, "", "malformed answer on /credential"},
-		{"huge answer", act(huge.URL, g.Code), nil, pin1, 1, "", "answer larger than"},
-		{"hostile error", act(hostile.URL, g.Code), nil, pin1, 1, "", "issuer service: invalid_grant[2J: badcode[31m xxx"},
-		{"gateway", act(gateway.URL, g.Code), nil, pin1, 1, "", "issuer service: unexpected answer (HTTP 502)"},
-		{"wrong issuer id", append(act(srv.URL, g.Code)[:0:0], "wallet", "activate", "--wallet", w, "--issuer", srv.URL,
-			"--registration", g.RegistrationID, "--code", g.Code, "--trust", p("issuer.jwk.json"), "--trust", p("iaca.pem")), nil, pin1, 1, "", "invalid_request"},
-	})
-	// The failed attempts may have used up the code; take a fresh one.
-	g = grant()
-	runWallet(t, []wstep{
-		{"activate", act(srv.URL, g.Code), nil, pin1, 0, "KK (mso_mdoc)", ""},
-		{"list", []string{"wallet", "list", "--wallet", w}, nil, pin1, 0, "KTP-el", ""},
+		{"no offer", []string{"wallet", "activate", "--wallet", w}, nil, pin1, 2, "", "--offer is required"},
+		{"bad timeout", act(link, "--timeout", "0s"), nil, pin1, 2, "", "--timeout"},
+		{"no trust", []string{"wallet", "activate", "--wallet", w, "--offer", link}, nil, pin1, 2, "", "--trust is required"},
+		{"no offer file", act("@" + p("missing.txt")), nil, pin1, 1, "", "missing.txt"},
+		{"not an offer", act("hello"), nil, pin1, 1, "", "activate: credential offer not usable: offer: not a credential offer"},
+		{"http offer uri", act("openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fissuer.example.com%2Fo"), nil, pin1, 1, "",
+			`"http://issuer.example.com/o" is not https`},
+		{"unreachable", act(unreachable), nil, pin1, 1, "", "credential offer not usable: offer: fetching the offer by reference"},
+		{"wrong tx_code", act(link, "--tx-code", "AAAAA-BBBBB"), nil, pin1, 1, "",
+			"activate: activation failed: token: token request: oid4vci: invalid_grant: wrong tx_code"},
+		{"no tx_code on stdin", act(link), nil, pin1, 1, "", "activate: transaction code refused: tx_code: the app gave no transaction code: no transaction code"},
+		{"activate, tx_code on stdin", act("@" + p("offer.txt")), nil, pin1 + code + "\n", 0, "KK (mso_mdoc)", ""},
+		{"list", []string{"wallet", "list", "--wallet", w}, nil, pin1, 0, "QR KTP-el", ""},
 		{"history", []string{"wallet", "history", "--wallet", w}, nil, pin1, 0, "activation", ""},
-		{"code used", act(srv.URL, g.Code), nil, pin1, 1, "", "issuer service: "},
+		{"offer used", act(link, "--tx-code", code), nil, pin1, 1, "", "invalid_grant"},
+	})
+
+	// A hostile issuer's error text reaches the terminal without escapes.
+	link, code = offer()
+	v.srv.Override("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "bad\ncode\x1b[31m " + strings.Repeat("x", 5000)})
+	})
+	out := runWalletEnv(t, tls, []wstep{{"hostile error", act(link, "--tx-code", code), nil, pin1, 1, "", "invalid_grant: bad?code?[31m xxx"}})
+	if strings.Contains(out, "\x1b") {
+		t.Error("escape on stdout")
+	}
+	v.srv.Override("POST /token", nil)
+
+	// A wallet that does not trust the issuer stores nothing.
+	other, _ := keys.Generate(keys.ES256, nil)
+	pub, _ := keys.MarshalPublicJWK(other.Public())
+	if err := os.WriteFile(p("other.jwk.json"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w2 := p("w2")
+	runWalletEnv(t, tls, []wstep{
+		{"init 2", []string{"wallet", "init", "--wallet", w2}, nil, pin1, 0, "", ""},
+		{"untrusted", []string{"wallet", "activate", "--wallet", w2, "--offer", link, "--tx-code", code, "--trust", p("other.jwk.json"), "--trust", p("iaca.pem")},
+			nil, pin1, 1, "", "activate: credential not verifiable against the trust list: verify:"},
+		{"nothing stored", []string{"wallet", "list", "--wallet", w2}, nil, pin1, 0, "no credentials", ""},
 	})
 }
 
-// FuzzCredentialResponse: decoding the issuer service's /credential answer
-// never panics, and what it accepts holds 1 to holder.MaxCredentials
-// credentials of a known format whose encoded form is the text received.
-func FuzzCredentialResponse(f *testing.F) {
-	seeds := []string{
-		`{"credentials": [{"credential": "eyJhbGciOiJFUzI1NiJ9.e30.c2ln~", "format": "dc+sd-jwt", "vct": "urn:x", "credential_id": "c1"},
-		  {"credential": "omdkb2NUeXBl", "format": "mso_mdoc", "vct": "urn:x", "credential_id": "c2"}], "binding_id": "b1"}`,
-		`{"credentials": [], "binding_id": "b1"}`,
-		`{"credentials": [{"credential": "!!", "format": "mso_mdoc"}]}`,
-		`{"credentials": [{"credential": "x", "format": "jwt_vc_json"}]}`,
-		`{"credentials": [{"credential": "x", "format": "dc+sd-jwt"}], "binding_id": "a", "binding_id": "b"}`,
-		`{"credentials": [{"credential": "x", "format": "dc+sd-jwt", "colour": "red"}]}`,
-		`{"credentials": null} {}`,
-		`[]`,
+// TestCLIWalletActivatePrompt: on a terminal the tx_code is asked for
+// after the PIN, through the prompt that does not echo.
+func TestCLIWalletActivatePrompt(t *testing.T) {
+	ctx := context.Background()
+	d := t.TempDir()
+	v, err := newVCIIssuer(d, func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, s := range seeds {
-		f.Add([]byte(s))
+	defer v.Close()
+	tls := func(e *env) { e.transport = v.srv.Client().Transport }
+	link, code, err := v.offer(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(seeds) == 0 {
-		f.Fatal("empty seed corpus")
+	w := filepath.Join(d, "w")
+	runWalletEnv(t, tls, []wstep{{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, "", ""}})
+	e, out, errOut := testEnv()
+	e.transport = v.srv.Client().Transport
+	answers := []string{"135790", code}
+	var prompts []string
+	e.readSecret = func(prompt string) (string, error) {
+		prompts = append(prompts, prompt)
+		a := answers[0]
+		answers = answers[1:]
+		return a, nil
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := decodeCredentialResponse(data)
-		if err != nil {
-			if a != nil {
-				t.Fatal("an activation with an error")
-			}
-			return
-		}
-		var raw credentialResponse
-		if err := json.Unmarshal(data, &raw); err != nil {
-			t.Fatalf("accepted what encoding/json rejects: %v", err)
-		}
-		if len(a) == 0 || len(a) > holder.MaxCredentials || len(a) != len(raw.Credentials) {
-			t.Fatalf("%d credentials accepted", len(a))
-		}
-		for i, c := range a {
-			enc := string(c.Data)
-			switch c.Format {
-			case credential.FormatMdoc:
-				enc = base64.RawURLEncoding.EncodeToString(c.Data)
-			case credential.FormatSDJWT:
-			default:
-				t.Fatalf("format %q accepted", c.Format)
-			}
-			if enc != raw.Credentials[i].Credential {
-				t.Fatalf("credential %d: encoded %q, received %q", i, enc, raw.Credentials[i].Credential)
-			}
-		}
-	})
+	args := []string{"wallet", "activate", "--wallet", w, "--offer", link, "--trust", filepath.Join(d, "issuer.jwk.json"), "--trust", filepath.Join(d, "iaca.pem")}
+	if c := run(ctx, e, args); c != 0 {
+		t.Fatalf("exit %d: %s", c, errOut.String())
+	}
+	if strings.Join(prompts, "|") != "ikd wallet: PIN: |ikd wallet: transaction code: " {
+		t.Errorf("prompts %q", prompts)
+	}
+	if want := "asks for a transaction code: Kode aktivasi dari surel Dukcapil"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	if strings.Contains(out.String()+errOut.String(), code) {
+		t.Error("the tx_code was echoed")
+	}
+	if !strings.Contains(out.String(), "KTP-el (mso_mdoc)") {
+		t.Errorf("stdout %q", out.String())
+	}
 }
 
 // TestPrintable: a service's error text loses control characters and is
