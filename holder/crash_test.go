@@ -114,7 +114,7 @@ func crashChild(scenario, dir string) error {
 		if err != nil {
 			return err
 		}
-		_, err = w.Activate(ctx, is.iss, testIssuer, g.RegistrationID, g.Code)
+		_, err = is.receive(ctx, w, g, "")
 		return err
 	case "import":
 		for i := 0; ; i++ {

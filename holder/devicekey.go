@@ -141,7 +141,7 @@ func (w *Wallet) DeviceKey(ctx context.Context) (crypto.Signer, error) {
 }
 
 // CreateDeviceKey makes the device key if the wallet has none and returns
-// it; Activate calls it. The software default is an ECDSA P-256 key stored
+// it; ReceiveOffer calls it. The software default is an ECDSA P-256 key stored
 // in the wallet, sealed like every record.
 func (w *Wallet) CreateDeviceKey(ctx context.Context) (crypto.Signer, error) {
 	w.mu.Lock()

@@ -51,9 +51,6 @@
 // [ErrUntrustedIssuer] or [ErrKeyMismatch] (what arrived did not verify;
 // nothing was stored).
 //
-// [Wallet.Activate] is the earlier path, over an in-process
-// [IssuerService]; new apps use ReceiveOffer.
-//
 // # Trust
 //
 // Imports are verified against an [IssuerTrust]: [TrustList] adapts a signed

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,10 +28,10 @@ import (
 	"github.com/ikdkit/ikdkit/verifier"
 )
 
-// Example shows a wallet's life: create it with a PIN, activate it against
-// an issuer, show a credential, and answer a verifier with a QR after the
-// user's consent. The issuer here runs in-process; a real app reaches it
-// over HTTP behind holder.IssuerService.
+// Example shows a wallet's life: create it with a PIN, receive credentials
+// from an issuer over OpenID4VCI, show a credential, and answer a verifier
+// with a QR after the user's consent. The issuer here is a test server on
+// loopback; a real app scans its offer from the service desk's QR code.
 func Example() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "wallet")
@@ -37,10 +39,18 @@ func Example() {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 
-	// The issuing authority (Dukcapil) with its keys and one person's KTP-el.
-	iss, trust, entry := exampleIssuer(ctx, dir, clock)
+	// The issuing authority (Dukcapil) with its keys and one person's
+	// KTP-el, serving OpenID4VCI (issuer.NewHandler) over HTTPS.
+	var handler http.Handler
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer srv.Close()
+	iss, trust, entry := exampleIssuer(ctx, dir, srv.URL, clock)
+	handler, _ = issuer.NewHandler(iss, issuer.HandlerConfig{})
+	// At the service desk: registration, the operator's confirmation, a
+	// credential offer as a QR code and its tx_code by e-mail.
 	reg, _ := iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "081234567890"})
 	grant, _ := iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
+	offerQR, _ := grant.Offer.ReferenceLink()
 
 	// The wallet. Tests and examples may lower the Argon2id cost; apps keep
 	// holder.DefaultKDF.
@@ -52,13 +62,18 @@ func Example() {
 		return
 	}
 	defer w.Close()
-	creds, err := w.Activate(ctx, iss, "https://dukcapil.example.go.id", grant.RegistrationID, grant.Code)
+	received, err := w.ReceiveOffer(ctx, offerQR, holder.ReceiveOptions{
+		HTTPClient: srv.Client(), // trusts the test server's certificate
+		TxCode: func(context.Context, holder.TxCodeRequest) (string, error) {
+			return grant.Offer.TxCode, nil // typed by the resident from the e-mail
+		},
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("credentials:", len(creds))
-	for _, c := range creds {
+	fmt.Println("credentials:", len(received.Credentials))
+	for _, c := range received.Credentials {
 		if c.Name == "KTP-el" && c.Format == credential.FormatSDJWT {
 			d, _ := c.Document()
 			fmt.Println("holder NIK:", d.(*credential.KTPEL).NIK())
@@ -129,7 +144,7 @@ type localTrust struct{ l *trustlist.List }
 
 func (t localTrust) Current() *trustlist.List { return t.l }
 
-func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*issuer.Issuer, holder.StaticTrust, trustlist.Issuer) {
+func exampleIssuer(ctx context.Context, dir, id string, clock func() time.Time) (*issuer.Issuer, holder.StaticTrust, trustlist.Issuer) {
 	key, _ := keys.Generate(keys.ES256, nil)
 	iacaKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := clock()
@@ -156,9 +171,9 @@ func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*is
 		panic(fmt.Sprint(ktpErr))
 	}
 	iss, err := issuer.New(ctx, issuer.Config{
-		Identifier: "https://dukcapil.example.go.id", Signer: key, Chain: []*x509.Certificate{leaf},
+		Identifier: id, Signer: key, Chain: []*x509.Certificate{leaf},
 		Types:      []credential.TypeInfo{credential.KTPELType()},
-		StatusList: issuer.StatusListConfig{BaseURI: "https://dukcapil.example.go.id/status", Size: 1024},
+		StatusList: issuer.StatusListConfig{BaseURI: id + "/status", Size: 1024},
 		Documents: issuer.DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
 			return []credential.Document{ktp}, nil
 		}),
@@ -169,11 +184,11 @@ func exampleIssuer(ctx context.Context, dir string, clock func() time.Time) (*is
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
-	entry := trustlist.Issuer{ID: "https://dukcapil.example.go.id", Name: "Ditjen Dukcapil",
+	entry := trustlist.Issuer{ID: id, Name: "Ditjen Dukcapil",
 		Keys:      []trustlist.Key{{ID: "k-1", Public: key.Public()}},
 		IACARoots: []*x509.Certificate{root}, DocumentSigners: []*x509.Certificate{leaf},
 		VCTs: []string{credential.VCTKTPEL, credential.VCTQR, credential.VCTQRFull}, DocTypes: []string{credential.DocTypeKTPEL, credential.DocTypeQR}}
-	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{"https://dukcapil.example.go.id": key.Public()}, Roots: pool}, entry
+	return iss, holder.StaticTrust{Issuers: map[string]crypto.PublicKey{id: key.Public()}, Roots: pool}, entry
 }
 
 // ExampleWallet_Unlock shows how an app tells the user what a wrong PIN

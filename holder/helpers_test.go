@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -173,6 +175,41 @@ func buildIssuer(dir string, clk *clock, docs ...credential.Document) (*testIssu
 		trust: StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: k.Public()}, Roots: pool}}, func() { st.Close() }, nil
 }
 
+// handlerClient is an HTTP client that serves every request in memory
+// with h, whatever its host: the wallet reaches the real OpenID4VCI
+// issuer (issuer.NewHandler) at its https identifier without a network.
+func handlerClient(h http.Handler) *http.Client {
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		resp := rec.Result()
+		resp.Request = r
+		return resp, nil
+	})}
+}
+
+// receive redeems the credential offer of g with w over OpenID4VCI, by
+// reference, typing txCode (g's own when empty) when asked.
+func (e *testIssuerEnv) receive(ctx context.Context, w *Wallet, g *issuer.ActivationGrant, txCode string) ([]*Credential, error) {
+	h, err := issuer.NewHandler(e.iss, issuer.HandlerConfig{})
+	if err != nil {
+		return nil, err
+	}
+	link, err := g.Offer.ReferenceLink()
+	if err != nil {
+		return nil, err
+	}
+	if txCode == "" {
+		txCode = g.Offer.TxCode
+	}
+	r, err := w.ReceiveOffer(ctx, link, ReceiveOptions{HTTPClient: handlerClient(h),
+		TxCode: func(context.Context, TxCodeRequest) (string, error) { return txCode, nil }})
+	if err != nil {
+		return nil, err
+	}
+	return r.Credentials, nil
+}
+
 // grant registers testNIK and has an operator confirm it.
 func (e *testIssuerEnv) grant(t testing.TB) *issuer.ActivationGrant {
 	t.Helper()
@@ -222,7 +259,7 @@ func activated(t testing.TB, mod ...func(*Options)) *fixture {
 	t.Helper()
 	f := newFixture(t, mod...)
 	g := f.is.grant(t)
-	creds, err := f.w.Activate(f.ctx, f.is.iss, testIssuer, g.RegistrationID, g.Code)
+	creds, err := f.is.receive(f.ctx, f.w, g, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // issueSD issues doc as an SD-JWT VC signed by signer, bound to holder.
@@ -149,16 +150,18 @@ func TestImport(t *testing.T) {
 func TestActivationFailures(t *testing.T) {
 	f := newFixture(t)
 	g := f.is.grant(t)
-	if _, err := f.w.Activate(f.ctx, f.is.iss, testIssuer, g.RegistrationID, "WRONG-CODE"); !errors.Is(err, ErrActivation) {
-		t.Fatalf("wrong code: %v", err)
+	// A wrong tx_code is the issuer's invalid_grant (OpenID4VCI 1.0 §6.3).
+	wrong := "000000"
+	if g.Offer.TxCode == wrong {
+		wrong = "111111"
 	}
-	// A proof for another audience is refused by the issuer.
-	if _, err := f.w.Activate(f.ctx, f.is.iss, "https://other.example", g.RegistrationID, g.Code); !errors.Is(err, ErrActivation) {
-		t.Fatalf("wrong audience: %v", err)
+	var pe *oid4vci.ProtocolError
+	if _, err := f.is.receive(f.ctx, f.w, g, wrong); !errors.Is(err, ErrActivation) || !errors.As(err, &pe) || pe.Code != oid4vci.CodeInvalidGrant {
+		t.Fatalf("wrong tx_code: %v", err)
 	}
 	// A trust list without the issuer refuses everything; nothing is stored.
 	f.w.opts.Trust = StaticTrust{}
-	if _, err := f.w.Activate(f.ctx, f.is.iss, testIssuer, g.RegistrationID, g.Code); !errors.Is(err, ErrUntrustedIssuer) {
+	if _, err := f.is.receive(f.ctx, f.w, g, ""); !errors.Is(err, ErrUntrustedIssuer) {
 		t.Fatalf("untrusted issuer: %v", err)
 	}
 	if list, _ := f.w.Credentials(f.ctx); len(list) != 0 {

@@ -407,7 +407,7 @@ func TestPresentLargeContentUsesFrames(t *testing.T) {
 	}
 	defer f.w.Close()
 	g := f.is.grant(t)
-	if _, err := f.w.Activate(f.ctx, f.is.iss, testIssuer, g.RegistrationID, g.Code); err != nil {
+	if _, err := f.is.receive(f.ctx, f.w, g, ""); err != nil {
 		t.Fatal(err)
 	}
 	doctype := credential.KTPELType().DocType

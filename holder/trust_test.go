@@ -49,7 +49,7 @@ func TestTrustListAuthorisesTypes(t *testing.T) {
 			f := newFixture(t)
 			f.w.opts.Trust = TrustList(signedList(t, f.is, append([]string(nil), tc.vcts...), tc.docts))
 			g := f.is.grant(t)
-			_, err := f.w.Activate(context.Background(), f.is.iss, testIssuer, g.RegistrationID, g.Code)
+			_, err := f.is.receive(context.Background(), f.w, g, "")
 			if !errors.Is(err, tc.err) && !(tc.err == nil && err == nil) {
 				t.Fatalf("got %v, want %v", err, tc.err)
 			}

@@ -99,7 +99,7 @@ type Options struct {
 	// (docs/security.md, "PIN guessing against the wallet file").
 	MaxPINAttempts int
 	// Trust verifies credentials at import (issuer keys and mdoc roots).
-	// Required for Import and Activate.
+	// Required for Import and ReceiveOffer.
 	Trust IssuerTrust
 	// PINPerPresentation asks for the PIN again for every presentation, as
 	// the IKD app does; Present then needs PresentOptions.PIN.

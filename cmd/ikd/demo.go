@@ -186,24 +186,18 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	defer wal.Close()
 	say("   wallet created, protected by a 6-digit PIN (Argon2id t=%d m=%d KiB)", e.kdf.Time, e.kdf.MemoryKiB)
 	for _, p := range parties {
-		reg, err := p.Issuer.Register(ctx, demoworld.RegisterRequest())
-		if err != nil {
-			return fmt.Errorf("register with %s: %w", p.Name, err)
-		}
-		g, err := p.Issuer.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
-		if err != nil {
-			return err
-		}
-		creds, err := wal.Activate(ctx, p.Issuer, p.ID, g.RegistrationID, g.Code)
+		a, err := p.Activate(ctx, wal, "operator:kec-tebet-01")
 		if err != nil {
 			return fmt.Errorf("activation with %s: %w", p.Name, err)
 		}
 		var got []string
-		for _, c := range creds {
+		for _, c := range a.Received.Credentials {
 			got = append(got, fmt.Sprintf("%s (%s)", c.Name, c.Format))
 		}
-		say("   %s: registered NIK %s, operator confirmed, one-time code (%d characters) redeemed by the wallet -> %d credentials:",
-			p.Name, residentNK, len(g.Code), len(creds))
+		say("   %s: registered NIK %s; the operator confirmed -> a credential offer (OpenID4VCI, by reference) and a %d-digit tx_code for the e-mail",
+			p.Name, residentNK, len(a.Grant.Offer.TxCode))
+		say("      the wallet read the issuer metadata, redeemed the pre-authorized code with the tx_code at %s/token,", p.ID)
+		say("      proved its device key over a fresh c_nonce and received %d credentials, each verified before storing:", len(a.Received.Credentials))
 		say("      %s", strings.Join(got, ", "))
 	}
 	all, err := wal.Credentials(ctx)

@@ -22,8 +22,10 @@ type scriptIssuer struct {
 //	                       Identifier)
 //	issuer-service grant   register the demo resident and confirm it as an
 //	                       operator would; set OFFER (the credential offer
-//	                       link, by reference), TX_CODE (the activation
-//	                       code) and write offer.txt
+//	                       link, by reference), TX_CODE (its tx_code, the
+//	                       e-mailed activation PIN), WRONG_TX_CODE (a
+//	                       code of the same length that is not it) and
+//	                       write offer.txt
 //	issuer-service status FILE  write the current Status List Token of the
 //	                       issuer's first list to FILE
 //
@@ -57,6 +59,7 @@ func scriptIssuerService(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.WriteFile(ts.MkAbs("offer.txt"), []byte(link+"\n"), 0o644))
 		ts.Setenv("OFFER", link)
 		ts.Setenv("TX_CODE", code)
+		ts.Setenv("WRONG_TX_CODE", wrongTxCode(code))
 	case "status":
 		if st.issuer == nil {
 			ts.Fatalf("issuer-service status before start")

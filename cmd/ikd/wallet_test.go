@@ -346,7 +346,7 @@ func twoKeys() (crypto.Signer, crypto.Signer, error) {
 
 // TestCLIWalletActivate: "ikd wallet activate" receives the KTP-el and the
 // KK from an OpenID4VCI issuer (demoworld's Dukcapil behind
-// internal/oid4vcitest) with an offer link or @FILE and the tx_code from
+// issuer.NewHandler) with an offer link or @FILE and the tx_code from
 // --tx-code or stdin, and reports bad offers and the issuer's errors.
 func TestCLIWalletActivate(t *testing.T) {
 	ctx := context.Background()
@@ -389,18 +389,20 @@ func TestCLIWalletActivate(t *testing.T) {
 		{"http offer uri", act("openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fissuer.example.com%2Fo"), nil, pin1, 1, "",
 			`"http://issuer.example.com/o" is not https`},
 		{"unreachable", act(unreachable), nil, pin1, 1, "", "credential offer not usable: offer: fetching the offer by reference"},
-		{"wrong tx_code", act(link, "--tx-code", "AAAAA-BBBBB"), nil, pin1, 1, "",
-			"activate: activation failed: token: token request: oid4vci: invalid_grant: wrong tx_code"},
+		{"wrong tx_code", act(link, "--tx-code", wrongTxCode(code)), nil, pin1, 1, "",
+			"activate: activation failed: token: token request: oid4vci: invalid_grant: "},
+		{"tx_code not digits", act(link, "--tx-code", "AAAAA-BBBBB"), nil, pin1, 1, "",
+			"activate: invalid input: tx_code: the transaction code must be digits only"},
 		{"no tx_code on stdin", act(link), nil, pin1, 1, "", "activate: transaction code refused: tx_code: the app gave no transaction code: no transaction code"},
 		{"activate, tx_code on stdin", act("@" + p("offer.txt")), nil, pin1 + code + "\n", 0, "KK (mso_mdoc)", ""},
 		{"list", []string{"wallet", "list", "--wallet", w}, nil, pin1, 0, "QR KTP-el", ""},
 		{"history", []string{"wallet", "history", "--wallet", w}, nil, pin1, 0, "activation", ""},
-		{"offer used", act(link, "--tx-code", code), nil, pin1, 1, "", "invalid_grant"},
+		{"offer used", act(link, "--tx-code", code), nil, pin1, 1, "", "no open credential offer here"},
 	})
 
 	// A hostile issuer's error text reaches the terminal without escapes.
 	link, code = offer()
-	v.srv.Override("POST /token", func(w http.ResponseWriter, r *http.Request) {
+	v.Override("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "bad\ncode\x1b[31m " + strings.Repeat("x", 5000)})
@@ -409,7 +411,7 @@ func TestCLIWalletActivate(t *testing.T) {
 	if strings.Contains(out, "\x1b") {
 		t.Error("escape on stdout")
 	}
-	v.srv.Override("POST /token", nil)
+	v.Override("POST /token", nil)
 
 	// A wallet that does not trust the issuer stores nothing.
 	other, _ := keys.Generate(keys.ES256, nil)
@@ -460,7 +462,7 @@ func TestCLIWalletActivatePrompt(t *testing.T) {
 	if strings.Join(prompts, "|") != "ikd wallet: PIN: |ikd wallet: transaction code: " {
 		t.Errorf("prompts %q", prompts)
 	}
-	if want := "asks for a transaction code: Kode aktivasi dari surel Dukcapil"; !strings.Contains(errOut.String(), want) {
+	if want := "asks for a transaction code: Masukkan PIN aktivasi dari surel Dukcapil"; !strings.Contains(errOut.String(), want) {
 		t.Errorf("stderr %q, want %q", errOut.String(), want)
 	}
 	if strings.Contains(out.String()+errOut.String(), code) {

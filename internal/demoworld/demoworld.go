@@ -18,7 +18,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"sync"
@@ -30,6 +33,7 @@ import (
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // The fictitious parties of the story.
@@ -112,6 +116,10 @@ type Party struct {
 	Types    []credential.TypeInfo
 	Issuer   *issuer.Issuer
 	Store    *issuer.SQLiteStore
+
+	handlerOnce sync.Once
+	handler     http.Handler
+	handlerErr  error
 }
 
 // PartyConfig describes a party for NewParty.
@@ -227,15 +235,67 @@ func RegisterRequest() issuer.RegisterRequest {
 
 // Activation is the outcome of Party.Activate.
 type Activation struct {
-	// Grant is the operator's confirmation with the one-time code.
+	// Grant is the operator's confirmation with the credential offer and
+	// its tx_code (the activation PIN the SOP e-mails).
 	Grant *issuer.ActivationGrant
-	// Credentials are what the wallet imported.
-	Credentials []*holder.Credential
+	// Received is what the wallet received and stored over OpenID4VCI.
+	Received *holder.Received
+}
+
+// Handler is the party's OpenID4VCI issuer (issuer.NewHandler), made on
+// first use, with the party's name as its display name.
+func (p *Party) Handler() (http.Handler, error) {
+	p.handlerOnce.Do(func() {
+		p.handler, p.handlerErr = issuer.NewHandler(p.Issuer, issuer.HandlerConfig{
+			Display: []oid4vci.IssuerDisplay{{Name: p.Name}},
+		})
+	})
+	return p.handler, p.handlerErr
+}
+
+// Client is an HTTP client that reaches the OpenID4VCI issuers of
+// parties by their identifiers' hosts without a network: each request is
+// served in memory by the party's Handler. Any other host is an error.
+// The demo and the examples run the real protocol through it.
+func Client(parties ...*Party) (*http.Client, error) {
+	t := memTransport{}
+	for _, p := range parties {
+		h, err := p.Handler()
+		if err != nil {
+			return nil, err
+		}
+		u, err := url.Parse(p.ID)
+		if err != nil {
+			return nil, err
+		}
+		t[u.Host] = h
+	}
+	return &http.Client{Transport: t}, nil
+}
+
+// memTransport serves requests with the handler of their host.
+type memTransport map[string]http.Handler
+
+func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	h := t[r.URL.Host]
+	if h == nil {
+		return nil, fmt.Errorf("demoworld: no issuer at %s", r.URL.Host)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // Activate runs the resident's activation with the party (IKD SOP steps
-// 3-5): registration, confirmation by operator, and redemption of the
-// one-time code by the wallet w.
+// 3-5) over OpenID4VCI 1.0: registration, confirmation by operator (a
+// credential offer and its tx_code), and redemption of the offer by the
+// wallet w (holder.Wallet.ReceiveOffer, by reference) through the party's
+// Handler, the tx_code typed in as the resident would.
 func (p *Party) Activate(ctx context.Context, w *holder.Wallet, operator string) (*Activation, error) {
 	reg, err := p.Issuer.Register(ctx, RegisterRequest())
 	if err != nil {
@@ -245,11 +305,23 @@ func (p *Party) Activate(ctx context.Context, w *holder.Wallet, operator string)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := w.Activate(ctx, p.Issuer, p.ID, g.RegistrationID, g.Code)
+	if g.Offer == nil {
+		return nil, fmt.Errorf("demoworld: %s made no credential offer", p.Name)
+	}
+	link, err := g.Offer.ReferenceLink()
 	if err != nil {
 		return nil, err
 	}
-	return &Activation{Grant: g, Credentials: creds}, nil
+	c, err := Client(p)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := w.ReceiveOffer(ctx, link, holder.ReceiveOptions{HTTPClient: c,
+		TxCode: func(context.Context, holder.TxCodeRequest) (string, error) { return g.Offer.TxCode, nil }})
+	if err != nil {
+		return nil, err
+	}
+	return &Activation{Grant: g, Received: rec}, nil
 }
 
 // SignedTrust signs list with the operator key op and returns a trust store

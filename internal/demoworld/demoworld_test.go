@@ -65,8 +65,8 @@ func TestWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Credentials) == 0 || a.Grant.Code == "" {
-		t.Fatalf("activation imported %d credentials", len(a.Credentials))
+	if len(a.Received.Credentials) == 0 || a.Grant.Code == "" {
+		t.Fatalf("activation imported %d credentials", len(a.Received.Credentials))
 	}
 	cache, err := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: clk.Now})
 	if err != nil {

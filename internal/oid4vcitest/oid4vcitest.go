@@ -1,10 +1,15 @@
-// Package oid4vcitest is a small OpenID4VCI 1.0 Credential Issuer for the
-// tests of wallets (package holder, cmd/ikd), built on the wire types and
-// checks of package oid4vci: Credential Issuer and Authorization Server
-// Metadata, Credential Offers by value and by reference, the Pre-Authorized
-// Code Flow with tx_code (§6), DPoP (RFC 9449) off, optional or required,
-// with server nonces if asked (use_dpop_nonce), the Nonce (§7), Credential
-// (§8, jwt proofs, Appendix F.1) and Notification (§11) Endpoints.
+// Package oid4vcitest is a scriptable OpenID4VCI 1.0 Credential Issuer for
+// the wallet's tests of issuers other than ikdkit's: it can play the
+// behaviours the real issuer (issuer.NewHandler, which the wallet's other
+// tests, the CLI and the demo run against) never shows — DPoP (RFC 9449)
+// off, optional or required with server nonces (use_dpop_nonce), other
+// tx_code input modes, error answers and malformed or hostile responses at
+// any endpoint, credentials signed by a key the wallet does not trust. It
+// is built on the wire types and checks of package oid4vci: Credential
+// Issuer and Authorization Server Metadata, Credential Offers by value and
+// by reference, the Pre-Authorized Code Flow with tx_code (§6), the Nonce
+// (§7), Credential (§8, jwt proofs, Appendix F.1) and Notification (§11)
+// Endpoints.
 //
 // What it issues comes from [Config].Issue. Every endpoint can be replaced
 // with [Server.Override] so that a test makes it misbehave, and [Server.Log]
