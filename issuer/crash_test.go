@@ -85,15 +85,7 @@ func crashChild(scenario, db, arg, arg2 string) error {
 			reqs = append(reqs, IssueRequest{BindingID: arg, Document: mustKTPEL()})
 		}
 		_, err = iss.IssueBatch(ctx, "operator:batch", reqs)
-	case "activation":
-		device, _ := keys.Generate(keys.ES256, nil)
-		n, _, nerr := iss.Nonce(ctx)
-		if nerr != nil {
-			return nerr
-		}
-		p, _ := oid4vci.SignProof(nil, device, testIssuer, n, t0)
-		_, err = iss.Activate(ctx, ActivationRequest{RegistrationID: arg, Code: arg2, Proof: p})
-	case "token", "credential":
+	case "activation", "credential", "token":
 		h, herr := NewHandler(iss, HandlerConfig{})
 		if herr != nil {
 			return herr
@@ -103,13 +95,15 @@ func crashChild(scenario, db, arg, arg2 string) error {
 			r = httptest.NewRequest(http.MethodPost, testIssuer+"/token", strings.NewReader(tokenForm(arg, arg2).Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		} else {
-			// A batch of three keys in the session's first request.
+			// The session's first credential request, which makes the
+			// NIK's binding: one key for an activation, a batch of three
+			// for a credential request.
 			n, _, nerr := iss.Nonce(ctx)
 			if nerr != nil {
 				return nerr
 			}
 			var proofs []string
-			for range 3 {
+			for range map[string]int{"activation": 1, "credential": 3}[scenario] {
 				device, _ := keys.Generate(keys.ES256, nil)
 				p, _ := oid4vci.SignProof(nil, device, testIssuer, n, t0)
 				proofs = append(proofs, p)
@@ -134,10 +128,10 @@ func scenarioPoint(scenario string) string {
 		return "issue:after-credential"
 	case "token":
 		return "token:offer-used"
-	case "credential":
-		return "credential:after-credential"
+	case "activation":
+		return "credential:old-revoked"
 	}
-	return "activate:after-credential"
+	return "credential:after-credential"
 }
 
 func scenarioHits(scenario string) int {
@@ -227,44 +221,51 @@ func TestCrashDuringBatchIssuance(t *testing.T) {
 	}
 }
 
+// The process dies in a session's first credential request (the
+// activation: one key proof) right after the NIK's old binding was
+// revoked, before the new binding is made: nothing of it happened (old
+// binding active, its credentials valid, no new binding, the session
+// unbound, the nonce unspent), and the same session then activates with
+// the switch done completely.
 func TestCrashDuringActivation(t *testing.T) {
-	e := newEnv(t)
-	first := e.activate(newDevice(t))
-	g := e.registerConfirm()
-	total, revoked := countCredentials(t, e)
-	e.store.Close()
+	he := newHandlerEnv(t, HandlerConfig{})
+	first := he.activate(newDevice(t))
+	s := he.redeem(nil)
+	total, revoked := countCredentials(t, he.env)
+	var nonces int
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
+	he.store.Close()
 
-	runCrashChild(t, e, "activation", g.RegistrationID, g.Code)
+	runCrashChild(t, he.env, "activation", s.token, "")
 
-	e.open()
-	checkInvariants(t, e)
-	// Nothing of the activation happened: old binding active, its
-	// credentials valid, the code unused, no new binding.
-	if t2, r2 := countCredentials(t, e); t2 != total || r2 != revoked {
+	he.reopenAfterCrash()
+	checkInvariants(t, he.env)
+	if t2, r2 := countCredentials(t, he.env); t2 != total || r2 != revoked {
 		t.Fatalf("after crash %d credentials (%d revoked), before %d (%d)", t2, r2, total, revoked)
 	}
-	b, err := e.iss.Binding(e.ctx, first.Binding.ID)
+	b, err := he.iss.Binding(he.ctx, first.Binding.ID)
 	if err != nil || b.State != BindingActive {
 		t.Fatalf("old binding %+v %v: half-done activation", b, err)
 	}
-	var used, attempts int64
-	if err := e.store.db.QueryRow(`SELECT used_at, attempts FROM activation_codes WHERE registration_id = ?`, g.RegistrationID).Scan(&used, &attempts); err != nil || used != 0 || attempts != 0 {
-		t.Fatalf("code used_at %d attempts %d (%v)", used, attempts, err)
+	var bindings, nonces2 int
+	var sessionBinding string
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
+	he.store.db.QueryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
+	if bindings != 1 || sessionBinding != "" || nonces2 != nonces+1 {
+		t.Fatalf("%d bindings, session binding %q, %d nonces (before %d + the child's)", bindings, sessionBinding, nonces2, nonces)
 	}
-	var bindings int
-	e.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
-	if bindings != 1 {
-		t.Fatalf("%d bindings", bindings)
+	// The same session still works, and the switch happens completely.
+	device := newDevice(t)
+	he.issue(s, "ktpel_dc_sd_jwt", device)
+	b, err = he.iss.Binding(he.ctx, first.Binding.ID)
+	if err != nil || b.State != BindingRevoked {
+		t.Fatalf("old binding %+v %v after the activation", b, err)
 	}
-	// The same code still works, and the switch happens completely.
-	second, err := e.iss.Activate(e.ctx, ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: e.proof(newDevice(t))})
-	if err != nil {
-		t.Fatal(err)
+	if t3, r3 := countCredentials(t, he.env); t3 != total+1 || r3 != revoked+len(first.Credentials) {
+		t.Fatalf("%d credentials (%d revoked), want %d (%d)", t3, r3, total+1, revoked+len(first.Credentials))
 	}
-	if second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != len(first.Credentials) {
-		t.Fatalf("second activation %+v", second)
-	}
-	checkInvariants(t, e)
+	checkInvariants(t, he.env)
 }
 
 // The process dies in the token transaction after the offer was marked
@@ -300,8 +301,9 @@ func TestCrashDuringCredentialRequest(t *testing.T) {
 	first := he.activate(newDevice(t))
 	s := he.redeem(nil)
 	total, revoked := countCredentials(t, he.env)
-	var nonces int
+	var nonces, bkeys int
 	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys)
 	he.store.Close()
 
 	runCrashChild(t, he.env, "credential", s.token, "")
@@ -315,14 +317,14 @@ func TestCrashDuringCredentialRequest(t *testing.T) {
 	if err != nil || b.State != BindingActive {
 		t.Fatalf("old binding %+v %v: half-done activation", b, err)
 	}
-	var bindings, bkeys, nonces2 int
+	var bindings, bkeys2, nonces2 int
 	var sessionBinding string
 	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys)
+	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys2)
 	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
-	he.store.db.QueryRow(`SELECT binding_id FROM sessions`).Scan(&sessionBinding)
-	if bindings != 1 || bkeys != 0 || sessionBinding != "" || nonces2 != nonces+1 {
-		t.Fatalf("%d bindings, %d binding keys, session binding %q, %d nonces (before %d + the child's)", bindings, bkeys, sessionBinding, nonces2, nonces)
+	he.store.db.QueryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
+	if bindings != 1 || bkeys2 != bkeys || sessionBinding != "" || nonces2 != nonces+1 {
+		t.Fatalf("%d bindings, %d binding keys (before %d), session binding %q, %d nonces (before %d + the child's)", bindings, bkeys2, bkeys, sessionBinding, nonces2, nonces)
 	}
 	devices := []crypto.Signer{newDevice(t), newDevice(t), newDevice(t)}
 	he.issue(s, "ktpel_dc_sd_jwt", devices...)

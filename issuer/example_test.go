@@ -2,23 +2,30 @@ package issuer_test
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
-// Example runs the IKD activation: registration, operator confirmation,
-// proof of possession and issuance; then a second activation on a new phone
-// revokes the first phone's credential. The issuer key is used only through
-// crypto.Signer, as an HSM key would be.
+// Example runs the IKD activation over OpenID4VCI 1.0: registration,
+// operator confirmation (a credential offer, and its tx_code to e-mail),
+// then a wallet's requests to the issuer's Handler — token, nonce,
+// credential — written and read with package oid4vci; a second activation
+// on a new phone revokes the first phone's credentials. The issuer key is
+// used only through crypto.Signer, as an HSM key would be.
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -45,55 +52,116 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	// The handler is mounted at https://dukcapil.example.go.id; here the
+	// wallet's requests are served in process.
+	h, err := issuer.NewHandler(iss, issuer.HandlerConfig{})
+	if err != nil {
+		panic(err)
+	}
+	post := func(path, contentType, authorization, body string) *http.Response {
+		r := httptest.NewRequest(http.MethodPost, "https://dukcapil.example.go.id"+path, strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		if authorization != "" {
+			r.Header.Set("Authorization", authorization)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result()
+	}
+	read := func(resp *http.Response) []byte {
+		if resp.StatusCode != http.StatusOK {
+			panic(oid4vci.ReadError(resp))
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return b
+	}
 
-	activate := func() *issuer.Activation {
+	var offers []*issuer.Offer
+	activate := func() []oid4vci.IssuedCredential {
 		// Step 3: the person registers in the app.
 		reg, err := iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "081234567890"})
 		if err != nil {
 			panic(err)
 		}
-		// Step 4: an operator confirms the person in front of them.
+		// Step 4: an operator confirms the person in front of them and
+		// shows the offer as a QR code (grant.Offer.QR); the tx_code goes
+		// to the person's e-mail.
 		grant, err := iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
 		if err != nil {
 			panic(err)
 		}
-		// Step 5: the wallet proves possession of its device key.
-		device, _ := keys.Generate(keys.ES256, nil)
-		nonce, _, _ := iss.Nonce(ctx)
-		proof, _ := oid4vci.SignProof(nil, device, "https://dukcapil.example.go.id", nonce, now)
-		a, err := iss.Activate(ctx, issuer.ActivationRequest{RegistrationID: reg.ID, Code: grant.Code, Proof: proof})
+		offers = append(offers, grant.Offer)
+		// Step 5: the wallet redeems the offer with the tx_code and proves
+		// possession of its device key for each credential.
+		offer := grant.Offer.Offer
+		tr := oid4vci.TokenRequest{GrantType: oid4vci.GrantTypePreAuthorizedCode,
+			PreAuthorizedCode: offer.Grants.PreAuthorizedCode.PreAuthorizedCode, TxCode: grant.Offer.TxCode}
+		tok, err := oid4vci.ParseTokenResponse(read(post("/token", "application/x-www-form-urlencoded", "", tr.Encode())))
 		if err != nil {
 			panic(err)
 		}
-		return a
+		device, _ := keys.Generate(keys.ES256, nil)
+		var out []oid4vci.IssuedCredential
+		for _, id := range offer.CredentialConfigurationIDs {
+			n, err := oid4vci.ParseNonceResponse(read(post("/nonce", "", "", "")))
+			if err != nil {
+				panic(err)
+			}
+			proof, err := oid4vci.SignProof(nil, device, offer.CredentialIssuer, n.CNonce, now)
+			if err != nil {
+				panic(err)
+			}
+			req, _ := json.Marshal(oid4vci.CredentialRequest{CredentialConfigurationID: id, Proofs: &oid4vci.Proofs{JWT: []string{proof}}})
+			cr, err := oid4vci.ParseCredentialResponse(read(post("/credential", "application/json", tok.TokenType+" "+tok.AccessToken, string(req))))
+			if err != nil {
+				panic(err)
+			}
+			issued, err := cr.Issued(credential.FormatSDJWT)
+			if err != nil {
+				panic(err)
+			}
+			fmt.Println("issued:", id)
+			out = append(out, issued...)
+		}
+		return out
 	}
 
 	first := activate()
-	for _, c := range first.Credentials {
-		fmt.Println("issued:", c.Format, c.Profile, c.VCT)
-	}
-	c := first.Credentials[0]
+	activate() // the same NIK on a new phone
 
-	second := activate() // the same NIK on a new phone
-	fmt.Println("revoked on the old phone:", second.Revoked)
-
+	// The first phone's credentials are revoked in the status list.
 	tok, _ := iss.StatusListToken(ctx, 1)
-	verified, err := (&statuslist.Verifier{Key: hsm.Public(), Now: func() time.Time { return now }}).VerifyJWT(tok)
+	list, err := (&statuslist.Verifier{Key: hsm.Public(), Now: func() time.Time { return now }}).VerifyJWT(tok)
 	if err != nil {
 		panic(err)
 	}
-	old, _ := verified.Status(c.Status.Index)
-	fmt.Println("old credential status:", old)
+	for _, c := range first {
+		v, err := sdjwt.VerifyVC(string(c.Data), sdjwt.VerifyOptions{IssuerKey: hsm.Public(), AllowNoKeyBinding: true, Now: func() time.Time { return now }})
+		if err != nil {
+			panic(err)
+		}
+		claim, _ := v.Get(sdjwt.P("status"))
+		sc, err := statuslist.StatusClaimFromJSONValue(claim)
+		if err != nil {
+			panic(err)
+		}
+		st, _ := list.Status(sc.StatusList.Index)
+		fmt.Println("old credential status:", st)
+	}
 
-	// A code works once.
-	_, err = iss.Activate(ctx, issuer.ActivationRequest{RegistrationID: first.Binding.RegistrationID, Code: "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-A", Proof: "x.y.z"})
-	fmt.Println("bad proof:", errors.Is(err, issuer.ErrProof))
+	// A pre-authorized code works once.
+	used := offers[0]
+	tr := oid4vci.TokenRequest{GrantType: oid4vci.GrantTypePreAuthorizedCode,
+		PreAuthorizedCode: used.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, TxCode: used.TxCode}
+	fmt.Println("offer again:", oid4vci.ReadError(post("/token", "application/x-www-form-urlencoded", "", tr.Encode())).Code)
 	// Output:
-	// issued: dc+sd-jwt full urn:id:kemendagri:dukcapil:ktp-el:1
-	// issued: dc+sd-jwt qr urn:ikd:qr:1
-	// revoked on the old phone: 2
+	// issued: ktpel_dc_sd_jwt
+	// issued: ktpel_qr_dc_sd_jwt
+	// issued: ktpel_dc_sd_jwt
+	// issued: ktpel_qr_dc_sd_jwt
 	// old credential status: INVALID
-	// bad proof: true
+	// old credential status: INVALID
+	// offer again: invalid_grant
 }
 
 // siak stands in for the population register.

@@ -96,6 +96,9 @@ func TestTokenErrors(t *testing.T) {
 		{"wrong tx_code", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {
 			return post(s, tokenForm(s.code, wrongDigits(s.offer.TxCode)))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeInvalid},
+		{"tx_code not digits", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {
+			return post(s, tokenForm(s.code, "not a code!"))
+		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeInvalid},
 		{"tx_code of another offer", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {
 			other := s.he.registerConfirm().Offer // withdraws s.offer: use the new code with the old tx_code
 			return post(s, tokenForm(other.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, s.offer.TxCode))
@@ -115,17 +118,6 @@ func TestTokenErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			return post(s, form(s))
-		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeUsed},
-		{"offer withdrawn by an activation by code", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {
-			reg := registrationOf(t, s.he, s.offer)
-			g, err := s.he.iss.Confirm(s.he.ctx, "operator:2", reg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.he.iss.Activate(s.he.ctx, ActivationRequest{RegistrationID: reg, Code: g.Code, Proof: s.he.proof(newDevice(t))}); err != nil {
-				t.Fatal(err)
-			}
-			return post(s, tokenForm(g.Offer.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, g.Offer.TxCode))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeUsed},
 		{"DPoP required, none sent", HandlerConfig{RequireDPoP: true}, func(t *testing.T, s *setup) *http.Response {
 			return post(s, form(s))
@@ -377,6 +369,18 @@ func TestCredentialErrors(t *testing.T) {
 		{"proof with kid instead of jwk", func(t *testing.T, s *setup) *http.Response {
 			return send(s, forged(t, s, map[string]any{"kid": "k-1", "jwk": nil}, nil))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrProof},
+		{"proof with kid next to its jwk", func(t *testing.T, s *setup) *http.Response {
+			return send(s, forged(t, s, map[string]any{"kid": "k-1"}, nil))
+		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrProof},
+		{"proof without jwk", func(t *testing.T, s *setup) *http.Response {
+			return send(s, forged(t, s, map[string]any{"jwk": nil}, nil))
+		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrProof},
+		{"proof with base64 padding", func(t *testing.T, s *setup) *http.Response {
+			return send(s, credentialBody(ktp, s.he.proofs(s.he.nonce(), s.device)[0]+"="))
+		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrProof},
+		{"proof over the cap", func(t *testing.T, s *setup) *http.Response {
+			return send(s, credentialBody(ktp, strings.Repeat("a", oid4vci.MaxProofSize+1)))
+		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrInvalidInput},
 		{"proof too old", func(t *testing.T, s *setup) *http.Response {
 			return send(s, forged(t, s, nil, map[string]any{"iat": t0.Add(-DefaultProofMaxAge - DefaultClockSkew - time.Second).Unix()}))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidProof, ErrProof},
@@ -439,6 +443,21 @@ func TestCredentialErrors(t *testing.T) {
 		{"document no longer in the register", func(t *testing.T, s *setup) *http.Response {
 			s.he.cfg.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
 				return nil, nil
+			})
+			s.he.reopen(HandlerConfig{})
+			return send(s, good(s))
+		}, http.StatusBadRequest, oid4vci.CodeCredentialRequestDenied, ErrDenied},
+		{"document of a type the issuer is not authorised for", func(t *testing.T, s *setup) *http.Response {
+			s.he.cfg.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
+				return []credential.Document{sampleNPWP(t)}, nil
+			})
+			s.he.reopen(HandlerConfig{})
+			return send(s, good(s))
+		}, http.StatusBadRequest, oid4vci.CodeCredentialRequestDenied, ErrDenied},
+		{"document source returns a nil document", func(t *testing.T, s *setup) *http.Response {
+			s.he.cfg.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
+				var k *credential.KTPEL // a source that ignored NewKTPEL's error
+				return []credential.Document{k}, nil
 			})
 			s.he.reopen(HandlerConfig{})
 			return send(s, good(s))

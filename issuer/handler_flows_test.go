@@ -239,12 +239,13 @@ func TestOneNIKOnePhoneOverOpenID4VCI(t *testing.T) {
 	}
 	// Phone A's session is over.
 	wantError(t, he.request(sA, "ktpel_mso_mdoc", phoneA), http.StatusBadRequest, oid4vci.CodeCredentialRequestDenied)
-	// The old path and the new one share the rule: an activation by code
-	// now revokes phone B.
-	g := he.registerConfirm()
-	a, err := he.iss.Activate(he.ctx, ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: he.proof(newDevice(t))})
-	if err != nil || a.Replaced == nil || a.Revoked != 1 {
-		t.Fatalf("activation by code: %+v %v", a, err)
+	// A third phone replaces phone B's binding, with the one credential
+	// it had.
+	var bindingB string
+	he.store.db.QueryRow(`SELECT id FROM bindings WHERE nik = ? AND state = 'active'`, testNIK).Scan(&bindingB)
+	c := he.activate(newDevice(t))
+	if c.Replaced == nil || c.Replaced.ID != bindingB || c.Revoked != 1 {
+		t.Fatalf("phone C replaced %+v, revoked %d; want %s, 1", c.Replaced, c.Revoked, bindingB)
 	}
 	if he.statusOf(statusRef(t, he, crB.Credentials[0])) != statuslist.Invalid {
 		t.Fatal("phone B's credential not revoked")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
@@ -221,13 +222,134 @@ func (e *env) proof(device crypto.Signer) string {
 	return p
 }
 
-// activate runs a full activation with a new device.
-func (e *env) activate(device crypto.Signer) *Activation {
+// activation is what a test activation over OpenID4VCI gave: the binding
+// its session made, the binding it replaced (one NIK, one phone) with the
+// number of that binding's credentials it revoked, and the credentials
+// of every configuration offered, as their records and responses say.
+type activation struct {
+	Binding     Binding
+	Replaced    *Binding
+	Revoked     int
+	Credentials []Credential
+}
+
+// activate registers and confirms testNIK and activates device with the
+// offer (see activateOffer).
+func (e *env) activate(device crypto.Signer) *activation {
 	e.t.Helper()
-	g := e.registerConfirm()
-	a, err := e.iss.Activate(e.ctx, ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: e.proof(device)})
+	return e.activateOffer(e.registerConfirm().Offer, device)
+}
+
+// activateOffer runs the Pre-Authorized Code Flow through a Handler of
+// e.iss: the offer is redeemed at the token endpoint (Bearer), and every
+// configuration it offers is asked for with one proof by device over a
+// fresh c_nonce.
+func (e *env) activateOffer(o *Offer, device crypto.Signer) *activation {
+	e.t.Helper()
+	h, err := NewHandler(e.iss, HandlerConfig{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	he := &hEnv{env: e, h: h}
+	var nik string
+	if err := e.store.db.QueryRow(`SELECT r.nik FROM registrations r JOIN offers o ON o.registration_id = r.id WHERE o.id = ?`, o.ID).Scan(&nik); err != nil {
+		e.t.Fatal(err)
+	}
+	// The NIK's binding before, and which of its credentials were valid.
+	var old *Binding
+	valid := map[string]bool{}
+	e.view(func(tx Tx) error {
+		b, err := tx.ActiveBinding(nik)
+		if isErr(err, ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		old = b
+		recs, err := tx.CredentialsOfBinding(b.ID)
+		for _, r := range recs {
+			valid[r.ID] = r.RevokedAt.IsZero()
+		}
+		return err
+	})
+
+	s := he.redeemOffer(o, nil)
+	type response struct {
+		config string
+		cr     *oid4vci.CredentialResponse
+	}
+	var resps []response
+	for _, id := range o.Offer.CredentialConfigurationIDs {
+		resps = append(resps, response{id, he.issue(s, id, device)})
+	}
+
+	a := &activation{}
+	lists, err := e.iss.StatusLists(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.view(func(tx Tx) error {
+		sess, err := tx.Session(accessTokenHash(s.token))
+		if err != nil {
+			return err
+		}
+		b, err := tx.Binding(sess.BindingID)
+		if err != nil {
+			return err
+		}
+		a.Binding = *b
+		for _, r := range resps {
+			c := e.iss.configs[r.config]
+			n, err := tx.Notification(r.cr.NotificationID)
+			if err != nil {
+				return err
+			}
+			issued, err := r.cr.Issued(c.format)
+			if err != nil {
+				return err
+			}
+			if len(n.CredentialIDs) != len(issued) {
+				e.t.Fatalf("%s: %d credentials recorded, %d returned", r.config, len(n.CredentialIDs), len(issued))
+			}
+			for i, id := range n.CredentialIDs {
+				rec, err := tx.Credential(id)
+				if err != nil {
+					return err
+				}
+				ref := statuslist.Reference{Index: rec.Index}
+				for _, l := range lists {
+					if l.Number == rec.List {
+						ref.URI = l.URI
+					}
+				}
+				a.Credentials = append(a.Credentials, Credential{ID: rec.ID, VCT: rec.VCT, DocType: c.docType(), Format: rec.Format,
+					Profile: rec.Profile, Status: ref, IssuedAt: rec.IssuedAt, ExpiresAt: rec.ExpiresAt, Data: issued[i].Data})
+			}
+		}
+		if old == nil {
+			return nil
+		}
+		if b, err := tx.Binding(old.ID); err != nil {
+			return err
+		} else if b.State == BindingRevoked {
+			a.Replaced = b
+		}
+		recs, err := tx.CredentialsOfBinding(old.ID)
+		for _, r := range recs {
+			if valid[r.ID] && !r.RevokedAt.IsZero() {
+				a.Revoked++
+			}
+		}
+		return err
+	})
 	return a
+}
+
+// view runs fn in a read transaction of e's store and fails the test on
+// an error.
+func (e *env) view(fn func(Tx) error) {
+	e.t.Helper()
+	if err := e.store.View(e.ctx, fn); err != nil {
+		e.t.Fatal(err)
+	}
 }

@@ -3,6 +3,8 @@ package issuer
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 // barrier holds each of its parties until every party still in it has
@@ -333,13 +336,15 @@ func TestSharedStoreCreateSameStatusList(t *testing.T) {
 	}
 }
 
-// Two processes activate the same NIK on two devices at once (both have
-// read the documents, the last step before the transaction, before either
-// writes). One NIK, one phone: both succeed in some order, the later one
-// revokes the earlier binding and its credentials, and one binding stays
-// active; the bindings_one_active index is never hit.
+// Two processes activate the same NIK on two devices at once: the first
+// credential requests of two sessions, each at the Handler of its own
+// process, both past the document lookup (the last step before the
+// transaction) before either writes. One NIK, one phone: both succeed in
+// some order, the later one revokes the earlier binding and its
+// credentials, and one binding stays active; the bindings_one_active index
+// is never hit.
 func TestSharedStoreActivateSameNIK(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = 64; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	he := newHandlerEnv(t, HandlerConfig{}, func(c *Config) { c.StatusList.Size = 64; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	bothRead := newBarrier(2)
 	atDocuments := func(c *Config) {
 		c.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
@@ -347,19 +352,32 @@ func TestSharedStoreActivateSameNIK(t *testing.T) {
 			return []credential.Document{mustKTPEL()}, nil
 		})
 	}
-	procs := []*Issuer{e.process(atDocuments), e.process(atDocuments)}
-	reqs := make([]ActivationRequest, len(procs))
-	for i := range reqs {
-		g := e.registerConfirm()
-		reqs[i] = ActivationRequest{RegistrationID: g.RegistrationID, Code: g.Code, Proof: e.proof(newDevice(t))}
+	var hs []*Handler
+	for range 2 {
+		h, err := NewHandler(he.process(atDocuments), HandlerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
 	}
-	acts := make([]*Activation, len(procs))
+	reqs := make([]*http.Request, len(hs))
+	for i := range reqs {
+		s := he.redeem(nil)
+		reqs[i] = he.resourceRequest(s, "/credential", credentialBody("ktpel_dc_sd_jwt", he.proofs(he.nonce(), newDevice(t))...))
+	}
+	resps := make([]*oid4vci.CredentialResponse, len(hs))
 	var wg sync.WaitGroup
-	for p, iss := range procs {
+	for p, h := range hs {
 		wg.Go(func() {
 			defer bothRead.leave()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, reqs[p])
+			if rec.Code != http.StatusOK {
+				t.Errorf("process %d: %d %s", p, rec.Code, rec.Body)
+				return
+			}
 			var err error
-			if acts[p], err = iss.Activate(e.ctx, reqs[p]); err != nil {
+			if resps[p], err = oid4vci.ParseCredentialResponse(rec.Body.Bytes()); err != nil {
 				t.Errorf("process %d: %v", p, err)
 			}
 		})
@@ -368,28 +386,57 @@ func TestSharedStoreActivateSameNIK(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	// The one that replaced nothing ran first.
-	first, second := acts[0], acts[1]
-	if first.Replaced != nil {
+	var bindings []Binding
+	rows, err := he.store.db.Query(`SELECT `+bindingCols+` FROM bindings WHERE nik = ? ORDER BY created_at, revoked_at DESC`, testNIK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b Binding
+		var st string
+		var c, r int64
+		if err := rows.Scan(&b.ID, &b.NIK, &b.RegistrationID, &b.KeyThumbprint, &b.PublicJWK, &st, &c, &r, &b.RevokeReason); err != nil {
+			t.Fatal(err)
+		}
+		b.State = BindingState(st)
+		bindings = append(bindings, b)
+	}
+	rows.Close()
+	if len(bindings) != 2 {
+		t.Fatalf("%d bindings, want 2", len(bindings))
+	}
+	// The one that was replaced ran first.
+	first, second := bindings[0], bindings[1]
+	if first.State == BindingActive {
 		first, second = second, first
 	}
-	if first.Replaced != nil || second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != len(first.Credentials) {
-		t.Fatalf("activations replaced %+v and %+v; want the second to replace the first", first.Replaced, second.Replaced)
+	if first.State != BindingRevoked || first.RevokeReason != "replaced by a new device" || second.State != BindingActive {
+		t.Fatalf("bindings %+v and %+v; want the second to replace the first", first, second)
 	}
 	var active *Binding
-	if err := e.store.View(e.ctx, func(tx Tx) error {
+	if err := he.store.View(he.ctx, func(tx Tx) error {
 		var err error
 		active, err = tx.ActiveBinding(testNIK)
 		return err
-	}); err != nil || active.ID != second.Binding.ID {
-		t.Fatalf("active binding %+v, %v; want %s", active, err, second.Binding.ID)
+	}); err != nil || active.ID != second.ID {
+		t.Fatalf("active binding %+v, %v; want %s", active, err, second.ID)
 	}
-	for _, r := range e.recordsOf(first.Binding.ID) {
+	replaced := he.recordsOf(first.ID)
+	if len(replaced) != 1 {
+		t.Fatalf("%d credentials of the replaced binding, want 1", len(replaced))
+	}
+	for _, r := range replaced {
 		if r.RevokedAt.IsZero() {
 			t.Errorf("credential %s of the replaced binding not revoked", r.ID)
 		}
 	}
-	e.checkIssued(second.Binding.ID, second.Credentials, len(second.Credentials))
+	for _, r := range he.recordsOf(second.ID) {
+		if !r.RevokedAt.IsZero() {
+			t.Errorf("credential %s of the active binding revoked", r.ID)
+		}
+	}
+	he.checkIssued(second.ID, nil, 1)
+	checkInvariants(t, he.env)
 }
 
 // conflictingStore is a Store whose transactions refuse every credential
