@@ -11,6 +11,7 @@
 //	ikd present              present a credential with key binding
 //	ikd verify               verify a presentation (QR text, SD-JWT, mdoc, image)
 //	ikd wallet ...           a PIN-protected wallet
+//	ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback
 //	ikd status ...           status lists (revocation)
 //	ikd trust ...            trust lists
 //	ikd qr ...               QR images
@@ -28,7 +29,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -42,7 +45,11 @@ func main() {
 	if isTerminal(os.Stdin) {
 		e.readSecret = func(prompt string) (string, error) { return readSecretFromTerminal(os.Stdin, os.Stderr, prompt) }
 	}
-	os.Exit(run(context.Background(), e, os.Args[1:]))
+	// Ctrl-C or SIGTERM ends a long-running command (ikd issuer serve).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 // env is the process environment a command runs in, injected so tests can
@@ -88,6 +95,7 @@ Usage:
   ikd present              present an SD-JWT VC with a key-binding JWT
   ikd verify               verify QR text, an SD-JWT VC, an mdoc DeviceResponse or a QR image
   ikd wallet <cmd>         init, activate, import, list, show, present, history, change-pin
+  ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback for any wallet to redeem from
   ikd status <cmd>         new, revoke, publish, check (Token Status Lists)
   ikd trust <cmd>          build, sign, show (trust lists)
   ikd qr <cmd>             encode text to PNG or terminal, decode an image
@@ -121,6 +129,7 @@ func commands() map[string]command {
 		"issue":   issueCmd,
 		"present": presentCmd,
 		"wallet":  walletCmd,
+		"issuer":  issuerCmd,
 	}
 }
 

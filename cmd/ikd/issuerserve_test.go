@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ikdkit/ikdkit/oid4vci"
+)
+
+// servedIssuer is a running "ikd issuer serve --demo".
+type servedIssuer struct {
+	offer, txCode, dir string
+	stop               context.CancelFunc
+	done               chan int
+	stderr             *syncBuffer
+}
+
+// syncBuffer is a strings.Builder safe for the command's goroutine and
+// the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveIssuer runs "ikd issuer serve --demo" in-process on the clock now
+// and reads the offer and tx_code lines it prints.
+func serveIssuer(t *testing.T, now func() time.Time, extra ...string) *servedIssuer {
+	t.Helper()
+	e, _, _ := testEnv()
+	e.now = now
+	pr, pw := io.Pipe()
+	s := &servedIssuer{dir: t.TempDir(), done: make(chan int, 1), stderr: &syncBuffer{}}
+	e.stdout, e.stderr = pw, s.stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go func() {
+		code := run(ctx, e, append([]string{"issuer", "serve", "--demo", "--dir", s.dir}, extra...))
+		pw.Close()
+		s.done <- code
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-s.done
+	})
+	lines := bufio.NewScanner(pr)
+	var out []string
+	for len(out) < 2 && lines.Scan() {
+		out = append(out, lines.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	if len(out) < 2 {
+		t.Fatalf("ikd issuer serve printed %q; stderr: %s", out, s.stderr)
+	}
+	s.offer = out[0]
+	var ok bool
+	if s.txCode, ok = strings.CutPrefix(out[1], "tx_code: "); !ok {
+		t.Fatalf("second line %q, want tx_code: NNNNNN", out[1])
+	}
+	return s
+}
+
+// exit stops the issuer as Ctrl-C would and returns its exit status.
+func (s *servedIssuer) exit(t *testing.T) int {
+	t.Helper()
+	s.stop()
+	select {
+	case code := <-s.done:
+		s.done <- code // for the cleanup
+		return code
+	case <-time.After(10 * time.Second):
+		t.Fatal("ikd issuer serve did not stop")
+		return -1
+	}
+}
+
+func TestIssuerServeUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"help", []string{"issuer", "serve", "--help"}, 0, ""},
+		{"no subcommand", []string{"issuer"}, 2, "want a subcommand: serve"},
+		{"unknown subcommand", []string{"issuer", "run"}, 2, `unknown subcommand "run"`},
+		{"no --demo", []string{"issuer", "serve"}, 2, "--demo is required"},
+		{"all interfaces", []string{"issuer", "serve", "--demo", "--addr", "0.0.0.0:0"}, 2, "loopback address only"},
+		{"a LAN address", []string{"issuer", "serve", "--demo", "--addr", "192.168.1.10:8080"}, 2, "loopback address only"},
+		{"a host name", []string{"issuer", "serve", "--demo", "--addr", "dukcapil.example.go.id:80"}, 2, "loopback address only"},
+		{"no port", []string{"issuer", "serve", "--demo", "--addr", "127.0.0.1"}, 2, "--addr: want HOST:PORT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, out, errOut := testEnv()
+			if code := run(context.Background(), e, tc.args); code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			if tc.code == 0 && !strings.Contains(out.String(), "tx_code: 123456") {
+				t.Errorf("help %q", out)
+			}
+			if !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("stderr %q, want %q", errOut, tc.want)
+			}
+		})
+	}
+}
+
+// TestIssuerServeDemo: the demo issuer prints an offer by reference on
+// its loopback identifier and a 6-digit tx_code; an ikdkit wallet
+// trusting the written issuer key and IACA root redeems it (KTP-el and KK
+// in both formats); the offer is single use; the metadata names the
+// identifier; Ctrl-C stops it with exit status 0.
+func TestIssuerServeDemo(t *testing.T) {
+	s := serveIssuer(t, func() time.Time { return t0 })
+	_, uri, err := oid4vci.ParseOfferLink(s.offer)
+	if err != nil || uri == "" {
+		t.Fatalf("offer %q: not by reference: %v", s.offer, err)
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
+		t.Fatalf("offer URI %q", uri)
+	}
+	if len(s.txCode) != 6 || strings.Trim(s.txCode, "0123456789") != "" {
+		t.Fatalf("tx_code %q", s.txCode)
+	}
+	resp, err := http.Get(u.Scheme + "://" + u.Host + "/.well-known/openid-credential-issuer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := oid4vci.ParseCredentialIssuerMetadata(body, u.Scheme+"://"+u.Host)
+	if err != nil || len(md.CredentialConfigurationsSupported) < 4 {
+		t.Fatalf("metadata %+v: %v", md, err)
+	}
+
+	w := filepath.Join(t.TempDir(), "w")
+	trust := []string{"--trust", filepath.Join(s.dir, "issuer.jwk.json"), "--trust", filepath.Join(s.dir, "iaca.pem")}
+	act := append([]string{"wallet", "activate", "--wallet", w, "--offer", s.offer, "--tx-code", s.txCode}, trust...)
+	runWalletEnv(t, nil, []wstep{
+		{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, "", ""},
+		{"activate", act, nil, pin1, 0, "KTP-el (mso_mdoc) from CN=Ditjen Dukcapil DS", ""},
+		{"list", []string{"wallet", "list", "--wallet", w}, nil, pin1, 0, "KK ", ""},
+		{"offer used", act, nil, pin1, 1, "", "no open credential offer here"},
+	})
+	if code := s.exit(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "ikd issuer: stopped") {
+		t.Errorf("stderr %q", s.stderr)
+	}
+}
