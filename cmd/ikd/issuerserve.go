@@ -15,7 +15,7 @@ import (
 	"github.com/ikdkit/ikdkit/keys"
 )
 
-const issuerHelp = `ikd issuer serve --demo [--addr HOST:PORT] [--dir DIR]
+const issuerHelp = `usage: ikd issuer serve --demo [--addr HOST:PORT] [--dir DIR]
 
 Start the demo world's Ditjen Dukcapil as an OpenID4VCI 1.0 credential
 issuer (the library's issuer.NewHandler) that any OpenID4VCI wallet can
