@@ -16,9 +16,15 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 )
 
+// demoNIK is the NIK of the demo's one resident.
+const demoNIK = "3174015708950021"
+
+// demoKeyID is the kid of the demo issuer's key.
+const demoKeyID = "dukcapil-demo-1"
+
 // demoDocuments is the demo's stand-in for SIAK: one sample person.
 func demoDocuments(_ context.Context, nik credential.NIK) ([]credential.Document, error) {
-	if nik.String() != "3174015708950021" {
+	if nik.String() != demoNIK {
 		return nil, fmt.Errorf("no documents for this NIK in the demo")
 	}
 	k, err := credential.NewKTPEL(credential.KTPELFields{
@@ -40,15 +46,15 @@ func demoDocuments(_ context.Context, nik credential.NIK) ([]credential.Document
 }
 
 // demoKeys makes a throw-away issuer key and a document signer certificate
-// under a throw-away IACA. Never do this in production.
-func demoKeys() (crypto.Signer, []*x509.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// for it under a throw-away IACA root. Never do this in production.
+func demoKeys() (key crypto.Signer, chain []*x509.Certificate, root *x509.Certificate, err error) {
+	dsKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	iacaKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	now := time.Now()
 	iaca := &x509.Certificate{
@@ -56,19 +62,26 @@ func demoKeys() (crypto.Signer, []*x509.Certificate, error) {
 		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(10, 0, 0),
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
 	}
+	der, err := x509.CreateCertificate(rand.Reader, iaca, iaca, iacaKey.Public(), iacaKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if root, err = x509.ParseCertificate(der); err != nil {
+		return nil, nil, nil, err
+	}
+	// ISO/IEC 18013-5 Annex B.1.4: the document signer certificate.
 	ds := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Demo DS", Country: []string{"ID"}},
 		NotBefore: now.AddDate(0, -1, 0), NotAfter: now.AddDate(3, 0, 0),
 		KeyUsage:           x509.KeyUsageDigitalSignature,
 		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 0, 18013, 5, 1, 2}}, // id-mdl-kp-mdlDS
 	}
-	der, err := x509.CreateCertificate(rand.Reader, ds, iaca, key.Public(), iacaKey)
-	if err != nil {
-		return nil, nil, err
+	if der, err = x509.CreateCertificate(rand.Reader, ds, root, dsKey.Public(), iacaKey); err != nil {
+		return nil, nil, nil, err
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return key, []*x509.Certificate{leaf}, nil
+	return dsKey, []*x509.Certificate{leaf}, root, nil
 }
