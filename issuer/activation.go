@@ -21,14 +21,9 @@ const (
 	MaxEmailLen = 254
 	// MaxActorLen is the longest operator or actor identifier.
 	MaxActorLen = 128
-	// MaxCodeInputLen is the longest activation code input accepted.
-	MaxCodeInputLen = 64
 	// MaxIDLen is the longest record identifier accepted.
 	MaxIDLen = 64
 )
-
-// codeBytes is the entropy of an activation code: 128 bits.
-const codeBytes = 16
 
 // RegisterRequest is what a person enters in the app (IKD SOP step 3).
 type RegisterRequest struct {
@@ -127,36 +122,28 @@ func (iss *Issuer) Register(ctx context.Context, req RegisterRequest) (*Registra
 	return r, nil
 }
 
-// ActivationGrant is a fresh activation code for the holder (sent by email
-// in the IKD procedure) and, when the issuer has a DocumentSource, a
-// credential offer (OpenID4VCI 1.0 §4) for the same activation through the
-// [Handler]. The code and the offer's secrets are returned only here: the
-// store keeps their hashes.
+// ActivationGrant is what an operator's confirmation gives: a credential
+// offer (OpenID4VCI 1.0 §4) for the person's documents, redeemed through
+// the [Handler]. The offer's secrets are returned only here: the store
+// keeps their hashes.
 type ActivationGrant struct {
 	RegistrationID string
-	Code           string
-	ExpiresAt      time.Time
-	// Offer is the credential offer for the person's documents, whose
-	// tx_code is the one-time activation PIN to e-mail; nil when the
-	// issuer has no DocumentSource.
+	// Offer is the credential offer for the person's documents; its
+	// tx_code is the one-time activation PIN to e-mail.
 	Offer *Offer
 }
 
 // Confirm records that operator has verified the person of the registration
-// in front of them (IKD SOP step 4) and makes a one-time activation code:
-// 128 random bits, stored only as a hash, single use, valid for
-// Config.ActivationCodeTTL and locked after Config.MaxCodeAttempts wrong
-// attempts. Confirming again replaces the previous code.
-//
-// With a DocumentSource, Confirm also makes a credential offer ([Offer])
-// for the configurations of the person's documents (every format, and
-// the QR profile of a KTP-el): a pre-authorized code of 256 bits and a
-// tx_code of Config.TxCodeLength digits, both stored only as hashes, valid
-// for Config.OfferTTL, single use, dead after Config.MaxCodeAttempts wrong
+// in front of them (IKD SOP step 4) and makes a credential offer ([Offer])
+// for the configurations of the person's documents (every format, and the
+// QR profile of a KTP-el): a pre-authorized code of 256 bits and a tx_code
+// of Config.TxCodeLength digits, both stored only as hashes, valid for
+// Config.OfferTTL, single use, dead after Config.MaxCodeAttempts wrong
 // tx_codes. Confirming again withdraws the earlier offers of the
 // registration. The documents are looked up now, so a person without
 // documents, or with one of a type the issuer is not authorised for, is
-// not confirmed (ErrNotFound, ErrUnauthorizedType).
+// not confirmed (ErrNotFound, ErrUnauthorizedType); an issuer without a
+// DocumentSource confirms nobody (ErrConfig).
 func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
 	const op = "confirm"
 	if err := checkActor(operator); err != nil {
@@ -174,25 +161,21 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 	if err != nil {
 		return nil, iss.auditFailure(ctx, operator, op, registrationID, wrapStore(op, err))
 	}
-	docs, err := iss.offerDocuments(ctx, op, reg.NIK)
+	nik, err := credential.ParseNIK(reg.NIK)
+	if err != nil {
+		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
+	}
+	docs, err := iss.documents(ctx, op, nik)
 	if err != nil {
 		return nil, iss.auditFailure(ctx, operator, op, registrationID, err)
 	}
-	var raw [codeBytes]byte
-	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
-		return nil, errorf(op, ErrSigning, "random source: %v", err)
+	sec, err := iss.newOfferSecrets(iss.cfg.TxCodeLength)
+	if err != nil {
+		return nil, err
 	}
-	var sec *offerSecrets
-	if docs != nil {
-		if sec, err = iss.newOfferSecrets(iss.cfg.TxCodeLength); err != nil {
-			return nil, err
-		}
-	}
-	code := formatCode(raw[:])
 	now := iss.now()
-	g := &ActivationGrant{RegistrationID: registrationID, Code: code, ExpiresAt: now.Add(iss.cfg.ActivationCodeTTL)}
+	g := &ActivationGrant{RegistrationID: registrationID}
 	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
-		g.Offer = nil
 		r, err := tx.Registration(registrationID)
 		if err != nil {
 			return err
@@ -201,15 +184,8 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 		if err := tx.UpdateRegistration(r); err != nil {
 			return err
 		}
-		if err := tx.PutActivationCode(&ActivationCode{RegistrationID: registrationID, Hash: codeHash(registrationID, raw[:]),
-			CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
-			return err
-		}
 		if err := iss.audit(tx, operator, op, registrationID, nil, ""); err != nil {
 			return err
-		}
-		if sec == nil {
-			return nil
 		}
 		g.Offer, err = iss.newOffer(tx, operator, r, iss.configurationsFor(docs), sec, now)
 		return err
@@ -218,45 +194,6 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 		return nil, iss.auditFailure(ctx, operator, op, registrationID, wrapStore(op, err))
 	}
 	return g, nil
-}
-
-var codeEncoding = idEncoding // base32 (RFC 4648 §6) without padding
-
-// formatCode shows 128 bits as 26 base32 characters in groups of 4+.
-func formatCode(raw []byte) string {
-	s := codeEncoding.EncodeToString(raw)
-	var b strings.Builder
-	for i := 0; i < len(s); i += 5 {
-		if i > 0 {
-			b.WriteByte('-')
-		}
-		b.WriteString(s[i:min(i+5, len(s))])
-	}
-	return b.String()
-}
-
-// parseCode accepts the code with any case, spaces or dashes.
-func parseCode(s string) ([]byte, bool) {
-	if len(s) > MaxCodeInputLen {
-		return nil, false
-	}
-	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(s))
-	raw, err := codeEncoding.DecodeString(s)
-	if err != nil || len(raw) != codeBytes || codeEncoding.EncodeToString(raw) != s {
-		return nil, false
-	}
-	return raw, true
-}
-
-// codeHash binds the code to its registration, so a stored hash is useless
-// for any other registration.
-func codeHash(registrationID string, raw []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("ikdkit/issuer activation code v1\x00"))
-	h.Write([]byte(registrationID))
-	h.Write([]byte{0})
-	h.Write(raw)
-	return h.Sum(nil)
 }
 
 func nonceHash(nonce string) []byte {
@@ -284,196 +221,6 @@ func (iss *Issuer) Nonce(ctx context.Context) (nonce string, expires time.Time, 
 		return "", time.Time{}, wrapStore("nonce", err)
 	}
 	return nonce, expires, nil
-}
-
-// ActivationRequest is the holder's redemption of an activation code
-// (IKD SOP step 5) together with a proof of possession of its device key.
-type ActivationRequest struct {
-	RegistrationID string
-	Code           string
-	// Proof is an OpenID4VCI key proof JWT (proof_type "jwt", typ
-	// openid4vci-proof+jwt) over a nonce from [Issuer.Nonce], with the
-	// device key in its jwk header; see [oid4vci.SignProof].
-	Proof string
-}
-
-// Activation is the result of a successful activation.
-type Activation struct {
-	// Binding is the new device binding.
-	Binding Binding
-	// Replaced is the binding that was revoked because the NIK moved to this
-	// device, or nil.
-	Replaced *Binding
-	// Revoked is the number of credentials of the replaced binding revoked.
-	Revoked int
-	// Credentials are the issued credentials: every document from
-	// Config.Documents, in each format, as its full credential and, for a
-	// KTP-el, also as its compact QR-profile credential (credential.QRType).
-	Credentials []Credential
-}
-
-// Activate redeems an activation code with a proof of possession and issues
-// the person's documents bound to the proven device key. One NIK, one phone:
-// if the NIK has an active binding on another device, that binding and every
-// credential bound to it are revoked in the same transaction.
-//
-// The proof is checked first (signature, typ, aud, iat, then the nonce is
-// consumed); then the code: wrong codes count towards the lock, and an
-// expired, used or locked code fails. Failures are audited.
-func (iss *Issuer) Activate(ctx context.Context, req ActivationRequest) (*Activation, error) {
-	const op = "activate"
-	if err := checkID(op, req.RegistrationID); err != nil {
-		return nil, err
-	}
-	actor := "holder"
-	now := iss.now()
-	pr, err := iss.verifyProof(op, req.Proof, now)
-	if err != nil {
-		return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, err)
-	}
-	actor = "holder:" + pr.Thumbprint()
-	raw, okCode := parseCode(req.Code)
-
-	var reg *Registration
-	err = iss.cfg.Store.View(ctx, func(tx Tx) error {
-		var err error
-		reg, err = tx.Registration(req.RegistrationID)
-		return err
-	})
-	if err != nil {
-		return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, wrapStore(op, err))
-	}
-	nik, err := credential.ParseNIK(reg.NIK)
-	if err != nil {
-		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
-	}
-	if iss.cfg.Documents == nil {
-		return nil, errorf(op, ErrConfig, "no DocumentSource configured")
-	}
-	docs, err := iss.cfg.Documents.Documents(ctx, nik)
-	if err != nil {
-		return nil, errorf(op, ErrNotFound, "documents: %v", err)
-	}
-	if len(docs) == 0 || len(docs) > MaxDocuments {
-		return nil, errorf(op, ErrNotFound, "document source returned %d documents", len(docs))
-	}
-	for _, d := range docs {
-		if isNilDocument(d) {
-			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrNotFound, "document source returned a nil document"))
-		}
-		if !iss.Authorized(d.Type().VCT) {
-			return nil, iss.auditFailure(ctx, actor, op, req.RegistrationID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
-		}
-	}
-	if err := iss.reserve(ctx, iss.countCredentials(docs)); err != nil {
-		return nil, err
-	}
-
-	var res *Activation
-	var failure error
-	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
-		res, failure = nil, nil
-		// A failed check still commits: the nonce is spent, a wrong code
-		// counts, and the audit log records the attempt.
-		fail := func(e error) error {
-			failure = e
-			return iss.audit(tx, actor, op, req.RegistrationID, e, "")
-		}
-		if bad, err := spendNonce(tx, op, pr.Nonce(), now); err != nil {
-			return err
-		} else if bad != nil {
-			return fail(bad)
-		}
-		r, err := tx.Registration(req.RegistrationID)
-		if err != nil {
-			return err
-		}
-		if r.ConfirmedAt.IsZero() {
-			return fail(errorf(op, ErrNotConfirmed, "registration not confirmed by an operator"))
-		}
-		c, err := tx.ActivationCode(req.RegistrationID)
-		if isErr(err, ErrNotFound) {
-			return fail(errorf(op, ErrNotConfirmed, "no activation code"))
-		} else if err != nil {
-			return err
-		}
-		switch {
-		case !c.UsedAt.IsZero():
-			return fail(errorf(op, ErrCodeUsed, "code redeemed at %v", c.UsedAt))
-		case c.Attempts >= iss.cfg.MaxCodeAttempts:
-			return fail(errorf(op, ErrTooManyAttempts, "%d wrong attempts", c.Attempts))
-		case !now.Before(c.ExpiresAt):
-			return fail(errorf(op, ErrCodeExpired, "code expired at %v", c.ExpiresAt))
-		}
-		if !okCode || subtle.ConstantTimeCompare(codeHash(req.RegistrationID, raw), c.Hash) != 1 {
-			c.Attempts++
-			if err := tx.UpdateActivationCode(c); err != nil {
-				return err
-			}
-			if c.Attempts >= iss.cfg.MaxCodeAttempts {
-				return fail(errorf(op, ErrTooManyAttempts, "wrong code; code now locked"))
-			}
-			return fail(errorf(op, ErrCodeInvalid, "wrong code (%d of %d attempts)", c.Attempts, iss.cfg.MaxCodeAttempts))
-		}
-		c.UsedAt = now
-		if err := tx.UpdateActivationCode(c); err != nil {
-			return err
-		}
-		// The confirmation is spent: its credential offer goes with it.
-		if _, err := tx.EndOffers(req.RegistrationID, now); err != nil {
-			return err
-		}
-		iss.hook("activate:code-used")
-
-		res = &Activation{}
-		// One NIK, one phone: revoke the old device's binding and every
-		// credential bound to it, in this same transaction.
-		old, err := tx.ActiveBinding(r.NIK)
-		if err == nil {
-			if err := tx.RevokeBinding(old.ID, now, "replaced by a new device"); err != nil {
-				return err
-			}
-			n, err := tx.RevokeCredentialsOfBinding(old.ID, now)
-			if err != nil {
-				return err
-			}
-			old.State, old.RevokedAt, old.RevokeReason = BindingRevoked, now, "replaced by a new device"
-			res.Replaced, res.Revoked = old, n
-			if err := iss.audit(tx, actor, "revoke binding", old.ID, nil, "replaced by a new device"); err != nil {
-				return err
-			}
-			iss.hook("activate:old-revoked")
-		} else if !isErr(err, ErrNotFound) {
-			return err
-		}
-		id, err := iss.newID()
-		if err != nil {
-			return err
-		}
-		b := &Binding{ID: id, NIK: r.NIK, RegistrationID: r.ID, KeyThumbprint: pr.Thumbprint(), PublicJWK: pr.JWK(), State: BindingActive, CreatedAt: now}
-		if err := tx.InsertBinding(b); err != nil {
-			return err
-		}
-		if err := iss.audit(tx, actor, op, req.RegistrationID, nil, "binding "+b.ID); err != nil {
-			return err
-		}
-		res.Binding = *b
-		// The code is spent and the binding made: sign (on every core)
-		// and record the credentials.
-		signed, err := iss.signAll(iss.jobsFor(&boundKey{binding: b, key: pr.Key()}, docs))
-		if err != nil {
-			return err
-		}
-		res.Credentials, err = iss.recordAll(tx, actor, signed, "activate:after-credential")
-		return err
-	})
-	if err != nil {
-		return nil, wrapStore(op, err)
-	}
-	if failure != nil {
-		return nil, failure
-	}
-	return res, nil
 }
 
 // ReportLost handles a lost-phone report made in person (Permendagri
@@ -579,10 +326,9 @@ type RefreshRequest struct {
 
 // Refresh re-issues the person's documents (from Config.Documents) to an
 // active binding, for example when credentials near their expiry. The proof
-// must be signed by a key of the binding (ErrKeyMismatch otherwise): the
-// key of its activation, or one proven in its OpenID4VCI activation
-// session; the credentials are bound to the proving key. A revoked
-// binding gets ErrBindingRevoked.
+// must be signed by a key of the binding (ErrKeyMismatch otherwise): any
+// key proven in the OpenID4VCI session that made it; the credentials are
+// bound to the proving key. A revoked binding gets ErrBindingRevoked.
 func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credential, error) {
 	const op = "refresh"
 	if err := checkID(op, req.BindingID); err != nil {
@@ -602,20 +348,9 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 	if err != nil {
 		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
 	}
-	if iss.cfg.Documents == nil {
-		return nil, errorf(op, ErrConfig, "no DocumentSource configured")
-	}
-	docs, err := iss.cfg.Documents.Documents(ctx, nik)
-	if err != nil || len(docs) == 0 || len(docs) > MaxDocuments {
-		return nil, errorf(op, ErrNotFound, "documents: %d, %v", len(docs), err)
-	}
-	for _, d := range docs {
-		if isNilDocument(d) {
-			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrNotFound, "document source returned a nil document"))
-		}
-		if !iss.Authorized(d.Type().VCT) {
-			return nil, iss.auditFailure(ctx, actor, op, req.BindingID, errorf(op, ErrUnauthorizedType, "%s", d.Type().VCT))
-		}
+	docs, err := iss.documents(ctx, op, nik)
+	if err != nil {
+		return nil, iss.auditFailure(ctx, actor, op, req.BindingID, err)
 	}
 	if err := iss.reserve(ctx, iss.countCredentials(docs)); err != nil {
 		return nil, err
@@ -640,8 +375,8 @@ func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credentia
 			return err
 		}
 		// The proof must come from the bound device, not just any key: the
-		// binding's first key, or one proven for it in its activation
-		// session (a batch, another configuration).
+		// binding's first key, or another one proven for it in the session
+		// that made it (a batch, another configuration).
 		if subtle.ConstantTimeCompare([]byte(pr.Thumbprint()), []byte(bk.binding.KeyThumbprint)) != 1 {
 			if _, err := tx.BindingKey(bk.binding.ID, pr.Thumbprint()); isErr(err, ErrNotFound) {
 				return fail(errorf(op, ErrKeyMismatch, "proof key is not a key of the binding's device"))

@@ -16,17 +16,18 @@ var (
 	// ErrNotFound: the registration, binding, credential or status list does
 	// not exist.
 	ErrNotFound = errors.New("issuer: not found")
-	// ErrNotConfirmed: the registration has not been confirmed by an operator.
-	ErrNotConfirmed = errors.New("issuer: registration not confirmed")
-	// ErrCodeInvalid: the activation code is wrong. The attempt is counted.
-	ErrCodeInvalid = errors.New("issuer: wrong activation code")
-	// ErrCodeExpired: the activation code has expired.
-	ErrCodeExpired = errors.New("issuer: activation code expired")
-	// ErrCodeUsed: the activation code was already redeemed (single use).
-	ErrCodeUsed = errors.New("issuer: activation code already used")
-	// ErrTooManyAttempts: the activation code was locked after too many wrong
-	// attempts; an operator must confirm the registration again.
-	ErrTooManyAttempts = errors.New("issuer: too many wrong activation attempts")
+	// ErrCodeInvalid: the tx_code of a credential offer is wrong. The
+	// attempt is counted.
+	ErrCodeInvalid = errors.New("issuer: wrong tx_code")
+	// ErrCodeExpired: the pre-authorized code of a credential offer has
+	// expired.
+	ErrCodeExpired = errors.New("issuer: pre-authorized code expired")
+	// ErrCodeUsed: the pre-authorized code was already redeemed (single
+	// use), or its offer withdrawn by a new confirmation.
+	ErrCodeUsed = errors.New("issuer: pre-authorized code already used")
+	// ErrTooManyAttempts: the credential offer is dead after too many
+	// wrong tx_codes; an operator must confirm the registration again.
+	ErrTooManyAttempts = errors.New("issuer: too many wrong tx_codes")
 	// ErrProof: the proof of possession is malformed, has the wrong typ,
 	// algorithm, audience or time, or its signature does not verify.
 	ErrProof = errors.New("issuer: invalid proof of possession")
@@ -66,7 +67,7 @@ var (
 )
 
 // Error is the error type returned by this package. Op names the operation
-// ("register", "confirm", "activate", "issue", "revoke", ...), Err is one of
+// ("register", "confirm", "token", "credential", "issue", "revoke", ...), Err is one of
 // the sentinel errors and Detail says what was wrong, for people, not for
 // branching.
 type Error struct {

@@ -5,27 +5,22 @@ import (
 	"testing"
 )
 
-// FuzzParseCode checks that an accepted activation code is 128 bits whose
-// canonical form parses back to the same bits.
-func FuzzParseCode(f *testing.F) {
-	seeds := []string{formatCode([]byte("0123456789abcdef")), "", "AAAA", strings.Repeat("A", 26), "aaaaa-aaaaa-aaaaa-aaaaa-aaaaa-a", strings.Repeat("Z", 70)}
-	for _, s := range seeds {
+// FuzzTxCode checks that an offer's tx_code, stored only as a hash bound
+// to the offer, matches exactly the tx_code made for it: no other input,
+// and not the same tx_code for another offer.
+func FuzzTxCode(f *testing.F) {
+	const txCode = "042917"
+	for _, s := range []string{txCode, "", "42917", "0429170", "042918", " 042917", "\x00", strings.Repeat("9", 70)} {
 		f.Add(s)
 	}
+	o := &OfferRecord{ID: "offer1", TxCodeHash: txCodeHash("offer1", txCode)}
+	other := &OfferRecord{ID: "offer2", TxCodeHash: txCodeHash("offer2", txCode)}
 	f.Fuzz(func(t *testing.T, s string) {
-		raw, ok := parseCode(s)
-		if !ok {
-			if raw != nil {
-				t.Fatal("rejected code returned bytes")
-			}
-			return
+		if checkTxCode(o, s) != (s == txCode) {
+			t.Fatalf("tx_code %q: match %v", s, !(s == txCode))
 		}
-		if len(raw) != codeBytes {
-			t.Fatalf("%d bytes", len(raw))
-		}
-		again, ok := parseCode(formatCode(raw))
-		if !ok || string(again) != string(raw) {
-			t.Fatal("canonical form does not round-trip")
+		if checkTxCode(other, s) != (s == txCode) || checkTxCode(&OfferRecord{ID: "offer2", TxCodeHash: o.TxCodeHash}, s) {
+			t.Fatalf("tx_code %q: the hash is not bound to its offer", s)
 		}
 	})
 }

@@ -110,7 +110,7 @@ func TestTokenErrors(t *testing.T) {
 			return post(s, form(s))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeUsed},
 		{"expired pre-authorized code", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {
-			s.he.clock.Advance(DefaultActivationCodeTTL)
+			s.he.clock.Advance(DefaultOfferTTL)
 			return post(s, form(s))
 		}, http.StatusBadRequest, oid4vci.CodeInvalidGrant, ErrCodeExpired},
 		{"offer withdrawn by a new confirmation", HandlerConfig{}, func(t *testing.T, s *setup) *http.Response {

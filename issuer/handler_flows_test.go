@@ -307,7 +307,7 @@ func TestOfferByReferenceErrors(t *testing.T) {
 			t.Fatalf("%s: %d", u, resp.StatusCode)
 		}
 	}
-	he.clock.Advance(DefaultActivationCodeTTL)
+	he.clock.Advance(DefaultOfferTTL)
 	if resp := he.do(httptest.NewRequest(http.MethodGet, o.URI, nil)); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("expired offer: %d", resp.StatusCode)
 	}

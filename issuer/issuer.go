@@ -38,19 +38,19 @@ const (
 
 // Defaults and caps of [Config].
 const (
-	DefaultValidity          = 365 * 24 * time.Hour
-	MaxValidity              = 5 * 365 * 24 * time.Hour
-	DefaultActivationCodeTTL = 10 * time.Minute
-	DefaultMaxCodeAttempts   = 5
-	DefaultNonceTTL          = 5 * time.Minute
-	DefaultProofMaxAge       = 5 * time.Minute
-	DefaultClockSkew         = 30 * time.Second
-	MaxClockSkew             = 5 * time.Minute
-	MaxDecoys                = 64
-	DefaultStatusListSize    = 1 << 20
-	MaxStatusListSize        = 1 << 27
-	DefaultTokenValidity     = 24 * time.Hour
-	DefaultTokenTTL          = time.Hour
+	DefaultValidity        = 365 * 24 * time.Hour
+	MaxValidity            = 5 * 365 * 24 * time.Hour
+	DefaultOfferTTL        = 10 * time.Minute
+	DefaultMaxCodeAttempts = 5
+	DefaultNonceTTL        = 5 * time.Minute
+	DefaultProofMaxAge     = 5 * time.Minute
+	DefaultClockSkew       = 30 * time.Second
+	MaxClockSkew           = 5 * time.Minute
+	MaxDecoys              = 64
+	DefaultStatusListSize  = 1 << 20
+	MaxStatusListSize      = 1 << 27
+	DefaultTokenValidity   = 24 * time.Hour
+	DefaultTokenTTL        = time.Hour
 	// MaxBatch caps the number of requests in one [Issuer.IssueBatch] call.
 	MaxBatch = 10000
 	// MaxDocuments caps the documents a DocumentSource may return for one
@@ -59,7 +59,8 @@ const (
 )
 
 // DocumentSource looks up the documents of a person, for instance in SIAK.
-// [Issuer.Activate] issues every document it returns.
+// [Issuer.Confirm] offers every document it returns, the [Handler] issues
+// them, and [Issuer.Refresh] issues them again.
 type DocumentSource interface {
 	Documents(ctx context.Context, nik credential.NIK) ([]credential.Document, error)
 }
@@ -101,8 +102,9 @@ type Config struct {
 	Identifier string
 	// Signer is the issuer's signing key (an HSM key works: only the
 	// crypto.Signer methods are used). Required. The Issuer signs the
-	// credentials of a batch or an activation on SigningWorkers goroutines
-	// at once, as crypto/ecdsa and crypto/ed25519 keys allow.
+	// credentials of a batch, a credential request or a refresh on
+	// SigningWorkers goroutines at once, as crypto/ecdsa and
+	// crypto/ed25519 keys allow.
 	Signer crypto.Signer
 	// SigningWorkers is how many credentials are signed at once; zero
 	// means runtime.GOMAXPROCS(0). Set 1 for a Signer that must not be
@@ -116,7 +118,7 @@ type Config struct {
 	Chain []*x509.Certificate
 	// Types are the credential types this issuer is authorised for. Required.
 	Types []credential.TypeInfo
-	// Formats are the formats issued at activation; empty means both.
+	// Formats are the formats offered and issued; empty means both.
 	Formats []credential.Format
 	// Validity is how long a credential is valid; zero means DefaultValidity,
 	// at most MaxValidity. Credentials carrying age claims expire at the
@@ -127,15 +129,12 @@ type Config struct {
 	Decoys int
 	// StatusList configures revocation.
 	StatusList StatusListConfig
-	// ActivationCodeTTL is how long an activation code is valid; zero means
-	// DefaultActivationCodeTTL (10 minutes).
-	ActivationCodeTTL time.Duration
-	// MaxCodeAttempts is how many wrong codes lock a code, and how many
-	// wrong tx_codes kill a credential offer; zero means
+	// MaxCodeAttempts is how many wrong tx_codes kill a credential offer
+	// (OpenID4VCI 1.0 §13.6.3), from 1 to 100; zero means
 	// DefaultMaxCodeAttempts.
 	MaxCodeAttempts int
 	// OfferTTL is how long the pre-authorized code of a credential offer
-	// made at confirmation is valid; zero means ActivationCodeTTL.
+	// made at confirmation is valid; zero means DefaultOfferTTL.
 	OfferTTL time.Duration
 	// TxCodeLength is the number of digits of an offer's tx_code; zero
 	// means DefaultTxCodeLength, from MinTxCodeLength to MaxTxCodeLength.
@@ -156,17 +155,19 @@ type Config struct {
 	// Off by default: records then hold no personal data beyond the NIK of
 	// the binding.
 	StoreClaims bool
-	// Documents returns a person's documents at activation. Required for
-	// Activate. The methods of the documents it returns may be called from
-	// several goroutines at once, as with IssueRequest.Document.
+	// Documents returns a person's documents at confirmation, at each
+	// credential request and at a refresh. Required for Confirm and
+	// Refresh: without it, nobody can be activated. The methods of the
+	// documents it returns may be called from several goroutines at once,
+	// as with IssueRequest.Document.
 	Documents DocumentSource
 	// Store persists state. Required; see OpenSQLite.
 	Store Store
 	// Now returns the current time; nil means time.Now. It may be called
 	// from several goroutines at once.
 	Now func() time.Time
-	// Rand is the source of codes, nonces, IDs, salts, status indices and
-	// signature randomness; nil means crypto/rand. Another reader is read
+	// Rand is the source of offer secrets, access tokens, nonces, IDs,
+	// salts, status indices and signature randomness; nil means crypto/rand. Another reader is read
 	// under a lock, so it need not be safe for concurrent use.
 	Rand io.Reader
 
@@ -175,7 +176,8 @@ type Config struct {
 	hook func(point string)
 }
 
-// Issuer is an issuing authority's kit: registration, activation, issuance,
+// Issuer is an issuing authority's kit: registration, confirmation with a
+// credential offer, issuance (through its [Handler], and [Issuer.Issue]),
 // revocation and audit. It is safe for concurrent use; state lives in the
 // Store, except an in-memory copy of the status list allocations.
 type Issuer struct {
@@ -255,13 +257,13 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 			*d = v
 		}
 	}
-	def(&c.ActivationCodeTTL, DefaultActivationCodeTTL)
+	def(&c.OfferTTL, DefaultOfferTTL)
 	def(&c.NonceTTL, DefaultNonceTTL)
 	def(&c.ProofMaxAge, DefaultProofMaxAge)
 	def(&c.ClockSkew, DefaultClockSkew)
 	def(&c.StatusList.TokenValidity, DefaultTokenValidity)
 	def(&c.StatusList.TTL, DefaultTokenTTL)
-	if c.ActivationCodeTTL < 0 || c.NonceTTL < 0 || c.ProofMaxAge < 0 || c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew ||
+	if c.OfferTTL < 0 || c.NonceTTL < 0 || c.ProofMaxAge < 0 || c.ClockSkew < 0 || c.ClockSkew > MaxClockSkew ||
 		c.StatusList.TokenValidity < 0 || c.StatusList.TTL < 0 {
 		return bad("negative duration or clock skew over %v", MaxClockSkew)
 	}
@@ -270,10 +272,6 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	}
 	if c.MaxCodeAttempts < 1 || c.MaxCodeAttempts > 100 {
 		return bad("MaxCodeAttempts %d outside [1, 100]", c.MaxCodeAttempts)
-	}
-	def(&c.OfferTTL, c.ActivationCodeTTL)
-	if c.OfferTTL < 0 {
-		return bad("negative OfferTTL")
 	}
 	if c.TxCodeLength == 0 {
 		c.TxCodeLength = DefaultTxCodeLength
@@ -339,8 +337,6 @@ func (iss *Issuer) hook(point string) {
 	}
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
 // idTimeEncoding is base32hex (RFC 4648 §7) in lower case: its alphabet is
 // in ASCII order, so identifiers sort as their bytes do.
 var idTimeEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
@@ -386,7 +382,7 @@ func (iss *Issuer) audit(tx Tx, actor, action, subject string, outcome error, de
 }
 
 func outcomeText(err error) string {
-	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrNotConfirmed, ErrCodeInvalid, ErrCodeExpired,
+	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrCodeInvalid, ErrCodeExpired,
 		ErrCodeUsed, ErrTooManyAttempts, ErrProof, ErrNonce, ErrKeyMismatch, ErrUnauthorizedType, ErrBindingRevoked,
 		ErrListFull, ErrStore, ErrSigning, ErrInvalidToken, ErrDPoP, ErrKeyAttestation, ErrDenied} {
 		if isErr(err, s) {

@@ -128,20 +128,6 @@ func TestRegisterValidation(t *testing.T) {
 	}
 }
 
-func TestCodeFormat(t *testing.T) {
-	raw := []byte("0123456789abcdef")
-	code := formatCode(raw)
-	for _, in := range []string{code, strings.ToLower(code), strings.ReplaceAll(code, "-", " "), strings.ReplaceAll(code, "-", "")} {
-		got, ok := parseCode(in)
-		if !ok || string(got) != string(raw) {
-			t.Fatalf("parseCode(%q) = %x, %v", in, got, ok)
-		}
-	}
-	if _, ok := parseCode(code + "A"); ok {
-		t.Fatal("longer code accepted")
-	}
-}
-
 func TestAuditLog(t *testing.T) {
 	e := newEnv(t)
 	e.activate(newDevice(t))

@@ -279,23 +279,6 @@ func (iss *Issuer) offerObject(o *OfferRecord, code string) oid4vci.CredentialOf
 	}
 }
 
-// offerDocuments looks up the documents of a registration's NIK for its
-// offer: nil, nil when the issuer has no DocumentSource.
-func (iss *Issuer) offerDocuments(ctx context.Context, op, nik string) ([]credential.Document, error) {
-	if iss.cfg.Documents == nil {
-		return nil, nil
-	}
-	n, err := credential.ParseNIK(nik)
-	if err != nil {
-		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
-	}
-	docs, err := iss.documents(ctx, op, n)
-	if err != nil {
-		return nil, err
-	}
-	return docs, nil
-}
-
 // documents returns the person's documents from Config.Documents, every
 // one of a type the issuer is authorised for.
 func (iss *Issuer) documents(ctx context.Context, op string, nik credential.NIK) ([]credential.Document, error) {

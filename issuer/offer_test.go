@@ -3,7 +3,9 @@ package issuer
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -32,7 +34,7 @@ func TestConfirmMakesOffer(t *testing.T) {
 		pg.TxCode.InputMode != oid4vci.InputModeNumeric || pg.TxCode.Description != DefaultTxCodeDescription {
 		t.Fatalf("grant %+v", pg)
 	}
-	if !o.ExpiresAt.Equal(t0.Add(DefaultActivationCodeTTL)) || !strings.HasPrefix(o.URI, testIssuer+"/offers/") {
+	if !o.ExpiresAt.Equal(t0.Add(DefaultOfferTTL)) || !strings.HasPrefix(o.URI, testIssuer+"/offers/") {
 		t.Fatalf("expires %v uri %s", o.ExpiresAt, o.URI)
 	}
 	// By value and by reference, both parse back.
@@ -99,10 +101,18 @@ func TestConfirmMakesOffer(t *testing.T) {
 }
 
 func TestConfirmOfferOptions(t *testing.T) {
-	t.Run("no document source: no offer", func(t *testing.T) {
+	t.Run("no document source: nothing to offer", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.Documents = nil })
-		if g := e.registerConfirm(); g.Offer != nil || g.Code == "" {
-			t.Fatalf("grant %+v", g)
+		r, err := e.iss.Register(e.ctx, RegisterRequest{NIK: testNIK, Email: "rina@example.id", Phone: "081234567890"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, err := e.iss.Confirm(e.ctx, "operator:1", r.ID); !errors.Is(err, ErrConfig) || g != nil {
+			t.Fatalf("Confirm: %+v, %v; want ErrConfig", g, err)
+		}
+		var confirmed int64
+		if err := e.store.db.QueryRow(`SELECT confirmed_at FROM registrations WHERE id = ?`, r.ID).Scan(&confirmed); err != nil || confirmed != 0 {
+			t.Fatalf("registration confirmed at %d (%v) without an offer", confirmed, err)
 		}
 	})
 	t.Run("tx_code length and TTL", func(t *testing.T) {
@@ -196,36 +206,93 @@ func TestConfigurationID(t *testing.T) {
 	}
 }
 
-// A store made by the previous version of the package (schema 1) gains
-// the OpenID4VCI tables and keeps its records.
+// schemaAt makes a database at path with the schema of an earlier
+// version of the package: the first version migrations, applied as that
+// version applied them.
+func schemaAt(t *testing.T, path string, version int, fill ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range append(append(migrations[:version:version], fmt.Sprintf("PRAGMA user_version = %d", version)), fill...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+}
+
+// tableExists reports whether the database of s has the table.
+func tableExists(t *testing.T, s *SQLiteStore, table string) bool {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// A store made by the first version of the package (schema 1) gains the
+// OpenID4VCI tables, loses the activation codes and keeps its records.
 func TestMigrateFromSchema1(t *testing.T) {
 	path := t.TempDir() + "/v1.db"
+	schemaAt(t, path, 1,
+		`INSERT INTO registrations (id, nik, email, phone, created_at) VALUES ('r1', '`+testNIK+`', 'a@b.id', '+6281234567890', 1)`,
+		`INSERT INTO activation_codes (registration_id, hash, created_at, expires_at) VALUES ('r1', x'00', 1, 2)`)
 	s, err := OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := s.db
-	for _, q := range []string{"DROP TABLE notifications", "DROP TABLE dpop_jtis", "DROP TABLE binding_keys", "DROP TABLE sessions",
-		"DROP TABLE offers", "PRAGMA user_version = 1",
-		`INSERT INTO registrations (id, nik, email, phone, created_at) VALUES ('r1', '` + testNIK + `', 'a@b.id', '+6281234567890', 1)`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	s.Close()
-	s, err = OpenSQLite(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer s.Close()
-	if v, err := s.Version(context.Background()); err != nil || v != 2 || SchemaVersion != 2 {
+	if v, err := s.Version(context.Background()); err != nil || v != SchemaVersion || SchemaVersion != 3 {
 		t.Fatalf("version %d %v", v, err)
 	}
-	var n int
-	if err := s.db.QueryRow(`SELECT COUNT(*) FROM registrations r, offers o WHERE r.id = 'r1' OR o.id = 'x'`).Scan(&n); err != nil {
-		t.Fatal(err)
+	if !tableExists(t, s, "offers") || !tableExists(t, s, "sessions") || tableExists(t, s, "activation_codes") {
+		t.Fatal("schema 3 tables missing, or activation_codes kept")
 	}
+	var n int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM registrations`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d registrations %v", n, err)
 	}
+}
+
+// A store of schema 2 (offers and activation codes side by side) opens:
+// the activation codes are dropped, and an offer made before still works
+// through the handler, as does everything else.
+func TestMigrateFromSchema2(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	first := he.activate(newDevice(t))
+	g := he.registerConfirm()
+	// Back to schema 2, with the confirmation's activation code.
+	for _, q := range []string{
+		`CREATE TABLE activation_codes (
+			registration_id TEXT PRIMARY KEY REFERENCES registrations(id),
+			hash BLOB NOT NULL,
+			created_at INTEGER NOT NULL,
+			expires_at INTEGER NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			used_at INTEGER NOT NULL DEFAULT 0
+		)`,
+		`INSERT INTO activation_codes (registration_id, hash, created_at, expires_at) VALUES ('` + g.RegistrationID + `', x'00', 1, 2)`,
+		`PRAGMA user_version = 2`,
+	} {
+		if _, err := he.store.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	he.reopen(HandlerConfig{})
+	if v, err := he.store.Version(he.ctx); err != nil || v != 3 {
+		t.Fatalf("version %d %v", v, err)
+	}
+	if tableExists(t, he.store, "activation_codes") {
+		t.Fatal("activation_codes kept")
+	}
+	// The offer of schema 2 is redeemed, and its session replaces the
+	// binding made before.
+	second := he.activateOffer(g.Offer, newDevice(t))
+	if second.Replaced == nil || second.Replaced.ID != first.Binding.ID || second.Revoked != len(first.Credentials) || len(second.Credentials) != 4 {
+		t.Fatalf("activation after the migration: replaced %+v, revoked %d, %d credentials", second.Replaced, second.Revoked, len(second.Credentials))
+	}
+	checkInvariants(t, he.env)
 }

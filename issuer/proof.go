@@ -1,7 +1,6 @@
 package issuer
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -23,20 +22,4 @@ func (iss *Issuer) verifyProof(op, token string, now time.Time) (*oid4vci.Proof,
 	default:
 		return nil, errorf(op, ErrProof, "%v", err)
 	}
-}
-
-// Redeem is [Issuer.Activate] in the shape a wallet needs (holder's
-// IssuerService): it redeems the activation code with the key proof and
-// returns the issued credentials as OpenID4VCI credential response
-// entries.
-func (iss *Issuer) Redeem(ctx context.Context, registrationID, code, proof string) ([]oid4vci.IssuedCredential, error) {
-	a, err := iss.Activate(ctx, ActivationRequest{RegistrationID: registrationID, Code: code, Proof: proof})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]oid4vci.IssuedCredential, len(a.Credentials))
-	for i, c := range a.Credentials {
-		out[i] = oid4vci.IssuedCredential{Format: c.Format, Data: c.Data}
-	}
-	return out, nil
 }

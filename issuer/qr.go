@@ -29,8 +29,9 @@ func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, 
 	}, nil
 }
 
-// profilesFor lists the profiles issued for doc at activation: the full
-// credential, and for a KTP-el also the compact QR-profile credential.
+// profilesFor lists the profiles issued for doc by [Issuer.Refresh]: the
+// full credential, and for a KTP-el also the compact QR-profile
+// credential, as the configurations an offer names (buildConfigurations).
 func profilesFor(doc credential.Document) []Profile {
 	if _, ok := doc.(*credential.KTPEL); ok {
 		return []Profile{ProfileFull, ProfileQR}
@@ -38,7 +39,7 @@ func profilesFor(doc credential.Document) []Profile {
 	return []Profile{ProfileFull}
 }
 
-// jobsFor lists the credentials an activation or a refresh issues to bk:
+// jobsFor lists the credentials a refresh issues to bk:
 // each document in each of its profiles (profilesFor) and each of the
 // issuer's formats.
 func (iss *Issuer) jobsFor(bk *boundKey, docs []credential.Document) []job {
@@ -53,7 +54,7 @@ func (iss *Issuer) jobsFor(bk *boundKey, docs []credential.Document) []job {
 	return jobs
 }
 
-// countCredentials is the number of credentials an activation of docs issues.
+// countCredentials is the number of credentials a refresh of docs issues.
 func (iss *Issuer) countCredentials(docs []credential.Document) int {
 	n := 0
 	for _, d := range docs {

@@ -52,8 +52,7 @@ type tokenGrant struct {
 // in one transaction: the DPoP proof's jti (if any) is recorded, the
 // offer looked up by its pre-authorized code, the tx_code checked (a
 // wrong one counts, and at Config.MaxCodeAttempts the offer is dead), the
-// offer marked used, the confirmation's activation code spent with it,
-// and the session stored. jkt is the DPoP key's thumbprint ("" for a
+// offer marked used and the session stored. jkt is the DPoP key's thumbprint ("" for a
 // Bearer token). Failures are *oid4vci.ProtocolError and are audited.
 func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, jkt string, jti []byte, jtiExp time.Time, ttl time.Duration) (*tokenGrant, error) {
 	const op = "token"
@@ -100,7 +99,7 @@ func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, j
 			// §4.1.1: the pre-authorized code is single use.
 			return fail(grantError(ErrCodeUsed, "pre-authorized code already used"))
 		case !o.EndedAt.IsZero():
-			return fail(grantError(ErrCodeUsed, "offer withdrawn by a later confirmation or activation"))
+			return fail(grantError(ErrCodeUsed, "offer withdrawn by a later confirmation"))
 		case o.Attempts >= iss.cfg.MaxCodeAttempts:
 			return fail(grantError(ErrTooManyAttempts, "offer dead after %d wrong tx_codes", o.Attempts))
 		case !now.Before(o.ExpiresAt):
@@ -125,16 +124,6 @@ func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, j
 		iss.hook("token:offer-used")
 		r, err := tx.Registration(o.RegistrationID)
 		if err != nil {
-			return err
-		}
-		// The confirmation is spent: its activation code goes with it.
-		c, err := tx.ActivationCode(r.ID)
-		if err == nil && c.UsedAt.IsZero() {
-			c.UsedAt = now
-			if err := tx.UpdateActivationCode(c); err != nil {
-				return err
-			}
-		} else if err != nil && !isErr(err, ErrNotFound) {
 			return err
 		}
 		s := &Session{TokenHash: accessTokenHash(token), ID: sessionID, OfferID: o.ID, RegistrationID: r.ID, NIK: r.NIK,

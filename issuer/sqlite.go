@@ -155,6 +155,12 @@ var migrations = []string{
 		event_at INTEGER NOT NULL DEFAULT 0,
 		event_description TEXT NOT NULL DEFAULT ''
 	);`,
+
+	// 3: the activation code of migration 1 is gone: a confirmation makes
+	// only the credential offer of migration 2, whose tx_code is the
+	// activation PIN. Codes still stored are dropped with their table;
+	// the offers made with them stay redeemable.
+	`DROP TABLE activation_codes;`,
 }
 
 // SchemaVersion is the schema version a store opened by this version of the
@@ -350,28 +356,6 @@ func (t *sqliteTx) one(op, q string, args ...any) error {
 		return &Error{Op: op, Err: ErrNotFound}
 	}
 	return nil
-}
-
-func (t *sqliteTx) PutActivationCode(c *ActivationCode) error {
-	_, err := t.exec("put activation code", `INSERT OR REPLACE INTO activation_codes (registration_id, hash, created_at, expires_at, attempts, used_at) VALUES (?,?,?,?,?,?)`,
-		c.RegistrationID, c.Hash, ts(c.CreatedAt), ts(c.ExpiresAt), c.Attempts, ts(c.UsedAt))
-	return err
-}
-
-func (t *sqliteTx) ActivationCode(registrationID string) (*ActivationCode, error) {
-	var c ActivationCode
-	var cr, ex, used int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT registration_id, hash, created_at, expires_at, attempts, used_at FROM activation_codes WHERE registration_id = ?`, registrationID).
-		Scan(&c.RegistrationID, &c.Hash, &cr, &ex, &c.Attempts, &used)
-	if err != nil {
-		return nil, storeErr("activation code", err)
-	}
-	c.CreatedAt, c.ExpiresAt, c.UsedAt = fromTS(cr), fromTS(ex), fromTS(used)
-	return &c, nil
-}
-
-func (t *sqliteTx) UpdateActivationCode(c *ActivationCode) error {
-	return t.one("update activation code", `UPDATE activation_codes SET attempts = ?, used_at = ? WHERE registration_id = ?`, c.Attempts, ts(c.UsedAt), c.RegistrationID)
 }
 
 func (t *sqliteTx) InsertNonce(hash []byte, expires time.Time) error {

@@ -17,7 +17,7 @@ import (
 type Store interface {
 	// Update runs fn in one read-write transaction: committed if fn returns
 	// nil, rolled back (and fn's error returned) otherwise. The package
-	// records failed attempts (a wrong activation code, say) by returning nil
+	// records failed attempts (a wrong tx_code, say) by returning nil
 	// from fn and reporting the failure after the commit.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
@@ -35,14 +35,6 @@ type Tx interface {
 	Registration(id string) (*Registration, error)
 	// UpdateRegistration replaces the mutable fields (Confirmed*) of r.
 	UpdateRegistration(r *Registration) error
-
-	// PutActivationCode stores c, replacing any earlier code of the same
-	// registration.
-	PutActivationCode(c *ActivationCode) error
-	// ActivationCode returns the current code of a registration.
-	ActivationCode(registrationID string) (*ActivationCode, error)
-	// UpdateActivationCode replaces the mutable fields (Attempts, UsedAt).
-	UpdateActivationCode(c *ActivationCode) error
 
 	// InsertNonce stores the hash of a fresh nonce.
 	InsertNonce(hash []byte, expires time.Time) error
@@ -148,17 +140,6 @@ type Registration struct {
 	ConfirmedBy string    // operator identifier
 }
 
-// ActivationCode is the stored form of a one-time activation code: only its
-// hash is kept.
-type ActivationCode struct {
-	RegistrationID string
-	Hash           []byte // SHA-256 over the code, bound to the registration
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-	Attempts       int       // wrong attempts so far
-	UsedAt         time.Time // zero until redeemed
-}
-
 // BindingState is the state of a device binding.
 type BindingState string
 
@@ -232,8 +213,8 @@ type OfferRecord struct {
 	// UsedAt is when an access token was issued for the offer (zero
 	// until then): the pre-authorized code works once.
 	UsedAt time.Time
-	// EndedAt is when the offer was withdrawn unused (a new confirmation,
-	// or an activation by code), zero otherwise.
+	// EndedAt is when the offer was withdrawn unused (by a new
+	// confirmation), zero otherwise.
 	EndedAt time.Time
 }
 
