@@ -1,83 +1,114 @@
 // Package issuer is the kit an issuing authority (Dukcapil for KTP-el and KK,
-// DJP for NPWP, BPJS) embeds in its service: registration, operator
-// confirmation and one-time activation codes (the IKD procedure, SOP
-// 400.8.3/21790/Dukcapil, summarised in docs/domain.md §6), device binding by
-// proof of possession (OpenID4VCI 1.0 Appendix F.1, proof_type "jwt"),
-// issuance of SD-JWT VCs (draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5
-// mdocs with Token Status List entries (draft-ietf-oauth-status-list-20),
-// revocation and an append-only audit log.
+// DJP for NPWP, BPJS) embeds in its service: registration and operator
+// confirmation (the IKD procedure, SOP 400.8.3/21790/Dukcapil, summarised in
+// docs/domain.md §6), issuance over OpenID for Verifiable Credential
+// Issuance 1.0 (OpenID4VCI, the Pre-Authorized Code Flow) with device
+// binding by key proofs (Appendix F.1, proof_type "jwt"), SD-JWT VCs
+// (draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdocs with Token Status
+// List entries (draft-ietf-oauth-status-list-20), revocation and an
+// append-only audit log.
 //
 // # First steps
 //
 // Open a [Store] ([OpenSQLite] is the default: one SQLite file, pure Go),
-// build an [Issuer] with [New], then follow the activation:
+// build an [Issuer] with [New] (its [Config.Documents] looks the person's
+// documents up), mount its [Handler] from [NewHandler] at the Credential
+// Issuer Identifier's host, then follow the activation:
 //
 //  1. [Issuer.Register]: the person's NIK, email and phone.
 //  2. [Issuer.Confirm]: an operator who has seen the person confirms; the
-//     result is a one-time activation code (128 bits, stored only as a hash,
-//     single use, 10 minutes by default, locked after 5 wrong attempts).
-//  3. [Issuer.Nonce]: the wallet gets a c_nonce and signs a proof JWT over
-//     it with its device key ([SignProof] is the wallet side).
-//  4. [Issuer.Activate]: code + proof; the documents from
-//     [Config.Documents] are issued bound to the device key, in both
-//     formats, a KTP-el also in its QR profile.
+//     result is a credential offer ([Offer], OpenID4VCI 1.0 §4) for every
+//     configuration of the person's documents. Show it at the desk as a QR
+//     code ([Offer.QR]) or a link; e-mail its tx_code, the activation PIN,
+//     to the registered address. The pre-authorized code (256 bits) and
+//     the tx_code are stored only as hashes, work once, expire after
+//     [Config.OfferTTL] (10 minutes by default), and the offer is dead after
+//     [Config.MaxCodeAttempts] wrong tx_codes (5 by default).
+//  3. The wallet redeems the offer at the [Handler]: token endpoint
+//     (pre-authorized code and tx_code; a Bearer or DPoP-bound access
+//     token), nonce endpoint (a c_nonce), then one credential request per
+//     configuration with key proofs by its device key. The session's first
+//     credential request makes the NIK's device binding; every credential
+//     of the session is bound to a proven key, a KTP-el also issued in its
+//     QR profile.
 //
 // Later, [Issuer.Issue] and [Issuer.IssueBatch] issue further documents to
-// an active binding; [Issuer.StatusListToken] publishes the status lists.
+// an active binding, [Issuer.Refresh] re-issues the person's documents to a
+// key of it, and [Issuer.StatusListToken] publishes the status lists (the
+// Handler also serves them).
 //
 // # One NIK, one phone
 //
 // A NIK has at most one active device binding (enforced by the store
-// schema). Activating on a new device revokes the old binding and every
-// credential bound to it in the same transaction; [Issuer.ReportLost]
-// revokes by NIK when a phone is lost; activation works again afterwards.
+// schema). The first credential request of a session for the NIK on a new
+// device revokes the old binding and every credential bound to it in the
+// same transaction; a session whose binding was since replaced gets
+// nothing more. [Issuer.ReportLost] revokes by NIK when a phone is lost; a
+// new confirmation and offer activate a new phone afterwards.
+//
+// # Key attestation
+//
+// [HandlerConfig.KeyAttestation] may require, per credential type, that
+// every device key be attested (OpenID4VCI 1.0 Appendix D) by a wallet
+// provider whose CA certificate is one of its Roots, at a given attack
+// potential resistance. The wallet provider checks the platform's own
+// evidence (Android Key Attestation, Apple App Attest) and signs the key
+// attestation; the issuer trusts the wallet provider, not the platform
+// (see oid4vci.KeyAttestation). No type requires it by default.
 //
 // # Transactions and crash safety
 //
-// Every state change happens inside one [Store.Update] transaction:
-// consuming the nonce, using the code, revoking the old binding, creating the
-// new one, allocating status indices and recording the credentials. If the
-// process dies in the middle, none of it happened. Status list indices are
-// chosen at random among unused ones (statuslist.Allocator) and the store
-// refuses an index used twice (UNIQUE (list, idx)). An index drawn by a
-// transaction that rolled back is not reused until restart; that wastes an
-// index, never reuses one.
+// Every state change happens inside one [Store.Update] transaction. A
+// token request records the DPoP proof's jti, counts a wrong tx_code or
+// marks the offer used and stores the session. A credential request
+// consumes the c_nonce, makes or checks the binding (revoking the old
+// one), records the proven keys, allocates status indices, records the
+// credentials and the notification_id. If the process dies in the middle,
+// none of it happened. Status list indices are chosen at random among
+// unused ones (statuslist.Allocator) and the store refuses an index used
+// twice (UNIQUE (list, idx)). An index drawn by a transaction that rolled
+// back is not reused until restart; that wastes an index, never reuses
+// one.
 //
 // Signing is not store state, and it is the slow part, so it happens on
 // [Config.SigningWorkers] goroutines at once. [Issuer.IssueBatch] signs
 // before its transaction: the write lock is held only while the records
 // are written, and the transaction checks again that every binding is
 // still active, so a binding revoked while its batch was being signed
-// fails the batch with nothing recorded or returned. [Issuer.Activate] and
-// [Issuer.Refresh] sign inside their transaction, after the code or the
-// proof has been checked, so a failed attempt costs no signatures.
+// fails the batch with nothing recorded or returned. A credential request
+// and [Issuer.Refresh] sign inside their transaction, after the nonce and
+// the binding have been checked, so a refused request costs no signatures.
 //
 // # Several processes, one store
 //
-// Several Issuers may share one store (issuer processes on one SQLite
-// file, say). Each keeps its own in-memory allocators, which know only the
-// indices its own process drew, so the store may refuse a record whose
-// index another process took in the meantime. The recording transaction
-// then reads the lists it can still draw from (at most one read of their
-// used indices per transaction), draws an index free there (in a new list,
-// created in the same transaction, if every list is full), and signs that
-// credential again. The redraws of one credential are bounded (ErrStore
-// past the bound), and so are the new lists tried when another process
-// keeps filling them (ErrListFull). Two processes creating the same new
-// list, or activating the same NIK, are serialized by the store like any
-// two transactions: one creates the list or replaces the other's binding.
+// Several Issuers (and their Handlers) may share one store (issuer
+// processes on one SQLite file, say): an offer redeemed at two processes
+// at once gives one access token, a DPoP proof's jti seen by one is a
+// replay at the other, and wrong tx_codes count across them. Each Issuer
+// keeps its own in-memory allocators, which know only the indices its own
+// process drew, so the store may refuse a record whose index another
+// process took in the meantime. The recording transaction then reads the
+// lists it can still draw from (at most one read of their used indices per
+// transaction), draws an index free there (in a new list, created in the
+// same transaction, if every list is full), and signs that credential
+// again. The redraws of one credential are bounded (ErrStore past the
+// bound), and so are the new lists tried when another process keeps
+// filling them (ErrListFull). Two processes creating the same new list, or
+// binding the same NIK, are serialized by the store like any two
+// transactions: one creates the list or replaces the other's binding.
 //
 // # Personal data
 //
 // Credential records hold type, format, status index, holder key thumbprint
 // and dates, not the claims, unless [Config.StoreClaims] is set.
 // Registrations and bindings keep the NIK (and the registration the email
-// and phone), because the procedure needs them.
+// and phone), because the procedure needs them. Offers, sessions, nonces
+// and DPoP jti values are kept as hashes.
 //
 // # QR profile
 //
-// At activation a KTP-el is issued twice in each format: as the full
-// credential and as the compact QR-profile credential
-// (credential.QRType, [ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other
-// documents have no QR profile.
+// A KTP-el is offered and issued twice in each format: as the full
+// credential and as the compact QR-profile credential (credential.QRType,
+// [ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other documents have no
+// QR profile.
 package issuer
