@@ -21,10 +21,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -35,81 +33,25 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/internal/nodeharness"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 const vciJSDir = "../testdata/interop/oid4vci-js"
 
-var (
-	vciNpmOnce sync.Once
-	vciNpmErr  error
-)
+// vciNode installs the pinned OpenID4VCI packages once per test binary.
+var vciNode = sync.OnceValue(func() error {
+	return nodeharness.Require(vciJSDir, "@openid4vc/openid4vci", "@openid4vc/oauth2", "@sd-jwt/core", "@auth0/mdl", "@peculiar/x509")
+})
 
 // vciRequireNode makes sure node and the pinned packages are usable,
-// running `npm ci` once per test binary if they are not installed.
+// running `npm ci` if they are not installed.
 func vciRequireNode(t *testing.T) {
 	t.Helper()
-	vciNpmOnce.Do(func() { vciNpmErr = vciInstall() })
-	if vciNpmErr != nil {
-		t.Fatalf("OpenID4VCI interop test cannot run: %v", vciNpmErr)
+	if err := vciNode(); err != nil {
+		t.Fatalf("OpenID4VCI interop test cannot run: %v", err)
 	}
-}
-
-func vciInstall() error {
-	if _, err := exec.LookPath("node"); err != nil {
-		return fmt.Errorf("node not found in PATH; the interop test needs Node.js 20 or later: %w", err)
-	}
-	if err := vciInstalledMatchesLock(); err == nil {
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("npm not found in PATH; it is needed to install the pinned @openid4vc packages: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = vciJSDir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("`npm ci --no-audit --no-fund` in %s failed: %v\n%s", vciJSDir, err, out)
-	}
-	return vciInstalledMatchesLock()
-}
-
-// vciInstalledMatchesLock checks that the direct dependencies of
-// package.json are installed at the versions of package-lock.json.
-func vciInstalledMatchesLock() error {
-	b, err := os.ReadFile(filepath.Join(vciJSDir, "package-lock.json"))
-	if err != nil {
-		return err
-	}
-	var lock struct {
-		Packages map[string]struct {
-			Version string `json:"version"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(b, &lock); err != nil {
-		return fmt.Errorf("package-lock.json: %w", err)
-	}
-	for _, name := range []string{"@openid4vc/openid4vci", "@openid4vc/oauth2", "@sd-jwt/core", "@auth0/mdl", "@peculiar/x509"} {
-		path := "node_modules/" + name
-		want := lock.Packages[path].Version
-		if want == "" {
-			return fmt.Errorf("package-lock.json does not pin %s", name)
-		}
-		b, err := os.ReadFile(filepath.Join(vciJSDir, path, "package.json"))
-		if err != nil {
-			return fmt.Errorf("%s is not installed", name)
-		}
-		var pkg struct {
-			Version string `json:"version"`
-		}
-		if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != want {
-			return fmt.Errorf("%s is installed at %q, the lock says %q", name, pkg.Version, want)
-		}
-	}
-	return nil
 }
 
 // jsIssuer is a running issuer.mjs.

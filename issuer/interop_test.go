@@ -27,10 +27,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,87 +35,26 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/internal/nodeharness"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
 const interopVCIDir = "../testdata/interop/oid4vci-js"
 
-var (
-	interopVCIOnce sync.Once
-	interopVCIErr  error
-)
+// interopVCINode installs the pinned OpenID4VCI packages once per test
+// binary.
+var interopVCINode = sync.OnceValue(func() error {
+	return nodeharness.Require(interopVCIDir, "@openid4vc/openid4vci", "@openid4vc/oauth2", "@sd-jwt/core", "@sd-jwt/sd-jwt-vc", "@auth0/mdl")
+})
 
 // interopRequireWallet makes sure node and the pinned packages are usable,
-// running `npm ci` once per test binary if they are not installed.
+// running `npm ci` if they are not installed.
 func interopRequireWallet(t *testing.T) {
 	t.Helper()
-	interopVCIOnce.Do(func() { interopVCIErr = interopVCIInstall() })
-	if interopVCIErr != nil {
-		t.Fatalf("OpenID4VCI interop test cannot run: %v", interopVCIErr)
+	if err := interopVCINode(); err != nil {
+		t.Fatalf("OpenID4VCI interop test cannot run: %v", err)
 	}
-}
-
-func interopVCIInstall() error {
-	if _, err := exec.LookPath("node"); err != nil {
-		return fmt.Errorf("node not found in PATH; the interop test needs Node.js 20 or later: %w", err)
-	}
-	if err := interopVCIInstalledMatchesLock(); err == nil {
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("npm not found in PATH; it is needed to install the pinned @openid4vc packages: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = interopVCIDir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("`npm ci --no-audit --no-fund` in %s failed: %v\n%s", interopVCIDir, err, out)
-	}
-	if err := interopVCIInstalledMatchesLock(); err != nil {
-		return fmt.Errorf("after npm ci: %w", err)
-	}
-	return nil
-}
-
-// interopVCIInstalledMatchesLock checks that the @openid4vc packages of
-// package-lock.json are installed at the locked versions.
-func interopVCIInstalledMatchesLock() error {
-	b, err := os.ReadFile(filepath.Join(interopVCIDir, "package-lock.json"))
-	if err != nil {
-		return err
-	}
-	var lock struct {
-		Packages map[string]struct {
-			Version string `json:"version"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(b, &lock); err != nil {
-		return fmt.Errorf("package-lock.json: %w", err)
-	}
-	n := 0
-	for path, p := range lock.Packages {
-		if !strings.HasPrefix(path, "node_modules/@openid4vc/") && !strings.HasPrefix(path, "node_modules/@sd-jwt/") && path != "node_modules/@auth0/mdl" {
-			continue
-		}
-		n++
-		b, err := os.ReadFile(filepath.Join(interopVCIDir, path, "package.json"))
-		if err != nil {
-			return fmt.Errorf("%s is not installed", path)
-		}
-		var pkg struct {
-			Version string `json:"version"`
-		}
-		if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != p.Version {
-			return fmt.Errorf("%s is installed at %q, the lock says %q", path, pkg.Version, p.Version)
-		}
-	}
-	if n < 3 {
-		return fmt.Errorf("package-lock.json pins no @openid4vc packages")
-	}
-	return nil
 }
 
 // walletReport is wallet.mjs's one line of output.

@@ -9,15 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/nodeharness"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
@@ -27,41 +25,23 @@ import (
 
 const mdlJSDir = "../../testdata/interop/mdl-js"
 
-var (
-	npmOnce sync.Once
-	npmErr  error
-)
+// mdlNode installs the pinned @auth0/mdl once per test binary.
+var mdlNode = sync.OnceValue(func() error {
+	return nodeharness.Require(mdlJSDir, "@auth0/mdl")
+})
 
 // runMDL runs mdl.js on cmds and returns its results. On first use it runs
-// `npm ci` when node_modules is missing.
+// `npm ci` when the pinned @auth0/mdl is not installed.
 func runMDL(t *testing.T, cmds []map[string]any) []map[string]any {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("interop needs node: %v", err)
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		t.Fatalf("interop needs npm: %v", err)
-	}
-	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join(mdlJSDir, "node_modules", "@auth0", "mdl")); err == nil {
-			return
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = mdlJSDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			npmErr = errors.New(string(out) + err.Error())
-		}
-	})
-	if npmErr != nil {
-		t.Fatalf("npm ci: %v", npmErr)
+	if err := mdlNode(); err != nil {
+		t.Fatalf("@auth0/mdl interop test cannot run: %v", err)
 	}
 	in, err := json.Marshal(cmds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, "mdl.js")
+	cmd := exec.Command("node", "mdl.js")
 	cmd.Dir = mdlJSDir
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer

@@ -28,9 +28,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"github.com/ikdkit/ikdkit/credential/check"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -38,6 +35,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/nodeharness"
 	"github.com/ikdkit/ikdkit/keys"
 )
 
@@ -59,82 +58,18 @@ const (
 	interopNonce  = "xT0-interop-nonce"
 )
 
-var (
-	interopNpmOnce sync.Once
-	interopNpmErr  error
-)
+// interopNode installs the pinned sd-jwt-js packages once per test binary.
+var interopNode = sync.OnceValue(func() error {
+	return nodeharness.Require(interopJSDir, "@sd-jwt/core", "@sd-jwt/sd-jwt-vc")
+})
 
 // interopRequireNode makes sure node and the pinned sd-jwt-js packages are
-// usable, running `npm ci` once per test binary if they are not installed.
+// usable, running `npm ci` if they are not installed.
 func interopRequireNode(t *testing.T) {
 	t.Helper()
-	interopNpmOnce.Do(func() { interopNpmErr = interopInstall() })
-	if interopNpmErr != nil {
-		t.Fatalf("sd-jwt-js interop test cannot run: %v", interopNpmErr)
+	if err := interopNode(); err != nil {
+		t.Fatalf("sd-jwt-js interop test cannot run: %v", err)
 	}
-}
-
-func interopInstall() error {
-	if _, err := exec.LookPath("node"); err != nil {
-		return fmt.Errorf("node not found in PATH; the interop test needs Node.js 20 or later: %w", err)
-	}
-	if err := interopInstalledMatchesLock(); err == nil {
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("npm not found in PATH; it is needed to install the pinned sd-jwt-js packages: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = interopJSDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("`npm ci --no-audit --no-fund` in %s failed: %v\n%s", interopJSDir, err, out)
-	}
-	if err := interopInstalledMatchesLock(); err != nil {
-		return fmt.Errorf("after npm ci: %w", err)
-	}
-	return nil
-}
-
-// interopInstalledMatchesLock checks that every @sd-jwt/* package in
-// package-lock.json is installed at the locked version.
-func interopInstalledMatchesLock() error {
-	b, err := os.ReadFile(filepath.Join(interopJSDir, "package-lock.json"))
-	if err != nil {
-		return err
-	}
-	var lock struct {
-		Packages map[string]struct {
-			Version string `json:"version"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(b, &lock); err != nil {
-		return fmt.Errorf("package-lock.json: %w", err)
-	}
-	n := 0
-	for path, p := range lock.Packages {
-		if !strings.HasPrefix(path, "node_modules/@sd-jwt/") {
-			continue
-		}
-		n++
-		b, err := os.ReadFile(filepath.Join(interopJSDir, path, "package.json"))
-		if err != nil {
-			return fmt.Errorf("%s is not installed", path)
-		}
-		var pkg struct {
-			Version string `json:"version"`
-		}
-		if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != p.Version {
-			return fmt.Errorf("%s is installed at %q, the lock says %q", path, pkg.Version, p.Version)
-		}
-	}
-	if n < 2 {
-		return fmt.Errorf("package-lock.json pins no @sd-jwt packages")
-	}
-	return nil
 }
 
 // interopRunNode runs one node script with in as JSON on stdin and decodes
