@@ -5,7 +5,9 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
 	"github.com/ikdkit/ikdkit/holder"
+	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -135,7 +138,17 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Activate(ctx, e.iss, e.id, g.RegistrationID, g.Code); err != nil {
+		h, err := issuer.NewHandler(e.iss, issuer.HandlerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := g.Offer.ReferenceLink()
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := strings.TrimPrefix(e.id, "https://")
+		if _, err := w.ReceiveOffer(ctx, link, holder.ReceiveOptions{HTTPClient: demoworld.HandlerClient(map[string]http.Handler{host: h}),
+			TxCode: func(context.Context, holder.TxCodeRequest) (string, error) { return g.Offer.TxCode, nil }}); err != nil {
 			t.Fatalf("activation with %s: %v", e.id, err)
 		}
 	}

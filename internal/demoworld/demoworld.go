@@ -258,7 +258,7 @@ func (p *Party) Handler() (http.Handler, error) {
 // served in memory by the party's Handler. Any other host is an error.
 // The demo and the examples run the real protocol through it.
 func Client(parties ...*Party) (*http.Client, error) {
-	t := memTransport{}
+	hosts := map[string]http.Handler{}
 	for _, p := range parties {
 		h, err := p.Handler()
 		if err != nil {
@@ -268,9 +268,16 @@ func Client(parties ...*Party) (*http.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		t[u.Host] = h
+		hosts[u.Host] = h
 	}
-	return &http.Client{Transport: t}, nil
+	return HandlerClient(hosts), nil
+}
+
+// HandlerClient is an HTTP client that serves each request in memory with
+// the handler of its URL's host (host or host:port); any other host is
+// an error.
+func HandlerClient(hosts map[string]http.Handler) *http.Client {
+	return &http.Client{Transport: memTransport(hosts)}
 }
 
 // memTransport serves requests with the handler of their host.

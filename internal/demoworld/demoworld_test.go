@@ -65,7 +65,7 @@ func TestWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Received.Credentials) == 0 || a.Grant.Code == "" {
+	if len(a.Received.Credentials) == 0 || a.Grant.Offer == nil || len(a.Grant.Offer.TxCode) != 6 {
 		t.Fatalf("activation imported %d credentials", len(a.Received.Credentials))
 	}
 	cache, err := statuslist.NewCache(statuslist.CacheConfig{Keys: verifier.StatusKeys(trust), Now: clk.Now})
