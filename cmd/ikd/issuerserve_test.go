@@ -2,16 +2,23 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
+	"github.com/ikdkit/ikdkit/internal/nodeharness"
+	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
@@ -170,5 +177,67 @@ func TestIssuerServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "ikd issuer: stopped") {
 		t.Errorf("stderr %q", s.stderr)
+	}
+}
+
+// TestIssuerServeNodeWallet: a wallet built on @openid4vc/openid4vci
+// (testdata/interop/oid4vci-js/wallet.mjs, under Node.js) redeems the
+// offer "ikd issuer serve --demo" prints, with its tx_code, over
+// loopback, and receives the KTP-el in both formats (and the rest of the
+// offer); the credentials are the demo issuer's, bound to the wallet's
+// keys (wallet.mjs checks the binding and the issuer's signature is
+// checked here against the issuer key the command wrote).
+func TestIssuerServeNodeWallet(t *testing.T) {
+	const dir = "../../testdata/interop/oid4vci-js"
+	if err := nodeharness.Require(dir, "@openid4vc/openid4vci", "@openid4vc/oauth2", "@sd-jwt/core", "@auth0/mdl"); err != nil {
+		t.Fatalf("interop test cannot run: %v", err)
+	}
+	// The wallet signs its proofs on the real clock.
+	s := serveIssuer(t, time.Now)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "wallet.mjs", "--offer", s.offer, "--tx-code", s.txCode, "--dpop")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node wallet.mjs: %v\n%s", err, stderr.String())
+	}
+	var report struct {
+		Credentials []struct {
+			Configuration string `json:"configuration"`
+			Format        string `json:"format"`
+			Credential    string `json:"credential"`
+		} `json:"credentials"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("wallet.mjs: %v\n%s", err, stdout.String())
+	}
+	if len(report.Errors) != 0 {
+		t.Fatalf("wallet.mjs errors: %s", report.Errors)
+	}
+	pubJWK, err := os.ReadFile(filepath.Join(s.dir, "issuer.jwk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := keys.ParsePublicKey(pubJWK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range report.Credentials {
+		got[c.Configuration] = c.Format
+		if c.Configuration == "ktpel_dc_sd_jwt" {
+			if _, err := sdjwt.VerifyVC(c.Credential, sdjwt.VerifyOptions{IssuerKey: pub, AllowNoKeyBinding: true}); err != nil {
+				t.Fatalf("KTP-el SD-JWT VC from the demo issuer: %v", err)
+			}
+		}
+	}
+	if got["ktpel_dc_sd_jwt"] != "dc+sd-jwt" || got["ktpel_mso_mdoc"] != "mso_mdoc" {
+		t.Fatalf("received %v, want the KTP-el in both formats", got)
+	}
+	if code := s.exit(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, s.stderr)
 	}
 }
