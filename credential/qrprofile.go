@@ -67,7 +67,7 @@ func QRType() TypeInfo { return qrType() }
 
 // qrType builds the value QRType returns, once.
 var qrType = sync.OnceValue(func() TypeInfo {
-	return TypeInfo{Name: "QR KTP-el", VCT: VCTQR, DocType: DocTypeQR, Namespace: DocTypeQR,
+	return TypeInfo{Name: "QR KTP-el", VCT: VCTQR, DocType: DocTypeQR, Namespace: DocTypeQR, Copies: DefaultCopiesFrequent,
 		sd: top(QRClaimID, QRClaimAgeOver17, QRClaimAgeOver18)}
 })
 
@@ -84,7 +84,7 @@ var qrFullType = sync.OnceValue(func() TypeInfo {
 	for i, g := range qrGroups {
 		sd[i] = p(g.name)
 	}
-	return TypeInfo{Name: "QR KTP-el (full)", VCT: VCTQRFull, DocType: DocTypeQRFull, Namespace: DocTypeQRFull, sd: sd}
+	return TypeInfo{Name: "QR KTP-el (full)", VCT: VCTQRFull, DocType: DocTypeQRFull, Namespace: DocTypeQRFull, Copies: DefaultCopiesFrequent, sd: sd}
 })
 
 // QRSDJWTClaims returns the compact QR profile claim set of the KTP-el,

@@ -85,9 +85,25 @@ type TypeInfo struct {
 	// DocType is the mdoc doctype; Namespace is the mdoc namespace (equal
 	// to DocType for every ikdkit type).
 	DocType, Namespace string
+	// Copies is how many one-time copies of a credential of this type an
+	// issuer issues in one batch and a wallet keeps (unlinkable
+	// presentations: each copy has its own device key, salts, status index
+	// and signature, so two presentations of different copies cannot be
+	// linked by their bytes). The issuer and the wallet both default to
+	// it; either may be configured per type.
+	Copies int
 
 	sd [][]any
 }
+
+// Default numbers of one-time copies per credential (TypeInfo.Copies). A
+// KTP-el and its QR profile are shown often, to many verifiers: ten copies
+// last ten once-only presentations before a refresh. The other documents
+// are shown rarely; five copies keep their status lists smaller.
+const (
+	DefaultCopiesFrequent = 10
+	DefaultCopiesRare     = 5
+)
 
 // SelectivelyDisclosable returns the claim paths an issuer makes
 // selectively disclosable, in the order in which they should be processed
@@ -174,7 +190,7 @@ var ktpelType = sync.OnceValue(func() TypeInfo {
 		"citizenship_status", "kitap_number", "picture", "signature_usual_mark", "date_of_issuance",
 		"issuing_place", "date_of_expiry", "lifetime_validity", "issuing_jurisdiction", "issuing_office")...)
 	sd = append(sd, agePaths()...)
-	return TypeInfo{Name: "KTP-el", VCT: VCTKTPEL, DocType: DocTypeKTPEL, Namespace: DocTypeKTPEL, sd: sd}
+	return TypeInfo{Name: "KTP-el", VCT: VCTKTPEL, DocType: DocTypeKTPEL, Namespace: DocTypeKTPEL, Copies: DefaultCopiesFrequent, sd: sd}
 })
 
 // KKType returns the KK type (docs/domain.md §8.2). Each element of members is
@@ -191,7 +207,7 @@ var kkType = sync.OnceValue(func() TypeInfo {
 		sd = append(sd, p("members", nil, f))
 	}
 	sd = append(sd, agePaths()...)
-	return TypeInfo{Name: "KK", VCT: VCTKK, DocType: DocTypeKK, Namespace: DocTypeKK, sd: sd}
+	return TypeInfo{Name: "KK", VCT: VCTKK, DocType: DocTypeKK, Namespace: DocTypeKK, Copies: DefaultCopiesRare, sd: sd}
 })
 
 // NPWPType returns the NPWP type (docs/domain.md §8.3).
@@ -203,7 +219,7 @@ var npwpType = sync.OnceValue(func() TypeInfo {
 		"address")
 	sd = append(sd, p("address", "formatted"), p("tax_office"), p("tax_office", "code"), p("tax_office", "name"))
 	sd = append(sd, top("registration_date", "validation_status")...)
-	return TypeInfo{Name: "NPWP", VCT: VCTNPWP, DocType: DocTypeNPWP, Namespace: DocTypeNPWP, sd: sd}
+	return TypeInfo{Name: "NPWP", VCT: VCTNPWP, DocType: DocTypeNPWP, Namespace: DocTypeNPWP, Copies: DefaultCopiesRare, sd: sd}
 })
 
 // BPJSKesehatanType returns the BPJS Kesehatan (JKN-KIS) type
@@ -220,7 +236,7 @@ var bpjsKesehatanType = sync.OnceValue(func() TypeInfo {
 	sd = append(sd, top("segment", "membership_status", "coverage_start", "coverage_end", "family_card_number")...)
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "BPJS Kesehatan", VCT: VCTBPJSKesehatan, DocType: DocTypeBPJSKesehatan,
-		Namespace: DocTypeBPJSKesehatan, sd: sd}
+		Namespace: DocTypeBPJSKesehatan, Copies: DefaultCopiesRare, sd: sd}
 })
 
 // BPJSKetenagakerjaanType returns the BPJS Ketenagakerjaan type (docs/domain.md
@@ -233,7 +249,7 @@ var bpjsKetenagakerjaanType = sync.OnceValue(func() TypeInfo {
 		"programs", "membership_status", "registration_date")
 	sd = append(sd, agePaths()...)
 	return TypeInfo{Name: "BPJS Ketenagakerjaan", VCT: VCTBPJSKetenagakerja, DocType: DocTypeBPJSKetenagakerja,
-		Namespace: DocTypeBPJSKetenagakerja, sd: sd}
+		Namespace: DocTypeBPJSKetenagakerja, Copies: DefaultCopiesRare, sd: sd}
 })
 
 // Types returns every credential type of this package.
