@@ -131,8 +131,10 @@ type PartyConfig struct {
 	// Types are the credential types the party issues.
 	Types []credential.TypeInfo
 	// Documents are the resident's documents in the party's register,
-	// returned for ResidentNIK only.
+	// returned for ResidentNIK.
 	Documents []credential.Document
+	// Others are the documents of other residents, by NIK.
+	Others map[string][]credential.Document
 	// Now is the party's clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -171,13 +173,13 @@ func NewParty(ctx context.Context, cfg PartyConfig) (*Party, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := cfg.Documents
+	docs, others := cfg.Documents, cfg.Others
 	iss, err := issuer.New(ctx, issuer.Config{
 		Identifier: cfg.ID, Signer: key, KeyID: KeyID, Chain: []*x509.Certificate{ds}, Types: cfg.Types,
 		StatusList: issuer.StatusListConfig{BaseURI: cfg.ID + "/status", Size: 1024, Bits: 2},
 		Documents: issuer.DocumentsFunc(func(_ context.Context, nik credential.NIK) ([]credential.Document, error) {
 			if nik.String() != ResidentNIK {
-				return nil, nil
+				return others[nik.String()], nil
 			}
 			return docs, nil
 		}),
@@ -304,7 +306,12 @@ func (t memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // wallet w (holder.Wallet.ReceiveOffer, by reference) through the party's
 // Handler, the tx_code typed in as the resident would.
 func (p *Party) Activate(ctx context.Context, w *holder.Wallet, operator string) (*Activation, error) {
-	reg, err := p.Issuer.Register(ctx, RegisterRequest())
+	return p.ActivateResident(ctx, w, operator, RegisterRequest())
+}
+
+// ActivateResident is Activate for the resident who registers with req.
+func (p *Party) ActivateResident(ctx context.Context, w *holder.Wallet, operator string, req issuer.RegisterRequest) (*Activation, error) {
+	reg, err := p.Issuer.Register(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,26 @@ func ResidentDocuments() (ktp *credential.KTPEL, kk *credential.KK, npwp *creden
 	return
 }
 
+// HusbandNIK is the NIK of the resident's husband, the head of her family
+// card: a second resident, for what one person's credentials must not
+// share with another's (the linkability test of issue 19).
+const HusbandNIK = "3174011203900005"
+
+// HusbandKTPEL is the KTP-el of the resident's husband (HusbandNIK).
+func HusbandKTPEL() (*credential.KTPEL, error) {
+	return credential.NewKTPEL(credential.KTPELFields{
+		NIK: credential.MustParseNIK(HusbandNIK), Name: "ANDI PRATAMA WIJAYA", PlaceOfBirth: "JAKARTA",
+		BirthDate: credential.Date{Year: 1990, Month: time.March, Day: 12}, Sex: credential.Male, BloodType: credential.BloodA,
+		Address: credential.Address{Street: "JL. KENANGA RAYA NO. 7", RT: "004", RW: "009", Village: "MENTENG DALAM",
+			District: "TEBET", City: "KOTA JAKARTA SELATAN", Province: "DKI JAKARTA", RegionCode: "31.74.01.1003"},
+		Religion: credential.Islam, MaritalStatus: credential.KawinTercatat,
+		Occupation: credential.Occupation{Text: "WIRASWASTA", Code: 88}, Citizenship: credential.WNI,
+		Portrait:  []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0x01, 0xFF, 0xD9},
+		IssueDate: credential.Date{Year: 2019, Month: time.July, Day: 8}, IssuingPlace: "JAKARTA SELATAN",
+		Lifetime: true, IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
+	})
+}
+
 // SampleDocuments are the fictitious resident's documents of every
 // credential type of package credential, in the order of credential.Types:
 // the four of ResidentDocuments and a BPJS Ketenagakerjaan membership.
