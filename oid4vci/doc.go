@@ -41,7 +41,11 @@
 //     itself, reads the proof with [ReadDPoPHeader] and checks it with
 //     [VerifyDPoPProof], binds the access token to [DPoPProof.JKT], and
 //     answers a [TokenResponse] with [WriteJSON]. The wallet reads it with
-//     [ParseTokenResponse].
+//     [ParseTokenResponse]. A [TokenResponse.RefreshToken] lets the wallet
+//     come back later without a new offer: a [TokenRequest] of the
+//     [GrantTypeRefreshToken] grant (RFC 6749 §6), with a DPoP proof by
+//     the same key when the first token was DPoP-bound, gets a new access
+//     token for further credentials (new copies of a batch, say).
 //  4. Nonce (§7). The wallet posts to the nonce endpoint; the issuer
 //     answers a fresh, unpredictable [NonceResponse] with [WriteJSON]
 //     (which sets Cache-Control: no-store, as §7.2 requires); the wallet

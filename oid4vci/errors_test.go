@@ -157,6 +157,8 @@ func TestTokenRequestEncode(t *testing.T) {
 			url.Values{"grant_type": {GrantTypePreAuthorizedCode}, "pre-authorized_code": {"c&d=e"}, "tx_code": {"493536"}}},
 		{"without tx_code", TokenRequest{GrantType: GrantTypePreAuthorizedCode, PreAuthorizedCode: "c", ClientID: "w"},
 			url.Values{"grant_type": {GrantTypePreAuthorizedCode}, "pre-authorized_code": {"c"}, "client_id": {"w"}}},
+		{"refresh", TokenRequest{GrantType: GrantTypeRefreshToken, RefreshToken: "r+/="},
+			url.Values{"grant_type": {GrantTypeRefreshToken}, "refresh_token": {"r+/="}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := url.ParseQuery(tc.req.Encode())

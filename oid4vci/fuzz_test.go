@@ -162,7 +162,10 @@ func FuzzParseTokenRequest(f *testing.F) {
 			rejected(t, r, err, true)
 			return
 		}
-		if r.GrantType != GrantTypePreAuthorizedCode || r.PreAuthorizedCode == "" {
+		preAuth := r.GrantType == GrantTypePreAuthorizedCode && r.PreAuthorizedCode != "" && r.RefreshToken == ""
+		refresh := r.GrantType == GrantTypeRefreshToken && isVSChars(r.RefreshToken, MaxRefreshTokenLen) &&
+			r.PreAuthorizedCode == "" && r.TxCode == ""
+		if !preAuth && !refresh {
 			t.Fatalf("accepted %+v", r)
 		}
 		again, err := ParseTokenRequest([]byte(r.Encode()))
@@ -182,7 +185,8 @@ func FuzzParseTokenResponse(f *testing.F) {
 			rejected(t, r, err, false)
 			return
 		}
-		if !isB64Token(r.AccessToken, MaxAccessTokenLen) || (r.TokenType != SchemeBearer && r.TokenType != SchemeDPoP) {
+		if !isB64Token(r.AccessToken, MaxAccessTokenLen) || (r.TokenType != SchemeBearer && r.TokenType != SchemeDPoP) ||
+			(r.RefreshToken != "" && !isVSChars(r.RefreshToken, MaxRefreshTokenLen)) {
 			t.Fatalf("accepted %+v", r)
 		}
 		roundTrip(t, r, ParseTokenResponse)

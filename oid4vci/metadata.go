@@ -308,7 +308,7 @@ type AuthorizationServerMetadata struct {
 	ResponseTypesSupported []string `json:"response_types_supported,omitempty"`
 	// GrantTypesSupported are the grant types; absent means
 	// ["authorization_code", "implicit"] (RFC 8414 §2). An ikdkit issuer
-	// lists [GrantTypePreAuthorizedCode].
+	// lists [GrantTypePreAuthorizedCode] and [GrantTypeRefreshToken].
 	GrantTypesSupported []string `json:"grant_types_supported,omitempty"`
 	// TokenEndpointAuthMethodsSupported are the client authentication
 	// methods of the token endpoint (RFC 8414 §2). OPTIONAL.

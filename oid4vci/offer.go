@@ -17,6 +17,11 @@ const (
 	// (RFC 6749 §4.1); ikdkit parses offers of it but does not run the
 	// flow.
 	GrantTypeAuthorizationCode = "authorization_code"
+	// GrantTypeRefreshToken is the OAuth refresh token grant (RFC 6749
+	// §6): a wallet trades the refresh_token of an earlier Token Response
+	// (§6.2) for a new access token, to get fresh credentials without a
+	// new offer.
+	GrantTypeRefreshToken = "refresh_token"
 )
 
 // OfferScheme is the custom URL scheme a Credential Offer is sent to when

@@ -370,6 +370,17 @@ func TestParseTokenRequest(t *testing.T) {
 		{"tx_code too long", g + "&pre-authorized_code=a&tx_code=" + strings.Repeat("1", MaxTxCodeLength+1), CodeInvalidGrant, nil},
 		{"code too long", g + "&pre-authorized_code=" + strings.Repeat("a", maxCodeLen+1), CodeInvalidGrant, nil},
 		{"body too large", g + "&pre-authorized_code=a&x=" + strings.Repeat("a", MaxTokenRequestSize), CodeInvalidRequest, nil},
+		{"refresh_token with the pre-authorized code grant", g + "&pre-authorized_code=a&refresh_token=r", CodeInvalidRequest, nil},
+		{"refresh", "grant_type=refresh_token&refresh_token=r~1+%2F&client_id=w&scope=x", "", &TokenRequest{GrantType: GrantTypeRefreshToken, RefreshToken: "r~1 /", ClientID: "w"}},
+		{"refresh without a token", "grant_type=refresh_token", CodeInvalidRequest, nil},
+		{"refresh with an empty token", "grant_type=refresh_token&refresh_token=", CodeInvalidRequest, nil},
+		{"refresh token repeated", "grant_type=refresh_token&refresh_token=a&refresh_token=b", CodeInvalidRequest, nil},
+		{"refresh with a pre-authorized code", "grant_type=refresh_token&refresh_token=a&pre-authorized_code=b", CodeInvalidRequest, nil},
+		{"refresh with a tx_code", "grant_type=refresh_token&refresh_token=a&tx_code=123456", CodeInvalidRequest, nil},
+		{"refresh token with a newline", "grant_type=refresh_token&refresh_token=a%0Ab", CodeInvalidGrant, nil},
+		{"refresh token not ASCII", "grant_type=refresh_token&refresh_token=%C3%A9", CodeInvalidGrant, nil},
+		{"refresh token too long", "grant_type=refresh_token&refresh_token=" + strings.Repeat("a", MaxRefreshTokenLen+1), CodeInvalidGrant, nil},
+		{"refresh client_id too long", "grant_type=refresh_token&refresh_token=a&client_id=" + strings.Repeat("a", maxCodeLen+1), CodeInvalidRequest, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := ParseTokenRequest([]byte(tc.body))
@@ -473,6 +484,12 @@ func TestParseTokenResponse(t *testing.T) {
 			m["authorization_details"] = []any{map[string]any{"type": "openid_credential", "credential_configuration_id": "x"}}
 		}, false, ""},
 		{"details without type", func(m map[string]any) { m["authorization_details"] = []any{map[string]any{}} }, false, ""},
+		{"refresh token", func(m map[string]any) { m["refresh_token"] = "a b~c" }, true, SchemeBearer},
+		{"empty refresh token", func(m map[string]any) { m["refresh_token"] = "" }, false, ""},
+		{"refresh token number", func(m map[string]any) { m["refresh_token"] = 1 }, false, ""},
+		{"refresh token with a newline", func(m map[string]any) { m["refresh_token"] = "a\nb" }, false, ""},
+		{"refresh token not ASCII", func(m map[string]any) { m["refresh_token"] = "é" }, false, ""},
+		{"refresh token too long", func(m map[string]any) { m["refresh_token"] = strings.Repeat("a", MaxRefreshTokenLen+1) }, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := ParseTokenResponse(mutate(t, base, tc.edit))

@@ -269,7 +269,7 @@ func TestIkdkitExamples(t *testing.T) {
 		t.Fatalf("metadata %+v", md)
 	}
 	as, err := ParseAuthorizationServerMetadata(readSeed(t, ikdkitDir+"/as-metadata.json"), iss)
-	if err != nil || !as.SupportsGrant(GrantTypePreAuthorizedCode) || as.SupportsGrant(GrantTypeAuthorizationCode) ||
+	if err != nil || !as.SupportsGrant(GrantTypePreAuthorizedCode) || !as.SupportsGrant(GrantTypeRefreshToken) || as.SupportsGrant(GrantTypeAuthorizationCode) ||
 		!as.PreAuthorizedGrantAnonymousAccessSupported || as.Validate() != nil {
 		t.Fatal(as, err)
 	}
@@ -282,5 +282,13 @@ func TestIkdkitExamples(t *testing.T) {
 	}
 	if as, err := o.AuthorizationServer(md); err != nil || as != iss {
 		t.Fatal(as, err)
+	}
+	rr, err := ParseTokenRequest([]byte(strings.TrimSpace(string(readSeed(t, ikdkitDir+"/token-request-refresh.txt")))))
+	if err != nil || rr.GrantType != GrantTypeRefreshToken || rr.RefreshToken != "tGzv3JOkF0XG5Qx2TlKWIA8N2m5fZ5Y0kVv7Y9hYq0c" {
+		t.Fatal(rr, err)
+	}
+	tr, err := ParseTokenResponse(readSeed(t, ikdkitDir+"/token-response-refresh.json"))
+	if err != nil || tr.TokenType != SchemeDPoP || tr.RefreshToken != "dQxR2w0V9mH6yJ3kLp8sT1aZ4bN7cE5fG2hU0iO3qWe" {
+		t.Fatal(tr, err)
 	}
 }

@@ -11,18 +11,25 @@ import (
 )
 
 // TokenRequest is a Token Request of the Pre-Authorized Code Flow (§6.1,
-// RFC 6749 §4.1.3), sent form-encoded (application/x-www-form-urlencoded)
-// to the token endpoint; [TokenRequest.Encode] writes the form.
+// RFC 6749 §4.1.3) or of the refresh token grant (RFC 6749 §6), sent
+// form-encoded (application/x-www-form-urlencoded) to the token endpoint;
+// [TokenRequest.Encode] writes the form.
 type TokenRequest struct {
-	// GrantType is grant_type: [GrantTypePreAuthorizedCode]. REQUIRED.
+	// GrantType is grant_type: [GrantTypePreAuthorizedCode] or
+	// [GrantTypeRefreshToken]. REQUIRED.
 	GrantType string
 	// PreAuthorizedCode is pre-authorized_code, from the offer. REQUIRED
-	// with the pre-authorized code grant.
+	// with the pre-authorized code grant, forbidden with the refresh
+	// token grant.
 	PreAuthorizedCode string
 	// TxCode is tx_code, the transaction code the End-User entered.
 	// REQUIRED when the offer had a tx_code object, forbidden otherwise
-	// (§6.1).
+	// (§6.1) and with the refresh token grant.
 	TxCode string
+	// RefreshToken is refresh_token, from an earlier [TokenResponse].
+	// REQUIRED with the refresh token grant (RFC 6749 §6), forbidden with
+	// the pre-authorized code grant.
+	RefreshToken string
 	// ClientID is client_id. OPTIONAL: authentication of the client is
 	// optional with this grant (§6.1, RFC 6749 §3.2.1).
 	ClientID string
@@ -43,6 +50,13 @@ type TokenResponse struct {
 	// AuthorizationDetails are the authorization details granted, with the
 	// credential_identifiers to request (§6.2). OPTIONAL, non-empty.
 	AuthorizationDetails []AuthorizationDetail `json:"authorization_details,omitempty"`
+	// RefreshToken is a refresh token (RFC 6749 §1.5, §5.1), to send
+	// later in a [TokenRequest] of the [GrantTypeRefreshToken] grant for
+	// a new access token (and, from an ikdkit issuer, a new refresh
+	// token: the one sent is spent). OPTIONAL. It is a secret as long
+	// lived as the device binding: store it with the device key, never
+	// log it.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // AuthorizationDetailTypeCredential is the authorization details type of
@@ -76,6 +90,9 @@ func (r *TokenRequest) Encode() string {
 	if r.TxCode != "" {
 		v.Set("tx_code", r.TxCode)
 	}
+	if r.RefreshToken != "" {
+		v.Set("refresh_token", r.RefreshToken)
+	}
 	if r.ClientID != "" {
 		v.Set("client_id", r.ClientID)
 	}
@@ -90,6 +107,8 @@ const (
 	MaxTokenResponseSize = 64 << 10
 	// MaxAccessTokenLen caps an access token.
 	MaxAccessTokenLen = 8 << 10
+	// MaxRefreshTokenLen caps a refresh token.
+	MaxRefreshTokenLen = 4 << 10
 	// maxCodeLen caps a pre-authorized code.
 	maxCodeLen = 1024
 	// maxTokenDepth caps the JSON nesting of a Token Response;
@@ -134,13 +153,18 @@ func readBody(r io.Reader, max int) ([]byte, error) {
 }
 
 // ParseTokenRequest parses a form-encoded Token Request body (§6.1, RFC
-// 6749 §4.1.3). Errors are *ProtocolError (wrapping [ErrMalformed]):
+// 6749 §4.1.3, §6). Errors are *ProtocolError (wrapping [ErrMalformed]):
 // invalid_request for a malformed body, a repeated parameter (RFC 6749
-// §3.2) or a missing pre-authorized_code (§6.1); unsupported_grant_type
-// for a grant other than the pre-authorized code (ikdkit runs no other).
-// A parameter sent without a value is treated as omitted (RFC 6749 §3.2);
-// unrecognized parameters are ignored (§6.1). Whether a tx_code had to be
-// sent is checked with [TokenRequest.CheckTxCode].
+// §3.2), a missing pre-authorized_code (§6.1) or refresh_token (RFC 6749
+// §6), or a parameter of the other grant (a pre-authorized_code or
+// tx_code with the refresh token grant, a refresh_token with the
+// pre-authorized code grant); unsupported_grant_type for a grant other
+// than the pre-authorized code and the refresh token (ikdkit runs no
+// other). A refresh_token must be 1*VSCHAR (RFC 6749 Appendix A.17) of at
+// most [MaxRefreshTokenLen] bytes (invalid_grant otherwise). A parameter
+// sent without a value is treated as omitted (RFC 6749 §3.2);
+// unrecognized parameters (scope, say) are ignored (§6.1). Whether a
+// tx_code had to be sent is checked with [TokenRequest.CheckTxCode].
 func ParseTokenRequest(body []byte) (*TokenRequest, error) {
 	bad := func(code, format string, args ...any) (*TokenRequest, error) {
 		d := fmt.Sprintf(format, args...)
@@ -164,13 +188,30 @@ func ParseTokenRequest(body []byte) (*TokenRequest, error) {
 		GrantType:         q.Get("grant_type"),
 		PreAuthorizedCode: q.Get("pre-authorized_code"),
 		TxCode:            q.Get("tx_code"),
+		RefreshToken:      q.Get("refresh_token"),
 		ClientID:          q.Get("client_id"),
+	}
+	if r.GrantType == GrantTypeRefreshToken {
+		switch {
+		case r.RefreshToken == "":
+			// RFC 6749 §6: refresh_token is REQUIRED.
+			return bad(CodeInvalidRequest, "refresh_token missing")
+		case r.PreAuthorizedCode != "" || r.TxCode != "":
+			return bad(CodeInvalidRequest, "pre-authorized_code and tx_code are not parameters of the refresh_token grant")
+		case !isVSChars(r.RefreshToken, MaxRefreshTokenLen):
+			return bad(CodeInvalidGrant, "refresh_token too long or not printable ASCII (RFC 6749 Appendix A.17)")
+		case len(r.ClientID) > maxCodeLen || !utf8.ValidString(r.ClientID):
+			return bad(CodeInvalidRequest, "client_id too long or not UTF-8")
+		}
+		return r, nil
 	}
 	switch {
 	case r.GrantType == "":
 		return bad(CodeInvalidRequest, "grant_type missing")
 	case r.GrantType != GrantTypePreAuthorizedCode:
 		return bad(CodeUnsupportedGrantType, "grant_type %.64q is not supported", r.GrantType)
+	case r.RefreshToken != "":
+		return bad(CodeInvalidRequest, "refresh_token is not a parameter of the pre-authorized code grant")
 	case r.PreAuthorizedCode == "":
 		// §6.1: pre-authorized_code MUST be present with this grant.
 		return bad(CodeInvalidRequest, "pre-authorized_code missing")
@@ -207,8 +248,10 @@ func (r *TokenRequest) CheckTxCode(required bool) error {
 // b64token syntax the Authorization header needs (RFC 6750 §2.1, RFC 9449
 // §7.1); token_type REQUIRED, Bearer or DPoP, case-insensitively (RFC
 // 6749 §5.1), returned as [SchemeBearer] or [SchemeDPoP]; expires_in a
-// non-negative integer; authorization_details of type openid_credential
-// with a credential_configuration_id and non-empty credential_identifiers
+// non-negative integer; refresh_token, if present, 1*VSCHAR (RFC 6749
+// Appendix A.17) of at most [MaxRefreshTokenLen] bytes;
+// authorization_details of type openid_credential with a
+// credential_configuration_id and non-empty credential_identifiers
 // (§6.2). Unrecognized parameters are ignored (§6.2).
 func ParseTokenResponse(data []byte) (*TokenResponse, error) {
 	r, err := parseTokenResponse(data)
@@ -224,12 +267,16 @@ func parseTokenResponse(data []byte) (*TokenResponse, error) {
 		return nil, err
 	}
 	r := &TokenResponse{
-		AccessToken: f.str("access_token", true),
-		TokenType:   f.str("token_type", true),
-		ExpiresIn:   f.integer("expires_in", false, 0, 1<<40),
+		AccessToken:  f.str("access_token", true),
+		TokenType:    f.str("token_type", true),
+		ExpiresIn:    f.integer("expires_in", false, 0, 1<<40),
+		RefreshToken: f.str("refresh_token", false),
 	}
 	if r.AccessToken != "" && !isB64Token(r.AccessToken, MaxAccessTokenLen) {
 		f.failf("access_token", "not a b64token of at most %d bytes (RFC 6750 §2.1)", MaxAccessTokenLen)
+	}
+	if f.has("refresh_token") && !isVSChars(r.RefreshToken, MaxRefreshTokenLen) {
+		f.failf("refresh_token", "not 1*VSCHAR of at most %d bytes (RFC 6749 Appendix A.17)", MaxRefreshTokenLen)
 	}
 	switch {
 	case r.TokenType == "":
@@ -257,6 +304,20 @@ func parseTokenResponse(data []byte) (*TokenResponse, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// isVSChars reports whether s is 1*VSCHAR (RFC 6749 Appendix A: %x20-7E)
+// of at most max bytes, the syntax of a refresh token (Appendix A.17).
+func isVSChars(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // isB64Token reports whether s is a b64token (RFC 6750 §2.1): 1*( ALPHA /
