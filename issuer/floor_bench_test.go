@@ -182,8 +182,9 @@ func BenchmarkStoreIssueRows(b *testing.B) {
 // The RFC 9901 floor is read off the token correctly: every disclosure,
 // and exactly the decoys the issuer added (Decoys per _sd array).
 func TestSDFloorWorkMatchesToken(t *testing.T) {
-	for _, decoys := range []int{0, 3} {
-		e := newEnv(t, func(c *Config) { c.Decoys = decoys })
+	for _, tc := range []struct{ cfg, decoys int }{{NoDecoys, 0}, {0, DefaultDecoys}, {5, 5}} {
+		decoys := tc.decoys
+		e := newEnv(t, func(c *Config) { c.Decoys = tc.cfg })
 		a := e.activate(newDevice(t))
 		cs, err := e.iss.Issue(e.ctx, "test", IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t), Formats: []credential.Format{credential.FormatSDJWT}})
 		if err != nil {

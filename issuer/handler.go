@@ -19,9 +19,6 @@ import (
 
 // Defaults and caps of [HandlerConfig].
 const (
-	// DefaultBatchSize is the most key proofs (so credentials) one
-	// Credential Request may carry (§12.2.4 batch_size).
-	DefaultBatchSize = 8
 	// DefaultAccessTokenTTL is how long an access token (an activation
 	// session) lives; MaxAccessTokenTTL caps HandlerConfig.AccessTokenTTL.
 	DefaultAccessTokenTTL = 10 * time.Minute
@@ -75,7 +72,12 @@ type HandlerConfig struct {
 	Display []oid4vci.IssuerDisplay
 	// BatchSize is the most key proofs a Credential Request may carry,
 	// one credential per proof and key (§12.2.4 batch_size); zero means
-	// DefaultBatchSize, 1 means no batches, at most oid4vci.MaxProofs.
+	// the largest number of copies of the issued types (Config.Copies:
+	// 10 with a KTP-el), 1 means no batches, at most oid4vci.MaxProofs.
+	// Whatever it is, a request gets at most the copies of its
+	// configuration's type ([Issuer.Copies]): a wallet asks, per
+	// configuration, for min(batch_size, the copies it keeps) in one
+	// request.
 	BatchSize int
 	// AccessTokenTTL is how long an access token lives; zero means
 	// DefaultAccessTokenTTL, at most MaxAccessTokenTTL.
@@ -157,7 +159,9 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 		return bad("no Issuer")
 	}
 	if cfg.BatchSize == 0 {
-		cfg.BatchSize = DefaultBatchSize
+		for _, c := range iss.configs {
+			cfg.BatchSize = max(cfg.BatchSize, iss.copies[c.vct()])
+		}
 	}
 	if cfg.BatchSize < 1 || cfg.BatchSize > oid4vci.MaxProofs {
 		return bad("BatchSize %d outside [1, %d]", cfg.BatchSize, oid4vci.MaxProofs)
@@ -533,6 +537,11 @@ func (h *Handler) credentialRequest(r *http.Request, sess *Session, token string
 	}
 	if len(req.Proofs.JWT) > h.cfg.BatchSize {
 		return nil, credentialError(oid4vci.CodeInvalidCredentialRequest, ErrInvalidInput, "%d proofs, batch_size is %d", len(req.Proofs.JWT), h.cfg.BatchSize)
+	}
+	// One credential per proof: at most the copies of the type in one
+	// request (and a configuration is issued once per access token).
+	if n := h.iss.copies[c.vct()]; len(req.Proofs.JWT) > n {
+		return nil, credentialError(oid4vci.CodeInvalidCredentialRequest, ErrInvalidInput, "%d proofs; at most %d copies of %s per request", len(req.Proofs.JWT), n, c.id)
 	}
 	proofs, err := h.verifyProofs(req.Proofs.JWT, c)
 	if err != nil {

@@ -320,7 +320,7 @@ func TestCredentialErrors(t *testing.T) {
 		}, http.StatusBadRequest, oid4vci.CodeInvalidCredentialRequest, ErrInvalidInput},
 		{"too many proofs", func(t *testing.T, s *setup) *http.Response {
 			var ds []crypto.Signer
-			for range DefaultBatchSize + 1 {
+			for range s.he.h.cfg.BatchSize + 1 {
 				ds = append(ds, newDevice(t))
 			}
 			return send(s, credentialBody(ktp, s.he.proofs(s.he.nonce(), ds...)...))

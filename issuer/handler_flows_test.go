@@ -338,7 +338,7 @@ func TestMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	if md.CredentialEndpoint != testIssuer+"/credential" || md.NonceEndpoint != testIssuer+"/nonce" || md.NotificationEndpoint != testIssuer+"/notification" ||
-		md.BatchCredentialIssuance.BatchSize != DefaultBatchSize || len(md.Display) != 2 || len(md.AuthorizationServers) != 0 {
+		md.BatchCredentialIssuance.BatchSize != credential.DefaultCopiesFrequent || len(md.Display) != 2 || len(md.AuthorizationServers) != 0 {
 		t.Fatalf("metadata %+v", md)
 	}
 	var ids []string

@@ -279,7 +279,9 @@ type job struct {
 // signedCredential is a job's credential, signed but not yet recorded.
 type signedCredential struct {
 	job
-	id           string
+	id string
+	// now is the credential's issuance time as it carries it: floored to
+	// Config.TimeGranularity, as its expiry pl.exp.
 	now          time.Time
 	pl           *payload
 	list         StatusListRecord
@@ -296,6 +298,9 @@ func (iss *Issuer) sign(j job) (*signedCredential, error) {
 	if j.prof == "" {
 		j.prof = ProfileFull
 	}
+	// The claims are those of now; the times the credential carries are
+	// coarse (Config.TimeGranularity), the same for every copy of a batch
+	// and every credential of the period.
 	now := iss.now().Truncate(time.Second)
 	var pl *payload
 	switch j.prof {
@@ -309,11 +314,12 @@ func (iss *Issuer) sign(j job) (*signedCredential, error) {
 	default:
 		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", j.prof)
 	}
+	pl.exp = iss.coarseExpiry(pl.exp, now)
 	id, err := iss.newID()
 	if err != nil {
 		return nil, err
 	}
-	sc := &signedCredential{job: j, id: id, now: now, pl: pl}
+	sc := &signedCredential{job: j, id: id, now: iss.coarse(now), pl: pl}
 	list, idx, err := iss.allocate()
 	if isErr(err, ErrListFull) {
 		return sc, nil

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	crand "crypto/rand"
@@ -47,6 +48,15 @@ const (
 	DefaultClockSkew       = 30 * time.Second
 	MaxClockSkew           = 5 * time.Minute
 	MaxDecoys              = 64
+	// DefaultDecoys is the number of decoy digests per _sd array when
+	// Config.Decoys is zero; NoDecoys asks for none.
+	DefaultDecoys = 2
+	NoDecoys      = -1
+	// DefaultTimeGranularity is what the time claims of a credential are
+	// floored to when Config.TimeGranularity is zero: the start of the UTC
+	// day. MaxTimeGranularity caps Config.TimeGranularity.
+	DefaultTimeGranularity = 24 * time.Hour
+	MaxTimeGranularity     = 7 * 24 * time.Hour
 	DefaultStatusListSize  = 1 << 20
 	MaxStatusListSize      = 1 << 27
 	DefaultTokenValidity   = 24 * time.Hour
@@ -125,8 +135,31 @@ type Config struct {
 	// latest when those change (the next birthday, credential.NextAgeChange).
 	Validity time.Duration
 	// Decoys is the number of decoy digests per _sd array (RFC 9901
-	// §4.2.5), at most MaxDecoys.
+	// §4.2.5) of an SD-JWT VC, drawn afresh for every copy: zero means
+	// DefaultDecoys, NoDecoys none, at most MaxDecoys. Decoys hide how
+	// many claims an _sd array holds (how many children a family card
+	// lists, say). The QR profile has none: its three digests are fixed.
 	Decoys int
+	// Copies is, by credential type (vct), how many one-time copies of a
+	// credential the issuer issues at most in one Credential Request: a
+	// wallet asks for a batch of copies, one key proof per copy, and shows
+	// each copy once, so that two presentations cannot be linked by their
+	// signature, digests, device key or status index (issue 19). The QR
+	// profile of a KTP-el has its own entry, credential.VCTQR; an mdoc
+	// configuration uses the entry of its type's vct. A type not listed
+	// gets its TypeInfo.Copies. Each from 1 to oid4vci.MaxProofs.
+	Copies map[string]int
+	// TimeGranularity is what the time claims of every credential are
+	// floored to (SD-JWT VC iat and exp, mdoc signed, validFrom and
+	// validUntil), so that the copies of a batch, and credentials issued
+	// in the same period, carry the same times: zero means
+	// DefaultTimeGranularity (the start of the UTC day). It must divide a
+	// day or be a whole number of days, at most MaxTimeGranularity, in
+	// whole seconds. A credential is valid from the start of its period,
+	// so it verifies at once; its expiry is floored too, unless that
+	// would leave it less than an hour of validity (near a change of its
+	// age claims), when it keeps its exact expiry.
+	TimeGranularity time.Duration
 	// StatusList configures revocation.
 	StatusList StatusListConfig
 	// MaxCodeAttempts is how many wrong tx_codes kill a credential offer
@@ -184,6 +217,7 @@ type Issuer struct {
 	cfg     Config
 	alg     keys.Algorithm
 	types   map[string]credential.TypeInfo // by vct
+	copies  map[string]int                 // by vct, the QR profile's under credential.VCTQR
 	sdPaths map[string][]sdjwt.Path        // by vct: the type's selectively disclosable claims
 	formats []credential.Format
 	// configs are the credential configurations (OpenID4VCI 1.0
@@ -249,8 +283,23 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if c.Validity < 0 || c.Validity > MaxValidity {
 		return bad("validity %v outside (0, %v]", c.Validity, MaxValidity)
 	}
-	if c.Decoys < 0 || c.Decoys > MaxDecoys {
-		return bad("decoys %d outside [0, %d]", c.Decoys, MaxDecoys)
+	switch {
+	case c.Decoys == 0:
+		c.Decoys = DefaultDecoys
+	case c.Decoys == NoDecoys:
+		c.Decoys = 0
+	case c.Decoys < 0 || c.Decoys > MaxDecoys:
+		return bad("decoys %d outside [0, %d] (NoDecoys for none)", c.Decoys, MaxDecoys)
+	}
+	if c.TimeGranularity == 0 {
+		c.TimeGranularity = DefaultTimeGranularity
+	}
+	if g := c.TimeGranularity; g < time.Second || g > MaxTimeGranularity || g%time.Second != 0 ||
+		(24*time.Hour%g != 0 && g%(24*time.Hour) != 0) {
+		return bad("TimeGranularity %v: not whole seconds dividing a day or whole days up to %v", g, MaxTimeGranularity)
+	}
+	if err := iss.buildCopies(); err != nil {
+		return nil, err
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -321,6 +370,61 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 		return nil, err
 	}
 	return iss, nil
+}
+
+// buildCopies fills iss.copies from Config.Copies and the types' defaults.
+func (iss *Issuer) buildCopies() error {
+	iss.copies = map[string]int{}
+	for vct, t := range iss.types {
+		def, _ := credential.TypeByVCT(vct)
+		iss.copies[vct] = cmp.Or(t.Copies, def.Copies)
+		if vct == credential.VCTKTPEL {
+			iss.copies[credential.VCTQR] = credential.QRType().Copies
+		}
+	}
+	for vct, n := range iss.cfg.Copies {
+		if _, ok := iss.copies[vct]; !ok {
+			return errorf("new", ErrConfig, "Copies for %q, a type the issuer does not issue", vct)
+		}
+		if n < 1 || n > oid4vci.MaxProofs {
+			return errorf("new", ErrConfig, "Copies of %q: %d outside [1, %d]", vct, n, oid4vci.MaxProofs)
+		}
+		iss.copies[vct] = n
+	}
+	for vct, n := range iss.copies {
+		if n < 1 || n > oid4vci.MaxProofs {
+			return errorf("new", ErrConfig, "Copies of %q: %d outside [1, %d]", vct, n, oid4vci.MaxProofs)
+		}
+	}
+	return nil
+}
+
+// Copies returns how many one-time copies of a credential of type vct
+// the issuer issues at most in one Credential Request (Config.Copies,
+// credential.VCTQR for the QR profile), 0 for a type it does not issue.
+func (iss *Issuer) Copies(vct string) int { return iss.copies[vct] }
+
+// coarse floors t to Config.TimeGranularity, counted from the Unix epoch
+// (so to the start of the UTC day by default).
+func (iss *Issuer) coarse(t time.Time) time.Time {
+	g := int64(iss.cfg.TimeGranularity / time.Second)
+	u := t.Unix()
+	u -= ((u % g) + g) % g
+	return time.Unix(u, 0).UTC()
+}
+
+// minCoarseValidity is the least validity a floored expiry must leave.
+const minCoarseValidity = time.Hour
+
+// coarseExpiry floors exp, the expiry of a credential issued at now, to
+// Config.TimeGranularity, unless that would leave less than
+// minCoarseValidity: exp is then a change of the credential's age claims
+// coming soon, and stays as it is.
+func (iss *Issuer) coarseExpiry(exp, now time.Time) time.Time {
+	if c := iss.coarse(exp); c.After(now.Add(minCoarseValidity)) {
+		return c
+	}
+	return exp.Truncate(time.Second)
 }
 
 // Authorized reports whether the issuer may issue the credential type vct.

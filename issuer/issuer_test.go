@@ -124,11 +124,15 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 		default:
 			t.Fatalf("format %q", c.Format)
 		}
-		// KTP-el carries age claims: exp is capped at the next birthday;
-		// the QR profile lives 30 days.
-		want := credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0)
+		// KTP-el carries age claims: exp is capped at the next birthday
+		// (00:00 WIB, 17:00 UTC the day before); the QR profile lives 30
+		// days. Both are floored to the start of the UTC day.
+		want := time.Date(2026, 8, 16, 0, 0, 0, 0, time.UTC)
 		if c.Profile == ProfileQR {
-			want = t0.Add(credential.QRValidity)
+			want = time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+		}
+		if !credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0).Equal(time.Date(2026, 8, 16, 17, 0, 0, 0, time.UTC)) {
+			t.Fatal("next birthday moved")
 		}
 		if !c.ExpiresAt.Equal(want) {
 			t.Fatalf("exp %v, want next birthday %v", c.ExpiresAt, want)

@@ -207,6 +207,19 @@ func TestConfigValidation(t *testing.T) {
 		{"mdoc without chain", func(c *Config) { c.Chain = nil }},
 		{"validity too long", func(c *Config) { c.Validity = MaxValidity + 1 }},
 		{"decoys", func(c *Config) { c.Decoys = MaxDecoys + 1 }},
+		{"negative decoys", func(c *Config) { c.Decoys = -2 }},
+		{"copies zero", func(c *Config) { c.Copies = map[string]int{credential.VCTKTPEL: 0} }},
+		{"copies over MaxProofs", func(c *Config) { c.Copies = map[string]int{credential.VCTQR: oid4vci.MaxProofs + 1} }},
+		{"copies of a type not issued", func(c *Config) { c.Copies = map[string]int{credential.VCTNPWP: 3} }},
+		{"copies of the QR profile without a KTP-el", func(c *Config) {
+			c.Types = []credential.TypeInfo{credential.KKType()}
+			c.Copies = map[string]int{credential.VCTQR: 3}
+		}},
+		{"granularity not dividing a day", func(c *Config) { c.TimeGranularity = 7 * time.Hour }},
+		{"granularity not whole days", func(c *Config) { c.TimeGranularity = 36 * time.Hour }},
+		{"granularity too coarse", func(c *Config) { c.TimeGranularity = 14 * 24 * time.Hour }},
+		{"granularity under a second", func(c *Config) { c.TimeGranularity = time.Millisecond }},
+		{"negative granularity", func(c *Config) { c.TimeGranularity = -time.Hour }},
 		{"list bits", func(c *Config) { c.StatusList.Bits = 4 }},
 		{"list size", func(c *Config) { c.StatusList.Size = MaxStatusListSize + 1 }},
 		{"list uri", func(c *Config) { c.StatusList.BaseURI = "status" }},
