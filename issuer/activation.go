@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"io"
 	"net/mail"
@@ -313,92 +312,6 @@ func (iss *Issuer) Binding(ctx context.Context, id string) (*Binding, error) {
 		return err
 	})
 	return b, wrapStore("binding", err)
-}
-
-// RefreshRequest is a holder's request for fresh credentials on its
-// existing device binding, proven with the bound key.
-type RefreshRequest struct {
-	BindingID string
-	// Proof is a proof JWT (see [oid4vci.SignProof]) by the bound device key over a
-	// nonce from [Issuer.Nonce].
-	Proof string
-}
-
-// Refresh re-issues the person's documents (from Config.Documents) to an
-// active binding, for example when credentials near their expiry. The proof
-// must be signed by a key of the binding (ErrKeyMismatch otherwise): any
-// key proven in the OpenID4VCI session that made it; the credentials are
-// bound to the proving key. A revoked binding gets ErrBindingRevoked.
-func (iss *Issuer) Refresh(ctx context.Context, req RefreshRequest) ([]Credential, error) {
-	const op = "refresh"
-	if err := checkID(op, req.BindingID); err != nil {
-		return nil, err
-	}
-	now := iss.now()
-	pr, err := iss.verifyProof(op, req.Proof, now)
-	if err != nil {
-		return nil, iss.auditFailure(ctx, "holder", op, req.BindingID, err)
-	}
-	actor := "holder:" + pr.Thumbprint()
-	b, err := iss.Binding(ctx, req.BindingID)
-	if err != nil {
-		return nil, iss.auditFailure(ctx, actor, op, req.BindingID, err)
-	}
-	nik, err := credential.ParseNIK(b.NIK)
-	if err != nil {
-		return nil, errorf(op, ErrStore, "stored NIK: %v", err)
-	}
-	docs, err := iss.documents(ctx, op, nik)
-	if err != nil {
-		return nil, iss.auditFailure(ctx, actor, op, req.BindingID, err)
-	}
-	if err := iss.reserve(ctx, iss.countCredentials(docs)); err != nil {
-		return nil, err
-	}
-	var out []Credential
-	var failure error
-	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
-		out, failure = nil, nil
-		fail := func(e error) error {
-			failure = e
-			return iss.audit(tx, actor, op, req.BindingID, e, "")
-		}
-		if bad, err := spendNonce(tx, op, pr.Nonce(), now); err != nil {
-			return err
-		} else if bad != nil {
-			return fail(bad)
-		}
-		bk, err := iss.boundKey(tx, req.BindingID)
-		if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
-			return fail(err)
-		} else if err != nil {
-			return err
-		}
-		// The proof must come from the bound device, not just any key: the
-		// binding's first key, or another one proven for it in the session
-		// that made it (a batch, another configuration).
-		if subtle.ConstantTimeCompare([]byte(pr.Thumbprint()), []byte(bk.binding.KeyThumbprint)) != 1 {
-			if _, err := tx.BindingKey(bk.binding.ID, pr.Thumbprint()); isErr(err, ErrNotFound) {
-				return fail(errorf(op, ErrKeyMismatch, "proof key is not a key of the binding's device"))
-			} else if err != nil {
-				return err
-			}
-			bk = &boundKey{binding: bk.binding, key: pr.Key(), thumbprint: pr.Thumbprint()}
-		}
-		signed, err := iss.signAll(iss.jobsFor(bk, docs))
-		if err != nil {
-			return err
-		}
-		out, err = iss.recordAll(tx, actor, signed, "refresh:after-credential")
-		return err
-	})
-	if err != nil {
-		return nil, wrapStore(op, err)
-	}
-	if failure != nil {
-		return nil, failure
-	}
-	return out, nil
 }
 
 // spendNonce uses up a c_nonce inside tx: it must be one this issuer gave

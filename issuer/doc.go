@@ -26,16 +26,52 @@
 //     [Config.MaxCodeAttempts] wrong tx_codes (5 by default).
 //  3. The wallet redeems the offer at the [Handler]: token endpoint
 //     (pre-authorized code and tx_code; a Bearer or DPoP-bound access
-//     token), nonce endpoint (a c_nonce), then one credential request per
-//     configuration with key proofs by its device key. The session's first
-//     credential request makes the NIK's device binding; every credential
-//     of the session is bound to a proven key, a KTP-el also issued in its
-//     QR profile.
+//     token, and a refresh token), nonce endpoint (a c_nonce), then one
+//     credential request per configuration with one key proof per copy
+//     (see "One-time copies"). The session's first credential request
+//     makes the NIK's device binding; every credential of the session is
+//     bound to a proven key, a KTP-el also issued in its QR profile.
+//  4. Later, the wallet tops up its copies without a new offer: the
+//     refresh token at the token endpoint (grant_type refresh_token, RFC
+//     6749 §6) gives a new access token, of the same binding, and a new
+//     refresh token; its credential requests add their keys to the
+//     binding and issue new copies of the configurations first offered.
 //
-// Later, [Issuer.Issue] and [Issuer.IssueBatch] issue further documents to
-// an active binding, [Issuer.Refresh] re-issues the person's documents to a
-// key of it, and [Issuer.StatusListToken] publishes the status lists (the
-// Handler also serves them).
+// [Issuer.Issue] and [Issuer.IssueBatch] issue further documents to an
+// active binding, and [Issuer.StatusListToken] publishes the status lists
+// (the Handler also serves them).
+//
+// # One-time copies
+//
+// A credential shown twice links its two verifiers: the same signature,
+// digests, device key and status index. So each credential is issued as
+// a batch of one-time copies ([Config.Copies]: 10 of a KTP-el and of its
+// QR profile, 5 of the other documents, by default), one per key proof of
+// a Credential Request (OpenID4VCI 1.0 §8.2 proofs), each under its own
+// device key, with its own salts, decoy digests ([Config.Decoys]), mdoc
+// digest IDs, status list index and signature; a wallet shows each copy
+// once. Their times are floored to [Config.TimeGranularity] (the start of
+// the UTC day by default: SD-JWT VC iat and exp, mdoc signed, validFrom
+// and validUntil), so the copies of a batch, and every credential issued
+// that day, carry the same times. A request with more proofs than its
+// type's copies is refused; the Credential Issuer Metadata announce the
+// largest as batch_size.
+//
+// # Refresh tokens
+//
+// Every Token Response carries a refresh token: 256 random bits, stored
+// as a hash, valid for [HandlerConfig.RefreshTokenTTL] (180 days by
+// default), bound to the DPoP key of its access token if that was
+// DPoP-bound (RFC 9449 §5), and single use: each exchange spends it and
+// gives a new one (rotation). A spent refresh token presented again
+// revokes every refresh token descended from the same activation,
+// including the one it was exchanged for (OAuth 2.0 Security BCP, RFC
+// 9700 §4.14.2): the issuer cannot tell the wallet from a thief, so both
+// lose it, and the wallet needs a new offer at the desk. A wallet must
+// therefore store the new refresh token before it uses the access token,
+// and never retry with a spent one. A refresh token tops up only an
+// active binding: a lost phone ([Issuer.ReportLost]) or the NIK on a new
+// phone makes it invalid_grant.
 //
 // # One NIK, one phone
 //
@@ -60,7 +96,8 @@
 //
 // Every state change happens inside one [Store.Update] transaction. A
 // token request records the DPoP proof's jti, counts a wrong tx_code or
-// marks the offer used and stores the session. A credential request
+// marks the offer used (or spends the refresh token), and stores the
+// session and its refresh token. A credential request
 // consumes the c_nonce, makes or checks the binding (revoking the old
 // one), records the proven keys, allocates status indices, records the
 // credentials and the notification_id. If the process dies in the middle,
@@ -76,8 +113,8 @@
 // are written, and the transaction checks again that every binding is
 // still active, so a binding revoked while its batch was being signed
 // fails the batch with nothing recorded or returned. A credential request
-// and [Issuer.Refresh] sign inside their transaction, after the nonce and
-// the binding have been checked, so a refused request costs no signatures.
+// signs inside its transaction, after the nonce and the binding have been
+// checked, so a refused request costs no signatures.
 //
 // # Several processes, one store
 //
@@ -102,8 +139,8 @@
 // Credential records hold type, format, status index, holder key thumbprint
 // and dates, not the claims, unless [Config.StoreClaims] is set.
 // Registrations and bindings keep the NIK (and the registration the email
-// and phone), because the procedure needs them. Offers, sessions, nonces
-// and DPoP jti values are kept as hashes.
+// and phone), because the procedure needs them. Offers, sessions, refresh
+// tokens, nonces and DPoP jti values are kept as hashes.
 //
 // # QR profile
 //

@@ -60,6 +60,10 @@ var (
 	// against the attestation roots, does not attest the proof's key or
 	// does not meet the required level.
 	ErrKeyAttestation = errors.New("issuer: key attestation missing or not acceptable")
+	// ErrRefreshToken: a refresh token (RFC 6749 §6) is unknown,
+	// already used (its family is then revoked), revoked, expired, or of
+	// a session that issued nothing.
+	ErrRefreshToken = errors.New("issuer: invalid refresh token")
 	// ErrDenied: the issuer will not issue this request (a configuration
 	// already issued in the session, or a document the person does not
 	// have).

@@ -23,6 +23,13 @@ const (
 	// session) lives; MaxAccessTokenTTL caps HandlerConfig.AccessTokenTTL.
 	DefaultAccessTokenTTL = 10 * time.Minute
 	MaxAccessTokenTTL     = 24 * time.Hour
+	// DefaultRefreshTokenTTL is how long a refresh token lives (each
+	// exchange gives a new one, living as long again);
+	// MinRefreshTokenTTL and MaxRefreshTokenTTL bound
+	// HandlerConfig.RefreshTokenTTL.
+	DefaultRefreshTokenTTL = 180 * 24 * time.Hour
+	MinRefreshTokenTTL     = time.Hour
+	MaxRefreshTokenTTL     = 2 * 365 * 24 * time.Hour
 	// DefaultDPoPMaxAge is the oldest DPoP proof iat accepted (RFC 9449
 	// §11.1); MaxDPoPMaxAge caps HandlerConfig.DPoPMaxAge.
 	DefaultDPoPMaxAge = 5 * time.Minute
@@ -82,6 +89,11 @@ type HandlerConfig struct {
 	// AccessTokenTTL is how long an access token lives; zero means
 	// DefaultAccessTokenTTL, at most MaxAccessTokenTTL.
 	AccessTokenTTL time.Duration
+	// RefreshTokenTTL is how long a refresh token lives; zero means
+	// DefaultRefreshTokenTTL (180 days), from MinRefreshTokenTTL to
+	// MaxRefreshTokenTTL. A wallet that tops up its copies at least that
+	// often never needs a new offer while its device binding is active.
+	RefreshTokenTTL time.Duration
 	// RequireDPoP refuses token requests without a DPoP proof (RFC 9449),
 	// so that every access token is bound to a key of the wallet. Off by
 	// default: a token request with a DPoP proof gets a DPoP-bound token
@@ -117,7 +129,7 @@ type HandlerConfig struct {
 //	GET  /.well-known/openid-credential-issuer{P}   Credential Issuer Metadata (§12.2)
 //	GET  /.well-known/oauth-authorization-server{P} Authorization Server Metadata (RFC 8414)
 //	GET  {P}/offers/{ref}                            a credential offer by reference (§4.1.3)
-//	POST {P}/token                                   Token Endpoint (§6), pre-authorized code grant
+//	POST {P}/token                                   Token Endpoint (§6), pre-authorized code and refresh token grants
 //	POST {P}/nonce                                   Nonce Endpoint (§7)
 //	POST {P}/credential                              Credential Endpoint (§8)
 //	POST {P}/notification                            Notification Endpoint (§11)
@@ -171,6 +183,12 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 	}
 	if cfg.AccessTokenTTL < time.Second || cfg.AccessTokenTTL > MaxAccessTokenTTL {
 		return bad("AccessTokenTTL %v outside [1s, %v]", cfg.AccessTokenTTL, MaxAccessTokenTTL)
+	}
+	if cfg.RefreshTokenTTL == 0 {
+		cfg.RefreshTokenTTL = DefaultRefreshTokenTTL
+	}
+	if cfg.RefreshTokenTTL < MinRefreshTokenTTL || cfg.RefreshTokenTTL > MaxRefreshTokenTTL {
+		return bad("RefreshTokenTTL %v outside [%v, %v]", cfg.RefreshTokenTTL, MinRefreshTokenTTL, MaxRefreshTokenTTL)
 	}
 	if cfg.DPoPMaxAge == 0 {
 		cfg.DPoPMaxAge = DefaultDPoPMaxAge
@@ -352,7 +370,9 @@ func (h *Handler) jtiExpiry(p *oid4vci.DPoPProof) time.Time {
 	return p.IssuedAt().Add(h.cfg.DPoPMaxAge + h.iss.cfg.ClockSkew + time.Second)
 }
 
-// token is the Token Endpoint (§6) of the Pre-Authorized Code Flow.
+// token is the Token Endpoint (§6): the Pre-Authorized Code Flow, and
+// the refresh token grant (RFC 6749 §6) for top-ups. Both answer an
+// access token and a refresh token.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	req, err := oid4vci.ReadTokenRequest(r)
 	if err != nil {
@@ -366,10 +386,13 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// §6.3: every offer of this issuer asks for a tx_code; a request
-	// without one is invalid_request (not counted as an attempt).
-	if err := req.CheckTxCode(true); err != nil {
-		h.fail(w, r, err)
-		return
+	// without one is invalid_request (not counted as an attempt). The
+	// refresh token grant has none (the parser refuses one).
+	if req.GrantType == oid4vci.GrantTypePreAuthorizedCode {
+		if err := req.CheckTxCode(true); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	proof, err := oid4vci.ReadDPoPHeader(r.Header)
 	if err != nil {
@@ -391,14 +414,21 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, "token", ErrDPoP, "this issuer requires a DPoP proof (RFC 9449)"))
 		return
 	}
-	g, err := h.iss.redeemOffer(r.Context(), req, jkt, jti, jtiExp, h.cfg.AccessTokenTTL)
+	ttl := tokenTTLs{access: h.cfg.AccessTokenTTL, refresh: h.cfg.RefreshTokenTTL}
+	var g *tokenGrant
+	if req.GrantType == oid4vci.GrantTypeRefreshToken {
+		g, err = h.iss.redeemRefresh(r.Context(), req.RefreshToken, jkt, jti, jtiExp, ttl)
+	} else {
+		g, err = h.iss.redeemOffer(r.Context(), req, jkt, jti, jtiExp, ttl)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	// RFC 9449 §5: token_type DPoP for a token bound to the proof's key.
+	// RFC 9449 §5: token_type DPoP for a token bound to the proof's key,
+	// and so is the refresh token.
 	oid4vci.WriteJSON(w, http.StatusOK, oid4vci.TokenResponse{AccessToken: g.token, TokenType: tokenScheme(g.sess),
-		ExpiresIn: int64(h.cfg.AccessTokenTTL / time.Second)})
+		ExpiresIn: int64(h.cfg.AccessTokenTTL / time.Second), RefreshToken: g.refresh})
 }
 
 // tokenError is a 401 invalid_token with a challenge of scheme (RFC 6750

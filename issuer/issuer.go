@@ -69,8 +69,8 @@ const (
 )
 
 // DocumentSource looks up the documents of a person, for instance in SIAK.
-// [Issuer.Confirm] offers every document it returns, the [Handler] issues
-// them, and [Issuer.Refresh] issues them again.
+// [Issuer.Confirm] offers every document it returns, and the [Handler]
+// issues them, at the activation and at every top-up.
 type DocumentSource interface {
 	Documents(ctx context.Context, nik credential.NIK) ([]credential.Document, error)
 }
@@ -112,7 +112,7 @@ type Config struct {
 	Identifier string
 	// Signer is the issuer's signing key (an HSM key works: only the
 	// crypto.Signer methods are used). Required. The Issuer signs the
-	// credentials of a batch, a credential request or a refresh on
+	// credentials of a batch or of a credential request on
 	// SigningWorkers goroutines at once, as crypto/ecdsa and
 	// crypto/ed25519 keys allow.
 	Signer crypto.Signer
@@ -188,9 +188,9 @@ type Config struct {
 	// Off by default: records then hold no personal data beyond the NIK of
 	// the binding.
 	StoreClaims bool
-	// Documents returns a person's documents at confirmation, at each
-	// credential request and at a refresh. Required for Confirm and
-	// Refresh: without it, nobody can be activated. The methods of the
+	// Documents returns a person's documents at confirmation and at each
+	// credential request (activation or top-up). Required for Confirm:
+	// without it, nobody can be activated. The methods of the
 	// documents it returns may be called from several goroutines at once,
 	// as with IssueRequest.Document.
 	Documents DocumentSource
@@ -199,7 +199,7 @@ type Config struct {
 	// Now returns the current time; nil means time.Now. It may be called
 	// from several goroutines at once.
 	Now func() time.Time
-	// Rand is the source of offer secrets, access tokens, nonces, IDs,
+	// Rand is the source of offer secrets, access and refresh tokens, nonces, IDs,
 	// salts, status indices and signature randomness; nil means crypto/rand. Another reader is read
 	// under a lock, so it need not be safe for concurrent use.
 	Rand io.Reader
@@ -488,7 +488,7 @@ func (iss *Issuer) audit(tx Tx, actor, action, subject string, outcome error, de
 func outcomeText(err error) string {
 	for _, s := range []error{ErrConfig, ErrInvalidInput, ErrNotFound, ErrCodeInvalid, ErrCodeExpired,
 		ErrCodeUsed, ErrTooManyAttempts, ErrProof, ErrNonce, ErrKeyMismatch, ErrUnauthorizedType, ErrBindingRevoked,
-		ErrListFull, ErrStore, ErrSigning, ErrInvalidToken, ErrDPoP, ErrKeyAttestation, ErrDenied} {
+		ErrListFull, ErrStore, ErrSigning, ErrInvalidToken, ErrDPoP, ErrKeyAttestation, ErrRefreshToken, ErrDenied} {
 		if isErr(err, s) {
 			return s.Error()
 		}

@@ -187,7 +187,7 @@ func (h *Handler) authorizationServerMetadata() (*oid4vci.AuthorizationServerMet
 	md := &oid4vci.AuthorizationServerMetadata{
 		Issuer:              h.iss.cfg.Identifier,
 		TokenEndpoint:       h.url(pathToken),
-		GrantTypesSupported: []string{oid4vci.GrantTypePreAuthorizedCode},
+		GrantTypesSupported: []string{oid4vci.GrantTypePreAuthorizedCode, oid4vci.GrantTypeRefreshToken},
 		PreAuthorizedGrantAnonymousAccessSupported: len(h.cfg.ClientIDs) == 0,
 		DPoPSigningAlgValuesSupported:              algs,
 	}

@@ -236,31 +236,3 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 }
-
-func TestRefresh(t *testing.T) {
-	e := newEnv(t)
-	device := newDevice(t)
-	a := e.activate(device)
-	tests := []struct {
-		name   string
-		signer crypto.Signer
-		want   error
-	}{
-		{"proof by another key", newDevice(t), ErrKeyMismatch},
-		{"bound key", device, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			out, err := e.iss.Refresh(e.ctx, RefreshRequest{BindingID: a.Binding.ID, Proof: e.proof(tc.signer)})
-			if !errors.Is(err, tc.want) || (err == nil) != (len(out) == 4) {
-				t.Fatalf("got %d credentials, %v; want %v", len(out), err, tc.want)
-			}
-		})
-	}
-	if _, err := e.iss.ReportLost(e.ctx, "op", testNIK); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.iss.Refresh(e.ctx, RefreshRequest{BindingID: a.Binding.ID, Proof: e.proof(device)}); !errors.Is(err, ErrBindingRevoked) {
-		t.Fatalf("refresh of a revoked binding: %v", err)
-	}
-}

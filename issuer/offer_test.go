@@ -245,11 +245,11 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, err := s.Version(context.Background()); err != nil || v != SchemaVersion || SchemaVersion != 3 {
+	if v, err := s.Version(context.Background()); err != nil || v != SchemaVersion || SchemaVersion != 4 {
 		t.Fatalf("version %d %v", v, err)
 	}
-	if !tableExists(t, s, "offers") || !tableExists(t, s, "sessions") || tableExists(t, s, "activation_codes") {
-		t.Fatal("schema 3 tables missing, or activation_codes kept")
+	if !tableExists(t, s, "offers") || !tableExists(t, s, "sessions") || !tableExists(t, s, "refresh_tokens") || tableExists(t, s, "activation_codes") {
+		t.Fatal("schema 4 tables missing, or activation_codes kept")
 	}
 	var n int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM registrations`).Scan(&n); err != nil || n != 1 {
@@ -264,8 +264,10 @@ func TestMigrateFromSchema2(t *testing.T) {
 	he := newHandlerEnv(t, HandlerConfig{})
 	first := he.activate(newDevice(t))
 	g := he.registerConfirm()
-	// Back to schema 2, with the confirmation's activation code.
+	// Back to schema 2, with the confirmation's activation code and
+	// without the refresh tokens of schema 4.
 	for _, q := range []string{
+		`DROP TABLE refresh_tokens`,
 		`CREATE TABLE activation_codes (
 			registration_id TEXT PRIMARY KEY REFERENCES registrations(id),
 			hash BLOB NOT NULL,
@@ -282,7 +284,7 @@ func TestMigrateFromSchema2(t *testing.T) {
 		}
 	}
 	he.reopen(HandlerConfig{})
-	if v, err := he.store.Version(he.ctx); err != nil || v != 3 {
+	if v, err := he.store.Version(he.ctx); err != nil || v != 4 {
 		t.Fatalf("version %d %v", v, err)
 	}
 	if tableExists(t, he.store, "activation_codes") {

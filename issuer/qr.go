@@ -29,40 +29,6 @@ func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, 
 	}, nil
 }
 
-// profilesFor lists the profiles issued for doc by [Issuer.Refresh]: the
-// full credential, and for a KTP-el also the compact QR-profile
-// credential, as the configurations an offer names (buildConfigurations).
-func profilesFor(doc credential.Document) []Profile {
-	if _, ok := doc.(*credential.KTPEL); ok {
-		return []Profile{ProfileFull, ProfileQR}
-	}
-	return []Profile{ProfileFull}
-}
-
-// jobsFor lists the credentials a refresh issues to bk:
-// each document in each of its profiles (profilesFor) and each of the
-// issuer's formats.
-func (iss *Issuer) jobsFor(bk *boundKey, docs []credential.Document) []job {
-	var jobs []job
-	for _, d := range docs {
-		for _, p := range profilesFor(d) {
-			for _, f := range iss.formats {
-				jobs = append(jobs, job{bk: bk, doc: d, f: f, prof: p})
-			}
-		}
-	}
-	return jobs
-}
-
-// countCredentials is the number of credentials a refresh of docs issues.
-func (iss *Issuer) countCredentials(docs []credential.Document) int {
-	n := 0
-	for _, d := range docs {
-		n += len(profilesFor(d)) * len(iss.formats)
-	}
-	return n
-}
-
 // qrDisclosable is the QR profile's selectively disclosable paths
 // (credential.QRType).
 func qrDisclosable() []sdjwt.Path {

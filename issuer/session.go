@@ -3,7 +3,9 @@ package issuer
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -14,12 +16,27 @@ import (
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
-// accessTokenBytes is the entropy of an access token: 256 bits.
+// accessTokenBytes is the entropy of an access token, and of a refresh
+// token: 256 bits.
 const accessTokenBytes = 32
 
 func accessTokenHash(token string) []byte {
 	h := sha256.Sum256([]byte("ikdkit/issuer access token v1\x00" + token))
 	return h[:]
+}
+
+func refreshTokenHash(token string) []byte {
+	h := sha256.Sum256([]byte("ikdkit/issuer refresh token v1\x00" + token))
+	return h[:]
+}
+
+// newToken draws an access or refresh token: 256 random bits, base64url.
+func (iss *Issuer) newToken(op string) (string, error) {
+	var raw [accessTokenBytes]byte
+	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
+		return "", errorf(op, ErrSigning, "random source: %v", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
 }
 
 // dpopJTIHash keys a DPoP proof's jti in the context of its target URI
@@ -44,24 +61,74 @@ func grantError(sentinel error, format string, args ...any) *oid4vci.ProtocolErr
 
 // tokenGrant is what a successful token request gives.
 type tokenGrant struct {
-	token string
-	sess  *Session
+	token, refresh string
+	sess           *Session
+}
+
+// tokenTTLs are the lifetimes of the tokens a token request gives.
+type tokenTTLs struct {
+	access, refresh time.Duration
+}
+
+// newGrant draws the secrets and IDs of a token response: an access
+// token and its session ID, a refresh token and its ID.
+func (iss *Issuer) newGrant(op string) (g *tokenGrant, sessionID, refreshID string, err error) {
+	g = &tokenGrant{}
+	if g.token, err = iss.newToken(op); err != nil {
+		return nil, "", "", err
+	}
+	if g.refresh, err = iss.newToken(op); err != nil {
+		return nil, "", "", err
+	}
+	if sessionID, err = iss.newID(); err != nil {
+		return nil, "", "", err
+	}
+	if refreshID, err = iss.newID(); err != nil {
+		return nil, "", "", err
+	}
+	return g, sessionID, refreshID, nil
+}
+
+// grantTokens stores the session of a token response and its refresh
+// token (of family, or the first of a new family when family is "") in
+// tx, completing g.
+func (iss *Issuer) grantTokens(tx Tx, g *tokenGrant, s *Session, refreshID, family string, ttl tokenTTLs) error {
+	s.TokenHash, s.ExpiresAt = accessTokenHash(g.token), s.CreatedAt.Add(ttl.access)
+	if err := tx.InsertSession(s); err != nil {
+		return err
+	}
+	if family == "" {
+		family = refreshID
+	}
+	// RFC 9449 §5: the refresh token of a DPoP-bound session is bound to
+	// the same key.
+	if err := tx.InsertRefreshToken(&RefreshTokenRecord{Hash: refreshTokenHash(g.refresh), ID: refreshID, Family: family,
+		SessionID: s.ID, JKT: s.JKT, CreatedAt: s.CreatedAt, ExpiresAt: s.CreatedAt.Add(ttl.refresh)}); err != nil {
+		return err
+	}
+	g.sess = s
+	return nil
+}
+
+// tokenDetail describes a session for the audit log.
+func tokenDetail(s *Session, refreshID string) string {
+	d := "session " + s.ID + ", refresh token " + refreshID + ", bearer"
+	if s.JKT != "" {
+		d = "session " + s.ID + ", refresh token " + refreshID + ", DPoP " + s.JKT
+	}
+	return d
 }
 
 // redeemOffer runs a token request of the Pre-Authorized Code Flow (§6)
 // in one transaction: the DPoP proof's jti (if any) is recorded, the
 // offer looked up by its pre-authorized code, the tx_code checked (a
 // wrong one counts, and at Config.MaxCodeAttempts the offer is dead), the
-// offer marked used and the session stored. jkt is the DPoP key's thumbprint ("" for a
-// Bearer token). Failures are *oid4vci.ProtocolError and are audited.
-func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, jkt string, jti []byte, jtiExp time.Time, ttl time.Duration) (*tokenGrant, error) {
+// offer marked used, and the session and the first refresh token of a new
+// family stored. jkt is the DPoP key's thumbprint ("" for a Bearer
+// token). Failures are *oid4vci.ProtocolError and are audited.
+func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, jkt string, jti []byte, jtiExp time.Time, ttl tokenTTLs) (*tokenGrant, error) {
 	const op = "token"
-	var raw [accessTokenBytes]byte
-	if _, err := io.ReadFull(iss.cfg.Rand, raw[:]); err != nil {
-		return nil, errorf(op, ErrSigning, "random source: %v", err)
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
-	sessionID, err := iss.newID()
+	g, sessionID, refreshID, err := iss.newGrant(op)
 	if err != nil {
 		return nil, err
 	}
@@ -126,19 +193,135 @@ func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, j
 		if err != nil {
 			return err
 		}
-		s := &Session{TokenHash: accessTokenHash(token), ID: sessionID, OfferID: o.ID, RegistrationID: r.ID, NIK: r.NIK,
-			JKT: jkt, ConfigurationIDs: o.ConfigurationIDs, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-		if err := tx.InsertSession(s); err != nil {
+		s := &Session{ID: sessionID, OfferID: o.ID, RegistrationID: r.ID, NIK: r.NIK,
+			JKT: jkt, ConfigurationIDs: o.ConfigurationIDs, CreatedAt: now}
+		if err := iss.grantTokens(tx, g, s, refreshID, "", ttl); err != nil {
 			return err
 		}
-		detail := "session " + s.ID + ", bearer"
-		if jkt != "" {
-			detail = "session " + s.ID + ", DPoP " + jkt
-		}
-		if err := iss.audit(tx, "holder", op, o.ID, nil, detail); err != nil {
+		if err := iss.audit(tx, "holder", op, o.ID, nil, tokenDetail(s, refreshID)); err != nil {
 			return err
 		}
-		grant = &tokenGrant{token: token, sess: s}
+		grant = g
+		return nil
+	})
+	if err != nil {
+		return nil, wrapStore(op, err)
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return grant, nil
+}
+
+// refreshGrantError is an invalid_grant answer to a refresh token
+// request (RFC 6749 §5.2).
+func refreshGrantError(sentinel error, format string, args ...any) *oid4vci.ProtocolError {
+	return protocolError(http.StatusBadRequest, oid4vci.CodeInvalidGrant, "refresh", sentinel, format, args...)
+}
+
+// redeemRefresh runs a token request of the refresh token grant (RFC 6749
+// §6, OpenID4VCI 1.0 §6) in one transaction: the DPoP proof's jti (if
+// any) is recorded; the refresh token must be known, presented with a
+// DPoP proof by the key it is bound to (RFC 9449 §5) if it is bound,
+// unrevoked, unused and unexpired, and the binding of its session active.
+// It is then spent, and a top-up session of that binding (the
+// configurations of its session, none issued yet) and a new refresh
+// token of the same family are stored: rotation. A used refresh token
+// presented again revokes its whole family, the token it was exchanged
+// for included (OAuth 2.0 Security BCP, RFC 9700 §4.14.2: the issuer
+// cannot tell the wallet from a thief). jkt is the request's DPoP key
+// thumbprint ("" without a proof); the new tokens are bound to it.
+// Failures are *oid4vci.ProtocolError and are audited.
+func (iss *Issuer) redeemRefresh(ctx context.Context, refreshToken, jkt string, jti []byte, jtiExp time.Time, ttl tokenTTLs) (*tokenGrant, error) {
+	const op = "refresh"
+	g, sessionID, refreshID, err := iss.newGrant(op)
+	if err != nil {
+		return nil, err
+	}
+	now := iss.now()
+	hash := refreshTokenHash(refreshToken)
+	var grant *tokenGrant
+	var failure error
+	err = iss.cfg.Store.Update(ctx, func(tx Tx) error {
+		grant, failure = nil, nil
+		subject := ""
+		fail := func(pe *oid4vci.ProtocolError) error {
+			failure = pe
+			return iss.audit(tx, "holder", op, subject, pe.Err, "")
+		}
+		if jti != nil {
+			fresh, err := tx.UseDPoPJTI(jti, now, jtiExp)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				// RFC 9449 §11.1: a jti is accepted once.
+				return fail(protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, op, ErrDPoP, "DPoP proof replayed (jti seen before)"))
+			}
+		}
+		rt, err := tx.RefreshToken(hash)
+		if isErr(err, ErrNotFound) {
+			return fail(refreshGrantError(ErrRefreshToken, "unknown refresh token"))
+		} else if err != nil {
+			return err
+		}
+		subject = rt.Family
+		// RFC 9449 §5: a refresh token bound to a DPoP key is good only
+		// with a proof by that key. Checked first: only its holder can
+		// make a replay revoke the family.
+		if rt.JKT != "" && jkt == "" {
+			return fail(protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, op, ErrDPoP, "the refresh token is DPoP-bound: send a DPoP proof by its key"))
+		}
+		if rt.JKT != "" && subtle.ConstantTimeCompare([]byte(rt.JKT), []byte(jkt)) != 1 {
+			return fail(refreshGrantError(ErrDPoP, "the refresh token is bound to another DPoP key"))
+		}
+		switch {
+		case !rt.RevokedAt.IsZero():
+			return fail(refreshGrantError(ErrRefreshToken, "refresh token revoked"))
+		case !rt.UsedAt.IsZero():
+			// Rotation (RFC 6749 §6, RFC 9700 §4.14.2): a spent token
+			// presented again means two parties hold the family.
+			n, err := tx.RevokeRefreshTokens(rt.Family, now)
+			if err != nil {
+				return err
+			}
+			if err := iss.audit(tx, "system", "revoke refresh tokens", rt.Family, nil, fmt.Sprintf("refresh token %s replayed: %d revoked", rt.ID, n)); err != nil {
+				return err
+			}
+			return fail(refreshGrantError(ErrRefreshToken, "refresh token already used; every refresh token of its activation is now revoked"))
+		case !now.Before(rt.ExpiresAt):
+			return fail(refreshGrantError(ErrRefreshToken, "refresh token expired"))
+		}
+		from, err := tx.SessionByID(rt.SessionID)
+		if err != nil {
+			return err
+		}
+		if from.BindingID == "" {
+			return fail(refreshGrantError(ErrRefreshToken, "the session of this refresh token issued no credential: there is no device binding to top up"))
+		}
+		b, err := tx.Binding(from.BindingID)
+		if err != nil {
+			return err
+		}
+		subject = b.ID
+		if b.State != BindingActive {
+			// A lost phone, or the NIK on a new phone: nothing more for
+			// this device.
+			return fail(refreshGrantError(ErrBindingRevoked, "the device binding was revoked (%s)", b.RevokeReason))
+		}
+		if err := tx.UseRefreshToken(hash, now); err != nil {
+			return err
+		}
+		iss.hook("refresh:token-used")
+		s := &Session{ID: sessionID, RegistrationID: b.RegistrationID, NIK: b.NIK, JKT: jkt,
+			ConfigurationIDs: from.ConfigurationIDs, BindingID: b.ID, CreatedAt: now}
+		if err := iss.grantTokens(tx, g, s, refreshID, rt.Family, ttl); err != nil {
+			return err
+		}
+		if err := iss.audit(tx, "holder", op, b.ID, nil, "refresh token "+rt.ID+" spent; "+tokenDetail(s, refreshID)); err != nil {
+			return err
+		}
+		grant = g
 		return nil
 	})
 	if err != nil {
@@ -298,7 +481,13 @@ func (iss *Issuer) issueInSession(ctx context.Context, req *sessionRequest) ([]C
 			CredentialIDs: ids, CreatedAt: now}); err != nil {
 			return err
 		}
-		return iss.audit(tx, actor, op, s.ID, nil, req.config.id+" "+strings.Join(ids, " "))
+		action := op
+		if s.OfferID == "" {
+			// A session of the refresh token grant: new copies for a
+			// binding that has some.
+			action = "top-up"
+		}
+		return iss.audit(tx, actor, action, s.ID, nil, req.config.id+" "+strings.Join(ids, " "))
 	})
 	if err != nil {
 		return nil, "", wrapStore(op, err)

@@ -161,6 +161,55 @@ var migrations = []string{
 	// activation PIN. Codes still stored are dropped with their table;
 	// the offers made with them stay redeemable.
 	`DROP TABLE activation_codes;`,
+
+	// 4: the refresh token grant (RFC 6749 §6): refresh tokens, hashed,
+	// single use, rotated in families, bound to the DPoP key of their
+	// session; and sessions made by them, which have no offer, so
+	// sessions is rebuilt with offer_id nullable (still one session per
+	// offer). Foreign keys are deferred while the table is rebuilt: the
+	// notifications of the old sessions find their sessions again before
+	// the commit.
+	`PRAGMA defer_foreign_keys = ON;
+	CREATE TABLE sessions_v3 AS SELECT * FROM sessions;
+	DROP TABLE sessions;
+	CREATE TABLE sessions (
+		token_hash BLOB PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		-- One access token per offer; NULL for a session of the refresh
+		-- token grant.
+		offer_id TEXT UNIQUE REFERENCES offers(id),
+		registration_id TEXT NOT NULL REFERENCES registrations(id),
+		nik TEXT NOT NULL,
+		jkt TEXT NOT NULL,
+		configuration_ids TEXT NOT NULL,
+		issued TEXT NOT NULL DEFAULT '[]',
+		binding_id TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);
+	INSERT INTO sessions (token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at)
+		SELECT token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at FROM sessions_v3;
+	DROP TABLE sessions_v3;
+	CREATE TABLE refresh_tokens (
+		hash BLOB PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		family TEXT NOT NULL,
+		session_id TEXT NOT NULL REFERENCES sessions(id),
+		jkt TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		used_at INTEGER NOT NULL DEFAULT 0,
+		revoked_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX refresh_tokens_family ON refresh_tokens(family);
+	-- A refresh token is exchanged once (rotation), and a revocation is
+	-- never undone.
+	CREATE TRIGGER refresh_tokens_single_use BEFORE UPDATE OF used_at ON refresh_tokens
+		WHEN OLD.used_at != 0 AND NEW.used_at != OLD.used_at
+		BEGIN SELECT RAISE(ABORT, 'a refresh token is used once'); END;
+	CREATE TRIGGER refresh_tokens_no_unrevoke BEFORE UPDATE OF revoked_at ON refresh_tokens
+		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
+		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END;`,
 }
 
 // SchemaVersion is the schema version a store opened by this version of the
@@ -637,20 +686,33 @@ func (t *sqliteTx) EndOffers(registrationID string, at time.Time) (int, error) {
 }
 
 func (t *sqliteTx) InsertSession(s *Session) error {
+	// A session of the refresh token grant has no offer: NULL, which
+	// UNIQUE (offer_id) allows more than once.
+	offer := sql.NullString{String: s.OfferID, Valid: s.OfferID != ""}
 	_, err := t.exec("insert session", `INSERT INTO sessions (token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		s.TokenHash, s.ID, s.OfferID, s.RegistrationID, s.NIK, s.JKT, jsonList(s.ConfigurationIDs), jsonList(s.Issued), s.BindingID, ts(s.CreatedAt), ts(s.ExpiresAt))
+		s.TokenHash, s.ID, offer, s.RegistrationID, s.NIK, s.JKT, jsonList(s.ConfigurationIDs), jsonList(s.Issued), s.BindingID, ts(s.CreatedAt), ts(s.ExpiresAt))
 	return err
 }
 
 func (t *sqliteTx) Session(tokenHash []byte) (*Session, error) {
+	return t.session("token_hash", tokenHash)
+}
+
+func (t *sqliteTx) SessionByID(id string) (*Session, error) {
+	return t.session("id", id)
+}
+
+func (t *sqliteTx) session(where string, arg any) (*Session, error) {
 	var s Session
 	var ids, issued string
+	var offer sql.NullString
 	var cr, ex int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
-		Scan(&s.TokenHash, &s.ID, &s.OfferID, &s.RegistrationID, &s.NIK, &s.JKT, &ids, &issued, &s.BindingID, &cr, &ex)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT token_hash, id, offer_id, registration_id, nik, jkt, configuration_ids, issued, binding_id, created_at, expires_at FROM sessions WHERE `+where+` = ?`, arg).
+		Scan(&s.TokenHash, &s.ID, &offer, &s.RegistrationID, &s.NIK, &s.JKT, &ids, &issued, &s.BindingID, &cr, &ex)
 	if err != nil {
 		return nil, storeErr("session", err)
 	}
+	s.OfferID = offer.String
 	if s.ConfigurationIDs, err = parseList("session", ids); err != nil {
 		return nil, err
 	}
@@ -663,6 +725,37 @@ func (t *sqliteTx) Session(tokenHash []byte) (*Session, error) {
 
 func (t *sqliteTx) UpdateSession(s *Session) error {
 	return t.one("update session", `UPDATE sessions SET issued = ?, binding_id = ? WHERE token_hash = ?`, jsonList(s.Issued), s.BindingID, s.TokenHash)
+}
+
+func (t *sqliteTx) InsertRefreshToken(r *RefreshTokenRecord) error {
+	_, err := t.exec("insert refresh token", `INSERT INTO refresh_tokens (hash, id, family, session_id, jkt, created_at, expires_at, used_at, revoked_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		r.Hash, r.ID, r.Family, r.SessionID, r.JKT, ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt), ts(r.RevokedAt))
+	return err
+}
+
+func (t *sqliteTx) RefreshToken(hash []byte) (*RefreshTokenRecord, error) {
+	var r RefreshTokenRecord
+	var cr, ex, used, rv int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT hash, id, family, session_id, jkt, created_at, expires_at, used_at, revoked_at FROM refresh_tokens WHERE hash = ?`, hash).
+		Scan(&r.Hash, &r.ID, &r.Family, &r.SessionID, &r.JKT, &cr, &ex, &used, &rv)
+	if err != nil {
+		return nil, storeErr("refresh token", err)
+	}
+	r.CreatedAt, r.ExpiresAt, r.UsedAt, r.RevokedAt = fromTS(cr), fromTS(ex), fromTS(used), fromTS(rv)
+	return &r, nil
+}
+
+func (t *sqliteTx) UseRefreshToken(hash []byte, at time.Time) error {
+	return t.one("use refresh token", `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at = 0`, ts(at), hash)
+}
+
+func (t *sqliteTx) RevokeRefreshTokens(family string, at time.Time) (int, error) {
+	res, err := t.exec("revoke refresh tokens", `UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at = 0`, ts(at), family)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), storeErrOrNil("revoke refresh tokens", err)
 }
 
 func (t *sqliteTx) InsertBindingKey(k *BindingKey) error {

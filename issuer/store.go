@@ -92,13 +92,28 @@ type Tx interface {
 	// nor ended as ended at t, and returns how many changed.
 	EndOffers(registrationID string, at time.Time) (int, error)
 
-	// InsertSession stores a new activation session (an access token).
-	// One offer gives at most one session.
+	// InsertSession stores a new session (an access token). One offer
+	// gives at most one session; a session of the refresh token grant
+	// has no offer (OfferID "").
 	InsertSession(s *Session) error
 	// Session returns the session whose access token has the given hash.
 	Session(tokenHash []byte) (*Session, error)
+	// SessionByID returns the session with the given ID.
+	SessionByID(id string) (*Session, error)
 	// UpdateSession replaces the mutable fields (Issued, BindingID) of s.
 	UpdateSession(s *Session) error
+
+	// InsertRefreshToken stores a new refresh token.
+	InsertRefreshToken(r *RefreshTokenRecord) error
+	// RefreshToken returns the refresh token with the given hash, used,
+	// revoked or expired as it may be.
+	RefreshToken(hash []byte) (*RefreshTokenRecord, error)
+	// UseRefreshToken marks an unused refresh token used at t; a token is
+	// used once (ErrNotFound for a used or unknown one).
+	UseRefreshToken(hash []byte, at time.Time) error
+	// RevokeRefreshTokens marks every unrevoked refresh token of a
+	// family revoked and returns how many changed.
+	RevokeRefreshTokens(family string, at time.Time) (int, error)
 
 	// InsertBindingKey records a device key proven for a binding; a key
 	// already recorded for the binding is left as it is.
@@ -218,16 +233,20 @@ type OfferRecord struct {
 	EndedAt time.Time
 }
 
-// Session is an activation session: the access token issued for an offer
-// (OpenID4VCI 1.0 §6.2), stored as its hash. Its first credential request
-// creates the NIK's device binding; every key proven under it belongs to
-// that binding.
+// Session is an access token (OpenID4VCI 1.0 §6.2), stored as its hash:
+// an activation session, issued for an offer, or a top-up session, issued
+// for a refresh token. The first credential request of an activation
+// session creates the NIK's device binding; a top-up session starts with
+// the binding of the session its refresh token came from. Every key proven
+// under a session belongs to its binding.
 type Session struct {
 	// TokenHash is the hash of the access token.
 	TokenHash []byte
 	// ID names the session in the audit log and in notifications; it is
 	// not a secret.
-	ID             string
+	ID string
+	// OfferID is the offer an activation session redeemed; "" for a
+	// top-up session.
 	OfferID        string
 	RegistrationID string
 	NIK            string
@@ -242,6 +261,32 @@ type Session struct {
 	BindingID string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// RefreshTokenRecord is a refresh token (RFC 6749 §1.5) handed out in a
+// Token Response, stored as its hash. It is exchanged once, for a new
+// access token (a top-up session) and a new refresh token of the same
+// family; the binding it tops up is its session's.
+type RefreshTokenRecord struct {
+	// Hash is the hash of the refresh token.
+	Hash []byte
+	// ID names the token in the audit log; it is not a secret.
+	ID string
+	// Family is the ID of the first token of its rotation chain: the one
+	// an activation session's Token Response carried.
+	Family string
+	// SessionID is the session whose Token Response carried the token.
+	SessionID string
+	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound
+	// to (RFC 9449 §5), or "" for a token of a Bearer session.
+	JKT       string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is when the token was exchanged, zero until then.
+	UsedAt time.Time
+	// RevokedAt is when the token's family was revoked (a used token was
+	// presented again), zero otherwise.
+	RevokedAt time.Time
 }
 
 // BindingKey is a device key proven for a binding: the first proof of an
