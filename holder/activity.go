@@ -43,6 +43,22 @@ type Activity struct {
 	// Claims lists the claims disclosed ("KTP-el: name"); names only, never
 	// values.
 	Claims []string `json:"claims,omitempty"`
+	// Copies says which copy of each credential a presentation used, or
+	// which copies a refresh added.
+	Copies []CopyUse `json:"copies,omitempty"`
+}
+
+// CopyUse names one copy of a credential in the activity history.
+type CopyUse struct {
+	// Credential is the credential's ID.
+	Credential string `json:"credential"`
+	// Copy is the copy's number (CopyInfo.Number) and Key the thumbprint
+	// of its device key.
+	Copy int    `json:"copy"`
+	Key  string `json:"key"`
+	// Reused is true when the copy was presented before (the app allowed
+	// it through PresentOptions.ReuseSpentCopy).
+	Reused bool `json:"reused,omitempty"`
 }
 
 func (w *Wallet) addActivity(ctx context.Context, tx *sql.Tx, a Activity) error {

@@ -173,7 +173,7 @@ func crashFixture(t *testing.T, platform bool) (*fixture, string, int) {
 			t.Fatal(err)
 		}
 	}
-	dev, err := f.w.DeviceKey(f.ctx)
+	dev, err := f.w.CreateDeviceKey(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

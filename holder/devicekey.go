@@ -63,7 +63,20 @@ func (w *Wallet) deviceLocked(ctx context.Context, op string) (*deviceKey, error
 	if err != nil {
 		return nil, storeErr(op, err)
 	}
+	k, err := w.signerFromRecord(ctx, op, r)
+	if err != nil {
+		return nil, err
+	}
+	s, tp := k.signer, k.thumbprint
+	w.device = &deviceKey{signer: s, thumbprint: tp}
+	return w.device, nil
+}
+
+// signerFromRecord loads the key of a key record: from the keystore by
+// alias, or the sealed private JWK; it must match the recorded public key.
+func (w *Wallet) signerFromRecord(ctx context.Context, op string, r *deviceKeyRecord) (*proofKey, error) {
 	var s crypto.Signer
+	var err error
 	switch {
 	case r.Alias != "":
 		if w.opts.DeviceKeys == nil {
@@ -88,8 +101,7 @@ func (w *Wallet) deviceLocked(ctx context.Context, op string) (*deviceKey, error
 	if got, err := keys.Thumbprint(s.Public()); err != nil || got != tp {
 		return nil, errorf(op, ErrCorrupt, "device key does not match its stored public key")
 	}
-	w.device = &deviceKey{signer: s, thumbprint: tp}
-	return w.device, nil
+	return &proofKey{signer: s, thumbprint: tp, rec: *r}, nil
 }
 
 // ensureDeviceKeyLocked returns the device key, creating it in tx if the

@@ -74,6 +74,12 @@ var (
 	// ErrUntrustedVerifier: a signed request did not verify, or its verifier
 	// asks for claims its registration does not allow.
 	ErrUntrustedVerifier = errors.New("holder: request from an untrusted or unauthorised verifier")
+	// ErrNoCopyLeft: a credential to present has no copy its use policy
+	// allows (every copy was presented, or under UsePerVerifier given to
+	// other verifiers) and PresentOptions.ReuseSpentCopy did not allow
+	// presenting a spent one again; nothing was disclosed. Refresh the
+	// credential ([Wallet.Refresh]) for new copies.
+	ErrNoCopyLeft = errors.New("holder: no unspent copy of the credential left")
 	// ErrPresentation: building the presentation or its QR failed.
 	ErrPresentation = errors.New("holder: presentation failed")
 )

@@ -276,3 +276,32 @@ func (f *fixture) reopen() {
 	}
 	f.w = w
 }
+
+// copyKeys lists the key thumbprints of every copy of creds.
+func copyKeys(creds []*Credential) []string {
+	var out []string
+	for _, c := range creds {
+		for _, cp := range c.Copies {
+			out = append(out, cp.KeyThumbprint)
+		}
+	}
+	return out
+}
+
+// sameSet reports whether a and b hold the same distinct strings, each
+// once.
+func sameSet(a, b []string) bool {
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		seen[x]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return len(seen) == len(a)
+}

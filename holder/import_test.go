@@ -64,7 +64,7 @@ func makeMdoc(signer crypto.Signer, chain []*x509.Certificate, doc credential.Do
 
 func TestImport(t *testing.T) {
 	f := activated(t)
-	dev, err := f.w.DeviceKey(f.ctx)
+	dev, err := f.w.CreateDeviceKey(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

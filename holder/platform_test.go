@@ -190,23 +190,32 @@ func TestPlatformKeyWrapsDataKey(t *testing.T) {
 func TestKeystoreDeviceKey(t *testing.T) {
 	ks := &fakeKeystore{}
 	f := activated(t, func(o *Options) { o.DeviceKeys = ks })
-	if len(ks.keys) != 1 {
-		t.Fatalf("keystore holds %d keys", len(ks.keys))
+	if _, err := f.w.CreateDeviceKey(f.ctx); err != nil {
+		t.Fatal(err)
 	}
-	var rec []byte
-	f.w.db.QueryRow("SELECT data FROM records WHERE id = ?", deviceKeyID).Scan(&rec)
-	b, err := f.w.getRecord(f.ctx, deviceKeyID, kindDeviceKey)
+	// A key per copy of every credential received, and the device key.
+	held := copyKeys(f.creds)
+	if len(ks.keys) != len(held)+1 || len(held) <= len(f.creds) {
+		t.Fatalf("keystore holds %d keys for %d copies of %d credentials", len(ks.keys), len(held), len(f.creds))
+	}
+	recs, err := f.w.listRecords(f.ctx, kindCopy)
+	if err != nil || len(recs) != len(held) {
+		t.Fatalf("%d copy records: %v", len(recs), err)
+	}
+	dk, err := f.w.getRecord(f.ctx, deviceKeyID, kindDeviceKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) == 0 || containsPrivate(b) {
-		t.Fatalf("keystore-backed device key record holds private material: %s", b)
+	for _, b := range append([][]byte{dk}, recordData(recs)...) {
+		if len(b) == 0 || containsPrivate(b) {
+			t.Fatalf("keystore-backed key record holds private material: %s", b)
+		}
 	}
 	if err := f.w.Delete(f.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if len(ks.keys) != 0 {
-		t.Fatal("Delete left the device key in the keystore")
+		t.Fatalf("Delete left %d device keys in the keystore", len(ks.keys))
 	}
 }
 
@@ -217,4 +226,12 @@ func containsPrivate(b []byte) bool {
 		}
 	}
 	return false
+}
+
+func recordData(rs []record) [][]byte {
+	var out [][]byte
+	for _, r := range rs {
+		out = append(out, r.data)
+	}
+	return out
 }

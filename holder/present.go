@@ -2,9 +2,11 @@ package holder
 
 import (
 	"context"
+	"crypto"
 	"database/sql"
 	"errors"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -160,6 +162,14 @@ type ConsentItem struct {
 	Credential string // display name, e.g. "KTP-el"
 	Format     credential.Format
 	Claims     []SharedClaim
+	// CopiesLeft is the number of the credential's copies not yet spent
+	// that will be left after this presentation.
+	CopiesLeft int
+	// Reused is true when a spent copy will be presented again, as the
+	// app allowed through PresentOptions.ReuseSpentCopy: verifiers who
+	// compare notes can link this presentation with the copy's earlier
+	// ones.
+	Reused bool
 }
 
 // ConsentRequest is shown to the user before anything is disclosed: who asks
@@ -188,6 +198,34 @@ type PresentOptions struct {
 	// PIN is checked (as a counted attempt) when Options.PINPerPresentation
 	// is set.
 	PIN string
+	// ReuseSpentCopy is asked, before Consent, for each credential to
+	// present that has no copy its use policy allows: every live copy is
+	// spent (UseOnce) or was given to other verifiers (UsePerVerifier).
+	// It returns true to present a spent copy again (the least used one,
+	// the verifier's own if it had one), which lets verifiers who compare
+	// notes link the presentations of that copy; false or an error
+	// presents nothing (ErrNoCopyLeft). nil means never: a spent copy is
+	// never presented again without it.
+	ReuseSpentCopy func(ctx context.Context, r ReuseRequest) (bool, error)
+}
+
+// ReuseRequest is what the app shows when asking whether to present a
+// spent copy of a credential again.
+type ReuseRequest struct {
+	// Verifier is the verifier asking; Verified is true only when its
+	// request was signed by a registered verifier.
+	Verifier string
+	Verified bool
+	// Credential is the credential's ID, Name its display name.
+	Credential, Name string
+	Format           credential.Format
+	// Copy is the number of the copy that would be presented again and
+	// GivenTo the verifiers it was presented to.
+	Copy    int
+	GivenTo []string
+	// Refreshable is true when [Wallet.Refresh] can get new copies
+	// instead.
+	Refreshable bool
 }
 
 // Presentation is a built response, valid for qr.FreshnessWindow (90 s).
@@ -208,19 +246,30 @@ type chosen struct {
 	item  RequestItem
 	cred  *Credential
 	share ConsentItem
+	copy  int // index in cred.rec.Copies
+	reuse bool
 }
 
 // Present answers req. For each item it picks a stored credential of the
-// type (the newest one not expired), checks every claim is there, and keeps
-// only the disclosures for those claims (RFC 9901 §7.2 Select; for an mdoc
-// only the requested elements, ISO 18013-5 §8.3.2.1.2.2). It shows the
-// consent callback who asks and exactly which claim values will be shared;
-// if the callback refuses, nothing is built and ErrConsentRefused is
-// returned. Otherwise it builds SD-JWT+KB (KB-JWT aud, nonce, iat) and mdoc
-// DeviceResponses (deviceSignature over the offline-QR SessionTranscript),
-// all bound to one qr.Binding, and packs them into the offline QR. Every
-// outcome (shared or refused) is recorded in the activity history, with
-// claim names only.
+// type (the newest one not expired with a copy its use policy allows),
+// and the copy: under UseOnce one never presented, under UsePerVerifier
+// the one this verifier got before, else one never presented (see
+// [UsePolicy]). When the credential has no such copy left,
+// opts.ReuseSpentCopy decides whether a spent copy is presented again;
+// without its yes, Present fails with ErrNoCopyLeft and nothing is
+// disclosed. It checks every claim is there, and keeps only the
+// disclosures for those claims (RFC 9901 §7.2 Select; for an mdoc only
+// the requested elements, ISO 18013-5 §8.3.2.1.2.2). It shows the consent
+// callback who asks and exactly which claim values will be shared; if the
+// callback refuses, nothing is built and ErrConsentRefused is returned.
+// Otherwise it builds SD-JWT+KB (KB-JWT aud, nonce, iat) and mdoc
+// DeviceResponses (deviceSignature over the offline-QR SessionTranscript)
+// from each chosen copy, signed by that copy's device key, all bound to
+// one qr.Binding, and packs them into the offline QR. Every outcome
+// (shared or refused) is recorded in the activity history, with claim
+// names only and, for a presentation, which copy (number and key
+// thumbprint) went to the verifier; the copies are marked spent in the
+// same transaction as that entry, before the QR is returned.
 func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions) (*Presentation, error) {
 	const op = "present"
 	w.mu.Lock()
@@ -250,18 +299,15 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 			}
 		}
 	}
-	dk, err := w.deviceLocked(ctx, op)
-	if err != nil {
-		return nil, err
-	}
 	creds, err := w.credentialsLocked(ctx, op)
 	if err != nil {
 		return nil, err
 	}
 	now := w.opts.now()
+	who := verifierRef{ID: req.Verifier, Verified: req.registered != nil}
 	var picks []chosen
 	for _, it := range req.Items {
-		p, err := pick(creds, it, now)
+		p, err := pick(creds, it, who, now)
 		if err != nil {
 			return nil, err
 		}
@@ -271,6 +317,21 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 	prompt := ConsentRequest{Verifier: req.Verifier, ValidFor: qr.FreshnessWindow}
 	if req.registered != nil {
 		prompt.Verified, prompt.VerifierName = true, req.registered.Name
+	}
+	for _, p := range picks {
+		if !p.reuse {
+			continue
+		}
+		sc := p.cred.rec.Copies[p.copy]
+		if opts.ReuseSpentCopy == nil {
+			return nil, errorf(op, ErrNoCopyLeft, "%s (%s): every copy was presented; refresh it or allow reuse", p.cred.Name, p.cred.Format)
+		}
+		ok, err := opts.ReuseSpentCopy(ctx, ReuseRequest{Verifier: req.Verifier, Verified: prompt.Verified,
+			Credential: p.cred.ID, Name: p.cred.Name, Format: p.cred.Format, Copy: sc.N,
+			GivenTo: p.cred.Copies[p.copy].GivenTo, Refreshable: p.cred.Refreshable})
+		if err != nil || !ok {
+			return nil, wrapErr(op, ErrNoCopyLeft, err, "%s (%s): reusing a spent copy was refused", p.cred.Name, p.cred.Format)
+		}
 	}
 	for _, p := range picks {
 		prompt.Items = append(prompt.Items, p.share)
@@ -314,11 +375,17 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 	}
 	out := &Presentation{Binding: b, ExpiresAt: b.IssuedAt.Add(qr.FreshnessWindow)}
 	for _, p := range picks {
-		pr, err := w.presentOne(p, b, dk, w.opts.rand())
+		raw, signer, err := w.openCopy(ctx, op, p.cred, p.copy)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := w.presentOne(p, raw, signer, b, w.opts.rand())
 		if err != nil {
 			return nil, err
 		}
 		out.Envelope.Presentations = append(out.Envelope.Presentations, pr)
+		sc := p.cred.rec.Copies[p.copy]
+		act.Copies = append(act.Copies, CopyUse{Credential: p.cred.ID, Copy: sc.N, Key: sc.Key, Reused: p.reuse})
 	}
 	code, err := qr.Encode(out.Envelope)
 	switch {
@@ -332,10 +399,57 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		return nil, wrapErr(op, ErrPresentation, err, "QR")
 	}
 	act.Kind, act.At = ActivityPresentation, b.IssuedAt
-	if err := w.update(ctx, func(tx *sql.Tx) error { return w.addActivity(ctx, tx, act) }); err != nil {
-		return nil, storeErr(op, err)
+	if err := w.spend(ctx, op, picks, who, act); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// errCopyChanged: a chosen copy changed between the choice and the spend
+// (another process on the same wallet file presented it).
+var errCopyChanged = errors.New("a copy changed while it was being presented")
+
+// spend marks the chosen copies spent, given to who, and records act, in
+// one transaction: a presentation is never returned without both. The
+// credentials are read again inside the transaction, so a copy another
+// process spent in the meantime fails the presentation instead of being
+// presented twice.
+func (w *Wallet) spend(ctx context.Context, op string, picks []chosen, who verifierRef, act Activity) error {
+	err := w.update(ctx, func(tx *sql.Tx) error {
+		for _, p := range picks {
+			c, err := w.loadCredential(ctx, tx, p.cred.ID)
+			if err != nil {
+				return err
+			}
+			was := p.cred.rec.Copies[p.copy]
+			i := slices.IndexFunc(c.rec.Copies, func(sc storedCopy) bool { return sc.N == was.N && sc.Key == was.Key })
+			if i < 0 || c.rec.Copies[i].Spent != was.Spent || len(c.rec.Copies[i].GivenTo) != len(was.GivenTo) {
+				return errCopyChanged
+			}
+			sc := &c.rec.Copies[i]
+			sc.Spent = true
+			if !givenTo(*sc, who) {
+				sc.GivenTo = append(sc.GivenTo, who)
+			}
+			if err := w.putCredential(ctx, tx, c.ID, c.rec); err != nil {
+				return err
+			}
+		}
+		w.opts.at("present:spent")
+		if err := w.addActivity(ctx, tx, act); err != nil {
+			return err
+		}
+		w.opts.at("present:before-commit")
+		return nil
+	})
+	if errors.Is(err, errCopyChanged) {
+		return wrapErr(op, ErrPresentation, nil, "%v; try again", err)
+	}
+	if err != nil {
+		return storeErr(op, err)
+	}
+	w.opts.at("present:committed")
+	return nil
 }
 
 func checkRequest(req *Request) error {
@@ -369,9 +483,11 @@ func checkRequest(req *Request) error {
 	return nil
 }
 
-// pick chooses the credential for it: the type's format follows from Type
-// (vct: SD-JWT VC, doctype: mdoc); the newest unexpired one wins.
-func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
+// pick chooses the credential and the copy for it: the type's format
+// follows from Type (vct: SD-JWT VC, doctype: mdoc); the newest unexpired
+// credential with a copy its policy allows for who wins, else the newest
+// unexpired one, with a spent copy (reuse).
+func pick(creds []*Credential, it RequestItem, who verifierRef, now time.Time) (chosen, error) {
 	const op = "present"
 	var cands []*Credential
 	for _, c := range creds {
@@ -385,8 +501,23 @@ func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
 		return chosen{}, errorf(op, ErrNoMatch, "no valid credential of type %s", it.Type)
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].ImportedAt.After(cands[j].ImportedAt) })
-	c := cands[0]
-	share := ConsentItem{Credential: c.Name, Format: c.Format}
+	c, idx, reuse := cands[0], -1, true
+	for _, cand := range cands {
+		if i, r := chooseCopy(cand, who, now); i >= 0 && (!r || idx < 0) {
+			c, idx, reuse = cand, i, r
+			if !r {
+				break
+			}
+		}
+	}
+	if idx < 0 {
+		return chosen{}, errorf(op, ErrNoMatch, "no valid copy of a credential of type %s", it.Type)
+	}
+	left := c.left
+	if !c.rec.Copies[idx].Spent {
+		left--
+	}
+	share := ConsentItem{Credential: c.Name, Format: c.Format, CopiesLeft: left, Reused: reuse}
 	var values map[string]any
 	if c.Format == credential.FormatSDJWT {
 		values = c.Claims()
@@ -400,14 +531,48 @@ func pick(creds []*Credential, it RequestItem, now time.Time) (chosen, error) {
 		}
 		share.Claims = append(share.Claims, SharedClaim{Name: name, Value: v})
 	}
-	return chosen{item: it, cred: c, share: share}, nil
+	return chosen{item: it, cred: c, share: share, copy: idx, reuse: reuse}, nil
 }
 
-func (w *Wallet) presentOne(p chosen, b qr.Binding, dk *deviceKey, r io.Reader) (qr.Presentation, error) {
+// chooseCopy picks the copy of c to present to who under c's policy and
+// reports whether it is a reuse: a spent copy the policy would not give.
+// Under UsePerVerifier the copy who got before comes first; then any live
+// copy never presented, lowest number first. With none, the reuse
+// candidate is the live copy who got before, else the least presented.
+// It returns -1 when every copy expired.
+func chooseCopy(c *Credential, who verifierRef, now time.Time) (int, bool) {
+	cs := c.rec.Copies
+	if c.Policy == UsePerVerifier {
+		for i, sc := range cs {
+			if live(sc, now) && givenTo(sc, who) {
+				return i, false
+			}
+		}
+	}
+	for i, sc := range cs {
+		if live(sc, now) && !sc.Spent {
+			return i, false
+		}
+	}
+	best := -1
+	for i, sc := range cs {
+		switch {
+		case !live(sc, now):
+		case givenTo(sc, who):
+			return i, true
+		case best < 0 || len(sc.GivenTo) < len(cs[best].GivenTo):
+			best = i
+		}
+	}
+	return best, true
+}
+
+// presentOne presents one copy (raw, bound to signer) of p.cred.
+func (w *Wallet) presentOne(p chosen, raw []byte, signer crypto.Signer, b qr.Binding, r io.Reader) (qr.Presentation, error) {
 	const op = "present"
 	switch p.cred.Format {
 	case credential.FormatSDJWT:
-		u, err := sdjwt.Parse(string(p.cred.raw))
+		u, err := sdjwt.Parse(string(raw))
 		if err != nil {
 			return qr.Presentation{}, wrapErr(op, ErrCorrupt, err, "stored SD-JWT")
 		}
@@ -415,17 +580,17 @@ func (w *Wallet) presentOne(p chosen, b qr.Binding, dk *deviceKey, r io.Reader) 
 		for i, c := range p.item.Claims {
 			paths[i] = sdjwt.P(c)
 		}
-		pr, err := qr.PresentSDJWT(u, paths, b, dk.signer, r)
+		pr, err := qr.PresentSDJWT(u, paths, b, signer, r)
 		if err != nil {
 			return qr.Presentation{}, wrapErr(op, ErrPresentation, err, "SD-JWT+KB")
 		}
 		return pr, nil
 	default:
-		is, err := mdoc.ParseIssuerSigned(p.cred.raw)
+		is, err := mdoc.ParseIssuerSigned(raw)
 		if err != nil {
 			return qr.Presentation{}, wrapErr(op, ErrCorrupt, err, "stored mdoc")
 		}
-		pr, err := qr.PresentMdoc(is, map[string][]string{p.cred.DocType: p.item.Claims}, b, dk.signer, r)
+		pr, err := qr.PresentMdoc(is, map[string][]string{p.cred.DocType: p.item.Claims}, b, signer, r)
 		if err != nil {
 			return qr.Presentation{}, wrapErr(op, ErrPresentation, err, "DeviceResponse")
 		}

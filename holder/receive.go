@@ -75,6 +75,10 @@ type ReceiveOptions struct {
 	// credentials (a BCP 47 tag such as "id" or "en", matched on its
 	// language); empty or unmatched means the first name given.
 	Locale string
+	// Copies overrides Options.Copies for this call: the one-time copies
+	// to ask for per credential type (a vct or a doctype), 1 to
+	// MaxCopies each.
+	Copies map[string]int
 }
 
 // TxCodeRequest is what the app shows when it asks for a transaction
@@ -168,11 +172,19 @@ func (w *Wallet) ReceiveOffer(ctx context.Context, offer string, opts ReceiveOpt
 		err = errorf(opReceive, ErrConfig, "Options.Trust is required to receive credentials")
 	}
 	w.mu.Unlock()
+	if err == nil {
+		err = checkCopiesMap(opReceive, "ReceiveOptions.Copies", opts.Copies)
+	}
 	if err != nil {
 		return nil, err
 	}
 	s := &receiveSession{w: w, opts: opts, c: newVCIClient(opts.HTTPClient, w.opts.rand(), w.opts.now)}
-	return s.run(ctx, strings.TrimSpace(offer))
+	r, err := s.run(ctx, strings.TrimSpace(offer))
+	if err != nil && len(s.created) > 0 {
+		// Keystore keys made for copies that were not stored.
+		w.deleteKeystoreKeys(context.WithoutCancel(ctx), aliasesOf(s.created)) // best effort
+	}
+	return r, err
 }
 
 const opReceive = "receive offer"
@@ -199,13 +211,27 @@ type receiveSession struct {
 	identifiers map[string][]string
 	// notificationIDs are the notification_ids of the responses so far.
 	notificationIDs []string
+
+	// copies is the number of copies to ask for, by configuration id;
+	// keys the device keys of each configuration's first request, made
+	// before anything is redeemed; created every key made in this call.
+	copies  map[string]int
+	keys    map[string][]*proofKey
+	created []*proofKey
+	// refreshToken is the Token Response's refresh_token, if any; dpopJWK
+	// the DPoP private key as a JWK when the tokens are DPoP-bound.
+	refreshToken string
+	dpopJWK      []byte
 }
 
-// fetched is one Credential Response's credentials.
+// fetched is one Credential Response's credentials, each bound to one of
+// keys.
 type fetched struct {
-	id     string
-	conf   oid4vci.CredentialConfiguration
-	issued []oid4vci.IssuedCredential
+	id         string
+	identifier string
+	conf       oid4vci.CredentialConfiguration
+	keys       []*proofKey
+	issued     []oid4vci.IssuedCredential
 }
 
 func (s *receiveSession) run(ctx context.Context, link string) (*Received, error) {
@@ -215,11 +241,10 @@ func (s *receiveSession) run(ctx context.Context, link string) (*Received, error
 	if err := s.readMetadata(ctx); err != nil {
 		return nil, err
 	}
-	signers, err := s.proofKeys(ctx)
-	if err != nil {
+	if err := s.checkOffer(); err != nil {
 		return nil, err
 	}
-	if err := s.checkOffer(signers); err != nil {
+	if err := s.proofKeys(ctx); err != nil {
 		return nil, err
 	}
 	txCode, err := s.askTxCode(ctx)
@@ -231,7 +256,7 @@ func (s *receiveSession) run(ctx context.Context, link string) (*Received, error
 	}
 	var got []fetched
 	for _, id := range s.offer.CredentialConfigurationIDs {
-		f, err := s.fetch(ctx, id, signers)
+		f, err := s.fetch(ctx, id)
 		if err != nil {
 			return nil, s.failed(ctx, err)
 		}
@@ -323,26 +348,68 @@ func (s *receiveSession) readMetadata(ctx context.Context) error {
 	return nil
 }
 
-// proofKeys returns the keys to prove possession of: today the one
-// device key (created if the wallet has none). Batch issuance (several
-// keys, one credential each) will return more.
-func (s *receiveSession) proofKeys(ctx context.Context) ([]crypto.Signer, error) {
+// proofKeys decides how many copies of each offered configuration to ask
+// for (the wallet's number for the type, at most the issuer's
+// batch_size, 1 when it has none) and makes a new device key for each
+// copy of each configuration's first request; the keys' algorithms must
+// be ones the configuration takes (§12.2.4).
+func (s *receiveSession) proofKeys(ctx context.Context) error {
 	w := s.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.unlockedLocked(opReceive); err != nil {
-		return nil, err
+		return err
 	}
-	dk, err := w.ensureDeviceKeyLocked(ctx, opReceive)
+	batch := 1
+	if b := s.md.BatchCredentialIssuance; b != nil && b.BatchSize > 1 {
+		batch = b.BatchSize
+	}
+	s.copies, s.keys = map[string]int{}, map[string][]*proofKey{}
+	for _, id := range s.offer.CredentialConfigurationIDs {
+		conf := s.md.CredentialConfigurationsSupported[id]
+		s.copies[id] = min(w.copiesWanted(conf.VCT, conf.Doctype, s.opts.Copies), batch, MaxCopies)
+		ks, err := s.newKeys(ctx, id, StepMetadata, ErrOffer)
+		if err != nil {
+			return err
+		}
+		s.keys[id] = ks
+	}
+	return nil
+}
+
+// newKeys makes the device keys of one credential request of
+// configuration id and checks the configuration takes proofs by them.
+// The wallet must be locked (w.mu) by the caller.
+func (s *receiveSession) newKeys(ctx context.Context, id string, step Step, sentinel error) ([]*proofKey, error) {
+	ks, err := s.w.newCopyKeys(ctx, opReceive, s.copies[id])
+	s.created = append(s.created, ks...)
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Step = step
+		}
 		return nil, err
 	}
-	return []crypto.Signer{dk.signer}, nil
+	// The wallet stores only credentials bound to its keys, so the
+	// configuration must take key proofs of type jwt with the algorithm
+	// of every key (§12.2.4, Appendix F.1). Without proof types (the
+	// spec's own mdoc example lists binding methods only) jwt proofs are
+	// sent all the same.
+	conf := s.md.CredentialConfigurationsSupported[id]
+	if pt, jwt := conf.ProofTypesSupported[oid4vci.ProofTypeJWT]; jwt {
+		for _, k := range ks {
+			alg, err := keys.AlgorithmFor(k.signer.Public())
+			if err != nil || !slices.Contains(pt.ProofSigningAlgValuesSupported, string(alg)) {
+				return nil, stepErr(step, sentinel, nil, "configuration %.64q does not take proofs signed with the device key's algorithm %s", id, alg)
+			}
+		}
+	}
+	return ks, nil
 }
 
 // checkOffer checks, before anything is redeemed, that the wallet can
 // receive every offered configuration.
-func (s *receiveSession) checkOffer(signers []crypto.Signer) error {
+func (s *receiveSession) checkOffer() error {
 	fail := func(format string, args ...any) error {
 		return stepErr(StepMetadata, ErrOffer, nil, format, args...)
 	}
@@ -358,9 +425,6 @@ func (s *receiveSession) checkOffer(signers []crypto.Signer) error {
 	if s.md.NonceEndpoint == "" {
 		return fail("the issuer has no Nonce Endpoint (§7); key proofs without a c_nonce are not sent")
 	}
-	if b := s.md.BatchCredentialIssuance; len(signers) > 1 && (b == nil || b.BatchSize < len(signers)) {
-		return fail("%d keys to bind and the issuer's batch_size does not allow them", len(signers))
-	}
 	for _, id := range s.offer.CredentialConfigurationIDs {
 		conf := s.md.CredentialConfigurationsSupported[id]
 		switch conf.Format {
@@ -375,11 +439,9 @@ func (s *receiveSession) checkOffer(signers []crypto.Signer) error {
 		default:
 			return fail("configuration %.64q: format %.64q is not supported", id, conf.Format)
 		}
-		// The wallet stores only credentials bound to its device key, so
-		// the configuration must take key proofs of type jwt, with the
-		// algorithm of every key (§12.2.4, Appendix F.1). The spec's own
-		// mdoc example lists binding methods without proof types; jwt
-		// proofs are then sent all the same.
+		// The wallet stores only credentials bound to its device keys, so
+		// the configuration must take key proofs of type jwt (§12.2.4,
+		// Appendix F.1); newKeys checks their algorithm.
 		pt, jwt := conf.ProofTypesSupported[oid4vci.ProofTypeJWT]
 		switch {
 		case len(conf.ProofTypesSupported) > 0 && !jwt:
@@ -388,14 +450,6 @@ func (s *receiveSession) checkOffer(signers []crypto.Signer) error {
 			return fail("configuration %.64q would not be bound to the device key", id)
 		case jwt && pt.KeyAttestationsRequired != nil:
 			return fail("configuration %.64q requires a key attestation (Appendix D), which this wallet does not send yet", id)
-		}
-		if jwt {
-			for _, k := range signers {
-				alg, err := keys.AlgorithmFor(k.Public())
-				if err != nil || !slices.Contains(pt.ProofSigningAlgValuesSupported, string(alg)) {
-					return fail("configuration %.64q does not take proofs signed with the device key's algorithm %s", id, alg)
-				}
-			}
 		}
 	}
 	return nil
@@ -466,6 +520,11 @@ func (s *receiveSession) redeem(ctx context.Context, txCode string) error {
 		if err != nil {
 			return stepErr(StepToken, ErrActivation, err, "DPoP key")
 		}
+		// Kept (sealed, with the refresh token) only if the issuer gives
+		// a refresh token: refreshing must prove the same key.
+		if s.dpopJWK, err = keys.MarshalPrivateJWK(k); err != nil {
+			return stepErr(StepToken, ErrActivation, err, "DPoP key")
+		}
 		s.c.dpop = k
 	}
 	tr := &oid4vci.TokenRequest{
@@ -488,6 +547,7 @@ func (s *receiveSession) redeem(ctx context.Context, txCode string) error {
 		return stepErr(StepToken, ErrActivation, nil, "a Bearer token from an Authorization Server that advertises DPoP")
 	}
 	s.c.token, s.c.scheme = resp.AccessToken, resp.TokenType
+	s.refreshToken = resp.RefreshToken
 	// §6.2: authorization_details with credential_identifiers replace the
 	// configuration id in the credential requests.
 	s.identifiers = map[string][]string{}
@@ -511,8 +571,9 @@ func dpopAlgorithm(advertised []string) (keys.Algorithm, bool) {
 }
 
 // fetch gets the credentials of one offered configuration: one Credential
-// Request per credential identifier, or one with the configuration id.
-func (s *receiveSession) fetch(ctx context.Context, id string, signers []crypto.Signer) ([]fetched, error) {
+// Request per credential identifier, or one with the configuration id,
+// each for a batch of copies with a new device key per copy.
+func (s *receiveSession) fetch(ctx context.Context, id string) ([]fetched, error) {
 	conf := s.md.CredentialConfigurationsSupported[id]
 	reqs := []oid4vci.CredentialRequest{{CredentialConfigurationID: id}}
 	if ids := s.identifiers[id]; len(ids) > 0 {
@@ -522,12 +583,27 @@ func (s *receiveSession) fetch(ctx context.Context, id string, signers []crypto.
 		}
 	}
 	var out []fetched
-	for _, req := range reqs {
+	for i, req := range reqs {
+		ks := s.keys[id]
+		if i > 0 {
+			// Another credential dataset: other copies, other keys.
+			s.w.mu.Lock()
+			var err error
+			ks, err = s.newKeys(ctx, id, StepCredential, ErrActivation)
+			s.w.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+		}
+		signers := make([]crypto.Signer, len(ks))
+		for j, k := range ks {
+			signers[j] = k.signer
+		}
 		issued, err := s.request(ctx, id, req, conf.Format, signers)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fetched{id: id, conf: conf, issued: issued})
+		out = append(out, fetched{id: id, identifier: req.CredentialIdentifier, conf: conf, keys: ks, issued: issued})
 	}
 	return out, nil
 }
@@ -595,41 +671,71 @@ func (s *receiveSession) request(ctx context.Context, id string, req oid4vci.Cre
 	}
 }
 
-// store verifies every credential as Import does and stores them all,
-// with one activity entry, in one transaction.
+// store verifies every copy as Import does, each bound to one of the
+// keys of its request, makes one credential of each request's copies and
+// stores them all, with the issuer session when there is a refresh token
+// and one activity entry, in one transaction.
 func (s *receiveSession) store(ctx context.Context, got []fetched) ([]*Credential, error) {
 	w := s.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var creds []*Credential
-	var names []string
-	verified := false
-	for _, f := range got {
-		for i, ic := range f.issued {
-			c, err := w.importLocked(ctx, ic.Format, ic.Data)
-			if err != nil {
-				var e *Error
-				if errors.As(err, &e) {
-					e.Op, e.Step = opReceive, StepVerify
-					e.Detail = fmt.Sprintf("%s: configuration %.64q, credential %d: %s", StepVerify, f.id, i+1, e.Detail)
-				}
-				return nil, err
-			}
-			// The credential must be what was offered.
-			if (ic.Format == credential.FormatSDJWT && c.VCT != f.conf.VCT) || (ic.Format == credential.FormatMdoc && c.DocType != f.conf.Doctype) {
-				return nil, stepErr(StepVerify, ErrActivation, nil, "configuration %.64q, credential %d: a %s, not the offered type", f.id, i+1, c.Name)
-			}
-			// The trust list vouches for the issuer identifier when it is
-			// the iss of a credential verified against it.
-			if c.Format == credential.FormatSDJWT && c.Issuer == s.md.CredentialIssuer {
-				verified = true
-			}
-			creds = append(creds, c)
-			names = append(names, c.Name+" ("+string(c.Format)+")")
+	fail := func(err error, f fetched, i int) ([]*Credential, error) {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Op, e.Step = opReceive, StepVerify
+			e.Detail = fmt.Sprintf("%s: configuration %.64q, credential %d: %s", StepVerify, f.id, i+1, e.Detail)
+		}
+		return nil, err
+	}
+	if err := w.unlockedLocked(opReceive); err != nil {
+		return nil, err
+	}
+	var sess *issuerSession
+	if s.refreshToken != "" {
+		id, err := w.newSessionID()
+		if err != nil {
+			return nil, stepErr(StepStore, ErrStore, err, "randomness")
+		}
+		sess = &issuerSession{id: id, Issuer: s.md.CredentialIssuer, RefreshToken: s.refreshToken, ClientID: s.opts.ClientID,
+			CreatedAt: w.opts.now().UTC()}
+		if s.c.dpop != nil {
+			sess.DPoPKey = s.dpopJWK
 		}
 	}
-	act := Activity{Kind: ActivityActivation, Counterparty: s.md.CredentialIssuer, Verified: verified, Credentials: names}
-	if err := w.storeCredentials(ctx, creds, act); err != nil {
+	var ps []*pending
+	var names []string
+	vouched := false
+	for _, f := range got {
+		var vs []*verified
+		for i, ic := range f.issued {
+			v, err := w.verifyCopy(ctx, opReceive, ic.Format, ic.Data, f.keys, i)
+			if err != nil {
+				return fail(err, f, i)
+			}
+			// The credential must be what was offered.
+			if (ic.Format == credential.FormatSDJWT && v.s.VCT != f.conf.VCT) || (ic.Format == credential.FormatMdoc && v.s.DocType != f.conf.Doctype) {
+				return nil, stepErr(StepVerify, ErrActivation, nil, "configuration %.64q, credential %d: a %s, not the offered type", f.id, i+1, v.s.Name)
+			}
+			vs = append(vs, v)
+		}
+		p, err := batchOf(opReceive, vs)
+		if err != nil {
+			return fail(err, f, 0)
+		}
+		if sess != nil {
+			p.s.Refresh = &refreshRef{Session: sess.id, Configuration: f.id, Identifier: f.identifier}
+		}
+		// The trust list vouches for the issuer identifier when it is
+		// the iss of a credential verified against it.
+		if p.s.Format == credential.FormatSDJWT && p.s.Issuer == s.md.CredentialIssuer {
+			vouched = true
+		}
+		ps = append(ps, p)
+		names = append(names, p.s.Name+" ("+string(p.s.Format)+")")
+	}
+	act := Activity{Kind: ActivityActivation, Counterparty: s.md.CredentialIssuer, Verified: vouched, Credentials: names}
+	creds, err := w.storeCredentials(ctx, ps, sess, act)
+	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			e.Op, e.Step = opReceive, StepStore

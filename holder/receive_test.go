@@ -155,7 +155,6 @@ func TestReceiveOffer(t *testing.T) {
 		{"no DPoP: Bearer", oid4vcitest.Config{DPoP: oid4vcitest.DPoPOff}, false, oid4vci.SchemeBearer},
 		{"DPoP required", oid4vcitest.Config{DPoP: oid4vcitest.DPoPRequired}, false, oid4vci.SchemeDPoP},
 		{"DPoP nonce retry", oid4vcitest.Config{DPoP: oid4vcitest.DPoPRequired, DPoPNonce: true}, false, oid4vci.SchemeDPoP},
-		{"batch size advertised", oid4vcitest.Config{BatchSize: 4}, false, oid4vci.SchemeDPoP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newVCIEnv(t, tc.cfg)
@@ -199,17 +198,27 @@ func TestReceiveOffer(t *testing.T) {
 				t.Errorf("activity %+v", a)
 			}
 			log := e.srv.Log()
-			dev, _ := e.w.DeviceKey(e.ctx)
-			tp, _ := keys.Thumbprint(dev.Public())
-			if len(log.Issued) != 2 || log.Issued[0].JKT != tp || log.Issued[1].JKT != tp {
-				t.Errorf("issued %+v, device key %s", log.Issued, tp)
+			// A copy per key proof, each bound to a key of its own, never
+			// the DPoP key.
+			var issued []string
+			for _, is := range log.Issued {
+				issued = append(issued, is.JKT)
+			}
+			want := max(tc.cfg.BatchSize, 1)
+			if held := copyKeys(r.Credentials); len(issued) != 2*want || !sameSet(issued, held) {
+				t.Errorf("issued to %v, copies held with keys %v", issued, held)
+			}
+			for _, c := range r.Credentials {
+				if len(c.Copies) != want || c.CopiesLeft() != want {
+					t.Errorf("%s: %d copies, %d left; want %d", c.Format, len(c.Copies), c.CopiesLeft(), want)
+				}
 			}
 			if !slices.Equal(log.TokenTypes, []string{tc.tokenType}) {
 				t.Errorf("token types %v, want %s", log.TokenTypes, tc.tokenType)
 			}
 			// RFC 9449: the DPoP key is an ephemeral one, never the device key.
-			if tc.tokenType == oid4vci.SchemeDPoP && (log.TokenKeys[0] == "" || log.TokenKeys[0] == tp) {
-				t.Errorf("token bound to %q; device key %s", log.TokenKeys[0], tp)
+			if tc.tokenType == oid4vci.SchemeDPoP && (log.TokenKeys[0] == "" || slices.Contains(issued, log.TokenKeys[0])) {
+				t.Errorf("token bound to %q; copies bound to %v", log.TokenKeys[0], issued)
 			}
 			if ev := e.events(); !slices.Equal(ev, []oid4vci.NotificationEvent{oid4vci.EventCredentialAccepted, oid4vci.EventCredentialAccepted}) {
 				t.Errorf("notifications %v", ev)
@@ -784,19 +793,12 @@ func TestReceiveOfferMaxCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.w.mu.Lock()
 	for i := range MaxCredentials - 1 {
 		sd := issueSD(t, e.key, e.srv.URL, mustKTPEL(), dk.Public(), t0.Add(-time.Duration(i)*time.Second))
-		c, err := e.w.importLocked(e.ctx, credential.FormatSDJWT, sd)
-		if err == nil {
-			err = e.w.storeCredentials(e.ctx, []*Credential{c}, Activity{Kind: ActivityImport})
-		}
-		if err != nil {
-			e.w.mu.Unlock()
+		if _, err := e.w.Import(e.ctx, credential.FormatSDJWT, sd); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.w.mu.Unlock()
 	_, err = e.receive(e.offer(), ReceiveOptions{TxCode: txCode(testTxCode)})
 	if !errors.Is(err, ErrInvalidInput) || stepOf(err) != StepStore {
 		t.Fatalf("full wallet: %v (step %q)", err, stepOf(err))

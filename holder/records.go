@@ -29,9 +29,15 @@ func (w *Wallet) putRecord(ctx context.Context, tx *sql.Tx, id, kind string, pla
 
 // getRecord returns the opened record id of kind, errNoRecord if absent.
 func (w *Wallet) getRecord(ctx context.Context, id, kind string) ([]byte, error) {
+	return w.getRecordQ(ctx, w.db, id, kind)
+}
+
+// getRecordQ is getRecord through q: inside a transaction, pass its tx
+// (the database has one connection).
+func (w *Wallet) getRecordQ(ctx context.Context, q querier, id, kind string) ([]byte, error) {
 	var sealed []byte
 	var k string
-	err := w.db.QueryRowContext(ctx, "SELECT kind, data FROM records WHERE id = ?", id).Scan(&k, &sealed)
+	err := q.QueryRowContext(ctx, "SELECT kind, data FROM records WHERE id = ?", id).Scan(&k, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoRecord
 	}
@@ -67,7 +73,12 @@ type record struct {
 
 // listRecords opens every record of kind, in seq order.
 func (w *Wallet) listRecords(ctx context.Context, kind string) ([]record, error) {
-	rows, err := w.db.QueryContext(ctx, "SELECT id, seq, data FROM records WHERE kind = ? ORDER BY seq", kind)
+	return w.listRecordsQ(ctx, w.db, kind)
+}
+
+// listRecordsQ is listRecords through q.
+func (w *Wallet) listRecordsQ(ctx context.Context, q querier, kind string) ([]record, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, seq, data FROM records WHERE kind = ? ORDER BY seq", kind)
 	if err != nil {
 		return nil, err
 	}

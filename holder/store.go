@@ -58,6 +58,8 @@ const (
 	kindCredential = "credential"
 	kindActivity   = "activity"
 	kindDeviceKey  = "device_key"
+	kindCopy       = "copy"        // one copy of a credential: raw and key
+	kindSession    = "vci_session" // an OpenID4VCI session to refresh from
 )
 
 func dbPath(dir string) string { return filepath.Join(dir, FileName) }

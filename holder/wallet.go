@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -82,9 +83,10 @@ type Options struct {
 	// implements PINCounter, PIN attempts are counted by it, not in the
 	// file.
 	Platform PlatformKey
-	// DeviceKeys, if set, creates and holds the device key in the platform
-	// keystore; nil means a software ECDSA P-256 key stored encrypted in the
-	// wallet.
+	// DeviceKeys, if set, creates and holds the device keys in the
+	// platform keystore (one per copy of a credential, and the device key
+	// of Import); nil means software ECDSA P-256 keys stored encrypted in
+	// the wallet.
 	DeviceKeys DeviceKeyStore
 	// MaxPINAttempts is the number of consecutive wrong PINs that wipes the
 	// wallet; zero means DefaultMaxPINAttempts, at most MaxPINAttemptsLimit.
@@ -104,6 +106,21 @@ type Options struct {
 	// PINPerPresentation asks for the PIN again for every presentation, as
 	// the IKD app does; Present then needs PresentOptions.PIN.
 	PINPerPresentation bool
+	// Copies is the number of one-time copies to ask an issuer for, per
+	// credential type (a vct or a doctype; ReceiveOptions.Copies takes
+	// precedence); a type not in it gets its credential.TypeInfo.Copies
+	// (10 for the KTP-el and its QR profile, 5 for the others). The
+	// issuer's batch_size caps it. Each value is 1 to MaxCopies.
+	Copies map[string]int
+	// UsePolicies is the use policy per credential type (a vct or a
+	// doctype) of credentials that have none of their own
+	// ([Wallet.SetUsePolicy]); a type not in it gets UseOnce, the policy
+	// that keeps presentations unlinkable.
+	UsePolicies map[string]UsePolicy
+	// RefreshThreshold is the number of copies left at or below which a
+	// credential needs a refresh ([Credential.NeedsRefresh]); zero means
+	// DefaultRefreshThreshold, negative means never.
+	RefreshThreshold int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Rand is the source of keys, nonces and salts; nil means crypto/rand.
@@ -185,6 +202,17 @@ func (o *Options) check(op string) error {
 	}
 	if o.MaxPINAttempts < 1 || o.MaxPINAttempts > MaxPINAttemptsLimit {
 		return errorf(op, ErrConfig, "MaxPINAttempts %d outside [1, %d]", o.MaxPINAttempts, MaxPINAttemptsLimit)
+	}
+	if err := checkCopiesMap(op, "Options.Copies", o.Copies); err != nil {
+		return err
+	}
+	for t, p := range o.UsePolicies {
+		if t == "" || !p.valid() {
+			return errorf(op, ErrConfig, "Options.UsePolicies[%q] = %q: want a type and UseOnce or UsePerVerifier", t, p)
+		}
+	}
+	if o.RefreshThreshold == 0 {
+		o.RefreshThreshold = DefaultRefreshThreshold
 	}
 	return nil
 }
@@ -656,7 +684,7 @@ func (w *Wallet) ChangePIN(ctx context.Context, oldPIN, newPIN string) error {
 }
 
 // Delete erases the account: every credential, the activity history, the
-// device key (also from Options.DeviceKeys) and the wallet files. The wallet
+// device keys (also from Options.DeviceKeys) and the wallet files. The wallet
 // must be unlocked. The Wallet is closed afterwards.
 func (w *Wallet) Delete(ctx context.Context) error {
 	const op = "delete"
@@ -666,10 +694,22 @@ func (w *Wallet) Delete(ctx context.Context) error {
 		return err
 	}
 	if w.opts.DeviceKeys != nil {
+		var aliases []string
 		if dk, err := w.loadDeviceKeyRecord(ctx); err == nil && dk.Alias != "" {
-			if err := w.opts.DeviceKeys.DeleteKey(ctx, dk.Alias); err != nil {
-				return wrapErr(op, ErrStore, err, "delete platform device key")
+			aliases = append(aliases, dk.Alias)
+		}
+		copies, err := w.listRecords(ctx, kindCopy)
+		if err != nil {
+			return storeErr(op, err)
+		}
+		for _, r := range copies {
+			var c copyRecord
+			if json.Unmarshal(r.data, &c) == nil && !c.DeviceKey && c.Key.Alias != "" {
+				aliases = append(aliases, c.Key.Alias)
 			}
+		}
+		if err := w.deleteKeystoreKeys(ctx, aliases); err != nil {
+			return wrapErr(op, ErrStore, err, "delete platform device keys")
 		}
 	}
 	if err := w.wipeLocked(ctx); err != nil {

@@ -114,7 +114,10 @@ Example:
 
 const walletListHelp = `usage: ikd wallet list [--wallet DIR] [--json]
 
-Lists the stored credentials: id, type, format, issuer and expiry.
+Lists the stored credentials: id, type, format, issuer, expiry, and the
+one-time copies left of all it holds (COPIES: left/held; each copy has its
+own device key and issuer signature, and a presentation spends one; see
+"ikd wallet present").
 
 Example:
   IKD_PIN=135790 ikd wallet list --json
@@ -131,9 +134,9 @@ Example:
 `
 
 const walletPresentHelp = `usage: ikd wallet present [--wallet DIR] --request FILE --verifiers TRUSTLIST --operator-key FILE
-                          [--yes] [--png FILE] [--out FILE]
+                          [--yes] [--reuse] [--png FILE] [--out FILE]
        ikd wallet present [--wallet DIR] --claims a,b,c --aud AUD [--type TYPE] [--nonce N]
-                          [--yes] [--png FILE] [--out FILE]
+                          [--yes] [--reuse] [--png FILE] [--out FILE]
 
 Answers a verifier with the offline response QR (valid 90 seconds). The
 request is either a verifier's signed request QR (--request: its text or a
@@ -144,6 +147,13 @@ credential type --type (its name as "ikd wallet list" shows it, such as
 KTP-el, NPWP or "QR KTP-el", which means the SD-JWT VC when the wallet holds
 both formats; or a vct or an mdoc doctype; default KTP-el) for the verifier --aud, with the verifier's nonce --nonce (base64url,
 8 to 32 bytes; none: the one-way flow with a fresh nonce).
+
+Each credential is held as a batch of one-time copies. A presentation
+uses a copy never presented before and spends it (or, for a credential
+whose policy is per verifier, the copy this verifier got before), so two
+verifiers cannot link their presentations. When no such copy is left the
+command shares nothing and exits 1, unless --reuse consents to presenting
+a spent copy again (which verifiers who compare notes can link).
 
 Consent is explicit: without --yes nothing is shared; the command prints
 who asks and exactly which claim values would be shared, records the
@@ -655,12 +665,34 @@ type credentialJSON struct {
 	Issuer     string            `json:"issuer"`
 	ImportedAt time.Time         `json:"imported_at"`
 	ExpiresAt  time.Time         `json:"expires_at"`
+	Policy     holder.UsePolicy  `json:"policy"`
+	CopiesLeft int               `json:"copies_left"`
+	Copies     int               `json:"copies"`
 	Claims     map[string]any    `json:"claims,omitempty"`
 }
 
 func toJSON(c *holder.Credential) credentialJSON {
 	return credentialJSON{ID: c.ID, Name: c.Name, Format: c.Format, VCT: c.VCT, DocType: c.DocType, Issuer: c.Issuer,
-		ImportedAt: c.ImportedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()}
+		ImportedAt: c.ImportedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC(), Policy: c.Policy, CopiesLeft: c.CopiesLeft(), Copies: len(c.Copies)}
+}
+
+// copies words a credential's copies left, held and its policy.
+func copies(c *holder.Credential) string {
+	s := fmt.Sprintf("%d of %d left, used %s", c.CopiesLeft(), len(c.Copies), policyName(c.Policy))
+	switch {
+	case c.NeedsRefresh() && c.Refreshable:
+		s += " (needs a refresh)"
+	case c.NeedsRefresh():
+		s += " (running low: activate again for new copies)"
+	}
+	return s
+}
+
+func policyName(p holder.UsePolicy) string {
+	if p == holder.UsePerVerifier {
+		return "one per verifier"
+	}
+	return "once each"
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -701,9 +733,9 @@ func walletList(ctx context.Context, ws *walletSession, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(ws.e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTYPE\tFORMAT\tISSUER\tEXPIRES")
+	fmt.Fprintln(tw, "ID\tTYPE\tFORMAT\tISSUER\tEXPIRES\tCOPIES")
 	for _, c := range creds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Format, c.Issuer, fmtTime(c.ExpiresAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\n", c.ID, c.Name, c.Format, c.Issuer, fmtTime(c.ExpiresAt), c.CopiesLeft(), len(c.Copies))
 	}
 	return tw.Flush()
 }
@@ -749,7 +781,7 @@ func walletShow(ctx context.Context, ws *walletSession, args []string) error {
 	if c.DocType != "" {
 		fmt.Fprintf(w, "doctype   %s\n", c.DocType)
 	}
-	fmt.Fprintf(w, "issuer    %s\nimported  %s\nexpires   %s\nclaims:\n", c.Issuer, fmtTime(c.ImportedAt), fmtTime(c.ExpiresAt))
+	fmt.Fprintf(w, "issuer    %s\nimported  %s\nexpires   %s\ncopies    %s\nclaims:\n", c.Issuer, fmtTime(c.ImportedAt), fmtTime(c.ExpiresAt), copies(c))
 	printClaims(w, "  ", claims)
 	return nil
 }
@@ -797,6 +829,7 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 	typ := ws.fs.String("type", "KTP-el", "")
 	nonceArg := ws.fs.String("nonce", "", "")
 	yes := ws.fs.Bool("yes", false, "")
+	reuse := ws.fs.Bool("reuse", false, "")
 	pngOut := ws.fs.String("png", "", "")
 	out := ws.fs.String("out", "", "")
 	if _, err := parseFlags(ws.fs, args, 0); err != nil {
@@ -878,10 +911,23 @@ func walletPresent(ctx context.Context, ws *walletSession, args []string) error 
 		writeConsent(&summary, r, *yes)
 		return *yes, nil
 	}
-	pres, err := ws.w.Present(ctx, req, holder.PresentOptions{Consent: consent})
+	reused := func(_ context.Context, r holder.ReuseRequest) (bool, error) {
+		if *reuse {
+			fmt.Fprintf(&summary, "reusing copy %d of %s (%s), presented before to %s: verifiers who compare notes can link these presentations\n",
+				r.Copy, r.Name, r.Format, strings.Join(r.GivenTo, ", "))
+		}
+		return *reuse, nil
+	}
+	pres, err := ws.w.Present(ctx, req, holder.PresentOptions{Consent: consent, ReuseSpentCopy: reused})
 	if errors.Is(err, holder.ErrConsentRefused) && !*yes {
 		ws.e.stdout.Write(summary.Bytes())
 		return errors.New("consent refused: nothing shared (give --yes to share the claims above)")
+	}
+	if errors.Is(err, holder.ErrNoCopyLeft) {
+		var he *holder.Error
+		errors.As(err, &he)
+		name, _, _ := strings.Cut(he.Detail, ": ")
+		return fmt.Errorf("nothing shared: every copy of %s was presented (give --reuse to present one again, which verifiers who compare notes can link)", name)
 	}
 	if err != nil {
 		return err
@@ -979,6 +1025,9 @@ func writeConsent(w io.Writer, r holder.ConsentRequest, yes bool) {
 			}
 			fmt.Fprintf(w, "  %s (%s): %s = %v\n", it.Credential, it.Format, c.Name, v)
 		}
+	}
+	for _, it := range r.Items {
+		fmt.Fprintf(w, "copies of %s (%s) left afterwards: %d\n", it.Credential, it.Format, it.CopiesLeft)
 	}
 }
 

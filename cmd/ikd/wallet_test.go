@@ -219,7 +219,12 @@ func TestCLIWallet(t *testing.T) {
 			"--png", p("qr.png"), "--out", p("qr.txt")), nil, pin1, 0, "", "valid until"},
 		{"verify", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, p("qr.txt")}, nil, "", 0, "3174015708950021", ""},
 		{"verify png", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, p("qr.png")}, nil, "", 0, "birthdate", ""},
-		{"present nonce stdout", wa("present", "--aud", bank, "--claims", "name", "--nonce", nonce, "--yes", "--out", p("qr2.txt")), nil, pin1, 0, "", ""},
+		// The imported SD-JWT VC is one copy, now spent: presenting it
+		// again needs --reuse.
+		{"present spent", wa("present", "--aud", bank, "--claims", "name", "--nonce", nonce, "--yes", "--out", p("qr2.txt")), nil, pin1, 1, "",
+			"nothing shared: every copy of KTP-el (dc+sd-jwt) was presented (give --reuse"},
+		{"present nonce stdout", wa("present", "--aud", bank, "--claims", "name", "--nonce", nonce, "--yes", "--reuse", "--out", p("qr2.txt")), nil, pin1, 0, "",
+			"reusing copy 1 of KTP-el (dc+sd-jwt)"},
 		{"verify nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", nonce, p("qr2.txt")}, nil, "", 0, "name", ""},
 		{"verify wrong nonce", []string{"verify", "--trust", p("issuer.jwk.json"), "--aud", bank, "--nonce", "AAAAAAAAAAAAAAAA", p("qr2.txt")}, nil, "", 1, "", ""},
 		{"present mdoc", wa("present", "--aud", bank, "--type", credential.DocTypeKTPEL, "--claims", "name,birth_date", "--yes",
