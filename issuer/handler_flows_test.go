@@ -402,6 +402,9 @@ func TestHandlerConfigValidation(t *testing.T) {
 		{"negative batch size", HandlerConfig{BatchSize: -1}, nil},
 		{"token TTL over the cap", HandlerConfig{AccessTokenTTL: MaxAccessTokenTTL + time.Second}, nil},
 		{"DPoP max age over the cap", HandlerConfig{DPoPMaxAge: MaxDPoPMaxAge + time.Second}, nil},
+		{"refresh token TTL over the cap", HandlerConfig{RefreshTokenTTL: MaxRefreshTokenTTL + time.Second}, nil},
+		{"refresh token TTL under the floor", HandlerConfig{RefreshTokenTTL: time.Minute}, nil},
+		{"negative refresh token TTL", HandlerConfig{RefreshTokenTTL: -time.Hour}, nil},
 		{"empty client_id", HandlerConfig{ClientIDs: []string{""}}, nil},
 		{"attestation required without roots", HandlerConfig{KeyAttestation: KeyAttestationPolicy{
 			Required: map[string]oid4vci.KeyAttestationRequirement{credential.VCTKTPEL: {}}}}, nil},

@@ -114,10 +114,11 @@ func (he *hEnv) dpopProof(k crypto.Signer, method, path, accessToken string) str
 
 // session is an access token for a test offer.
 type session struct {
-	offer *Offer
-	token string
-	typ   string
-	dpop  crypto.Signer // the DPoP key of a DPoP-bound token
+	offer   *Offer
+	token   string
+	typ     string
+	dpop    crypto.Signer // the DPoP key of a DPoP-bound token
+	refresh string        // the refresh token of the token response
 }
 
 // redeem registers and confirms testNIK and redeems the offer at the
@@ -143,7 +144,10 @@ func (he *hEnv) redeemOffer(o *Offer, dpop crypto.Signer) *session {
 	if err != nil {
 		he.t.Fatal(err)
 	}
-	return &session{offer: o, token: tr.AccessToken, typ: tr.TokenType, dpop: dpop}
+	if tr.RefreshToken == "" {
+		he.t.Fatal("no refresh token in the token response")
+	}
+	return &session{offer: o, token: tr.AccessToken, typ: tr.TokenType, dpop: dpop, refresh: tr.RefreshToken}
 }
 
 // nonce gets a c_nonce from the nonce endpoint.
