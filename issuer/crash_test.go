@@ -85,16 +85,21 @@ func crashChild(scenario, db, arg, arg2 string) error {
 			reqs = append(reqs, IssueRequest{BindingID: arg, Document: mustKTPEL()})
 		}
 		_, err = iss.IssueBatch(ctx, "operator:batch", reqs)
-	case "activation", "credential", "token":
+	case "activation", "credential", "token", "refresh":
 		h, herr := NewHandler(iss, HandlerConfig{})
 		if herr != nil {
 			return herr
 		}
 		var r *http.Request
-		if scenario == "token" {
-			r = httptest.NewRequest(http.MethodPost, testIssuer+"/token", strings.NewReader(tokenForm(arg, arg2).Encode()))
+		switch scenario {
+		case "token", "refresh":
+			form := tokenForm(arg, arg2)
+			if scenario == "refresh" {
+				form = refreshForm(arg)
+			}
+			r = httptest.NewRequest(http.MethodPost, testIssuer+"/token", strings.NewReader(form.Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		} else {
+		default:
 			// The session's first credential request, which makes the
 			// NIK's binding: one key for an activation, a batch of three
 			// for a credential request.
@@ -128,6 +133,8 @@ func scenarioPoint(scenario string) string {
 		return "issue:after-credential"
 	case "token":
 		return "token:offer-used"
+	case "refresh":
+		return "refresh:token-used"
 	case "activation":
 		return "credential:old-revoked"
 	}
@@ -330,6 +337,32 @@ func TestCrashDuringCredentialRequest(t *testing.T) {
 	if t3, r3 := countCredentials(t, he.env); t3 != total+3 || r3 != revoked+len(first.Credentials) {
 		t.Fatalf("%d credentials (%d revoked), want %d (%d)", t3, r3, total+3, revoked+len(first.Credentials))
 	}
+	checkInvariants(t, he.env)
+}
+
+// The process dies in a token request of the refresh token grant, after
+// the refresh token was spent: nothing of it happened (the token unspent,
+// no top-up session, no new refresh token), and the same refresh token
+// tops up afterwards, once.
+func TestCrashDuringRefresh(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	s := he.redeem(nil)
+	he.issue(s, "ktpel_dc_sd_jwt", newDevice(t))
+	sessions, tokens := he.count(`SELECT COUNT(*) FROM sessions`), he.count(`SELECT COUNT(*) FROM refresh_tokens`)
+	he.store.Close()
+
+	runCrashChild(t, he.env, "refresh", s.refresh, "")
+
+	he.reopenAfterCrash()
+	if n, m := he.count(`SELECT COUNT(*) FROM sessions`), he.count(`SELECT COUNT(*) FROM refresh_tokens`); n != sessions || m != tokens {
+		t.Fatalf("after the crash %d sessions, %d refresh tokens; before %d, %d", n, m, sessions, tokens)
+	}
+	if n := he.count(`SELECT COUNT(*) FROM refresh_tokens WHERE used_at != 0 OR revoked_at != 0`); n != 0 {
+		t.Fatal("refresh token spent by a transaction that died")
+	}
+	top := he.topUp(s)
+	he.issue(top, "ktpel_dc_sd_jwt", newDevice(t))
+	wantError(t, he.refreshRequest(s.refresh, nil), http.StatusBadRequest, oid4vci.CodeInvalidGrant)
 	checkInvariants(t, he.env)
 }
 

@@ -3,7 +3,9 @@ package issuer
 import (
 	"crypto"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -348,5 +350,40 @@ func TestRefreshTokenStoredHashed(t *testing.T) {
 	as, err := oid4vci.ParseAuthorizationServerMetadata(he.h.AuthorizationServerMetadata(), testIssuer)
 	if err != nil || !as.SupportsGrant(oid4vci.GrantTypeRefreshToken) {
 		t.Fatal(as, err)
+	}
+}
+
+// TestSharedStoreRefresh: the same refresh token sent at once to two
+// issuer processes sharing the store gives one access token.
+func TestSharedStoreRefresh(t *testing.T) {
+	he := newHandlerEnv(t, HandlerConfig{})
+	s := he.redeem(nil)
+	he.issue(s, "ktpel_dc_sd_jwt", newDevice(t))
+	var hs []*Handler
+	for range 2 {
+		h, err := NewHandler(he.process(), HandlerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
+	}
+	statuses := make([]int, len(hs))
+	start := newBarrier(len(hs))
+	var wg sync.WaitGroup
+	for i, h := range hs {
+		wg.Go(func() {
+			start.wait()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, he.tokenRequest(refreshForm(s.refresh), ""))
+			statuses[i] = rec.Code
+		})
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []int{http.StatusOK, http.StatusBadRequest}) {
+		t.Fatalf("statuses %v, want one access token", statuses)
+	}
+	if c := he.count(`SELECT COUNT(*) FROM sessions WHERE offer_id IS NULL`); c != 1 {
+		t.Fatalf("%d top-up sessions", c)
 	}
 }
