@@ -95,9 +95,12 @@ type HandlerConfig struct {
 	// often never needs a new offer while its device binding is active.
 	RefreshTokenTTL time.Duration
 	// RequireDPoP refuses token requests without a DPoP proof (RFC 9449),
-	// so that every access token is bound to a key of the wallet. Off by
-	// default: a token request with a DPoP proof gets a DPoP-bound token
-	// (token_type DPoP), one without gets a Bearer token.
+	// so that every access token, and every refresh token, is bound to a
+	// key of the wallet. Off by default: a token request with a DPoP
+	// proof gets a DPoP-bound token (token_type DPoP), one without gets a
+	// Bearer token, and a Bearer refresh token lets whoever steals it
+	// have copies issued to their own keys until the wallet's next
+	// refresh shows the replay. Production issuers should set it.
 	RequireDPoP bool
 	// DPoPMaxAge is the oldest DPoP proof iat accepted; zero means
 	// DefaultDPoPMaxAge, at most MaxDPoPMaxAge. The issuer's
