@@ -132,28 +132,35 @@ func (c *Credential) NeedsRefresh() bool {
 }
 
 // policyFor is the use policy of a credential: its own, else the
-// wallet's for its type, else UseOnce.
+// wallet's for its type (its vct for an SD-JWT VC, its doctype for an
+// mdoc), else UseOnce.
 func (w *Wallet) policyFor(s *storedCredential) UsePolicy {
 	if s.Policy.valid() {
 		return s.Policy
 	}
-	for _, t := range []string{s.VCT, s.DocType} {
-		if p, ok := w.opts.UsePolicies[t]; ok && t != "" {
-			return p
-		}
+	if p, ok := w.opts.UsePolicies[typeKey(s.Format, s.VCT, s.DocType)]; ok {
+		return p
 	}
 	return UseOnce
 }
 
-// copiesWanted is the number of copies the wallet asks for of a type:
+// typeKey is the type a credential of format is known by in the maps of
+// Options: its vct for an SD-JWT VC, its doctype for an mdoc.
+func typeKey(f credential.Format, vct, docType string) string {
+	if f == credential.FormatMdoc {
+		return docType
+	}
+	return vct
+}
+
+// copiesWanted is the number of copies the wallet asks for of a type
+// (its vct for an SD-JWT VC, its doctype for an mdoc):
 // override's, else Options.Copies', else the type's TypeInfo.Copies,
 // else 1.
-func (w *Wallet) copiesWanted(vct, docType string, override map[string]int) int {
+func (w *Wallet) copiesWanted(f credential.Format, vct, docType string, override map[string]int) int {
 	for _, m := range []map[string]int{override, w.opts.Copies} {
-		for _, t := range []string{vct, docType} {
-			if n, ok := m[t]; ok && t != "" {
-				return n
-			}
+		if n, ok := m[typeKey(f, vct, docType)]; ok {
+			return n
 		}
 	}
 	if ti, ok := typeInfo(vct, docType); ok && ti.Copies > 0 {
@@ -207,11 +214,11 @@ func (w *Wallet) loadCredential(ctx context.Context, q querier, id string) (*Cre
 func (w *Wallet) credentialFrom(ctx context.Context, q querier, id string, b []byte) (*Credential, error) {
 	var s storedCredential
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, &corruptError{id}
+		return nil, &corruptError{id, "does not decode"}
 	}
 	if len(s.Copies) == 0 {
 		if len(s.Raw) == 0 {
-			return nil, &corruptError{id}
+			return nil, &corruptError{id, "does not decode"}
 		}
 		tp, err := w.deviceThumbprint(ctx, q)
 		if err != nil {
@@ -270,22 +277,22 @@ func (w *Wallet) deviceThumbprint(ctx context.Context, q querier) (string, error
 	}
 	b, err := w.getRecordQ(ctx, q, deviceKeyID, kindDeviceKey)
 	if errors.Is(err, errNoRecord) {
-		return "", &corruptError{deviceKeyID} // a credential bound to a device key that is gone
+		return "", &corruptError{deviceKeyID, "is missing: a credential is bound to the device key"}
 	}
 	if err != nil {
 		return "", err
 	}
 	var r deviceKeyRecord
 	if err := json.Unmarshal(b, &r); err != nil {
-		return "", &corruptError{deviceKeyID}
+		return "", &corruptError{deviceKeyID, "does not decode"}
 	}
 	pub, err := keys.ParsePublicJWK(r.PublicJWK)
 	if err != nil {
-		return "", &corruptError{deviceKeyID}
+		return "", &corruptError{deviceKeyID, "does not decode"}
 	}
 	tp, err := keys.Thumbprint(pub)
 	if err != nil {
-		return "", &corruptError{deviceKeyID}
+		return "", &corruptError{deviceKeyID, "does not decode"}
 	}
 	return tp, nil
 }

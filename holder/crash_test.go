@@ -65,6 +65,10 @@ func crashChild(scenario, dir string) error {
 		point = "unlock:counted" // a wrong PIN, after counting, before checking
 	case "unlock-checked":
 		point = "unlock:checked" // the right PIN, before the count is reset
+	case "present":
+		point = "present:before-commit" // the copy marked spent, the activity entry written
+	case "present-committed":
+		point = "present:committed"
 	default:
 		return errors.New("unknown scenario")
 	}
@@ -99,6 +103,10 @@ func crashChild(scenario, dir string) error {
 		return err
 	}
 	switch scenario {
+	case "present", "present-committed":
+		_, err := w.Present(ctx, &Request{Verifier: hospital, Items: []RequestItem{{Type: credential.VCTKTPEL, Claims: []string{"name"}}}},
+			PresentOptions{Consent: yes(nil)})
+		return err
 	case "activation", "activation-committed":
 		clk := &clock{t: t0}
 		is, _, err := buildIssuer(dir, clk, mustKTPEL(), mustBPJS())
@@ -339,6 +347,55 @@ func TestCrashDuringUnlock(t *testing.T) {
 			}
 			if list, err := w.Credentials(f.ctx); err != nil || len(list) != n {
 				t.Fatalf("%d credentials, want %d: %v", len(list), n, err)
+			}
+		})
+	}
+}
+
+// TestCrashWhilePresenting kills the process while a presentation's copy
+// is being spent: before the commit, the copy is unspent and there is no
+// activity entry (and the QR was never returned); after it, both.
+func TestCrashWhilePresenting(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		spent    int
+	}{
+		{"present", 0},
+		{"present-committed", 1},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			f, dir, _ := crashFixture(t, false)
+			runCrashChild(t, tc.scenario, dir)
+			w, err := Open(f.ctx, f.dir, f.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w = w
+			if err := w.Unlock(f.ctx, testPIN); err != nil {
+				t.Fatal(err)
+			}
+			c := f.credentialOf(credential.FormatSDJWT, credential.VCTKTPEL)
+			spent := 0
+			for _, cp := range c.Copies {
+				if cp.Spent {
+					spent++
+				}
+			}
+			acts, err := w.Activity(f.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			presented := 0
+			for _, a := range acts {
+				if a.Kind == ActivityPresentation {
+					presented++
+					if len(a.Copies) != 1 || a.Copies[0].Credential != c.ID || !c.Copies[a.Copies[0].Copy-1].Spent {
+						t.Errorf("activity %+v does not name the spent copy", a.Copies)
+					}
+				}
+			}
+			if spent != tc.spent || presented != tc.spent || c.CopiesLeft() != len(c.Copies)-tc.spent {
+				t.Fatalf("%d copies spent, %d presentations recorded, %d left; want %d", spent, presented, c.CopiesLeft(), tc.spent)
 			}
 		})
 	}

@@ -46,7 +46,7 @@ func (w *Wallet) loadDeviceKeyRecord(ctx context.Context) (*deviceKeyRecord, err
 	}
 	var r deviceKeyRecord
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, &corruptError{deviceKeyID}
+		return nil, &corruptError{deviceKeyID, "does not decode"}
 	}
 	return &r, nil
 }

@@ -367,7 +367,7 @@ func (s *receiveSession) proofKeys(ctx context.Context) error {
 	s.copies, s.keys = map[string]int{}, map[string][]*proofKey{}
 	for _, id := range s.offer.CredentialConfigurationIDs {
 		conf := s.md.CredentialConfigurationsSupported[id]
-		s.copies[id] = min(w.copiesWanted(conf.VCT, conf.Doctype, s.opts.Copies), batch, MaxCopies)
+		s.copies[id] = min(w.copiesWanted(conf.Format, conf.VCT, conf.Doctype, s.opts.Copies), batch, MaxCopies)
 		ks, err := s.newKeys(ctx, id, StepMetadata, ErrOffer)
 		if err != nil {
 			return err

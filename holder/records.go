@@ -50,17 +50,24 @@ func (w *Wallet) getRecordQ(ctx context.Context, q querier, id, kind string) ([]
 	return w.openRecord(id, sealed)
 }
 
-type corruptError struct{ id string }
+// corruptError is a record that failed authentication or, with why, one
+// that opened but does not decode.
+type corruptError struct{ id, why string }
 
-func (e *corruptError) Error() string { return "record " + e.id + " failed authentication" }
+func (e *corruptError) Error() string {
+	if e.why != "" {
+		return "record " + e.id + " " + e.why
+	}
+	return "record " + e.id + " failed authentication"
+}
 
 func (w *Wallet) openRecord(id string, sealed []byte) ([]byte, error) {
 	if len(sealed) > MaxRecordSize+gcmNonce+16 {
-		return nil, &corruptError{id}
+		return nil, &corruptError{id: id}
 	}
 	pt, err := open(w.dek, sealed, []byte(id))
 	if err != nil {
-		return nil, &corruptError{id}
+		return nil, &corruptError{id: id}
 	}
 	return pt, nil
 }

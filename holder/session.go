@@ -50,7 +50,7 @@ func (w *Wallet) loadSession(ctx context.Context, q querier, id string) (*issuer
 	}
 	var s issuerSession
 	if err := json.Unmarshal(b, &s); err != nil || s.RefreshToken == "" {
-		return nil, &corruptError{id}
+		return nil, &corruptError{id, "does not decode"}
 	}
 	s.id = id
 	return &s, nil

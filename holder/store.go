@@ -16,7 +16,10 @@ import (
 // "-wal" and "-shm" files beside it.
 const FileName = "wallet.db"
 
-const schemaVersion = 1
+// schemaVersion is the version of the records (PRAGMA user_version): 2
+// since credentials are batches of copies (kinds copy and vci_session);
+// Open upgrades a version 1 file, whose records version 2 still reads.
+const schemaVersion = 2
 
 // The store is one SQLite file (the same embedded database as the issuer's
 // default store) in WAL mode with synchronous=FULL: a committed transaction

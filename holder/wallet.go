@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -283,7 +284,7 @@ func Create(ctx context.Context, dir, pin string, opts Options) (*Wallet, error)
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fail(wrapErr(op, ErrStore, err, "schema"))
 	}
-	if _, err := tx.ExecContext(ctx, "PRAGMA user_version = 1"); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fail(wrapErr(op, ErrStore, err, "schema version"))
 	}
 	if err := setMeta(ctx, tx, metaWalletID, w.id); err != nil {
@@ -383,9 +384,19 @@ func Open(ctx context.Context, dir string, opts Options) (*Wallet, error) {
 		db.Close() // a Create that died before its commit
 		return nil, errorf(op, ErrNoWallet, "%s holds no committed wallet", dir)
 	}
-	if v != schemaVersion {
+	if v < 1 || v > schemaVersion {
 		db.Close()
-		return nil, errorf(op, ErrCorrupt, "schema version %d, want %d", v, schemaVersion)
+		return nil, errorf(op, ErrCorrupt, "schema version %d, want 1 to %d", v, schemaVersion)
+	}
+	if v < schemaVersion {
+		// Version 1 stored a credential as one record bound to the
+		// device key; version 2 reads those as batches of one copy
+		// (credentialFrom) and rewrites each when it first changes. The
+		// version tells an older ikdkit not to open the file.
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+			db.Close()
+			return nil, wrapErr(op, ErrStore, err, "schema version")
+		}
 	}
 	id, ok, err := getMeta(ctx, db, metaWalletID)
 	if err != nil {
