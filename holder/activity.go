@@ -19,6 +19,9 @@ const (
 	ActivityImport         ActivityKind = "import"
 	ActivityPresentation   ActivityKind = "presentation"
 	ActivityConsentRefused ActivityKind = "consent_refused"
+	// ActivityRefresh: new copies of a credential replaced spent ones
+	// ([Wallet.Refresh]); Copies lists the new copies.
+	ActivityRefresh ActivityKind = "refresh"
 )
 
 // Activity is one entry of the activity history (riwayat aktivitas): when,

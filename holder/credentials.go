@@ -88,6 +88,9 @@ type storedCredential struct {
 	NextCopy   int               `json:"next_copy,omitempty"`
 	Target     int               `json:"target,omitempty"`
 	Refresh    *refreshRef       `json:"refresh,omitempty"`
+	// Same is the SHA-256 of what every copy shares (verified.same): a
+	// refresh whose copies differ re-issued the credential.
+	Same []byte `json:"same,omitempty"`
 }
 
 // Claims returns the SD-JWT VC's claims as verified at import (JSON values:
@@ -449,6 +452,8 @@ func batchOf(op string, vs []*verified) (*pending, error) {
 	}
 	sum := sha256.Sum256(append([]byte(s.Format+"|"), first.raw...))
 	p.id = "cred-" + hexString(sum[:16])
+	same := sha256.Sum256(first.same)
+	p.s.Same = same[:]
 	return p, nil
 }
 

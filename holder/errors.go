@@ -80,6 +80,13 @@ var (
 	// presenting a spent one again; nothing was disclosed. Refresh the
 	// credential ([Wallet.Refresh]) for new copies.
 	ErrNoCopyLeft = errors.New("holder: no unspent copy of the credential left")
+	// ErrRefreshDenied: a credential cannot be refreshed
+	// ([Wallet.Refresh]): the wallet holds no refresh token for it
+	// (imported, or stored before copies), or the issuer refused the
+	// token (invalid_grant: the device binding was revoked by a lost
+	// phone or the NIK activated on another phone, or the token expired
+	// or was used before). Only a new offer gives new copies.
+	ErrRefreshDenied = errors.New("holder: refresh denied")
 	// ErrPresentation: building the presentation or its QR failed.
 	ErrPresentation = errors.New("holder: presentation failed")
 )

@@ -16,7 +16,7 @@ import (
 
 var sentinels = []error{ErrConfig, ErrInvalidInput, ErrNoWallet, ErrExists, ErrLocked, ErrWrongPIN, ErrPINDelay,
 	ErrWiped, ErrCorrupt, ErrStore, ErrNoDeviceKey, ErrUntrustedIssuer, ErrKeyMismatch, ErrActivation, ErrNotFound,
-	ErrNoMatch, ErrConsentRefused, ErrUntrustedVerifier, ErrPresentation, ErrOffer, ErrTxCodeRefused}
+	ErrNoMatch, ErrConsentRefused, ErrUntrustedVerifier, ErrPresentation, ErrOffer, ErrTxCodeRefused, ErrNoCopyLeft, ErrRefreshDenied}
 
 // checkTyped fails unless err is an *Error wrapping exactly one sentinel.
 func checkTyped(t *testing.T, err error) {

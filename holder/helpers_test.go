@@ -124,6 +124,17 @@ type testIssuerEnv struct {
 	root  *x509.Certificate
 	leaf  *x509.Certificate
 	trust StaticTrust
+
+	mu   sync.Mutex
+	docs []credential.Document // what Config.Documents returns
+}
+
+// setDocs changes the documents the issuer finds for the resident (an
+// address change at Dukcapil, say).
+func (e *testIssuerEnv) setDocs(docs ...credential.Document) {
+	e.mu.Lock()
+	e.docs = docs
+	e.mu.Unlock()
 }
 
 func newIssuer(t testing.TB, clk *clock, docs ...credential.Document) *testIssuerEnv {
@@ -154,13 +165,16 @@ func buildIssuer(dir string, clk *clock, docs ...credential.Document) (*testIssu
 	if len(docs) == 0 {
 		docs = []credential.Document{mustKTPEL()}
 	}
+	e := &testIssuerEnv{key: k, root: root, leaf: leaf, docs: docs}
 	iss, err := issuer.New(ctx, issuer.Config{
 		Identifier: testIssuer, Signer: keys.Opaque(k), KeyID: "dukcapil-2026",
 		Chain:      []*x509.Certificate{leaf},
 		Types:      []credential.TypeInfo{credential.KTPELType(), credential.BPJSKesehatanType()},
 		StatusList: issuer.StatusListConfig{BaseURI: testIssuer + "/status", Size: 1024},
 		Documents: issuer.DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
-			return docs, nil
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return e.docs, nil
 		}),
 		Store: st,
 		Now:   clk.Now,
@@ -171,8 +185,8 @@ func buildIssuer(dir string, clk *clock, docs ...credential.Document) (*testIssu
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
-	return &testIssuerEnv{iss: iss, key: k, root: root, leaf: leaf,
-		trust: StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: k.Public()}, Roots: pool}}, func() { st.Close() }, nil
+	e.iss, e.trust = iss, StaticTrust{Issuers: map[string]crypto.PublicKey{testIssuer: k.Public()}, Roots: pool}
+	return e, func() { st.Close() }, nil
 }
 
 // handlerClient is an HTTP client that serves every request in memory

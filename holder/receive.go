@@ -205,6 +205,7 @@ type receiveSession struct {
 	offer *oid4vci.CredentialOffer
 	md    *oid4vci.CredentialIssuerMetadata
 	as    *oid4vci.AuthorizationServerMetadata
+	asID  string
 
 	// identifiers are the credential_identifiers of the Token Response's
 	// authorization_details, by configuration id (§6.2).
@@ -302,10 +303,25 @@ func (s *receiveSession) resolveOffer(ctx context.Context, link string) error {
 // readMetadata fetches and checks the issuer's and the Authorization
 // Server's metadata.
 func (s *receiveSession) readMetadata(ctx context.Context) error {
+	if err := s.issuerMetadata(ctx, s.offer.CredentialIssuer); err != nil {
+		return err
+	}
+	if err := s.offer.Check(s.md); err != nil {
+		return stepErr(StepMetadata, ErrOffer, err, "the offer does not match the issuer's metadata")
+	}
+	asID, err := s.offer.AuthorizationServer(s.md)
+	if err != nil {
+		return stepErr(StepMetadata, ErrOffer, err, "authorization server")
+	}
+	return s.asMetadata(ctx, asID, oid4vci.GrantTypePreAuthorizedCode)
+}
+
+// issuerMetadata fetches and checks the Credential Issuer Metadata of
+// iss.
+func (s *receiveSession) issuerMetadata(ctx context.Context, iss string) error {
 	fail := func(cause error, format string, args ...any) error {
 		return stepErr(StepMetadata, ErrOffer, cause, format, args...)
 	}
-	iss := s.offer.CredentialIssuer
 	u, err := oid4vci.CredentialIssuerMetadataURL(iss)
 	if err != nil {
 		return fail(err, "credential issuer %.200q", iss)
@@ -318,32 +334,37 @@ func (s *receiveSession) readMetadata(ctx context.Context) error {
 	if s.md, err = oid4vci.ParseCredentialIssuerMetadata(body, iss); err != nil {
 		return fail(err, "credential issuer metadata")
 	}
-	if err := s.offer.Check(s.md); err != nil {
-		return fail(err, "the offer does not match the issuer's metadata")
-	}
 	if s.md.RequiresEncryption() {
 		return fail(nil, "the issuer requires encrypted credential requests or responses (§10), which this wallet does not do")
 	}
-	asID, err := s.offer.AuthorizationServer(s.md)
-	if err != nil {
-		return fail(err, "authorization server")
+	return nil
+}
+
+// asMetadata fetches and checks the Authorization Server Metadata of
+// asID, which must support grant unless it is "".
+func (s *receiveSession) asMetadata(ctx context.Context, asID, grant string) error {
+	fail := func(cause error, format string, args ...any) error {
+		return stepErr(StepMetadata, ErrOffer, cause, format, args...)
 	}
-	if u, err = oid4vci.AuthorizationServerMetadataURL(asID); err != nil {
+	u, err := oid4vci.AuthorizationServerMetadataURL(asID)
+	if err != nil {
 		return fail(err, "authorization server %.200q", asID)
 	}
-	if body, err = s.c.getJSON(ctx, u, oid4vci.MaxMetadataSize); err != nil {
+	body, err := s.c.getJSON(ctx, u, oid4vci.MaxMetadataSize)
+	if err != nil {
 		return fail(err, "fetching the authorization server metadata")
 	}
 	// RFC 8414 §3.3: issuer must be the identifier it was fetched for.
 	if s.as, err = oid4vci.ParseAuthorizationServerMetadata(body, asID); err != nil {
 		return fail(err, "authorization server metadata")
 	}
+	s.asID = asID
 	// RFC 8414 §2 makes an absent grant_types_supported mean
 	// authorization_code and implicit, but issuers of the pre-authorized
 	// code flow often leave it out; only an explicit list without the
 	// grant is refused.
-	if len(s.as.GrantTypesSupported) > 0 && !s.as.SupportsGrant(oid4vci.GrantTypePreAuthorizedCode) {
-		return fail(nil, "the authorization server does not support the pre-authorized code grant")
+	if grant != "" && len(s.as.GrantTypesSupported) > 0 && !s.as.SupportsGrant(grant) {
+		return fail(nil, "the authorization server does not support the %s grant", grant)
 	}
 	return nil
 }
@@ -696,8 +717,8 @@ func (s *receiveSession) store(ctx context.Context, got []fetched) ([]*Credentia
 		if err != nil {
 			return nil, stepErr(StepStore, ErrStore, err, "randomness")
 		}
-		sess = &issuerSession{id: id, Issuer: s.md.CredentialIssuer, RefreshToken: s.refreshToken, ClientID: s.opts.ClientID,
-			CreatedAt: w.opts.now().UTC()}
+		sess = &issuerSession{id: id, Issuer: s.md.CredentialIssuer, AuthorizationServer: s.asID, RefreshToken: s.refreshToken,
+			ClientID: s.opts.ClientID, CreatedAt: w.opts.now().UTC()}
 		if s.c.dpop != nil {
 			sess.DPoPKey = s.dpopJWK
 		}

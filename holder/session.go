@@ -16,9 +16,11 @@ import (
 // credential received in the session refers to it.
 type issuerSession struct {
 	id string
-	// Issuer is the Credential Issuer Identifier.
-	Issuer       string `json:"issuer"`
-	RefreshToken string `json:"refresh_token"`
+	// Issuer is the Credential Issuer Identifier, AuthorizationServer
+	// the Authorization Server whose token endpoint takes the token.
+	Issuer              string `json:"issuer"`
+	AuthorizationServer string `json:"authorization_server"`
+	RefreshToken        string `json:"refresh_token"`
 	// DPoPKey is the DPoP private key as a JWK, or empty for Bearer.
 	DPoPKey   json.RawMessage `json:"dpop_key,omitempty"`
 	ClientID  string          `json:"client_id,omitempty"`
@@ -49,7 +51,7 @@ func (w *Wallet) loadSession(ctx context.Context, q querier, id string) (*issuer
 		return nil, err
 	}
 	var s issuerSession
-	if err := json.Unmarshal(b, &s); err != nil || s.RefreshToken == "" {
+	if err := json.Unmarshal(b, &s); err != nil || s.RefreshToken == "" || s.Issuer == "" || s.AuthorizationServer == "" {
 		return nil, &corruptError{id, "does not decode"}
 	}
 	s.id = id

@@ -161,14 +161,17 @@ func PINDelay(failures int) time.Duration {
 // reading or adding credentials needs it unlocked. It is safe for
 // concurrent use; operations are serialised.
 type Wallet struct {
-	mu     sync.Mutex
-	dir    string
-	db     *sql.DB
-	opts   Options
-	id     []byte
-	dek    []byte // nil while locked
-	device *deviceKey
-	closed bool
+	mu sync.Mutex
+	// refreshMu serialises Refresh, network requests included: a refresh
+	// token is spent by its use.
+	refreshMu sync.Mutex
+	dir       string
+	db        *sql.DB
+	opts      Options
+	id        []byte
+	dek       []byte // nil while locked
+	device    *deviceKey
+	closed    bool
 }
 
 func (o *Options) now() time.Time {
