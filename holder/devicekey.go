@@ -11,9 +11,13 @@ import (
 )
 
 // DeviceKeyStore creates and holds device keys in the phone's keystore
-// (Android Keystore, Secure Enclave). The wallet stores only the alias and
-// the public key and signs through the returned crypto.Signer, so the
-// private key never has to leave the keystore.
+// (Android Keystore, Secure Enclave): one for every copy of every
+// credential received (see [Credential]), each under an alias of its
+// own, and the device key of [Wallet.Import]. The wallet stores only the
+// alias and the public key and signs through the returned crypto.Signer,
+// so the private key never has to leave the keystore. It deletes the key
+// of a copy it deletes (spent copies replaced by [Wallet.Refresh],
+// [Wallet.RemoveCredential], [Wallet.Delete]).
 type DeviceKeyStore interface {
 	// CreateKey makes a new P-256 (or other ES256/ES384/ES512/EdDSA) key
 	// under alias.
@@ -137,8 +141,11 @@ func (w *Wallet) ensureDeviceKeyLocked(ctx context.Context, op string) (*deviceK
 	return w.deviceLocked(ctx, op)
 }
 
-// DeviceKey returns the wallet's device key (the holder key credentials are
-// bound to) as a crypto.Signer, or ErrNoDeviceKey before activation.
+// DeviceKey returns the wallet's device key, the key [Wallet.Import]
+// requires credentials to be bound to, as a crypto.Signer, or
+// ErrNoDeviceKey before [Wallet.CreateDeviceKey]. Credentials received
+// with [Wallet.ReceiveOffer] are not bound to it: each of their copies
+// has a device key of its own.
 func (w *Wallet) DeviceKey(ctx context.Context) (crypto.Signer, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -153,8 +160,10 @@ func (w *Wallet) DeviceKey(ctx context.Context) (crypto.Signer, error) {
 }
 
 // CreateDeviceKey makes the device key if the wallet has none and returns
-// it; ReceiveOffer calls it. The software default is an ECDSA P-256 key stored
-// in the wallet, sealed like every record.
+// it: the key to give an issuer that issues credentials for
+// [Wallet.Import] ("ikd wallet init"). The software default is an ECDSA
+// P-256 key stored in the wallet, sealed like every record; with
+// Options.DeviceKeys it is made in the keystore.
 func (w *Wallet) CreateDeviceKey(ctx context.Context) (crypto.Signer, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -33,12 +33,13 @@
 // it is by reference) and the issuer's metadata over https only, checks
 // that it can do what the offer asks before redeeming anything, asks the
 // app for the tx_code, redeems the offer at the token endpoint (the access
-// token bound by DPoP, RFC 9449, to a key made for this call, never the
-// device key), and asks for each offered credential with a fresh c_nonce
-// and a key proof signed by the device key, which it creates on first use.
-// Everything that arrives is verified against Options.Trust exactly as
-// [Wallet.Import] verifies (issuer key or IACA root, authorisation for the
-// type, binding to the device key, validity) before anything is stored;
+// token bound by DPoP, RFC 9449, to a key made for this call, never a
+// device key), and asks for each offered credential as a batch of
+// one-time copies (see below) with a fresh c_nonce and one key proof per
+// copy, each signed by a new device key of that copy. Everything that
+// arrives is verified against Options.Trust exactly as [Wallet.Import]
+// verifies (issuer key or IACA root, authorisation for the type, binding
+// of each copy to its own device key, validity) before anything is stored;
 // then all of it is stored in one transaction, with an entry in the
 // activity history, and the issuer is notified (credential_accepted, or
 // credential_failure when the wallet refused what it sent).
@@ -50,6 +51,61 @@
 // carries the error code, invalid_grant for a wrong or used code),
 // [ErrUntrustedIssuer] or [ErrKeyMismatch] (what arrived did not verify;
 // nothing was stored).
+//
+// # One-time copies and use policies
+//
+// A credential presented twice would carry the same issuer signature,
+// digests, cnf key and status index both times, so verifiers comparing
+// notes could link the person. The wallet therefore holds each
+// credential as a batch of one-time copies: [Credential] is what the user
+// sees (one KTP-el as an SD-JWT VC, the same KTP-el as an mdoc, its QR
+// profile, ...) and Credential.Copies are its copies, each issued for a
+// device key of its own with its own salts, status index and signature.
+// ReceiveOffer asks, per offered configuration, for the wallet's number
+// of copies of the type (Options.Copies, else credential.TypeInfo.Copies:
+// 10 for a KTP-el and its QR profile, 5 for the others), at most the
+// issuer's batch_size, in one credential request.
+//
+// [Wallet.Present] picks the copy by the credential's [UsePolicy]:
+//
+//   - UseOnce, the default: each presentation uses a copy never
+//     presented, which is then spent. No two presentations share bytes a
+//     verifier could link them by (apart from what they disclose).
+//   - UsePerVerifier: a verifier always gets the same copy (by its
+//     registered identity for a signed request, else the audience the
+//     request names); a new verifier gets an unspent one. Each verifier
+//     can recognise the person; two verifiers still cannot link their
+//     presentations.
+//
+// Set the policy per type with Options.UsePolicies, or per credential
+// with [Wallet.SetUsePolicy]. A spent copy is never presented again
+// silently: when no copy is left, Present fails with [ErrNoCopyLeft]
+// unless PresentOptions.ReuseSpentCopy consents (ask the user, and say
+// that the presentations become linkable). The copy is marked spent in
+// the transaction that records the presentation, with the copy's number
+// and key thumbprint, in the activity history ([Activity].Copies).
+//
+// [Credential.CopiesLeft] says how many copies are unspent;
+// [Credential.NeedsRefresh] whether that is at or below
+// Options.RefreshThreshold (2 by default), and
+// [Wallet.CredentialsNeedingRefresh] lists those the wallet can top up.
+// [Wallet.Refresh] does so over OpenID4VCI with the refresh token the
+// issuer gave at activation (kept sealed with the DPoP key it is bound
+// to): new copies with new keys replace the spent ones, whose records
+// and keys are deleted, in one transaction. A refresh token the issuer
+// refuses (the phone reported lost, the NIK activated on another phone)
+// is [ErrRefreshDenied]: only a new offer at the desk gives new copies.
+//
+// Presenting several credentials at once uses a copy of each, bound to
+// different keys: the response proves possession of each key, and only
+// the claims disclosed (the NIK) tie them together. A verifier that
+// requires one holder key for all credentials of a response refuses such
+// a response.
+//
+// Credentials stored by an ikdkit before copies (schema version 1) open
+// as batches of one copy bound to the wallet's device key, unspent, and
+// are rewritten in the new form when first presented; [Wallet.Import]
+// stores a batch of one as well. Neither can be refreshed.
 //
 // # Trust
 //
@@ -92,10 +148,18 @@
 //
 // Every change is one SQLite transaction: after a crash while a credential
 // is stored or the PIN is changed, the wallet opens with its PIN (the old or
-// the new one, never neither) and holds every credential stored before.
+// the new one, never neither) and holds every credential stored before. A
+// presentation is returned only after its copy is marked spent and the
+// activity entry written, in one transaction; a crash before that commit
+// leaves the copy unspent and no QR was shown. A refresh stores the
+// rotated refresh token before anything else, then replaces the copies in
+// one transaction. Keystore keys are created before, and deleted after,
+// the transactions that store or delete their copies: a crash between
+// leaves an unused key in the keystore, never a copy without its key.
 //
 // # Errors
 //
 // Every error is an [*Error] wrapping one sentinel ([ErrWrongPIN],
-// [ErrKeyMismatch], [ErrConsentRefused], ...); branch with errors.Is.
+// [ErrKeyMismatch], [ErrConsentRefused], [ErrNoCopyLeft], ...); branch
+// with errors.Is.
 package holder

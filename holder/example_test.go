@@ -267,3 +267,97 @@ func ExampleWallet_ReceiveOffer() {
 		}
 	}
 }
+
+// ExampleWallet_SetUsePolicy shows the one-time copies of a credential at
+// work. Under UseOnce, the default, each presentation spends a copy of
+// its own, so the bank and the shop cannot link what they saw; with no
+// copy left the wallet presents a spent one again only if the app
+// consents. Under UsePerVerifier a verifier gets the same copy each time.
+func ExampleWallet_SetUsePolicy() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "wallet")
+	defer os.RemoveAll(dir)
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	var handler http.Handler
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer srv.Close()
+	iss, trust, _ := exampleIssuer(ctx, dir, srv.URL, clock)
+	handler, _ = issuer.NewHandler(iss, issuer.HandlerConfig{})
+	reg, _ := iss.Register(ctx, issuer.RegisterRequest{NIK: "3174015708950021", Email: "rina@example.id", Phone: "081234567890"})
+	grant, _ := iss.Confirm(ctx, "operator:kec-tebet-01", reg.ID)
+	offerQR, _ := grant.Offer.ReferenceLink()
+
+	w, err := holder.Create(ctx, filepath.Join(dir, "wallet"), "135790", holder.Options{
+		KDF: holder.KDFParams{Time: 1, MemoryKiB: holder.MinKDFMemoryKiB, Threads: 1}, Trust: trust, Now: clock,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Close()
+	received, err := w.ReceiveOffer(ctx, offerQR, holder.ReceiveOptions{
+		HTTPClient: srv.Client(),
+		TxCode:     func(context.Context, holder.TxCodeRequest) (string, error) { return grant.Offer.TxCode, nil },
+		Copies:     map[string]int{credential.VCTKTPEL: 2}, // few, to run out here
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range received.Credentials {
+		if c.Name == "KTP-el" {
+			fmt.Printf("%s: %d copies, used %s\n", c.Format, c.CopiesLeft(), c.Policy)
+		}
+	}
+
+	const bank, shop = "https://bank.example.co.id", "https://shop.example.co.id"
+	// present shares the name and returns the copy the history names.
+	present := func(verifier, typ string, opts holder.PresentOptions) (int, error) {
+		opts.Consent = func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }
+		req := &holder.Request{Verifier: verifier, Items: []holder.RequestItem{{Type: typ, Claims: []string{"name"}}}}
+		if _, err := w.Present(ctx, req, opts); err != nil {
+			return 0, err
+		}
+		acts, _ := w.Activity(ctx)
+		return acts[len(acts)-1].Copies[0].Copy, nil
+	}
+	for _, v := range []string{bank, shop} {
+		n, _ := present(v, credential.VCTKTPEL, holder.PresentOptions{})
+		fmt.Println(v, "got copy", n)
+	}
+	if _, err := present(bank, credential.VCTKTPEL, holder.PresentOptions{}); errors.Is(err, holder.ErrNoCopyLeft) {
+		fmt.Println("no copy left: nothing shared")
+	}
+	n, _ := present(bank, credential.VCTKTPEL, holder.PresentOptions{
+		ReuseSpentCopy: func(_ context.Context, r holder.ReuseRequest) (bool, error) {
+			// Ask the user: the bank could link this with its earlier visit.
+			fmt.Println("reuse copy", r.Copy, "presented before to", r.GivenTo)
+			return true, nil
+		},
+	})
+	fmt.Println("the bank got copy", n, "again")
+
+	// The mdoc, per verifier: the bank always gets the same copy.
+	for _, c := range received.Credentials {
+		if c.Name == "KTP-el" && c.Format == credential.FormatMdoc {
+			if err := w.SetUsePolicy(ctx, c.ID, holder.UsePerVerifier); err != nil {
+				fmt.Println(err)
+				return
+			}
+		}
+	}
+	b1, _ := present(bank, credential.DocTypeKTPEL, holder.PresentOptions{})
+	s1, _ := present(shop, credential.DocTypeKTPEL, holder.PresentOptions{})
+	b2, _ := present(bank, credential.DocTypeKTPEL, holder.PresentOptions{})
+	fmt.Println("mdoc: bank", b1, b2, "shop", s1)
+	// Output:
+	// dc+sd-jwt: 2 copies, used once
+	// mso_mdoc: 10 copies, used once
+	// https://bank.example.co.id got copy 1
+	// https://shop.example.co.id got copy 2
+	// no copy left: nothing shared
+	// reuse copy 1 presented before to [https://bank.example.co.id]
+	// the bank got copy 1 again
+	// mdoc: bank 1 1 shop 2
+}

@@ -133,8 +133,14 @@ type Received struct {
 //     pre-authorized code grant, a Nonce Endpoint, no required
 //     encryption, at most MaxOfferConfigurations configurations of a
 //     known credential type in dc+sd-jwt or mso_mdoc, bound to a key by
-//     jwt proofs (Appendix F.1) with the device key's algorithm and no
-//     key attestation required (StepMetadata);
+//     jwt proofs (Appendix F.1) with no key attestation required; then
+//     the number of copies of each configuration is decided (the
+//     wallet's for the type, ReceiveOptions.Copies, else Options.Copies,
+//     else its credential.TypeInfo.Copies, at most the issuer's
+//     batch_size, 1 if it announces none) and a new device key is made
+//     for each copy (software keys, or Options.DeviceKeys.CreateKey under
+//     a fresh alias each), whose algorithm the configuration must take
+//     (StepMetadata);
 //  3. the app is asked for the tx_code, if the offer has one, through
 //     opts.TxCode, and the answer checked against its input mode and
 //     length (StepTxCode);
@@ -142,23 +148,31 @@ type Received struct {
 //     when the Authorization Server advertises DPoP (RFC 9449) the token
 //     is bound to a fresh DPoP key made for this call only, never the
 //     device key (a Bearer token in answer is refused), and a
-//     use_dpop_nonce answer is retried once (StepToken);
+//     use_dpop_nonce answer is retried once (StepToken); the refresh
+//     token of the answer, if any, is kept for [Wallet.Refresh], sealed
+//     with that DPoP key;
 //  5. for each offered configuration, a fresh c_nonce (§7, StepNonce) and
-//     a Credential Request (§8) with a key proof JWT signed by the device
-//     key for that nonce, retried once with a new nonce on invalid_nonce
-//     (StepCredential);
-//  6. every credential received is verified as [Wallet.Import] does
-//     (issuer key or IACA root from Options.Trust, the issuer's
-//     authorisation for the type, binding to the device key, validity)
-//     and must be of the offered configuration's type (StepVerify);
-//  7. all of them are stored, with one activity entry, in one
-//     transaction, or none is (StepStore); the issuer is then notified
-//     (§11) with credential_accepted, or, when anything of steps 5 to 7
-//     failed after a credential arrived, with credential_failure.
+//     one Credential Request (§8) for all its copies, with one key proof
+//     JWT per copy, each signed by that copy's device key for that nonce,
+//     retried once with a new nonce on invalid_nonce (StepCredential);
+//  6. every copy received is verified as [Wallet.Import] does (issuer
+//     key or IACA root from Options.Trust, the issuer's authorisation for
+//     the type, validity), each bound to a different one of the keys of
+//     its request (cnf.jwk or the MSO deviceKey, whatever the order of
+//     the response), all of one configuration's copies of the same type,
+//     issuer and claims (their own cnf, status and times aside), and of
+//     the offered configuration's type (StepVerify);
+//  7. each configuration's copies become one [Credential] (its Copies);
+//     all of them are stored, with their keys and one activity entry, in
+//     one transaction, or none is (StepStore); the issuer is then
+//     notified (§11) with credential_accepted, or, when anything of steps
+//     5 to 7 failed after a credential arrived, with credential_failure.
 //
-// The wallet must be unlocked and Options.Trust set; the device key is
-// created if there is none yet. The wallet is not locked during network
-// requests or while the app asks for the tx_code.
+// The wallet must be unlocked and Options.Trust set. Keystore keys made
+// for copies that are not stored are deleted again (best effort: a
+// process killed in the middle leaves them in the keystore, unused). The
+// wallet is not locked during network requests or while the app asks for
+// the tx_code.
 //
 // Every failure is an *Error with its Step: ErrOffer (steps 1 and 2),
 // ErrTxCodeRefused or ErrInvalidInput (3), ErrActivation (4 and 5; an
