@@ -44,6 +44,7 @@ Commands:
   list        list the stored credentials
   show        show one credential's claims
   present     answer a verifier: the response QR text (and PNG)
+  refresh     top up the one-time copies of credentials from their issuer
   history     the activity log (imports, presentations, refusals)
   change-pin  change the PIN
 
@@ -170,6 +171,23 @@ Example:
   ikd verify --trust issuer.jwk.json --aud https://bank.example.co.id --status status-list.jwt qr.txt
 `
 
+const walletRefreshHelp = `usage: ikd wallet refresh [--wallet DIR] --trust T [--operator-key FILE] [--timeout DURATION] [ID...]
+
+Tops up the one-time copies of the credentials ID (default: every
+credential whose copies left are at or below the refresh threshold, 2)
+from their issuer over OpenID4VCI 1.0, with the refresh token the issuer
+gave at activation (grant_type refresh_token, DPoP-bound when the first
+token was): new copies, each with a new device key, replace the spent
+ones, which are deleted. Each new copy is verified with --trust as for
+"ikd wallet import" before anything changes. A credential the issuer no
+longer refreshes (the phone reported lost, the NIK activated on another
+phone) or that came without a refresh token (imported) needs a new
+activation. Each request has --timeout (default 30s).
+
+Example:
+  ikd wallet refresh --trust issuer.jwk.json --trust iaca.pem
+`
+
 const walletHistoryHelp = `usage: ikd wallet history [--wallet DIR] [--json]
 
 Prints the activity log, oldest first: activations, imports, presentations
@@ -201,7 +219,7 @@ const maxPINLine = 64
 
 func walletCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: init, activate, import, list, show, present, history or change-pin")
+		return usagef("want a subcommand: init, activate, import, list, show, present, refresh, history or change-pin")
 	}
 	subs := map[string]struct {
 		help string
@@ -213,6 +231,7 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 		"list":       {walletListHelp, walletList},
 		"show":       {walletShowHelp, walletShow},
 		"present":    {walletPresentHelp, walletPresent},
+		"refresh":    {walletRefreshHelp, walletRefresh},
 		"history":    {walletHistoryHelp, walletHistory},
 		"change-pin": {walletChangePINHelp, walletChangePIN},
 	}
@@ -223,7 +242,7 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, history or change-pin", args[0])
+		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, refresh, history or change-pin", args[0])
 	}
 	ws := &walletSession{e: e, fs: newFlagSet("wallet "+args[0], sub.help, e)}
 	ws.fs.StringVar(&ws.dir, "wallet", defaultWalletDir, "")
@@ -593,7 +612,7 @@ func walletActivate(ctx context.Context, ws *walletSession, args []string) error
 		return err
 	}
 	for _, c := range r.Credentials {
-		fmt.Fprintf(ws.e.stdout, "imported %s: %s (%s) from %s, expires %s\n", c.ID, c.Name, c.Format, c.Issuer, fmtTime(c.ExpiresAt))
+		fmt.Fprintf(ws.e.stdout, "imported %s: %s (%s) from %s, expires %s, %d one-time copies\n", c.ID, c.Name, c.Format, c.Issuer, fmtTime(c.ExpiresAt), len(c.Copies))
 	}
 	if r.NotificationErr != nil {
 		fmt.Fprintf(ws.e.stderr, "ikd wallet: activate: the credentials are stored, but the issuer did not take the notification: %s\n", describe(r.NotificationErr))
@@ -1029,6 +1048,52 @@ func writeConsent(w io.Writer, r holder.ConsentRequest, yes bool) {
 	for _, it := range r.Items {
 		fmt.Fprintf(w, "copies of %s (%s) left afterwards: %d\n", it.Credential, it.Format, it.CopiesLeft)
 	}
+}
+
+func walletRefresh(ctx context.Context, ws *walletSession, args []string) error {
+	var trustArgs multiFlag
+	ws.fs.Var(&trustArgs, "trust", "")
+	opKey := ws.fs.String("operator-key", "", "")
+	timeout := ws.fs.Duration("timeout", 30*time.Second, "")
+	ids, err := parseFlags(ws.fs, args, -1)
+	if err != nil {
+		return err
+	}
+	if *timeout <= 0 || *timeout > 10*time.Minute {
+		return usagef("--timeout: want a positive duration up to 10m")
+	}
+	trust, err := walletTrust(trustArgs, *opKey, ws.e.now)
+	if err != nil {
+		return err
+	}
+	if err := ws.open(ctx, trust); err != nil {
+		return err
+	}
+	defer ws.close()
+	if len(ids) == 0 {
+		due, err := ws.w.CredentialsNeedingRefresh(ctx)
+		if err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			_, err := fmt.Fprintln(ws.e.stdout, "no credential needs a refresh")
+			return err
+		}
+		for _, c := range due {
+			ids = append(ids, c.ID)
+		}
+	}
+	for _, id := range ids {
+		c, err := ws.w.Refresh(ctx, id, holder.RefreshOptions{HTTPClient: &http.Client{Timeout: *timeout, Transport: ws.e.transport}})
+		if errors.Is(err, holder.ErrNotFound) {
+			return fmt.Errorf("no credential %q in the wallet (see \"ikd wallet list\")", id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(ws.e.stdout, "refreshed %s: %s (%s), %d of %d copies left\n", c.ID, c.Name, c.Format, c.CopiesLeft(), len(c.Copies))
+	}
+	return nil
 }
 
 func walletHistory(ctx context.Context, ws *walletSession, args []string) error {

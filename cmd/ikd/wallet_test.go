@@ -516,7 +516,7 @@ func TestCLIWalletPINDelay(t *testing.T) {
 // TestCLIWalletHelp: every subcommand has --help with its usage and an
 // example, on stdout, exit 0.
 func TestCLIWalletHelp(t *testing.T) {
-	for _, sub := range []string{"init", "activate", "import", "list", "show", "present", "history", "change-pin"} {
+	for _, sub := range []string{"init", "activate", "import", "list", "show", "present", "refresh", "history", "change-pin"} {
 		runWallet(t, []wstep{{sub, []string{"wallet", sub, "--help"}, nil, "", 0, "usage: ikd wallet " + sub, ""}})
 		runWallet(t, []wstep{{sub + " example", []string{"wallet", sub, "-h"}, nil, "", 0, "Example:\n  ", ""}})
 		runWallet(t, []wstep{{sub + " bad flag", []string{"wallet", sub, "--frob"}, nil, "", 2, "", "wallet: " + sub + ": flag provided but not defined"}})
