@@ -76,8 +76,8 @@ type ReceiveOptions struct {
 	// language); empty or unmatched means the first name given.
 	Locale string
 	// Copies overrides Options.Copies for this call: the one-time copies
-	// to ask for per credential type (a vct or a doctype), 1 to
-	// MaxCopies each.
+	// to ask for per credential type (the vct of an SD-JWT VC, the
+	// doctype of an mdoc), 1 to MaxCopies each.
 	Copies map[string]int
 }
 

@@ -108,15 +108,19 @@ type Options struct {
 	// the IKD app does; Present then needs PresentOptions.PIN.
 	PINPerPresentation bool
 	// Copies is the number of one-time copies to ask an issuer for, per
-	// credential type (a vct or a doctype; ReceiveOptions.Copies takes
-	// precedence); a type not in it gets its credential.TypeInfo.Copies
-	// (10 for the KTP-el and its QR profile, 5 for the others). The
-	// issuer's batch_size caps it. Each value is 1 to MaxCopies.
+	// credential type (the vct of an SD-JWT VC, the doctype of an mdoc;
+	// ReceiveOptions.Copies takes precedence); a type not in it gets its
+	// credential.TypeInfo.Copies (10 for the KTP-el and its QR profile, 5
+	// for the others). The
+	// issuer's batch_size caps it; an issuer that keeps fewer copies of a
+	// type than asked for refuses the request (an ikdkit issuer answers
+	// invalid_credential_request), so ask for more only from an issuer
+	// that issues more. Each value is 1 to MaxCopies.
 	Copies map[string]int
-	// UsePolicies is the use policy per credential type (a vct or a
-	// doctype) of credentials that have none of their own
-	// ([Wallet.SetUsePolicy]); a type not in it gets UseOnce, the policy
-	// that keeps presentations unlinkable.
+	// UsePolicies is the use policy per credential type (the vct of an
+	// SD-JWT VC, the doctype of an mdoc) of credentials that have none of
+	// their own ([Wallet.SetUsePolicy]); a type not in it gets UseOnce,
+	// the policy that keeps presentations unlinkable.
 	UsePolicies map[string]UsePolicy
 	// RefreshThreshold is the number of copies left at or below which a
 	// credential needs a refresh ([Credential.NeedsRefresh]); zero means
