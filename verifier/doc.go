@@ -43,8 +43,10 @@
 //     replay store refuses, [ErrReplayStoreFull]).
 //  10. check.Status: the status list says valid ([ErrRevoked],
 //     [ErrSuspended], [ErrStatusStale], [ErrStatusUnavailable]).
-//  11. check.Holder: several credentials are bound to one holder key and
-//     carry one NIK ([ErrHolderMismatch]).
+//  11. check.Holder: several credentials carry one NIK; only credentials
+//     bound to one holder key may leave it out, with
+//     Policy.AllowMissingNIK ([ErrHolderMismatch]). One-time copies are
+//     bound to a key each, so the NIK is what ties them to one person.
 //  12. check.Policy: every claim the policy requires is present ([ErrPolicy]).
 //
 // Configuration and argument errors are check.Input ([ErrConfig]).

@@ -223,7 +223,7 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Credentials()) != len(tc.want) || !res.SameHolder() {
+			if len(res.Credentials()) != len(tc.want) || res.SameHolder() != (len(tc.want) == 1) { // one-time copies: a key each
 				t.Fatalf("result %+v", res)
 			}
 			for i, wnt := range tc.want {

@@ -57,15 +57,26 @@ func TestMultiCredential(t *testing.T) {
 		qrText func(t *testing.T) string
 		err    error
 		types  []string
+		// otherKey: the credentials are bound to different keys.
+		otherKey bool
 	}{
 		{name: "KTP-el and BPJS, same holder and NIK", qrText: func(t *testing.T) string {
 			return f.qrSDJWT(t, f.ktpOpts(), f.bpjsOpts())
 		}, types: []string{credential.VCTKTPEL, credential.VCTBPJSKesehatan}},
-		{name: "BPJS bound to another holder key", err: ErrHolderMismatch, qrText: func(t *testing.T) string {
+		// One-time copies (issue 19): each copy has its own device key,
+		// each proven by its own KB-JWT; the same NIK ties them.
+		{name: "BPJS copy bound to another key of the holder, same NIK", otherKey: true, qrText: func(t *testing.T) string {
 			b := f.bpjsOpts()
 			b.holder = f.otherHolder
 			return f.qrSDJWT(t, f.ktpOpts(), b)
-		}},
+		}, types: []string{credential.VCTKTPEL, credential.VCTBPJSKesehatan}},
+		{name: "BPJS copy bound to another key, without its NIK, even with AllowMissingNIK", err: ErrHolderMismatch,
+			mod: func(c *Config) { c.Policy.AllowMissingNIK = true }, qrText: func(t *testing.T) string {
+				b := f.bpjsOpts()
+				b.holder = f.otherHolder
+				b.reveal = []sdjwt.Path{{"card_number"}}
+				return f.qrSDJWT(t, f.ktpOpts(), b)
+			}},
 		{name: "BPJS of another NIK", err: ErrHolderMismatch, qrText: func(t *testing.T) string {
 			return f.qrSDJWT(t, f.ktpOpts(), otherBPJS())
 		}},
@@ -113,7 +124,7 @@ func TestMultiCredential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !res.SameHolder() || res.NIK() != testNIK || len(res.Credentials()) != len(tc.types) {
+			if res.SameHolder() == tc.otherKey || res.NIK() != testNIK || len(res.Credentials()) != len(tc.types) {
 				t.Fatalf("result %+v", res)
 			}
 			// Only the AllowMissingNIK case has a credential without NIK.

@@ -100,7 +100,8 @@ type Policy struct {
 	// a verifier that skips it accepts lost phones' credentials.
 	SkipStatus bool
 	// AllowMissingNIK accepts a multi-credential presentation in which
-	// some credential discloses no NIK (the holder keys must still match).
+	// some credential discloses no NIK, when all are bound to one holder
+	// key (never for one-time copies, bound to a key each).
 	AllowMissingNIK bool
 	// AllowUnregistered lets a verifier whose Audience is not registered in
 	// the trust list run. When it is registered, New checks that Required
@@ -188,16 +189,18 @@ type Result struct {
 	credentials []*Credential
 	sameNIK     bool
 	nik         string
+	sameKey     bool
 	verifiedAt  time.Time
 }
 
 // Credentials returns the verified credentials, in presentation order.
 func (r *Result) Credentials() []*Credential { return slices.Clone(r.credentials) }
 
-// SameHolder reports that all credentials are bound to one holder key. It
-// is always true: a presentation whose credentials are bound to different
-// keys fails with ErrHolderMismatch.
-func (r *Result) SameHolder() bool { return true }
+// SameHolder reports that all credentials are bound to one holder key.
+// One-time copies (issue 19) are bound to a key each, so a response of
+// several copies has different keys, each proven by its own holder
+// binding, and is tied to one person by its NIKs ([Result.SameNIK]).
+func (r *Result) SameHolder() bool { return r.sameKey }
 
 // SameNIK reports that every credential discloses a NIK and all agree. It
 // is false when some credential discloses none (accepted for one
@@ -339,13 +342,19 @@ func (v *Verifier) remember(ctx context.Context, idx int, kind string, unit []by
 // finish runs the checks over the whole presentation: holder consistency
 // and the request policy.
 func (v *Verifier) finish(creds []*Credential, at time.Time) (*Result, error) {
-	res := &Result{credentials: creds, sameNIK: true, verifiedAt: at}
-	// Several credentials in one response must belong to one person: bound
-	// to the same holder key and carrying the same NIK.
-	for i, c := range creds {
-		if i > 0 && !keyEqual(creds[0].holderKey, c.holderKey) {
-			return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "bound to a different holder key than credential 0")
+	res := &Result{credentials: creds, sameNIK: true, sameKey: true, verifiedAt: at}
+	// Several credentials in one response must belong to one person. Each
+	// proved its own holder binding (check.HolderBinding); one-time copies
+	// (issue 19) are each bound to a key of their own, so what ties them
+	// together is the NIK every one of them discloses. Only credentials
+	// bound to one key may leave the NIK out, and only with
+	// Policy.AllowMissingNIK.
+	for _, c := range creds[1:] {
+		if !keyEqual(creds[0].holderKey, c.holderKey) {
+			res.sameKey = false
 		}
+	}
+	for i, c := range creds {
 		if c.nik != "" {
 			if res.nik != "" && res.nik != c.nik {
 				return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "carries a different NIK")
@@ -354,7 +363,10 @@ func (v *Verifier) finish(creds []*Credential, at time.Time) (*Result, error) {
 			continue
 		}
 		res.sameNIK = false
-		if len(creds) > 1 && !v.cfg.Policy.AllowMissingNIK {
+		switch {
+		case len(creds) > 1 && !res.sameKey:
+			return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "discloses no NIK and the credentials are bound to different keys, so nothing ties it to the others")
+		case len(creds) > 1 && !v.cfg.Policy.AllowMissingNIK:
 			return nil, fail(check.Holder, i, ErrHolderMismatch, nil, "discloses no NIK, so it cannot be tied to the other credentials")
 		}
 	}

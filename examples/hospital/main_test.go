@@ -23,7 +23,7 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{
 		"consent: share 4 claims of KTP-el with https://rsud.example.go.id",
 		"consent: share 5 claims of BPJS Kesehatan with https://rsud.example.go.id",
-		"admitted: NIK 3174015708950021 (same NIK and device key in both: true)",
+		"admitted: NIK 3174015708950021 (the same NIK in both, each card proven by its own one-time device key: true)",
 		"patient   RINA KARTIKA SARI, born 1995-08-17",
 		"JKN card  0001234567890, AKTIF, class 1, faskes KLINIK PRATAMA CONTOH  [BPJS Kesehatan]",
 	} {

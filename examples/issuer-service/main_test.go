@@ -371,7 +371,9 @@ func TestActivation(t *testing.T) {
 	var list struct {
 		Credentials []credentialInfo `json:"credentials"`
 	}
-	if st := e.post("/operator/credentials", map[string]string{"nik": demoNIK}, desk, &list).StatusCode; st != http.StatusOK || len(list.Credentials) != 4 {
+	// One-time copies (issue 19): each of the 4 credentials as a batch.
+	issued := 2 * (credential.KTPELType().Copies + credential.QRType().Copies)
+	if st := e.post("/operator/credentials", map[string]string{"nik": demoNIK}, desk, &list).StatusCode; st != http.StatusOK || len(list.Credentials) != issued {
 		t.Fatalf("credentials: %d, %d listed", st, len(list.Credentials))
 	}
 	qrRef, _ := statuslist.StatusClaimFromJSONValue(qrProfile.Claims()["status"])
@@ -400,11 +402,11 @@ func TestActivation(t *testing.T) {
 		t.Fatalf("revoke of an unknown credential: %d", st)
 	}
 
-	// Lost phone: the other three are revoked, the binding ends.
+	// Lost phone: every other copy is revoked, the binding ends.
 	var lost struct {
 		Revoked int `json:"revoked"`
 	}
-	if st := e.post("/operator/report-lost", map[string]string{"nik": demoNIK}, desk, &lost).StatusCode; st != http.StatusOK || lost.Revoked != 3 {
+	if st := e.post("/operator/report-lost", map[string]string{"nik": demoNIK}, desk, &lost).StatusCode; st != http.StatusOK || lost.Revoked != issued-1 {
 		t.Fatalf("report lost: %d, %d revoked", st, lost.Revoked)
 	}
 	if s := e.status(full); s != statuslist.Invalid {
