@@ -39,7 +39,10 @@ const (
 
 // Defaults and caps of [Config].
 const (
-	DefaultValidity        = 365 * 24 * time.Hour
+	// DefaultValidity is short, as one-time copies should be (issue 19):
+	// a wallet tops its copies up with its refresh token, and a shorter
+	// exp makes fewer copies end on the eve of a birthday (see Validity).
+	DefaultValidity        = 30 * 24 * time.Hour
 	MaxValidity            = 5 * 365 * 24 * time.Hour
 	DefaultOfferTTL        = 10 * time.Minute
 	DefaultMaxCodeAttempts = 5
@@ -132,7 +135,11 @@ type Config struct {
 	Formats []credential.Format
 	// Validity is how long a credential is valid; zero means DefaultValidity,
 	// at most MaxValidity. Credentials carrying age claims expire at the
-	// latest when those change (the next birthday, credential.NextAgeChange).
+	// latest when those change (the next birthday, credential.NextAgeChange):
+	// such an exp is the same in every copy and tells the birthday's day, so
+	// it links the copies of the residents whose birthday falls within
+	// Validity of issuance; a short Validity keeps them few (30 days: about
+	// one in twelve).
 	Validity time.Duration
 	// Decoys is the number of decoy digests per _sd array (RFC 9901
 	// §4.2.5) of an SD-JWT VC, drawn afresh for every copy: zero means

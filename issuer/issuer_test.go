@@ -124,18 +124,16 @@ func TestActivationIssuesBoundCredentials(t *testing.T) {
 		default:
 			t.Fatalf("format %q", c.Format)
 		}
-		// KTP-el carries age claims: exp is capped at the next birthday
-		// (00:00 WIB, 17:00 UTC the day before); the QR profile lives 30
-		// days. Both are floored to the start of the UTC day.
-		want := time.Date(2026, 8, 16, 0, 0, 0, 0, time.UTC)
-		if c.Profile == ProfileQR {
-			want = time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
-		}
+		// Both profiles live DefaultValidity (30 days), floored to the
+		// start of the UTC day; the KTP-el's age claims would cap it at
+		// the next birthday (00:00 WIB, 17:00 UTC the day before), months
+		// away (TestValidityCappedAtBirthday).
+		want := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
 		if !credential.NextAgeChange(credential.Date{Year: 1995, Month: 8, Day: 17}, t0).Equal(time.Date(2026, 8, 16, 17, 0, 0, 0, time.UTC)) {
 			t.Fatal("next birthday moved")
 		}
 		if !c.ExpiresAt.Equal(want) {
-			t.Fatalf("exp %v, want next birthday %v", c.ExpiresAt, want)
+			t.Fatalf("exp %v, want %v", c.ExpiresAt, want)
 		}
 	}
 }
@@ -302,5 +300,20 @@ func TestNewIDSortsByTime(t *testing.T) {
 	}
 	if want := e.clock.Now().UnixMilli(); ms != want {
 		t.Errorf("time prefix %d, want %d", ms, want)
+	}
+}
+
+// TestValidityCappedAtBirthday: a KTP-el issued within Validity of the
+// holder's birthday (17 August) expires at 00:00 WIB of it, floored to
+// the UTC day, since its age claims change then; the QR profile too.
+func TestValidityCappedAtBirthday(t *testing.T) {
+	e := newEnv(t)
+	e.clock.t = time.Date(2026, 7, 27, 9, 0, 0, 0, time.UTC)
+	a := e.activate(newDevice(t))
+	want := time.Date(2026, 8, 16, 0, 0, 0, 0, time.UTC)
+	for _, c := range a.Credentials {
+		if !c.ExpiresAt.Equal(want) {
+			t.Errorf("%s %s: exp %v, want %v", c.VCT, c.Format, c.ExpiresAt, want)
+		}
 	}
 }
