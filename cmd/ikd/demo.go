@@ -98,11 +98,11 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		}
 		return os.WriteFile(filepath.Join(outDir, name), data, 0o644)
 	}
-	// The story's clock starts 20m40s in the past and ends at the real
+	// The story's clock starts 25m55s in the past and ends at the real
 	// time, when the artefacts are made: other tools verify them within
 	// their 90-second window right after the demo, and both status list
 	// tokens are already issued then.
-	clk := demoworld.NewClock(e.now().UTC().Truncate(time.Second).Add(-(20*time.Minute + 40*time.Second)))
+	clk := demoworld.NewClock(e.now().UTC().Truncate(time.Second).Add(-(25*time.Minute + 55*time.Second)))
 
 	// 1. The trust list operator and the three issuers.
 	head("The trust-list operator and the three issuing authorities")
@@ -145,6 +145,10 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
+	hospitalKey, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return err
+	}
 	idCheck, _ := credential.QRIdentityCheck()
 	var idPaths []sdjwt.Path
 	for _, p := range idCheck {
@@ -152,7 +156,9 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	list := &trustlist.List{Operator: operatorID, Sequence: 1, IssuedAt: clk.Now().Add(-time.Hour), NextUpdate: clk.Now().Add(24 * time.Hour),
 		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
-			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}}}
+			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
+			{ID: hospitalID, Name: "RS Contoh", Keys: []trustlist.Key{{ID: hospitalKeyID, Public: hospitalKey.Public()}},
+				Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}}}
 	for _, p := range parties {
 		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
@@ -259,7 +265,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	// 3. The request QR.
 	clk.Advance(10 * time.Minute)
 	head("Bank Contoh shows a signed request QR: identity check (NIK, name, birth date, sex)")
-	reqCode, nonce, err := bankRequest(bankKey, clk.Now())
+	reqCode, nonce, err := verifierRequest(bankID, bankKeyID, bankKey, clk.Now())
 	if err != nil {
 		return err
 	}
@@ -334,6 +340,69 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   the same QR scanned again -> %v", verifier.ErrReplay)
 
+	// 5b. A second verifier: another one-time copy.
+	clk.Advance(5 * time.Minute)
+	if _, err := dukcapil.Publish(ctx, cache); err != nil { // the hospital's status cache, refreshed
+		return err
+	}
+	head("RS Contoh (a hospital) asks for the same identity check: the wallet shows another one-time copy")
+	hospital, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: clk.Now, ClockSkew: 5 * time.Second, Audience: hospitalID,
+		Policy: verifier.Policy{Required: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}})
+	if err != nil {
+		return err
+	}
+	hReqCode, hNonce, err := verifierRequest(hospitalID, hospitalKeyID, hospitalKey, clk.Now())
+	if err != nil {
+		return err
+	}
+	hReq, err := wal.ReadRequestQR(ctx, hReqCode.Data, request.TrustListVerifiers(trust.Current()))
+	if err != nil {
+		return err
+	}
+	hPres, err := wal.Present(ctx, hReq, holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }})
+	if err != nil {
+		return err
+	}
+	clk.Advance(15 * time.Second)
+	hRes, err := hospital.VerifyQRResponse(ctx, string(hPres.Codes[0].Data), hNonce)
+	if err != nil {
+		return fmt.Errorf("the hospital's verification failed: %w", err)
+	}
+	if err := expect(hRes.NIK() == residentNK, "hospital result NIK %q", hRes.NIK()); err != nil {
+		return err
+	}
+	toBank, err := copyFacts(pres.Envelope.Presentations[0].SDJWT)
+	if err != nil {
+		return err
+	}
+	toHospital, err := copyFacts(hPres.Envelope.Presentations[0].SDJWT)
+	if err != nil {
+		return err
+	}
+	say("   verified by the hospital: the same NIK, name, birth date and sex")
+	say("   what each verifier holds of the QR KTP-el, beyond the four values the resident disclosed:")
+	say("      %-8s  %-24s  %-14s  %s", "", "device key (thumbprint)", "status index", "issuer signature")
+	for _, f := range []struct {
+		name string
+		c    copyFact
+	}{{"bank", toBank}, {"hospital", toHospital}} {
+		say("      %-8s  %-24s  %-14d  %s…", f.name, f.c.key[:22]+"…", f.c.index, f.c.signature[:16])
+	}
+	if err := expect(toBank.key != toHospital.key && toBank.index != toHospital.index && toBank.signature != toHospital.signature &&
+		toBank.issued == toHospital.issued, "the two presentations share a copy: %+v %+v", toBank, toHospital); err != nil {
+		return err
+	}
+	left := -1
+	if all, err := wal.Credentials(ctx); err == nil {
+		for _, c := range all {
+			if c.VCT == credential.VCTQR && c.Format == credential.FormatSDJWT {
+				left = c.CopiesLeft()
+			}
+		}
+	}
+	say("   two copies of one batch (both dated %s) that share no key, index, signature, salt or digest: comparing notes,", time.Unix(toBank.issued, 0).UTC().Format(time.DateOnly))
+	say("   the two can link them only by what she disclosed (here her NIK); the wallet has %d unused copies of the QR KTP-el left", left)
+
 	// 6. The phone is lost.
 	clk.Advance(10 * time.Minute)
 	head("The phone is reported lost: Dukcapil revokes, the status list is updated")
@@ -354,7 +423,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	say("   %d credentials of this phone revoked; the bank's status cache refreshed", n)
-	reqCode, nonce, err = bankRequest(bankKey, clk.Now())
+	reqCode, nonce, err = verifierRequest(bankID, bankKeyID, bankKey, clk.Now())
 	if err != nil {
 		return err
 	}
@@ -388,18 +457,61 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	return nil
 }
 
-// bankRequest makes Bank Contoh's signed request QR for an identity check
-// (docs/qr-format.md §10) and returns it with its nonce.
-func bankRequest(key crypto.Signer, now time.Time) (qr.Code, []byte, error) {
+// verifierRequest makes a registered verifier's signed request QR for an
+// identity check (docs/qr-format.md §10) and returns it with its nonce.
+func verifierRequest(id, keyID string, key crypto.Signer, now time.Time) (qr.Code, []byte, error) {
 	nonce, err := request.NewNonce(nil)
 	if err != nil {
 		return qr.Code{}, nil, err
 	}
-	req := request.Request{Verifier: bankID, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
+	req := request.Request{Verifier: id, Nonce: nonce, IssuedAt: now, Expires: now.Add(5 * time.Minute),
 		Query: request.Query{Credentials: []request.CredentialQuery{{ID: "id", Format: credential.FormatSDJWT, VCTValues: []string{credential.VCTQR},
 			Claims: []request.ClaimQuery{{Path: []any{credential.QRClaimID}}}}}}}
-	code, err := request.Encode(req, request.SignOptions{Signer: key, KeyID: bankKeyID})
+	code, err := request.Encode(req, request.SignOptions{Signer: key, KeyID: keyID})
 	return code, nonce, err
+}
+
+// copyFact is what identifies one copy of an SD-JWT VC in a presentation.
+type copyFact struct {
+	key       string // RFC 7638 thumbprint of the cnf key
+	index     int64  // status list index
+	signature string // the issuer JWT's signature, base64url
+	issued    int64  // iat
+}
+
+// copyFacts reads them from a presentation (already verified).
+func copyFacts(presentation string) (copyFact, error) {
+	parts := strings.Split(strings.Split(presentation, "~")[0], ".")
+	if len(parts) != 3 {
+		return copyFact{}, fmt.Errorf("not an SD-JWT presentation")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return copyFact{}, err
+	}
+	var claims struct {
+		IAT int64 `json:"iat"`
+		Cnf struct {
+			JWK json.RawMessage `json:"jwk"`
+		} `json:"cnf"`
+		Status struct {
+			StatusList struct {
+				Idx int64 `json:"idx"`
+			} `json:"status_list"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return copyFact{}, err
+	}
+	pub, err := keys.ParsePublicKey(claims.Cnf.JWK)
+	if err != nil {
+		return copyFact{}, err
+	}
+	tp, err := keys.Thumbprint(pub)
+	if err != nil {
+		return copyFact{}, err
+	}
+	return copyFact{key: tp, index: claims.Status.StatusList.Idx, signature: parts[2], issued: claims.IAT}, nil
 }
 
 // qrNonce is the KB-JWT nonce of a QR binding: its bytes in base64url
@@ -472,7 +584,7 @@ func printClaims(w io.Writer, indent string, claims map[string]any) {
 func rawArtefacts(ctx context.Context, wal *holder.Wallet, bankKey crypto.Signer, lookup request.VerifierLookup, clk *demoworld.Clock,
 	write func(string, []byte) error) error {
 	yes := holder.PresentOptions{Consent: func(context.Context, holder.ConsentRequest) (bool, error) { return true, nil }}
-	reqCode, _, err := bankRequest(bankKey, clk.Now())
+	reqCode, _, err := verifierRequest(bankID, bankKeyID, bankKey, clk.Now())
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Ditjen Dukcapil", "Direktorat Jenderal Pajak", "BPJS Kesehatan",
-		"tx_code", "consent screen: \"Bank Contoh\"",
+		"tx_code", "consent screen: \"Bank Contoh\"", "verified by the hospital", "two copies of one batch",
 		"id.nik        3174015708950021",
 		"fails at the \"status\" check: verifier: credential revoked",
 		"every step behaved as expected",
