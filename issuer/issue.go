@@ -61,7 +61,10 @@ type IssueRequest struct {
 
 // Issue issues one document, in each requested format, to an active device
 // binding, with a fresh status list index per credential. It is
-// IssueBatch with one request.
+// IssueBatch with one request. It issues one credential per format, bound
+// to the binding's first key: the in-process path for an operator's tools
+// and for measuring. Wallets receive batches of one-time copies, each
+// bound to a key of its own, through the [Handler].
 func (iss *Issuer) Issue(ctx context.Context, actor string, req IssueRequest) ([]Credential, error) {
 	return iss.IssueBatch(ctx, actor, []IssueRequest{req})
 }
