@@ -144,15 +144,10 @@ func (iss *Issuer) redeemOffer(ctx context.Context, req *oid4vci.TokenRequest, j
 			failure = pe
 			return iss.audit(tx, "holder", op, subject, pe.Err, "")
 		}
-		if jti != nil {
-			fresh, err := tx.UseDPoPJTI(jti, now, jtiExp)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				// RFC 9449 §11.1: a jti is accepted once.
-				return fail(protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, op, ErrDPoP, "DPoP proof replayed (jti seen before)"))
-			}
+		if pe, err := spendJTI(tx, op, jti, now, jtiExp); err != nil {
+			return err
+		} else if pe != nil {
+			return fail(pe)
 		}
 		o, err := tx.OfferByCode(preAuthCodeHash(req.PreAuthorizedCode))
 		if isErr(err, ErrNotFound) {
@@ -231,6 +226,20 @@ func refreshGrantError(sentinel error, format string, args ...any) *oid4vci.Prot
 // for included (OAuth 2.0 Security BCP, RFC 9700 §4.14.2: the issuer
 // cannot tell the wallet from a thief). jkt is the request's DPoP key
 // thumbprint ("" without a proof); the new tokens are bound to it.
+// spendJTI spends the jti of a token request's DPoP proof (nil: none) in
+// tx. RFC 9449 §11.1: a jti is accepted once; a replay is the protocol
+// error returned.
+func spendJTI(tx Tx, op string, jti []byte, now, exp time.Time) (*oid4vci.ProtocolError, error) {
+	if jti == nil {
+		return nil, nil
+	}
+	fresh, err := tx.UseDPoPJTI(jti, now, exp)
+	if err != nil || fresh {
+		return nil, err
+	}
+	return protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, op, ErrDPoP, "DPoP proof replayed (jti seen before)"), nil
+}
+
 // Failures are *oid4vci.ProtocolError and are audited.
 func (iss *Issuer) redeemRefresh(ctx context.Context, refreshToken, jkt string, jti []byte, jtiExp time.Time, ttl tokenTTLs) (*tokenGrant, error) {
 	const op = "refresh"
@@ -249,15 +258,10 @@ func (iss *Issuer) redeemRefresh(ctx context.Context, refreshToken, jkt string, 
 			failure = pe
 			return iss.audit(tx, "holder", op, subject, pe.Err, "")
 		}
-		if jti != nil {
-			fresh, err := tx.UseDPoPJTI(jti, now, jtiExp)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				// RFC 9449 §11.1: a jti is accepted once.
-				return fail(protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, op, ErrDPoP, "DPoP proof replayed (jti seen before)"))
-			}
+		if pe, err := spendJTI(tx, op, jti, now, jtiExp); err != nil {
+			return err
+		} else if pe != nil {
+			return fail(pe)
 		}
 		rt, err := tx.RefreshToken(hash)
 		if isErr(err, ErrNotFound) {
