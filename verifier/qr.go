@@ -118,7 +118,7 @@ func (v *Verifier) verifyEnvelope(ctx context.Context, env *qr.Envelope, at time
 			if nonce != nil {
 				n = base64.RawURLEncoding.EncodeToString(nonce)
 			}
-			c, err := v.verifySDJWT(ctx, l, idx, p.SDJWT, n, at)
+			c, err := v.verifySDJWT(ctx, l, idx, p.SDJWT, v.cfg.Audience, n, at)
 			if err != nil {
 				return nil, err
 			}

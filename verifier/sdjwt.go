@@ -23,14 +23,17 @@ func (v *Verifier) VerifySDJWT(ctx context.Context, presentation, nonce string) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := v.verifySDJWT(ctx, l, 0, presentation, nonce, at)
+	c, err := v.verifySDJWT(ctx, l, 0, presentation, v.cfg.Audience, nonce, at)
 	if err != nil {
 		return nil, err
 	}
 	return v.finish([]*Credential{c}, at)
 }
 
-func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, pres, nonce string, at time.Time) (*Credential, error) {
+// verifySDJWT verifies presentation number idx, whose KB-JWT must name aud
+// (this verifier's Audience, or the client identifier of an OpenID4VP
+// request) and, unless it is "", nonce.
+func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, pres, aud, nonce string, at time.Time) (*Credential, error) {
 	// Format.
 	if len(pres) > sdjwt.MaxTokenSize {
 		return nil, fail(check.Format, idx, ErrMalformed, nil, "presentation of %d bytes (max %d)", len(pres), sdjwt.MaxTokenSize)
@@ -60,7 +63,7 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 		IssuerKey:        key,
 		Now:              func() time.Time { return at },
 		ClockSkew:        v.cfg.ClockSkew,
-		Audience:         v.cfg.Audience,
+		Audience:         aud,
 		Nonce:            nonce,
 		IgnoreNonce:      nonce == "",
 		KeyBindingMaxAge: v.window,
