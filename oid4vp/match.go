@@ -256,6 +256,15 @@ func (q *Query) Match(cands []Candidate) (*Match, error) {
 	if err := q.check(false); err != nil {
 		return nil, err
 	}
+	views, err := candidateViews(cands)
+	if err != nil {
+		return nil, err
+	}
+	return q.choose(q.evaluate(views))
+}
+
+// candidateViews checks the candidates and returns what matching reads.
+func candidateViews(cands []Candidate) ([]credView, error) {
 	if len(cands) > MaxCandidates {
 		return nil, fmt.Errorf("%w: %d candidates, over the cap of %d", ErrInvalidCandidate, len(cands), MaxCandidates)
 	}
@@ -269,7 +278,7 @@ func (q *Query) Match(cands []Candidate) (*Match, error) {
 			claims: c.Claims, ns: c.NameSpaces, always: c.AlwaysDisclosed, authorities: c.Authorities,
 			holderBinding: c.HolderBinding}
 	}
-	return q.choose(q.evaluate(views))
+	return views, nil
 }
 
 // queryResult is the outcome of one Credential Query over all candidates.
