@@ -121,6 +121,11 @@ func candidateFromJSON(raw []byte) (Candidate, error) {
 	if err != nil {
 		return Candidate{}, err
 	}
+	return candidateFromValue(v)
+}
+
+// candidateFromValue reads a decoded credential of the corpus.
+func candidateFromValue(v any) (Candidate, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return Candidate{}, errors.New("not an object")
