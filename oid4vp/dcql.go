@@ -15,9 +15,9 @@ import (
 // Format identifiers of OpenID4VP 1.0 Appendix B that the query parser
 // knows besides credential.FormatSDJWT (dc+sd-jwt, B.3.1) and
 // credential.FormatMdoc (mso_mdoc, B.2): the W3C Verifiable Credential
-// formats of B.1.3, whose meta is type_values (B.1.1). ikdkit holds no
-// credential of these formats; a query for them parses and matches
-// nothing.
+// formats of B.1.3, whose meta is type_values (B.1.1). ikdkit issues no
+// credential of these formats; [Query.Match] matches a query for them
+// against a [Candidate]'s Types.
 const (
 	FormatJWTVCJSON credential.Format = "jwt_vc_json" // B.1.3.1
 	FormatLDPVC     credential.Format = "ldp_vc"      // B.1.3.2
