@@ -169,7 +169,9 @@ type CandidateMatch struct {
 	// disclosure answering the query (§6.4: nothing else selectively
 	// disclosable may be sent). For an SD-JWT VC they convert to
 	// sdjwt.Path for Unverified.Select; for an mdoc they are [namespace,
-	// element] pairs.
+	// element] pairs. Empty when the query has no claims: the Wallet then
+	// sends only what every presentation discloses (§6.4.1), which for a
+	// format without selective disclosure is the whole Credential.
 	Disclose []ClaimsPath
 }
 
