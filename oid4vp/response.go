@@ -334,7 +334,9 @@ func (r *AuthorizationResponse) CheckQuery(q *Query) error {
 		if s.Optional {
 			continue
 		}
-		if !slices.ContainsFunc(s.Options, func(opt []string) bool { return !slices.ContainsFunc(opt, func(id string) bool { return !answered(id) }) }) {
+		if !slices.ContainsFunc(s.Options, func(opt []string) bool {
+			return !slices.ContainsFunc(opt, func(id string) bool { return !answered(id) })
+		}) {
 			return malformed("vp_token satisfies no option of credential_sets[%d]", i)
 		}
 	}
