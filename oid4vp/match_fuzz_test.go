@@ -254,3 +254,235 @@ func TestMatchAnswersPassCheckPresented(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMatchTrees matches the seed queries (the corpus and
+// testdata/oid4vp/spec) against candidate trees generated from random
+// bytes: of the formats and types the query asks for, with the claims
+// along the query's paths planted often enough to match, values drawn
+// from the query's values, null wildcards and indices meeting arrays,
+// objects and scalars of every kind. It asserts what FuzzMatch asserts.
+func FuzzMatchTrees(f *testing.F) {
+	queries := map[string]*Query{}
+	var names []string
+	for _, c := range loadCorpus(f) {
+		queries[c.name] = c.query
+		names = append(names, c.name)
+	}
+	for name, s := range seeds(f, "dcql-") {
+		q, err := ParseQuery(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		queries[name] = q
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i := range names {
+		f.Add(uint16(i), []byte{byte(i), 0xff, 0x10, 0x7f, byte(i * 7), 0x33, 0xc4})
+	}
+	f.Fuzz(func(t *testing.T, which uint16, src []byte) {
+		q := queries[names[int(which)%len(names)]]
+		cands := genCandidates(q, &byteSource{b: src})
+		start := time.Now()
+		m, err := q.Match(cands)
+		if d := time.Since(start); d > matchTimeout {
+			t.Fatalf("Match took %v", d)
+		}
+		if err != nil {
+			var ne *NoMatchError
+			if m != nil || !errors.As(err, &ne) {
+				t.Fatalf("result %+v with error %v", m, err)
+			}
+			return
+		}
+		checkMatch(t, q, cands, m)
+	})
+}
+
+// byteSource hands out the fuzzer's bytes, then zeros.
+type byteSource struct {
+	b []byte
+	i int
+}
+
+func (s *byteSource) next() int {
+	if s.i >= len(s.b) {
+		return 0
+	}
+	s.i++
+	return int(s.b[s.i-1])
+}
+
+func (s *byteSource) intn(n int) int { return s.next() % n }
+
+// genCandidates generates up to 6 candidates for the query.
+func genCandidates(q *Query, s *byteSource) []Candidate {
+	var keys []string
+	var values []any
+	for _, cq := range q.Credentials {
+		for _, cl := range cq.Claims {
+			for _, e := range cl.Path {
+				if k, ok := e.(string); ok {
+					keys = append(keys, k)
+				}
+			}
+			values = append(values, cl.Values...)
+		}
+	}
+	keys = append(keys, "x", "0")
+	values = append(values, "x", int64(0), int64(1), true, false, nil, json.Number("1.0"), 2.5)
+	g := &treeGen{s: s, keys: keys, values: values}
+	var out []Candidate
+	for n := s.intn(7); n > 0; n-- {
+		cq := &q.Credentials[s.intn(len(q.Credentials))]
+		c := Candidate{Format: cq.Format, HolderBinding: s.intn(4) != 0}
+		if s.intn(8) == 0 {
+			c.Format = credential.FormatSDJWT
+		}
+		switch {
+		case len(cq.Meta.VCTValues) > 0 && s.intn(6) != 0:
+			c.VCT = cq.Meta.VCTValues[s.intn(len(cq.Meta.VCTValues))]
+		case cq.Meta.DoctypeValue != "" && s.intn(6) != 0:
+			c.Doctype = cq.Meta.DoctypeValue
+		case len(cq.Meta.TypeValues) > 0 && s.intn(6) != 0:
+			c.Types = append([]string{"VerifiableCredential"}, cq.Meta.TypeValues[s.intn(len(cq.Meta.TypeValues))]...)
+		default:
+			c.VCT, c.Doctype = "urn:other", "urn:other"
+		}
+		for _, ta := range cq.TrustedAuthorities {
+			if s.intn(3) != 0 {
+				c.Authorities = append(c.Authorities, Authority{Type: ta.Type, Value: ta.Values[s.intn(len(ta.Values))]})
+			}
+		}
+		if c.Format == credential.FormatMdoc {
+			c.NameSpaces = map[string]map[string]any{}
+			for _, cl := range cq.Claims {
+				if s.intn(5) == 0 {
+					continue
+				}
+				ns, _ := cl.Path[0].(string)
+				el, _ := cl.Path[1].(string)
+				if c.NameSpaces[ns] == nil {
+					c.NameSpaces[ns] = map[string]any{}
+				}
+				c.NameSpaces[ns][el] = g.leaf(cl.Values)
+			}
+		} else {
+			root, _ := g.value(2).(map[string]any)
+			if root == nil {
+				root = map[string]any{}
+			}
+			for _, cl := range cq.Claims {
+				if s.intn(5) != 0 {
+					// A path starting with an index or null plants an
+					// array, which cannot be the root (§7.1 step 1).
+					if r, ok := g.plant(root, cl.Path, cl.Values).(map[string]any); ok {
+						root = r
+					}
+				}
+			}
+			c.Claims = root
+			if len(cq.Claims) > 0 && s.intn(3) == 0 {
+				// A concrete prefix of a claim path is always disclosed.
+				var p ClaimsPath
+				for _, e := range cq.Claims[s.intn(len(cq.Claims))].Path {
+					if e == nil || s.intn(3) == 0 {
+						break
+					}
+					p = append(p, e)
+				}
+				if len(p) > 0 {
+					c.AlwaysDisclosed = append(c.AlwaysDisclosed, p)
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// treeGen generates claim trees.
+type treeGen struct {
+	s      *byteSource
+	keys   []string
+	values []any
+	nodes  int
+}
+
+// maxGenNodes keeps generated trees within MaxCandidateNodes.
+const maxGenNodes = 200
+
+func (g *treeGen) leaf(want []any) any {
+	if len(want) > 0 && g.s.intn(2) == 0 {
+		return want[g.s.intn(len(want))]
+	}
+	return g.values[g.s.intn(len(g.values))]
+}
+
+// value generates an object (kind 0 at the root), array or scalar.
+func (g *treeGen) value(depth int) any {
+	g.nodes++
+	if depth <= 0 || g.nodes > maxGenNodes {
+		return g.leaf(nil)
+	}
+	switch g.s.intn(3) {
+	case 0:
+		m := map[string]any{}
+		for n := g.s.intn(4); n > 0; n-- {
+			m[g.keys[g.s.intn(len(g.keys))]] = g.value(depth - 1)
+		}
+		return m
+	case 1:
+		a := []any{}
+		for n := g.s.intn(4); n > 0; n-- {
+			a = append(a, g.value(depth-1))
+		}
+		return a
+	}
+	return g.leaf(nil)
+}
+
+// plant makes path exist below v (mostly), returning the new v.
+func (g *treeGen) plant(v any, path ClaimsPath, want []any) any {
+	g.nodes++
+	if len(path) == 0 {
+		if g.s.intn(4) == 0 {
+			return v
+		}
+		return g.leaf(want)
+	}
+	if g.nodes > maxGenNodes {
+		return v
+	}
+	switch e := path[0].(type) {
+	case string:
+		m, ok := v.(map[string]any)
+		if !ok || g.s.intn(8) == 0 {
+			m = map[string]any{}
+		}
+		m[e] = g.plant(m[e], path[1:], want)
+		return m
+	case int:
+		a, _ := v.([]any)
+		for len(a) <= e && len(a) < 8 {
+			a = append(a, g.value(1))
+		}
+		if e < len(a) {
+			a[e] = g.plant(a[e], path[1:], want)
+		}
+		return a
+	default: // null: some elements along the path, others random
+		a, _ := v.([]any)
+		for n := g.s.intn(4); n > 0; n-- {
+			a = append(a, nil)
+		}
+		for i := range a {
+			if g.s.intn(4) == 0 {
+				a[i] = g.value(1)
+			} else {
+				a[i] = g.plant(a[i], path[1:], want)
+			}
+		}
+		return a
+	}
+}
