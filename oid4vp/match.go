@@ -201,7 +201,7 @@ func (e *NoMatchError) Error() string {
 	if e.Set >= 0 {
 		fmt.Fprintf(&b, ": credential_sets[%d] (§6.4.2): no option can be satisfied", e.Set)
 	} else {
-		b.WriteString(": required (§6.4.2)")
+		b.WriteString(": every Credential Query is required (§6.4.2)")
 	}
 	if len(e.Queries) > 0 {
 		fmt.Fprintf(&b, "; no candidate for %s", quoteIDs(e.Queries))
@@ -244,9 +244,10 @@ func quoteIDs(ids []string) string {
 // Then the queries to answer are chosen (§6.4.2): without credential_sets
 // every Credential Query is required; with them, each required set takes
 // its first option whose queries all match, and each optional set its
-// first such option if any. The Wallet SHOULD NOT send the claims of a
-// values match without End-User interaction (§15.4.1), and may offer the
-// End-User the other matching candidates.
+// first such option if any. The Wallet may offer the End-User the other
+// matching candidates (§6.4.3). Whatever Match returns, §15.4.1 asks for
+// End-User interaction before any response, so that the Verifier cannot
+// tell a values mismatch from a refusal.
 //
 // A query that fails [ParseQuery]'s checks gives a [*QueryError]; a
 // candidate beyond the caps, or with values of other types, gives an
