@@ -29,7 +29,7 @@ const testDNS = "verifier.example.id"
 // anchor, never in x5c), an intermediate, and a leaf with a DNS SAN.
 type testPKI struct {
 	root, inter, leaf *x509.Certificate
-	leafKey           *ecdsa.PrivateKey
+	leafKey, interKey *ecdsa.PrivateKey
 	roots             *x509.CertPool
 }
 
@@ -56,7 +56,7 @@ func newPKI(t testing.TB, dns ...string) *testPKI {
 			NotBefore: testNow.Add(-365 * 24 * time.Hour), NotAfter: testNow.Add(365 * 24 * time.Hour),
 			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	}
-	p := &testPKI{leafKey: leafKey}
+	p := &testPKI{leafKey: leafKey, interKey: interKey}
 	p.root = newCert(t, ca(1, "Test Verifier Root"), ca(1, "Test Verifier Root"), &rootKey.PublicKey, rootKey)
 	p.inter = newCert(t, ca(2, "Test Verifier CA"), p.root, &interKey.PublicKey, rootKey)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "Bank Contoh"},

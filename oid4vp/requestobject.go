@@ -527,7 +527,7 @@ func parseX5C(h map[string]any) ([]*x509.Certificate, error) {
 		if err != nil {
 			return nil, fmt.Errorf("x5c[%d]: %v", i, err)
 		}
-		if bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil {
+		if bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil {
 			return nil, fmt.Errorf("x5c[%d] is self-signed; the trust anchor does not go in x5c", i)
 		}
 		chain[i] = c
