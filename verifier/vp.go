@@ -67,17 +67,10 @@ func (v *Verifier) VerifyVPToken(ctx context.Context, vpToken map[string][]strin
 		}
 	}
 	var creds []*Credential
-	answered := map[string]bool{}
+	presented := map[string][]oid4vp.Presented{}
 	// In the query's order, so that results are deterministic.
 	for _, q := range req.Query.Credentials {
-		ps := vpToken[q.ID]
-		if len(ps) == 0 {
-			continue
-		}
-		if len(ps) > 1 && !q.Multiple {
-			return nil, fail(check.Policy, len(creds), ErrPolicy, nil, "%d presentations for %.64q, which asks for one", len(ps), q.ID)
-		}
-		for _, p := range ps {
+		for _, p := range vpToken[q.ID] {
 			idx := len(creds)
 			var got []*Credential
 			switch q.Format {
@@ -99,53 +92,28 @@ func (v *Verifier) VerifyVPToken(ctx context.Context, vpToken map[string][]strin
 				return nil, fail(check.Format, idx, ErrMalformed, nil, "format %.64q", q.Format)
 			}
 			for _, c := range got {
-				if !queryType(q, c.typ) {
-					return nil, fail(check.Policy, idx, ErrPolicy, nil, "%.200s does not answer %.64q", c.typ, q.ID)
-				}
+				presented[q.ID] = append(presented[q.ID], c.presented())
 			}
 			creds = append(creds, got...)
 		}
-		answered[q.ID] = true
 	}
-	if err := requiredAnswered(req.Query, answered); err != nil {
-		return nil, err
+	// What was verified must answer the query (§6.4, §8.1): formats,
+	// types, claims and values, multiple, required queries and sets.
+	if err := req.Query.CheckPresented(presented); err != nil {
+		return nil, fail(check.Policy, -1, ErrPolicy, err, "the vp_token does not answer the DCQL query")
 	}
 	return v.finish(creds, at)
 }
 
-// queryType reports whether typ is a type the Credential Query's meta
-// accepts (Appendix B.2.3 doctype_value, B.3.5 vct_values).
-func queryType(q oid4vp.CredentialQuery, typ string) bool {
-	switch q.Format {
-	case credential.FormatSDJWT:
-		return len(q.Meta.VCTValues) == 0 || slices.Contains(q.Meta.VCTValues, typ)
-	case credential.FormatMdoc:
-		return q.Meta.DoctypeValue == "" || q.Meta.DoctypeValue == typ
+// presented describes the verified credential for DCQL's
+// Query.CheckPresented: only what was disclosed, and the holder binding
+// every credential the verifier accepts has.
+func (c *Credential) presented() oid4vp.Presented {
+	p := oid4vp.Presented{Format: c.format, HolderBinding: true}
+	if c.format == credential.FormatMdoc {
+		p.Doctype, p.NameSpaces = c.typ, c.nameSpaces
+	} else {
+		p.VCT, p.Claims = c.typ, c.claims
 	}
-	return false
-}
-
-// requiredAnswered checks §6.4.2: without credential_sets every Credential
-// Query must be answered; with them, each required set must have an
-// option whose every query was answered.
-func requiredAnswered(q *oid4vp.Query, answered map[string]bool) error {
-	if len(q.CredentialSets) == 0 {
-		for _, c := range q.Credentials {
-			if !answered[c.ID] {
-				return fail(check.Policy, -1, ErrPolicy, nil, "no presentation for %.64q", c.ID)
-			}
-		}
-		return nil
-	}
-	for i, s := range q.CredentialSets {
-		if s.Optional {
-			continue
-		}
-		if !slices.ContainsFunc(s.Options, func(opt []string) bool {
-			return !slices.ContainsFunc(opt, func(id string) bool { return !answered[id] })
-		}) {
-			return fail(check.Policy, -1, ErrPolicy, nil, "credential set %d is not answered by any of its options", i)
-		}
-	}
-	return nil
+	return p
 }

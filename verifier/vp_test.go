@@ -9,6 +9,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/credential/mdoc"
+	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/oid4vp"
 )
 
@@ -57,6 +58,8 @@ func TestVerifyVPToken(t *testing.T) {
 		{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["`+credential.VCTKTPEL+`"]}},
 		{"id":"mdl","format":"mso_mdoc","meta":{"doctype_value":"`+credential.DocTypeKTPEL+`"}}],
 		"credential_sets":[{"options":[["pid"],["mdl"]]}]}`)
+	otherName := vpQuery(t, `{"credentials":[{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["`+credential.VCTKTPEL+`"]},
+		"claims":[{"path":["name"],"values":["ANDI PRATAMA WIJAYA"]}]}]}`)
 	npwpOnly := vpQuery(t, `{"credentials":[{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["`+credential.VCTNPWP+`"]}}]}`)
 	req := func(q *oid4vp.Query) VPRequest {
 		return VPRequest{ClientID: vpClientID, Nonce: vpNonce, Query: q, SessionTranscript: st}
@@ -89,6 +92,11 @@ func TestVerifyVPToken(t *testing.T) {
 			req: req(either), check: check.Policy, err: ErrPolicy},
 		{name: "a type the query does not ask", token: func() map[string][]string { return map[string][]string{"pid": {sd(nil)}} },
 			req: req(npwpOnly), check: check.Policy, err: ErrPolicy},
+		{name: "a claim value the query does not accept", token: func() map[string][]string { return map[string][]string{"pid": {sd(nil)}} },
+			req: req(otherName), check: check.Policy, err: ErrPolicy},
+		{name: "an asked claim not disclosed", token: func() map[string][]string {
+			return map[string][]string{"pid": {sd(func(o *sdOpts) { o.reveal = []sdjwt.Path{{"birthdate"}} })}, "mdl": {md(st)}}
+		}, req: req(both), check: check.Policy, err: ErrPolicy},
 		{name: "mdoc not base64url", token: func() map[string][]string { return map[string][]string{"mdl": {"%%%"}} },
 			req: req(either), check: check.Format, err: ErrMalformed},
 		{name: "empty vp_token", token: func() map[string][]string { return map[string][]string{} },
