@@ -26,8 +26,9 @@ const (
 	MaxPresentations = 64
 	// MaxResponseResultSize caps the JSON a response_uri answers.
 	MaxResponseResultSize = 16 << 10
-	// maxResponseDepth: the response object, vp_token, an array.
-	maxResponseDepth = 3
+	// maxResponseDepth: the response object, vp_token, an array, and room
+	// to refuse a JSON presentation with ErrUnsupported.
+	maxResponseDepth = 8
 )
 
 // AuthorizationResponse is the Authorization Response (§8.1) or the
