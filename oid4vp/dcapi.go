@@ -55,12 +55,9 @@ func ParseDCAPIRequest(protocol string, data []byte) (*AuthorizationRequest, err
 			return nil, err
 		}
 		// Appendix A.3.2.1: the JWS is the request member of the data.
-		req := &AuthorizationRequest{Request: r.str("request", true)}
+		req := &AuthorizationRequest{Request: r.strMax("request", true, MaxRequestObjectSize)}
 		if err := r.err(); err != nil {
 			return nil, malformed("%v", err)
-		}
-		if len(req.Request) > MaxRequestObjectSize {
-			return nil, malformed("request over %d bytes", MaxRequestObjectSize)
 		}
 		return req, nil
 	case ProtocolMultiSigned:
@@ -184,7 +181,7 @@ func ParseDCAPIResponse(data []byte, opts ResponseOptions) (*AuthorizationRespon
 		if !opts.Mode.Encrypted() {
 			return nil, malformed("an encrypted response to a request with response_mode %s", opts.Mode)
 		}
-		jwe := r.str("response", true)
+		jwe := r.strMax("response", true, MaxResponseSize)
 		if err := r.err(); err != nil {
 			return nil, malformed("%v", err)
 		}

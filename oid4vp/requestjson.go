@@ -87,6 +87,11 @@ func (r *reader) get(name string, required bool) (any, bool) {
 
 // str reads a non-empty string of at most MaxStringLen bytes.
 func (r *reader) str(name string, required bool) string {
+	return r.strMax(name, required, MaxStringLen)
+}
+
+// strMax reads a non-empty string of at most max bytes.
+func (r *reader) strMax(name string, required bool, max int) string {
 	v, ok := r.get(name, required)
 	if !ok {
 		return ""
@@ -98,8 +103,8 @@ func (r *reader) str(name string, required bool) string {
 		return ""
 	case s == "":
 		r.failf(name, "empty string")
-	case len(s) > MaxStringLen:
-		r.failf(name, "over %d bytes", MaxStringLen)
+	case len(s) > max:
+		r.failf(name, "over %d bytes", max)
 		return ""
 	}
 	return s
