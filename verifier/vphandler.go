@@ -3,7 +3,8 @@ package verifier
 import (
 	"context"
 	"crypto"
-	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
@@ -145,7 +146,7 @@ type vpTx struct {
 	id, resultID string
 	req          *oid4vp.AuthorizationRequest
 	jws          string // the Request Object for GET
-	key          *ecdh.PrivateKey
+	key          *ecdsa.PrivateKey
 	expiresAt    time.Time
 	// busy: a response is being verified; done: the outcome is final.
 	busy, done bool
@@ -343,11 +344,11 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 		VerifierInfo: h.cfg.VerifierInfo,
 	}
 	if h.cfg.ResponseMode.Encrypted() {
-		k, err := ecdh.P256().GenerateKey(h.cfg.Rand)
+		k, err := ecdsa.GenerateKey(elliptic.P256(), h.cfg.Rand)
 		if err != nil {
 			return bad(ErrConfig, err, "encryption key: %v", err)
 		}
-		jwk, err := oid4vp.NewEncryptionJWK(kid, k.PublicKey())
+		jwk, err := oid4vp.NewEncryptionJWK(kid, &k.PublicKey)
 		if err != nil {
 			return bad(ErrConfig, err, "encryption key: %v", err)
 		}
