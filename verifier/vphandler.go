@@ -501,7 +501,10 @@ func (h *VPHandler) serveRequest(w http.ResponseWriter, r *http.Request) {
 // expires. Responses that are malformed, do not decrypt or carry another
 // state are refused without touching the transaction, so that whoever
 // saw the QR code cannot spoil it; one with the right state is final,
-// verified or not.
+// verified or not. A Wallet's error response (§8.5) must carry the state
+// too; it is recorded as the outcome and answered 200. A presentation
+// that fails verification is answered 400 invalid_request naming only
+// the failed check.
 func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -438,6 +438,55 @@ func TestVPHandlerRefusals(t *testing.T) {
 			t.Fatalf("a response after the error: HTTP %d", st)
 		}
 	})
+	t.Run("concurrent responses", func(t *testing.T) {
+		e, tx, req := open(t, nil)
+		form := e.form(t, req, e.vpToken(t, req, walletOpts{}), req.State)
+		codes := make(chan int, 4)
+		for range cap(codes) {
+			go func() {
+				resp, err := http.PostForm(req.ResponseURI, form)
+				if err != nil {
+					codes <- 0
+					return
+				}
+				resp.Body.Close()
+				codes <- resp.StatusCode
+			}()
+		}
+		ok := 0
+		for range cap(codes) {
+			switch <-codes {
+			case http.StatusOK:
+				ok++
+			case http.StatusBadRequest:
+			default:
+				t.Error("unexpected status")
+			}
+		}
+		if o := e.outcome(t, tx.ID); ok != 1 || o.Result == nil {
+			t.Fatalf("%d responses taken, outcome %+v", ok, o)
+		}
+	})
+	t.Run("endpoints refuse other methods and bodies", func(t *testing.T) {
+		e, tx, req := open(t, nil)
+		if resp, err := http.Get(req.ResponseURI); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("GET response_uri: %v", err)
+		}
+		if st, pe := post(t, tx.RequestURI, url.Values{"wallet_nonce": {"not url safe!"}}); st != http.StatusBadRequest || pe.Code != oid4vp.CodeInvalidRequest {
+			t.Fatalf("bad wallet_nonce: HTTP %d %v", st, pe)
+		}
+		resp, err := http.Post(req.ResponseURI, "application/json", strings.NewReader("{}"))
+		if err != nil || resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("JSON body: %v", err)
+		}
+		big := url.Values{"vp_token": {strings.Repeat("a", oid4vp.MaxResponseSize+1)}, "state": {req.State}}
+		if st, _ := post(t, req.ResponseURI, big); st != http.StatusBadRequest {
+			t.Fatalf("oversized response: HTTP %d", st)
+		}
+		if !e.outcome(t, tx.ID).Pending {
+			t.Fatal("a refused body spoiled the transaction")
+		}
+	})
 	t.Run("MaxPending", func(t *testing.T) {
 		e := newVPEnv(t, func(c *VPHandlerConfig) { c.MaxPending = 2 })
 		for range 2 {
