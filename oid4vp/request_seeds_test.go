@@ -74,6 +74,8 @@ var seedExpect = map[string]string{
 	"response-spec-direct-post.txt":            "",
 	"response-spec-direct-post-multiple.txt":   "",
 	"response-spec-error.txt":                  "",
+	"requesturipost-spec.txt":                  "",
+	"responseresult-spec.json":                 "",
 }
 
 func TestRequestSeeds(t *testing.T) {
@@ -119,6 +121,14 @@ func TestRequestSeeds(t *testing.T) {
 				if err == nil && (resp.KeyID != "ac" || len(resp.VPToken["example_credential_id"]) != 1) {
 					t.Fatalf("decrypted %+v", resp)
 				}
+			case name == "requesturipost-spec.txt":
+				form, perr := url.ParseQuery(string(data))
+				if perr != nil {
+					t.Fatal(perr)
+				}
+				_, err = ParseRequestURIPost(form)
+			case name == "responseresult-spec.json":
+				_, err = ParseResponseResult(data)
 			case name == "response-spec-jwe-key.json":
 			case strings.HasPrefix(name, "response-"):
 				form, perr := url.ParseQuery(string(data))

@@ -575,21 +575,24 @@ func NewWalletNonce(r io.Reader) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-type wireWalletMetadata struct {
-	VPFormatsSupported                     map[credential.Format]VPFormat `json:"vp_formats_supported"`
-	ClientIDPrefixesSupported              []string                       `json:"client_id_prefixes_supported,omitempty"`
-	RequestObjectSigningAlgValuesSupported []string                       `json:"request_object_signing_alg_values_supported,omitempty"`
-	ResponseModesSupported                 []string                       `json:"response_modes_supported,omitempty"`
-	ResponseTypesSupported                 []string                       `json:"response_types_supported,omitempty"`
-}
-
-// MarshalJSON encodes the metadata (§10.1).
+// MarshalJSON encodes the metadata (§10.1); members that are nil are
+// left out.
 func (m WalletMetadata) MarshalJSON() ([]byte, error) {
-	w := wireWalletMetadata(m)
-	if w.VPFormatsSupported == nil {
-		w.VPFormatsSupported = map[credential.Format]VPFormat{}
+	out := map[string]any{}
+	if m.VPFormatsSupported != nil {
+		out["vp_formats_supported"] = m.VPFormatsSupported
 	}
-	return strictjson.Marshal(w)
+	for name, v := range map[string][]string{
+		"client_id_prefixes_supported":                m.ClientIDPrefixesSupported,
+		"request_object_signing_alg_values_supported": m.RequestObjectSigningAlgValuesSupported,
+		"response_modes_supported":                    m.ResponseModesSupported,
+		"response_types_supported":                    m.ResponseTypesSupported,
+	} {
+		if v != nil {
+			out[name] = v
+		}
+	}
+	return strictjson.Marshal(out)
 }
 
 // Form encodes the POST body (§5.10, application/x-www-form-urlencoded).

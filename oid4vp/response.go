@@ -262,6 +262,11 @@ func responseFromReader(f *reader, kid string) (*AuthorizationResponse, error) {
 	if !ok {
 		return nil, malformed("%v", f.err())
 	}
+	if len(tok.m) == 0 {
+		// §8.1: vp_token holds the presentations; a Wallet with nothing
+		// to present answers access_denied (§8.5).
+		return nil, malformed("vp_token is empty")
+	}
 	resp.VPToken = make(map[string][]string, len(tok.m))
 	n := 0
 	for id, v := range tok.m {
