@@ -429,8 +429,10 @@ func parseRequestParams(f *reader, fl flow) (*AuthorizationRequest, error) {
 // package doc for a request of its Response Mode, signed when its Client
 // Identifier Prefix requires a signature (for the DC API: when it has a
 // client_id), with [Query.Validate]'s stricter rules for the DCQL query.
-// A Verifier calls it before sending a request it built; [Link],
-// [SignRequestObject] and [DCAPIRequest] call it too.
+// A Verifier calls it before sending a request it built;
+// [AuthorizationRequest.Link], [SignRequestObject] and [DCAPIRequest] call
+// it too. For a redirect_uri client without ResponseURI, it sets
+// ResponseURI to the client identifier (§5.9.3).
 func (r *AuthorizationRequest) Validate() error {
 	if r.RequestURI != "" || r.Request != "" {
 		return malformed("Validate checks request parameters, not a request by reference")

@@ -349,9 +349,12 @@ func VerifyRequestObject(token string, opts VerifyOptions) (*VerifiedRequest, er
 	// The client_id decides where the key comes from. It is read from the
 	// payload before the signature is known good only to choose the key;
 	// everything is read again, and checked, after.
+	if len(jws.Payload) > MaxRequestSize {
+		return bad(ErrInvalidRequestObject, "payload over %d bytes", MaxRequestSize)
+	}
 	pm, err := strictjson.UnmarshalObject(jws.Payload, maxRequestDepth)
-	if err != nil || len(jws.Payload) > MaxRequestSize {
-		return bad(ErrInvalidRequestObject, "payload is not a JSON object of at most %d bytes", MaxRequestSize)
+	if err != nil {
+		return bad(ErrInvalidRequestObject, "payload is not a JSON object: %v", err)
 	}
 	cid, _ := pm["client_id"].(string)
 	client, err := ParseClientID(cid)
