@@ -394,3 +394,43 @@ func TestVPResponseNotDelivered(t *testing.T) {
 		t.Fatalf("activity %+v", acts[n-2:])
 	}
 }
+
+// TestVPAgainstVPHandler: the wallet answers the verifier package's own
+// OpenID4VP endpoint (verifier.NewVPHandler): request_uri POST with a
+// wallet_nonce, direct_post.jwt, the outcome verified.
+func TestVPAgainstVPHandler(t *testing.T) {
+	f := activated(t)
+	pki := newVPVerifier(t, f, queryKTPMdoc, oid4vp.ResponseModeDirectPost)
+	h, err := verifier.NewVPHandler(hospitalVerifier(t, f, t0), verifier.VPHandlerConfig{
+		BaseURL: vpBankID, Signer: pki.key, Chain: pki.chain,
+		ResponseMode: oid4vp.ResponseModeDirectPostJWT, Now: f.clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := signedList(t, f.is, []string{credential.VCTKTPEL}, []string{credential.DocTypeKTPEL}, pki.registration(vpBankClaims))
+	for _, query := range []string{queryKTPSDJWT, queryKTPMdoc} {
+		q, err := oid4vp.ParseQuery([]byte(query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := h.NewRequest(f.ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.w.ReadVPRequest(f.ctx, tx.Link, VPOptions{Verifiers: list, HTTPClient: handlerClient(h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.w.AnswerVPRequest(f.ctx, r, PresentOptions{Consent: yes(nil)}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.Result(f.ctx, tx.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Pending || out.Err != nil || out.Result == nil || out.Result.NIK() != testNIK {
+			t.Fatalf("outcome %+v", out)
+		}
+	}
+}
