@@ -124,8 +124,8 @@ type ProtocolError struct {
 	// package does not know are kept.
 	Code string
 	// Description is the "error_description": ASCII %x20-21 / %x23-5B /
-	// %x5D-7E only (RFC 6749 §4.1.2.1); other characters are replaced
-	// with '?' when sent. §14.6 asks that it carry nothing that would
+	// %x5D-7E only (RFC 6749 §4.1.2.1); when sent, '"' becomes '\'' and
+	// other characters '?'. §14.6 asks that it carry nothing that would
 	// tell the Verifier about the End-User's data.
 	Description string
 	// Err is the cause. It is never sent; Unwrap returns it, so
@@ -274,14 +274,18 @@ func errorChar(c byte) bool {
 }
 
 // sanitizeASCII replaces every byte outside the error character set with
-// '?' and truncates to max bytes.
+// '?' (a double quote, which Go's %q puts around values, with a single
+// one) and truncates to max bytes.
 func sanitizeASCII(s string, max int) string {
 	if len(s) > max {
 		s = s[:max]
 	}
 	b := []byte(s)
 	for i, c := range b {
-		if !errorChar(c) {
+		switch {
+		case c == '"':
+			b[i] = '\''
+		case !errorChar(c):
 			b[i] = '?'
 		}
 	}

@@ -290,7 +290,7 @@ func TestWriteReadError(t *testing.T) {
 		code   string
 		desc   string
 	}{
-		{NewError(CodeInvalidRequest, "bad \"state\"\n"), 400, CodeInvalidRequest, "bad ?state??"},
+		{NewError(CodeInvalidRequest, "bad \"state\"\n"), 400, CodeInvalidRequest, "bad 'state'?"},
 		{&ProtocolError{Status: 404, Code: CodeInvalidRequestURI}, 404, CodeInvalidRequestURI, ""},
 		{fmt.Errorf("wrapped: %w", NewError(CodeAccessDenied, "")), 400, CodeAccessDenied, ""},
 		{errors.New("database password is hunter2"), 500, CodeServerError, ""},
