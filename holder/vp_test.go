@@ -401,15 +401,18 @@ func TestVPResponseNotDelivered(t *testing.T) {
 func TestVPAgainstVPHandler(t *testing.T) {
 	f := activated(t)
 	pki := newVPVerifier(t, f, queryKTPMdoc, oid4vp.ResponseModeDirectPost)
-	h, err := verifier.NewVPHandler(hospitalVerifier(t, f, t0), verifier.VPHandlerConfig{
-		BaseURL: vpBankID, Signer: pki.key, Chain: pki.chain,
-		ResponseMode: oid4vp.ResponseModeDirectPostJWT, Now: f.clk.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	list := signedList(t, f.is, []string{credential.VCTKTPEL}, []string{credential.DocTypeKTPEL}, pki.registration(vpBankClaims))
-	for _, query := range []string{queryKTPSDJWT, queryKTPMdoc} {
+	for i, query := range []string{queryKTPSDJWT, queryKTPMdoc, queryKTPSDJWT, queryKTPMdoc} {
+		// The last two with x509_hash: the registered verifier is found
+		// by the leaf's DNS name.
+		prefix := map[bool]oid4vp.ClientIDPrefix{false: oid4vp.PrefixX509SANDNS, true: oid4vp.PrefixX509Hash}[i >= 2]
+		h, err := verifier.NewVPHandler(hospitalVerifier(t, f, t0), verifier.VPHandlerConfig{
+			BaseURL: vpBankID, Signer: pki.key, Chain: pki.chain, ClientIDPrefix: prefix,
+			ResponseMode: oid4vp.ResponseModeDirectPostJWT, Now: f.clk.Now,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		q, err := oid4vp.ParseQuery([]byte(query))
 		if err != nil {
 			t.Fatal(err)
@@ -421,6 +424,9 @@ func TestVPAgainstVPHandler(t *testing.T) {
 		r, err := f.w.ReadVPRequest(f.ctx, tx.Link, VPOptions{Verifiers: list, HTTPClient: handlerClient(h)})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if r.Verifier != vpBankID || r.ClientID != h.ClientID() {
+			t.Fatalf("request of %q as %q", r.Verifier, r.ClientID)
 		}
 		if _, err := f.w.AnswerVPRequest(f.ctx, r, PresentOptions{Consent: yes(nil)}); err != nil {
 			t.Fatal(err)
