@@ -3,6 +3,7 @@ package oid4vp
 import (
 	"bytes"
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 
@@ -293,15 +294,23 @@ func TestClientID(t *testing.T) {
 	}
 }
 
-// TestX509HashSpecExample computes the x509_hash the way §5.9.3 defines
-// it, for a known certificate: base64url(SHA-256(DER)).
-func TestX509HashOfKnownBytes(t *testing.T) {
-	p := newPKI(t)
-	h := X509Hash(p.leaf)
-	if len(h) != 43 || !isBase64URL(h) {
-		t.Fatalf("%q", h)
+// TestX509HashOfKnownCertificate checks X509Hash (§5.9.3:
+// base64url(SHA-256(DER))) against a value computed independently, with
+// openssl x509 -outform der | openssl dgst -sha256 -binary | base64url,
+// for testdata/verifier/ds.pem.
+func TestX509HashOfKnownCertificate(t *testing.T) {
+	b, err := os.ReadFile("../testdata/verifier/ds.pem")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if X509HashClientID(p.leaf) != "x509_hash:"+h {
-		t.Fatal(X509HashClientID(p.leaf))
+	certs, err := keys.ParseCertificatesPEM(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := X509Hash(certs[0]); h != "f-YyGI8QJyiQ2fyYjGScmnAYy_JLEWUevL2UmeiGKCE" {
+		t.Fatalf("X509Hash = %s", h)
+	}
+	if X509HashClientID(certs[0]) != "x509_hash:f-YyGI8QJyiQ2fyYjGScmnAYy_JLEWUevL2UmeiGKCE" {
+		t.Fatal(X509HashClientID(certs[0]))
 	}
 }

@@ -288,11 +288,12 @@ func (v *VerifiedRequest) WalletNonce() string { return v.walletNonce }
 //     x5c); for decentralized_identifier, opts.ResolveDID of the kid;
 //     other prefixes are refused;
 //  3. alg on the allow-list and the algorithm of that key; the signature;
+//     then the (now authentic) client_id bound to the leaf certificate
+//     ([ClientID.CheckCertificate]);
 //  4. trust: the chain to opts.Roots at Now, and opts.CheckTrust;
 //  5. the payload's parameters, as a signed request of its transport
-//     (package doc); the client_id identical to opts.ClientID (§5.10.1)
-//     and bound to the certificate ([ClientID.CheckCertificate]); for
-//     x509_san_dns, the response_uri's host the client identifier
+//     (package doc); the client_id identical to opts.ClientID (§5.10.1);
+//     for x509_san_dns, the response_uri's host the client identifier
 //     (§5.9.3) unless opts.AllowAnyResponseURI;
 //  6. claims: aud; iat (not in the future, not older than MaxAge); exp
 //     and nbf; wallet_nonce (§5.10.1); over the DC API, the origin among
@@ -379,6 +380,10 @@ func VerifyRequestObject(token string, opts VerifyOptions) (*VerifiedRequest, er
 		if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
 			return bad(ErrInvalidRequestObject, "the leaf certificate lacks the digitalSignature key usage")
 		}
+		// §5.9.3: the client identifier names the leaf certificate.
+		if err := client.CheckCertificate(leaf); err != nil {
+			return nil, &ProtocolError{Code: CodeInvalidRequestObject, Description: sanitizeASCII(err.Error(), maxDescriptionLen), Err: err}
+		}
 		if opts.Roots == nil && opts.CheckTrust == nil {
 			return bad(ErrUntrustedVerifier, "no trust anchors: VerifyOptions needs Roots or CheckTrust")
 		}
@@ -401,10 +406,6 @@ func VerifyRequestObject(token string, opts VerifyOptions) (*VerifiedRequest, er
 				return nil, &ProtocolError{Code: CodeInvalidRequestObject, Description: "the Verifier is not trusted",
 					Err: fmt.Errorf("%w: %w", ErrUntrustedVerifier, err)}
 			}
-		}
-		// §5.9.3: the client identifier names the leaf certificate.
-		if err := client.CheckCertificate(leaf); err != nil {
-			return nil, &ProtocolError{Code: CodeInvalidRequestObject, Description: sanitizeASCII(err.Error(), maxDescriptionLen), Err: err}
 		}
 	case PrefixDecentralizedIdentifier:
 		if opts.ResolveDID == nil {
