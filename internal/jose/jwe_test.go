@@ -1,10 +1,14 @@
 package jose
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -225,4 +229,62 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("accepted header %+v", h)
 		}
 	})
+}
+
+// TestEncryptIndependently decrypts what Encrypt produces without jwx:
+// ECDH on P-256, the Concat KDF of RFC 7518 §4.6.2 (NIST SP 800-56A
+// §5.8.1 with SHA-256, AlgorithmID the enc value for Direct Key
+// Agreement, PartyUInfo and PartyVInfo the apu and apv, SuppPubInfo the
+// key length in bits), then AES-GCM with the protected header as AAD
+// (RFC 7516 §5.2).
+func TestEncryptIndependently(t *testing.T) {
+	priv, _ := ecdh.P256().GenerateKey(rand.Reader)
+	for _, tc := range []struct {
+		enc    string
+		keyLen int
+	}{{EncA128GCM, 16}, {EncA256GCM, 32}} {
+		apu, apv := []byte("Alice"), []byte("n-0S6_WzA2Mj")
+		tok, err := Encrypt(priv.PublicKey(), []byte(`{"vp_token":{"x":["y"]}}`), EncryptOptions{Enc: tc.enc, KeyID: "k", APU: apu, APV: apv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(tok, ".")
+		hb, _ := Decode(parts[0])
+		var h struct {
+			EPK struct{ X, Y string } `json:"epk"`
+		}
+		if err := json.Unmarshal(hb, &h); err != nil {
+			t.Fatal(err)
+		}
+		x, _ := Decode(h.EPK.X)
+		y, _ := Decode(h.EPK.Y)
+		epk, err := ecdh.P256().NewPublicKey(append(append([]byte{4}, x...), y...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := priv.ECDH(epk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lenPrefixed := func(b []byte) []byte {
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
+		}
+		kdf := sha256.New()
+		kdf.Write([]byte{0, 0, 0, 1})
+		kdf.Write(z)
+		kdf.Write(lenPrefixed([]byte(tc.enc)))
+		kdf.Write(lenPrefixed(apu))
+		kdf.Write(lenPrefixed(apv))
+		kdf.Write(binary.BigEndian.AppendUint32(nil, uint32(tc.keyLen*8)))
+		cek := kdf.Sum(nil)[:tc.keyLen]
+		block, _ := aes.NewCipher(cek)
+		gcm, _ := cipher.NewGCM(block)
+		iv, _ := Decode(parts[2])
+		ct, _ := Decode(parts[3])
+		tag, _ := Decode(parts[4])
+		pt, err := gcm.Open(nil, iv, append(ct, tag...), []byte(parts[0]))
+		if err != nil || string(pt) != `{"vp_token":{"x":["y"]}}` {
+			t.Fatalf("%s: independent decryption: %q %v", tc.enc, pt, err)
+		}
+	}
 }
