@@ -375,7 +375,11 @@ func (r *AuthorizationResponse) payload() ([]byte, error) {
 // [ClientMetadata.EncryptionKey] picks from req.ClientMetadata.jwks, with
 // its kid, alg ECDH-ES and the enc of [ClientMetadata.ContentEncryption];
 // its payload the response parameters as a JSON object. The JWE's kid
-// names the key whose thumbprint the mdoc SessionTranscript takes.
+// names the key whose thumbprint the mdoc SessionTranscript takes. It
+// sets no apu or apv: OpenID4VP 1.0 defines none (drafts carried the mdoc
+// nonces there; B.2.6 binds the key's thumbprint instead). A JWE that has
+// them is accepted by [DecryptResponse]: they are key derivation inputs,
+// authenticated with the protected header (§8.3).
 func (r *AuthorizationResponse) Encrypt(req *AuthorizationRequest) (jwe, kid string, err error) {
 	k, err := req.ClientMetadata.EncryptionKey()
 	if err != nil {
