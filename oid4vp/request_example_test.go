@@ -74,7 +74,7 @@ func ExampleDCAPIRequest() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(got.CheckQuery(q), len(got.VPToken["ktp"]))
+	fmt.Println(got.Error, len(got.VPToken["ktp"]))
 	// Output:
 	// openid4vp-v1-unsigned
 	// origin:https://bank.example.id

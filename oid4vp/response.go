@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
@@ -296,57 +295,6 @@ func responseFromReader(f *reader, kid string) (*AuthorizationResponse, error) {
 		resp.VPToken[id] = ps
 	}
 	return resp, nil
-}
-
-// CheckQuery checks the vp_token of a response against the DCQL query of
-// its request (§8.1, §6.4.2): every key is the id of a Credential Query;
-// a query without multiple has one presentation; the Credential Queries
-// answered satisfy every required credential set (or, without
-// credential_sets, every Credential Query is answered). An error
-// response fails. Errors are [*ProtocolError] invalid_request wrapping
-// [ErrMalformed].
-func (r *AuthorizationResponse) CheckQuery(q *Query) error {
-	if r.Error != nil {
-		return fmt.Errorf("oid4vp: an error response: %w", r.Error)
-	}
-	if q == nil {
-		return malformed("no query to check the response against")
-	}
-	byID := make(map[string]*CredentialQuery, len(q.Credentials))
-	for i := range q.Credentials {
-		byID[q.Credentials[i].ID] = &q.Credentials[i]
-	}
-	for id, ps := range r.VPToken {
-		c, ok := byID[id]
-		if !ok {
-			return malformed("vp_token answers %.64q, not a Credential Query of the request", id)
-		}
-		if !c.Multiple && len(ps) != 1 {
-			// §8.1: without multiple, the array MUST contain only one.
-			return malformed("vp_token[%.64q] has %d presentations; the query allows one", id, len(ps))
-		}
-	}
-	answered := func(id string) bool { _, ok := r.VPToken[id]; return ok }
-	if len(q.CredentialSets) == 0 {
-		for _, c := range q.Credentials {
-			if !answered(c.ID) {
-				// §6.4.2: without credential_sets, all are requested.
-				return malformed("vp_token does not answer %.64q", c.ID)
-			}
-		}
-		return nil
-	}
-	for i, s := range q.CredentialSets {
-		if s.Optional {
-			continue
-		}
-		if !slices.ContainsFunc(s.Options, func(opt []string) bool {
-			return !slices.ContainsFunc(opt, func(id string) bool { return !answered(id) })
-		}) {
-			return malformed("vp_token satisfies no option of credential_sets[%d]", i)
-		}
-	}
-	return nil
 }
 
 // --- the Wallet's side ---

@@ -45,9 +45,6 @@ func TestResponseDirectPost(t *testing.T) {
 	if !reflect.DeepEqual(got, resp) {
 		t.Fatalf("round trip %+v", got)
 	}
-	if err := got.CheckQuery(req.DCQLQuery); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestResponseDirectPostJWT(t *testing.T) {
@@ -108,9 +105,6 @@ func TestResponseDirectPostJWT(t *testing.T) {
 	got, err = ParseResponse(ef, opts)
 	if err != nil || got.Error == nil || got.Error.Code != CodeAccessDenied || got.Error.Description != "the user declined" || got.State != req.State {
 		t.Fatalf("error response: %+v %v", got, err)
-	}
-	if err := got.CheckQuery(req.DCQLQuery); !errors.Is(err, &ProtocolError{Code: CodeAccessDenied}) {
-		t.Fatalf("CheckQuery of an error response: %v", err)
 	}
 	// An encrypted error response too.
 	jwe, _, err := (&AuthorizationResponse{Error: NewError(CodeVPFormatsNotSupported, ""), State: req.State}).Encrypt(req)
@@ -176,46 +170,13 @@ func TestParseResponseRefusals(t *testing.T) {
 	}
 }
 
-func TestCheckQuery(t *testing.T) {
-	q, err := ParseQuery([]byte(`{"credentials":[
-		{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["v"]}},
-		{"id":"mdl","format":"mso_mdoc","meta":{"doctype_value":"org.iso.18013.5.1.mDL"}},
-		{"id":"many","format":"dc+sd-jwt","multiple":true,"meta":{"vct_values":["w"]}},
-		{"id":"extra","format":"dc+sd-jwt","meta":{"vct_values":["x"]}}],
-		"credential_sets":[{"options":[["pid"],["mdl"]]},{"options":[["extra"]],"required":false}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		tok map[string][]string
-		ok  bool
-	}{
-		{map[string][]string{"pid": {"a"}}, true},
-		{map[string][]string{"mdl": {"a"}, "extra": {"b"}}, true},
-		{map[string][]string{"pid": {"a"}, "many": {"b", "c"}}, true},
-		{map[string][]string{"extra": {"b"}}, false},           // the required set is not satisfied
-		{map[string][]string{"pid": {"a", "b"}}, false},        // not multiple
-		{map[string][]string{"pid": {"a"}, "x": {"b"}}, false}, // not a query id
-	} {
-		err := (&AuthorizationResponse{VPToken: tc.tok}).CheckQuery(q)
-		if (err == nil) != tc.ok {
-			t.Errorf("%v: %v", tc.tok, err)
-		}
-	}
-	// Without credential_sets every query must be answered.
-	q2 := testQuery(t)
-	if err := (&AuthorizationResponse{VPToken: map[string][]string{}}).CheckQuery(q2); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("empty: %v", err)
-	}
-}
-
 func TestResponseEndpoint(t *testing.T) {
 	p := newPKI(t, testDNS)
 	req, priv := redirectRequest(t, p)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, err := ReadResponse(r, ResponseOptions{Mode: req.ResponseMode, DecryptionKey: keyFor(priv, "eph-1")})
-		if err == nil {
-			err = resp.CheckQuery(req.DCQLQuery)
+		if err == nil && len(resp.VPToken["ktp"]) != 1 {
+			err = NewError(CodeInvalidRequest, "no presentation for ktp")
 		}
 		if err != nil {
 			WriteError(w, err)
