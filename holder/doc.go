@@ -107,6 +107,21 @@
 // are rewritten in the new form when first presented; [Wallet.Import]
 // stores a batch of one as well. Neither can be refreshed.
 //
+// # Answering a verifier over the network (OpenID4VP)
+//
+// [Wallet.ReadVPRequest] takes an openid4vp:// link (a QR code or a deep
+// link), fetches and verifies the signed Request Object (x509_san_dns or
+// x509_hash client identifiers), and accepts it only from a verifier
+// registered in the trust list whose key signed it, and only for the
+// types and claims it is registered for ([ErrUntrustedVerifier]).
+// [Wallet.AnswerVPRequest] matches the DCQL query against the stored
+// credentials (the smallest disclosure that satisfies it), asks the
+// app's consent with exactly what will be shared, picks each copy by its
+// use policy, binds every presentation to the request (KB-JWT aud and
+// nonce, the mdoc OpenID4VP session transcript), posts the response
+// (encrypted when the request asks) and records it in the activity
+// history. A refusal posts access_denied.
+//
 // # Trust
 //
 // Imports are verified against an [IssuerTrust]: [TrustList] adapts a signed

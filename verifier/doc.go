@@ -92,6 +92,21 @@
 // Status answers are as fresh as the status cache's policy and
 // [Policy.MaxStatusAge] allow.
 //
+// # OpenID4VP
+//
+// [Verifier.VerifyVPToken] verifies the vp_token of an OpenID for
+// Verifiable Presentations 1.0 response with the same checks as a QR: the
+// KB-JWT's aud is the request's client identifier and its nonce the
+// request's, an mdoc's device signature covers the OpenID4VP session
+// transcript, and the disclosed claims must answer the request's DCQL
+// query (oid4vp.Query.CheckPresented). [NewVPHandler] is the verifier's
+// side of the protocol as an http.Handler: [VPHandler.NewRequest] makes a
+// signed Request Object by reference (an openid4vp:// link for a QR
+// code), the handler serves it, takes the response (direct_post or
+// direct_post.jwt, encrypted to a key of the transaction), verifies it,
+// and [VPHandler.Result] (or the result URL a page polls) gives the
+// outcome.
+//
 // WARNING: the verifier relies on the trust list and status list cache it is
 // given; refreshing them (trustlist.Store.Refresh, statuslist.Cache.Refresh)
 // is the application's job.

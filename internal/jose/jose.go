@@ -18,6 +18,13 @@
 // member names, a bounded size and nesting, and no "crit" (RFC 7515
 // §4.1.11: no extension is understood). Explicit typing (RFC 8725 §3.11) is
 // checked with [Token.CheckType].
+//
+// The package is also ikdkit's one JWE (RFC 7516), for the encrypted
+// responses of OpenID4VP (direct_post.jwt, dc_api.jwt): [Encrypt] and
+// [Decrypt] with ECDH-ES key agreement on P-256 and A128GCM or A256GCM
+// only (RFC 7518 §4.6, §5.3; HAIP), a token checked strictly before it is
+// decrypted (no zip, crit or key-bearing headers, a valid ephemeral
+// point, fixed IV and tag sizes, size caps).
 package jose
 
 import (
