@@ -12,6 +12,7 @@
 //	ikd verify               verify a presentation (QR text, SD-JWT, mdoc, image)
 //	ikd wallet ...           a PIN-protected wallet
 //	ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback
+//	ikd verifier serve --demo  a demo OpenID4VP verifier (the bank) on loopback
 //	ikd status ...           status lists (revocation)
 //	ikd trust ...            trust lists
 //	ikd qr ...               QR images
@@ -94,8 +95,9 @@ Usage:
   ikd issue                issue an SD-JWT VC or mdoc from a JSON document
   ikd present              present an SD-JWT VC with a key-binding JWT
   ikd verify               verify QR text, an SD-JWT VC, an mdoc DeviceResponse or a QR image
-  ikd wallet <cmd>         init, activate, import, list, show, present, history, change-pin
+  ikd wallet <cmd>         init, activate, import, list, show, present, vp, history, change-pin
   ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback for any wallet to redeem from
+  ikd verifier serve --demo  a demo OpenID4VP verifier (the bank) on loopback; answer with ikd wallet vp
   ikd status <cmd>         new, revoke, publish, check (Token Status Lists)
   ikd trust <cmd>          build, sign, show (trust lists)
   ikd qr <cmd>             encode text to PNG or terminal, decode an image
@@ -120,16 +122,17 @@ type command func(ctx context.Context, e *env, args []string) error
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo":    demoCmd,
-		"verify":  verifyCmd,
-		"qr":      qrCmd,
-		"keygen":  keygenCmd,
-		"status":  statusCmd,
-		"trust":   trustCmd,
-		"issue":   issueCmd,
-		"present": presentCmd,
-		"wallet":  walletCmd,
-		"issuer":  issuerCmd,
+		"demo":     demoCmd,
+		"verify":   verifyCmd,
+		"qr":       qrCmd,
+		"keygen":   keygenCmd,
+		"status":   statusCmd,
+		"trust":    trustCmd,
+		"issue":    issueCmd,
+		"present":  presentCmd,
+		"wallet":   walletCmd,
+		"issuer":   issuerCmd,
+		"verifier": verifierCmd,
 	}
 }
 

@@ -44,6 +44,7 @@ Commands:
   list        list the stored credentials
   show        show one credential's claims
   present     answer a verifier: the response QR text (and PNG)
+  vp          answer an online verifier's openid4vp:// request (OpenID4VP)
   refresh     top up the one-time copies of credentials from their issuer
   history     the activity log (imports, presentations, refusals)
   change-pin  change the PIN
@@ -219,7 +220,7 @@ const maxPINLine = 64
 
 func walletCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: init, activate, import, list, show, present, refresh, history or change-pin")
+		return usagef("want a subcommand: init, activate, import, list, show, present, vp, refresh, history or change-pin")
 	}
 	subs := map[string]struct {
 		help string
@@ -231,6 +232,7 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 		"list":       {walletListHelp, walletList},
 		"show":       {walletShowHelp, walletShow},
 		"present":    {walletPresentHelp, walletPresent},
+		"vp":         {walletVPHelp, walletVP},
 		"refresh":    {walletRefreshHelp, walletRefresh},
 		"history":    {walletHistoryHelp, walletHistory},
 		"change-pin": {walletChangePINHelp, walletChangePIN},
@@ -242,7 +244,7 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, refresh, history or change-pin", args[0])
+		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, vp, refresh, history or change-pin", args[0])
 	}
 	ws := &walletSession{e: e, fs: newFlagSet("wallet "+args[0], sub.help, e)}
 	ws.fs.StringVar(&ws.dir, "wallet", defaultWalletDir, "")
