@@ -178,7 +178,7 @@ func TestVerifierServeDemo(t *testing.T) {
 		t.Fatalf("verifier printed %q", got)
 	}
 	link3 := s.next(t)
-	resp, err := http.Get("http://" + strings.TrimPrefix(hostOf(t, link3), "") + "/")
+	resp, err := http.Get("http://" + hostOf(t, link3) + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +186,12 @@ func TestVerifierServeDemo(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "data:image/png;base64,") || !strings.Contains(string(body), "/vp/result/") {
 		t.Fatalf("page %d %s", resp.StatusCode, body)
+	}
+	// Consent typed on stdin after the PIN.
+	runWallet(t, []wstep{{"vp typed yes", append([]string{"wallet", "vp", "--wallet", w, "--request", link3}, trust...), nil, pin1 + "y\n", 0,
+		"Share? [y/N] shared with", ""}})
+	if got := s.next(t); !strings.HasPrefix(got, "verified: ") {
+		t.Fatalf("verifier printed %q", got)
 	}
 	s.stop()
 	if code := <-s.done; code != 0 {
