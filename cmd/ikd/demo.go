@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -149,6 +150,13 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if err != nil {
 		return err
 	}
+	// The bank's online service (OpenID4VP, step 6) listens on loopback.
+	var lc net.ListenConfig
+	online, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer online.Close()
 	idCheck, _ := credential.QRIdentityCheck()
 	var idPaths []sdjwt.Path
 	for _, p := range idCheck {
@@ -158,7 +166,8 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		Verifiers: []trustlist.Verifier{{ID: bankID, Name: "Bank Contoh", Keys: []trustlist.Key{{ID: bankKeyID, Public: bankKey.Public()}},
 			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
 			{ID: hospitalID, Name: "RS Contoh", Keys: []trustlist.Key{{ID: hospitalKeyID, Public: hospitalKey.Public()}},
-				Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}}}}
+				Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
+			onlineBankRegistration(onlineBankID(online), bankKey)}}
 	for _, p := range parties {
 		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
@@ -402,6 +411,13 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   two copies of one batch (both dated %s) that share no key, index, signature, salt or digest: comparing notes,", time.Unix(toBank.issued, 0).UTC().Format(time.DateOnly))
 	say("   the two can link them only by what she disclosed (here her NIK); the wallet has %d unused copies of the QR KTP-el left", left)
+
+	// The online identity check (the story's clock stands still: it ends
+	// at the real time).
+	head("Online: the bank's app asks for an identity check over OpenID4VP (loopback); the wallet answers")
+	if err := demoOnline(ctx, w, wal, trust, cache, bankKey, online, clk.Now); err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
+	}
 
 	// 6. The phone is lost.
 	clk.Advance(10 * time.Minute)

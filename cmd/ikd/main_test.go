@@ -44,6 +44,8 @@ func TestDemo(t *testing.T) {
 		"tx_code", "consent screen: \"Bank Contoh\"", "verified by the hospital", "two copies of one batch",
 		"id.nik        3174015708950021",
 		"fails at the \"status\" check: verifier: credential revoked",
+		"over OpenID4VP (loopback)", "client_id x509_san_dns:localhost",
+		"the bank verified the response (issuer signature, key binding to its client_id and nonce, status): NIK 3174015708950021",
 		"every step behaved as expected",
 		"\u2580", // the terminal QR
 	} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -105,16 +106,26 @@ func verifierCmd(ctx context.Context, e *env, args []string) error {
 	return usagef("unknown subcommand %q: want serve", args[0])
 }
 
-// bankPKI makes the bank's request-signing key and a certificate chain
-// (a leaf with DNS SAN dns, then its CA).
+// bankPKI makes the bank's request-signing key and its certificate chain
+// (bankChain).
 func bankPKI(dns string, now time.Time) (*ecdsa.PrivateKey, []*x509.Certificate, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
 	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
+	}
+	chain, err := bankChain(leafKey, dns, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return leafKey, chain, nil
+}
+
+// bankChain certifies signer's key for the DNS name dns under a fresh demo
+// CA: the chain is the leaf alone (HAIP: without the trust anchor).
+func bankChain(signer crypto.Signer, dns string, now time.Time) ([]*x509.Certificate, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	mk := func(tmpl, parent *x509.Certificate, pub any) (*x509.Certificate, error) {
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, caKey)
@@ -128,15 +139,15 @@ func bankPKI(dns string, now time.Time) (*ecdsa.PrivateKey, []*x509.Certificate,
 		KeyUsage: x509.KeyUsageCertSign}
 	ca, err := mk(caT, caT, caKey.Public())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	leaf, err := mk(&x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Bank Contoh"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 1, 0), KeyUsage: x509.KeyUsageDigitalSignature,
-		DNSNames: []string{dns}}, ca, leafKey.Public())
+		DNSNames: []string{dns}}, ca, signer.Public())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return leafKey, []*x509.Certificate{leaf}, nil
+	return []*x509.Certificate{leaf}, nil
 }
 
 // verifierServe runs "ikd verifier serve --demo" until ctx ends.
