@@ -182,8 +182,9 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if _, err := trust.Update(listTok); err != nil {
 		return fmt.Errorf("trust list: %w", err)
 	}
-	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 1 registered verifier (Bank Contoh, may ask for %v)",
+	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 3 registered verifiers (Bank Contoh, may ask for %v;",
 		operatorID, len(listTok), idPaths)
+	say("   RS Contoh, the same; Bank Contoh's online service %s, may ask for the KTP-el's %v)", onlineBankID(online), vpIdentityClaims)
 	if err := write("issuer.jwk.json", mustJWK(dukcapil.Key.Public())); err != nil {
 		return err
 	}
