@@ -347,7 +347,11 @@ func vpVerified(r *verifier.Result) string {
 		claims := c.Claims()
 		names := make([]string, 0, len(claims))
 		for n := range claims {
-			names = append(names, n)
+			// The holder key and the status reference are the
+			// credential's machinery, checked above, not what it says.
+			if n != "cnf" && n != "status" {
+				names = append(names, n)
+			}
 		}
 		sort.Strings(names)
 		var kv []string
