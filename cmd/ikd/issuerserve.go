@@ -79,23 +79,15 @@ func issuerServe(ctx context.Context, e *env, args []string) error {
 	if !*demo {
 		return usagef("--demo is required: only the demo issuer is served here; a deployment mounts issuer.NewHandler in its own HTTPS server")
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return usagef("--addr: want HOST:PORT: %v", err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return usagef("--addr: plain HTTP is allowed on a loopback address only (127.0.0.1, ::1, localhost), not %q", host)
-	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "ikd-issuer-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
-	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := checkLoopbackAddr(*addr); err != nil {
 		return err
 	}
+	d, done, err := workDir(*dir, "ikd-issuer-")
+	if err != nil {
+		return err
+	}
+	defer done()
+	*dir = d
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", *addr)
 	if err != nil {

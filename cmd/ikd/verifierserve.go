@@ -164,12 +164,8 @@ func verifierServe(ctx context.Context, e *env, args []string) error {
 	if !*demo {
 		return usagef("--demo is required: only the demo verifier is served here; a deployment mounts verifier.NewVPHandler in its own HTTPS server")
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return usagef("--addr: want HOST:PORT: %v", err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return usagef("--addr: plain HTTP is allowed on a loopback address only (127.0.0.1, ::1, localhost), not %q", host)
+	if err := checkLoopbackAddr(*addr); err != nil {
+		return err
 	}
 	if len(trustArgs) == 0 {
 		return usagef("--trust is required: Ditjen Dukcapil's issuer key and/or IACA root, which the bank trusts")
@@ -181,16 +177,12 @@ func verifierServe(ctx context.Context, e *env, args []string) error {
 	if ts.list != nil || len(ts.signers) > 0 || len(ts.keys) > 1 || (len(ts.keys) == 0 && len(ts.roots) == 0) {
 		return usagef("--trust: give one issuer key and/or IACA roots (not a trust list or document signer)")
 	}
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "ikd-verifier-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		*dir = d
-	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
+	d, done, err := workDir(*dir, "ikd-verifier-")
+	if err != nil {
 		return err
 	}
+	defer done()
+	*dir = d
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", *addr)
 	if err != nil {
