@@ -52,21 +52,6 @@ Example:
   ikd issuer serve --demo --addr 127.0.0.1:8080 --dir /tmp/dukcapil
 `
 
-// issuerCmd runs "ikd issuer <cmd>".
-func issuerCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("want a subcommand: serve")
-	}
-	switch args[0] {
-	case "serve":
-		return issuerServe(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, issuerHelp)
-		return errHelp
-	}
-	return usagef("unknown subcommand %q: want serve", args[0])
-}
-
 // issuerServe runs "ikd issuer serve --demo" until ctx ends.
 func issuerServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("issuer serve", issuerHelp, e)

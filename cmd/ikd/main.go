@@ -131,8 +131,8 @@ func commands() map[string]command {
 		"issue":    issueCmd,
 		"present":  presentCmd,
 		"wallet":   walletCmd,
-		"issuer":   issuerCmd,
-		"verifier": verifierCmd,
+		"issuer":   serveOnly(issuerHelp, issuerServe),
+		"verifier": serveOnly(verifierHelp, verifierServe),
 	}
 }
 

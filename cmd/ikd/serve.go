@@ -1,9 +1,29 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
 )
+
+// serveOnly is a command whose one subcommand is serve ("ikd issuer",
+// "ikd verifier"), with help its --help.
+func serveOnly(help string, serve command) command {
+	return func(ctx context.Context, e *env, args []string) error {
+		if len(args) == 0 {
+			return usagef("want a subcommand: serve")
+		}
+		switch args[0] {
+		case "serve":
+			return serve(ctx, e, args[1:])
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(e.stdout, help)
+			return errHelp
+		}
+		return usagef("unknown subcommand %q: want serve", args[0])
+	}
+}
 
 // checkLoopbackAddr refuses an --addr that is not HOST:PORT on a loopback
 // host: the demo servers speak plain HTTP, which is allowed there only.

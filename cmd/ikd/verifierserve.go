@@ -91,21 +91,6 @@ func vpIdentityQuery() (*oid4vp.Query, error) {
 		credential.VCTKTPEL + `"]},"claims":[` + strings.Join(claims, ",") + `]}]}`))
 }
 
-// verifierCmd runs "ikd verifier <cmd>".
-func verifierCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usagef("want a subcommand: serve")
-	}
-	switch args[0] {
-	case "serve":
-		return verifierServe(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, verifierHelp)
-		return errHelp
-	}
-	return usagef("unknown subcommand %q: want serve", args[0])
-}
-
 // bankPKI makes the bank's request-signing key and its certificate chain
 // (bankChain).
 func bankPKI(dns string, now time.Time) (*ecdsa.PrivateKey, []*x509.Certificate, error) {
