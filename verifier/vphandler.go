@@ -6,13 +6,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/subtle"
 	"crypto/x509"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,6 +53,9 @@ var (
 	ErrUnknownTransaction = errors.New("verifier: unknown OpenID4VP transaction")
 	// ErrTransactionExpired: the transaction expired without a response.
 	ErrTransactionExpired = errors.New("verifier: OpenID4VP transaction expired")
+	// ErrResponseCode: the outcome of a same-device transaction was asked
+	// without its response_code, or with another one (§13.3).
+	ErrResponseCode = errors.New("verifier: wrong or missing response_code")
 )
 
 // Paths of the endpoints under the path of VPHandlerConfig.BaseURL.
@@ -57,6 +63,7 @@ const (
 	vpPathRequest  = "/request/"
 	vpPathResponse = "/response/"
 	vpPathResult   = "/result/"
+	vpPathDCAPI    = "/dcapi/"
 )
 
 // VPHandlerConfig configures a [VPHandler].
@@ -91,6 +98,12 @@ type VPHandlerConfig struct {
 	// WalletURL is the Wallet's authorization endpoint the links start
 	// with; "" means oid4vp.Scheme (openid4vp://).
 	WalletURL string
+	// Origin is the web origin (scheme://host[:port]) of the bank's pages
+	// that call the Digital Credentials API ([VPHandler.NewDCAPIRequest]):
+	// the expected_origins of its signed requests, the audience of the
+	// presentations and part of the mdoc SessionTranscript (Appendix A).
+	// "" means the origin of BaseURL.
+	Origin string
 	// RequestTTL is how long a transaction waits for a response; zero
 	// means DefaultRequestTTL, from 10 s to MaxRequestTTL. The outcome of
 	// a finished transaction is kept as long again for polling.
@@ -109,8 +122,9 @@ type VPHandlerConfig struct {
 	ErrorLog *log.Logger
 }
 
-// VPHandler is the Verifier side of OpenID4VP 1.0 (cross-device, signed
-// request by reference) as an http.Handler the bank mounts on the host of
+// VPHandler is the Verifier side of OpenID4VP 1.0 (cross-device and
+// same-device with a signed request by reference, and the Digital
+// Credentials API) as an http.Handler the bank mounts on the host of
 // VPHandlerConfig.BaseURL (it routes on the URL's path itself). With P the
 // path of BaseURL, it serves:
 //
@@ -118,10 +132,17 @@ type VPHandlerConfig struct {
 //	POST {P}/request/{id}   the same with the Wallet's wallet_nonce (§5.10)
 //	POST {P}/response/{id}  the Authorization Response (§8.2, direct_post or direct_post.jwt)
 //	GET  {P}/result/{rid}   the outcome as JSON, for the bank's polling page
+//	POST {P}/dcapi/{id}     the data of a DC API response (Appendix A.4)
+//	GET  {P}/dcapi.js       ikdkitDCAPI(tx), the page side of a DC API transaction
 //
-// The bank calls [VPHandler.NewRequest] for a transaction, shows its Link
-// as a QR code, and polls [VPHandler.Result] (or has its page poll
-// ResultURL).
+// Cross-device, the bank calls [VPHandler.NewRequest] for a transaction,
+// shows its Link as a QR code, and polls [VPHandler.Result] (or has its
+// page poll ResultURL). Same-device, [VPHandler.NewSameDeviceRequest]
+// gives a Link for a button, and the Wallet comes back to the bank's
+// redirect URI with the response_code that reads the outcome
+// ([VPHandler.SameDeviceResult]). In the browser,
+// [VPHandler.NewDCAPIRequest] gives what the page passes to the Digital
+// Credentials API (through {P}/dcapi.js).
 //
 // Transactions live in the memory of this process: behind a load
 // balancer, several processes need sticky routing on the transaction id,
@@ -131,6 +152,7 @@ type VPHandler struct {
 	cfg       VPHandlerConfig
 	base      string
 	clientID  string
+	origin    string
 	now       func() time.Time
 	mux       *http.ServeMux
 	mu        sync.Mutex
@@ -141,6 +163,12 @@ type VPHandler struct {
 
 var _ http.Handler = (*VPHandler)(nil)
 
+// dcapiScript is the page side of a DC API transaction, served at
+// {P}/dcapi.js.
+//
+//go:embed dcapi.js
+var dcapiScript string
+
 // vpTx is one transaction.
 type vpTx struct {
 	id, resultID string
@@ -148,6 +176,11 @@ type vpTx struct {
 	jws          string // the Request Object for GET
 	key          *ecdsa.PrivateKey
 	expiresAt    time.Time
+	// origin: a transaction over the DC API, answered from this origin.
+	origin string
+	// redirect, code: a same-device transaction; the Wallet is sent to
+	// redirect with response_code=code.
+	redirect, code string
 	// busy: a response is being verified; done: the outcome is final.
 	busy, done bool
 	outcome    VPOutcome
@@ -161,15 +194,25 @@ type VPTransaction struct {
 	ID string
 	// Link is the Authorization Request by reference, for a QR code or a
 	// button: openid4vp://?client_id=…&request_uri=…&request_uri_method=post.
+	// "" over the DC API.
 	Link string
-	// RequestURI and ResponseURI are the transaction's endpoints.
+	// RequestURI and ResponseURI are the transaction's endpoints; "" over
+	// the DC API.
 	RequestURI, ResponseURI string
+	// SameDevice: the Wallet is sent back to the bank's redirect URI and
+	// the outcome is read with the response_code
+	// ([VPHandler.NewSameDeviceRequest]).
+	SameDevice bool
+	// DCAPI is set for a transaction over the Digital Credentials API
+	// ([VPHandler.NewDCAPIRequest]).
+	DCAPI *DCAPIRequest
 	// ResultURL is where a polling page reads the outcome. Its id is a
 	// secret apart from ID, never in the QR code: whoever sees the code
 	// cannot read the disclosed claims.
 	ResultURL string
 	// ClientID and Nonce are the request's; State too (the Wallet
-	// returns it).
+	// returns it). An unsigned DC API request has no ClientID, and no DC
+	// API request has a State.
 	ClientID, Nonce, State string
 	// ExpiresAt is when the transaction stops taking a response.
 	ExpiresAt time.Time
@@ -272,6 +315,13 @@ func NewVPHandler(v *Verifier, cfg VPHandlerConfig) (*VPHandler, error) {
 	if cfg.WalletURL == "" {
 		cfg.WalletURL = oid4vp.Scheme
 	}
+	origin := cfg.Origin
+	if origin == "" {
+		origin = u.Scheme + "://" + u.Host
+	}
+	if o, err := url.Parse(origin); err != nil || o.Scheme+"://"+o.Host != origin || o.Host == "" || oid4vp.CheckURL(origin) != nil {
+		return bad("Origin %q is not an https origin (scheme://host[:port])", origin)
+	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
@@ -280,7 +330,7 @@ func NewVPHandler(v *Verifier, cfg VPHandlerConfig) (*VPHandler, error) {
 	}
 	cfg.Chain = append([]*x509.Certificate(nil), cfg.Chain...)
 	cfg.VerifierInfo = append([]oid4vp.VerifierInfo(nil), cfg.VerifierInfo...)
-	h := &VPHandler{v: v, cfg: cfg, base: cfg.BaseURL, clientID: clientID, now: cfg.Now,
+	h := &VPHandler{v: v, cfg: cfg, base: cfg.BaseURL, clientID: clientID, origin: origin, now: cfg.Now,
 		mux: http.NewServeMux(), txs: map[string]*vpTx{}, results: map[string]string{}}
 	if h.now == nil {
 		h.now = v.now
@@ -288,12 +338,40 @@ func NewVPHandler(v *Verifier, cfg VPHandlerConfig) (*VPHandler, error) {
 	h.mux.HandleFunc(p+vpPathRequest+"{id}", h.serveRequest)
 	h.mux.HandleFunc(p+vpPathResponse+"{id}", h.serveResponse)
 	h.mux.HandleFunc("GET "+p+vpPathResult+"{id}", h.serveResult)
+	h.mux.HandleFunc(p+vpPathDCAPI+"{id}", h.serveDCAPIResponse)
+	h.mux.HandleFunc("GET "+p+"/dcapi.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write([]byte(dcapiScript))
+	})
 	return h, nil
 }
 
 // ClientID returns the client identifier of the handler's requests, with
 // its prefix.
 func (h *VPHandler) ClientID() string { return h.clientID }
+
+// Origin returns the web origin of the handler's Digital Credentials API
+// requests (VPHandlerConfig.Origin).
+func (h *VPHandler) Origin() string { return h.origin }
+
+// DCAPIRequest is what the bank's page needs for one Digital Credentials
+// API transaction: the request for
+//
+//	navigator.credentials.get({digital: {requests: [{protocol, data}]}})
+//
+// and where to post the data of the DigitalCredential it resolves to.
+// It marshals to the JSON that ikdkitDCAPI(tx), the page script the
+// handler serves at {P}/dcapi.js, takes.
+type DCAPIRequest struct {
+	// Protocol is the exchange protocol: oid4vp.ProtocolSigned or
+	// oid4vp.ProtocolUnsigned (Appendix A.1).
+	Protocol string `json:"protocol"`
+	// Data is the request's data object (Appendix A.2, A.3).
+	Data json.RawMessage `json:"data"`
+	// ResponseURL is where the page POSTs the credential's data as JSON
+	// (Content-Type application/json).
+	ResponseURL string `json:"response_url"`
+}
 
 // ServeHTTP implements http.Handler.
 func (h *VPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -311,12 +389,54 @@ func (h *VPHandler) random(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// NewRequest opens a transaction asking for q: a fresh id, nonce and
-// state (128 random bits each), with direct_post.jwt a fresh encryption
-// key, and the signed Request Object served at its request_uri until
-// ExpiresAt. Over MaxPending transactions it fails with
-// ErrTooManyPending; an invalid query fails with ErrConfig.
+// NewRequest opens a cross-device transaction asking for q: a fresh id,
+// nonce and state (128 random bits each), with direct_post.jwt a fresh
+// encryption key, and the signed Request Object served at its
+// request_uri until ExpiresAt. The bank shows Link as a QR code and
+// polls [VPHandler.Result] or ResultURL. Over MaxPending transactions it
+// fails with ErrTooManyPending; an invalid query fails with ErrConfig.
 func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransaction, error) {
+	return h.newTx(ctx, q, txKind{})
+}
+
+// NewSameDeviceRequest opens a same-device transaction (§2, HAIP): the
+// bank's page opens Link on the phone that holds the wallet (a button,
+// not a QR code), and once the Wallet's response is in, the response
+// endpoint sends the Wallet on to redirectURI with a fresh response_code
+// query parameter (§8.2). The outcome is read only with that code,
+// through [VPHandler.SameDeviceResult] or ResultURL with
+// ?response_code=: whoever started the transaction elsewhere (session
+// fixation, §13.3) cannot read it. redirectURI is the bank's https URL
+// (http on loopback), without fragment. Errors are those of NewRequest.
+func (h *VPHandler) NewSameDeviceRequest(ctx context.Context, q *oid4vp.Query, redirectURI string) (*VPTransaction, error) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || !u.IsAbs() || u.Fragment != "" || oid4vp.CheckURL(redirectURI) != nil || len(redirectURI) > 2048 {
+		return nil, fail(check.Input, -1, ErrConfig, err, "redirect URI %.200q is not an https URL without fragment", redirectURI)
+	}
+	return h.newTx(ctx, q, txKind{redirect: redirectURI})
+}
+
+// NewDCAPIRequest opens a transaction over the W3C Digital Credentials
+// API (OpenID4VP 1.0 Appendix A): the bank's page, served from
+// VPHandlerConfig.Origin, passes the DCAPI member's protocol and data to
+// navigator.credentials.get and posts the returned credential's data to
+// its ResponseURL. The request is signed (openid4vp-v1-signed, client_id
+// and expected_origins = [Origin], Appendix A.3.2) unless unsigned is set
+// (openid4vp-v1-unsigned: the Wallet knows the Verifier only by the origin
+// the browser asserts). The response mode is dc_api, or dc_api.jwt when
+// the handler's ResponseMode is direct_post.jwt. Errors are those of
+// NewRequest.
+func (h *VPHandler) NewDCAPIRequest(ctx context.Context, q *oid4vp.Query, unsigned bool) (*VPTransaction, error) {
+	return h.newTx(ctx, q, txKind{dcAPI: true, unsigned: unsigned})
+}
+
+// txKind is what kind of transaction newTx opens.
+type txKind struct {
+	redirect        string
+	dcAPI, unsigned bool
+}
+
+func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind txKind) (*VPTransaction, error) {
 	bad := func(s error, cause error, format string, args ...any) (*VPTransaction, error) {
 		return nil, fail(check.Input, -1, s, cause, format, args...)
 	}
@@ -326,7 +446,7 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 	if q == nil {
 		return bad(ErrConfig, nil, "no DCQL query")
 	}
-	var rnd [5]string
+	var rnd [6]string
 	for i := range rnd {
 		s, err := h.random(16)
 		if err != nil {
@@ -343,6 +463,24 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 		ResponseURI: h.base + vpPathResponse + id, Nonce: nonce, State: state, DCQLQuery: q,
 		VerifierInfo: h.cfg.VerifierInfo,
 	}
+	if kind.redirect != "" {
+		tx.redirect, tx.code = kind.redirect, rnd[5]
+	}
+	if kind.dcAPI {
+		// Appendix A.2: no state and no response_uri over the DC API;
+		// client_id and expected_origins only in a signed request.
+		tx.origin = h.origin
+		tx.req.ResponseURI, tx.req.State = "", ""
+		tx.req.ResponseMode = oid4vp.ResponseModeDCAPI
+		if h.cfg.ResponseMode.Encrypted() {
+			tx.req.ResponseMode = oid4vp.ResponseModeDCAPIJWT
+		}
+		if kind.unsigned {
+			tx.req.ClientID = ""
+		} else {
+			tx.req.ExpectedOrigins = []string{h.origin}
+		}
+	}
 	if h.cfg.ResponseMode.Encrypted() {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), h.cfg.Rand)
 		if err != nil {
@@ -356,18 +494,38 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 		tx.req.ClientMetadata = &oid4vp.ClientMetadata{JWKS: []oid4vp.JWK{jwk},
 			EncryptedResponseEncValuesSupported: []string{jose.EncA128GCM}}
 	}
-	// Signing now checks the request (and the query) before anyone sees
-	// it; GET serves this Request Object.
-	jws, err := h.sign(tx, now, "")
-	if err != nil {
-		return bad(ErrConfig, err, "the request does not sign: %v", err)
-	}
-	tx.jws = jws
-	ref := &oid4vp.AuthorizationRequest{ClientID: h.clientID, RequestURI: h.base + vpPathRequest + id,
-		RequestURIMethod: oid4vp.RequestURIMethodPost}
-	link, err := ref.Link(h.cfg.WalletURL)
-	if err != nil {
-		return bad(ErrConfig, err, "link: %v", err)
+	out := &VPTransaction{ID: id, ResultURL: h.base + vpPathResult + resultID, ClientID: tx.req.ClientID, Nonce: nonce,
+		State: tx.req.State, ExpiresAt: tx.expiresAt, SameDevice: tx.redirect != ""}
+	if kind.dcAPI {
+		var protocol string
+		var data []byte
+		var err error
+		if kind.unsigned {
+			protocol, data, err = oid4vp.DCAPIRequest(tx.req)
+		} else {
+			var jws string
+			if jws, err = h.sign(tx, now, ""); err == nil {
+				protocol, data, err = oid4vp.DCAPISignedRequest(jws)
+			}
+		}
+		if err != nil {
+			return bad(ErrConfig, err, "the request does not encode: %v", err)
+		}
+		out.DCAPI = &DCAPIRequest{Protocol: protocol, Data: data, ResponseURL: h.base + vpPathDCAPI + id}
+	} else {
+		// Signing now checks the request (and the query) before anyone
+		// sees it; GET serves this Request Object.
+		jws, err := h.sign(tx, now, "")
+		if err != nil {
+			return bad(ErrConfig, err, "the request does not sign: %v", err)
+		}
+		tx.jws = jws
+		ref := &oid4vp.AuthorizationRequest{ClientID: h.clientID, RequestURI: h.base + vpPathRequest + id,
+			RequestURIMethod: oid4vp.RequestURIMethodPost}
+		if out.Link, err = ref.Link(h.cfg.WalletURL); err != nil {
+			return bad(ErrConfig, err, "link: %v", err)
+		}
+		out.RequestURI, out.ResponseURI = ref.RequestURI, tx.req.ResponseURI
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -380,9 +538,7 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 	}
 	h.txs[id] = tx
 	h.results[resultID] = id
-	return &VPTransaction{ID: id, Link: link, RequestURI: ref.RequestURI, ResponseURI: tx.req.ResponseURI,
-		ResultURL: h.base + vpPathResult + resultID, ClientID: h.clientID, Nonce: nonce, State: state,
-		ExpiresAt: tx.expiresAt}, nil
+	return out, nil
 }
 
 // sign signs tx's Request Object at now, valid until the transaction
@@ -424,8 +580,22 @@ func (h *VPHandler) lookup(id string) *vpTx {
 // Wallet answers, then the verified Result or the error (a *check.Error,
 // or the Wallet's *oid4vp.ProtocolError). A transaction that expired
 // without a response fails with ErrTransactionExpired, an unknown (or
-// forgotten) one with ErrUnknownTransaction.
+// forgotten) one with ErrUnknownTransaction, a same-device one with
+// ErrResponseCode (its outcome is read with [VPHandler.SameDeviceResult]).
 func (h *VPHandler) Result(ctx context.Context, id string) (*VPOutcome, error) {
+	return h.result(id, "", false)
+}
+
+// SameDeviceResult returns the outcome of the same-device transaction id
+// ([VPHandler.NewSameDeviceRequest]) for the response_code the Wallet
+// brought back to the redirect URI: ErrResponseCode when it is not that
+// transaction's (or when the transaction is not a same-device one);
+// otherwise as [VPHandler.Result].
+func (h *VPHandler) SameDeviceResult(ctx context.Context, id, responseCode string) (*VPOutcome, error) {
+	return h.result(id, responseCode, true)
+}
+
+func (h *VPHandler) result(id, code string, sameDevice bool) (*VPOutcome, error) {
 	tx := h.lookup(id)
 	if tx == nil {
 		return nil, fail(check.Input, -1, ErrUnknownTransaction, nil, "transaction %.64q", id)
@@ -434,6 +604,13 @@ func (h *VPHandler) Result(ctx context.Context, id string) (*VPOutcome, error) {
 	defer h.mu.Unlock()
 	if !tx.done && !h.now().Before(tx.expiresAt) {
 		return nil, fail(check.Input, -1, ErrTransactionExpired, nil, "transaction %.64q", id)
+	}
+	if sameDevice != (tx.redirect != "") {
+		return nil, fail(check.Input, -1, ErrResponseCode, nil, "transaction %.64q: same-device %v", id, tx.redirect != "")
+	}
+	if sameDevice && (!tx.done || subtle.ConstantTimeCompare([]byte(code), []byte(tx.code)) != 1) {
+		// Before the response there is no code to know.
+		return nil, fail(check.Input, -1, ErrResponseCode, nil, "transaction %.64q", id)
 	}
 	o := tx.outcome
 	return &o, nil
@@ -466,7 +643,7 @@ func (h *VPHandler) serveRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	tx := h.lookup(r.PathValue("id"))
 	now := h.now()
-	if tx == nil || !now.Before(tx.expiresAt) {
+	if tx == nil || tx.origin != "" || !now.Before(tx.expiresAt) {
 		h.fail(w, r, errNoTransaction)
 		return
 	}
@@ -512,10 +689,45 @@ func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx := h.lookup(r.PathValue("id"))
-	if tx == nil {
+	if tx == nil || tx.origin != "" {
 		h.fail(w, r, errNoTransaction)
 		return
 	}
+	resp, err := oid4vp.ReadResponse(r, h.responseOptions(tx))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if resp.State != tx.req.State {
+		h.fail(w, r, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "state is not the transaction's"))
+		return
+	}
+	if _, err := h.complete(r.Context(), tx, resp); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var res oid4vp.ResponseResult
+	if tx.redirect != "" {
+		// §8.2: the Wallet sends the user agent on to the bank's page,
+		// with the code that alone reads the outcome (§13.3).
+		u, err := url.Parse(tx.redirect)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		q := u.Query()
+		q.Set("response_code", tx.code)
+		u.RawQuery = q.Encode()
+		res.RedirectURI = u.String()
+	}
+	if err := oid4vp.WriteResponseResult(w, res); err != nil {
+		h.cfg.ErrorLog.Printf("verifier: %s %s: %v", r.Method, r.URL.Path, err)
+	}
+}
+
+// responseOptions are how tx's response is read: its response mode and,
+// when encrypted, its key.
+func (h *VPHandler) responseOptions(tx *vpTx) oid4vp.ResponseOptions {
 	opts := oid4vp.ResponseOptions{Mode: tx.req.ResponseMode, EncValues: []string{jose.EncA128GCM}}
 	if tx.key != nil {
 		kid := tx.req.ClientMetadata.JWKS[0].KeyID
@@ -526,25 +738,24 @@ func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 			return tx.key, nil
 		}
 	}
-	resp, err := oid4vp.ReadResponse(r, opts)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if resp.State != tx.req.State {
-		h.fail(w, r, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "state is not the transaction's"))
-		return
-	}
+	return opts
+}
+
+// complete makes resp the outcome of tx, unless tx already has one (a
+// transaction takes one response) or expired. A Wallet's error response
+// (§8.5) is recorded as such. A presentation that fails verification is
+// final too, and answered with invalid_request naming only the failed
+// check: the Wallet learns that it was refused, and at which check; the
+// details stay with the Verifier.
+func (h *VPHandler) complete(ctx context.Context, tx *vpTx, resp *oid4vp.AuthorizationResponse) (VPOutcome, error) {
 	h.mu.Lock()
 	switch {
 	case tx.done || tx.busy:
 		h.mu.Unlock()
-		h.fail(w, r, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "the transaction already has its response"))
-		return
+		return VPOutcome{}, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "the transaction already has its response")
 	case !h.now().Before(tx.expiresAt):
 		h.mu.Unlock()
-		h.fail(w, r, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "the transaction expired"))
-		return
+		return VPOutcome{}, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "the transaction expired")
 	}
 	tx.busy = true
 	h.mu.Unlock()
@@ -552,7 +763,7 @@ func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 	if resp.Error != nil {
 		out.Err = resp.Error
 	} else {
-		out.Result, out.Err = h.verify(r.Context(), tx, resp)
+		out.Result, out.Err = h.verify(ctx, tx, resp)
 	}
 	h.mu.Lock()
 	tx.busy, tx.done, tx.outcome = false, true, out
@@ -561,26 +772,76 @@ func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 	if out.Err != nil && resp.Error == nil {
 		var ce *check.Error
 		if !errors.As(out.Err, &ce) {
-			h.fail(w, r, out.Err)
-			return
+			return out, out.Err
 		}
-		// The Wallet learns that the presentation was refused, and at
-		// which check; the details stay with the Verifier.
-		h.fail(w, r, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "presentation refused at the %s check", ce.Check))
-		return
+		return out, vpErr(http.StatusBadRequest, oid4vp.CodeInvalidRequest, "presentation refused at the %s check", ce.Check)
 	}
-	if err := oid4vp.WriteResponseResult(w, oid4vp.ResponseResult{}); err != nil {
-		h.cfg.ErrorLog.Printf("verifier: %s %s: %v", r.Method, r.URL.Path, err)
-	}
+	return out, nil
 }
 
-// verify verifies resp's vp_token against tx's request.
+// serveDCAPIResponse takes the data of the DigitalCredential the bank's
+// page got from navigator.credentials.get (Appendix A.4), as JSON: no
+// state over the DC API, the transaction is in the path. A request from
+// another origin (its Origin header) is refused. It answers the state as
+// [VPResultJSON] without the claims, which the bank reads with
+// [VPHandler.Result] or from ResultURL.
+func (h *VPHandler) serveDCAPIResponse(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.fail(w, r, vpErr(http.StatusMethodNotAllowed, oid4vp.CodeInvalidRequest, "the endpoint takes POST"))
+		return
+	}
+	tx := h.lookup(r.PathValue("id"))
+	if tx == nil || tx.origin == "" {
+		h.fail(w, r, errNoTransaction)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != tx.origin {
+		h.fail(w, r, vpErr(http.StatusForbidden, oid4vp.CodeInvalidRequest, "origin %.200q is not the transaction's", o))
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		h.fail(w, r, vpErr(http.StatusUnsupportedMediaType, oid4vp.CodeInvalidRequest, "the body must be application/json"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		h.fail(w, r, vpErr(http.StatusRequestEntityTooLarge, oid4vp.CodeInvalidRequest, "the body is over %d bytes", maxVPHandlerBody))
+		return
+	}
+	resp, err := oid4vp.ParseDCAPIResponse(body, h.responseOptions(tx))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out, err := h.complete(r.Context(), tx, resp)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res := outcomeJSON(&out, false)
+	b, err := json.Marshal(res)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// verify verifies resp's vp_token against tx's request: the audience and
+// the mdoc SessionTranscript are those of the client_id and
+// response_uri, or over the DC API of the origin (Appendix A.4, B.2.6.2).
 func (h *VPHandler) verify(ctx context.Context, tx *vpTx, resp *oid4vp.AuthorizationResponse) (*Result, error) {
-	st, err := tx.req.MdocSessionTranscript("", resp.KeyID)
+	aud, err := tx.req.Audience(tx.origin)
+	if err != nil {
+		return nil, fail(check.Input, -1, ErrConfig, err, "audience")
+	}
+	st, err := tx.req.MdocSessionTranscript(tx.origin, resp.KeyID)
 	if err != nil {
 		return nil, fail(check.Input, -1, ErrConfig, err, "session transcript")
 	}
-	return h.v.VerifyVPToken(ctx, resp.VPToken, VPRequest{ClientID: tx.req.ClientID, Nonce: tx.req.Nonce,
+	return h.v.VerifyVPToken(ctx, resp.VPToken, VPRequest{ClientID: aud, Nonce: tx.req.Nonce,
 		Query: tx.req.DCQLQuery, SessionTranscript: st})
 }
 
@@ -611,19 +872,40 @@ type VPErrorJSON struct {
 	Message string `json:"message"`
 }
 
-// serveResult answers the outcome for a polling page.
+// serveResult answers the outcome for a polling page; a same-device
+// transaction's only with ?response_code=.
 func (h *VPHandler) serveResult(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	id := h.results[r.PathValue("id")]
 	h.mu.Unlock()
+	code := r.URL.Query().Get("response_code")
+	o, err := h.result(id, code, code != "")
 	var out VPResultJSON
-	o, err := h.Result(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrTransactionExpired):
 		out = VPResultJSON{State: "failed", Error: &VPErrorJSON{Check: "expired", Message: ErrTransactionExpired.Error()}}
+	case errors.Is(err, ErrResponseCode) && id != "":
+		h.fail(w, r, vpErr(http.StatusForbidden, oid4vp.CodeInvalidRequest, "a same-device transaction's outcome needs its response_code"))
+		return
 	case err != nil || id == "":
 		h.fail(w, r, errNoTransaction)
 		return
+	default:
+		out = outcomeJSON(o, true)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// outcomeJSON is o as JSON, with the verified claims when claims is set.
+func outcomeJSON(o *VPOutcome, claims bool) VPResultJSON {
+	var out VPResultJSON
+	switch {
 	case o.Pending:
 		out.State = "pending"
 	case o.Err != nil:
@@ -640,16 +922,13 @@ func (h *VPHandler) serveResult(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		out.State = "verified"
+		if !claims {
+			break
+		}
 		for _, c := range o.Result.Credentials() {
 			out.Claims = append(out.Claims, VPCredentialJSON{Type: c.Type(), Format: string(c.Format()),
 				Claims: c.Claims(), NameSpaces: c.NameSpaces()})
 		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	return out
 }
