@@ -122,6 +122,13 @@
 // (encrypted when the request asks) and records it in the activity
 // history. A refusal posts access_denied.
 //
+// In the browser, a page asks through the W3C Digital Credentials API;
+// the app gets the request's protocol and data and the origin the
+// platform asserts, and [Wallet.ReadDCAPIRequest] accepts a signed request
+// of a registered verifier that lists that origin, or an unsigned one
+// from a registered verifier's own host. The answer is bound to the
+// origin and handed back to the platform (VPAnswer.DCAPIData).
+//
 // # Trust
 //
 // Imports are verified against an [IssuerTrust]: [TrustList] adapts a signed

@@ -74,8 +74,14 @@ type VPRequest struct {
 	// list, VerifierName its registered name.
 	Verifier, VerifierName string
 	// ClientID is the request's full client_id, with its prefix: the
-	// audience of the presentations.
+	// audience of the presentations of a redirect-based request. "" for
+	// an unsigned Digital Credentials API request.
 	ClientID string
+	// Origin is, for a request over the Digital Credentials API
+	// ([Wallet.ReadDCAPIRequest]), the origin of the page that asked, as
+	// the platform asserted it: the audience of the presentations
+	// ("origin:" + Origin). "" for a redirect-based request.
+	Origin string
 	// VerifierInfo are the request's verifier_info attestations
 	// (purpose, registration), as sent: unverified by the wallet.
 	VerifierInfo []oid4vp.VerifierInfo
@@ -98,6 +104,10 @@ type VPAnswer struct {
 	// RedirectURI, when set, is where the verifier asks the wallet to
 	// send the user agent next (same-device flow).
 	RedirectURI string
+	// DCAPIData is, for a request over the Digital Credentials API, the
+	// response's data object the app hands back to the platform
+	// (OpenID4VP 1.0 Appendix A.4): nothing is posted by the wallet.
+	DCAPIData []byte
 }
 
 const opVP = "openid4vp"
@@ -206,6 +216,104 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 		Verifier: reg.ID, VerifierName: reg.Name, ClientID: req.ClientID,
 		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp,
 		req: req, registered: *reg, hc: hc,
+	}, nil
+}
+
+// ReadDCAPIRequest reads a request that reached the wallet through the W3C
+// Digital Credentials API (OpenID4VP 1.0 Appendix A): protocol and data
+// are the request's as the platform passed them, origin the origin of the
+// web page that asked, as the platform asserts it. Accepted:
+//
+//   - openid4vp-v1-signed: a Request Object verified as for
+//     [Wallet.ReadVPRequest] (a registered verifier's key, x509_san_dns or
+//     x509_hash), whose expected_origins include origin (Appendix A.2);
+//   - openid4vp-v1-unsigned: known only by its origin, which must be
+//     https (http on loopback hosts) on the host of a registered
+//     verifier's ID.
+//
+// Either way the DCQL query must stay within the verifier's
+// registration. The answer ([Wallet.AnswerVPRequest]) is bound to origin
+// and returned as VPAnswer.DCAPIData. Errors are those of ReadVPRequest;
+// multi-signed requests are ErrVPRequest.
+func (w *Wallet) ReadDCAPIRequest(ctx context.Context, protocol string, data []byte, origin string, opts VPOptions) (*VPRequest, error) {
+	w.mu.Lock()
+	err := w.unlockedLocked(opVP)
+	list := opts.Verifiers
+	if list == nil {
+		if t, ok := w.opts.Trust.(trustListTrust); ok {
+			list = t.l
+		}
+	}
+	now := w.opts.now()
+	w.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		return nil, errorf(opVP, ErrConfig, "no trust list of registered verifiers (VPOptions.Verifiers)")
+	}
+	o, err := url.Parse(origin)
+	if err != nil || o.Host == "" || o.Scheme+"://"+o.Host != origin || oid4vp.CheckURL(origin) != nil {
+		return nil, errorf(opVP, ErrVPRequest, "origin %.200q is not an https origin", origin)
+	}
+	req, err := oid4vp.ParseDCAPIRequest(protocol, data)
+	if err != nil {
+		return nil, wrapErr(opVP, ErrVPRequest, err, "DC API request")
+	}
+	var reg *trustlist.Verifier
+	exp := now.Add(oid4vp.DefaultMaxAge)
+	if protocol == oid4vp.ProtocolSigned {
+		vr, err := oid4vp.VerifyRequestObject(req.Request, oid4vp.VerifyOptions{
+			CheckTrust: func(chain []*x509.Certificate, c oid4vp.ClientID) error {
+				if c.Prefix != oid4vp.PrefixX509SANDNS && c.Prefix != oid4vp.PrefixX509Hash {
+					return fmt.Errorf("client_id prefix %q: only x509_san_dns and x509_hash", c.Prefix)
+				}
+				v, err := registeredVerifier(list, chain[0], c)
+				reg = v
+				return err
+			},
+			Origin: origin,
+			Now:    now,
+		})
+		switch {
+		case err == nil:
+		case errors.Is(err, oid4vp.ErrNotFresh):
+			return nil, wrapErr(opVP, ErrRequestExpired, err, "request object")
+		case errors.Is(err, oid4vp.ErrUntrustedVerifier), errors.Is(err, oid4vp.ErrInvalidRequestObject), errors.Is(err, oid4vp.ErrOrigin):
+			return nil, wrapErr(opVP, ErrUntrustedVerifier, err, "request object")
+		default:
+			return nil, wrapErr(opVP, ErrVPRequest, err, "request object")
+		}
+		req = vr.Request()
+		if e := vr.ExpiresAt(); !e.IsZero() {
+			exp = e
+		} else {
+			exp = vr.IssuedAt().Add(oid4vp.DefaultMaxAge)
+		}
+	} else {
+		// Appendix A.2: an unsigned request is the origin's; the origin
+		// must be a registered verifier's.
+		for i := range list.Verifiers {
+			u, err := url.Parse(list.Verifiers[i].ID)
+			if err == nil && u.Hostname() != "" && strings.EqualFold(u.Hostname(), o.Hostname()) {
+				reg = &list.Verifiers[i]
+				break
+			}
+		}
+	}
+	if reg == nil {
+		return nil, errorf(opVP, ErrUntrustedVerifier, "no registered verifier for origin %.200q", origin)
+	}
+	if req.DCQLQuery == nil {
+		return nil, errorf(opVP, ErrVPRequest, "no dcql_query")
+	}
+	if err := checkRegistration(reg, req.DCQLQuery); err != nil {
+		return nil, err
+	}
+	return &VPRequest{
+		Verifier: reg.ID, VerifierName: reg.Name, ClientID: req.ClientID, Origin: origin,
+		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp,
+		req: req, registered: *reg,
 	}, nil
 }
 
@@ -366,6 +474,13 @@ type vpPick struct {
 // response_uri (direct_post, or encrypted with direct_post.jwt). A
 // failed post is ErrResponseFailed and recorded too: the copies stay
 // spent.
+//
+// A request read by [Wallet.ReadDCAPIRequest] is answered through the
+// app instead: the presentations are bound to the origin (aud
+// "origin:<origin>", the OpenID4VPDCAPIHandover), nothing is posted, and
+// VPAnswer.DCAPIData is the data object (dc_api, or encrypted with
+// dc_api.jwt) the app returns to the platform; a refusal is
+// ErrConsentRefused only, and the app cancels the platform's request.
 func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts PresentOptions) (*VPAnswer, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -478,6 +593,11 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 			return nil, storeErr(opVP, err)
 		}
 		refused := wrapErr(opVP, ErrConsentRefused, cerr, "nothing was disclosed")
+		if r.Origin != "" {
+			// Over the DC API the app cancels the platform's request:
+			// that reveals less than an error response (§14.6.2).
+			return nil, refused
+		}
 		form := oid4vp.ErrorResponseForm(oid4vp.NewError(oid4vp.CodeAccessDenied, "the user declined"), req.State)
 		if _, err := postResponse(ctx, r.hc, req.ResponseURI, form); err != nil {
 			refused.Detail += "; the refusal could not be posted: " + err.Error()
@@ -507,7 +627,7 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		if err != nil {
 			return nil, err
 		}
-		pr, err := w.presentVP(p, raw, signer, req, kid, now)
+		pr, err := w.presentVP(p, raw, signer, req, r.Origin, kid, now)
 		if err != nil {
 			return nil, err
 		}
@@ -515,7 +635,13 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		sc := p.cred.rec.Copies[p.copy]
 		act.Copies = append(act.Copies, CopyUse{Credential: p.cred.ID, Copy: sc.N, Key: sc.Key, Reused: p.reuse})
 	}
-	form, err := resp.Form(req)
+	var form url.Values
+	var dcData []byte
+	if r.Origin != "" {
+		dcData, err = resp.DCAPIData(req)
+	} else {
+		form, err = resp.Form(req)
+	}
 	if err != nil {
 		return nil, wrapErr(opVP, ErrPresentation, err, "the response")
 	}
@@ -528,6 +654,10 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		return nil, err
 	}
 	out := &VPAnswer{Shared: prompt.Items}
+	if r.Origin != "" {
+		out.DCAPIData = dcData
+		return out, nil
+	}
 	res, perr := postResponse(ctx, r.hc, req.ResponseURI, form)
 	if perr != nil {
 		act.Kind, act.At = ActivityPresentationNotDelivered, w.opts.now().UTC()
@@ -541,8 +671,13 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 	return out, nil
 }
 
-// presentVP builds the presentation of p for req.
-func (w *Wallet) presentVP(p vpPick, raw []byte, signer crypto.Signer, req *oid4vp.AuthorizationRequest, kid string, now time.Time) (string, error) {
+// presentVP builds the presentation of p for req: bound to the client_id
+// and response_uri, or over the DC API (origin set) to the origin.
+func (w *Wallet) presentVP(p vpPick, raw []byte, signer crypto.Signer, req *oid4vp.AuthorizationRequest, origin, kid string, now time.Time) (string, error) {
+	aud, err := req.Audience(origin)
+	if err != nil {
+		return "", wrapErr(opVP, ErrVPRequest, err, "audience")
+	}
 	switch p.cred.Format {
 	case credential.FormatSDJWT:
 		u, err := sdjwt.Parse(string(raw))
@@ -557,7 +692,7 @@ func (w *Wallet) presentVP(p vpPick, raw []byte, signer crypto.Signer, req *oid4
 		if err != nil {
 			return "", wrapErr(opVP, ErrPresentation, err, "SD-JWT selection")
 		}
-		s, err := sel.Present(sdjwt.KeyBindingOptions{Signer: signer, Audience: req.ClientID, Nonce: req.Nonce,
+		s, err := sel.Present(sdjwt.KeyBindingOptions{Signer: signer, Audience: aud, Nonce: req.Nonce,
 			IssuedAt: now.UTC().Truncate(time.Second), Rand: w.opts.rand()})
 		if err != nil {
 			return "", wrapErr(opVP, ErrPresentation, err, "SD-JWT+KB")
@@ -568,7 +703,7 @@ func (w *Wallet) presentVP(p vpPick, raw []byte, signer crypto.Signer, req *oid4
 		if err != nil {
 			return "", wrapErr(opVP, ErrCorrupt, err, "stored mdoc")
 		}
-		st, err := req.MdocSessionTranscript("", kid)
+		st, err := req.MdocSessionTranscript(origin, kid)
 		if err != nil {
 			return "", wrapErr(opVP, ErrPresentation, err, "SessionTranscript")
 		}
