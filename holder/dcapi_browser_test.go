@@ -88,7 +88,7 @@ func TestDCAPIPageInBrowser(t *testing.T) {
 		NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
 		DNSNames: []string{"localhost"}}, ca, leafKey.Public())
 	reg := trustlist.Verifier{ID: "https://localhost", Name: "Bank Contoh",
-		Keys:   []trustlist.Key{{ID: "bank", Public: leafKey.Public()}},
+		Keys: []trustlist.Key{{ID: "bank", Public: leafKey.Public()}},
 		Claims: map[string][]string{credential.VCTKTPEL: {"name", "personal_administrative_number"},
 			credential.DocTypeKTPEL: {"name", "personal_administrative_number"}}}
 	list := signedList(t, f.is, []string{credential.VCTKTPEL}, []string{credential.DocTypeKTPEL}, reg)
