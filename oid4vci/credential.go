@@ -11,6 +11,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // NonceResponse is the Nonce Response (§7.2). The issuer sends it with
@@ -137,11 +138,11 @@ func ParseNonceResponse(data []byte) (*NonceResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	r := &NonceResponse{CNonce: f.str("c_nonce", true)}
+	r := &NonceResponse{CNonce: f.Str("c_nonce", true)}
 	if len(r.CNonce) > MaxNonceLen {
-		f.failf("c_nonce", "%d bytes, over %d", len(r.CNonce), MaxNonceLen)
+		f.Failf("c_nonce", "%d bytes, over %d", len(r.CNonce), MaxNonceLen)
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, fmt.Errorf("%w: nonce response: %v", ErrMalformed, err)
 	}
 	return r, nil
@@ -206,60 +207,60 @@ func ParseCredentialRequest(data []byte) (*CredentialRequest, error) {
 		return fail(CodeInvalidCredentialRequest, err.Error())
 	}
 	r := &CredentialRequest{
-		CredentialIdentifier:      f.str("credential_identifier", false),
-		CredentialConfigurationID: f.str("credential_configuration_id", false),
+		CredentialIdentifier:      f.Str("credential_identifier", false),
+		CredentialConfigurationID: f.Str("credential_configuration_id", false),
 	}
 	// §8.2: exactly one of credential_identifier and
 	// credential_configuration_id.
-	if f.err() == nil && (r.CredentialIdentifier == "") == (r.CredentialConfigurationID == "") {
-		f.failf("", "exactly one of credential_identifier and credential_configuration_id is required")
+	if f.Err() == nil && (r.CredentialIdentifier == "") == (r.CredentialConfigurationID == "") {
+		f.Failf("", "exactly one of credential_identifier and credential_configuration_id is required")
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return fail(CodeInvalidCredentialRequest, err.Error())
 	}
-	if p, ok := f.object("proofs", false); ok {
+	if p, ok := f.Object("proofs", false); ok {
 		// §8.2: proofs holds exactly one proof type, with a non-empty
 		// array.
-		if len(p.m) != 1 {
-			f.failf("proofs", "%d proof types; exactly one is allowed", len(p.m))
+		if len(p.Map()) != 1 {
+			f.Failf("proofs", "%d proof types; exactly one is allowed", len(p.Map()))
 		}
 		r.Proofs = &Proofs{}
 		switch {
-		case p.has(ProofTypeJWT):
-			r.Proofs.JWT = p.strs(ProofTypeJWT, true, false, MaxProofs)
+		case p.Has(ProofTypeJWT):
+			r.Proofs.JWT = p.Strs(ProofTypeJWT, true, false, MaxProofs)
 			for i, t := range r.Proofs.JWT {
 				if len(t) > MaxProofSize {
-					p.failf(ProofTypeJWT, "proof %d is over the %d-byte cap", i, MaxProofSize)
+					p.Failf(ProofTypeJWT, "proof %d is over the %d-byte cap", i, MaxProofSize)
 				}
 			}
-		case p.has(ProofTypeAttestation):
+		case p.Has(ProofTypeAttestation):
 			// Appendix F: an array that contains exactly one JWT.
-			r.Proofs.Attestation = p.strs(ProofTypeAttestation, true, false, 1)
+			r.Proofs.Attestation = p.Strs(ProofTypeAttestation, true, false, 1)
 			if len(r.Proofs.Attestation) == 1 && len(r.Proofs.Attestation[0]) > MaxKeyAttestationSize {
-				p.failf(ProofTypeAttestation, "over the %d-byte cap", MaxKeyAttestationSize)
+				p.Failf(ProofTypeAttestation, "over the %d-byte cap", MaxKeyAttestationSize)
 			}
 		default:
-			for name := range p.m {
-				p.failf("", "proof type %.32q is not supported", name)
+			for name := range p.Map() {
+				p.Failf("", "proof type %.32q is not supported", name)
 			}
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return fail(CodeInvalidProof, err.Error())
 	}
-	if e, ok := f.object("credential_response_encryption", false); ok {
+	if e, ok := f.Object("credential_response_encryption", false); ok {
 		r.CredentialResponseEncryption = &CredentialResponseEncryption{
-			JWK: e.raw("jwk", true),
-			Enc: e.str("enc", true),
-			Zip: e.str("zip", false),
+			JWK: e.Raw("jwk", true),
+			Enc: e.Str("enc", true),
+			Zip: e.Str("zip", false),
 		}
-		if _, ok := e.object("jwk", true); ok && e.err() == nil {
+		if _, ok := e.Object("jwk", true); ok && e.Err() == nil {
 			// §10: ikdkit cannot encrypt the response, and a request
 			// asking for encryption MUST NOT be answered in clear.
-			e.failf("", "encrypted credential responses are not supported")
+			e.Failf("", "encrypted credential responses are not supported")
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return fail(CodeInvalidEncryptionParameters, err.Error())
 	}
 	return r, nil
@@ -279,34 +280,34 @@ func ParseCredentialResponse(data []byte) (*CredentialResponse, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	r := &CredentialResponse{
-		TransactionID:  f.str("transaction_id", false),
-		NotificationID: f.str("notification_id", false),
+		TransactionID:  f.Str("transaction_id", false),
+		NotificationID: f.Str("notification_id", false),
 	}
-	for i, v := range f.array("credentials", false, MaxProofs) {
-		e, ok := f.elem("credentials", i, v)
+	for i, v := range f.Array("credentials", false, MaxProofs) {
+		e, ok := f.Elem("credentials", i, v)
 		if !ok {
 			break
 		}
-		r.Credentials = append(r.Credentials, CredentialEntry{Credential: e.str("credential", true)})
+		r.Credentials = append(r.Credentials, CredentialEntry{Credential: e.Str("credential", true)})
 	}
-	if v, ok := f.get("interval", false); ok {
+	if v, ok := f.Get("interval", false); ok {
 		r.Interval = readInterval(f, v)
 	}
-	if f.err() == nil {
+	if f.Err() == nil {
 		switch {
 		case r.Credentials != nil && r.TransactionID != "":
-			f.failf("", "credentials and transaction_id both present")
+			f.Failf("", "credentials and transaction_id both present")
 		case r.Credentials == nil && r.TransactionID == "":
-			f.failf("", "neither credentials nor transaction_id")
+			f.Failf("", "neither credentials nor transaction_id")
 		case r.TransactionID != "" && r.Interval == 0:
-			f.failf("interval", "required with transaction_id")
-		case r.Credentials != nil && f.has("interval"):
-			f.failf("interval", "not allowed with credentials")
+			f.Failf("interval", "required with transaction_id")
+		case r.Credentials != nil && f.Has("interval"):
+			f.Failf("interval", "not allowed with credentials")
 		case r.Credentials == nil && r.NotificationID != "":
-			f.failf("notification_id", "only allowed with credentials")
+			f.Failf("notification_id", "only allowed with credentials")
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, fmt.Errorf("%w: credential response: %v", ErrMalformed, err)
 	}
 	return r, nil
@@ -314,15 +315,15 @@ func ParseCredentialResponse(data []byte) (*CredentialResponse, error) {
 
 // readInterval reads interval (§8.3): a positive number of seconds,
 // rounded up to whole seconds.
-func readInterval(f fields, v any) int64 {
+func readInterval(f *strictjson.Fields, v any) int64 {
 	n, ok := v.(json.Number)
 	if !ok {
-		f.failf("interval", "not a number")
+		f.Failf("interval", "not a number")
 		return 0
 	}
 	x, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || !(x > 0) || x > 1<<31 {
-		f.failf("interval", "not a positive number of seconds")
+		f.Failf("interval", "not a positive number of seconds")
 		return 0
 	}
 	return int64(math.Ceil(x))

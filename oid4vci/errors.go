@@ -339,14 +339,14 @@ func ParseErrorResponse(body []byte) (*ProtocolError, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	e := &ProtocolError{Code: f.str("error", true), Description: f.text("error_description")}
+	e := &ProtocolError{Code: f.Str("error", true), Description: f.Text("error_description")}
 	for i := 0; i < len(e.Code); i++ {
 		if !errorChar(e.Code[i]) || len(e.Code) > 128 {
-			f.failf("error", "not an error code")
+			f.Failf("error", "not an error code")
 			break
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, fmt.Errorf("%w: error response: %v", ErrMalformed, err)
 	}
 	e.Description = sanitizeASCII(e.Description, maxDescriptionLen)

@@ -243,47 +243,47 @@ func VerifyKeyAttestation(token string, opts KeyAttestationOptions) (*KeyAttesta
 	}
 	f := newFields(m, "")
 	a := &KeyAttestation{
-		issuer:             f.str("iss", false),
-		nonce:              f.str("nonce", false),
-		certification:      f.str("certification", false),
-		keyStorage:         f.strs("key_storage", false, false, maxArray),
-		userAuthentication: f.strs("user_authentication", false, false, maxArray),
+		issuer:             f.Str("iss", false),
+		nonce:              f.Str("nonce", false),
+		certification:      f.Str("certification", false),
+		keyStorage:         f.Strs("key_storage", false, false, maxArray),
+		userAuthentication: f.Strs("user_authentication", false, false, maxArray),
 		chain:              verified[0],
 	}
 	// Appendix D.1: iat REQUIRED, exp OPTIONAL (numbers).
-	iat := f.integer("iat", true, 0, 1<<40)
+	iat := f.Int("iat", true, 0, 1<<40)
 	a.issuedAt = time.Unix(iat, 0)
-	if f.has("exp") {
-		a.expiresAt = time.Unix(f.integer("exp", true, 0, 1<<40), 0)
+	if f.Has("exp") {
+		a.expiresAt = time.Unix(f.Int("exp", true, 0, 1<<40), 0)
 	}
-	if _, ok := f.object("status", false); ok {
-		a.status = f.raw("status", false)
+	if _, ok := f.Object("status", false); ok {
+		a.status = f.Raw("status", false)
 	}
 	// Appendix D.1: attested_keys REQUIRED, a non-empty array of JWKs.
-	for i, v := range f.array("attested_keys", true, MaxAttestedKeys) {
-		k, ok := f.elem("attested_keys", i, v)
+	for i, v := range f.Array("attested_keys", true, MaxAttestedKeys) {
+		k, ok := f.Elem("attested_keys", i, v)
 		if !ok {
 			break
 		}
-		b, _ := marshal(k.m)
+		b, _ := marshal(k.Map())
 		pub, err := keys.ParsePublicJWK(b) // refuses private members
 		if err != nil {
-			k.failf("", "%v", err)
+			k.Failf("", "%v", err)
 			break
 		}
 		tp, err := keys.Thumbprint(pub)
 		if err != nil {
-			k.failf("", "%v", err)
+			k.Failf("", "%v", err)
 			break
 		}
 		if slices.Contains(a.thumbprints, tp) {
-			k.failf("", "key attested twice")
+			k.Failf("", "key attested twice")
 			break
 		}
 		a.keys = append(a.keys, pub)
 		a.thumbprints = append(a.thumbprints, tp)
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return fail("%v", err)
 	}
 	switch {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // WellKnownCredentialIssuer is the well-known path of the Credential
@@ -367,88 +368,88 @@ func parseIssuerMetadata(data []byte) (*CredentialIssuerMetadata, error) {
 		return nil, err
 	}
 	md := &CredentialIssuerMetadata{
-		CredentialIssuer:           f.str("credential_issuer", true),
-		AuthorizationServers:       f.strs("authorization_servers", false, true, maxArray),
-		CredentialEndpoint:         f.url("credential_endpoint", true),
-		NonceEndpoint:              f.url("nonce_endpoint", false),
-		DeferredCredentialEndpoint: f.url("deferred_credential_endpoint", false),
-		NotificationEndpoint:       f.url("notification_endpoint", false),
+		CredentialIssuer:           f.Str("credential_issuer", true),
+		AuthorizationServers:       f.Strs("authorization_servers", false, true, maxArray),
+		CredentialEndpoint:         f.URL("credential_endpoint", true),
+		NonceEndpoint:              f.URL("nonce_endpoint", false),
+		DeferredCredentialEndpoint: f.URL("deferred_credential_endpoint", false),
+		NotificationEndpoint:       f.URL("notification_endpoint", false),
 	}
 	// §12.2.1: https URL without query or fragment.
 	if md.CredentialIssuer != "" {
 		if err := checkIdentifier(md.CredentialIssuer); err != nil {
-			f.failf("credential_issuer", "%v", err)
+			f.Failf("credential_issuer", "%v", err)
 		}
 	}
 	for _, as := range md.AuthorizationServers {
 		// RFC 8414 §2: an issuer identifier is an https URL without
 		// query or fragment.
 		if err := checkIdentifier(as); err != nil {
-			f.failf("authorization_servers", "%v", err)
+			f.Failf("authorization_servers", "%v", err)
 		}
 	}
-	if e, ok := f.object("credential_request_encryption", false); ok {
+	if e, ok := f.Object("credential_request_encryption", false); ok {
 		md.CredentialRequestEncryption = &RequestEncryptionMetadata{
-			JWKS:               e.raw("jwks", true),
-			EncValuesSupported: e.strs("enc_values_supported", true, false, maxArray),
-			ZipValuesSupported: e.strs("zip_values_supported", false, false, maxArray),
-			EncryptionRequired: e.boolean("encryption_required", true),
+			JWKS:               e.Raw("jwks", true),
+			EncValuesSupported: e.Strs("enc_values_supported", true, false, maxArray),
+			ZipValuesSupported: e.Strs("zip_values_supported", false, false, maxArray),
+			EncryptionRequired: e.Bool("encryption_required", true),
 		}
 		checkJWKS(e)
 	}
-	if e, ok := f.object("credential_response_encryption", false); ok {
+	if e, ok := f.Object("credential_response_encryption", false); ok {
 		md.CredentialResponseEncryption = &ResponseEncryptionMetadata{
-			AlgValuesSupported: e.strs("alg_values_supported", true, false, maxArray),
-			EncValuesSupported: e.strs("enc_values_supported", true, false, maxArray),
-			ZipValuesSupported: e.strs("zip_values_supported", false, false, maxArray),
-			EncryptionRequired: e.boolean("encryption_required", true),
+			AlgValuesSupported: e.Strs("alg_values_supported", true, false, maxArray),
+			EncValuesSupported: e.Strs("enc_values_supported", true, false, maxArray),
+			ZipValuesSupported: e.Strs("zip_values_supported", false, false, maxArray),
+			EncryptionRequired: e.Bool("encryption_required", true),
 		}
 	}
-	if b, ok := f.object("batch_credential_issuance", false); ok {
+	if b, ok := f.Object("batch_credential_issuance", false); ok {
 		// §12.2.4: batch_size REQUIRED, 2 or greater.
-		md.BatchCredentialIssuance = &BatchCredentialIssuance{BatchSize: int(b.integer("batch_size", true, 2, 1<<20))}
+		md.BatchCredentialIssuance = &BatchCredentialIssuance{BatchSize: int(b.Int("batch_size", true, 2, 1<<20))}
 	}
-	if a := f.array("display", false, maxArray); a != nil {
+	if a := f.Array("display", false, maxArray); a != nil {
 		locales := map[string]bool{}
 		for i, v := range a {
-			d, ok := f.elem("display", i, v)
+			d, ok := f.Elem("display", i, v)
 			if !ok {
 				break
 			}
-			disp := IssuerDisplay{Name: d.text("name"), Locale: d.str("locale", false), Logo: readLogo(d, "logo")}
+			disp := IssuerDisplay{Name: d.Text("name"), Locale: d.Str("locale", false), Logo: readLogo(d, "logo")}
 			// §12.2.4: only one object for each language identifier.
 			if locales[disp.Locale] {
-				d.failf("locale", "%.64q appears twice in display", disp.Locale)
+				d.Failf("locale", "%.64q appears twice in display", disp.Locale)
 			}
 			locales[disp.Locale] = true
 			md.Display = append(md.Display, disp)
 		}
 	}
-	if c, ok := f.object("credential_configurations_supported", true); ok {
-		if len(c.m) == 0 {
-			f.failf("credential_configurations_supported", "no configuration")
+	if c, ok := f.Object("credential_configurations_supported", true); ok {
+		if len(c.Map()) == 0 {
+			f.Failf("credential_configurations_supported", "no configuration")
 		}
-		if len(c.m) > MaxCredentialConfigurations {
-			f.failf("credential_configurations_supported", "%d configurations, over the cap of %d", len(c.m), MaxCredentialConfigurations)
+		if len(c.Map()) > MaxCredentialConfigurations {
+			f.Failf("credential_configurations_supported", "%d configurations, over the cap of %d", len(c.Map()), MaxCredentialConfigurations)
 		}
-		md.CredentialConfigurationsSupported = make(map[string]CredentialConfiguration, len(c.m))
-		for _, id := range slices.Sorted(maps.Keys(c.m)) {
-			v := c.m[id]
-			if f.err() != nil {
+		md.CredentialConfigurationsSupported = make(map[string]CredentialConfiguration, len(c.Map()))
+		for _, id := range slices.Sorted(maps.Keys(c.Map())) {
+			v := c.Map()[id]
+			if f.Err() != nil {
 				break
 			}
 			if id == "" {
-				c.failf("", "empty configuration identifier")
+				c.Failf("", "empty configuration identifier")
 				break
 			}
-			cf, ok := c.entry("", id, v)
+			cf, ok := c.Entry("", id, v)
 			if !ok {
 				break
 			}
 			md.CredentialConfigurationsSupported[id] = readConfiguration(cf)
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return md, nil
@@ -456,88 +457,88 @@ func parseIssuerMetadata(data []byte) (*CredentialIssuerMetadata, error) {
 
 // checkJWKS checks credential_request_encryption.jwks: a JWK Set whose
 // keys each have a unique kid (§12.2.4).
-func checkJWKS(e fields) {
-	j, ok := e.object("jwks", true)
+func checkJWKS(e *strictjson.Fields) {
+	j, ok := e.Object("jwks", true)
 	if !ok {
 		return
 	}
 	kids := map[string]bool{}
-	for i, v := range j.array("keys", true, maxArray) {
-		k, ok := j.elem("keys", i, v)
+	for i, v := range j.Array("keys", true, maxArray) {
+		k, ok := j.Elem("keys", i, v)
 		if !ok {
 			return
 		}
-		kid := k.str("kid", true)
-		k.str("kty", true)
+		kid := k.Str("kid", true)
+		k.Str("kty", true)
 		if kids[kid] {
-			k.failf("kid", "%.64q appears twice", kid)
+			k.Failf("kid", "%.64q appears twice", kid)
 		}
 		kids[kid] = true
 	}
 }
 
-func readLogo(f fields, name string) *Logo {
-	l, ok := f.object(name, false)
+func readLogo(f *strictjson.Fields, name string) *Logo {
+	l, ok := f.Object(name, false)
 	if !ok {
 		return nil
 	}
 	// §12.2.4: uri REQUIRED; https: or data: (the wallet decides).
-	return &Logo{URI: l.str("uri", true), AltText: l.text("alt_text")}
+	return &Logo{URI: l.Str("uri", true), AltText: l.Text("alt_text")}
 }
 
-func readConfiguration(f fields) CredentialConfiguration {
+func readConfiguration(f *strictjson.Fields) CredentialConfiguration {
 	c := CredentialConfiguration{
-		Format:                               credential.Format(f.str("format", true)),
-		Scope:                                f.str("scope", false),
-		CryptographicBindingMethodsSupported: f.strs("cryptographic_binding_methods_supported", false, true, maxArray),
-		VCT:                                  f.str("vct", false),
-		Doctype:                              f.str("doctype", false),
+		Format:                               credential.Format(f.Str("format", true)),
+		Scope:                                f.Str("scope", false),
+		CryptographicBindingMethodsSupported: f.Strs("cryptographic_binding_methods_supported", false, true, maxArray),
+		VCT:                                  f.Str("vct", false),
+		Doctype:                              f.Str("doctype", false),
 	}
 	switch c.Format {
 	case credential.FormatSDJWT:
 		// Appendix A.3.2: vct REQUIRED.
 		if c.VCT == "" {
-			f.failf("vct", "required member missing for dc+sd-jwt")
+			f.Failf("vct", "required member missing for dc+sd-jwt")
 		}
 	case credential.FormatMdoc:
 		// Appendix A.2.2: doctype REQUIRED.
 		if c.Doctype == "" {
-			f.failf("doctype", "required member missing for mso_mdoc")
+			f.Failf("doctype", "required member missing for mso_mdoc")
 		}
 	}
 	// §12.2.4: JOSE names (Appendix A.3.2) or COSE numbers (A.2.2).
-	for i, v := range f.array("credential_signing_alg_values_supported", false, maxArray) {
+	for i, v := range f.Array("credential_signing_alg_values_supported", false, maxArray) {
 		switch v := v.(type) {
 		case string:
 			if v == "" {
-				f.failf("credential_signing_alg_values_supported", "element %d is empty", i)
+				f.Failf("credential_signing_alg_values_supported", "element %d is empty", i)
 			}
 			c.CredentialSigningAlgValuesSupported = append(c.CredentialSigningAlgValuesSupported, JOSEAlgorithm(v))
 		default:
-			n, ok := asInt(v)
+			n, ok := strictjson.AsInt(v)
 			if !ok || n == 0 {
-				f.failf("credential_signing_alg_values_supported", "element %d is neither a name nor a COSE algorithm number", i)
+				f.Failf("credential_signing_alg_values_supported", "element %d is neither a name nor a COSE algorithm number", i)
 			}
 			c.CredentialSigningAlgValuesSupported = append(c.CredentialSigningAlgValuesSupported, COSEAlgorithm(n))
 		}
 	}
-	if p, ok := f.object("proof_types_supported", false); ok {
-		if len(p.m) == 0 || len(p.m) > maxArray {
-			f.failf("proof_types_supported", "%d proof types", len(p.m))
+	if p, ok := f.Object("proof_types_supported", false); ok {
+		if len(p.Map()) == 0 || len(p.Map()) > maxArray {
+			f.Failf("proof_types_supported", "%d proof types", len(p.Map()))
 		}
 		c.ProofTypesSupported = map[string]ProofTypeMetadata{}
-		for _, name := range slices.Sorted(maps.Keys(p.m)) {
-			v := p.m[name]
-			pt, ok := p.entry("", name, v)
+		for _, name := range slices.Sorted(maps.Keys(p.Map())) {
+			v := p.Map()[name]
+			pt, ok := p.Entry("", name, v)
 			if !ok || name == "" {
-				p.failf("", "bad proof type %.64q", name)
+				p.Failf("", "bad proof type %.64q", name)
 				break
 			}
-			m := ProofTypeMetadata{ProofSigningAlgValuesSupported: pt.strs("proof_signing_alg_values_supported", true, false, maxArray)}
-			if k, ok := pt.object("key_attestations_required", false); ok {
+			m := ProofTypeMetadata{ProofSigningAlgValuesSupported: pt.Strs("proof_signing_alg_values_supported", true, false, maxArray)}
+			if k, ok := pt.Object("key_attestations_required", false); ok {
 				m.KeyAttestationsRequired = &KeyAttestationRequirement{
-					KeyStorage:         k.strs("key_storage", false, false, maxArray),
-					UserAuthentication: k.strs("user_authentication", false, false, maxArray),
+					KeyStorage:         k.Strs("key_storage", false, false, maxArray),
+					UserAuthentication: k.Strs("user_authentication", false, false, maxArray),
 				}
 			}
 			c.ProofTypesSupported[name] = m
@@ -549,61 +550,61 @@ func readConfiguration(f fields) CredentialConfiguration {
 	// methods without proof types. A wallet tolerates that (it can still
 	// send jwt proofs); [CredentialIssuerMetadata.Validate] enforces the
 	// rule on what an issuer serves.
-	if m, ok := f.object("credential_metadata", false); ok {
+	if m, ok := f.Object("credential_metadata", false); ok {
 		c.CredentialMetadata = readCredentialMetadata(m)
 	}
 	return c
 }
 
-func readCredentialMetadata(f fields) *CredentialMetadata {
+func readCredentialMetadata(f *strictjson.Fields) *CredentialMetadata {
 	cm := &CredentialMetadata{}
 	locales := map[string]bool{}
-	for i, v := range f.array("display", false, maxArray) {
-		d, ok := f.elem("display", i, v)
+	for i, v := range f.Array("display", false, maxArray) {
+		d, ok := f.Elem("display", i, v)
 		if !ok {
 			break
 		}
 		disp := CredentialDisplay{
-			Name:            d.str("name", true),
-			Locale:          d.str("locale", false),
+			Name:            d.Str("name", true),
+			Locale:          d.Str("locale", false),
 			Logo:            readLogo(d, "logo"),
-			Description:     d.text("description"),
-			BackgroundColor: d.str("background_color", false),
+			Description:     d.Text("description"),
+			BackgroundColor: d.Str("background_color", false),
 			BackgroundImage: readLogo(d, "background_image"),
-			TextColor:       d.str("text_color", false),
+			TextColor:       d.Str("text_color", false),
 		}
 		// §12.2.4: only one object for each language identifier.
 		if locales[disp.Locale] {
-			d.failf("locale", "%.64q appears twice in display", disp.Locale)
+			d.Failf("locale", "%.64q appears twice in display", disp.Locale)
 		}
 		locales[disp.Locale] = true
 		cm.Display = append(cm.Display, disp)
 	}
-	for i, v := range f.array("claims", false, MaxClaimDescriptions) {
-		d, ok := f.elem("claims", i, v)
+	for i, v := range f.Array("claims", false, MaxClaimDescriptions) {
+		d, ok := f.Elem("claims", i, v)
 		if !ok {
 			break
 		}
-		cd := ClaimDescription{Path: readPath(d), Mandatory: d.boolean("mandatory", false)}
+		cd := ClaimDescription{Path: readPath(d), Mandatory: d.Bool("mandatory", false)}
 		locales := map[string]bool{}
-		for j, v := range d.array("display", false, maxArray) {
-			dd, ok := d.elem("display", j, v)
+		for j, v := range d.Array("display", false, maxArray) {
+			dd, ok := d.Elem("display", j, v)
 			if !ok {
 				break
 			}
-			disp := ClaimDisplay{Name: dd.text("name"), Locale: dd.str("locale", false)}
+			disp := ClaimDisplay{Name: dd.Text("name"), Locale: dd.Str("locale", false)}
 			// Appendix B.2: only one object for each language identifier.
 			if locales[disp.Locale] {
-				dd.failf("locale", "%.64q appears twice in display", disp.Locale)
+				dd.Failf("locale", "%.64q appears twice in display", disp.Locale)
 			}
 			locales[disp.Locale] = true
 			cd.Display = append(cd.Display, disp)
 		}
 		cm.Claims = append(cm.Claims, cd)
 	}
-	if f.err() == nil {
+	if f.Err() == nil {
 		if err := checkClaims(cm.Claims); err != nil {
-			f.failf("claims", "%v", err)
+			f.Failf("claims", "%v", err)
 		}
 	}
 	return cm
@@ -611,8 +612,8 @@ func readCredentialMetadata(f fields) *CredentialMetadata {
 
 // readPath reads a claims path pointer (Appendix C): a non-empty array of
 // strings, nulls and non-negative integers.
-func readPath(f fields) ClaimsPath {
-	a := f.array("path", true, maxPathLen)
+func readPath(f *strictjson.Fields) ClaimsPath {
+	a := f.Array("path", true, maxPathLen)
 	var p ClaimsPath
 	for i, v := range a {
 		switch v := v.(type) {
@@ -621,9 +622,9 @@ func readPath(f fields) ClaimsPath {
 		case nil:
 			p = append(p, nil)
 		default:
-			n, ok := asInt(v)
+			n, ok := strictjson.AsInt(v)
 			if !ok || n < 0 || n > 1<<31 {
-				f.failf("path", "element %d is not a string, null or non-negative integer", i)
+				f.Failf("path", "element %d is not a string, null or non-negative integer", i)
 				return nil
 			}
 			p = append(p, int(n))
@@ -742,22 +743,22 @@ func parseASMetadata(data []byte) (*AuthorizationServerMetadata, error) {
 		return nil, err
 	}
 	md := &AuthorizationServerMetadata{
-		Issuer:                                     f.str("issuer", true),
-		AuthorizationEndpoint:                      f.url("authorization_endpoint", false),
-		TokenEndpoint:                              f.url("token_endpoint", true),
-		ResponseTypesSupported:                     f.strs("response_types_supported", false, false, maxArray),
-		GrantTypesSupported:                        f.strs("grant_types_supported", false, false, maxArray),
-		TokenEndpointAuthMethodsSupported:          f.strs("token_endpoint_auth_methods_supported", false, false, maxArray),
-		PreAuthorizedGrantAnonymousAccessSupported: f.boolean("pre-authorized_grant_anonymous_access_supported", false),
-		DPoPSigningAlgValuesSupported:              f.strs("dpop_signing_alg_values_supported", false, false, maxArray),
+		Issuer:                                     f.Str("issuer", true),
+		AuthorizationEndpoint:                      f.URL("authorization_endpoint", false),
+		TokenEndpoint:                              f.URL("token_endpoint", true),
+		ResponseTypesSupported:                     f.Strs("response_types_supported", false, false, maxArray),
+		GrantTypesSupported:                        f.Strs("grant_types_supported", false, false, maxArray),
+		TokenEndpointAuthMethodsSupported:          f.Strs("token_endpoint_auth_methods_supported", false, false, maxArray),
+		PreAuthorizedGrantAnonymousAccessSupported: f.Bool("pre-authorized_grant_anonymous_access_supported", false),
+		DPoPSigningAlgValuesSupported:              f.Strs("dpop_signing_alg_values_supported", false, false, maxArray),
 	}
 	// RFC 8414 §2: issuer is an https URL without query or fragment.
 	if md.Issuer != "" {
 		if err := checkIdentifier(md.Issuer); err != nil {
-			f.failf("issuer", "%v", err)
+			f.Failf("issuer", "%v", err)
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return md, nil

@@ -67,24 +67,24 @@ func ParseNotificationRequest(data []byte) (*NotificationRequest, error) {
 		return fail(err.Error())
 	}
 	r := &NotificationRequest{
-		NotificationID:   f.str("notification_id", true),
-		Event:            NotificationEvent(f.str("event", true)),
-		EventDescription: f.text("event_description"),
+		NotificationID:   f.Str("notification_id", true),
+		Event:            NotificationEvent(f.Str("event", true)),
+		EventDescription: f.Text("event_description"),
 	}
 	switch r.Event {
 	case "", EventCredentialAccepted, EventCredentialFailure, EventCredentialDeleted:
 	default:
 		// §11.1: event is one of the three values, case-sensitive.
-		f.failf("event", "%.32q is not a notification event", r.Event)
+		f.Failf("event", "%.32q is not a notification event", r.Event)
 	}
 	for i := 0; i < len(r.EventDescription); i++ {
 		// §11.1: no characters outside %x20-21 / %x23-5B / %x5D-7E.
 		if !errorChar(r.EventDescription[i]) {
-			f.failf("event_description", "character %#x not allowed", r.EventDescription[i])
+			f.Failf("event_description", "character %#x not allowed", r.EventDescription[i])
 			break
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return fail(err.Error())
 	}
 	return r, nil

@@ -143,49 +143,49 @@ func parseOffer(data []byte) (*CredentialOffer, error) {
 		return nil, err
 	}
 	o := &CredentialOffer{
-		CredentialIssuer: f.str("credential_issuer", true),
+		CredentialIssuer: f.Str("credential_issuer", true),
 		// §4.1.1: a non-empty array of unique strings.
-		CredentialConfigurationIDs: f.strs("credential_configuration_ids", true, true, MaxCredentialConfigurations),
+		CredentialConfigurationIDs: f.Strs("credential_configuration_ids", true, true, MaxCredentialConfigurations),
 	}
 	if o.CredentialIssuer != "" {
 		// §4.1.1, §12.2.1: the Credential Issuer Identifier.
 		if err := checkIdentifier(o.CredentialIssuer); err != nil {
-			f.failf("credential_issuer", "%v", err)
+			f.Failf("credential_issuer", "%v", err)
 		}
 	}
-	if g, ok := f.object("grants", false); ok {
+	if g, ok := f.Object("grants", false); ok {
 		o.Grants = &Grants{}
-		if a, ok := g.object(GrantTypeAuthorizationCode, false); ok {
+		if a, ok := g.Object(GrantTypeAuthorizationCode, false); ok {
 			o.Grants.AuthorizationCode = &AuthorizationCodeGrant{
-				IssuerState:         a.str("issuer_state", false),
-				AuthorizationServer: a.str("authorization_server", false),
+				IssuerState:         a.Str("issuer_state", false),
+				AuthorizationServer: a.Str("authorization_server", false),
 			}
 		}
-		if p, ok := g.object(GrantTypePreAuthorizedCode, false); ok {
+		if p, ok := g.Object(GrantTypePreAuthorizedCode, false); ok {
 			pg := &PreAuthorizedCodeGrant{
 				// §4.1.1: pre-authorized_code REQUIRED.
-				PreAuthorizedCode:   p.str("pre-authorized_code", true),
-				AuthorizationServer: p.str("authorization_server", false),
+				PreAuthorizedCode:   p.Str("pre-authorized_code", true),
+				AuthorizationServer: p.Str("authorization_server", false),
 			}
-			if t, ok := p.object("tx_code", false); ok {
+			if t, ok := p.Object("tx_code", false); ok {
 				pg.TxCode = &TxCode{
-					InputMode:   t.str("input_mode", false),
-					Length:      int(t.integer("length", false, 1, MaxTxCodeLength)),
-					Description: t.text("description"),
+					InputMode:   t.Str("input_mode", false),
+					Length:      int(t.Int("length", false, 1, MaxTxCodeLength)),
+					Description: t.Text("description"),
 				}
 				// §4.1.1: input_mode is numeric or text.
 				if m := pg.TxCode.InputMode; m != "" && m != InputModeNumeric && m != InputModeText {
-					t.failf("input_mode", "%.32q is neither numeric nor text", m)
+					t.Failf("input_mode", "%.32q is neither numeric nor text", m)
 				}
 				// §4.1.1: the description MUST NOT exceed 300 characters.
 				if n := utf8.RuneCountInString(pg.TxCode.Description); n > MaxTxCodeDescription {
-					t.failf("description", "%d characters, over %d", n, MaxTxCodeDescription)
+					t.Failf("description", "%d characters, over %d", n, MaxTxCodeDescription)
 				}
 			}
 			o.Grants.PreAuthorizedCode = pg
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -267,16 +267,16 @@ func parseTokenResponse(data []byte) (*TokenResponse, error) {
 		return nil, err
 	}
 	r := &TokenResponse{
-		AccessToken:  f.str("access_token", true),
-		TokenType:    f.str("token_type", true),
-		ExpiresIn:    f.integer("expires_in", false, 0, 1<<40),
-		RefreshToken: f.str("refresh_token", false),
+		AccessToken:  f.Str("access_token", true),
+		TokenType:    f.Str("token_type", true),
+		ExpiresIn:    f.Int("expires_in", false, 0, 1<<40),
+		RefreshToken: f.Str("refresh_token", false),
 	}
 	if r.AccessToken != "" && !isB64Token(r.AccessToken, MaxAccessTokenLen) {
-		f.failf("access_token", "not a b64token of at most %d bytes (RFC 6750 §2.1)", MaxAccessTokenLen)
+		f.Failf("access_token", "not a b64token of at most %d bytes (RFC 6750 §2.1)", MaxAccessTokenLen)
 	}
-	if f.has("refresh_token") && !isVSChars(r.RefreshToken, MaxRefreshTokenLen) {
-		f.failf("refresh_token", "not 1*VSCHAR of at most %d bytes (RFC 6749 Appendix A.17)", MaxRefreshTokenLen)
+	if f.Has("refresh_token") && !isVSChars(r.RefreshToken, MaxRefreshTokenLen) {
+		f.Failf("refresh_token", "not 1*VSCHAR of at most %d bytes (RFC 6749 Appendix A.17)", MaxRefreshTokenLen)
 	}
 	switch {
 	case r.TokenType == "":
@@ -285,22 +285,22 @@ func parseTokenResponse(data []byte) (*TokenResponse, error) {
 	case strings.EqualFold(r.TokenType, SchemeDPoP):
 		r.TokenType = SchemeDPoP
 	default:
-		f.failf("token_type", "%.32q is neither Bearer nor DPoP", r.TokenType)
+		f.Failf("token_type", "%.32q is neither Bearer nor DPoP", r.TokenType)
 	}
-	for i, v := range f.array("authorization_details", false, maxArray) {
-		d, ok := f.elem("authorization_details", i, v)
+	for i, v := range f.Array("authorization_details", false, maxArray) {
+		d, ok := f.Elem("authorization_details", i, v)
 		if !ok {
 			break
 		}
-		ad := AuthorizationDetail{Type: d.str("type", true)}
+		ad := AuthorizationDetail{Type: d.Str("type", true)}
 		if ad.Type == AuthorizationDetailTypeCredential {
 			// §6.2: credential_identifiers REQUIRED, non-empty.
-			ad.CredentialConfigurationID = d.str("credential_configuration_id", true)
-			ad.CredentialIdentifiers = d.strs("credential_identifiers", true, true, MaxProofs)
+			ad.CredentialConfigurationID = d.Str("credential_configuration_id", true)
+			ad.CredentialIdentifiers = d.Strs("credential_identifiers", true, true, MaxProofs)
 		}
 		r.AuthorizationDetails = append(r.AuthorizationDetails, ad)
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // ErrInsecureURL is wrapped by [CheckURL] errors: the URL is not an
@@ -13,7 +15,7 @@ import (
 var ErrInsecureURL = errors.New("oid4vci: URL not allowed")
 
 // MaxURLLen caps every URL a message may carry.
-const MaxURLLen = 4096
+const MaxURLLen = strictjson.MaxURLLen
 
 // CheckURL checks a URL of the protocol: the Credential Issuer
 // Identifier, endpoints and credential_offer_uri MUST use the https
@@ -23,38 +25,13 @@ const MaxURLLen = 4096
 // a URL from an untrusted offer should keep in mind that it reaches the
 // phone itself. The URL must be absolute, with a host, without userinfo
 // (a phishing aid) and without a fragment, and at most [MaxURLLen] bytes.
+// The rule is the one oid4vp.CheckURL applies; the errors wrap
+// [ErrInsecureURL].
 func CheckURL(s string) error {
-	if len(s) > MaxURLLen {
-		return fmt.Errorf("%w: %d bytes, over %d", ErrInsecureURL, len(s), MaxURLLen)
-	}
-	u, err := url.Parse(s)
-	if err != nil {
+	if err := strictjson.CheckURL(s); err != nil {
 		return fmt.Errorf("%w: %v", ErrInsecureURL, err)
 	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		return fmt.Errorf("%w: %.200q is not https", ErrInsecureURL, s)
-	}
-	if u.Host == "" || u.Hostname() == "" || u.Opaque != "" {
-		return fmt.Errorf("%w: %.200q has no host", ErrInsecureURL, s)
-	}
-	if u.User != nil {
-		return fmt.Errorf("%w: %.200q has userinfo", ErrInsecureURL, s)
-	}
-	if u.Fragment != "" || strings.Contains(s, "#") {
-		return fmt.Errorf("%w: %.200q has a fragment", ErrInsecureURL, s)
-	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	switch strings.ToLower(host) {
-	case "localhost", "127.0.0.1", "::1":
-		return true
-	}
-	return false
 }
 
 // checkIdentifier checks a Credential Issuer Identifier (§12.2.1) or an

@@ -55,8 +55,8 @@ func ParseDCAPIRequest(protocol string, data []byte) (*AuthorizationRequest, err
 			return nil, err
 		}
 		// Appendix A.3.2.1: the JWS is the request member of the data.
-		req := &AuthorizationRequest{Request: r.strMax("request", true, MaxRequestObjectSize)}
-		if err := r.err(); err != nil {
+		req := &AuthorizationRequest{Request: r.StrMax("request", true, MaxRequestObjectSize)}
+		if err := r.Err(); err != nil {
 			return nil, malformed("%v", err)
 		}
 		return req, nil
@@ -174,15 +174,15 @@ func ParseDCAPIResponse(data []byte, opts ResponseOptions) (*AuthorizationRespon
 	if err != nil {
 		return nil, err
 	}
-	if r.has("error") {
+	if r.Has("error") {
 		return responseFromReader(r, "")
 	}
-	if r.has("response") {
+	if r.Has("response") {
 		if !opts.Mode.Encrypted() {
 			return nil, malformed("an encrypted response to a request with response_mode %s", opts.Mode)
 		}
-		jwe := r.strMax("response", true, MaxResponseSize)
-		if err := r.err(); err != nil {
+		jwe := r.StrMax("response", true, MaxResponseSize)
+		if err := r.Err(); err != nil {
 			return nil, malformed("%v", err)
 		}
 		return DecryptResponse(jwe, opts)
@@ -191,7 +191,7 @@ func ParseDCAPIResponse(data []byte, opts ResponseOptions) (*AuthorizationRespon
 		return nil, malformed("an unencrypted vp_token to a request with response_mode %s", opts.Mode)
 	}
 	// Appendix A.2: state is not defined for the DC API; ignored.
-	delete(r.m, "state")
+	delete(r.Map(), "state")
 	return responseFromReader(r, "")
 }
 

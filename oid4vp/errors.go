@@ -238,12 +238,12 @@ func ParseErrorResponse(body []byte) (*ProtocolError, error) {
 	return errorFromReader(r)
 }
 
-func errorFromReader(r *reader) (*ProtocolError, error) {
-	e := &ProtocolError{Code: r.str("error", true), Description: r.text("error_description")}
+func errorFromReader(r *strictjson.Fields) (*ProtocolError, error) {
+	e := &ProtocolError{Code: r.Str("error", true), Description: r.Text("error_description")}
 	if e.Code != "" && (len(e.Code) > 128 || sanitizeASCII(e.Code, 128) != e.Code) {
-		r.failf("error", "not an error code")
+		r.Failf("error", "not an error code")
 	}
-	if err := r.err(); err != nil {
+	if err := r.Err(); err != nil {
 		return nil, malformed("error response: %v", err)
 	}
 	e.Description = sanitizeASCII(e.Description, maxDescriptionLen)

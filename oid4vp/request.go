@@ -340,14 +340,14 @@ func parseRequestJSON(data []byte, fl flow) (*AuthorizationRequest, error) {
 }
 
 // parseRequestParams reads and checks the parameters of one request.
-func parseRequestParams(f *reader, fl flow) (*AuthorizationRequest, error) {
-	if f.has("transaction_data") {
+func parseRequestParams(f *strictjson.Fields, fl flow) (*AuthorizationRequest, error) {
+	if f.Has("transaction_data") {
 		// §5.1: a Wallet that does not support transaction_data MUST
 		// reject a request that contains it; §8.5 names the code.
 		return nil, protoErr(CodeInvalidTransactionData, ErrUnsupported, "transaction_data is not supported")
 	}
 	for _, name := range []string{"request", "request_uri", "request_uri_method"} {
-		if f.has(name) {
+		if f.Has(name) {
 			// RFC 9101 §4: a Request Object MUST NOT contain request or
 			// request_uri; in parameters by value they are handled
 			// before this point.
@@ -355,15 +355,15 @@ func parseRequestParams(f *reader, fl flow) (*AuthorizationRequest, error) {
 		}
 	}
 	r := &AuthorizationRequest{
-		ClientID:     f.str("client_id", false),
-		ResponseType: f.str("response_type", false),
-		ResponseMode: ResponseMode(f.str("response_mode", false)),
-		ResponseURI:  f.str("response_uri", false),
-		RedirectURI:  f.str("redirect_uri", false),
-		Nonce:        f.str("nonce", false),
-		State:        f.str("state", false),
+		ClientID:     f.Str("client_id", false),
+		ResponseType: f.Str("response_type", false),
+		ResponseMode: ResponseMode(f.Str("response_mode", false)),
+		ResponseURI:  f.Str("response_uri", false),
+		RedirectURI:  f.Str("redirect_uri", false),
+		Nonce:        f.Str("nonce", false),
+		State:        f.Str("state", false),
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, malformed("%v", err)
 	}
 	if fl.dcAPI {
@@ -375,7 +375,7 @@ func parseRequestParams(f *reader, fl flow) (*AuthorizationRequest, error) {
 			r.ClientID = ""
 		}
 	}
-	if v, ok := f.get("dcql_query", false); ok {
+	if v, ok := f.Get("dcql_query", false); ok {
 		b, err := strictjson.Marshal(v)
 		if err != nil {
 			return nil, malformed("dcql_query: %v", err)
@@ -385,38 +385,38 @@ func parseRequestParams(f *reader, fl flow) (*AuthorizationRequest, error) {
 			return nil, &ProtocolError{Code: CodeInvalidRequest, Description: sanitizeASCII(err.Error(), maxDescriptionLen), Err: err}
 		}
 		r.DCQLQuery = q
-	} else if f.has("scope") {
+	} else if f.Has("scope") {
 		// §5.5: a scope may alias a DCQL query; ikdkit knows no alias.
 		return nil, protoErr(CodeInvalidScope, ErrUnsupported, "scope aliases for DCQL queries are not supported; send dcql_query")
 	}
-	if v, ok := f.get("client_metadata", false); ok {
+	if v, ok := f.Get("client_metadata", false); ok {
 		md, err := parseClientMetadataValue(v)
 		if err != nil {
 			return nil, err
 		}
 		r.ClientMetadata = md
 	}
-	for i, v := range f.array("verifier_info", false, MaxVerifierInfo) {
-		e, ok := f.elem("verifier_info", i, v)
+	for i, v := range f.Array("verifier_info", false, MaxVerifierInfo) {
+		e, ok := f.Elem("verifier_info", i, v)
 		if !ok {
 			break
 		}
-		vi := VerifierInfo{Format: e.str("format", true), CredentialIDs: e.strs("credential_ids", false, true, MaxCredentialQueries)}
+		vi := VerifierInfo{Format: e.Str("format", true), CredentialIDs: e.Strs("credential_ids", false, true, MaxCredentialQueries)}
 		// §5.1: data is REQUIRED, an object or a string.
-		switch d, _ := e.get("data", true); d.(type) {
+		switch d, _ := e.Get("data", true); d.(type) {
 		case string, map[string]any:
-			vi.Data = e.raw("data")
+			vi.Data = e.Raw("data", false)
 		case nil:
-			e.failf("data", "required member missing")
+			e.Failf("data", "required member missing")
 		default:
-			e.failf("data", "not an object or a string")
+			e.Failf("data", "not an object or a string")
 		}
 		r.VerifierInfo = append(r.VerifierInfo, vi)
 	}
 	if fl.dcAPI && fl.signed {
-		r.ExpectedOrigins = f.strs("expected_origins", false, true, MaxValues)
+		r.ExpectedOrigins = f.Strs("expected_origins", false, true, MaxValues)
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, malformed("%v", err)
 	}
 	if err := r.check(fl); err != nil {
@@ -598,7 +598,7 @@ func checkExpectedOrigin(o string) error {
 		return fmt.Errorf("origin %.200q uses an unsafe scheme", o)
 	case "http":
 		u, err := url.Parse(o)
-		if err != nil || !isLoopback(u.Hostname()) || !strings.HasPrefix(rest, "//") {
+		if err != nil || !strictjson.IsLoopbackHost(u.Hostname()) || !strings.HasPrefix(rest, "//") {
 			return fmt.Errorf("origin %.200q uses http, allowed only for a loopback host", o)
 		}
 	}
@@ -632,29 +632,29 @@ func parseClientMetadataValue(v any) (*ClientMetadata, error) {
 	}
 	f := newReader(m, "client_metadata")
 	md := &ClientMetadata{
-		EncryptedResponseEncValuesSupported: f.strs("encrypted_response_enc_values_supported", false, true, MaxValues),
+		EncryptedResponseEncValuesSupported: f.Strs("encrypted_response_enc_values_supported", false, true, MaxValues),
 	}
-	if set, ok := f.object("jwks", false); ok {
-		for i, kv := range set.array("keys", true, MaxJWKs) {
-			k, ok := set.elem("keys", i, kv)
+	if set, ok := f.Object("jwks", false); ok {
+		for i, kv := range set.Array("keys", true, MaxJWKs) {
+			k, ok := set.Elem("keys", i, kv)
 			if !ok {
 				break
 			}
 			jwk, err := parseJWK(k)
 			if err != nil {
-				k.failf("", "%v", err)
+				k.Failf("", "%v", err)
 				break
 			}
 			md.JWKS = append(md.JWKS, *jwk)
 		}
 	}
-	if fm, ok := f.object("vp_formats_supported", false); ok {
-		if len(fm.m) > MaxValues {
-			fm.failf("", "over %d formats", MaxValues)
+	if fm, ok := f.Object("vp_formats_supported", false); ok {
+		if len(fm.Map()) > MaxValues {
+			fm.Failf("", "over %d formats", MaxValues)
 		}
-		md.VPFormatsSupported = make(map[credential.Format]VPFormat, len(fm.m))
-		for name := range fm.m {
-			e, ok := fm.object(name, true)
+		md.VPFormatsSupported = make(map[credential.Format]VPFormat, len(fm.Map()))
+		for name := range fm.Map() {
+			e, ok := fm.Object(name, true)
 			if !ok {
 				break
 			}
@@ -662,19 +662,19 @@ func parseClientMetadataValue(v any) (*ClientMetadata, error) {
 			switch credential.Format(name) {
 			case credential.FormatSDJWT:
 				// B.3.4: sd-jwt_alg_values, kb-jwt_alg_values.
-				vf.SDJWTAlgValues = e.strs("sd-jwt_alg_values", false, false, MaxValues)
-				vf.KBJWTAlgValues = e.strs("kb-jwt_alg_values", false, false, MaxValues)
+				vf.SDJWTAlgValues = e.Strs("sd-jwt_alg_values", false, false, MaxValues)
+				vf.KBJWTAlgValues = e.Strs("kb-jwt_alg_values", false, false, MaxValues)
 			case credential.FormatMdoc:
 				// B.2.2: issuerauth_alg_values, deviceauth_alg_values.
-				vf.IssuerAuthAlgValues = e.ints("issuerauth_alg_values", MaxValues)
-				vf.DeviceAuthAlgValues = e.ints("deviceauth_alg_values", MaxValues)
+				vf.IssuerAuthAlgValues = e.Ints("issuerauth_alg_values", false, MaxValues)
+				vf.DeviceAuthAlgValues = e.Ints("deviceauth_alg_values", false, MaxValues)
 			default:
-				vf.Other = fm.raw(name)
+				vf.Other = fm.Raw(name, false)
 			}
 			md.VPFormatsSupported[credential.Format(name)] = vf
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, malformed("%v", err)
 	}
 	if err := md.check(); err != nil {
@@ -684,19 +684,19 @@ func parseClientMetadataValue(v any) (*ClientMetadata, error) {
 }
 
 // parseJWK reads one key of client_metadata.jwks.
-func parseJWK(k *reader) (*JWK, error) {
+func parseJWK(k *strictjson.Fields) (*JWK, error) {
 	for _, name := range []string{"d", "p", "q", "dp", "dq", "qi", "k", "oth"} {
-		if k.has(name) {
+		if k.Has(name) {
 			// A private or symmetric key published as a Verifier key.
 			return nil, fmt.Errorf("private member %s", name)
 		}
 	}
-	j := &JWK{KeyID: k.str("kid", true), Use: k.str("use", false), Alg: k.str("alg", false),
-		Kty: k.str("kty", true), Crv: k.str("crv", false), Raw: nil}
-	if err := k.err(); err != nil {
+	j := &JWK{KeyID: k.Str("kid", true), Use: k.Str("use", false), Alg: k.Str("alg", false),
+		Kty: k.Str("kty", true), Crv: k.Str("crv", false), Raw: nil}
+	if err := k.Err(); err != nil {
 		return nil, err
 	}
-	raw, err := strictjson.Marshal(k.m)
+	raw, err := strictjson.Marshal(k.Map())
 	if err != nil {
 		return nil, err
 	}
@@ -704,9 +704,9 @@ func parseJWK(k *reader) (*JWK, error) {
 	if (j.Kty == "EC" && (j.Crv == "P-256" || j.Crv == "P-384" || j.Crv == "P-521")) || (j.Kty == "OKP" && j.Crv == "Ed25519") {
 		// Only the members of the key itself go to the JWK parser: its
 		// opinions on alg or key_ops values are not the Verifier's.
-		min := map[string]any{"kty": j.Kty, "crv": j.Crv, "x": k.m["x"]}
+		min := map[string]any{"kty": j.Kty, "crv": j.Crv, "x": k.Map()["x"]}
 		if j.Kty == "EC" {
-			min["y"] = k.m["y"]
+			min["y"] = k.Map()["y"]
 		}
 		b, err := strictjson.Marshal(min)
 		if err != nil {

@@ -450,19 +450,19 @@ func VerifyRequestObject(token string, opts VerifyOptions) (*VerifiedRequest, er
 		}
 	}
 	claims := newReader(pm, "")
-	iat := claims.integer("iat", false, 0, 1<<40)
-	exp := claims.integer("exp", false, 0, 1<<40)
-	nbf := claims.integer("nbf", false, 0, 1<<40)
-	v.walletNonce = claims.str("wallet_nonce", false)
+	iat := claims.Int("iat", false, 0, 1<<40)
+	exp := claims.Int("exp", false, 0, 1<<40)
+	nbf := claims.Int("nbf", false, 0, 1<<40)
+	v.walletNonce = claims.Str("wallet_nonce", false)
 	var aud []string
 	switch a := pm["aud"].(type) {
 	case nil:
 	case string:
 		aud = []string{a}
 	default:
-		aud = claims.strs("aud", false, false, MaxValues)
+		aud = claims.Strs("aud", false, false, MaxValues)
 	}
-	if err := claims.err(); err != nil {
+	if err := claims.Err(); err != nil {
 		return bad(ErrInvalidRequestObject, "%v", err)
 	}
 	wantAud := opts.Audience
@@ -638,19 +638,19 @@ func ParseRequestURIPost(form url.Values) (*RequestURIPost, error) {
 			return nil, err
 		}
 		md := &WalletMetadata{
-			ClientIDPrefixesSupported:              r.strs("client_id_prefixes_supported", false, false, MaxValues),
-			RequestObjectSigningAlgValuesSupported: r.strs("request_object_signing_alg_values_supported", false, false, MaxValues),
-			ResponseModesSupported:                 r.strs("response_modes_supported", false, false, MaxValues),
-			ResponseTypesSupported:                 r.strs("response_types_supported", false, false, MaxValues),
+			ClientIDPrefixesSupported:              r.Strs("client_id_prefixes_supported", false, false, MaxValues),
+			RequestObjectSigningAlgValuesSupported: r.Strs("request_object_signing_alg_values_supported", false, false, MaxValues),
+			ResponseModesSupported:                 r.Strs("response_modes_supported", false, false, MaxValues),
+			ResponseTypesSupported:                 r.Strs("response_types_supported", false, false, MaxValues),
 		}
-		if v, ok := r.get("vp_formats_supported", false); ok {
+		if v, ok := r.Get("vp_formats_supported", false); ok {
 			cm, err := parseClientMetadataValue(map[string]any{"vp_formats_supported": v})
 			if err != nil {
 				return nil, err
 			}
 			md.VPFormatsSupported = cm.VPFormatsSupported
 		}
-		if err := r.err(); err != nil {
+		if err := r.Err(); err != nil {
 			return nil, malformed("wallet_metadata: %v", err)
 		}
 		p.WalletMetadata = md

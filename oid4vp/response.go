@@ -240,15 +240,15 @@ func cut(s string, sep byte) (string, string, bool) {
 
 // responseFromReader reads response parameters: an error response, or
 // vp_token and state.
-func responseFromReader(f *reader, kid string) (*AuthorizationResponse, error) {
-	resp := &AuthorizationResponse{KeyID: kid, State: f.str("state", false)}
-	if err := f.err(); err != nil {
+func responseFromReader(f *strictjson.Fields, kid string) (*AuthorizationResponse, error) {
+	resp := &AuthorizationResponse{KeyID: kid, State: f.Str("state", false)}
+	if err := f.Err(); err != nil {
 		return nil, malformed("%v", err)
 	}
 	if resp.State != "" && (len(resp.State) > MaxNonceLen || !urlSafe(resp.State)) {
 		return nil, malformed("state is not 1 to %d URL-safe characters", MaxNonceLen)
 	}
-	if f.has("error") {
+	if f.Has("error") {
 		pe, err := errorFromReader(f)
 		if err != nil {
 			return nil, err
@@ -257,18 +257,18 @@ func responseFromReader(f *reader, kid string) (*AuthorizationResponse, error) {
 		return resp, nil
 	}
 	// §8.1: vp_token REQUIRED.
-	tok, ok := f.object("vp_token", true)
+	tok, ok := f.Object("vp_token", true)
 	if !ok {
-		return nil, malformed("%v", f.err())
+		return nil, malformed("%v", f.Err())
 	}
-	if len(tok.m) == 0 {
+	if len(tok.Map()) == 0 {
 		// §8.1: vp_token holds the presentations; a Wallet with nothing
 		// to present answers access_denied (§8.5).
 		return nil, malformed("vp_token is empty")
 	}
-	resp.VPToken = make(map[string][]string, len(tok.m))
+	resp.VPToken = make(map[string][]string, len(tok.Map()))
 	n := 0
-	for id, v := range tok.m {
+	for id, v := range tok.Map() {
 		if !validID(id) || len(id) > MaxStringLen {
 			return nil, malformed("vp_token: %.64q is not a Credential Query id", id)
 		}
@@ -445,8 +445,8 @@ func ParseResponseResult(body []byte) (*ResponseResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &ResponseResult{RedirectURI: r.str("redirect_uri", false)}
-	if err := r.err(); err != nil {
+	res := &ResponseResult{RedirectURI: r.Str("redirect_uri", false)}
+	if err := r.Err(); err != nil {
 		return nil, malformed("%v", err)
 	}
 	if res.RedirectURI != "" {

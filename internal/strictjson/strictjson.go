@@ -9,6 +9,11 @@
 //
 // Values decode to map[string]any, []any, string, bool, nil and json.Number
 // (the number's exact text, so large integers survive).
+//
+// [Fields] reads the members of a decoded object into typed values,
+// recording the first failure with its JSON path, and [CheckURL] is the
+// https-only URL rule of the protocol messages: the one reader and the one
+// URL check of oid4vci and oid4vp.
 package strictjson
 
 import (
