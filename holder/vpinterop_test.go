@@ -34,7 +34,7 @@ import (
 const vpJSDir = "../testdata/interop/oid4vp-js"
 
 var vpNode = sync.OnceValue(func() error {
-	return nodeharness.Require(vpJSDir, "@openid4vc/openid4vp", "@openid4vc/oauth2", "@sd-jwt/core", "jose")
+	return nodeharness.Require(vpJSDir, "@openid4vc/openid4vp", "@openid4vc/oauth2", "@sd-jwt/core", "jose", "@auth0/mdl")
 })
 
 // jsVerifierLine is a line verifier.mjs prints: first {link}, then the
