@@ -115,8 +115,9 @@ type jsWalletResult struct {
 // (an SD-JWT VC with a KB-JWT made by @sd-jwt/core, or an mdoc
 // DeviceResponse made by @auth0/mdl over the SessionTranscript it
 // computes itself) and posts it; the VPHandler's outcome is verified.
-// With --wrong-nonce the wallet binds the presentation to another nonce,
-// and the VPHandler refuses it with a *check.Error.
+// With --wrong-nonce or --wrong-aud the wallet binds the presentation to
+// another nonce or client_id, and the VPHandler refuses it with a
+// *check.Error.
 func TestVPInteropJSWallet(t *testing.T) {
 	if err := vpNode(); err != nil {
 		t.Fatalf("OpenID4VP interop test cannot run: %v", err)
@@ -131,11 +132,12 @@ func TestVPInteropJSWallet(t *testing.T) {
 		mode   oid4vp.ResponseMode
 		prefix oid4vp.ClientIDPrefix
 		mdoc   bool
-		// wrongNonce: the wallet binds the presentation to another nonce;
-		// the VPHandler must refuse with check and sentinel.
-		wrongNonce bool
-		check      check.Check
-		sentinel   error
+		// wrongNonce, wrongAud: the wallet binds the presentation to
+		// another nonce or client_id; the VPHandler must refuse with
+		// check and sentinel.
+		wrongNonce, wrongAud bool
+		check                check.Check
+		sentinel             error
 	}{
 		{name: "direct_post x509_san_dns", mode: oid4vp.ResponseModeDirectPost},
 		{name: "direct_post.jwt x509_san_dns", mode: oid4vp.ResponseModeDirectPostJWT},
@@ -146,6 +148,10 @@ func TestVPInteropJSWallet(t *testing.T) {
 		{name: "wrong nonce in the KB-JWT", mode: oid4vp.ResponseModeDirectPost, wrongNonce: true,
 			check: check.Freshness, sentinel: ErrNotFresh},
 		{name: "mdoc SessionTranscript of a wrong nonce", mode: oid4vp.ResponseModeDirectPost, mdoc: true, wrongNonce: true,
+			check: check.HolderBinding, sentinel: mdoc.ErrInvalidSignature},
+		{name: "KB-JWT for another client_id", mode: oid4vp.ResponseModeDirectPost, wrongAud: true,
+			check: check.HolderBinding, sentinel: ErrAudience},
+		{name: "mdoc SessionTranscript of another client_id", mode: oid4vp.ResponseModeDirectPostJWT, mdoc: true, wrongAud: true,
 			check: check.HolderBinding, sentinel: mdoc.ErrInvalidSignature},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,6 +208,9 @@ func TestVPInteropJSWallet(t *testing.T) {
 			if tc.wrongNonce {
 				args = append(args, "--wrong-nonce")
 			}
+			if tc.wrongAud {
+				args = append(args, "--wrong-aud")
+			}
 			cmd := exec.CommandContext(ctx, "node", args...)
 			cmd.Dir = vpJSDir
 			var stderr strings.Builder
@@ -215,7 +224,7 @@ func TestVPInteropJSWallet(t *testing.T) {
 				t.Fatalf("wallet.mjs saw %+v, transaction %+v (%s)", res, tx, stderr.String())
 			}
 
-			if tc.wrongNonce {
+			if tc.wrongNonce || tc.wrongAud {
 				// The wallet got the VPHandler's refusal, and the
 				// transaction failed with the typed error.
 				if runErr != nil || res.OK || res.Status != http.StatusBadRequest {

@@ -16,7 +16,8 @@
 // (Appendix B.2.6.1), computed here with cbor-x; and posts the
 // Authorization Response (direct_post, or direct_post.jwt encrypted to the
 // key of client_metadata). --wrong-nonce signs the KB-JWT or the
-// SessionTranscript over a nonce other than the request's (a refusal test).
+// SessionTranscript over a nonce other than the request's, --wrong-aud
+// over another client_id (refusal tests).
 // It prints one JSON line:
 //
 //   {"ok":true,"status":200,"response_mode":"…","client_id":"…","credential_id":"…"}
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     ca: { type: 'string' },
     now: { type: 'string' },
     'wrong-nonce': { type: 'boolean' },
+    'wrong-aud': { type: 'boolean' },
   },
 });
 
@@ -251,6 +253,7 @@ try {
   const cq = q?.credentials?.find((c) => c.format === 'dc+sd-jwt' || c.format === 'mso_mdoc');
   if (!cq) throw new Error('no dc+sd-jwt or mso_mdoc credential query');
   const nonce = args['wrong-nonce'] ? `${req.nonce}-not` : req.nonce;
+  const aud = args['wrong-aud'] ? 'x509_san_dns:evil.example' : resolved.client.effective;
 
   const encrypted = req.response_mode === 'direct_post.jwt';
   if (encrypted) {
@@ -263,12 +266,12 @@ try {
   let presentation;
   let disclosed;
   if (cq.format === 'dc+sd-jwt') {
-    presentation = await presentSDJwt(cred, cq, resolved.client.effective, nonce);
+    presentation = await presentSDJwt(cred, cq, aud, nonce);
   } else {
     const thumbprint = expectedEncJwk
       ? Buffer.from(await jose.calculateJwkThumbprint(expectedEncJwk, 'sha256'), 'base64url')
       : null;
-    const transcript = openid4vpSessionTranscriptBytes(resolved.client.effective, nonce, thumbprint, req.response_uri);
+    const transcript = openid4vpSessionTranscriptBytes(aud, nonce, thumbprint, req.response_uri);
     ({ presentation, disclosed } = await presentMdoc(cred, cq, transcript));
   }
 
