@@ -3,12 +3,16 @@
 // AnswerVPRequest in holder/vpinterop_test.go (issue 20). See README.md.
 //
 //   node verifier.mjs --cert leaf.pem --key leaf-key.pem --issuer-jwk issuer.json \
-//     --vct <KTP-el vct> [--now <unix seconds>]
+//     --vct <KTP-el vct> [--response-mode direct_post.jwt] [--now <unix seconds>]
+//   node verifier.mjs --format mso_mdoc --cert leaf.pem --key leaf-key.pem \
+//     --iaca iaca.pem --doctype <KTP-el doctype> [--response-mode …] [--now …]
 //
 // It listens on 127.0.0.1 (an ephemeral port), creates a signed request
 // (JAR by reference, client_id x509_san_dns:<the leaf's first DNS SAN>,
-// request_uri and response_uri http://<that name>:PORT/…, direct_post, a
-// DCQL query for the name of a KTP-el dc+sd-jwt) and prints one JSON line
+// request_uri and response_uri http://<that name>:PORT/…, direct_post or
+// direct_post.jwt (ECDH-ES to a fresh P-256 key of client_metadata.jwks),
+// a DCQL query for the name of a KTP-el dc+sd-jwt, or with --format
+// mso_mdoc for [doctype, name] of a KTP-el mdoc) and prints one JSON line
 //
 //   {"link":"openid4vp://?client_id=…&request_uri=…"}
 //
@@ -19,8 +23,14 @@
 // aud = client_id, sd_hash), and it prints one more JSON line and exits:
 //
 //   {"verified":true,"claims":{…},"vct":"…"}
+//   {"verified":true,"doctype":"…","elements":{namespace:{element:value}}}
 //   {"verified":false,"error":"…"}
-import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
+//
+// An mdoc is verified with @auth0/mdl's Verifier (the IACA root of --iaca,
+// issuer signature, digests, validity, the deviceSignature over the
+// SessionTranscript of OpenID4VP 1.0 Appendix B.2.6.1, computed here with
+// cbor-x).
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -31,6 +41,10 @@ const { values: args } = parseArgs({
     key: { type: 'string' },
     'issuer-jwk': { type: 'string' },
     vct: { type: 'string' },
+    format: { type: 'string', default: 'dc+sd-jwt' },
+    iaca: { type: 'string' },
+    doctype: { type: 'string' },
+    'response-mode': { type: 'string', default: 'direct_post' },
     now: { type: 'string' },
   },
 });
@@ -56,6 +70,9 @@ if (args.now) {
 const { setGlobalConfig, HashAlgorithm } = await import('@openid4vc/oauth2');
 const { Openid4vpVerifier } = await import('@openid4vc/openid4vp');
 const { SDJwtInstance } = await import('@sd-jwt/core');
+const { Verifier: MdocVerifier } = await import('@auth0/mdl');
+const { Encoder, Tag } = await import('cbor-x');
+const jose = await import('jose');
 
 // http:// URLs only because the verifier runs on loopback in the tests.
 setGlobalConfig({ allowInsecureUrls: true });
@@ -65,7 +82,35 @@ const out = (v) => process.stdout.write(JSON.stringify(v) + '\n');
 
 const leaf = new X509Certificate(readFileSync(args.cert));
 const leafKey = createPrivateKey(readFileSync(args.key));
-const issuerKey = createPublicKey({ key: JSON.parse(readFileSync(args['issuer-jwk'], 'utf8')), format: 'jwk' });
+const FORMAT = args.format;
+if (FORMAT !== 'dc+sd-jwt' && FORMAT !== 'mso_mdoc') throw new Error(`--format ${FORMAT}`);
+const RESPONSE_MODE = args['response-mode'];
+if (RESPONSE_MODE !== 'direct_post' && RESPONSE_MODE !== 'direct_post.jwt') throw new Error(`--response-mode ${RESPONSE_MODE}`);
+const issuerKey =
+  FORMAT === 'dc+sd-jwt' ? createPublicKey({ key: JSON.parse(readFileSync(args['issuer-jwk'], 'utf8')), format: 'jwk' }) : undefined;
+const iacaPem = FORMAT === 'mso_mdoc' ? readFileSync(args.iaca, 'utf8') : undefined;
+const DOCTYPE = args.doctype;
+if (FORMAT === 'mso_mdoc' && !DOCTYPE) throw new Error('--doctype is required with --format mso_mdoc');
+
+// direct_post.jwt: the response is encrypted (ECDH-ES) to this key,
+// published in client_metadata.jwks.
+const encKeys =
+  RESPONSE_MODE === 'direct_post.jwt' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : undefined;
+const encJwk = encKeys
+  ? { ...encKeys.publicKey.export({ format: 'jwk' }), kid: 'enc-1', use: 'enc', alg: 'ECDH-ES' }
+  : undefined;
+let jwe; // the protected header of the response received, when encrypted
+
+// cbor-x with the options of ISO 18013-5 encodings (see wallet.mjs).
+const cbor = new Encoder({ tagUint8Array: false, useRecords: false, mapsAsObjects: false, variableMapSize: true });
+
+// The tag-24-wrapped SessionTranscript of OpenID4VP 1.0 Appendix B.2.6.1:
+//   [null, null, ["OpenID4VPHandover", SHA-256(CBOR([client_id, nonce, jwkThumbprint / null, response_uri]))]]
+function openid4vpSessionTranscriptBytes(clientId, nonce, thumbprint, responseUri) {
+  const info = cbor.encode([clientId, nonce, thumbprint ?? null, responseUri]);
+  const handover = ['OpenID4VPHandover', createHash('sha256').update(info).digest()];
+  return cbor.encode(new Tag(cbor.encode([null, null, handover]), 24));
+}
 const dnsName = (leaf.subjectAltName ?? '')
   .split(', ')
   .find((n) => n.startsWith('DNS:'))
@@ -98,8 +143,15 @@ const callbacks = {
   encryptJwe: () => {
     throw new Error('no encrypted requests');
   },
-  decryptJwe: () => {
-    throw new Error('no encrypted responses');
+  decryptJwe: async (compact, options) => {
+    if (!encKeys) throw new Error('an encrypted response to a direct_post request');
+    if (options?.jwk && options.jwk.kid !== encJwk.kid) throw new Error(`decryption key ${options.jwk.kid}`);
+    const { plaintext, protectedHeader } = await jose.compactDecrypt(compact, encKeys.privateKey, {
+      keyManagementAlgorithms: ['ECDH-ES'],
+      contentEncryptionAlgorithms: ['A128GCM', 'A256GCM'],
+    });
+    jwe = protectedHeader;
+    return { decrypted: true, decryptionJwk: encJwk, payload: new TextDecoder().decode(plaintext) };
   },
   getX509CertificateMetadata: (cert) => {
     const c = new X509Certificate(Buffer.from(cert, 'base64'));
@@ -114,7 +166,7 @@ const callbacks = {
 
 const verifier = new Openid4vpVerifier({ callbacks });
 const VCT_KTPEL = args.vct;
-if (!VCT_KTPEL) throw new Error('--vct is required');
+if (FORMAT === 'dc+sd-jwt' && !VCT_KTPEL) throw new Error('--vct is required');
 
 let request; // { payload, jwt }
 let done = false;
@@ -158,6 +210,9 @@ async function verifyResponse(fields) {
     callbacks,
   });
   if (parsed.type !== 'dcql') throw new Error(`response of type ${parsed.type}`);
+  if (RESPONSE_MODE === 'direct_post.jwt' && !jwe) throw new Error('the response was not encrypted');
+  const enc = jwe ? { jwe_alg: jwe.alg, jwe_enc: jwe.enc, jwe_kid: jwe.kid } : {};
+  if (FORMAT === 'mso_mdoc') return { ...(await verifyMdoc(parsed)), ...enc };
   const presentations = parsed.dcql.presentations.pid;
   if (!presentations || presentations.length !== 1 || typeof presentations[0] !== 'string') {
     throw new Error('no single dc+sd-jwt presentation for "pid"');
@@ -186,7 +241,35 @@ async function verifyResponse(fields) {
   if (aud !== request.payload.client_id) throw new Error(`KB-JWT aud ${aud}, not ${request.payload.client_id}`);
   if (v.payload.vct !== VCT_KTPEL) throw new Error(`vct ${v.payload.vct}`);
   const { _sd, _sd_alg, cnf, ...claims } = v.payload;
-  return { verified: true, vct: v.payload.vct, claims, kb_aud: aud, kb_nonce: v.kb?.payload?.nonce };
+  return { verified: true, vct: v.payload.vct, claims, kb_aud: aud, kb_nonce: v.kb?.payload?.nonce, ...enc };
+}
+
+// verifyMdoc verifies the DeviceResponse of "mdl" with @auth0/mdl against
+// the IACA root, over the SessionTranscript of this request (with the
+// thumbprint of the encryption key for direct_post.jwt), and returns the
+// docType and the disclosed elements.
+async function verifyMdoc(parsed) {
+  const presentations = parsed.dcql.presentations.mdl;
+  if (!presentations || presentations.length !== 1 || typeof presentations[0] !== 'string') {
+    throw new Error('no single mso_mdoc presentation for "mdl"');
+  }
+  const thumbprint = encJwk ? Buffer.from(await jose.calculateJwkThumbprint(encJwk, 'sha256'), 'base64url') : null;
+  const transcript = openid4vpSessionTranscriptBytes(
+    request.payload.client_id,
+    parsed.expectedNonce,
+    thumbprint,
+    request.payload.response_uri,
+  );
+  const mdoc = await new MdocVerifier([iacaPem]).verify(Buffer.from(presentations[0], 'base64url'), {
+    encodedSessionTranscript: transcript,
+  });
+  if (mdoc.documents.length !== 1) throw new Error(`${mdoc.documents.length} documents`);
+  const doc = mdoc.documents[0];
+  if (doc.docType !== DOCTYPE) throw new Error(`docType ${doc.docType}`);
+  const elements = {};
+  for (const ns of Object.keys(doc.issuerSigned.nameSpaces)) elements[ns] = doc.getIssuerNameSpace(ns);
+  const deviceAuth = doc.deviceSigned?.deviceAuth?.deviceSignature ? 'signature' : 'mac';
+  return { verified: true, doctype: doc.docType, elements, device_auth: deviceAuth };
 }
 
 server.listen(0, '127.0.0.1', async () => {
@@ -196,15 +279,23 @@ server.listen(0, '127.0.0.1', async () => {
       authorizationRequestPayload: {
         response_type: 'vp_token',
         client_id: `x509_san_dns:${dnsName}`,
-        response_mode: 'direct_post',
+        response_mode: RESPONSE_MODE,
         response_uri: `${base}/response`,
         nonce: b64u(randomBytes(16)),
         state: b64u(randomBytes(8)),
         dcql_query: {
-          credentials: [{ id: 'pid', format: 'dc+sd-jwt', meta: { vct_values: [VCT_KTPEL] }, claims: [{ path: ['name'] }] }],
+          credentials: [
+            FORMAT === 'mso_mdoc'
+              ? { id: 'mdl', format: 'mso_mdoc', meta: { doctype_value: DOCTYPE }, claims: [{ path: [DOCTYPE, 'name'] }] }
+              : { id: 'pid', format: 'dc+sd-jwt', meta: { vct_values: [VCT_KTPEL] }, claims: [{ path: ['name'] }] },
+          ],
         },
         client_metadata: {
-          vp_formats_supported: { 'dc+sd-jwt': { 'sd-jwt_alg_values': ['ES256'], 'kb-jwt_alg_values': ['ES256'] } },
+          vp_formats_supported:
+            FORMAT === 'mso_mdoc'
+              ? { mso_mdoc: { issuerauth_alg_values: [-7], deviceauth_alg_values: [-7] } }
+              : { 'dc+sd-jwt': { 'sd-jwt_alg_values': ['ES256'], 'kb-jwt_alg_values': ['ES256'] } },
+          ...(encJwk ? { jwks: { keys: [encJwk] }, encrypted_response_enc_values_supported: ['A128GCM'] } : {}),
         },
       },
       jar: {
