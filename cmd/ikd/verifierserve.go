@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -236,9 +237,27 @@ func verifierServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	page := &bankPage{}
+	out := &lockedWriter{w: e.stdout}
 	mux := http.NewServeMux()
 	mux.Handle("/vp/", h)
 	mux.Handle("GET /{$}", page)
+	// The page's "wallet in this browser" button: a transaction over the
+	// Digital Credentials API, whose outcome is printed like the others.
+	mux.HandleFunc("POST /dcapi/new", func(w http.ResponseWriter, r *http.Request) {
+		tx, err := h.NewDCAPIRequest(r.Context(), q, false)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		go func() {
+			if o := awaitOutcome(ctx, h, tx); o != "" {
+				fmt.Fprintln(out, o)
+			}
+		}()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(tx.DCAPI)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 32 << 10}
 	served := make(chan error, 1)
@@ -248,7 +267,7 @@ func verifierServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "ikd verifier: trust.jwt and operator.jwk.json in %s; each answer is printed, then a new request; Ctrl-C stops\n", *dir)
 
 	loop := make(chan error, 1)
-	go func() { loop <- bankLoop(ctx, e.stdout, h, q, page) }()
+	go func() { loop <- bankLoop(ctx, out, h, q, page) }()
 	select {
 	case err := <-served:
 		return err
@@ -280,28 +299,48 @@ func bankLoop(ctx context.Context, out io.Writer, h *verifier.VPHandler, q *oid4
 		}
 		page.set(tx)
 		fmt.Fprintln(out, tx.Link)
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(100 * time.Millisecond):
-			}
-			o, err := h.Result(ctx, tx.ID)
-			if err != nil {
-				fmt.Fprintf(out, "failed: %s\n", vpFailure(err))
-				break
-			}
-			if o.Pending {
-				continue
-			}
-			if o.Err != nil {
-				fmt.Fprintf(out, "failed: %s\n", vpFailure(o.Err))
-			} else {
-				fmt.Fprintf(out, "verified: %s\n", vpVerified(o.Result))
-			}
-			break
+		o := awaitOutcome(ctx, h, tx)
+		if o == "" {
+			return nil
+		}
+		fmt.Fprintln(out, o)
+	}
+}
+
+// awaitOutcome polls tx until it has an outcome and returns it as the
+// line the demo prints; "" when ctx ends first.
+func awaitOutcome(ctx context.Context, h *verifier.VPHandler, tx *verifier.VPTransaction) string {
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-time.After(100 * time.Millisecond):
+		}
+		o, err := h.Result(ctx, tx.ID)
+		switch {
+		case err != nil:
+			return "failed: " + vpFailure(err)
+		case o.Pending:
+			continue
+		case o.Err != nil:
+			return "failed: " + vpFailure(o.Err)
+		default:
+			return "verified: " + vpVerified(o.Result)
 		}
 	}
+}
+
+// lockedWriter serialises the lines of the request loop and of the DC API
+// transactions.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // vpFailure names a failure's check, or the wallet's error code.
@@ -365,8 +404,19 @@ var bankPageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <p>Scan with your IKD wallet to share your NIK, name and birth date (OpenID4VP).</p>
 {{if .PNG}}<img alt="request QR code" src="{{.PNG}}">{{end}}
 <p><a href="{{.Link}}">{{.Link}}</a></p>
+<p><button id="dcapi">Use the wallet in this browser (Digital Credentials API)</button></p>
 <pre id="result">waiting for the wallet…</pre>
+<script src="/vp/dcapi.js"></script>
 <script>
+document.getElementById("dcapi").onclick = async () => {
+  const out = document.getElementById("result");
+  try {
+    const tx = await (await fetch("/dcapi/new", {method: "POST"})).json();
+    out.textContent = JSON.stringify(await ikdkitDCAPI(tx), null, 2);
+  } catch (e) {
+    out.textContent = "Digital Credentials API: " + e.message;
+  }
+};
 const poll = async () => {
   const r = await fetch({{.Result}});
   const j = await r.json();

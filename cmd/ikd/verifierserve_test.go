@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/ikdkit/ikdkit/holder"
 	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/keys"
+	"github.com/ikdkit/ikdkit/oid4vp"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
 // servedVerifier is a running "ikd verifier serve --demo".
@@ -186,6 +189,33 @@ func TestVerifierServeDemo(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "data:image/png;base64,") || !strings.Contains(string(body), "/vp/result/") {
 		t.Fatalf("page %d %s", resp.StatusCode, body)
+	}
+	// The page's Digital Credentials API button: a signed DC API request
+	// for the page's origin; a wallet's refusal through it is printed.
+	if !strings.Contains(string(body), `id="dcapi"`) || !strings.Contains(string(body), `src="/vp/dcapi.js"`) {
+		t.Fatalf("page without the DC API button: %s", body)
+	}
+	resp, err = http.Post("http://"+hostOf(t, link3)+"/dcapi/new", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc verifier.DCAPIRequest
+	err = json.NewDecoder(resp.Body).Decode(&dc)
+	resp.Body.Close()
+	if err != nil || dc.Protocol != oid4vp.ProtocolSigned || !strings.HasPrefix(dc.ResponseURL, "http://localhost:") {
+		t.Fatalf("DC API request %+v %v", dc, err)
+	}
+	if _, err := oid4vp.ParseDCAPIRequest(dc.Protocol, dc.Data); err != nil {
+		t.Fatalf("DC API request data: %v", err)
+	}
+	refuse, _ := http.NewRequest(http.MethodPost, dc.ResponseURL, strings.NewReader(`{"error":"access_denied"}`))
+	refuse.Header.Set("Content-Type", "application/json")
+	refuse.Header.Set("Origin", "http://"+hostOf(t, link3))
+	if resp, err := http.DefaultClient.Do(refuse); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("DC API refusal: %v %v", resp, err)
+	}
+	if got := s.next(t); !strings.HasPrefix(got, "failed: wallet: access_denied") {
+		t.Fatalf("verifier printed %q", got)
 	}
 	// Consent typed on stdin after the PIN.
 	runWallet(t, []wstep{{"vp typed yes", append([]string{"wallet", "vp", "--wallet", w, "--request", link3}, trust...), nil, pin1 + "y\n", 0,
