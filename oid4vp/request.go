@@ -623,14 +623,20 @@ func ParseClientMetadata(data []byte) (*ClientMetadata, error) {
 }
 
 func parseClientMetadataValue(v any) (*ClientMetadata, error) {
+	return parseMetadataAt(v, "client_metadata")
+}
+
+// parseMetadataAt reads client_metadata's members from v, naming path in
+// errors.
+func parseMetadataAt(v any, path string) (*ClientMetadata, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, malformed("client_metadata is not an object")
+		return nil, malformed("%s is not an object", path)
 	}
 	if b, err := strictjson.Marshal(m); err != nil || len(b) > MaxClientMetadataSize {
-		return nil, malformed("client_metadata is over %d bytes", MaxClientMetadataSize)
+		return nil, malformed("%s is over %d bytes", path, MaxClientMetadataSize)
 	}
-	f := newReader(m, "client_metadata")
+	f := newReader(m, path)
 	md := &ClientMetadata{
 		EncryptedResponseEncValuesSupported: f.Strs("encrypted_response_enc_values_supported", false, true, MaxValues),
 	}

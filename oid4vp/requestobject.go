@@ -644,7 +644,21 @@ func ParseRequestURIPost(form url.Values) (*RequestURIPost, error) {
 			ResponseTypesSupported:                 r.Strs("response_types_supported", false, false, MaxValues),
 		}
 		if v, ok := r.Get("vp_formats_supported", false); ok {
-			cm, err := parseClientMetadataValue(map[string]any{"vp_formats_supported": v})
+			// The EUDI reference wallet sends null for a format without
+			// parameters ("dc+sd-jwt": null). wallet_metadata only
+			// informs the Verifier, so null reads as {} here; in
+			// client_metadata, which a Wallet acts on, it stays malformed.
+			if fm, ok := v.(map[string]any); ok {
+				nn := make(map[string]any, len(fm))
+				for k, x := range fm {
+					if x == nil {
+						x = map[string]any{}
+					}
+					nn[k] = x
+				}
+				v = nn
+			}
+			cm, err := parseMetadataAt(map[string]any{"vp_formats_supported": v}, "wallet_metadata")
 			if err != nil {
 				return nil, err
 			}

@@ -415,3 +415,27 @@ func TestParseRequestURIPostRefusals(t *testing.T) {
 		t.Errorf("JSON body: %v", err)
 	}
 }
+
+// TestRequestURIPostNullFormat: the EUDI reference wallet posts
+// wallet_metadata with "dc+sd-jwt": null (a format without parameters);
+// wallet_metadata only informs the Verifier, so null reads as {} there —
+// and only there: client_metadata keeps an object per format. A wrong
+// value is reported at wallet_metadata, not client_metadata.
+func TestRequestURIPostNullFormat(t *testing.T) {
+	form := url.Values{"wallet_nonce": {"abcdefghijklmnop"},
+		"wallet_metadata": {`{"vp_formats_supported":{"dc+sd-jwt":null,"mso_mdoc":{"deviceauth_alg_values":[-7]}}}`}}
+	p, err := ParseRequestURIPost(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.WalletMetadata.VPFormatsSupported[credential.FormatSDJWT]; !ok || len(p.WalletMetadata.VPFormatsSupported) != 2 {
+		t.Fatalf("vp_formats_supported %+v", p.WalletMetadata.VPFormatsSupported)
+	}
+	form.Set("wallet_metadata", `{"vp_formats_supported":{"dc+sd-jwt":5}}`)
+	if _, err := ParseRequestURIPost(form); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "wallet_metadata.vp_formats_supported.dc+sd-jwt") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := ParseClientMetadata([]byte(`{"vp_formats_supported":{"dc+sd-jwt":null}}`)); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("client_metadata with a null format: %v", err)
+	}
+}
