@@ -7,10 +7,20 @@
 //
 // The entry travels inside the provider's signed Request Object, so it is
 // as authentic as the request. The wallet records the grant with the copy
-// key it presented; to withdraw it, the wallet POSTs to Endpoint with a
-// DPoP proof (RFC 9449, package oid4vci) signed by that key and the form
-// parameter client_id: only the device that signed in can withdraw, and
-// the provider finds the grant by the key's thumbprint.
+// key(s) it presented; to withdraw it, the wallet sends
+//
+//	POST {grant_endpoint}
+//	Content-Type: application/x-www-form-urlencoded
+//	DPoP: <proof by a presented copy key; htm POST, htu grant_endpoint>
+//
+//	client_id=<the relying party>
+//
+// (RFC 9449 proof of possession, package oid4vci's NewDPoPProof and
+// VerifyDPoPProof): only the device that signed in can withdraw, and the
+// provider finds the grant by the key's JWK thumbprint. The provider
+// answers 200 {"revoked":true}, 404 {"error":"invalid_grant"} when no
+// grant of that client is bound to that key, or 400 with an OAuth error
+// for a bad request or proof.
 package grantinfo
 
 import (
