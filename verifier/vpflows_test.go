@@ -371,3 +371,31 @@ func TestVPHandlerScript(t *testing.T) {
 		t.Fatalf("HTTP %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestVPHandlerOpen: per-request verifier_info reaches the Wallet after
+// the handler's own; a DC API transaction cannot have a redirect URI.
+func TestVPHandlerOpen(t *testing.T) {
+	ctx := context.Background()
+	e := newVPEnv(t, func(c *VPHandlerConfig) {
+		c.VerifierInfo = []oid4vp.VerifierInfo{{Format: "registration_cert", Data: json.RawMessage(`"handler"`)}}
+	})
+	tx, err := e.h.Open(ctx, vpBoth(t), VPRequestOptions{VerifierInfo: []oid4vp.VerifierInfo{{Format: "x_purpose", Data: json.RawMessage(`{"p":"login"}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := e.fetch(t, tx, false)
+	if len(req.VerifierInfo) != 2 || req.VerifierInfo[0].Format != "registration_cert" || req.VerifierInfo[1].Format != "x_purpose" {
+		t.Fatalf("verifier_info %+v", req.VerifierInfo)
+	}
+	// The next request does not inherit it.
+	tx2, err := e.h.NewRequest(ctx, vpBoth(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req := e.fetch(t, tx2, false); len(req.VerifierInfo) != 1 {
+		t.Fatalf("verifier_info %+v", req.VerifierInfo)
+	}
+	if _, err := e.h.Open(ctx, vpBoth(t), VPRequestOptions{DCAPI: true, RedirectURI: "https://bank.example/back"}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("DC API with a redirect URI: %v", err)
+	}
+}

@@ -396,7 +396,7 @@ func (h *VPHandler) random(n int) (string, error) {
 // polls [VPHandler.Result] or ResultURL. Over MaxPending transactions it
 // fails with ErrTooManyPending; an invalid query fails with ErrConfig.
 func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransaction, error) {
-	return h.newTx(ctx, q, txKind{})
+	return h.Open(ctx, q, VPRequestOptions{})
 }
 
 // NewSameDeviceRequest opens a same-device transaction (§2, HAIP): the
@@ -409,11 +409,10 @@ func (h *VPHandler) NewRequest(ctx context.Context, q *oid4vp.Query) (*VPTransac
 // fixation, §13.3) cannot read it. redirectURI is the bank's https URL
 // (http on loopback), without fragment. Errors are those of NewRequest.
 func (h *VPHandler) NewSameDeviceRequest(ctx context.Context, q *oid4vp.Query, redirectURI string) (*VPTransaction, error) {
-	u, err := url.Parse(redirectURI)
-	if err != nil || !u.IsAbs() || u.Fragment != "" || oid4vp.CheckURL(redirectURI) != nil || len(redirectURI) > 2048 {
-		return nil, fail(check.Input, -1, ErrConfig, err, "redirect URI %.200q is not an https URL without fragment", redirectURI)
+	if redirectURI == "" {
+		return nil, fail(check.Input, -1, ErrConfig, nil, "no redirect URI")
 	}
-	return h.newTx(ctx, q, txKind{redirect: redirectURI})
+	return h.Open(ctx, q, VPRequestOptions{RedirectURI: redirectURI})
 }
 
 // NewDCAPIRequest opens a transaction over the W3C Digital Credentials
@@ -427,16 +426,42 @@ func (h *VPHandler) NewSameDeviceRequest(ctx context.Context, q *oid4vp.Query, r
 // the handler's ResponseMode is direct_post.jwt. Errors are those of
 // NewRequest.
 func (h *VPHandler) NewDCAPIRequest(ctx context.Context, q *oid4vp.Query, unsigned bool) (*VPTransaction, error) {
-	return h.newTx(ctx, q, txKind{dcAPI: true, unsigned: unsigned})
+	return h.Open(ctx, q, VPRequestOptions{DCAPI: true, Unsigned: unsigned})
 }
 
-// txKind is what kind of transaction newTx opens.
-type txKind struct {
-	redirect        string
-	dcAPI, unsigned bool
+// VPRequestOptions choose the kind of transaction [VPHandler.Open]
+// opens and add to its request.
+type VPRequestOptions struct {
+	// RedirectURI, when set, makes a same-device transaction
+	// ([VPHandler.NewSameDeviceRequest]).
+	RedirectURI string
+	// DCAPI makes a Digital Credentials API transaction, signed unless
+	// Unsigned ([VPHandler.NewDCAPIRequest]); not with RedirectURI.
+	DCAPI, Unsigned bool
+	// VerifierInfo are attestations of this request only, after the
+	// handler's VPHandlerConfig.VerifierInfo (§5.11).
+	VerifierInfo []oid4vp.VerifierInfo
 }
 
-func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind txKind) (*VPTransaction, error) {
+// Open opens a transaction as opts says: cross-device by default. The
+// other constructors are shorthands of it.
+func (h *VPHandler) Open(ctx context.Context, q *oid4vp.Query, opts VPRequestOptions) (*VPTransaction, error) {
+	if opts.RedirectURI != "" {
+		if opts.DCAPI {
+			return nil, fail(check.Input, -1, ErrConfig, nil, "a DC API transaction has no redirect URI")
+		}
+		u, err := url.Parse(opts.RedirectURI)
+		if err != nil || !u.IsAbs() || u.Fragment != "" || oid4vp.CheckURL(opts.RedirectURI) != nil || len(opts.RedirectURI) > 2048 {
+			return nil, fail(check.Input, -1, ErrConfig, err, "redirect URI %.200q is not an https URL without fragment", opts.RedirectURI)
+		}
+	}
+	if len(h.cfg.VerifierInfo)+len(opts.VerifierInfo) > oid4vp.MaxVerifierInfo {
+		return nil, fail(check.Input, -1, ErrConfig, nil, "over %d VerifierInfo entries", oid4vp.MaxVerifierInfo)
+	}
+	return h.newTx(ctx, q, opts)
+}
+
+func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind VPRequestOptions) (*VPTransaction, error) {
 	bad := func(s error, cause error, format string, args ...any) (*VPTransaction, error) {
 		return nil, fail(check.Input, -1, s, cause, format, args...)
 	}
@@ -461,12 +486,15 @@ func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind txKind) (*V
 	tx.req = &oid4vp.AuthorizationRequest{
 		ClientID: h.clientID, ResponseType: oid4vp.ResponseTypeVPToken, ResponseMode: h.cfg.ResponseMode,
 		ResponseURI: h.base + vpPathResponse + id, Nonce: nonce, State: state, DCQLQuery: q,
-		VerifierInfo: h.cfg.VerifierInfo,
+		VerifierInfo: append(append([]oid4vp.VerifierInfo(nil), h.cfg.VerifierInfo...), kind.VerifierInfo...),
 	}
-	if kind.redirect != "" {
-		tx.redirect, tx.code = kind.redirect, rnd[5]
+	if len(tx.req.VerifierInfo) == 0 {
+		tx.req.VerifierInfo = nil
 	}
-	if kind.dcAPI {
+	if kind.RedirectURI != "" {
+		tx.redirect, tx.code = kind.RedirectURI, rnd[5]
+	}
+	if kind.DCAPI {
 		// Appendix A.2: no state and no response_uri over the DC API;
 		// client_id and expected_origins only in a signed request.
 		tx.origin = h.origin
@@ -475,7 +503,7 @@ func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind txKind) (*V
 		if h.cfg.ResponseMode.Encrypted() {
 			tx.req.ResponseMode = oid4vp.ResponseModeDCAPIJWT
 		}
-		if kind.unsigned {
+		if kind.Unsigned {
 			tx.req.ClientID = ""
 		} else {
 			tx.req.ExpectedOrigins = []string{h.origin}
@@ -496,11 +524,11 @@ func (h *VPHandler) newTx(ctx context.Context, q *oid4vp.Query, kind txKind) (*V
 	}
 	out := &VPTransaction{ID: id, ResultURL: h.base + vpPathResult + resultID, ClientID: tx.req.ClientID, Nonce: nonce,
 		State: tx.req.State, ExpiresAt: tx.expiresAt, SameDevice: tx.redirect != ""}
-	if kind.dcAPI {
+	if kind.DCAPI {
 		var protocol string
 		var data []byte
 		var err error
-		if kind.unsigned {
+		if kind.Unsigned {
 			protocol, data, err = oid4vp.DCAPIRequest(tx.req)
 		} else {
 			var jws string
