@@ -12,6 +12,7 @@ import (
 	"html"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -148,10 +149,14 @@ func TestDCAPIPageInBrowser(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				w.Write(a.DCAPIData)
 			})
-			srv := httptest.NewServer(mux)
+			// The handler needs the port: listen first, build it, then
+			// serve (nothing is shared with the server's goroutines
+			// before it starts).
+			srv := httptest.NewUnstartedServer(mux)
 			t.Cleanup(srv.Close)
-			u, _ := url.Parse(srv.URL)
-			base := "http://localhost:" + u.Port()
+			_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+			u := &url.URL{Host: "localhost:" + port}
+			base := "http://localhost:" + port
 			var err error
 			h, err = verifier.NewVPHandler(hospitalVerifier(t, f, t0), verifier.VPHandlerConfig{BaseURL: base + "/oid4vp",
 				Signer: leafKey, Chain: []*x509.Certificate{leaf}, ResponseMode: tc.mode, Now: f.clk.Now})
@@ -177,6 +182,7 @@ ikdkitDCAPI(%s).then(
   (o) => { document.getElementById('out').textContent = 'outcome ' + JSON.stringify(o); },
   (e) => { document.getElementById('out').textContent = 'error ' + e.message; });
 </script></body></html>`, platformShim, txJSON))
+			srv.Start()
 
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
