@@ -1,0 +1,277 @@
+package oidcprovider
+
+import (
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/ikdkit/ikdkit/internal/strictjson"
+	"github.com/ikdkit/ikdkit/oid4vp"
+	"github.com/ikdkit/ikdkit/verifier"
+)
+
+// Defaults and limits of [Config].
+const (
+	// DefaultAccessTokenTTL is how long an access token lasts.
+	DefaultAccessTokenTTL = 10 * time.Minute
+	// DefaultIDTokenTTL is how long an ID token lasts.
+	DefaultIDTokenTTL = 10 * time.Minute
+	// DefaultRefreshTokenTTL is how long a refresh token lasts unused
+	// (each use rotates it); never beyond its grant.
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	// DefaultGrantTTL is how long a grant lasts unless withdrawn.
+	DefaultGrantTTL = 90 * 24 * time.Hour
+	// DefaultLoginTTL is how long a login page waits for the wallet.
+	DefaultLoginTTL = 5 * time.Minute
+	// MinPairwiseKey is the shortest Config.PairwiseKey.
+	MinPairwiseKey = 32
+)
+
+// Paths of the provider's own endpoints, under the issuer's path; the
+// OpenID Connect endpoints are zitadel's (/authorize, /oauth/token,
+// /userinfo, /revoke, /end_session, /keys, /.well-known/openid-configuration).
+const (
+	PathLogin       = "/login"
+	PathLoginStatus = "/login/status"
+	PathLoginBack   = "/login/back"
+	PathGrants      = "/grants"
+	pathVP          = "/vp"
+)
+
+// ErrConfig is a configuration New refuses.
+var ErrConfig = errors.New("oidcprovider: invalid configuration")
+
+// Client is a relying party, registered by configuration.
+type Client struct {
+	// ID is the client_id; Name is shown to the resident (the login page,
+	// the wallet's consent and grant list).
+	ID, Name string
+	// Secret authenticates a confidential client at the token endpoint
+	// (client_secret_basic or client_secret_post); "" makes a public
+	// client. Both must use PKCE S256.
+	Secret string
+	// RedirectURIs are compared exactly (no patterns): https, or http on a
+	// loopback host.
+	RedirectURIs []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return.
+	PostLogoutRedirectURIs []string
+	// Scopes are the scopes the client may ask for, besides "openid";
+	// nil means all of SupportedScopes.
+	Scopes []string
+	// Sector is the pairwise sector of sub (OIDC Core §8.1): clients of
+	// one organisation may share it; "" means the client ID.
+	Sector string
+}
+
+// Config configures a [Provider].
+type Config struct {
+	// Issuer is the provider's https URL (http only on a loopback host),
+	// without query, fragment or final slash.
+	Issuer string
+	// Clients are the relying parties.
+	Clients []Client
+	// Verifier verifies the wallet's presentations. Its trust list must
+	// register the provider (Issuer) as a verifier for the claims its
+	// scopes ask.
+	Verifier *verifier.Verifier
+	// RequestSigner signs the OpenID4VP requests; RequestChain is its
+	// certificate chain, leaf first, with the Issuer's host as a dNSName
+	// (x509_san_dns).
+	RequestSigner crypto.Signer
+	RequestChain  []*x509.Certificate
+	// SigningKey signs ID tokens (ES256, a P-256 key; an HSM works).
+	SigningKey crypto.Signer
+	// TokenKey encrypts access tokens (AES-256-GCM) and must stay the
+	// same across restarts and instances.
+	TokenKey [32]byte
+	// PairwiseKey is the HMAC key of pairwise subjects, at least
+	// MinPairwiseKey bytes; changing it changes every sub.
+	PairwiseKey []byte
+	// DBPath is the SQLite file of grants, tokens and logins; it is
+	// created if missing.
+	DBPath string
+	// AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, GrantTTL and LoginTTL
+	// default to the Default… constants.
+	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, GrantTTL, LoginTTL time.Duration
+	// Now is the clock of grants, logins and presentations; nil means
+	// time.Now.
+	Now func() time.Time
+	// Rand is the source of identifiers and secrets; nil means
+	// crypto/rand.
+	Rand io.Reader
+	// ErrorLog receives server errors; nil means log.Default().
+	ErrorLog *log.Logger
+}
+
+// Provider is the OpenID Connect Provider as an http.Handler mounted at
+// the root of the Issuer's host (it routes on the path).
+type Provider struct {
+	cfg     Config
+	path    string // the issuer's path
+	clients map[string]*client
+	store   *store
+	op      *op.Provider
+	vp      *verifier.VPHandler
+	now     func() time.Time
+	mux     *http.ServeMux
+}
+
+var _ http.Handler = (*Provider)(nil)
+
+// New opens the provider's store and returns the provider.
+func New(cfg Config) (*Provider, error) {
+	bad := func(format string, args ...any) (*Provider, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") ||
+		strictjson.CheckURL(cfg.Issuer) != nil {
+		return bad("Issuer %q is not an https URL without query, fragment or final slash", cfg.Issuer)
+	}
+	switch {
+	case cfg.Verifier == nil:
+		return bad("a Verifier is required")
+	case cfg.SigningKey == nil:
+		return bad("a SigningKey is required")
+	case len(cfg.PairwiseKey) < MinPairwiseKey:
+		return bad("PairwiseKey is under %d bytes", MinPairwiseKey)
+	case cfg.DBPath == "":
+		return bad("a DBPath is required")
+	case len(cfg.Clients) == 0:
+		return bad("no Clients")
+	}
+	if cfg.TokenKey == ([32]byte{}) {
+		return bad("TokenKey is zero")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.AccessTokenTTL, DefaultAccessTokenTTL)
+	def(&cfg.IDTokenTTL, DefaultIDTokenTTL)
+	def(&cfg.RefreshTokenTTL, DefaultRefreshTokenTTL)
+	def(&cfg.GrantTTL, DefaultGrantTTL)
+	def(&cfg.LoginTTL, DefaultLoginTTL)
+	for _, d := range []time.Duration{cfg.AccessTokenTTL, cfg.IDTokenTTL, cfg.RefreshTokenTTL, cfg.GrantTTL, cfg.LoginTTL} {
+		if d < 10*time.Second || d > 5*365*24*time.Hour {
+			return bad("a lifetime of %v", d)
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = log.Default()
+	}
+	cfg.PairwiseKey = slices.Clone(cfg.PairwiseKey)
+	p := &Provider{cfg: cfg, path: u.EscapedPath(), clients: map[string]*client{}, now: cfg.Now, mux: http.NewServeMux()}
+	for i := range cfg.Clients {
+		c, err := newClient(cfg.Clients[i], cfg.Issuer+PathLogin, cfg.IDTokenTTL)
+		if err != nil {
+			return nil, err
+		}
+		if p.clients[c.ID] != nil {
+			return bad("client %q twice", c.ID)
+		}
+		p.clients[c.ID] = c
+	}
+	sk, err := newSigningKey(cfg.SigningKey)
+	if err != nil {
+		return bad("SigningKey: %v", err)
+	}
+	p.vp, err = verifier.NewVPHandler(cfg.Verifier, verifier.VPHandlerConfig{BaseURL: cfg.Issuer + pathVP,
+		Signer: cfg.RequestSigner, Chain: cfg.RequestChain, ResponseMode: oid4vp.ResponseModeDirectPostJWT,
+		RequestTTL: cfg.LoginTTL, Now: cfg.Now, Rand: cfg.Rand, ErrorLog: cfg.ErrorLog})
+	if err != nil {
+		return bad("OpenID4VP: %v", err)
+	}
+	st, err := openStore(cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	st.p = p
+	st.key = sk
+	p.store = st
+	opts := []op.Option{}
+	if u.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p.op, err = op.NewProvider(&op.Config{
+		CryptoKey:             cfg.TokenKey,
+		CodeMethodS256:        true,
+		AuthMethodPost:        true,
+		GrantTypeRefreshToken: true,
+		SupportedScopes:       SupportedScopes(),
+		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
+			"name", "birthdate", "address", ClaimNIK, ClaimFamilyCardNumber, ClaimHeadOfFamily},
+	}, st, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("oidcprovider: %w", err)
+	}
+	p.routes()
+	return p, nil
+}
+
+// Close closes the store.
+func (p *Provider) Close() error { return p.store.close() }
+
+// ServeHTTP implements http.Handler.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mux.ServeHTTP(w, r)
+}
+
+// routes mounts the login, the OpenID4VP endpoints, the grant endpoint
+// and, for everything else, zitadel's provider.
+func (p *Provider) routes() {
+	l := &login{p: p}
+	p.mux.HandleFunc("GET "+p.path+PathLogin, l.page)
+	p.mux.HandleFunc("GET "+p.path+PathLoginStatus, l.status)
+	p.mux.HandleFunc("GET "+p.path+PathLoginBack, l.back)
+	p.mux.HandleFunc(p.path+PathGrants, p.serveGrants)
+	p.mux.Handle(p.path+pathVP+"/", p.vp)
+	p.mux.Handle("/", p.op)
+}
+
+// subject is the pairwise sub of nik at c (OIDC Core §8.1).
+func (p *Provider) subject(c *client, nik string) string {
+	m := hmac.New(sha256.New, p.cfg.PairwiseKey)
+	m.Write([]byte(c.sector))
+	m.Write([]byte{0})
+	m.Write([]byte(nik))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// random returns n random bytes, base64url.
+func (p *Provider) random(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(p.cfg.Rand, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// callbackURL is where a finished login continues: zitadel's callback,
+// which issues the code.
+func (p *Provider) callbackURL(ctx context.Context, id string) string {
+	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.cfg.Issuer), id)
+}
