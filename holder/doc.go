@@ -138,8 +138,8 @@
 // unless the resident withdraws it. [Wallet.ReadVPRequest] and
 // [Wallet.ReadDCAPIRequest] read the entry into VPRequest.Grant (a
 // malformed one, one whose grant endpoint is not on the host of the
-// registered verifier's identifier, or one already expired is
-// [ErrVPRequest]); the consent callback sees it as ConsentRequest.Grant, so
+// registered verifier's identifier, one already expired, or one in an
+// unsigned Digital Credentials API request is [ErrVPRequest]); the consent callback sees it as ConsentRequest.Grant, so
 // the screen can say "Portal X will keep access until …". Answering it
 // stores a [Grant] in the same transaction as the spent copies and the
 // activity entry: the provider and the relying party, the scopes, the

@@ -18,6 +18,7 @@ import (
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 	"github.com/ikdkit/ikdkit/oid4vp"
+	"github.com/ikdkit/ikdkit/verifier"
 )
 
 const (
@@ -491,4 +492,96 @@ func userVersion(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestGrantDCAPI: a signed request over the Digital Credentials API
+// carries its grant like a link does; an unsigned one may not.
+func TestGrantDCAPI(t *testing.T) {
+	f := activated(t)
+	p := newGrantProvider(t, f, f.clk.Now().Add(time.Hour))
+	list := signedList(t, f.is, []string{credential.VCTKTPEL}, []string{credential.DocTypeKTPEL}, p.v.registration(vpBankClaims))
+	h, err := verifier.NewVPHandler(hospitalVerifier(t, f, t0), verifier.VPHandlerConfig{BaseURL: vpBankID, Signer: p.v.key, Chain: p.v.chain,
+		ResponseMode: oid4vp.ResponseModeDirectPost, Now: f.clk.Now, VerifierInfo: p.v.req.VerifierInfo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := oid4vp.ParseQuery([]byte(queryKTPMdoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unsigned := range []bool{false, true} {
+		tx, err := h.NewDCAPIRequest(f.ctx, q, unsigned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.w.ReadDCAPIRequest(f.ctx, tx.DCAPI.Protocol, tx.DCAPI.Data, h.Origin(), VPOptions{Verifiers: list})
+		if unsigned {
+			if !errors.Is(err, ErrVPRequest) {
+				t.Fatalf("unsigned: %v", err)
+			}
+			continue
+		}
+		if err != nil || r.Grant == nil || r.Grant.ClientID != grantClientID {
+			t.Fatalf("signed: %+v, %v", r, err)
+		}
+		var seen ConsentRequest
+		ans, err := f.w.AnswerVPRequest(f.ctx, r, PresentOptions{Consent: yes(&seen)})
+		if err != nil || seen.Grant == nil {
+			t.Fatalf("answer: %v, consent grant %+v", err, seen.Grant)
+		}
+		if code, body := postDCAPIData(t, h, tx, ans.DCAPIData); code != http.StatusOK {
+			t.Fatalf("bank answered %d %s", code, body)
+		}
+		if g := oneGrant(t, f); g.ClientID != grantClientID || len(g.Copies) != 1 || g.Credentials[0] != seen.Items[0].Credential {
+			t.Fatalf("grant %+v", g)
+		}
+	}
+}
+
+// TestGrantMdocLogin: a login with an mdoc, withdrawn with its copy's
+// key (the MSO's deviceKey).
+func TestGrantMdocLogin(t *testing.T) {
+	f := activated(t)
+	p := newGrantProvider(t, f, f.clk.Now().Add(time.Hour))
+	q, err := oid4vp.ParseQuery([]byte(queryKTPMdoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.v.req.DCQLQuery = q
+	list := signedList(t, f.is, nil, []string{credential.DocTypeKTPEL}, p.v.registration(vpBankClaims))
+	r, err := f.w.ReadVPRequest(f.ctx, p.v.linkByReference(""), VPOptions{Verifiers: list, HTTPClient: handlerClient(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.w.AnswerVPRequest(f.ctx, r, PresentOptions{Consent: yes(nil)}); err != nil {
+		t.Fatalf("%v (verifier: %v)", err, p.v.vErr)
+	}
+	g := oneGrant(t, f)
+	if err := p.revoke(f, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.jkts) != 1 || p.jkts[0] != g.Copies[0].Key || oneGrant(t, f).RevokedAt.IsZero() {
+		t.Fatalf("withdrawal signed by %v; grant key %s", p.jkts, g.Copies[0].Key)
+	}
+}
+
+// TestDeleteWalletDeletesGrantKeys: deleting the wallet also deletes the
+// keystore keys only grants still held.
+func TestDeleteWalletDeletesGrantKeys(t *testing.T) {
+	ks := &fakeKeystore{}
+	f := activated(t, func(o *Options) { o.DeviceKeys = ks })
+	p := newGrantProvider(t, f, f.clk.Now().Add(time.Hour))
+	if _, err := p.login(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	g := oneGrant(t, f)
+	if err := f.w.RemoveCredential(f.ctx, g.Copies[0].Credential); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.w.Delete(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(ks.keys) != 0 {
+		t.Fatalf("%d keys left in the keystore", len(ks.keys))
+	}
 }

@@ -323,6 +323,11 @@ func (w *Wallet) ReadDCAPIRequest(ctx context.Context, protocol string, data []b
 	if err != nil {
 		return nil, err
 	}
+	if grant != nil && protocol != oid4vp.ProtocolSigned {
+		// The grant entry is as authentic as the Request Object that
+		// carries it (package internal/grantinfo): only a signed one.
+		return nil, errorf(opVP, ErrVPRequest, "a login grant in an unsigned request")
+	}
 	return &VPRequest{
 		Verifier: reg.ID, VerifierName: reg.Name, ClientID: req.ClientID, Origin: origin,
 		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp, Grant: grant,
