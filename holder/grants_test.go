@@ -40,6 +40,7 @@ type grantProvider struct {
 	revoked map[string]bool
 	calls   int
 	jkts    []string
+	known   []string // key thumbprints of grants made beyond v's verified presentations
 }
 
 func newGrantProvider(t *testing.T, f *fixture, until time.Time) *grantProvider {
@@ -78,7 +79,7 @@ func (p *grantProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.jkts = append(p.jkts, proof.JKT())
-	known := false
+	known := slices.Contains(p.known, proof.JKT())
 	p.v.mu.Lock()
 	for _, res := range p.v.verified {
 		for _, c := range res.Credentials() {
@@ -583,5 +584,41 @@ func TestDeleteWalletDeletesGrantKeys(t *testing.T) {
 	}
 	if len(ks.keys) != 0 {
 		t.Fatalf("%d keys left in the keystore", len(ks.keys))
+	}
+}
+
+// TestGrantDeviceKey: a login with a credential bound to the wallet's
+// device key (Import) is withdrawn with the device key.
+func TestGrantDeviceKey(t *testing.T) {
+	f := newFixture(t)
+	dev, err := f.w.CreateDeviceKey(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.w.Import(f.ctx, credential.FormatSDJWT, issueSD(t, f.is.key, testIssuer, mustKTPEL(), dev.Public(), t0)); err != nil {
+		t.Fatal(err)
+	}
+	p := newGrantProvider(t, f, f.clk.Now().Add(time.Hour))
+	// The test verifier refuses a credential without a status reference,
+	// as the imported one is: the grant is stored all the same (the
+	// presentation left the wallet), and the provider is told of it here.
+	if _, err := p.login(f, nil); !errors.Is(err, ErrResponseFailed) {
+		t.Fatalf("%v (verifier: %v)", err, p.v.vErr)
+	}
+	g := oneGrant(t, f)
+	devTP, _ := keys.Thumbprint(dev.Public())
+	p.known = append(p.known, devTP)
+	if g.Copies[0].Key != devTP {
+		t.Fatalf("grant key %s, device key %s", g.Copies[0].Key, devTP)
+	}
+	f.reopen() // the device key is loaded again
+	if err := f.w.Unlock(f.ctx, testPIN); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.revoke(f, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.jkts) != 1 || p.jkts[0] != devTP || oneGrant(t, f).GoneAtProvider {
+		t.Fatalf("withdrawal signed by %v, want the device key %s", p.jkts, devTP)
 	}
 }
