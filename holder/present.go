@@ -414,12 +414,11 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 // (another process on the same wallet file presented it).
 var errCopyChanged = errors.New("a copy changed while it was being presented")
 
-// spend marks the chosen copies spent, given to who, and records act, in
-// one transaction, with also's writes (a login's grant) when set: a
-// presentation is never returned without both. The
-// credentials are read again inside the transaction, so a copy another
-// process spent in the meantime fails the presentation instead of being
-// presented twice.
+// spend marks the chosen copies spent, given to who, and records act
+// (and runs also, when set: a login's grant) in one transaction: a
+// presentation is never returned without both. The credentials are read
+// again inside the transaction, so a copy another process spent in the
+// meantime fails the presentation instead of being presented twice.
 func (w *Wallet) spend(ctx context.Context, op string, picks []chosen, who verifierRef, act Activity, also func(*sql.Tx) error) error {
 	err := w.update(ctx, func(tx *sql.Tx) error {
 		for _, p := range picks {
