@@ -49,6 +49,9 @@ type Activity struct {
 	// Copies says which copy of each credential a presentation used, or
 	// which copies a refresh added.
 	Copies []CopyUse `json:"copies,omitempty"`
+	// Grant is the ID of the grant a login presentation made, or of the
+	// grant withdrawn ([Grant], [Wallet.RevokeGrant]).
+	Grant string `json:"grant,omitempty"`
 }
 
 // CopyUse names one copy of a credential in the activity history.

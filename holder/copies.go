@@ -409,8 +409,14 @@ func (w *Wallet) openCopy(ctx context.Context, op string, c *Credential, i int) 
 }
 
 // deleteCopies deletes the copy records of copies in tx and returns the
-// keystore aliases of their keys, to delete once tx committed.
+// keystore aliases of their keys, to delete once tx committed; the key of
+// a copy an unrevoked grant was made with stays in the keystore (the
+// grant keeps its record, to sign the withdrawal).
 func (w *Wallet) deleteCopies(ctx context.Context, tx *sql.Tx, copies []storedCopy) ([]string, error) {
+	held, err := w.grantAliases(ctx, tx, "")
+	if err != nil {
+		return nil, err
+	}
 	var aliases []string
 	for _, sc := range copies {
 		if sc.ID == "" {
@@ -422,7 +428,7 @@ func (w *Wallet) deleteCopies(ctx context.Context, tx *sql.Tx, copies []storedCo
 		}
 		if err == nil {
 			var r copyRecord
-			if json.Unmarshal(b, &r) == nil && !r.DeviceKey && r.Key.Alias != "" {
+			if json.Unmarshal(b, &r) == nil && !r.DeviceKey && r.Key.Alias != "" && !held[r.Key.Alias] {
 				aliases = append(aliases, r.Key.Alias)
 			}
 		}

@@ -69,6 +69,8 @@ func crashChild(scenario, dir string) error {
 		point = "present:before-commit" // the copy marked spent, the activity entry written
 	case "present-committed":
 		point = "present:committed"
+	case "migrate":
+		point = "open:migrate" // inside the schema upgrade's transaction
 	default:
 		return errors.New("unknown scenario")
 	}

@@ -129,6 +129,35 @@
 // from a registered verifier's own host. The answer is bound to the
 // origin and handed back to the platform (VPAnswer.DCAPIData).
 //
+// # Logins that last: grants ("Log in with IKD")
+//
+// An IKD login provider (an OpenID Connect provider whose user
+// authentication is an OpenID4VP presentation) marks its request with an
+// ikdkit_login_grant entry in verifier_info: the presentation signs the
+// resident in to a relying party, which keeps access until a set time
+// unless the resident withdraws it. [Wallet.ReadVPRequest] and
+// [Wallet.ReadDCAPIRequest] read the entry into VPRequest.Grant (a
+// malformed one, one whose grant endpoint is not on the host of the
+// registered verifier's identifier, one already expired, or one in an
+// unsigned Digital Credentials API request is [ErrVPRequest]); the consent callback sees it as ConsentRequest.Grant, so
+// the screen can say "Portal X will keep access until …". Answering it
+// stores a [Grant] in the same transaction as the spent copies and the
+// activity entry: the provider and the relying party, the scopes, the
+// claim names shared, when, until when, and the copies presented with
+// their device keys.
+//
+// [Wallet.Grants] lists them, oldest first. [Wallet.RevokeGrant]
+// withdraws one: it posts the relying party's client_id to the provider's
+// grant endpoint with a DPoP proof (RFC 9449) signed by the key of the
+// first copy presented, so only this wallet can withdraw it. The grant
+// keeps that key even after its copy was refreshed away or its credential
+// removed (a keystore key stays in the keystore until the grant is
+// revoked). A confirmed withdrawal, or a provider answering that it has no
+// such grant (Grant.GoneAtProvider), marks it revoked and is recorded as
+// [ActivityGrantRevoked]; any other outcome is [ErrRevokeFailed] and the
+// grant stays active, to try again. Wallets from before grants (schema
+// version 2) are upgraded by [Open] in one transaction.
+//
 // # Trust
 //
 // Imports are verified against an [IssuerTrust]: [TrustList] adapts a signed

@@ -184,6 +184,11 @@ type ConsentRequest struct {
 	Items    []ConsentItem
 	// ValidFor is how long the resulting QR is valid.
 	ValidFor time.Duration
+	// Grant, for an OpenID4VP login request ([VPRequest].Grant), is the
+	// standing authorisation consent also gives: the relying party keeps
+	// access until Grant.Until unless the user withdraws it. nil
+	// otherwise.
+	Grant *GrantRequest
 }
 
 // ConsentFunc asks the user. It returns true to share; false (or an error)
@@ -399,7 +404,7 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 		return nil, wrapErr(op, ErrPresentation, err, "QR")
 	}
 	act.Kind, act.At = ActivityPresentation, b.IssuedAt
-	if err := w.spend(ctx, op, picks, who, act); err != nil {
+	if err := w.spend(ctx, op, picks, who, act, nil); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -409,12 +414,12 @@ func (w *Wallet) Present(ctx context.Context, req *Request, opts PresentOptions)
 // (another process on the same wallet file presented it).
 var errCopyChanged = errors.New("a copy changed while it was being presented")
 
-// spend marks the chosen copies spent, given to who, and records act, in
-// one transaction: a presentation is never returned without both. The
-// credentials are read again inside the transaction, so a copy another
-// process spent in the meantime fails the presentation instead of being
-// presented twice.
-func (w *Wallet) spend(ctx context.Context, op string, picks []chosen, who verifierRef, act Activity) error {
+// spend marks the chosen copies spent, given to who, and records act
+// (and runs also, when set: a login's grant) in one transaction: a
+// presentation is never returned without both. The credentials are read
+// again inside the transaction, so a copy another process spent in the
+// meantime fails the presentation instead of being presented twice.
+func (w *Wallet) spend(ctx context.Context, op string, picks []chosen, who verifierRef, act Activity, also func(*sql.Tx) error) error {
 	err := w.update(ctx, func(tx *sql.Tx) error {
 		for _, p := range picks {
 			c, err := w.loadCredential(ctx, tx, p.cred.ID)
@@ -438,6 +443,11 @@ func (w *Wallet) spend(ctx context.Context, op string, picks []chosen, who verif
 		w.opts.at("present:spent")
 		if err := w.addActivity(ctx, tx, act); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		w.opts.at("present:before-commit")
 		return nil

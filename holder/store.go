@@ -17,9 +17,10 @@ import (
 const FileName = "wallet.db"
 
 // schemaVersion is the version of the records (PRAGMA user_version): 2
-// since credentials are batches of copies (kinds copy and vci_session);
-// Open upgrades a version 1 file, whose records version 2 still reads.
-const schemaVersion = 2
+// since credentials are batches of copies (kinds copy and vci_session),
+// 3 since logins make grants (kind grant); Open upgrades a version 1 or 2
+// file, whose records version 3 still reads.
+const schemaVersion = 3
 
 // The store is one SQLite file (the same embedded database as the issuer's
 // default store) in WAL mode with synchronous=FULL: a committed transaction
@@ -63,6 +64,7 @@ const (
 	kindDeviceKey  = "device_key"
 	kindCopy       = "copy"        // one copy of a credential: raw and key
 	kindSession    = "vci_session" // an OpenID4VCI session to refresh from
+	kindGrant      = "grant"       // a login's standing authorisation (grants.go)
 )
 
 func dbPath(dir string) string { return filepath.Join(dir, FileName) }

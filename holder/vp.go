@@ -91,6 +91,11 @@ type VPRequest struct {
 	// ExpiresAt is when the request expires: its exp, or iat +
 	// oid4vp.DefaultMaxAge without one.
 	ExpiresAt time.Time
+	// Grant, when set, is the standing authorisation the request asks
+	// for: a login through the registered verifier (the IKD login
+	// provider) that a relying party keeps until Grant.Until unless
+	// withdrawn. Answering it stores a [Grant].
+	Grant *GrantRequest
 
 	req        *oid4vp.AuthorizationRequest
 	registered trustlist.Verifier
@@ -208,13 +213,17 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 	if err := checkRegistration(reg, req.DCQLQuery); err != nil {
 		return nil, err
 	}
+	grant, err := readGrant(req.VerifierInfo, reg.ID, now)
+	if err != nil {
+		return nil, err
+	}
 	exp := vr.ExpiresAt()
 	if exp.IsZero() {
 		exp = vr.IssuedAt().Add(oid4vp.DefaultMaxAge)
 	}
 	return &VPRequest{
 		Verifier: reg.ID, VerifierName: reg.Name, ClientID: req.ClientID,
-		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp,
+		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp, Grant: grant,
 		req: req, registered: *reg, hc: hc,
 	}, nil
 }
@@ -310,9 +319,18 @@ func (w *Wallet) ReadDCAPIRequest(ctx context.Context, protocol string, data []b
 	if err := checkRegistration(reg, req.DCQLQuery); err != nil {
 		return nil, err
 	}
+	grant, err := readGrant(req.VerifierInfo, reg.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if grant != nil && protocol != oid4vp.ProtocolSigned {
+		// The grant entry is as authentic as the Request Object that
+		// carries it (package internal/grantinfo): only a signed one.
+		return nil, errorf(opVP, ErrVPRequest, "a login grant in an unsigned request")
+	}
 	return &VPRequest{
 		Verifier: reg.ID, VerifierName: reg.Name, ClientID: req.ClientID, Origin: origin,
-		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp,
+		VerifierInfo: req.VerifierInfo, Query: req.DCQLQuery, ExpiresAt: exp, Grant: grant,
 		req: req, registered: *reg,
 	}, nil
 }
@@ -475,6 +493,13 @@ type vpPick struct {
 // failed post is ErrResponseFailed and recorded too: the copies stay
 // spent.
 //
+// A login request (r.Grant set) is shown to opts.Consent with its Grant,
+// and the [Grant] it makes (relying party, scopes, claims shared, until,
+// the copies and their keys) is stored in the same transaction as the
+// spent copies and the activity entry (Activity.Grant names it). It stays
+// stored when the post then fails: the provider may have received it, and
+// [Wallet.RevokeGrant] settles it either way.
+//
 // A request read by [Wallet.ReadDCAPIRequest] is answered through the
 // app instead: the presentations are bound to the origin (aud
 // "origin:<origin>", the OpenID4VPDCAPIHandover), nothing is posted, and
@@ -557,7 +582,7 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		}
 	}
 
-	prompt := ConsentRequest{Verifier: r.registered.ID, VerifierName: r.registered.Name, Verified: true, ValidFor: r.ExpiresAt.Sub(now)}
+	prompt := ConsentRequest{Verifier: r.registered.ID, VerifierName: r.registered.Name, Verified: true, ValidFor: r.ExpiresAt.Sub(now), Grant: r.Grant}
 	for _, p := range picks {
 		if !p.reuse {
 			continue
@@ -650,7 +675,17 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		spent[i] = p.chosen
 	}
 	act.Kind, act.At = ActivityPresentation, now.UTC()
-	if err := w.spend(ctx, opVP, spent, who, act); err != nil {
+	var also func(*sql.Tx) error
+	if r.Grant != nil {
+		// The login's standing authorisation, stored with the spending.
+		g, err := w.newGrant(ctx, r, picks, act, now)
+		if err != nil {
+			return nil, err
+		}
+		act.Grant = g.ID
+		also = func(tx *sql.Tx) error { return w.putGrant(ctx, tx, g) }
+	}
+	if err := w.spend(ctx, opVP, spent, who, act, also); err != nil {
 		return nil, err
 	}
 	out := &VPAnswer{Shared: prompt.Items}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -398,11 +399,15 @@ func Open(ctx context.Context, dir string, opts Options) (*Wallet, error) {
 	if v < schemaVersion {
 		// Version 1 stored a credential as one record bound to the
 		// device key; version 2 reads those as batches of one copy
-		// (credentialFrom) and rewrites each when it first changes. The
-		// version tells an older ikdkit not to open the file.
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		// (credentialFrom) and rewrites each when it first changes.
+		// Version 3 adds grant records (kind grant), which hold the
+		// keystore keys of copies an older ikdkit would delete with
+		// them. The records table is the same: the upgrade is the
+		// version, set in one transaction, which tells an older ikdkit
+		// not to open the file.
+		if err := migrate(ctx, db, &opts); err != nil {
 			db.Close()
-			return nil, wrapErr(op, ErrStore, err, "schema version")
+			return nil, wrapErr(op, ErrStore, err, "schema upgrade from version %d", v)
 		}
 	}
 	id, ok, err := getMeta(ctx, db, metaWalletID)
@@ -420,6 +425,21 @@ func Open(ctx context.Context, dir string, opts Options) (*Wallet, error) {
 		return nil, errorf(op, ErrCorrupt, "wallet id")
 	}
 	return &Wallet{dir: dir, db: db, opts: opts, id: id}, nil
+}
+
+// migrate sets the schema version to schemaVersion in one transaction:
+// a crash before its commit leaves the file as it was.
+func migrate(ctx context.Context, db *sql.DB, opts *Options) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	opts.at("open:migrate")
+	return tx.Commit()
 }
 
 // Close locks the wallet and closes the database.
@@ -724,6 +744,15 @@ func (w *Wallet) Delete(ctx context.Context) error {
 			var c copyRecord
 			if json.Unmarshal(r.data, &c) == nil && !c.DeviceKey && c.Key.Alias != "" {
 				aliases = append(aliases, c.Key.Alias)
+			}
+		}
+		held, err := w.grantAliases(ctx, w.db, "")
+		if err != nil {
+			return storeErr(op, err)
+		}
+		for a := range held {
+			if !slices.Contains(aliases, a) {
+				aliases = append(aliases, a)
 			}
 		}
 		if err := w.deleteKeystoreKeys(ctx, aliases); err != nil {

@@ -95,7 +95,7 @@ Usage:
   ikd issue                issue an SD-JWT VC or mdoc from a JSON document
   ikd present              present an SD-JWT VC with a key-binding JWT
   ikd verify               verify QR text, an SD-JWT VC, an mdoc DeviceResponse or a QR image
-  ikd wallet <cmd>         init, activate, import, list, show, present, vp, history, change-pin
+  ikd wallet <cmd>         init, activate, import, list, show, present, vp, history, grants, revoke-grant, change-pin
   ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback for any wallet to redeem from
   ikd verifier serve --demo  a demo OpenID4VP verifier (the bank) on loopback; answer with ikd wallet vp
   ikd status <cmd>         new, revoke, publish, check (Token Status Lists)

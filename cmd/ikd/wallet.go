@@ -38,16 +38,18 @@ A PIN-protected wallet (package holder) in the directory DIR (--wallet,
 default ./ikd-wallet): one encrypted SQLite file.
 
 Commands:
-  init        create the wallet and its device key; print the device public key
-  activate    receive credentials from an issuer's credential offer (OpenID4VCI)
-  import      verify and store an SD-JWT VC or mdoc
-  list        list the stored credentials
-  show        show one credential's claims
-  present     answer a verifier: the response QR text (and PNG)
-  vp          answer an online verifier's openid4vp:// request (OpenID4VP)
-  refresh     top up the one-time copies of credentials from their issuer
-  history     the activity log (imports, presentations, refusals)
-  change-pin  change the PIN
+  init          create the wallet and its device key; print the device public key
+  activate      receive credentials from an issuer's credential offer (OpenID4VCI)
+  import        verify and store an SD-JWT VC or mdoc
+  list          list the stored credentials
+  show          show one credential's claims
+  present       answer a verifier: the response QR text (and PNG)
+  vp            answer an online verifier's openid4vp:// request (OpenID4VP)
+  refresh       top up the one-time copies of credentials from their issuer
+  history       the activity log (imports, presentations, refusals, withdrawals)
+  grants        list login grants: which relying party keeps access, until when
+  revoke-grant  withdraw a login grant at its login provider
+  change-pin    change the PIN
 
 The PIN is read from the IKD_PIN environment variable if set, else from the
 first line of stdin; change-pin reads the new PIN from IKD_NEW_PIN, else
@@ -191,9 +193,9 @@ Example:
 
 const walletHistoryHelp = `usage: ikd wallet history [--wallet DIR] [--json]
 
-Prints the activity log, oldest first: activations, imports, presentations
-and refused consents, with whom, which credentials and which claim names
-(never values).
+Prints the activity log, oldest first: activations, imports, presentations,
+refused consents and withdrawn grants, with whom, which credentials and
+which claim names (never values).
 
 Example:
   IKD_PIN=135790 ikd wallet history --json
@@ -220,22 +222,24 @@ const maxPINLine = 64
 
 func walletCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: init, activate, import, list, show, present, vp, refresh, history or change-pin")
+		return usagef("want a subcommand: init, activate, import, list, show, present, vp, refresh, history, grants, revoke-grant or change-pin")
 	}
 	subs := map[string]struct {
 		help string
 		run  func(ctx context.Context, ws *walletSession, args []string) error
 	}{
-		"init":       {walletInitHelp, walletInit},
-		"activate":   {walletActivateHelp, walletActivate},
-		"import":     {walletImportHelp, walletImport},
-		"list":       {walletListHelp, walletList},
-		"show":       {walletShowHelp, walletShow},
-		"present":    {walletPresentHelp, walletPresent},
-		"vp":         {walletVPHelp, walletVP},
-		"refresh":    {walletRefreshHelp, walletRefresh},
-		"history":    {walletHistoryHelp, walletHistory},
-		"change-pin": {walletChangePINHelp, walletChangePIN},
+		"init":         {walletInitHelp, walletInit},
+		"activate":     {walletActivateHelp, walletActivate},
+		"import":       {walletImportHelp, walletImport},
+		"list":         {walletListHelp, walletList},
+		"show":         {walletShowHelp, walletShow},
+		"present":      {walletPresentHelp, walletPresent},
+		"vp":           {walletVPHelp, walletVP},
+		"refresh":      {walletRefreshHelp, walletRefresh},
+		"history":      {walletHistoryHelp, walletHistory},
+		"grants":       {walletGrantsHelp, walletGrants},
+		"revoke-grant": {walletRevokeGrantHelp, walletRevokeGrant},
+		"change-pin":   {walletChangePINHelp, walletChangePIN},
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -244,7 +248,7 @@ func walletCmd(ctx context.Context, e *env, args []string) error {
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, vp, refresh, history or change-pin", args[0])
+		return usagef("unknown subcommand %q: want init, activate, import, list, show, present, vp, refresh, history, grants, revoke-grant or change-pin", args[0])
 	}
 	ws := &walletSession{e: e, fs: newFlagSet("wallet "+args[0], sub.help, e)}
 	ws.fs.StringVar(&ws.dir, "wallet", defaultWalletDir, "")

@@ -24,7 +24,9 @@ not registered, or asks for more than its registration allows, is refused
 before anything is shown.
 
 The consent screen shows who asks and exactly which claim values would be
-shared. With --yes they are shared (the screen goes to stderr); without it
+shared, and, for a login ("Log in with IKD": a request carrying a grant),
+which relying party keeps access until when; such a login is stored as a
+grant ("ikd wallet grants", "ikd wallet revoke-grant"). With --yes they are shared (the screen goes to stderr); without it
 the command prints the screen and "Share? [y/N]" on stdout and reads the
 answer from the next line of stdin (after the PIN line); anything but y or
 yes refuses, tells the verifier (access_denied) and exits 1. On success stdout lists what was shared and
@@ -114,6 +116,10 @@ func walletVP(ctx context.Context, ws *walletSession, args []string) error {
 	if ans.RedirectURI != "" {
 		fmt.Fprintf(out, "redirect: %s\n", ans.RedirectURI)
 	}
+	if r.Grant != nil {
+		fmt.Fprintf(out, "login grant stored: %s <%s> keeps access until %s (see \"ikd wallet grants\")\n",
+			printable(r.Grant.ClientName, 200), printable(r.Grant.ClientID, 200), fmtTime(r.Grant.Until))
+	}
 	return nil
 }
 
@@ -125,6 +131,7 @@ func writeVPConsent(w io.Writer, r *holder.VPRequest, c holder.ConsentRequest) {
 	for _, it := range c.Items {
 		fmt.Fprintf(w, "copies of %s (%s) left afterwards: %d\n", it.Credential, it.Format, it.CopiesLeft)
 	}
+	writeGrantConsent(w, c.Grant)
 }
 
 func writeVPItems(w io.Writer, items []holder.ConsentItem) {
