@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func newWorld(t *testing.T) *world {
 	p, err := oidcprovider.New(oidcprovider.Config{Issuer: issuer,
 		Clients: []oidcprovider.Client{
 			{ID: portalID, Name: "Portal Layanan Publik", Secret: portalSecret, RedirectURIs: []string{portalRedir}},
-			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile}},
+			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}},
 		},
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert}, SigningKey: idKey,
 		TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"), Now: now})
@@ -366,4 +367,74 @@ func loginPKI(t *testing.T, now time.Time) (*ecdsa.PrivateKey, *x509.Certificate
 	}
 	cert, _ := x509.ParseCertificate(der)
 	return key, cert
+}
+
+// TestGrantWithdrawn: the resident lists the grant in the wallet and
+// withdraws it; the relying party loses access at its next refresh and
+// UserInfo call. Another relying party's grant is untouched.
+func TestGrantWithdrawn(t *testing.T) {
+	wd := newWorld(t)
+	ctx := context.Background()
+	op, err := gooidc.NewProvider(ctx, wd.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(conf oauth2.Config) *oauth2.Token {
+		t.Helper()
+		pkce := oauth2.GenerateVerifier()
+		q := wd.login(t, browser(t), conf.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), true)
+		tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("%s: %v (redirect %v)", conf.ClientID, err, q)
+		}
+		return tok
+	}
+	portal := oauth2.Config{ClientID: portalID, ClientSecret: portalSecret, Endpoint: op.Endpoint(), RedirectURL: portalRedir,
+		Scopes: []string{gooidc.ScopeOpenID, oidcprovider.ScopeProfile, gooidc.ScopeOfflineAccess}}
+	bank := oauth2.Config{ClientID: bankID, Endpoint: op.Endpoint(), RedirectURL: bankRedir,
+		Scopes: []string{gooidc.ScopeOpenID, oidcprovider.ScopeProfile, gooidc.ScopeOfflineAccess}}
+	ptok, btok := signIn(portal), signIn(bank)
+
+	grants, err := wd.w.Grants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pg *holder.Grant
+	for i := range grants {
+		if grants[i].ClientID == portalID {
+			pg = &grants[i]
+		}
+	}
+	if len(grants) != 2 || pg == nil || pg.ClientName != "Portal Layanan Publik" || !pg.Active(wd.now()) ||
+		!strings.HasPrefix(pg.Endpoint, wd.issuer) || len(pg.Claims) == 0 {
+		t.Fatalf("grants %+v", grants)
+	}
+	// What the portal received, and when, is in the wallet.
+	if !slices.ContainsFunc(pg.Claims, func(c string) bool { return strings.HasSuffix(c, "name") }) || pg.At.IsZero() {
+		t.Fatalf("grant %+v", pg)
+	}
+
+	if err := wd.w.RevokeGrant(ctx, pg.ID, holder.RevokeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if gs, _ := wd.w.Grants(ctx); !slices.ContainsFunc(gs, func(g holder.Grant) bool { return g.ID == pg.ID && !g.RevokedAt.IsZero() && !g.GoneAtProvider }) {
+		t.Fatalf("after withdrawal %+v", gs)
+	}
+	if _, err := op.UserInfo(ctx, oauth2.StaticTokenSource(ptok)); err == nil {
+		t.Fatal("UserInfo after the grant was withdrawn")
+	}
+	if _, err := portal.TokenSource(ctx, &oauth2.Token{RefreshToken: ptok.RefreshToken}).Token(); err == nil {
+		t.Fatal("refresh after the grant was withdrawn")
+	}
+	// The bank still has its grant.
+	if _, err := op.UserInfo(ctx, oauth2.StaticTokenSource(btok)); err != nil {
+		t.Fatalf("the bank's UserInfo: %v", err)
+	}
+	if _, err := bank.TokenSource(ctx, &oauth2.Token{RefreshToken: btok.RefreshToken}).Token(); err != nil {
+		t.Fatalf("the bank's refresh: %v", err)
+	}
+	// A new login makes a new grant, and works again.
+	if tok := signIn(portal); tok.AccessToken == "" {
+		t.Fatal("no token after a new login")
+	}
 }

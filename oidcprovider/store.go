@@ -189,17 +189,23 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	if c == nil {
 		return nil, oidc.ErrInvalidClient()
 	}
+	// Scopes beyond the client's are dropped (RFC 6749 §3.3), as zitadel
+	// drops the unknown ones: the token response names what was granted.
+	var granted []string
 	for _, sc := range r.Scopes {
-		if sc != oidc.ScopeOpenID && !c.IsScopeAllowed(sc) {
-			return nil, oidc.ErrInvalidScope().WithDescription("scope %.64q is not allowed for this client", sc)
+		if (sc == oidc.ScopeOpenID || c.IsScopeAllowed(sc)) && !slices.Contains(granted, sc) {
+			granted = append(granted, sc)
 		}
+	}
+	if !slices.Contains(granted, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
 	}
 	id, err := s.p.random(16)
 	if err != nil {
 		return nil, err
 	}
 	a := &authRequest{id: id, clientID: r.ClientID, redirectURI: r.RedirectURI, state: r.State, nonce: r.Nonce,
-		responseMode: string(r.ResponseMode), challenge: r.CodeChallenge, scopes: slices.Clone(r.Scopes), createdAt: s.p.now().UTC()}
+		responseMode: string(r.ResponseMode), challenge: r.CodeChallenge, scopes: granted, createdAt: s.p.now().UTC()}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_mode,
 		code_challenge, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.id, a.clientID, a.redirectURI, encodeList(a.scopes), a.state, a.nonce, a.responseMode, a.challenge, a.createdAt.Unix())
