@@ -54,7 +54,7 @@ const (
 	bankRedir    = "https://bank.example.co.id/oidc/callback"
 )
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now
@@ -106,10 +106,10 @@ func newWorld(t *testing.T) *world {
 	pairwise := make([]byte, 32)
 	rand.Read(pairwise)
 	p, err := oidcprovider.New(oidcprovider.Config{Issuer: issuer,
-		Clients: []oidcprovider.Client{
+		Clients: append([]oidcprovider.Client{
 			{ID: portalID, Name: "Portal Layanan Publik", Secret: portalSecret, RedirectURIs: []string{portalRedir}},
 			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}},
-		},
+		}, extra...),
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert}, SigningKey: idKey,
 		TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"), Now: now})
 	if err != nil {

@@ -135,7 +135,8 @@ func (l *login) page(w http.ResponseWriter, r *http.Request) {
 	}
 	data := pageData{Client: c.Name, Wants: wants, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		CrossLink: template.URL(cross.Link), SameLink: template.URL(same.Link),
-		StatusURL: l.p.path + PathLoginStatus + "?id=" + url.QueryEscape(a.id), Until: info.Until().Format("2 January 2006")}
+		StatusURL: l.p.path + PathLoginStatus + "?id=" + url.QueryEscape(a.id), Until: idDate(info.Until()),
+		UntilEN: info.Until().Format("2 January 2006")}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'")
@@ -305,4 +306,10 @@ func (l *login) fail(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	errorPage.Execute(w, err.Error())
+}
+
+// idDate writes t as an Indonesian date, "3 Maret 2027".
+func idDate(t time.Time) string {
+	months := [...]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
+	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
 }

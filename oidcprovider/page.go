@@ -17,7 +17,7 @@ type pageData struct {
 	QR                  template.URL
 	CrossLink, SameLink template.URL
 	StatusURL           string
-	Until               string
+	Until, UntilEN      string
 }
 
 // loginPage is the login page, in Indonesian with English, readable
@@ -45,7 +45,7 @@ a.button:focus { outline: 3px solid #f90; outline-offset: 2px; }
 <p>{{.Client}} meminta <span lang="en" class="en">(asks for)</span>:</p>
 <ul>{{range .Wants}}<li>{{.}}</li>{{else}}<li>hanya identitas Anda, tanpa data lain <span lang="en" class="en">(only that it is you, no other data)</span></li>{{end}}</ul>
 <p>Izin ini berlaku sampai {{.Until}} dan dapat Anda cabut kapan saja dari dompet IKD.
-<span lang="en" class="en">The permission lasts until {{.Until}}; you can withdraw it from your IKD wallet at any time.</span></p>
+<span lang="en" class="en">The permission lasts until {{.UntilEN}}; you can withdraw it from your IKD wallet at any time.</span></p>
 <h2>Di perangkat lain <span lang="en" class="en">— On another device</span></h2>
 <p>Pindai kode QR ini dengan dompet IKD Anda. <span lang="en" class="en">Scan this QR code with your IKD wallet.</span></p>
 <p><img id="qr" src="{{.QR}}" alt="Kode QR permintaan masuk IKD (QR code of the IKD login request)"></p>
