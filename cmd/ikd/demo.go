@@ -157,6 +157,16 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	defer online.Close()
+	// The IKD login provider (OpenID Connect, step 7) too.
+	loginLn, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer loginLn.Close()
+	loginKey, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		return err
+	}
 	idCheck, _ := credential.QRIdentityCheck()
 	var idPaths []sdjwt.Path
 	for _, p := range idCheck {
@@ -167,7 +177,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
 			{ID: hospitalID, Name: "RS Contoh", Keys: []trustlist.Key{{ID: hospitalKeyID, Public: hospitalKey.Public()}},
 				Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
-			onlineBankRegistration(onlineBankID(online), bankKey)}}
+			onlineBankRegistration(onlineBankID(online), bankKey), loginRegistration(onlineBankID(loginLn), loginKey)}}
 	for _, p := range parties {
 		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
@@ -182,9 +192,10 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	if _, err := trust.Update(listTok); err != nil {
 		return fmt.Errorf("trust list: %w", err)
 	}
-	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 3 registered verifiers (Bank Contoh, may ask for %v;",
+	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 4 registered verifiers (Bank Contoh, may ask for %v;",
 		operatorID, len(listTok), idPaths)
-	say("   RS Contoh, the same; Bank Contoh's online service %s, may ask for the KTP-el's %v)", onlineBankID(online), vpIdentityClaims)
+	say("   RS Contoh, the same; Bank Contoh's online service %s, may ask for the KTP-el's %v;", onlineBankID(online), vpIdentityClaims)
+	say("   the IKD login provider %s, may ask for the KTP-el's %v)", onlineBankID(loginLn), loginClaims)
 	if err := write("issuer.jwk.json", mustJWK(dukcapil.Key.Public())); err != nil {
 		return err
 	}
@@ -417,6 +428,11 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	// at the real time).
 	head("Online: the bank's app asks for an identity check over OpenID4VP (loopback); the wallet answers")
 	if err := demoOnline(ctx, w, wal, trust, cache, bankKey, online, clk.Now); err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
+	}
+
+	head("Log in to a government portal with IKD (OpenID Connect; the wallet authenticates) and withdraw the grant")
+	if err := demoLogin(ctx, w, wal, trust, cache, loginKey, loginLn, work, clk.Now); err != nil {
 		return fmt.Errorf("step %d: %w", step, err)
 	}
 

@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -46,6 +47,10 @@ func main() {
 	if isTerminal(os.Stdin) {
 		e.readSecret = func(prompt string) (string, error) { return readSecretFromTerminal(os.Stdin, os.Stderr, prompt) }
 	}
+	// The OpenID Connect provider library (zitadel/oidc) logs every
+	// refused request as a warning through slog's default logger; the
+	// commands report outcomes themselves.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	// Ctrl-C or SIGTERM ends a long-running command (ikd issuer serve).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, e, os.Args[1:])

@@ -46,6 +46,9 @@ func TestDemo(t *testing.T) {
 		"fails at the \"status\" check: verifier: credential revoked",
 		"over OpenID4VP (loopback)", "client_id x509_san_dns:localhost",
 		"the bank verified the response (issuer signature, key binding to its client_id and nonce, status): NIK 3174015708950021",
+		"Log in to a government portal with IKD", "consent screen: \"Login dengan IKD\" asks, to log in to \"Portal Layanan Publik\"",
+		"verified the ID token with go-oidc", "amr [pop]", "no NIK: the portal did not ask for the nik scope",
+		"the portal's next refresh",
 		"every step behaved as expected",
 		"\u2580", // the terminal QR
 	} {
