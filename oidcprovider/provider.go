@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/ikdkit/ikdkit/internal/strictjson"
@@ -249,7 +250,18 @@ func (p *Provider) routes() {
 	p.mux.HandleFunc("GET "+p.path+PathLoginBack, l.back)
 	p.mux.HandleFunc(p.path+PathGrants, p.serveGrants)
 	p.mux.Handle(p.path+pathVP+"/", p.vp)
+	p.mux.HandleFunc("GET "+p.path+oidc.DiscoveryEndpoint, p.discovery)
 	p.mux.Handle("/", p.op)
+}
+
+// discovery is zitadel's discovery document with the subject type this
+// provider issues: pairwise (OpenID Connect Discovery 1.0 §3; zitadel
+// always says public).
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
+	d := op.CreateDiscoveryConfig(ctx, p.op, p.store)
+	d.SubjectTypesSupported = []string{"pairwise"}
+	op.Discover(w, d)
 }
 
 // subject is the pairwise sub of nik at c (OIDC Core §8.1).
