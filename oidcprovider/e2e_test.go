@@ -86,8 +86,8 @@ func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 		NextUpdate: now().Add(time.Hour), Issuers: []trustlist.Issuer{party.TrustEntry()},
 		Verifiers: []trustlist.Verifier{{ID: "https://localhost", Name: "Login dengan IKD", Keys: []trustlist.Key{{ID: "login", Public: reqKey.Public()}},
 			Claims: map[string][]string{
-				credential.VCTKTPEL: {"personal_administrative_number", "name", "birthdate", "address"},
-				credential.VCTKK:    {"family_card_number", "head_of_family_name"},
+				credential.VCTKTPEL:  {"personal_administrative_number", "name", "birthdate", "address"},
+				credential.DocTypeKK: {"family_card_number", "head_of_family_name", "holder_member"},
 			}}}}, op, "op", now)
 	if err != nil {
 		t.Fatal(err)

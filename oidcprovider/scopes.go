@@ -36,7 +36,7 @@ const AcrPossession = "urn:ikdkit:acr:ikd-possession"
 
 // scope is what one scope asks of the wallet and releases.
 type scope struct {
-	vct    string   // the credential type it reads
+	vct    string   // the credential type it reads: a vct, or an mdoc doctype
 	claims []string // the credential's claims to request
 	// release maps the verified claims of that credential to the
 	// claims released under the scope.
@@ -65,7 +65,11 @@ var scopes = map[string]scope{
 		release: func(c map[string]any) map[string]any {
 			return pick(c, map[string]string{"personal_administrative_number": ClaimNIK})
 		}},
-	ScopeFamilyCard: {vct: credential.VCTKK, claims: []string{"family_card_number", "head_of_family_name"},
+	// The KK is asked as an mdoc: its holder_member element ties it to
+	// the KTP-el by the holder's NIK (see tieClaims) without the rest of
+	// the family, which an SD-JWT VC's members array would need. The trust
+	// list must register the provider for the KK's holder_member too.
+	ScopeFamilyCard: {vct: credential.DocTypeKK, claims: []string{"family_card_number", "head_of_family_name"},
 		release: func(c map[string]any) map[string]any {
 			return pick(c, map[string]string{"family_card_number": ClaimFamilyCardNumber, "head_of_family_name": ClaimHeadOfFamily})
 		}},
@@ -87,9 +91,17 @@ func pick(c map[string]any, names map[string]string) map[string]any {
 	return out
 }
 
+// tieClaims are, for each credential type besides the KTP-el, the claim
+// that carries the holder's NIK: the verifier ties the credentials of one
+// response, each bound to a one-time key of its own, by their NIKs.
+var tieClaims = map[string]string{
+	credential.DocTypeKK: "holder_member",
+}
+
 // queryFor is the DCQL query for the scopes: the KTP-el always (its NIK
 // makes the subject), with the claims of every scope that reads it, and
-// each other credential a scope reads.
+// each other credential a scope reads, with the claim that ties it to the
+// KTP-el's holder.
 func queryFor(granted []string) (*oid4vp.Query, error) {
 	claims := map[string][]string{credential.VCTKTPEL: {"personal_administrative_number"}}
 	order := []string{credential.VCTKTPEL}
@@ -100,6 +112,9 @@ func queryFor(granted []string) (*oid4vp.Query, error) {
 		}
 		if _, seen := claims[sc.vct]; !seen {
 			order = append(order, sc.vct)
+			if tie, ok := tieClaims[sc.vct]; ok {
+				claims[sc.vct] = append(claims[sc.vct], tie)
+			}
 		}
 		for _, c := range sc.claims {
 			if !slices.Contains(claims[sc.vct], c) {
@@ -107,12 +122,20 @@ func queryFor(granted []string) (*oid4vp.Query, error) {
 			}
 		}
 	}
-	ids := map[string]string{credential.VCTKTPEL: "ktpel", credential.VCTKK: "kk"}
+	ids := map[string]string{credential.VCTKTPEL: "ktpel", credential.DocTypeKK: "kk"}
 	q := &oid4vp.Query{}
-	for _, vct := range order {
-		cq := oid4vp.CredentialQuery{ID: ids[vct], Format: credential.FormatSDJWT, Meta: oid4vp.Meta{VCTValues: []string{vct}}}
-		for _, c := range claims[vct] {
-			cq.Claims = append(cq.Claims, oid4vp.ClaimsQuery{Path: oid4vp.ClaimsPath{c}})
+	for _, typ := range order {
+		cq := oid4vp.CredentialQuery{ID: ids[typ], Format: credential.FormatSDJWT, Meta: oid4vp.Meta{VCTValues: []string{typ}}}
+		mdoc := typ != credential.VCTKTPEL
+		if mdoc {
+			cq.Format, cq.Meta = credential.FormatMdoc, oid4vp.Meta{DoctypeValue: typ}
+		}
+		for _, c := range claims[typ] {
+			p := oid4vp.ClaimsPath{c}
+			if mdoc {
+				p = oid4vp.ClaimsPath{typ, c} // the doctype's own namespace
+			}
+			cq.Claims = append(cq.Claims, oid4vp.ClaimsQuery{Path: p})
 		}
 		q.Credentials = append(q.Credentials, cq)
 	}
