@@ -56,8 +56,14 @@ const (
 
 func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 	t.Helper()
+	return newWorldAt(t, time.Now, extra...)
+}
+
+// newWorldAt is newWorld on the clock now (tokens follow the system
+// clock whatever it says).
+func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client) *world {
+	t.Helper()
 	ctx := context.Background()
-	now := time.Now
 	dir := t.TempDir()
 	ktp, kk, _, _, err := demoworld.ResidentDocuments()
 	if err != nil {

@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/ikdkit/ikdkit/internal/demoworld"
 	"github.com/ikdkit/ikdkit/oidcprovider"
 )
 
@@ -148,4 +150,41 @@ func TestLoginRefusals(t *testing.T) {
 			t.Fatal("a code worked twice")
 		}
 	})
+}
+
+// TestLoginExpires: a login page left longer than its lifetime is gone,
+// and its request with it.
+func TestLoginExpires(t *testing.T) {
+	clk := demoworld.NewClock(time.Now())
+	wd := newWorldAt(t, clk.Now)
+	ctx := context.Background()
+	op, err := gooidc.NewProvider(ctx, wd.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: portalID, ClientSecret: portalSecret, Endpoint: op.Endpoint(), RedirectURL: portalRedir,
+		Scopes: []string{gooidc.ScopeOpenID}}
+	b := browser(t)
+	resp, err := b.Get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	login := resp.Header.Get("Location")
+	resp, err = b.Get(login)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("login page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	clk.Advance(2*oidcprovider.DefaultLoginTTL + time.Second)
+	for _, u := range []string{login, strings.Replace(login, oidcprovider.PathLogin, oidcprovider.PathLoginStatus, 1)} {
+		resp, err := b.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s after the login's lifetime: HTTP %d", u, resp.StatusCode)
+		}
+	}
 }

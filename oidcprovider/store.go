@@ -204,6 +204,11 @@ func (s *store) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ st
 	if err != nil {
 		return nil, err
 	}
+	// Forget the logins nobody finished: the table stays bounded.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_requests WHERE created_at < ?`,
+		s.p.now().Add(-2*s.p.cfg.LoginTTL).Unix()); err != nil {
+		return nil, err
+	}
 	a := &authRequest{id: id, clientID: r.ClientID, redirectURI: r.RedirectURI, state: r.State, nonce: r.Nonce,
 		responseMode: string(r.ResponseMode), challenge: r.CodeChallenge, scopes: granted, createdAt: s.p.now().UTC()}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_mode,
@@ -316,6 +321,10 @@ func (s *store) insertToken(ctx context.Context, db execer, t *tokenRequest, ref
 		return "", time.Time{}, "", err
 	}
 	now := time.Now()
+	// Forget tokens that can no longer be used: the table stays bounded.
+	if _, err := db.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ? AND refresh_expires_at < ?`, now.Unix(), now.Unix()); err != nil {
+		return "", time.Time{}, "", err
+	}
 	exp = now.Add(s.p.cfg.AccessTokenTTL)
 	var rh any
 	var rexp int64
