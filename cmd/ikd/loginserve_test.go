@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"html"
 	"io"
 	"net/http"
@@ -66,10 +67,32 @@ func TestLoginServeUsage(t *testing.T) {
 			}
 		})
 	}
-	// --trust must hold an SD-JWT VC issuer key.
-	e, _, errOut := testEnv()
-	if code := run(context.Background(), e, []string{"login", "serve", "--demo", "--trust", filepath.Join(t.TempDir(), "missing.jwk.json")}); code == 0 {
-		t.Fatalf("a missing --trust file: exit 0: %s", errOut)
+	// --trust must hold an SD-JWT VC issuer key: an IACA root alone is
+	// a usage error, a missing file a failure.
+	key, err := keys.Generate(keys.ES256, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := demoChain(key, "localhost", "Test", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "iaca.pem")
+	if err := os.WriteFile(root, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[0].Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		trust string
+		code  int
+		want  string
+	}{
+		{root, 2, "--trust: give one SD-JWT VC issuer key"},
+		{filepath.Join(t.TempDir(), "missing.jwk.json"), 1, "missing.jwk.json"},
+	} {
+		e, _, errOut := testEnv()
+		if code := run(context.Background(), e, []string{"login", "serve", "--demo", "--trust", tc.trust}); code != tc.code || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("--trust %s: exit %d, stderr %q; want %d, %q", tc.trust, code, errOut, tc.code, tc.want)
+		}
 	}
 }
 
