@@ -13,6 +13,7 @@
 //	ikd wallet ...           a PIN-protected wallet
 //	ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback
 //	ikd verifier serve --demo  a demo OpenID4VP verifier (the bank) on loopback
+//	ikd login serve --demo   a demo "Login with IKD" OpenID Connect provider on loopback
 //	ikd status ...           status lists (revocation)
 //	ikd trust ...            trust lists
 //	ikd qr ...               QR images
@@ -103,6 +104,7 @@ Usage:
   ikd wallet <cmd>         init, activate, import, list, show, present, vp, history, grants, revoke-grant, change-pin
   ikd issuer serve --demo  a demo OpenID4VCI issuer on loopback for any wallet to redeem from
   ikd verifier serve --demo  a demo OpenID4VP verifier (the bank) on loopback; answer with ikd wallet vp
+  ikd login serve --demo   a demo "Login with IKD" OpenID Connect provider on loopback
   ikd status <cmd>         new, revoke, publish, check (Token Status Lists)
   ikd trust <cmd>          build, sign, show (trust lists)
   ikd qr <cmd>             encode text to PNG or terminal, decode an image
@@ -138,6 +140,7 @@ func commands() map[string]command {
 		"wallet":   walletCmd,
 		"issuer":   serveOnly(issuerHelp, issuerServe),
 		"verifier": serveOnly(verifierHelp, verifierServe),
+		"login":    serveOnly(loginHelp, loginServe),
 	}
 }
 

@@ -109,6 +109,13 @@ func bankPKI(dns string, now time.Time) (*ecdsa.PrivateKey, []*x509.Certificate,
 // bankChain certifies signer's key for the DNS name dns under a fresh demo
 // CA: the chain is the leaf alone (HAIP: without the trust anchor).
 func bankChain(signer crypto.Signer, dns string, now time.Time) ([]*x509.Certificate, error) {
+	return demoChain(signer, dns, "Bank Contoh", now)
+}
+
+// demoChain certifies signer's key for the DNS name dns, in a leaf named
+// name, under a fresh demo CA "NAME Demo CA": the chain is the leaf alone
+// (HAIP: without the trust anchor).
+func demoChain(signer crypto.Signer, dns, name string, now time.Time) ([]*x509.Certificate, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -120,14 +127,14 @@ func bankChain(signer crypto.Signer, dns string, now time.Time) ([]*x509.Certifi
 		}
 		return x509.ParseCertificate(der)
 	}
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Bank Contoh Demo CA"},
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " Demo CA"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
 	ca, err := mk(caT, caT, caKey.Public())
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := mk(&x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Bank Contoh"},
+	leaf, err := mk(&x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 1, 0), KeyUsage: x509.KeyUsageDigitalSignature,
 		DNSNames: []string{dns}}, ca, signer.Public())
 	if err != nil {
