@@ -530,6 +530,11 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 	}
 	var cands []oid4vp.Candidate
 	var held []*Credential
+	// Credentials with a copy to use without reuse come first, so that
+	// the match (which prefers earlier candidates among equals) takes an
+	// unspent credential over one whose copies are all spent.
+	usable := make([]*Credential, 0, len(creds))
+	var spentOnly []*Credential
 	for _, c := range creds {
 		if c.Format != credential.FormatSDJWT && c.Format != credential.FormatMdoc {
 			continue
@@ -537,9 +542,16 @@ func (w *Wallet) AnswerVPRequest(ctx context.Context, r *VPRequest, opts Present
 		if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt) {
 			continue
 		}
-		if i, _ := chooseCopy(c, who, now); i < 0 {
-			continue
+		i, reuse := chooseCopy(c, who, now)
+		switch {
+		case i < 0:
+		case reuse:
+			spentOnly = append(spentOnly, c)
+		default:
+			usable = append(usable, c)
 		}
+	}
+	for _, c := range append(usable, spentOnly...) {
 		cand := oid4vp.Candidate{Format: c.Format, HolderBinding: true}
 		if c.Format == credential.FormatSDJWT {
 			cand.VCT, cand.Claims, cand.AlwaysDisclosed = c.VCT, c.Claims(), alwaysDisclosed

@@ -440,3 +440,56 @@ func TestVPAgainstVPHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestVPPrefersAnUnspentCredential: with every copy of one KTP-el spent
+// and another KTP-el (imported, unspent) in the wallet, the answer uses
+// the unspent one instead of failing with ErrNoCopyLeft.
+func TestVPPrefersAnUnspentCredential(t *testing.T) {
+	f := activated(t)
+	v := newVPVerifier(t, f, queryKTPSDJWT, oid4vp.ResponseModeDirectPost)
+	list := signedList(t, f.is, []string{credential.VCTKTPEL}, nil, v.registration(vpBankClaims))
+	answer := func() error {
+		t.Helper()
+		r, err := f.w.ReadVPRequest(f.ctx, v.linkByReference(""), VPOptions{Verifiers: list, HTTPClient: handlerClient(v)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.w.AnswerVPRequest(f.ctx, r, PresentOptions{Consent: yes(nil)})
+		return err
+	}
+	n := 0
+	for ; ; n++ {
+		err := answer()
+		if errors.Is(err, ErrNoCopyLeft) {
+			break
+		}
+		if err != nil || n > 50 {
+			t.Fatalf("answer %d: %v", n, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no copy was ever presented")
+	}
+	dev, err := f.w.CreateDeviceKey(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported, err := f.w.Import(f.ctx, credential.FormatSDJWT, issueSD(t, f.is.key, testIssuer, mustKTPEL(), dev.Public(), t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test verifier refuses the imported credential (it carries no
+	// status reference, and the verifier requires one); what matters here
+	// is that the wallet chose it instead of refusing.
+	if err := answer(); errors.Is(err, ErrNoCopyLeft) {
+		t.Fatalf("with an unspent KTP-el in the wallet: %v", err)
+	}
+	acts, err := f.w.Activity(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := acts[len(acts)-1]
+	if len(last.Copies) != 1 || last.Copies[0].Credential != imported.ID || last.Copies[0].Reused {
+		t.Fatalf("the last presentation used %+v, not the imported KTP-el %s", last.Copies, imported.ID)
+	}
+}
