@@ -67,11 +67,15 @@ func ExampleNew() {
 		Issuer  string   `json:"issuer"`
 		PKCE    []string `json:"code_challenge_methods_supported"`
 		Subject []string `json:"subject_types_supported"`
+		Grants  []string `json:"grant_types_supported"`
+		Types   []string `json:"response_types_supported"`
 	}
 	json.Unmarshal(rec.Body.Bytes(), &d)
-	fmt.Println(d.Issuer, d.PKCE, d.Subject)
+	fmt.Println(d.Issuer)
+	fmt.Println(d.PKCE, d.Subject, d.Types, d.Grants)
 	// Output:
-	// https://login.example.go.id [S256] [pairwise]
+	// https://login.example.go.id
+	// [S256] [pairwise] [code] [authorization_code refresh_token]
 }
 
 // fixedTrust is a trust list configured in code (a *trustlist.Store

@@ -261,6 +261,11 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
 	d := op.CreateDiscoveryConfig(ctx, p.op, p.store)
 	d.SubjectTypesSupported = []string{"pairwise"}
+	// Only what the clients can use: the code flow with refresh tokens.
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.ResponseModesSupported = []string{"query"}
+	d.DeviceAuthorizationEndpoint = ""
 	op.Discover(w, d)
 }
 
