@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,9 +42,15 @@ import (
 type world struct {
 	issuer string
 	p      *oidcprovider.Provider
+	cfg    oidcprovider.Config
 	trust  *trustlist.Store
 	w      *holder.Wallet
 	now    func() time.Time
+	// other, when set, serves every other request but the login page's
+	// and OpenID4VP's (whose transactions live in one instance's memory).
+	other      atomic.Pointer[oidcprovider.Provider]
+	turn       atomic.Uint64
+	otherTurns atomic.Uint64 // requests the other instance served
 }
 
 const (
@@ -62,6 +69,17 @@ func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 // newWorldAt is newWorld on the clock now (tokens follow the system
 // clock whatever it says).
 func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client) *world {
+	t.Helper()
+	return newWorldFull(t, now, "", extra...)
+}
+
+// newWorldDB is newWorld on the database (a DSN).
+func newWorldDB(t *testing.T, database string) *world {
+	t.Helper()
+	return newWorldFull(t, time.Now, database)
+}
+
+func newWorldFull(t *testing.T, now func() time.Time, database string, extra ...oidcprovider.Client) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -111,18 +129,23 @@ func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client
 	rand.Read(tokenKey[:])
 	pairwise := make([]byte, 32)
 	rand.Read(pairwise)
-	p, err := oidcprovider.New(oidcprovider.Config{Issuer: issuer,
+	if database == "" {
+		database = filepath.Join(dir, "login.db")
+	}
+	cfg := oidcprovider.Config{Issuer: issuer,
 		Clients: append([]oidcprovider.Client{
 			{ID: portalID, Name: "Portal Layanan Publik", Secret: portalSecret, RedirectURIs: []string{portalRedir}},
 			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}},
 		}, extra...),
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert}, SigningKey: idKey,
-		TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"), Now: now})
+		TokenKey: tokenKey, PairwiseKey: pairwise, Database: database, Now: now}
+	p, err := oidcprovider.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	wd := &world{issuer: issuer, p: p, cfg: cfg, trust: trust, now: now}
+	srv := &http.Server{Handler: wd, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
@@ -140,8 +163,36 @@ func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client
 	if _, err := party.Publish(ctx, cache); err != nil {
 		t.Fatal(err)
 	}
-	return &world{issuer: issuer, p: p, trust: trust, w: w, now: now}
+	wd.w = w
+	return wd
 }
+
+// ServeHTTP routes to the provider, or in turn to the second instance.
+func (wd *world) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o := wd.other.Load()
+	sticky := strings.HasPrefix(r.URL.Path, oidcprovider.PathLogin) || strings.HasPrefix(r.URL.Path, "/vp/")
+	if o != nil && !sticky && wd.turn.Add(1)%2 == 0 {
+		wd.otherTurns.Add(1)
+		o.ServeHTTP(w, r)
+		return
+	}
+	wd.p.ServeHTTP(w, r)
+}
+
+// secondInstance is another provider on the same configuration and
+// database.
+func (wd *world) secondInstance(t *testing.T) *oidcprovider.Provider {
+	t.Helper()
+	p, err := oidcprovider.New(wd.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// alternate sends every other request (but the login's) to o.
+func (wd *world) alternate(o *oidcprovider.Provider) { wd.other.Store(o) }
 
 // browser follows no redirect by itself and keeps cookies.
 func browser(t *testing.T) *http.Client {

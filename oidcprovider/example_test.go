@@ -52,7 +52,7 @@ func ExampleNew() {
 			RedirectURIs: []string{"https://portal.example.go.id/callback"},
 			Scopes:       []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}}},
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert},
-		SigningKey: idKey, TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"),
+		SigningKey: idKey, TokenKey: tokenKey, PairwiseKey: pairwise, Database: filepath.Join(dir, "login.db"),
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -86,7 +86,7 @@ func (s *store) revokeGrants(ctx context.Context, jkt, jti, clientID string, now
 	if _, err := tx.ExecContext(ctx, `DELETE FROM dpop_jti WHERE expires_at < ?`, now.Unix()); err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dpop_jti (jti, expires_at) VALUES (?, ?)`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO dpop_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 		jkt+":"+jti, now.Add(grantProofMaxAge+2*grantProofSkew).Unix())
 	if err != nil {
 		return 0, err

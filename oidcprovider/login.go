@@ -285,7 +285,7 @@ func (l *login) complete(ctx context.Context, a *authRequest, res *verifier.Resu
 		return err
 	}
 	for _, t := range thumbs {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO grant_keys (thumbprint, grant_id) VALUES (?, ?)`, t, gid); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO grant_keys (thumbprint, grant_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, t, gid); err != nil {
 			return err
 		}
 	}

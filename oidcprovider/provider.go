@@ -103,9 +103,11 @@ type Config struct {
 	// PairwiseKey is the HMAC key of pairwise subjects, at least
 	// MinPairwiseKey bytes; changing it changes every sub.
 	PairwiseKey []byte
-	// DBPath is the SQLite file of grants, tokens and logins; it is
-	// created if missing.
-	DBPath string
+	// Database holds grants, tokens and logins: a SQLite file path
+	// (created if missing), or a postgres:// or postgresql:// DSN of a
+	// PostgreSQL database several provider instances share (the tables
+	// are created if missing).
+	Database string
 	// AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, GrantTTL and LoginTTL
 	// default to the Default… constants.
 	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, GrantTTL, LoginTTL time.Duration
@@ -151,8 +153,8 @@ func New(cfg Config) (*Provider, error) {
 		return bad("a SigningKey is required")
 	case len(cfg.PairwiseKey) < MinPairwiseKey:
 		return bad("PairwiseKey is under %d bytes", MinPairwiseKey)
-	case cfg.DBPath == "":
-		return bad("a DBPath is required")
+	case cfg.Database == "":
+		return bad("a Database is required")
 	case len(cfg.Clients) == 0:
 		return bad("no Clients")
 	}
@@ -205,7 +207,7 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return bad("OpenID4VP: %v", err)
 	}
-	st, err := openStore(cfg.DBPath)
+	st, err := openStore(cfg.Database)
 	if err != nil {
 		return nil, err
 	}

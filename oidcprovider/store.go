@@ -10,16 +10,19 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
-// schema is the provider's store. Secrets (codes, refresh tokens, the
-// login page's browser binding) are kept as SHA-256 hashes.
+// schema is the provider's store, in the SQL that SQLite and PostgreSQL
+// share. Secrets (codes, refresh tokens, the login page's browser binding)
+// are kept as SHA-256 hashes. Times are Unix seconds (BIGINT).
 const schema = `
 CREATE TABLE IF NOT EXISTS auth_requests (
 	id TEXT PRIMARY KEY,
@@ -30,14 +33,14 @@ CREATE TABLE IF NOT EXISTS auth_requests (
 	nonce TEXT NOT NULL,
 	response_mode TEXT NOT NULL,
 	code_challenge TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
+	created_at BIGINT NOT NULL,
 	browser TEXT NOT NULL DEFAULT '',
 	cross_tx TEXT NOT NULL DEFAULT '',
 	same_tx TEXT NOT NULL DEFAULT '',
 	subject TEXT NOT NULL DEFAULT '',
-	auth_time INTEGER NOT NULL DEFAULT 0,
+	auth_time BIGINT NOT NULL DEFAULT 0,
 	grant_id TEXT NOT NULL DEFAULT '',
-	done INTEGER NOT NULL DEFAULT 0,
+	done BIGINT NOT NULL DEFAULT 0,
 	code TEXT UNIQUE
 );
 CREATE TABLE IF NOT EXISTS grants (
@@ -46,9 +49,9 @@ CREATE TABLE IF NOT EXISTS grants (
 	client_id TEXT NOT NULL,
 	scopes TEXT NOT NULL,
 	claims TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	expires_at INTEGER NOT NULL,
-	revoked_at INTEGER NOT NULL DEFAULT 0
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	revoked_at BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS grants_subject ON grants (subject, client_id);
 CREATE TABLE IF NOT EXISTS grant_keys (
@@ -62,39 +65,140 @@ CREATE TABLE IF NOT EXISTS tokens (
 	subject TEXT NOT NULL,
 	client_id TEXT NOT NULL,
 	scopes TEXT NOT NULL,
-	auth_time INTEGER NOT NULL,
-	expires_at INTEGER NOT NULL,
+	auth_time BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL,
 	refresh_hash TEXT UNIQUE,
-	refresh_expires_at INTEGER NOT NULL DEFAULT 0
+	refresh_expires_at BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS dpop_jti (
 	jti TEXT PRIMARY KEY,
-	expires_at INTEGER NOT NULL
+	expires_at BIGINT NOT NULL
 );
 `
 
-// store is zitadel's op.Storage on SQLite.
+// store is zitadel's op.Storage on SQLite or PostgreSQL.
 type store struct {
-	db  *sql.DB
+	db  *dbx
 	p   *Provider
 	key *signingKey
 }
 
-func openStore(path string) (*store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+// openStore opens database: a postgres:// or postgresql:// DSN, or a
+// SQLite file path.
+func openStore(database string) (*store, error) {
+	var db *sql.DB
+	var err error
+	pg := strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+	if pg {
+		db, err = sql.Open("pgx", database)
+	} else {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		db, err = sql.Open("sqlite", "file:"+database+"?"+q.Encode())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oidcprovider: store: %w", err)
 	}
-	if _, err := db.Exec(schema); err != nil {
+	d := &dbx{DB: db, pg: pg}
+	// Several instances may create the tables at once: on PostgreSQL
+	// under an advisory lock, so that CREATE ... IF NOT EXISTS does not
+	// race on the catalog.
+	if err := d.createSchema(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("oidcprovider: store %s: %w", path, err)
+		return nil, fmt.Errorf("oidcprovider: store: %w", err)
 	}
-	return &store{db: db}, nil
+	return &store{db: d}, nil
+}
+
+// schemaLock is the PostgreSQL advisory lock key of the schema creation.
+const schemaLock = 0x696b646f69646370 // "ikdoidcp"
+
+func (d *dbx) createSchema() error {
+	if !d.pg {
+		_, err := d.DB.Exec(schema)
+		return err
+	}
+	ctx := context.Background()
+	tx, err := d.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
+		return err
+	}
+	for _, stmt := range strings.Split(schema, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// dbx is the database with the SQL written once: "?" placeholders become
+// PostgreSQL's $n there.
+type dbx struct {
+	*sql.DB
+	pg bool
+}
+
+func (d *dbx) q(query string) string {
+	if !d.pg {
+		return query
+	}
+	return rebind(query)
+}
+
+// rebind numbers the "?" placeholders of query ($1, $2, …); the
+// provider's SQL has no "?" inside a literal.
+func rebind(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d *dbx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.DB.ExecContext(ctx, d.q(query), args...)
+}
+
+func (d *dbx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.DB.QueryRowContext(ctx, d.q(query), args...)
+}
+
+func (d *dbx) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txx, error) {
+	tx, err := d.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &txx{Tx: tx, d: d}, nil
+}
+
+// txx is a transaction of dbx.
+type txx struct {
+	*sql.Tx
+	d *dbx
+}
+
+func (t *txx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.d.q(query), args...)
+}
+
+func (t *txx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.d.q(query), args...)
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -476,12 +580,38 @@ func (s *store) AuthorizeClientIDSecret(_ context.Context, id, secret string) er
 func (s *store) SetUserinfoFromScopes(ctx context.Context, ui *oidc.UserInfo, subject, clientID string, scopes []string) error {
 	var claims string
 	err := s.db.QueryRowContext(ctx, `SELECT claims FROM grants WHERE subject = ? AND client_id = ? AND revoked_at = 0 AND expires_at > ?
-		ORDER BY created_at DESC, rowid DESC LIMIT 1`, subject, clientID, s.p.now().Unix()).Scan(&claims)
+		ORDER BY created_at DESC, id DESC LIMIT 1`, subject, clientID, s.p.now().Unix()).Scan(&claims)
 	if err != nil {
 		return oidc.ErrInvalidGrant().WithDescription("no active grant")
 	}
 	return fillUserInfo(ui, subject, claims, scopes)
 }
+
+// SetUserinfoFromRequest fills the ID token's claims from the grant of the
+// login (or the refresh token) it is issued for, not from whichever grant
+// of the subject is newest.
+func (s *store) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo, r op.IDTokenRequest, scopes []string) error {
+	var gid string
+	switch v := r.(type) {
+	case *authRequest:
+		gid = v.grantID
+	case *tokenRequest:
+		gid = v.grantID
+	}
+	if gid == "" {
+		return s.SetUserinfoFromScopes(ctx, ui, r.GetSubject(), r.GetClientID(), scopes)
+	}
+	if err := s.grantActive(ctx, s.db, gid); err != nil {
+		return err
+	}
+	var claims string
+	if err := s.db.QueryRowContext(ctx, `SELECT claims FROM grants WHERE id = ?`, gid).Scan(&claims); err != nil {
+		return err
+	}
+	return fillUserInfo(ui, r.GetSubject(), claims, scopes)
+}
+
+var _ op.CanSetUserinfoFromRequest = (*store)(nil)
 
 // SetUserinfoFromToken fills UserInfo from the access token's grant: a
 // withdrawn grant answers invalid_token.

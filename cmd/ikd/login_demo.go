@@ -65,7 +65,7 @@ func loginProvider(v *verifier.Verifier, id string, key crypto.Signer, portal oi
 	}
 	return oidcprovider.New(oidcprovider.Config{Issuer: id, Clients: []oidcprovider.Client{portal}, Verifier: v,
 		RequestSigner: key, RequestChain: chain, SigningKey: idKey, TokenKey: tokenKey, PairwiseKey: pairwise,
-		DBPath: dbPath, Now: now})
+		Database: dbPath, Now: now})
 }
 
 var crossLinkRE = regexp.MustCompile(`id="cross-link" href="([^"]+)"`)

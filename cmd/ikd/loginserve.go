@@ -252,7 +252,7 @@ func loginServe(ctx context.Context, e *env, args []string) error {
 		Clients: []oidcprovider.Client{{ID: loginServeClientID, Name: loginServeClientName, Secret: clientSecret,
 			RedirectURIs: []string{*redirect}}},
 		Verifier: v, RequestSigner: reqKey, RequestChain: chain, SigningKey: idKey, TokenKey: tokenKey, PairwiseKey: pairwise,
-		DBPath: filepath.Join(*dir, "login.db"), Now: e.now, ErrorLog: log.New(e.stderr, "ikd login: ", 0)})
+		Database: filepath.Join(*dir, "login.db"), Now: e.now, ErrorLog: log.New(e.stderr, "ikd login: ", 0)})
 	if err != nil {
 		return err
 	}
