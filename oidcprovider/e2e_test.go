@@ -63,6 +63,13 @@ func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 // clock whatever it says).
 func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client) *world {
 	t.Helper()
+	return newWorldWith(t, now, nil, extra...)
+}
+
+// newWorldWith is newWorldAt with the provider's configuration changed
+// by mod, if not nil.
+func newWorldWith(t *testing.T, now func() time.Time, mod func(*oidcprovider.Config), extra ...oidcprovider.Client) *world {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	ktp, kk, _, _, err := demoworld.ResidentDocuments()
@@ -111,13 +118,17 @@ func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client
 	rand.Read(tokenKey[:])
 	pairwise := make([]byte, 32)
 	rand.Read(pairwise)
-	p, err := oidcprovider.New(oidcprovider.Config{Issuer: issuer,
+	cfg := oidcprovider.Config{Issuer: issuer,
 		Clients: append([]oidcprovider.Client{
 			{ID: portalID, Name: "Portal Layanan Publik", Secret: portalSecret, RedirectURIs: []string{portalRedir}},
 			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}},
 		}, extra...),
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert}, SigningKey: idKey,
-		TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"), Now: now})
+		TokenKey: tokenKey, PairwiseKey: pairwise, DBPath: filepath.Join(dir, "login.db"), Now: now}
+	if mod != nil {
+		mod(&cfg)
+	}
+	p, err := oidcprovider.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
