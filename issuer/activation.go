@@ -97,6 +97,7 @@ func (iss *Issuer) Register(ctx context.Context, req RegisterRequest) (*Registra
 	return r, err
 }
 
+// register is Register without the report of its outcome.
 func (iss *Issuer) register(ctx context.Context, req RegisterRequest) (*Registration, error) {
 	const op = "register"
 	nik, err := credential.ParseNIK(req.NIK)
@@ -155,6 +156,7 @@ func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string)
 	return g, err
 }
 
+// confirm is Confirm without the report of its outcome.
 func (iss *Issuer) confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
 	const op = "confirm"
 	if err := checkActor(operator); err != nil {
@@ -245,6 +247,7 @@ func (iss *Issuer) ReportLost(ctx context.Context, operator, nik string) (revoke
 	return revoked, err
 }
 
+// reportLost is ReportLost without the report of its outcome.
 func (iss *Issuer) reportLost(ctx context.Context, operator, nik string) (revoked int, err error) {
 	const op = "report lost"
 	if err := checkActor(operator); err != nil {
@@ -284,6 +287,7 @@ func (iss *Issuer) Revoke(ctx context.Context, operator, credentialID string) er
 	return err
 }
 
+// revoke is Revoke without the report of its outcome.
 func (iss *Issuer) revoke(ctx context.Context, operator, credentialID string) error {
 	const op = "revoke"
 	if err := checkActor(operator); err != nil {

@@ -80,6 +80,7 @@ func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueReq
 	return creds, err
 }
 
+// issueBatch is IssueBatch without the report of its outcome.
 func (iss *Issuer) issueBatch(ctx context.Context, actor string, reqs []IssueRequest) ([]Credential, error) {
 	const op = "issue"
 	if len(reqs) == 0 || len(reqs) > MaxBatch {

@@ -26,6 +26,7 @@ func (v *Verifier) VerifyMdoc(ctx context.Context, deviceResponse, sessionTransc
 	return res, err
 }
 
+// verifyMdocResponse is VerifyMdoc without the report of its outcome.
 func (v *Verifier) verifyMdocResponse(ctx context.Context, deviceResponse, sessionTranscript []byte) (*Result, error) {
 	at := v.now()
 	l, err := v.trustList(at)

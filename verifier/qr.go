@@ -25,6 +25,7 @@ func (v *Verifier) VerifyQR(ctx context.Context, text string) (*Result, error) {
 	return res, err
 }
 
+// verifyQR is VerifyQR without the report of its outcome.
 func (v *Verifier) verifyQR(ctx context.Context, text string) (*Result, error) {
 	at := v.now()
 	env, err := qr.DecodeString(text)
@@ -44,6 +45,7 @@ func (v *Verifier) VerifyQRResponse(ctx context.Context, text string, nonce []by
 	return res, err
 }
 
+// verifyQRResponse is VerifyQRResponse without the report of its outcome.
 func (v *Verifier) verifyQRResponse(ctx context.Context, text string, nonce []byte) (*Result, error) {
 	at := v.now()
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
@@ -67,6 +69,7 @@ func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Resul
 	return res, err
 }
 
+// verifyQRFrames is VerifyQRFrames without the report of its outcome.
 func (v *Verifier) verifyQRFrames(ctx context.Context, frames ...string) (*Result, error) {
 	at := v.now()
 	env, err := assemble(frames)
@@ -85,6 +88,7 @@ func (v *Verifier) VerifyQRFramesResponse(ctx context.Context, nonce []byte, fra
 	return res, err
 }
 
+// verifyQRFramesResponse is VerifyQRFramesResponse without the report of its outcome.
 func (v *Verifier) verifyQRFramesResponse(ctx context.Context, nonce []byte, frames ...string) (*Result, error) {
 	at := v.now()
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {

@@ -23,6 +23,7 @@ func (v *Verifier) VerifySDJWT(ctx context.Context, presentation, nonce string) 
 	return res, err
 }
 
+// verifySDJWTPresentation is VerifySDJWT without the report of its outcome.
 func (v *Verifier) verifySDJWTPresentation(ctx context.Context, presentation, nonce string) (*Result, error) {
 	at := v.now()
 	l, err := v.trustList(at)

@@ -51,6 +51,7 @@ func (v *Verifier) VerifyVPToken(ctx context.Context, vpToken map[string][]strin
 	return res, err
 }
 
+// verifyVPToken is VerifyVPToken without the report of its outcome.
 func (v *Verifier) verifyVPToken(ctx context.Context, vpToken map[string][]string, req VPRequest) (*Result, error) {
 	at := v.now()
 	if req.ClientID == "" || req.Nonce == "" || req.Query == nil {
