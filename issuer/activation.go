@@ -92,6 +92,13 @@ func checkEmail(s string) bool {
 // Register records a registration (IKD SOP step 3). Nothing can be issued
 // until an operator confirms it with [Issuer.Confirm].
 func (iss *Issuer) Register(ctx context.Context, req RegisterRequest) (*Registration, error) {
+	r, err := iss.register(ctx, req)
+	iss.observe(ctx, "register", err)
+	return r, err
+}
+
+// register is Register without the report of its outcome.
+func (iss *Issuer) register(ctx context.Context, req RegisterRequest) (*Registration, error) {
 	const op = "register"
 	nik, err := credential.ParseNIK(req.NIK)
 	if err != nil {
@@ -144,6 +151,13 @@ type ActivationGrant struct {
 // not confirmed (ErrNotFound, ErrUnauthorizedType); an issuer without a
 // DocumentSource confirms nobody (ErrConfig).
 func (iss *Issuer) Confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
+	g, err := iss.confirm(ctx, operator, registrationID)
+	iss.observe(ctx, "confirm", err)
+	return g, err
+}
+
+// confirm is Confirm without the report of its outcome.
+func (iss *Issuer) confirm(ctx context.Context, operator, registrationID string) (*ActivationGrant, error) {
 	const op = "confirm"
 	if err := checkActor(operator); err != nil {
 		return nil, err
@@ -228,6 +242,13 @@ func (iss *Issuer) Nonce(ctx context.Context) (nonce string, expires time.Time, 
 // activate a new device afterwards. It fails with ErrNotFound if the NIK has
 // no active binding.
 func (iss *Issuer) ReportLost(ctx context.Context, operator, nik string) (revoked int, err error) {
+	revoked, err = iss.reportLost(ctx, operator, nik)
+	iss.observe(ctx, "report_lost", err)
+	return revoked, err
+}
+
+// reportLost is ReportLost without the report of its outcome.
+func (iss *Issuer) reportLost(ctx context.Context, operator, nik string) (revoked int, err error) {
 	const op = "report lost"
 	if err := checkActor(operator); err != nil {
 		return 0, err
@@ -261,6 +282,13 @@ func (iss *Issuer) ReportLost(ctx context.Context, operator, nik string) (revoke
 // Revoke revokes one credential by its ID. Revoking a revoked credential
 // succeeds and changes nothing.
 func (iss *Issuer) Revoke(ctx context.Context, operator, credentialID string) error {
+	err := iss.revoke(ctx, operator, credentialID)
+	iss.observe(ctx, "revoke", err)
+	return err
+}
+
+// revoke is Revoke without the report of its outcome.
+func (iss *Issuer) revoke(ctx context.Context, operator, credentialID string) error {
 	const op = "revoke"
 	if err := checkActor(operator); err != nil {
 		return err

@@ -148,4 +148,18 @@
 // credential and as the compact QR-profile credential (credential.QRType,
 // [ProfileQR]: vct urn:ikd:qr:1, at most 30 days). Other documents have no
 // QR profile.
+//
+// # Operating
+//
+// [Config.Logger] and [HandlerConfig.Logger] take a *slog.Logger: server
+// errors at Error (route, method, error), refused requests and operations
+// at Debug (route, OAuth error code, reason); never a token, a code, a
+// tx_code, a nonce, a claim or a NIK. [Config.Metrics] and
+// [HandlerConfig.Metrics] take a [Metrics]: every request of the Handler
+// by route name ("token", "credential", ...), with its status and
+// latency, and the outcome of every operation ("register", "confirm",
+// "activate", "refresh", "issue", "revoke", "report_lost": "ok" or a
+// sentinel's name such as "code_invalid"). A Handler's nil Logger and
+// Metrics are its Issuer's. The routes, outcomes and log attributes are
+// listed in docs/operations.md.
 package issuer

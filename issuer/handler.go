@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
@@ -116,9 +118,22 @@ type HandlerConfig struct {
 	// KeyAttestation is the key attestation policy. The zero value
 	// requires none.
 	KeyAttestation KeyAttestationPolicy
+	// Logger receives the handler's logs (see the package documentation,
+	// "Operating"): server errors at Error with the route, method and
+	// error; refused requests at Debug with the route, method, OAuth
+	// error code and reason; never a token, code, tx_code, nonce, claim
+	// or NIK. Nil means ErrorLog when that is set, else the Issuer's
+	// Config.Logger.
+	Logger *slog.Logger
+	// Metrics receives the handler's requests (handler "issuer", by
+	// route name) and the outcomes of the operations it runs
+	// ("activate", "refresh", "issue"); nil means the Issuer's
+	// Config.Metrics.
+	Metrics Metrics
 	// ErrorLog receives the server errors the handler answers with
-	// server_error (store or signing failures); nil means the log
-	// package's standard logger.
+	// server_error (store or signing failures), when Logger is nil.
+	//
+	// Deprecated: set Logger; ErrorLog gets the records of level Error.
 	ErrorLog *log.Logger
 }
 
@@ -155,6 +170,8 @@ type Handler struct {
 	// attestationRoots are cfg.KeyAttestation.Roots as a pool; nil when
 	// there are none.
 	attestationRoots *x509.CertPool
+	log              *slog.Logger
+	obs              obs.Handler // measures requests
 
 	issuerMD, asMD []byte
 }
@@ -216,8 +233,8 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 	cfg.Display = slices.Clone(cfg.Display)
 	cfg.KeyAttestation.Roots = slices.Clone(cfg.KeyAttestation.Roots)
 	cfg.KeyAttestation.Required = cloneRequirements(cfg.KeyAttestation.Required)
-	if cfg.ErrorLog == nil {
-		cfg.ErrorLog = log.Default()
+	if cfg.Metrics == nil {
+		cfg.Metrics = iss.cfg.Metrics
 	}
 	u, err := url.Parse(iss.cfg.Identifier)
 	if err != nil {
@@ -227,7 +244,11 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 	if strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") != "" || strings.Contains(p, "//") {
 		return bad("identifier path %q has characters outside letters, digits and -._~/", p)
 	}
-	h := &Handler{iss: iss, cfg: cfg, base: iss.cfg.Identifier, mux: http.NewServeMux()}
+	h := &Handler{iss: iss, cfg: cfg, base: iss.cfg.Identifier, mux: http.NewServeMux(),
+		log: iss.log, obs: obs.Handler{Name: handlerName, Metrics: cfg.Metrics}}
+	if cfg.Logger != nil || cfg.ErrorLog != nil {
+		h.log = obs.Logger(cfg.Logger, cfg.ErrorLog)
+	}
 	if len(cfg.KeyAttestation.Roots) > 0 {
 		h.attestationRoots = x509.NewCertPool()
 		for _, c := range cfg.KeyAttestation.Roots {
@@ -252,15 +273,16 @@ func NewHandler(iss *Issuer, cfg HandlerConfig) (*Handler, error) {
 		return bad("authorization server metadata: %v", err)
 	}
 	m := h.mux
-	m.HandleFunc("GET "+oid4vci.WellKnownCredentialIssuer+p, h.metadata(h.issuerMD))
-	m.HandleFunc("GET "+oid4vci.WellKnownAuthorizationServer+p, h.metadata(h.asMD))
-	m.HandleFunc("GET "+p+offerPath+"{ref}", h.offer)
-	m.HandleFunc(p+pathToken, h.token)
-	m.HandleFunc(p+pathNonce, h.nonce)
-	m.HandleFunc(p+pathCredential, h.credential)
-	m.HandleFunc(p+pathNotification, h.notification)
+	// The route names of Metrics.Request and of the logs.
+	m.HandleFunc("GET "+oid4vci.WellKnownCredentialIssuer+p, obs.Route("credential_issuer_metadata", h.metadata(h.issuerMD)))
+	m.HandleFunc("GET "+oid4vci.WellKnownAuthorizationServer+p, obs.Route("authorization_server_metadata", h.metadata(h.asMD)))
+	m.HandleFunc("GET "+p+offerPath+"{ref}", obs.Route("offer", h.offer))
+	m.HandleFunc(p+pathToken, obs.Route("token", h.token))
+	m.HandleFunc(p+pathNonce, obs.Route("nonce", h.nonce))
+	m.HandleFunc(p+pathCredential, obs.Route("credential", h.credential))
+	m.HandleFunc(p+pathNotification, obs.Route("notification", h.notification))
 	if sp, ok := h.statusPath(); ok {
-		m.HandleFunc("GET "+sp+"/{n}", h.status)
+		m.HandleFunc("GET "+sp+"/{n}", obs.Route("status_list", h.status))
 	}
 	return h, nil
 }
@@ -286,7 +308,7 @@ func (h *Handler) statusPath() (string, bool) {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
-	h.mux.ServeHTTP(w, r)
+	h.obs.Serve(w, r, obs.Unmatched, h.mux)
 }
 
 // CredentialIssuerMetadata returns the Credential Issuer Metadata the
@@ -307,14 +329,26 @@ func (h *Handler) metadata(body []byte) http.HandlerFunc {
 	}
 }
 
-// fail answers err: a *oid4vci.ProtocolError as such, anything else as
-// server_error, logged.
+// fail answers err: a *oid4vci.ProtocolError as such (logged at Debug by
+// its code and reason, never its description, which can quote the
+// request), anything else as server_error (logged at Error).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *oid4vci.ProtocolError
 	if !errors.As(err, &pe) {
-		h.cfg.ErrorLog.Printf("issuer: %s %s: %v", r.Method, r.URL.Path, err)
+		h.serverError(w, r, "issuer: server error", err)
+	} else {
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "issuer: request refused", slog.String("route", obs.RouteOf(w)),
+			slog.String("method", r.Method), slog.String("code", pe.Code), slog.String("reason", outcomeName(err)))
 	}
 	oid4vci.WriteError(w, err)
+}
+
+// serverError logs err, a failure of the issuer, at Error: the route
+// (never the path, which can hold an offer reference), the method and
+// the error, redacted.
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, msg string, err error, attrs ...slog.Attr) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, msg, append([]slog.Attr{slog.String("route", obs.RouteOf(w)),
+		slog.String("method", r.Method), obs.Err(err)}, attrs...)...)
 }
 
 // post refuses a method other than POST with 405 and an error body.
@@ -341,7 +375,7 @@ func (h *Handler) offer(w http.ResponseWriter, r *http.Request) {
 	}
 	// The offer carries the pre-authorized code: no-store (WriteJSON).
 	if err := oid4vci.WriteJSON(w, http.StatusOK, o); err != nil {
-		h.cfg.ErrorLog.Printf("issuer: offer: %v", err)
+		h.serverError(w, r, "issuer: writing the offer", err)
 	}
 }
 
@@ -382,48 +416,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	// §6.3 invalid_client: no client_id where anonymous access is not
-	// supported, or one this Authorization Server does not know.
-	if len(h.cfg.ClientIDs) > 0 && !slices.Contains(h.cfg.ClientIDs, req.ClientID) {
-		h.fail(w, r, protocolError(http.StatusBadRequest, oid4vci.CodeInvalidClient, "token", ErrInvalidInput, "unknown or missing client_id"))
-		return
-	}
-	// §6.3: every offer of this issuer asks for a tx_code; a request
-	// without one is invalid_request (not counted as an attempt). The
-	// refresh token grant has none (the parser refuses one).
-	if req.GrantType == oid4vci.GrantTypePreAuthorizedCode {
-		if err := req.CheckTxCode(true); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	proof, err := oid4vci.ReadDPoPHeader(r.Header)
-	if err != nil {
-		h.fail(w, r, oid4vci.DPoPErrorResponse(err, false, ""))
-		return
-	}
-	var jkt string
-	var jti []byte
-	var jtiExp time.Time
-	switch {
-	case proof != "":
-		dp, err := h.verifyDPoP(r, proof, h.url(pathToken), "", "")
-		if err != nil {
-			h.fail(w, r, oid4vci.DPoPErrorResponse(err, false, ""))
-			return
-		}
-		jkt, jti, jtiExp = dp.JKT(), dpopJTIHash(h.url(pathToken), dp.JTI()), h.jtiExpiry(dp)
-	case h.cfg.RequireDPoP:
-		h.fail(w, r, protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, "token", ErrDPoP, "this issuer requires a DPoP proof (RFC 9449)"))
-		return
-	}
-	ttl := tokenTTLs{access: h.cfg.AccessTokenTTL, refresh: h.cfg.RefreshTokenTTL}
-	var g *tokenGrant
+	op := "activate"
 	if req.GrantType == oid4vci.GrantTypeRefreshToken {
-		g, err = h.iss.redeemRefresh(r.Context(), req.RefreshToken, jkt, jti, jtiExp, ttl)
-	} else {
-		g, err = h.iss.redeemOffer(r.Context(), req, jkt, jti, jtiExp, ttl)
+		op = "refresh"
 	}
+	g, err := h.grant(r, req)
+	obs.Outcome(h.cfg.Metrics, op, outcomeName(err))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -432,6 +430,46 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	// and so is the refresh token.
 	oid4vci.WriteJSON(w, http.StatusOK, oid4vci.TokenResponse{AccessToken: g.token, TokenType: tokenScheme(g.sess),
 		ExpiresIn: int64(h.cfg.AccessTokenTTL / time.Second), RefreshToken: g.refresh})
+}
+
+// grant answers a token request: the client, the tx_code's presence,
+// the DPoP proof, then the pre-authorized code or the refresh token.
+func (h *Handler) grant(r *http.Request, req *oid4vci.TokenRequest) (*tokenGrant, error) {
+	// §6.3 invalid_client: no client_id where anonymous access is not
+	// supported, or one this Authorization Server does not know.
+	if len(h.cfg.ClientIDs) > 0 && !slices.Contains(h.cfg.ClientIDs, req.ClientID) {
+		return nil, protocolError(http.StatusBadRequest, oid4vci.CodeInvalidClient, "token", ErrInvalidInput, "unknown or missing client_id")
+	}
+	// §6.3: every offer of this issuer asks for a tx_code; a request
+	// without one is invalid_request (not counted as an attempt). The
+	// refresh token grant has none (the parser refuses one).
+	if req.GrantType == oid4vci.GrantTypePreAuthorizedCode {
+		if err := req.CheckTxCode(true); err != nil {
+			return nil, err
+		}
+	}
+	proof, err := oid4vci.ReadDPoPHeader(r.Header)
+	if err != nil {
+		return nil, oid4vci.DPoPErrorResponse(err, false, "")
+	}
+	var jkt string
+	var jti []byte
+	var jtiExp time.Time
+	switch {
+	case proof != "":
+		dp, err := h.verifyDPoP(r, proof, h.url(pathToken), "", "")
+		if err != nil {
+			return nil, oid4vci.DPoPErrorResponse(err, false, "")
+		}
+		jkt, jti, jtiExp = dp.JKT(), dpopJTIHash(h.url(pathToken), dp.JTI()), h.jtiExpiry(dp)
+	case h.cfg.RequireDPoP:
+		return nil, protocolError(http.StatusBadRequest, oid4vci.CodeInvalidDPoPProof, "token", ErrDPoP, "this issuer requires a DPoP proof (RFC 9449)")
+	}
+	ttl := tokenTTLs{access: h.cfg.AccessTokenTTL, refresh: h.cfg.RefreshTokenTTL}
+	if req.GrantType == oid4vci.GrantTypeRefreshToken {
+		return h.iss.redeemRefresh(r.Context(), req.RefreshToken, jkt, jti, jtiExp, ttl)
+	}
+	return h.iss.redeemOffer(r.Context(), req, jkt, jti, jtiExp, ttl)
 }
 
 // tokenError is a 401 invalid_token with a challenge of scheme (RFC 6750
@@ -500,16 +538,8 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	sr, err := h.credentialRequest(r, sess, token)
-	if err != nil {
-		var pe *oid4vci.ProtocolError
-		if errors.As(err, &pe) {
-			h.iss.auditFailure(r.Context(), "holder", "credential", sess.ID, pe.Err)
-		}
-		h.fail(w, r, err)
-		return
-	}
-	creds, notificationID, err := h.iss.issueInSession(r.Context(), sr)
+	creds, notificationID, err := h.issue(r, sess, token)
+	obs.Outcome(h.cfg.Metrics, "issue", outcomeName(err))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -524,6 +554,20 @@ func (h *Handler) credential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oid4vci.WriteJSON(w, http.StatusOK, resp)
+}
+
+// issue checks and answers the Credential Request of an authorized
+// session; a refused request is audited.
+func (h *Handler) issue(r *http.Request, sess *Session, token string) ([]Credential, string, error) {
+	sr, err := h.credentialRequest(r, sess, token)
+	if err != nil {
+		var pe *oid4vci.ProtocolError
+		if errors.As(err, &pe) {
+			h.iss.auditFailure(r.Context(), "holder", "credential", sess.ID, pe.Err)
+		}
+		return nil, "", err
+	}
+	return h.iss.issueInSession(r.Context(), sr)
 }
 
 // credentialRequest reads and checks a Credential Request of a session up
@@ -586,7 +630,8 @@ func (h *Handler) credentialRequest(r *http.Request, sess *Session, token string
 	}
 	docs, err := h.iss.documents(r.Context(), op, nik)
 	if err != nil {
-		h.cfg.ErrorLog.Printf("issuer: credential: documents of session %s: %v", sess.ID, err)
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "issuer: documents unavailable", slog.String("route", "credential"),
+			slog.String("session", sess.ID), obs.Err(err))
 		return nil, credentialError(oid4vci.CodeCredentialRequestDenied, ErrDenied, "the person's documents are not available")
 	}
 	for _, d := range docs {
@@ -665,7 +710,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.cfg.ErrorLog.Printf("issuer: status list %d: %v", n, err)
+		h.serverError(w, r, "issuer: status list unavailable", err, slog.Int("list", n))
 		http.Error(w, "status list unavailable", http.StatusInternalServerError)
 		return
 	}

@@ -75,6 +75,13 @@ func (iss *Issuer) Issue(ctx context.Context, actor string, req IssueRequest) ([
 // ErrBindingRevoked, an unauthorised type with ErrUnauthorizedType. actor
 // identifies the caller in the audit log.
 func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueRequest) ([]Credential, error) {
+	creds, err := iss.issueBatch(ctx, actor, reqs)
+	iss.observe(ctx, "issue", err)
+	return creds, err
+}
+
+// issueBatch is IssueBatch without the report of its outcome.
+func (iss *Issuer) issueBatch(ctx context.Context, actor string, reqs []IssueRequest) ([]Credential, error) {
 	const op = "issue"
 	if len(reqs) == 0 || len(reqs) > MaxBatch {
 		return nil, errorf(op, ErrInvalidInput, "batch of %d requests outside [1, %d]", len(reqs), MaxBatch)

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base32"
 	"io"
+	"log/slog"
 	"net/url"
 	"reflect"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
@@ -210,6 +212,16 @@ type Config struct {
 	// salts, status indices and signature randomness; nil means crypto/rand. Another reader is read
 	// under a lock, so it need not be safe for concurrent use.
 	Rand io.Reader
+	// Logger receives the Issuer's logs (see the package documentation,
+	// "Operating"): failures of the issuer (store, signing) at Error,
+	// refused operations at Debug; never a secret, a claim or a NIK. Nil
+	// means slog.Default(). It is also the default of
+	// HandlerConfig.Logger.
+	Logger *slog.Logger
+	// Metrics receives the outcomes of the Issuer's operations
+	// (Register, Confirm, Issue and IssueBatch, Revoke, ReportLost); nil
+	// means none. It is also the default of HandlerConfig.Metrics.
+	Metrics Metrics
 
 	// hook, if set, is called at named points inside transactions (tests
 	// use it to kill the process there).
@@ -231,6 +243,8 @@ type Issuer struct {
 	// §12.2.4) by identifier, configOrder their identifiers in order.
 	configs     map[string]configuration
 	configOrder []string
+
+	log *slog.Logger // cfg.Logger, or slog.Default()
 
 	mu     sync.Mutex // guards lists and allocs
 	lists  []StatusListRecord
@@ -372,6 +386,7 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if c.SigningWorkers == 0 {
 		c.SigningWorkers = runtime.GOMAXPROCS(0)
 	}
+	iss.log = obs.Logger(c.Logger, nil)
 	iss.buildConfigurations()
 	if err := iss.loadLists(ctx); err != nil {
 		return nil, err

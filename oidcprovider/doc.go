@@ -47,4 +47,15 @@
 //
 // Grants, logins and presentations follow Config.Now; the lifetimes of
 // tokens are zitadel's and follow the system clock.
+//
+// # Operating
+//
+// [Config.Logger] takes a *slog.Logger (server errors at Error, refused
+// grant withdrawals at Debug; never a token, a code, a claim or a NIK;
+// zitadel logs to slog.Default() regardless), and [Config.Metrics] a
+// [Metrics]: every request by route name (the provider's "login",
+// "grants", ..., the OpenID4VP "vp_request", "vp_response", ..., and
+// zitadel's "authorize", "token", "userinfo", ...), finished logins
+// ("login") and grant withdrawals ("withdraw_grant"). The verifications
+// are reported by the Verifier's own Metrics. See docs/operations.md.
 package oidcprovider

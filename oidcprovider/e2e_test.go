@@ -70,16 +70,18 @@ func newWorld(t *testing.T, extra ...oidcprovider.Client) *world {
 // clock whatever it says).
 func newWorldAt(t *testing.T, now func() time.Time, extra ...oidcprovider.Client) *world {
 	t.Helper()
-	return newWorldFull(t, now, "", extra...)
+	return newWorldWith(t, now, nil, extra...)
 }
 
 // newWorldDB is newWorld on the database (a DSN).
 func newWorldDB(t *testing.T, database string) *world {
 	t.Helper()
-	return newWorldFull(t, time.Now, database)
+	return newWorldWith(t, time.Now, func(c *oidcprovider.Config) { c.Database = database })
 }
 
-func newWorldFull(t *testing.T, now func() time.Time, database string, extra ...oidcprovider.Client) *world {
+// newWorldWith is newWorldAt with the provider's configuration changed
+// by mod, if not nil.
+func newWorldWith(t *testing.T, now func() time.Time, mod func(*oidcprovider.Config), extra ...oidcprovider.Client) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -129,16 +131,16 @@ func newWorldFull(t *testing.T, now func() time.Time, database string, extra ...
 	rand.Read(tokenKey[:])
 	pairwise := make([]byte, 32)
 	rand.Read(pairwise)
-	if database == "" {
-		database = filepath.Join(dir, "login.db")
-	}
 	cfg := oidcprovider.Config{Issuer: issuer,
 		Clients: append([]oidcprovider.Client{
 			{ID: portalID, Name: "Portal Layanan Publik", Secret: portalSecret, RedirectURIs: []string{portalRedir}},
 			{ID: bankID, Name: "Bank Contoh", RedirectURIs: []string{bankRedir}, Scopes: []string{oidcprovider.ScopeProfile, oidcprovider.ScopeOfflineAccess}},
 		}, extra...),
 		Verifier: v, RequestSigner: reqKey, RequestChain: []*x509.Certificate{cert}, SigningKey: idKey,
-		TokenKey: tokenKey, PairwiseKey: pairwise, Database: database, Now: now}
+		TokenKey: tokenKey, PairwiseKey: pairwise, Database: filepath.Join(dir, "login.db"), Now: now}
+	if mod != nil {
+		mod(&cfg)
+	}
 	p, err := oidcprovider.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
 
@@ -30,6 +32,11 @@ func (p *Provider) serveGrants(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(v)
 	}
 	oauthErr := func(status int, code, desc string) {
+		obs.Outcome(p.cfg.Metrics, "withdraw_grant", code)
+		if status < 500 {
+			p.log.LogAttrs(r.Context(), slog.LevelDebug, "oidcprovider: request refused", slog.String("route", obs.RouteOf(w)),
+				slog.String("method", r.Method), slog.String("code", code))
+		}
 		reply(status, map[string]string{"error": code, "error_description": desc})
 	}
 	if r.Method != http.MethodPost {
@@ -64,11 +71,12 @@ func (p *Provider) serveGrants(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errReplayedProof):
 		oauthErr(http.StatusBadRequest, "invalid_dpop_proof", "the proof was used before")
 	case err != nil:
-		p.cfg.ErrorLog.Printf("oidcprovider: grants: %v", err)
+		p.serverError(w, r, "oidcprovider: server error", err)
 		oauthErr(http.StatusInternalServerError, "server_error", "")
 	case n == 0:
 		oauthErr(http.StatusNotFound, "invalid_grant", "no active grant of this client is bound to this key")
 	default:
+		obs.Outcome(p.cfg.Metrics, "withdraw_grant", "ok")
 		reply(http.StatusOK, map[string]bool{"revoked": true})
 	}
 }

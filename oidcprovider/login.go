@@ -18,6 +18,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/qr/qrcode"
 	"github.com/ikdkit/ikdkit/internal/grantinfo"
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vp"
 	"github.com/ikdkit/ikdkit/verifier"
@@ -80,7 +81,7 @@ func (l *login) bind(w http.ResponseWriter, r *http.Request, first bool) (*authR
 func (l *login) page(w http.ResponseWriter, r *http.Request) {
 	a, status, err := l.bind(w, r, true)
 	if err != nil {
-		l.fail(w, status, err)
+		l.fail(w, r, status, err)
 		return
 	}
 	if a.done {
@@ -90,41 +91,41 @@ func (l *login) page(w http.ResponseWriter, r *http.Request) {
 	c := l.p.clients[a.clientID]
 	q, err := queryFor(a.scopes)
 	if err != nil {
-		l.fail(w, http.StatusInternalServerError, err)
+		l.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	info := &grantinfo.Info{Endpoint: l.p.cfg.Issuer + PathGrants, ClientID: c.ID, ClientName: c.Name, Scopes: a.scopes,
 		ExpiresAt: l.p.now().Add(l.p.cfg.GrantTTL).Unix()}
 	vi, err := info.VerifierInfo()
 	if err != nil {
-		l.fail(w, http.StatusInternalServerError, err)
+		l.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	ctx := r.Context()
 	cross, err := l.p.vp.Open(ctx, q, verifier.VPRequestOptions{VerifierInfo: []oid4vp.VerifierInfo{vi}})
 	if err != nil {
-		l.fail(w, http.StatusServiceUnavailable, err)
+		l.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	same, err := l.p.vp.Open(ctx, q, verifier.VPRequestOptions{VerifierInfo: []oid4vp.VerifierInfo{vi},
 		RedirectURI: l.p.cfg.Issuer + PathLoginBack + "?id=" + url.QueryEscape(a.id)})
 	if err != nil {
-		l.fail(w, http.StatusServiceUnavailable, err)
+		l.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	if _, err := l.p.store.db.ExecContext(ctx, `UPDATE auth_requests SET cross_tx = ?, same_tx = ? WHERE id = ? AND done = 0`,
 		cross.ID, same.ID, a.id); err != nil {
-		l.fail(w, http.StatusInternalServerError, err)
+		l.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	code, err := qr.NewCode([]byte(cross.Link))
 	if err != nil {
-		l.fail(w, http.StatusInternalServerError, err)
+		l.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	png, err := qrcode.PNG(code, 4)
 	if err != nil {
-		l.fail(w, http.StatusInternalServerError, err)
+		l.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	var wants []string
@@ -142,7 +143,7 @@ func (l *login) page(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Frame-Options", "DENY")
 	if err := loginPage.Execute(w, data); err != nil {
-		l.p.cfg.ErrorLog.Printf("oidcprovider: login page: %v", err)
+		l.p.serverError(w, r, "oidcprovider: writing the login page", err)
 	}
 }
 
@@ -194,21 +195,21 @@ func (l *login) status(w http.ResponseWriter, r *http.Request) {
 func (l *login) back(w http.ResponseWriter, r *http.Request) {
 	a, status, err := l.bind(w, r, false)
 	if err != nil {
-		l.fail(w, status, err)
+		l.fail(w, r, status, err)
 		return
 	}
 	if !a.done {
 		o, err := l.p.vp.SameDeviceResult(r.Context(), a.sameTx, r.URL.Query().Get("response_code"))
 		switch {
 		case err != nil:
-			l.fail(w, http.StatusForbidden, fmt.Errorf("the wallet's answer cannot be read here: %s", failure(err)))
+			l.fail(w, r, http.StatusForbidden, fmt.Errorf("the wallet's answer cannot be read here: %s", failure(err)))
 			return
 		case o.Err != nil:
-			l.fail(w, http.StatusForbidden, errors.New(failure(o.Err)))
+			l.fail(w, r, http.StatusForbidden, errors.New(failure(o.Err)))
 			return
 		}
 		if err := l.complete(r.Context(), a, o.Result); err != nil {
-			l.fail(w, http.StatusForbidden, errors.New(failure(err)))
+			l.fail(w, r, http.StatusForbidden, errors.New(failure(err)))
 			return
 		}
 	}
@@ -255,6 +256,7 @@ func (l *login) complete(ctx context.Context, a *authRequest, res *verifier.Resu
 	}
 	nik, _ := creds[credential.VCTKTPEL]["personal_administrative_number"].(string)
 	if nik == "" || nik != res.NIK() {
+		obs.Outcome(p.cfg.Metrics, "login", "no_ktpel")
 		return errNoKTPEL
 	}
 	claims, err := json.Marshal(release(a.scopes, creds))
@@ -292,14 +294,15 @@ func (l *login) complete(ctx context.Context, a *authRequest, res *verifier.Resu
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	obs.Outcome(p.cfg.Metrics, "login", "ok")
 	a.done, a.subject, a.grantID, a.authTime = true, sub, gid, now
 	return nil
 }
 
 // fail serves an error page.
-func (l *login) fail(w http.ResponseWriter, status int, err error) {
+func (l *login) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if status >= 500 {
-		l.p.cfg.ErrorLog.Printf("oidcprovider: login: %v", err)
+		l.p.serverError(w, r, "oidcprovider: server error", err)
 		err = errors.New("server error")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/oid4vp"
 	"github.com/ikdkit/ikdkit/verifier"
@@ -117,7 +119,21 @@ type Config struct {
 	// Rand is the source of identifiers and secrets; nil means
 	// crypto/rand.
 	Rand io.Reader
-	// ErrorLog receives server errors; nil means log.Default().
+	// Logger receives the provider's logs (see the package documentation,
+	// "Operating"): server errors at Error with the route, method and
+	// error; refused grant withdrawals at Debug with the OAuth error code;
+	// never a token, a code, a nonce, a claim or a NIK. Nil means ErrorLog
+	// when that is set, else slog.Default(). zitadel's own logs go to
+	// slog.Default() whatever this is.
+	Logger *slog.Logger
+	// Metrics receives the provider's requests (handler "oidcprovider",
+	// by route name) and the outcomes of logins and grant withdrawals;
+	// nil means none. The verifications are reported by the Verifier
+	// (its Config.Metrics).
+	Metrics Metrics
+	// ErrorLog receives server errors, when Logger is nil.
+	//
+	// Deprecated: set Logger; ErrorLog gets the records of level Error.
 	ErrorLog *log.Logger
 }
 
@@ -132,6 +148,8 @@ type Provider struct {
 	vp      *verifier.VPHandler
 	now     func() time.Time
 	mux     *http.ServeMux
+	log     *slog.Logger
+	obs     obs.Handler // measures requests
 }
 
 var _ http.Handler = (*Provider)(nil)
@@ -182,11 +200,9 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	if cfg.ErrorLog == nil {
-		cfg.ErrorLog = log.Default()
-	}
 	cfg.PairwiseKey = slices.Clone(cfg.PairwiseKey)
-	p := &Provider{cfg: cfg, path: u.EscapedPath(), clients: map[string]*client{}, now: cfg.Now, mux: http.NewServeMux()}
+	p := &Provider{cfg: cfg, path: u.EscapedPath(), clients: map[string]*client{}, now: cfg.Now, mux: http.NewServeMux(),
+		log: obs.Logger(cfg.Logger, cfg.ErrorLog), obs: obs.Handler{Name: handlerName, Metrics: cfg.Metrics}}
 	for i := range cfg.Clients {
 		c, err := newClient(cfg.Clients[i], cfg.Issuer+PathLogin, cfg.IDTokenTTL)
 		if err != nil {
@@ -203,7 +219,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p.vp, err = verifier.NewVPHandler(cfg.Verifier, verifier.VPHandlerConfig{BaseURL: cfg.Issuer + pathVP,
 		Signer: cfg.RequestSigner, Chain: cfg.RequestChain, ResponseMode: oid4vp.ResponseModeDirectPostJWT,
-		RequestTTL: cfg.LoginTTL, Now: cfg.Now, Rand: cfg.Rand, ErrorLog: cfg.ErrorLog})
+		RequestTTL: cfg.LoginTTL, Now: cfg.Now, Rand: cfg.Rand, Logger: p.log, Metrics: noMetrics{}})
 	if err != nil {
 		return bad("OpenID4VP: %v", err)
 	}
@@ -240,20 +256,21 @@ func (p *Provider) Close() error { return p.store.close() }
 
 // ServeHTTP implements http.Handler.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mux.ServeHTTP(w, r)
+	p.obs.Serve(w, r, obs.Unmatched, p.mux)
 }
 
 // routes mounts the login, the OpenID4VP endpoints, the grant endpoint
 // and, for everything else, zitadel's provider.
 func (p *Provider) routes() {
 	l := &login{p: p}
-	p.mux.HandleFunc("GET "+p.path+PathLogin, l.page)
-	p.mux.HandleFunc("GET "+p.path+PathLoginStatus, l.status)
-	p.mux.HandleFunc("GET "+p.path+PathLoginBack, l.back)
-	p.mux.HandleFunc(p.path+PathGrants, p.serveGrants)
-	p.mux.Handle(p.path+pathVP+"/", p.vp)
-	p.mux.HandleFunc("GET "+p.path+oidc.DiscoveryEndpoint, p.discovery)
-	p.mux.Handle("/", p.op)
+	// The route names of Metrics.Request and of the logs.
+	p.mux.HandleFunc("GET "+p.path+PathLogin, obs.Route("login", l.page))
+	p.mux.HandleFunc("GET "+p.path+PathLoginStatus, obs.Route("login_status", l.status))
+	p.mux.HandleFunc("GET "+p.path+PathLoginBack, obs.Route("login_back", l.back))
+	p.mux.HandleFunc(p.path+PathGrants, obs.Route("grants", p.serveGrants))
+	p.mux.Handle(p.path+pathVP+"/", p.routed(p.vp, vpRoute))
+	p.mux.HandleFunc("GET "+p.path+oidc.DiscoveryEndpoint, obs.Route("discovery", p.discovery))
+	p.mux.Handle("/", p.routed(p.op, opRoute))
 }
 
 // discovery is zitadel's discovery document with the subject type this

@@ -110,4 +110,18 @@
 // WARNING: the verifier relies on the trust list and status list cache it is
 // given; refreshing them (trustlist.Store.Refresh, statuslist.Cache.Refresh)
 // is the application's job.
+//
+// # Operating
+//
+// [Config.Logger] and [VPHandlerConfig.Logger] take a *slog.Logger:
+// refused presentations at Debug (the check, the sentinel; Warn when a
+// stale trust list or status cache or a full replay store is at fault),
+// the VPHandler's server errors at Error and refused requests at Debug
+// (route, OpenID4VP error code); never a nonce, a state, a presentation,
+// a claim or a NIK. [Config.Metrics] takes a [Metrics]: the outcome of
+// every verification, Outcome("verify", [OutcomeName](err)), "ok" or the
+// failed check ("holder_binding", "status", ...); the VPHandler reports
+// its requests by route name ("request", "response", "result", ...). A
+// VPHandler's nil Logger and Metrics are its Verifier's. See
+// docs/operations.md.
 package verifier

@@ -21,6 +21,13 @@ import (
 // another. Several documents in one response are checked for one holder
 // key and one NIK.
 func (v *Verifier) VerifyMdoc(ctx context.Context, deviceResponse, sessionTranscript []byte) (*Result, error) {
+	res, err := v.verifyMdocResponse(ctx, deviceResponse, sessionTranscript)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyMdocResponse is VerifyMdoc without the report of its outcome.
+func (v *Verifier) verifyMdocResponse(ctx context.Context, deviceResponse, sessionTranscript []byte) (*Result, error) {
 	at := v.now()
 	l, err := v.trustList(at)
 	if err != nil {

@@ -20,6 +20,13 @@ import (
 // the envelope left out are restored from the trust list's document signer
 // certificates.
 func (v *Verifier) VerifyQR(ctx context.Context, text string) (*Result, error) {
+	res, err := v.verifyQR(ctx, text)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyQR is VerifyQR without the report of its outcome.
+func (v *Verifier) verifyQR(ctx context.Context, text string) (*Result, error) {
 	at := v.now()
 	env, err := qr.DecodeString(text)
 	if err != nil {
@@ -33,6 +40,13 @@ func (v *Verifier) VerifyQR(ctx context.Context, text string) (*Result, error) {
 // (qr.MinNonceSize to 32 bytes); a presentation without it fails at
 // CheckFreshness.
 func (v *Verifier) VerifyQRResponse(ctx context.Context, text string, nonce []byte) (*Result, error) {
+	res, err := v.verifyQRResponse(ctx, text, nonce)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyQRResponse is VerifyQRResponse without the report of its outcome.
+func (v *Verifier) verifyQRResponse(ctx context.Context, text string, nonce []byte) (*Result, error) {
 	at := v.now()
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
 		return nil, fail(check.Input, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)
@@ -50,6 +64,13 @@ const MaxFrames = 64
 // VerifyQRFrames verifies a response split over a sequence of QR frames
 // (qr.EncodeFrames), given in any order, with the checks of VerifyQR.
 func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Result, error) {
+	res, err := v.verifyQRFrames(ctx, frames...)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyQRFrames is VerifyQRFrames without the report of its outcome.
+func (v *Verifier) verifyQRFrames(ctx context.Context, frames ...string) (*Result, error) {
 	at := v.now()
 	env, err := assemble(frames)
 	if err != nil {
@@ -62,6 +83,13 @@ func (v *Verifier) VerifyQRFrames(ctx context.Context, frames ...string) (*Resul
 // nonce check of VerifyQRResponse: a large response to this verifier's
 // request QR.
 func (v *Verifier) VerifyQRFramesResponse(ctx context.Context, nonce []byte, frames ...string) (*Result, error) {
+	res, err := v.verifyQRFramesResponse(ctx, nonce, frames...)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyQRFramesResponse is VerifyQRFramesResponse without the report of its outcome.
+func (v *Verifier) verifyQRFramesResponse(ctx context.Context, nonce []byte, frames ...string) (*Result, error) {
 	at := v.now()
 	if len(nonce) < qr.MinNonceSize || len(nonce) > 32 {
 		return nil, fail(check.Input, -1, ErrConfig, nil, "request nonce must be %d to 32 bytes", qr.MinNonceSize)

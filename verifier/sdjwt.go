@@ -18,6 +18,13 @@ import (
 // request; "" means a one-way flow, where freshness rests on the KB-JWT's
 // aud and iat and on the replay store.
 func (v *Verifier) VerifySDJWT(ctx context.Context, presentation, nonce string) (*Result, error) {
+	res, err := v.verifySDJWTPresentation(ctx, presentation, nonce)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifySDJWTPresentation is VerifySDJWT without the report of its outcome.
+func (v *Verifier) verifySDJWTPresentation(ctx context.Context, presentation, nonce string) (*Result, error) {
 	at := v.now()
 	l, err := v.trustList(at)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
+	"github.com/ikdkit/ikdkit/internal/obs"
 )
 
 // Bounds and defaults of the configuration.
@@ -77,6 +79,16 @@ type Config struct {
 	// removed issuer for that long, sets it explicitly; at most
 	// MaxTrustListGrace.
 	TrustListGrace time.Duration
+	// Logger receives the Verifier's logs: refused presentations at Debug
+	// (the check, the sentinel, the credential's index; never a claim, a
+	// NIK or a nonce), at Warn when the Verifier's own state is at fault
+	// (a stale trust list or status cache, a full replay store). Nil means
+	// slog.Default(). It is also the default of VPHandlerConfig.Logger.
+	Logger *slog.Logger
+	// Metrics receives the outcome of every verification: Outcome("verify",
+	// OutcomeName(err)). Nil means none. It is also the default of
+	// VPHandlerConfig.Metrics.
+	Metrics Metrics
 }
 
 // Policy is a verifier's request policy.
@@ -221,6 +233,7 @@ type Verifier struct {
 	now    func() time.Time
 	window time.Duration
 	replay ReplayStore
+	log    *slog.Logger
 }
 
 // New checks cfg and returns a Verifier.
@@ -285,7 +298,7 @@ func New(cfg Config) (*Verifier, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{cfg: cfg, now: now, window: cfg.Window, replay: replay}, nil
+	return &Verifier{cfg: cfg, now: now, window: cfg.Window, replay: replay, log: obs.Logger(cfg.Logger, nil)}, nil
 }
 
 // trustList returns the current trust list, refused once it is past its

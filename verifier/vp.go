@@ -46,6 +46,13 @@ const MaxVPTokenPresentations = 16
 // every required query or credential set. Failures are *check.Error, as
 // for a QR.
 func (v *Verifier) VerifyVPToken(ctx context.Context, vpToken map[string][]string, req VPRequest) (*Result, error) {
+	res, err := v.verifyVPToken(ctx, vpToken, req)
+	v.observe(ctx, err)
+	return res, err
+}
+
+// verifyVPToken is VerifyVPToken without the report of its outcome.
+func (v *Verifier) verifyVPToken(ctx context.Context, vpToken map[string][]string, req VPRequest) (*Result, error) {
 	at := v.now()
 	if req.ClientID == "" || req.Nonce == "" || req.Query == nil {
 		return nil, fail(check.Input, -1, ErrConfig, nil, "VPRequest needs ClientID, Nonce and Query")

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
+	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/oid4vp"
 )
 
@@ -117,8 +119,20 @@ type VPHandlerConfig struct {
 	// Rand is the source of transaction ids, nonces and keys; nil means
 	// crypto/rand.
 	Rand io.Reader
+	// Logger receives the handler's logs: server errors at Error with the
+	// route, method and error; refused requests at Debug with the route,
+	// method and OpenID4VP error code; never a nonce, a state, a
+	// response_code, a vp_token or a claim. Nil means ErrorLog when that
+	// is set, else the Verifier's Config.Logger.
+	Logger *slog.Logger
+	// Metrics receives the handler's requests (handler "verifier", by
+	// route name); nil means the Verifier's Config.Metrics. The
+	// verifications themselves are reported by the Verifier.
+	Metrics Metrics
 	// ErrorLog receives the server errors the handler answers with
-	// server_error; nil means the log package's standard logger.
+	// server_error, when Logger is nil.
+	//
+	// Deprecated: set Logger; ErrorLog gets the records of level Error.
 	ErrorLog *log.Logger
 }
 
@@ -159,6 +173,8 @@ type VPHandler struct {
 	txs       map[string]*vpTx
 	results   map[string]string // result id → transaction id
 	nextSweep time.Time
+	log       *slog.Logger
+	obs       obs.Handler // measures requests
 }
 
 var _ http.Handler = (*VPHandler)(nil)
@@ -325,24 +341,29 @@ func NewVPHandler(v *Verifier, cfg VPHandlerConfig) (*VPHandler, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	if cfg.ErrorLog == nil {
-		cfg.ErrorLog = log.Default()
+	if cfg.Metrics == nil {
+		cfg.Metrics = v.cfg.Metrics
 	}
 	cfg.Chain = append([]*x509.Certificate(nil), cfg.Chain...)
 	cfg.VerifierInfo = append([]oid4vp.VerifierInfo(nil), cfg.VerifierInfo...)
 	h := &VPHandler{v: v, cfg: cfg, base: cfg.BaseURL, clientID: clientID, origin: origin, now: cfg.Now,
-		mux: http.NewServeMux(), txs: map[string]*vpTx{}, results: map[string]string{}}
+		mux: http.NewServeMux(), txs: map[string]*vpTx{}, results: map[string]string{},
+		log: v.log, obs: obs.Handler{Name: handlerName, Metrics: cfg.Metrics}}
+	if cfg.Logger != nil || cfg.ErrorLog != nil {
+		h.log = obs.Logger(cfg.Logger, cfg.ErrorLog)
+	}
 	if h.now == nil {
 		h.now = v.now
 	}
-	h.mux.HandleFunc(p+vpPathRequest+"{id}", h.serveRequest)
-	h.mux.HandleFunc(p+vpPathResponse+"{id}", h.serveResponse)
-	h.mux.HandleFunc("GET "+p+vpPathResult+"{id}", h.serveResult)
-	h.mux.HandleFunc(p+vpPathDCAPI+"{id}", h.serveDCAPIResponse)
-	h.mux.HandleFunc("GET "+p+"/dcapi.js", func(w http.ResponseWriter, r *http.Request) {
+	// The route names of Metrics.Request and of the logs.
+	h.mux.HandleFunc(p+vpPathRequest+"{id}", obs.Route("request", h.serveRequest))
+	h.mux.HandleFunc(p+vpPathResponse+"{id}", obs.Route("response", h.serveResponse))
+	h.mux.HandleFunc("GET "+p+vpPathResult+"{id}", obs.Route("result", h.serveResult))
+	h.mux.HandleFunc(p+vpPathDCAPI+"{id}", obs.Route("dcapi_response", h.serveDCAPIResponse))
+	h.mux.HandleFunc("GET "+p+"/dcapi.js", obs.Route("dcapi_script", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Write([]byte(dcapiScript))
-	})
+	}))
 	return h, nil
 }
 
@@ -377,7 +398,7 @@ type DCAPIRequest struct {
 func (h *VPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxVPHandlerBody)
 	w.Header().Set("Cache-Control", "no-store")
-	h.mux.ServeHTTP(w, r)
+	h.obs.Serve(w, r, obs.Unmatched, h.mux)
 }
 
 // random returns n random bytes, base64url.
@@ -652,14 +673,25 @@ func vpErr(status int, code, format string, args ...any) *oid4vp.ProtocolError {
 
 var errNoTransaction = vpErr(http.StatusNotFound, oid4vp.CodeInvalidRequest, "no open transaction here")
 
-// fail answers err: an *oid4vp.ProtocolError as such, anything else as
-// server_error, logged.
+// fail answers err: an *oid4vp.ProtocolError as such (logged at Debug by
+// its code, never its description, which can quote the request),
+// anything else as server_error (logged at Error).
 func (h *VPHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *oid4vp.ProtocolError
 	if !errors.As(err, &pe) {
-		h.cfg.ErrorLog.Printf("verifier: %s %s: %v", r.Method, r.URL.Path, err)
+		h.serverError(w, r, err)
+	} else {
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "verifier: request refused", slog.String("route", obs.RouteOf(w)),
+			slog.String("method", r.Method), slog.String("code", pe.Code))
 	}
 	oid4vp.WriteError(w, err)
+}
+
+// serverError logs err at Error: the route (never the path, which holds
+// the transaction id), the method and the error, redacted.
+func (h *VPHandler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, "verifier: server error", slog.String("route", obs.RouteOf(w)),
+		slog.String("method", r.Method), obs.Err(err))
 }
 
 // serveRequest serves the Request Object (RFC 9101 §5.2, §5.10).
@@ -697,7 +729,7 @@ func (h *VPHandler) serveRequest(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := oid4vp.WriteRequestObject(w, jws); err != nil {
-		h.cfg.ErrorLog.Printf("verifier: %s %s: %v", r.Method, r.URL.Path, err)
+		h.serverError(w, r, err)
 	}
 }
 
@@ -749,7 +781,7 @@ func (h *VPHandler) serveResponse(w http.ResponseWriter, r *http.Request) {
 		res.RedirectURI = u.String()
 	}
 	if err := oid4vp.WriteResponseResult(w, res); err != nil {
-		h.cfg.ErrorLog.Printf("verifier: %s %s: %v", r.Method, r.URL.Path, err)
+		h.serverError(w, r, err)
 	}
 }
 
