@@ -19,7 +19,7 @@ import (
 // captured presentation cannot be shown again as a subset, reordered or
 // with a credential repeated.
 //
-// [NewMemoryReplayStore] is the default; [OpenSQLiteReplayStore] is shared
+// [NewMemoryReplayStore] is the default; [OpenSQLiteReplayStore] and [OpenPostgresReplayStore] are shared
 // across processes.
 type ReplayStore interface {
 	// Remember records key until exp, atomically with the check that key

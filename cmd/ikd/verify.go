@@ -74,9 +74,9 @@ Presentation:
                             over
   --at RFC3339              verification time (default: now); a presentation older
                             than 90 s at that time is refused
-  --replay-db FILE          remember verified presentations in this SQLite file, so
-                            that a replay is refused in later runs too (and by other
-                            verifiers sharing the file)
+  --replay-db DB            remember verified presentations in this SQLite file (or a
+                            postgres:// DSN), so that a replay is refused in later
+                            runs too (and by other verifiers sharing it)
 Output:
   --json                    one JSON object per verified presentation
 
@@ -195,7 +195,7 @@ func verifyCmd(ctx context.Context, e *env, args []string) error {
 	// Replay: one store for the run, or the shared file.
 	var replay verifier.ReplayStore
 	if a.replayDB != "" {
-		db, err := verifier.OpenSQLiteReplayStore(ctx, a.replayDB, 0)
+		db, err := verifier.OpenReplayStore(ctx, a.replayDB, 0)
 		if err != nil {
 			return fmt.Errorf("--replay-db: %w", err)
 		}
