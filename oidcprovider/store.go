@@ -14,6 +14,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/ikdkit/ikdkit/internal/sqldb"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -88,7 +89,7 @@ type store struct {
 func openStore(database string) (*store, error) {
 	var db *sql.DB
 	var err error
-	pg := strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+	pg := sqldb.IsPostgres(database)
 	if pg {
 		db, err = sql.Open("pgx", database)
 	} else {
@@ -152,23 +153,7 @@ func (d *dbx) q(query string) string {
 	if !d.pg {
 		return query
 	}
-	return rebind(query)
-}
-
-// rebind numbers the "?" placeholders of query ($1, $2, …); the
-// provider's SQL has no "?" inside a literal.
-func rebind(query string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldb.Rebind(query)
 }
 
 func (d *dbx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ikdkit/ikdkit/internal/sqldb"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 )
@@ -60,7 +61,7 @@ const replayLock = 0x696b647265706c79 // "ikdreply"
 // postgres:// or postgresql:// DSN ([OpenPostgresReplayStore]) or a
 // SQLite file path ([OpenSQLiteReplayStore]).
 func OpenReplayStore(ctx context.Context, database string, max int) (*SQLReplayStore, error) {
-	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
+	if sqldb.IsPostgres(database) {
 		return OpenPostgresReplayStore(ctx, database, max)
 	}
 	return OpenSQLiteReplayStore(ctx, database, max)
@@ -137,17 +138,7 @@ func (s *SQLReplayStore) q(query string) string {
 	if !s.pg {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqldb.Rebind(query)
 }
 
 // Remember implements ReplayStore.
