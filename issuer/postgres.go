@@ -867,8 +867,7 @@ func (t *pgTx) UpdateNotification(n *NotificationRecord) error {
 // URL opens PostgreSQL ([OpenPostgres]); anything else is the path of a
 // SQLite file ([OpenSQLite], the default).
 func OpenStore(ctx context.Context, dsn string) (Store, error) {
-	l := strings.ToLower(dsn)
-	if strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://") {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return OpenPostgres(ctx, dsn)
 	}
 	return OpenSQLite(ctx, dsn)
