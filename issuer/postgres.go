@@ -374,6 +374,8 @@ func (s *PostgresStore) try(ctx context.Context, mode pgx.TxAccessMode, fn func(
 	if err != nil {
 		return isSerializationFailure(err), wrapStore("begin", err)
 	}
+	// Rolls back if fn panics; a no-op after Commit or Rollback.
+	defer tx.Rollback(ctx)
 	t := &pgTx{ctx: ctx, tx: tx}
 	ferr := fn(t)
 	if ferr != nil || t.failed != nil || mode == pgx.ReadOnly {

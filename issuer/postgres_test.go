@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -157,5 +158,89 @@ func TestOpenStore(t *testing.T) {
 			t.Errorf("%s opened %T", d, s)
 		}
 		s.Close()
+	}
+}
+
+// TestPostgresRetry: an Update whose transaction cannot be serialized (a
+// row it read was changed and committed by another before it writes the
+// row) runs fn again and then succeeds on the other's result; with
+// PostgresAttempts(1) it fails with ErrStore instead, and nothing of it is
+// stored.
+func TestPostgresRetry(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	for _, attempts := range []int{1, 10} {
+		s, err := OpenPostgres(ctx, dsn, PostgresAttempts(attempts), PostgresMaxConns(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		id := fmt.Sprint("reg", attempts)
+		if err := s.Update(ctx, func(tx Tx) error { return tx.InsertRegistration(&Registration{ID: id, NIK: testNIK, CreatedAt: ct}) }); err != nil {
+			t.Fatal(err)
+		}
+		runs := 0
+		err = s.Update(ctx, func(tx Tx) error {
+			runs++
+			r, err := tx.Registration(id)
+			if err != nil {
+				return err
+			}
+			if runs == 1 {
+				// Another transaction confirms the registration and
+				// commits between this one's read and write.
+				if err := s.Update(ctx, func(tx Tx) error {
+					return tx.UpdateRegistration(&Registration{ID: id, ConfirmedAt: ct, ConfirmedBy: "operator:other"})
+				}); err != nil {
+					t.Errorf("the other transaction: %v", err)
+				}
+			}
+			if r.ConfirmedBy != "" {
+				return nil // confirmed already: nothing to do
+			}
+			r.ConfirmedAt, r.ConfirmedBy = ct, "operator:first"
+			if err := tx.UpdateRegistration(r); err != nil {
+				return err
+			}
+			return tx.AppendAudit(&AuditEvent{At: ct, Actor: "operator:first", Action: "confirm", Subject: id, Outcome: "ok"})
+		})
+		var by string
+		if err := s.View(ctx, func(tx Tx) error {
+			r, err := tx.Registration(id)
+			if err == nil {
+				by = r.ConfirmedBy
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		switch attempts {
+		case 1:
+			if !errors.Is(err, ErrStore) || !strings.Contains(err.Error(), "serialization failure") || runs != 1 {
+				t.Errorf("1 attempt: %v after %d runs, want ErrStore after 1", err, runs)
+			}
+		default:
+			if err != nil || runs != 2 {
+				t.Errorf("%d attempts: %v after %d runs, want success after 2", attempts, err, runs)
+			}
+		}
+		if by != "operator:other" {
+			t.Errorf("%d attempts: confirmed by %q, want the other transaction's only", attempts, by)
+		}
+	}
+	// No audit event of a failed or repeated attempt was kept.
+	s, err := OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.View(ctx, func(tx Tx) error {
+		a, err := tx.Audit(0, 100)
+		if len(a) != 0 {
+			t.Errorf("audit %+v, want none", a)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
