@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 // crashChild runs scenario and kills the process at its hook point.
 func crashChild(scenario, db, arg, arg2 string) error {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, db)
+	s, err := OpenStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -167,32 +167,36 @@ func runCrashChild(t *testing.T, e *env, scenario, arg, arg2 string) {
 func checkInvariants(t *testing.T, e *env) {
 	t.Helper()
 	var dup, active int
-	if err := e.store.db.QueryRow(`SELECT COUNT(*) FROM (SELECT list, idx FROM credentials GROUP BY list, idx HAVING COUNT(*) > 1)`).Scan(&dup); err != nil || dup != 0 {
+	if err := e.queryRow(`SELECT COUNT(*) FROM (SELECT list, idx FROM credentials GROUP BY list, idx HAVING COUNT(*) > 1) AS dup`).Scan(&dup); err != nil || dup != 0 {
 		t.Fatalf("status index used twice: %d (%v)", dup, err)
 	}
-	if err := e.store.db.QueryRow(`SELECT COUNT(*) FROM bindings WHERE nik = ? AND state = 'active'`, testNIK).Scan(&active); err != nil || active > 1 {
+	if err := e.queryRow(`SELECT COUNT(*) FROM bindings WHERE nik = ? AND state = 'active'`, testNIK).Scan(&active); err != nil || active > 1 {
 		t.Fatalf("%d active bindings (%v)", active, err)
 	}
 	var orphan int
-	if err := e.store.db.QueryRow(`SELECT COUNT(*) FROM credentials c JOIN bindings b ON c.binding_id = b.id WHERE b.state = 'revoked' AND c.revoked_at = 0`).Scan(&orphan); err != nil || orphan != 0 {
+	if err := e.queryRow(`SELECT COUNT(*) FROM credentials c JOIN bindings b ON c.binding_id = b.id WHERE b.state = 'revoked' AND c.revoked_at = 0`).Scan(&orphan); err != nil || orphan != 0 {
 		t.Fatalf("%d unrevoked credentials of revoked bindings (%v)", orphan, err)
 	}
-	var ic string
-	if err := e.store.db.QueryRow(`PRAGMA integrity_check`).Scan(&ic); err != nil || ic != "ok" {
-		t.Fatalf("integrity_check: %s %v", ic, err)
+	if e.store != nil {
+		var ic string
+		if err := e.queryRow(`PRAGMA integrity_check`).Scan(&ic); err != nil || ic != "ok" {
+			t.Fatalf("integrity_check: %s %v", ic, err)
+		}
 	}
 }
 
 func countCredentials(t *testing.T, e *env) (total, revoked int) {
 	t.Helper()
-	if err := e.store.db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(revoked_at != 0), 0) FROM credentials`).Scan(&total, &revoked); err != nil {
+	if err := e.queryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN revoked_at <> 0 THEN 1 ELSE 0 END), 0) FROM credentials`).Scan(&total, &revoked); err != nil {
 		t.Fatal(err)
 	}
 	return total, revoked
 }
 
-func TestCrashDuringBatchIssuance(t *testing.T) {
-	e := newEnv(t)
+func TestCrashDuringBatchIssuance(t *testing.T) { forEachStore(t, testCrashDuringBatchIssuance) }
+
+func testCrashDuringBatchIssuance(t *testing.T, kind backend) {
+	e := newEnvOn(t, kind)
 	a := e.activate(newDevice(t))
 	extra, err := e.iss.IssueBatch(e.ctx, "operator:1", []IssueRequest{{BindingID: a.Binding.ID, Document: mustKTPEL()}})
 	if err != nil {
@@ -202,7 +206,7 @@ func TestCrashDuringBatchIssuance(t *testing.T) {
 		t.Fatal(err)
 	}
 	total, revoked := countCredentials(t, e)
-	e.store.Close()
+	e.st.Close()
 
 	runCrashChild(t, e, "batch", a.Binding.ID, "")
 
@@ -234,14 +238,16 @@ func TestCrashDuringBatchIssuance(t *testing.T) {
 // binding active, its credentials valid, no new binding, the session
 // unbound, the nonce unspent), and the same session then activates with
 // the switch done completely.
-func TestCrashDuringActivation(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+func TestCrashDuringActivation(t *testing.T) { forEachStore(t, testCrashDuringActivation) }
+
+func testCrashDuringActivation(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	first := he.activate(newDevice(t))
 	s := he.redeem(nil)
 	total, revoked := countCredentials(t, he.env)
 	var nonces int
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
-	he.store.Close()
+	he.queryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
+	he.st.Close()
 
 	runCrashChild(t, he.env, "activation", s.token, "")
 
@@ -256,9 +262,9 @@ func TestCrashDuringActivation(t *testing.T) {
 	}
 	var bindings, nonces2 int
 	var sessionBinding string
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
-	he.store.db.QueryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
+	he.queryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
+	he.queryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
+	he.queryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
 	if bindings != 1 || sessionBinding != "" || nonces2 != nonces+1 {
 		t.Fatalf("%d bindings, session binding %q, %d nonces (before %d + the child's)", bindings, sessionBinding, nonces2, nonces)
 	}
@@ -278,17 +284,19 @@ func TestCrashDuringActivation(t *testing.T) {
 // The process dies in the token transaction after the offer was marked
 // used: nothing of it happened (offer unused, no tx_code attempt counted,
 // no session), and the same code and tx_code work afterwards.
-func TestCrashDuringTokenRequest(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+func TestCrashDuringTokenRequest(t *testing.T) { forEachStore(t, testCrashDuringTokenRequest) }
+
+func testCrashDuringTokenRequest(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	g := he.registerConfirm()
-	he.store.Close()
+	he.st.Close()
 
 	runCrashChild(t, he.env, "token", g.Offer.Offer.Grants.PreAuthorizedCode.PreAuthorizedCode, g.Offer.TxCode)
 
 	he.reopenAfterCrash()
 	var used, attempts, sessions int64
-	he.store.db.QueryRow(`SELECT used_at, attempts FROM offers WHERE id = ?`, g.Offer.ID).Scan(&used, &attempts)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&sessions)
+	he.queryRow(`SELECT used_at, attempts FROM offers WHERE id = ?`, g.Offer.ID).Scan(&used, &attempts)
+	he.queryRow(`SELECT COUNT(*) FROM sessions`).Scan(&sessions)
 	if used != 0 || attempts != 0 || sessions != 0 {
 		t.Fatalf("after the crash: offer used_at %d attempts %d, %d sessions", used, attempts, sessions)
 	}
@@ -303,14 +311,18 @@ func TestCrashDuringTokenRequest(t *testing.T) {
 // credentials valid, no new binding or key, the nonce unspent), and the
 // session then issues with the switch done completely.
 func TestCrashDuringCredentialRequest(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+	forEachStore(t, testCrashDuringCredentialRequest)
+}
+
+func testCrashDuringCredentialRequest(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	first := he.activate(newDevice(t))
 	s := he.redeem(nil)
 	total, revoked := countCredentials(t, he.env)
 	var nonces, bkeys int
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys)
-	he.store.Close()
+	he.queryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces)
+	he.queryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys)
+	he.st.Close()
 
 	runCrashChild(t, he.env, "credential", s.token, "")
 
@@ -325,10 +337,10 @@ func TestCrashDuringCredentialRequest(t *testing.T) {
 	}
 	var bindings, bkeys2, nonces2 int
 	var sessionBinding string
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys2)
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
-	he.store.db.QueryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
+	he.queryRow(`SELECT COUNT(*) FROM bindings`).Scan(&bindings)
+	he.queryRow(`SELECT COUNT(*) FROM binding_keys`).Scan(&bkeys2)
+	he.queryRow(`SELECT COUNT(*) FROM nonces`).Scan(&nonces2)
+	he.queryRow(`SELECT binding_id FROM sessions WHERE token_hash = ?`, accessTokenHash(s.token)).Scan(&sessionBinding)
 	if bindings != 1 || bkeys2 != bkeys || sessionBinding != "" || nonces2 != nonces+1 {
 		t.Fatalf("%d bindings, %d binding keys (before %d), session binding %q, %d nonces (before %d + the child's)", bindings, bkeys2, bkeys, sessionBinding, nonces2, nonces)
 	}
@@ -344,12 +356,14 @@ func TestCrashDuringCredentialRequest(t *testing.T) {
 // the refresh token was spent: nothing of it happened (the token unspent,
 // no top-up session, no new refresh token), and the same refresh token
 // tops up afterwards, once.
-func TestCrashDuringRefresh(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+func TestCrashDuringRefresh(t *testing.T) { forEachStore(t, testCrashDuringRefresh) }
+
+func testCrashDuringRefresh(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	s := he.redeem(nil)
 	he.issue(s, "ktpel_dc_sd_jwt", newDevice(t))
 	sessions, tokens := he.count(`SELECT COUNT(*) FROM sessions`), he.count(`SELECT COUNT(*) FROM refresh_tokens`)
-	he.store.Close()
+	he.st.Close()
 
 	runCrashChild(t, he.env, "refresh", s.refresh, "")
 

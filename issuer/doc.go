@@ -10,7 +10,8 @@
 //
 // # First steps
 //
-// Open a [Store] ([OpenSQLite] is the default: one SQLite file, pure Go),
+// Open a [Store] ([OpenSQLite] is the default: one SQLite file, pure Go;
+// [OpenPostgres] for PostgreSQL; [OpenStore] picks by the DSN),
 // build an [Issuer] with [New] (its [Config.Documents] looks the person's
 // documents up), mount its [Handler] from [NewHandler] at the Credential
 // Issuer Identifier's host, then follow the activation:
@@ -119,7 +120,7 @@
 // # Several processes, one store
 //
 // Several Issuers (and their Handlers) may share one store (issuer
-// processes on one SQLite file, say): an offer redeemed at two processes
+// processes on one SQLite file or one PostgreSQL database): an offer redeemed at two processes
 // at once gives one access token, a DPoP proof's jti seen by one is a
 // replay at the other, and wrong tx_codes count across them. Each Issuer
 // keeps its own in-memory allocators, which know only the indices its own
@@ -133,6 +134,45 @@
 // filling them (ErrListFull). Two processes creating the same new list, or
 // binding the same NIK, are serialized by the store like any two
 // transactions: one creates the list or replaces the other's binding.
+//
+// # Stores
+//
+// Two implementations of [Store] come with the package, with the same
+// schema, constraints and behaviour (one conformance suite tests both):
+//
+//   - [SQLiteStore] ([OpenSQLite]), the default: one file, WAL mode,
+//     synchronous=FULL, every Update an IMMEDIATE transaction, so writers
+//     queue for the file's lock (10 s busy timeout). Several processes on
+//     one machine may share the file.
+//   - [PostgresStore] ([OpenPostgres]), for issuer processes on several
+//     machines: every Update a SERIALIZABLE transaction, run again from
+//     the start after a serialization failure or deadlock (SQLSTATE 40001,
+//     40P01), at most [PostgresAttempts] times with a jittered backoff,
+//     then ErrStore. So fn may run more than once: it must reset what it
+//     reports (as the package's own do) and have no effect outside the
+//     transaction.
+//
+// [OpenStore] takes a DSN: a postgres:// or postgresql:// URL opens
+// PostgreSQL, anything else is a SQLite file's path.
+//
+// The invariants are the schema's, not only the code's: one active
+// binding per NIK (a partial unique index), a status index given out once
+// (UNIQUE (list, idx)), one session per offer, an append-only audit log
+// (triggers refuse updates and deletes; in PostgreSQL its seq comes from a
+// one-row counter incremented in the appending transaction, so it has no
+// gaps), credential records kept and revocations never undone,
+// pre-authorized codes and refresh tokens used once. A uniqueness conflict
+// inside a transaction is reported to the caller (the issuer then draws
+// another status index) and leaves the transaction usable in both stores.
+//
+// Schema versions: both stores are at [SchemaVersion]. SQLite migrations
+// 1-4 are in sqlite.go (the version in PRAGMA user_version); a new
+// PostgreSQL database gets version 4's schema in one step, the version in
+// its schema_version table, and each later migration is appended to both
+// lists. Opening a store applies the pending migrations in one
+// transaction (PostgreSQL: under an advisory lock, so one of several
+// processes opening a new database migrates it) and refuses a schema newer
+// than the package.
 //
 // # Personal data
 //

@@ -156,7 +156,7 @@ func BenchmarkStoreIssueRows(b *testing.B) {
 		}
 		b.StartTimer()
 		store.add(batch, func() {
-			err := e.store.Update(e.ctx, func(tx Tx) error {
+			err := e.st.Update(e.ctx, func(tx Tx) error {
 				for i := range recs {
 					if err := tx.InsertCredential(&recs[i]); err != nil {
 						return err

@@ -586,8 +586,10 @@ func sampleKK(t testing.TB) *credential.KK {
 // store. A pre-authorized code redeemed by both at once gives one token;
 // a DPoP proof replayed to the other process is refused; two sessions of
 // the NIK binding two phones at once leave one binding active.
-func TestSharedStoreOpenID4VCI(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+func TestSharedStoreOpenID4VCI(t *testing.T) { forEachStore(t, testSharedStoreOpenID4VCI) }
+
+func testSharedStoreOpenID4VCI(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	var hs []*Handler
 	for range 2 {
 		h, err := NewHandler(he.process(), HandlerConfig{})
@@ -648,7 +650,7 @@ func TestSharedStoreOpenID4VCI(t *testing.T) {
 	}
 	checkInvariants(t, he.env)
 	var active int
-	he.store.db.QueryRow(`SELECT COUNT(*) FROM bindings WHERE state = 'active'`).Scan(&active)
+	he.queryRow(`SELECT COUNT(*) FROM bindings WHERE state = 'active'`).Scan(&active)
 	if active != 1 {
 		t.Fatalf("%d active bindings", active)
 	}

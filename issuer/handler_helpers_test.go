@@ -28,7 +28,12 @@ type hEnv struct {
 
 func newHandlerEnv(t testing.TB, hc HandlerConfig, mod ...func(*Config)) *hEnv {
 	t.Helper()
-	e := newEnv(t, mod...)
+	return newHandlerEnvOn(t, sqliteBackend, hc, mod...)
+}
+
+func newHandlerEnvOn(t testing.TB, b backend, hc HandlerConfig, mod ...func(*Config)) *hEnv {
+	t.Helper()
+	e := newEnvOn(t, b, mod...)
 	h, err := NewHandler(e.iss, hc)
 	if err != nil {
 		t.Fatal(err)

@@ -11,12 +11,15 @@ import (
 	"encoding/asn1"
 	"math/big"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
+	"github.com/ikdkit/ikdkit/internal/pgtest"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
@@ -121,23 +124,52 @@ func makePKI(ds crypto.Signer) (root, leaf *x509.Certificate, err error) {
 	return root, leaf, err
 }
 
-// env is a test issuer over a fresh SQLite file.
+// env is a test issuer over a fresh store: a SQLite file, or a PostgreSQL
+// database of its own (see forEachStore).
 type env struct {
 	t     testing.TB
 	ctx   context.Context
-	path  string
+	path  string // the store's DSN: the SQLite file's path, or a postgres:// URL
 	clock *clock
 	key   crypto.Signer
 	root  *x509.Certificate
 	cfg   Config
 	iss   *Issuer
-	store *SQLiteStore
+	st    Store          // the open store
+	store *SQLiteStore   // st when it is SQLite, nil otherwise
+	pg    *PostgresStore // st when it is PostgreSQL, nil otherwise
+}
+
+// backend names a Store implementation the tests run on.
+type backend string
+
+const (
+	sqliteBackend   backend = "SQLite"
+	postgresBackend backend = "Postgres"
+)
+
+// forEachStore runs test as a subtest on each backend: SQLite, and
+// PostgreSQL (skipped by pgtest.DSN when IKDKIT_TEST_POSTGRES_DSN is
+// unset).
+func forEachStore(t *testing.T, test func(t *testing.T, b backend)) {
+	for _, b := range []backend{sqliteBackend, postgresBackend} {
+		t.Run(string(b), func(t *testing.T) { test(t, b) })
+	}
 }
 
 func newEnv(t testing.TB, mod ...func(*Config)) *env {
 	t.Helper()
+	return newEnvOn(t, sqliteBackend, mod...)
+}
+
+func newEnvOn(t testing.TB, b backend, mod ...func(*Config)) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), clock: &clock{t: t0}}
-	e.path = filepath.Join(t.TempDir(), "issuer.db")
+	if b == postgresBackend {
+		e.path = pgtest.DSN(t)
+	} else {
+		e.path = filepath.Join(t.TempDir(), "issuer.db")
+	}
 	k, err := keys.Generate(keys.ES256, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -161,18 +193,20 @@ func newEnv(t testing.TB, mod ...func(*Config)) *env {
 		m(&e.cfg)
 	}
 	e.open()
-	t.Cleanup(func() { e.store.Close() })
+	t.Cleanup(func() { e.st.Close() })
 	return e
 }
 
 // open (re)opens the store and the issuer.
 func (e *env) open() {
 	e.t.Helper()
-	s, err := OpenSQLite(e.ctx, e.path)
+	s, err := OpenStore(e.ctx, e.path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.store = s
+	e.st = s
+	e.store, _ = s.(*SQLiteStore)
+	e.pg, _ = s.(*PostgresStore)
 	e.cfg.Store = s
 	if e.iss, err = New(e.ctx, e.cfg); err != nil {
 		e.t.Fatal(err)
@@ -181,8 +215,28 @@ func (e *env) open() {
 
 func (e *env) reopen() {
 	e.t.Helper()
-	e.store.Close()
+	e.st.Close()
 	e.open()
+}
+
+// queryRow runs a query of one row on e's database, outside the Store, on
+// either backend: q is written for SQLite, with ? placeholders, in SQL
+// PostgreSQL also reads.
+func (e *env) queryRow(q string, args ...any) scanner {
+	if e.pg != nil {
+		var b strings.Builder
+		n := 0
+		for _, r := range q {
+			if r == '?' {
+				n++
+				b.WriteString("$" + strconv.Itoa(n))
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		return e.pg.pool.QueryRow(e.ctx, b.String(), args...)
+	}
+	return e.store.db.QueryRow(q, args...)
 }
 
 // registerConfirm registers testNIK and returns the grant.
@@ -252,7 +306,7 @@ func (e *env) activateOffer(o *Offer, device crypto.Signer) *activation {
 	}
 	he := &hEnv{env: e, h: h}
 	var nik string
-	if err := e.store.db.QueryRow(`SELECT r.nik FROM registrations r JOIN offers o ON o.registration_id = r.id WHERE o.id = ?`, o.ID).Scan(&nik); err != nil {
+	if err := e.queryRow(`SELECT r.nik FROM registrations r JOIN offers o ON o.registration_id = r.id WHERE o.id = ?`, o.ID).Scan(&nik); err != nil {
 		e.t.Fatal(err)
 	}
 	// The NIK's binding before, and which of its credentials were valid.
@@ -349,7 +403,7 @@ func (e *env) activateOffer(o *Offer, device crypto.Signer) *activation {
 // an error.
 func (e *env) view(fn func(Tx) error) {
 	e.t.Helper()
-	if err := e.store.View(e.ctx, fn); err != nil {
+	if err := e.st.View(e.ctx, fn); err != nil {
 		e.t.Fatal(err)
 	}
 }

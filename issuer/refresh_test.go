@@ -53,7 +53,7 @@ func (he *hEnv) topUp(s *session) *session {
 func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
 	var n int
-	if err := e.store.db.QueryRow(q, args...).Scan(&n); err != nil {
+	if err := e.queryRow(q, args...).Scan(&n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n
@@ -355,8 +355,10 @@ func TestRefreshTokenStoredHashed(t *testing.T) {
 
 // TestSharedStoreRefresh: the same refresh token sent at once to two
 // issuer processes sharing the store gives one access token.
-func TestSharedStoreRefresh(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{})
+func TestSharedStoreRefresh(t *testing.T) { forEachStore(t, testSharedStoreRefresh) }
+
+func testSharedStoreRefresh(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{})
 	s := he.redeem(nil)
 	he.issue(s, "ktpel_dc_sd_jwt", newDevice(t))
 	var hs []*Handler

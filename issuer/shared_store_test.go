@@ -57,11 +57,12 @@ func (b *barrier) trip() {
 	b.arrived = 0
 }
 
-// process opens another Issuer on e's database file through its own
-// OpenSQLite, as a second process sharing the store would.
+// process opens another Issuer on e's database (SQLite file or
+// PostgreSQL database) through its own OpenStore, as a second process
+// sharing the store would.
 func (e *env) process(mod ...func(*Config)) *Issuer {
 	e.t.Helper()
-	s, err := OpenSQLite(e.ctx, e.path)
+	s, err := OpenStore(e.ctx, e.path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -126,12 +127,16 @@ func (e *env) checkIssued(bindingID string, out []Credential, want int) {
 // empty. Every round must succeed, and the store must hold every credential
 // once, each at its own (list, index), signed with it.
 func TestFinding9SharedStoreConcurrentBatches(t *testing.T) {
+	forEachStore(t, testFinding9SharedStoreConcurrentBatches)
+}
+
+func testFinding9SharedStoreConcurrentBatches(t *testing.T, kind backend) {
 	const (
 		size     = 64
 		rounds   = 6
 		perRound = 8
 	)
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 
 	bothSigned := newBarrier(2)
@@ -184,8 +189,12 @@ func TestFinding9SharedStoreConcurrentBatches(t *testing.T) {
 // and go on in a new list, instead of redrawing from its stale view until
 // the redraws run out.
 func TestFinding9ListFilledByOtherProcess(t *testing.T) {
+	forEachStore(t, testFinding9ListFilledByOtherProcess)
+}
+
+func testFinding9ListFilledByOtherProcess(t *testing.T, kind backend) {
 	const size = 16
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	stale := e.process()
 
@@ -231,8 +240,12 @@ func (d *waitingKTPEL) SDJWTClaims(at time.Time) map[string]any {
 // finds no index left when it signs draws one in its transaction, from a
 // list created there, instead of failing with ErrListFull.
 func TestConcurrentBatchesOutrunReserve(t *testing.T) {
+	forEachStore(t, testConcurrentBatchesOutrunReserve)
+}
+
+func testConcurrentBatchesOutrunReserve(t *testing.T, kind backend) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	free := size - len(a.Credentials)
 	perBatch := free/2 + 1 // two batches need more than the list has left
@@ -276,8 +289,12 @@ func TestConcurrentBatchesOutrunReserve(t *testing.T) {
 // writes): the store refuses the second, which then reads the lists again
 // and issues into the list the first created.
 func TestSharedStoreCreateSameStatusList(t *testing.T) {
+	forEachStore(t, testSharedStoreCreateSameStatusList)
+}
+
+func testSharedStoreCreateSameStatusList(t *testing.T, kind backend) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	fill := make([]IssueRequest, size-len(a.Credentials))
 	for i := range fill {
@@ -343,8 +360,10 @@ func TestSharedStoreCreateSameStatusList(t *testing.T) {
 // some order, the later one revokes the earlier binding and its
 // credentials, and one binding stays active; the bindings_one_active index
 // is never hit.
-func TestSharedStoreActivateSameNIK(t *testing.T) {
-	he := newHandlerEnv(t, HandlerConfig{}, func(c *Config) { c.StatusList.Size = 64; c.Formats = []credential.Format{credential.FormatSDJWT} })
+func TestSharedStoreActivateSameNIK(t *testing.T) { forEachStore(t, testSharedStoreActivateSameNIK) }
+
+func testSharedStoreActivateSameNIK(t *testing.T, kind backend) {
+	he := newHandlerEnvOn(t, kind, HandlerConfig{}, func(c *Config) { c.StatusList.Size = 64; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	bothRead := newBarrier(2)
 	atDocuments := func(c *Config) {
 		c.Documents = DocumentsFunc(func(context.Context, credential.NIK) ([]credential.Document, error) {
@@ -387,21 +406,20 @@ func TestSharedStoreActivateSameNIK(t *testing.T) {
 		return
 	}
 	var bindings []Binding
-	rows, err := he.store.db.Query(`SELECT `+bindingCols+` FROM bindings WHERE nik = ? ORDER BY created_at, revoked_at DESC`, testNIK)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var b Binding
-		var st string
-		var c, r int64
-		if err := rows.Scan(&b.ID, &b.NIK, &b.RegistrationID, &b.KeyThumbprint, &b.PublicJWK, &st, &c, &r, &b.RevokeReason); err != nil {
+	for _, state := range []BindingState{BindingRevoked, BindingActive} {
+		var id string
+		if err := he.queryRow(`SELECT id FROM bindings WHERE nik = ? AND state = ?`, testNIK, string(state)).Scan(&id); err != nil {
+			t.Fatalf("%s binding: %v", state, err)
+		}
+		b, err := he.iss.Binding(he.ctx, id)
+		if err != nil {
 			t.Fatal(err)
 		}
-		b.State = BindingState(st)
-		bindings = append(bindings, b)
+		bindings = append(bindings, *b)
 	}
-	rows.Close()
+	if n := he.count(`SELECT COUNT(*) FROM bindings WHERE nik = ?`, testNIK); n != 2 {
+		t.Fatalf("%d bindings, want 2", n)
+	}
 	if len(bindings) != 2 {
 		t.Fatalf("%d bindings, want 2", len(bindings))
 	}
@@ -414,7 +432,7 @@ func TestSharedStoreActivateSameNIK(t *testing.T) {
 		t.Fatalf("bindings %+v and %+v; want the second to replace the first", first, second)
 	}
 	var active *Binding
-	if err := he.store.View(he.ctx, func(tx Tx) error {
+	if err := he.st.View(he.ctx, func(tx Tx) error {
 		var err error
 		active, err = tx.ActiveBinding(testNIK)
 		return err
@@ -476,9 +494,11 @@ func (tx *conflictingTx) InsertStatusList(l StatusListRecord) error {
 // The redraws of a refused index, and the new lists tried for want of
 // room, are bounded: past the bound the call fails with a sentinel error
 // and nothing is recorded.
-func TestConflictRetriesBounded(t *testing.T) {
+func TestConflictRetriesBounded(t *testing.T) { forEachStore(t, testConflictRetriesBounded) }
+
+func testConflictRetriesBounded(t *testing.T, kind backend) {
 	const size = 8
-	e := newEnv(t, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
 	a := e.activate(newDevice(t))
 	open := func(s *conflictingStore) *Issuer {
 		return e.process(func(c *Config) { s.Store = c.Store; c.Store = s })

@@ -52,7 +52,7 @@ func TestIssueBatchBindingRevokedWhileSigning(t *testing.T) {
 func (e *env) recordsOf(bindingID string) []CredentialRecord {
 	e.t.Helper()
 	var recs []CredentialRecord
-	if err := e.store.View(e.ctx, func(tx Tx) error {
+	if err := e.st.View(e.ctx, func(tx Tx) error {
 		var err error
 		recs, err = tx.CredentialsOfBinding(bindingID)
 		return err
@@ -171,7 +171,7 @@ func TestAppendAuditSetsSeq(t *testing.T) {
 		{At: t0, Actor: "test", Action: "b", Subject: "s2", Outcome: "ok"},
 		{At: t0, Actor: "test", Action: "c", Subject: "s3", Outcome: "ok"},
 	}
-	if err := e.store.Update(e.ctx, func(tx Tx) error {
+	if err := e.st.Update(e.ctx, func(tx Tx) error {
 		for _, ev := range events {
 			if err := tx.AppendAudit(ev); err != nil {
 				return err

@@ -17,7 +17,9 @@ import (
 )
 
 // migrations are applied in order; the schema version is their count. Never
-// edit an applied migration: append a new one.
+// edit an applied migration: append a new one, here and, in PostgreSQL's
+// SQL, to postgresMigrations (postgres.go), whose first entry creates the
+// schema of version 4 at once.
 var migrations = []string{
 	// 1: initial schema.
 	`CREATE TABLE registrations (

@@ -10,10 +10,13 @@ import (
 // Store persists the issuer's state. Every state change of the package runs
 // inside one Store.Update call, so it happens completely or not at all, even
 // if the process dies in the middle (see [OpenSQLite] for the default
-// implementation).
+// implementation, [OpenPostgres] for PostgreSQL).
 //
 // Implementations must give Update serializable isolation: two concurrent
-// Update calls must behave as if run one after the other.
+// Update calls must behave as if run one after the other. An
+// implementation may run fn again after a transaction that could not be
+// serialized ([PostgresStore] does): fn must start from scratch each time
+// and have no effect outside the transaction.
 type Store interface {
 	// Update runs fn in one read-write transaction: committed if fn returns
 	// nil, rolled back (and fn's error returned) otherwise. The package

@@ -15,7 +15,7 @@ import (
 	"github.com/ikdkit/ikdkit/keys"
 )
 
-const issuerHelp = `usage: ikd issuer serve --demo [--addr HOST:PORT] [--dir DIR]
+const issuerHelp = `usage: ikd issuer serve --demo [--addr HOST:PORT] [--dir DIR] [--db DSN]
 
 Start the demo world's Ditjen Dukcapil as an OpenID4VCI 1.0 credential
 issuer (the library's issuer.NewHandler) that any OpenID4VCI wallet can
@@ -36,7 +36,8 @@ The issuer runs until interrupted (Ctrl-C).
 
 Plain HTTP is allowed on a loopback address only, so --addr must be one
 (127.0.0.1, ::1 or localhost); the Credential Issuer Identifier is
-http://HOST:PORT. Keys and store are fresh and synthetic every run.
+http://HOST:PORT. Keys are fresh and synthetic every run, and so is the
+store unless --db names one that already holds the demo's data.
 
 Flags:
   --demo         serve the demo world's issuer (required: a real issuer
@@ -47,6 +48,12 @@ Flags:
                  ikd wallet activate --trust DIR/issuer.jwk.json
                  --trust DIR/iaca.pem); default a temporary directory,
                  removed at exit
+  --db DSN       the issuer's store: a postgres:// or postgresql:// URL
+                 for a PostgreSQL database (created tables and all on first
+                 use), or a SQLite file's path; default a SQLite file in
+                 DIR (no database server needed). A store used again
+                 keeps its status lists, whose URIs name the earlier
+                 run's address: give a fixed --addr then
 
 Example:
   ikd issuer serve --demo --addr 127.0.0.1:8080 --dir /tmp/dukcapil
@@ -58,6 +65,7 @@ func issuerServe(ctx context.Context, e *env, args []string) error {
 	demo := fs.Bool("demo", false, "")
 	addr := fs.String("addr", "127.0.0.1:0", "")
 	dir := fs.String("dir", "", "")
+	db := fs.String("db", "", "")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -87,7 +95,7 @@ func issuerServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	party, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: *dir, ID: id, Name: "Ditjen Dukcapil",
+	party, err := demoworld.NewParty(ctx, demoworld.PartyConfig{Dir: *dir, DSN: *db, ID: id, Name: "Ditjen Dukcapil",
 		Types: []credential.TypeInfo{credential.KTPELType(), credential.KKType()}, Documents: []credential.Document{ktp, kk}, Now: e.now})
 	if err != nil {
 		return err
@@ -126,7 +134,12 @@ func issuerServe(ctx context.Context, e *env, args []string) error {
 	go func() { served <- srv.Serve(ln) }()
 
 	fmt.Fprintf(e.stderr, "ikd issuer: Ditjen Dukcapil (demo) serves OpenID4VCI 1.0 at %s\n", id)
-	fmt.Fprintf(e.stderr, "ikd issuer: metadata %s/.well-known/openid-credential-issuer; store, issuer.jwk.json and iaca.pem in %s\n", id, *dir)
+	// The DSN may hold a password: it is not printed.
+	where := "store, issuer.jwk.json and iaca.pem in " + *dir
+	if *db != "" {
+		where = "store at --db; issuer.jwk.json and iaca.pem in " + *dir
+	}
+	fmt.Fprintf(e.stderr, "ikd issuer: metadata %s/.well-known/openid-credential-issuer; %s\n", id, where)
 	fmt.Fprintf(e.stderr, "ikd issuer: an operator confirmed NIK %s; its offer (single use, until %s) and tx_code follow; Ctrl-C stops\n",
 		demoworld.ResidentNIK, g.Offer.ExpiresAt.Format(time.RFC3339))
 	fmt.Fprintln(e.stdout, link)

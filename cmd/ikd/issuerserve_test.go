@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
 	"github.com/ikdkit/ikdkit/internal/nodeharness"
+	"github.com/ikdkit/ikdkit/internal/pgtest"
+	"github.com/ikdkit/ikdkit/issuer"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
 )
@@ -239,5 +242,53 @@ func TestIssuerServeNodeWallet(t *testing.T) {
 	}
 	if code := s.exit(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr)
+	}
+}
+
+// TestIssuerServePostgres: "ikd issuer serve --demo --db postgres://..."
+// keeps its store in that PostgreSQL database: an ikdkit wallet redeems
+// the offer, and a second run on the same database (fresh keys, the
+// same store) issues to another wallet, its records beside the first
+// run's.
+func TestIssuerServePostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	for run := range 2 {
+		s := serveIssuer(t, func() time.Time { return t0 }, "--db", dsn)
+		if strings.Contains(s.stderr.String(), dsn) {
+			t.Errorf("stderr shows the DSN: %s", s.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(s.dir, "issuer-127.0.0.1.db")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("run %d made a SQLite file beside --db: %v", run, err)
+		}
+		w := filepath.Join(t.TempDir(), "w")
+		trust := []string{"--trust", filepath.Join(s.dir, "issuer.jwk.json"), "--trust", filepath.Join(s.dir, "iaca.pem")}
+		runWalletEnv(t, nil, []wstep{
+			{"init", []string{"wallet", "init", "--wallet", w}, nil, pin1, 0, "", ""},
+			{"activate", append([]string{"wallet", "activate", "--wallet", w, "--offer", s.offer, "--tx-code", s.txCode}, trust...), nil, pin1, 0, "KTP-el (mso_mdoc) from CN=Ditjen Dukcapil DS", ""},
+		})
+		if code := s.exit(t); code != 0 {
+			t.Fatalf("run %d: exit %d: %s", run, code, s.stderr)
+		}
+	}
+	ctx := context.Background()
+	st, err := issuer.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var bindings int
+	if err := st.View(ctx, func(tx issuer.Tx) error {
+		events, err := tx.Audit(0, 1000)
+		for _, ev := range events {
+			if ev.Action == "activate" && ev.Outcome == "ok" {
+				bindings++
+			}
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if bindings != 2 {
+		t.Errorf("%d activations audited in the database, want one per run", bindings)
 	}
 }

@@ -108,14 +108,15 @@ func NewPKI(name string, ds crypto.Signer, now time.Time) (root, leaf *x509.Cert
 
 // Party is one issuing authority: its signing key (SD-JWT VCs, status lists
 // and, as the mdoc document signer, mdocs), its IACA root and DS
-// certificate, and its issuer kit over a SQLite store.
+// certificate, and its issuer kit over a store (SQLite unless
+// PartyConfig.DSN names another).
 type Party struct {
 	ID, Name string
 	Key      crypto.Signer
 	Root, DS *x509.Certificate
 	Types    []credential.TypeInfo
 	Issuer   *issuer.Issuer
-	Store    *issuer.SQLiteStore
+	Store    issuer.Store
 
 	handlerOnce sync.Once
 	handler     http.Handler
@@ -126,6 +127,9 @@ type Party struct {
 type PartyConfig struct {
 	// Dir is the directory the party's SQLite store is created in.
 	Dir string
+	// DSN, if set, is the party's store instead, as issuer.OpenStore
+	// takes it (a postgres:// URL, or a SQLite file's path).
+	DSN string
 	// ID and Name are the party's identifier (an https URL) and name.
 	ID, Name string
 	// Types are the credential types the party issues.
@@ -152,7 +156,7 @@ func slug(id string) string {
 }
 
 // NewParty creates an issuing authority with fresh keys, certificates and a
-// store at Dir/issuer-<host>.db. Close it with Close.
+// store at Dir/issuer-<host>.db (or at DSN). Close it with Close.
 func NewParty(ctx context.Context, cfg PartyConfig) (*Party, error) {
 	if cfg.Dir == "" || cfg.ID == "" || len(cfg.Types) == 0 {
 		return nil, ErrConfig
@@ -169,7 +173,11 @@ func NewParty(ctx context.Context, cfg PartyConfig) (*Party, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := issuer.OpenSQLite(ctx, filepath.Join(cfg.Dir, "issuer-"+slug(cfg.ID)+".db"))
+	dsn := cfg.DSN
+	if dsn == "" {
+		dsn = filepath.Join(cfg.Dir, "issuer-"+slug(cfg.ID)+".db")
+	}
+	st, err := issuer.OpenStore(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
