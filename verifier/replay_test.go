@@ -2,11 +2,14 @@ package verifier
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/internal/pgtest"
 )
 
 // replayStores returns a fresh store of each implementation holding at most
@@ -28,7 +31,22 @@ func replayStores(t *testing.T, max int) map[string][2]ReplayStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
-	return map[string][2]ReplayStore{"memory": {mem, mem}, "sqlite": {a, b}}
+	out := map[string][2]ReplayStore{"memory": {mem, mem}, "sqlite": {a, b}}
+	// PostgreSQL whenever a server is given (.ci/run always gives one).
+	if os.Getenv(pgtest.EnvVar) != "" {
+		dsn := pgtest.DSN(t)
+		pa, err := OpenReplayStore(ctx, dsn, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := OpenPostgresReplayStore(ctx, dsn, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pa.Close(); pb.Close() })
+		out["postgres"] = [2]ReplayStore{pa, pb}
+	}
+	return out
 }
 
 // TestReplayStoreContract: both stores detect a replay (also through the
