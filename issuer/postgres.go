@@ -214,6 +214,12 @@ const postgresMigrateLock = 0x696b646b69745f31 // "ikdkit_1"
 // conflicts the Tx methods report, which leave the transaction usable)
 // aborts it in PostgreSQL: Update then returns that failure even if fn
 // went on and returned nil, and nothing of the transaction is stored.
+//
+// InsertCredential also reports a record whose status list does not exist
+// as a conflict (SQLite's foreign key refuses it as ErrStore): after a
+// retry, a credential may still name a list that the failed attempt
+// created, and the issuer then draws its index again from a list that
+// exists.
 type PostgresStore struct {
 	pool     *pgxpool.Pool
 	attempts int
