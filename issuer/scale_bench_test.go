@@ -27,7 +27,9 @@ import (
 func BenchmarkScale(b *testing.B) {
 	for _, be := range []backend{sqliteBackend, postgresBackend} {
 		b.Run("store="+string(be), func(b *testing.B) {
-			e := newEnvOn(b, be)
+			// Lists of the production size: publication is measured on
+			// a list as full as 10^6 credentials make it.
+			e := newEnvOn(b, be, func(c *Config) { c.StatusList.Size = DefaultStatusListSize })
 			a := e.activate(newDevice(b))
 			const batch = 100
 			reqs := make([]IssueRequest, batch)
