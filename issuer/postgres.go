@@ -376,7 +376,35 @@ func (s *PostgresStore) run(ctx context.Context, mode pgx.TxAccessMode, fn func(
 // try runs fn in one transaction; retry reports a serialization failure or
 // deadlock, after which the transaction has been rolled back.
 func (s *PostgresStore) try(ctx context.Context, mode pgx.TxAccessMode, fn func(Tx) error) (retry bool, err error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, wrapStore("begin", err)
+	}
+	defer conn.Release()
+	if mode == pgx.ReadWrite {
+		// Writers queue here, on every instance, before their snapshot
+		// is taken: each appends to the audit log's one gapless sequence
+		// (audit_seq), and SERIALIZABLE writers that took their
+		// snapshots together fail on that row, however often they are
+		// retried (TestSharedStoreManyWriters, BenchmarkScaleInstances).
+		// Queued, they do not conflict; the signing happens before the
+		// transaction, so the queue holds only the writes. A session
+		// lock, released after the commit or rollback (and by the server
+		// if the connection dies).
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, writerLock); err != nil {
+			return false, wrapStore("begin", err)
+		}
+		defer func() {
+			// A fresh context: the caller's may be done, and a lock left
+			// on a pooled connection would block every writer.
+			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, writerLock); uerr != nil {
+				conn.Conn().Close(uctx) // the server drops the lock with the session
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: mode})
 	if err != nil {
 		return isSerializationFailure(err), wrapStore("begin", err)
 	}
@@ -403,6 +431,9 @@ func (s *PostgresStore) try(ctx context.Context, mode pgx.TxAccessMode, fn func(
 	}
 	return false, nil
 }
+
+// writerLock is the advisory lock key of the writers' queue ("ikdissuw").
+const writerLock int64 = 0x696b646973737577
 
 func isSerializationFailure(err error) bool {
 	var pe *pgconn.PgError

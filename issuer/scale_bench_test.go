@@ -1,9 +1,12 @@
 package issuer
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,4 +95,47 @@ func (e *env) dbBytes(b *testing.B) int64 {
 		}
 	}
 	return total
+}
+
+// BenchmarkScaleInstances: several issuer instances (each an Issuer on its
+// own store connection, as separate processes would be) issue batches of
+// 100 concurrently into one database. Every transaction appends to the
+// one gapless audit sequence and draws from the same status lists, so
+// this measures what the shared state costs: credentials/s over all
+// instances against one instance on the same machine.
+func BenchmarkScaleInstances(b *testing.B) {
+	for _, be := range []backend{sqliteBackend, postgresBackend} {
+		for _, n := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("store=%s/instances=%d", be, n), func(b *testing.B) {
+				e := newEnvOn(b, be, func(c *Config) { c.StatusList.Size = DefaultStatusListSize })
+				a := e.activate(newDevice(b))
+				const batch = 100
+				reqs := make([]IssueRequest, batch)
+				for i := range reqs {
+					reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []credential.Format{credential.FormatSDJWT}}
+				}
+				insts := make([]*Issuer, n)
+				for i := range insts {
+					insts[i] = e.process()
+				}
+				var next atomic.Int64
+				b.ResetTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for _, iss := range insts {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							if _, err := iss.IssueBatch(e.ctx, "bench", reqs); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				el := time.Since(start)
+				b.ReportMetric(float64(b.N*batch)/el.Seconds(), "credentials/s")
+			})
+		}
+	}
 }

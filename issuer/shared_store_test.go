@@ -525,3 +525,43 @@ func testConflictRetriesBounded(t *testing.T, kind backend) {
 	}
 	e.checkIssued(a.Binding.ID, nil, size)
 }
+
+// TestSharedStoreManyWriters: four issuer instances issue batches into one
+// store as fast as they can; every batch succeeds. (On PostgreSQL every
+// write transaction appends to the one gapless audit sequence: without
+// the writers queueing for it, SERIALIZABLE transactions failed on it
+// after all their retries.)
+func TestSharedStoreManyWriters(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind backend) {
+		e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = DefaultStatusListSize; c.Formats = []credential.Format{credential.FormatSDJWT} })
+		a := e.activate(newDevice(t))
+		const instances, rounds, perRound = 4, 20, 100
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var out []Credential
+		for p := range instances {
+			iss := e.process()
+			wg.Go(func() {
+				for r := range rounds {
+					reqs := make([]IssueRequest, perRound)
+					for i := range reqs {
+						reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}
+					}
+					got, err := iss.IssueBatch(e.ctx, "operator:batch", reqs)
+					if err != nil {
+						t.Errorf("instance %d, round %d: %v", p, r, err)
+						return
+					}
+					mu.Lock()
+					out = append(out, got...)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(out) != instances*rounds*perRound {
+			t.Fatalf("%d credentials issued, want %d", len(out), instances*rounds*perRound)
+		}
+		e.checkIssued(a.Binding.ID, out, len(a.Credentials)+len(out))
+	})
+}
