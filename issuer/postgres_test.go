@@ -198,7 +198,7 @@ func TestPostgresRetry(t *testing.T) {
 				}
 				defer conn.Close(ctx)
 				if _, err := conn.Exec(ctx, `UPDATE registrations SET confirmed_at = $1, confirmed_by = 'operator:other' WHERE id = $2`,
-					ct.Unix(), id); err != nil {
+					ct.UnixNano(), id); err != nil {
 					t.Errorf("the other transaction: %v", err)
 				}
 			}

@@ -533,7 +533,10 @@ func testConflictRetriesBounded(t *testing.T, kind backend) {
 // after all their retries.)
 func TestSharedStoreManyWriters(t *testing.T) {
 	forEachStore(t, func(t *testing.T, kind backend) {
-		e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = DefaultStatusListSize; c.Formats = []credential.Format{credential.FormatSDJWT} })
+		e := newEnvOn(t, kind, func(c *Config) {
+			c.StatusList.Size = DefaultStatusListSize
+			c.Formats = []credential.Format{credential.FormatSDJWT}
+		})
 		a := e.activate(newDevice(t))
 		const instances, rounds, perRound = 4, 20, 100
 		var wg sync.WaitGroup
