@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -135,22 +136,9 @@ const opVP = "openid4vp"
 // HTTP: https only (http on loopback hosts), no redirects, the Request
 // Object at most oid4vp.MaxRequestObjectSize bytes.
 func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions) (*VPRequest, error) {
-	w.mu.Lock()
-	err := w.unlockedLocked(opVP)
-	list := opts.Verifiers
-	if list == nil {
-		if t, ok := w.opts.Trust.(trustListTrust); ok {
-			list = t.l
-		}
-	}
-	now := w.opts.now()
-	rnd := w.opts.rand()
-	w.mu.Unlock()
+	list, now, rnd, err := w.vpContext(opts)
 	if err != nil {
 		return nil, err
-	}
-	if list == nil {
-		return nil, errorf(opVP, ErrConfig, "no trust list of registered verifiers (VPOptions.Verifiers)")
 	}
 	ar, err := oid4vp.ParseAuthorizationRequest(link)
 	if err != nil {
@@ -189,14 +177,8 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 		WalletNonce: walletNonce,
 		Now:         now,
 	})
-	switch {
-	case err == nil:
-	case errors.Is(err, oid4vp.ErrNotFresh):
-		return nil, wrapErr(opVP, ErrRequestExpired, err, "request object")
-	case errors.Is(err, oid4vp.ErrUntrustedVerifier), errors.Is(err, oid4vp.ErrInvalidRequestObject), errors.Is(err, oid4vp.ErrWalletNonce):
-		return nil, wrapErr(opVP, ErrUntrustedVerifier, err, "request object")
-	default:
-		return nil, wrapErr(opVP, ErrVPRequest, err, "request object")
+	if err != nil {
+		return nil, requestObjectErr(err)
 	}
 	if reg == nil {
 		return nil, errorf(opVP, ErrUntrustedVerifier, "no registered verifier")
@@ -228,6 +210,44 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 	}, nil
 }
 
+// vpContext is what reading a request needs of the wallet: unlocked, the
+// trust list of registered verifiers (opts.Verifiers, else the wallet's
+// trust list), its clock and randomness.
+func (w *Wallet) vpContext(opts VPOptions) (*trustlist.List, time.Time, io.Reader, error) {
+	w.mu.Lock()
+	err := w.unlockedLocked(opVP)
+	list := opts.Verifiers
+	if list == nil {
+		if t, ok := w.opts.Trust.(trustListTrust); ok {
+			list = t.l
+		}
+	}
+	now, rnd := w.opts.now(), w.opts.rand()
+	w.mu.Unlock()
+	switch {
+	case err != nil:
+		return nil, time.Time{}, nil, err
+	case list == nil:
+		return nil, time.Time{}, nil, errorf(opVP, ErrConfig, "no trust list of registered verifiers (VPOptions.Verifiers)")
+	}
+	return list, now, rnd, nil
+}
+
+// requestObjectErr maps a failure of oid4vp.VerifyRequestObject: not
+// fresh is ErrRequestExpired; an untrusted or invalid Request Object, a
+// wrong wallet_nonce or origin is ErrUntrustedVerifier; anything else
+// ErrVPRequest.
+func requestObjectErr(err error) error {
+	switch {
+	case errors.Is(err, oid4vp.ErrNotFresh):
+		return wrapErr(opVP, ErrRequestExpired, err, "request object")
+	case errors.Is(err, oid4vp.ErrUntrustedVerifier), errors.Is(err, oid4vp.ErrInvalidRequestObject),
+		errors.Is(err, oid4vp.ErrWalletNonce), errors.Is(err, oid4vp.ErrOrigin):
+		return wrapErr(opVP, ErrUntrustedVerifier, err, "request object")
+	}
+	return wrapErr(opVP, ErrVPRequest, err, "request object")
+}
+
 // ReadDCAPIRequest reads a request that reached the wallet through the W3C
 // Digital Credentials API (OpenID4VP 1.0 Appendix A): protocol and data
 // are the request's as the platform passed them, origin the origin of the
@@ -245,21 +265,9 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 // and returned as VPAnswer.DCAPIData. Errors are those of ReadVPRequest;
 // multi-signed requests are ErrVPRequest.
 func (w *Wallet) ReadDCAPIRequest(ctx context.Context, protocol string, data []byte, origin string, opts VPOptions) (*VPRequest, error) {
-	w.mu.Lock()
-	err := w.unlockedLocked(opVP)
-	list := opts.Verifiers
-	if list == nil {
-		if t, ok := w.opts.Trust.(trustListTrust); ok {
-			list = t.l
-		}
-	}
-	now := w.opts.now()
-	w.mu.Unlock()
+	list, now, _, err := w.vpContext(opts)
 	if err != nil {
 		return nil, err
-	}
-	if list == nil {
-		return nil, errorf(opVP, ErrConfig, "no trust list of registered verifiers (VPOptions.Verifiers)")
 	}
 	o, err := url.Parse(origin)
 	if err != nil || o.Host == "" || o.Scheme+"://"+o.Host != origin || oid4vp.CheckURL(origin) != nil {
@@ -284,14 +292,8 @@ func (w *Wallet) ReadDCAPIRequest(ctx context.Context, protocol string, data []b
 			Origin: origin,
 			Now:    now,
 		})
-		switch {
-		case err == nil:
-		case errors.Is(err, oid4vp.ErrNotFresh):
-			return nil, wrapErr(opVP, ErrRequestExpired, err, "request object")
-		case errors.Is(err, oid4vp.ErrUntrustedVerifier), errors.Is(err, oid4vp.ErrInvalidRequestObject), errors.Is(err, oid4vp.ErrOrigin):
-			return nil, wrapErr(opVP, ErrUntrustedVerifier, err, "request object")
-		default:
-			return nil, wrapErr(opVP, ErrVPRequest, err, "request object")
+		if err != nil {
+			return nil, requestObjectErr(err)
 		}
 		req = vr.Request()
 		if e := vr.ExpiresAt(); !e.IsZero() {
