@@ -247,9 +247,8 @@ func (f *fixture) verifyPeer(presentation string, o peerOpts) error {
 	if _, _, err := josejwt.Validate(holderKey, kb); err != nil {
 		return err
 	}
-	// (by hand) aud, nonce, and iat within the 5-minute window ikdkit
-	// applies by default (not in the future beyond no skew here, as ikdkit
-	// with ClockSkew 0).
+	// (by hand) aud, nonce, and the KB-JWT's iat: not in the future and at
+	// most 5 minutes old, as ikdkit with its defaults (ClockSkew 0).
 	if *sd.KbJwt.Aud != o.aud || *sd.KbJwt.Nonce != o.nonce {
 		return fmt.Errorf("%w: aud or nonce", errPeer)
 	}
