@@ -7,8 +7,18 @@
 // code flow, PKCE, the token, UserInfo, revocation and end-session
 // endpoints, ID token signing — is github.com/zitadel/oidc/v3 (an
 // OpenID-certified provider library); this package supplies what it
-// leaves to its user: the storage (SQLite), the clients (registered by
+// leaves to its user: the storage, the clients (registered by
 // configuration), the login page, the user authentication and the claims.
+//
+// # Storage and several instances
+//
+// Config.Database is a SQLite file or a PostgreSQL DSN. Several provider
+// instances may share one PostgreSQL database: codes, tokens, grants and
+// withdrawals are in it. The OpenID4VP transaction of a login page lives in
+// the memory of the instance that served the page, so a load balancer must
+// send a login's /login… and /vp/… requests to that instance (sticky
+// sessions on the login cookie or the path); every other endpoint may be
+// served by any instance.
 //
 // # Login
 //
