@@ -2,8 +2,10 @@ package sdjwt
 
 import (
 	"crypto"
+	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
@@ -31,7 +33,15 @@ func hashByName(name string) (crypto.Hash, bool) {
 // b64Digest is base64url(hash(ASCII(s))), the digest of a disclosure
 // (RFC 9901 §4.2.3) and the sd_hash of a presentation (§4.3.1).
 func b64Digest(h crypto.Hash, s string) string {
-	return base64.RawURLEncoding.EncodeToString(digestOf(h, []byte(s)))
+	// One allocation, the result: the input is hashed in place (read
+	// through unsafe, never written) and the digest and its base64url
+	// stay on the stack.
+	var sum [sha512.Size]byte
+	var out [(sha512.Size*8 + 5) / 6]byte
+	d := digestInto(h, sum[:0], unsafe.Slice(unsafe.StringData(s), len(s)))
+	n := base64.RawURLEncoding.EncodedLen(len(d))
+	base64.RawURLEncoding.Encode(out[:n], d)
+	return string(out[:n])
 }
 
 // Disclosure is one disclosure of an SD-JWT (RFC 9901 §4.2): a salt, a claim

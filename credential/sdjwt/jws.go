@@ -16,20 +16,26 @@ import (
 // the algorithms of package keys. This file adapts it to this package's
 // errors.
 
-// digestOf hashes data with h (a hash of _sd_alg).
-func digestOf(h crypto.Hash, data []byte) []byte {
+// digestInto appends the h digest (a hash of _sd_alg) of data to dst;
+// data is only read.
+func digestInto(h crypto.Hash, dst, data []byte) []byte {
 	switch h {
 	case crypto.SHA256:
 		d := sha256.Sum256(data)
-		return d[:]
+		return append(dst, d[:]...)
 	case crypto.SHA384:
 		d := sha512.Sum384(data)
-		return d[:]
+		return append(dst, d[:]...)
 	case crypto.SHA512:
 		d := sha512.Sum512(data)
-		return d[:]
+		return append(dst, d[:]...)
 	}
 	panic("sdjwt: unreachable hash")
+}
+
+// digestOf hashes data with h (a hash of _sd_alg).
+func digestOf(h crypto.Hash, data []byte) []byte {
+	return digestInto(h, nil, data)
 }
 
 // compactJWS is a parsed, not yet verified, compact JWS with its payload
