@@ -53,6 +53,7 @@ type Disclosure struct {
 	digest  string
 	salt    string
 	name    string
+	nameV   any // name as the decoder boxed it (nil if built otherwise)
 	hasName bool
 	value   any
 	path    Path
@@ -79,6 +80,15 @@ func (d *Disclosure) Value() any { return d.value }
 // Path returns the claim path this disclosure reveals.
 func (d *Disclosure) Path() Path { return d.path }
 
+// nameElem is the claim name as a path element, without boxing it again
+// when the decoder already did.
+func (d *Disclosure) nameElem() any {
+	if d.nameV != nil {
+		return d.nameV
+	}
+	return d.name
+}
+
 // parseDisclosure decodes one disclosure (RFC 9901 §4.2.1, §4.2.2) and
 // computes its digest over the received string, never a re-encoding (§4.2.3).
 func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
@@ -101,7 +111,7 @@ func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
 		if !ok {
 			return nil, fmt.Errorf("claim name is not a string")
 		}
-		d.name, d.hasName, d.value = name, true, arr[2]
+		d.name, d.nameV, d.hasName, d.value = name, arr[1], true, arr[2]
 	case 2: // [salt, value]: array element (§4.2.2)
 		d.value = arr[1]
 	default:
