@@ -96,7 +96,8 @@ func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base64url: %v", err)
 	}
-	v, err := strictjson.Unmarshal(raw, MaxDepth)
+	// raw is this function's own buffer, never written again.
+	v, err := strictjson.UnmarshalOwned(raw, MaxDepth)
 	if err != nil {
 		return nil, err
 	}

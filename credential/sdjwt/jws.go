@@ -54,7 +54,8 @@ func parseCompactJWS(tok string, what string) (*compactJWS, *check.Error) {
 	if err != nil {
 		return nil, newErr(check.Format, ErrMalformed, "%s: %v", what, err)
 	}
-	payload, err := strictjson.UnmarshalObject(t.Payload, MaxDepth)
+	// t.Payload is jose.Parse's decoded buffer, never written again.
+	payload, err := strictjson.UnmarshalObjectOwned(t.Payload, MaxDepth)
 	if err != nil {
 		return nil, newErr(check.Format, ErrMalformed, "%s payload: %v", what, err)
 	}

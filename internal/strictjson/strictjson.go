@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Errors returned by [Unmarshal]. A *SyntaxError unwraps to one of them.
@@ -53,7 +54,19 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // whitespace allowed). maxDepth bounds the nesting of arrays and objects; a
 // scalar has depth 0.
 func Unmarshal(data []byte, maxDepth int) (any, error) {
-	d := decoder{data: data, maxDepth: maxDepth}
+	return unmarshal(decoder{data: data, maxDepth: maxDepth})
+}
+
+// UnmarshalOwned is [Unmarshal] for input the caller hands over: data must
+// never be modified afterwards, because the decoded strings that needed no
+// unescaping share its memory instead of copying it (one allocation fewer
+// per string). For buffers the caller decoded itself and keeps read-only,
+// such as a base64url-decoded disclosure or JWS payload.
+func UnmarshalOwned(data []byte, maxDepth int) (any, error) {
+	return unmarshal(decoder{data: data, maxDepth: maxDepth, owned: true})
+}
+
+func unmarshal(d decoder) (any, error) {
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -68,7 +81,16 @@ func Unmarshal(data []byte, maxDepth int) (any, error) {
 
 // UnmarshalObject is [Unmarshal] for input that must be a JSON object.
 func UnmarshalObject(data []byte, maxDepth int) (map[string]any, error) {
-	v, err := Unmarshal(data, maxDepth)
+	return asObject(Unmarshal(data, maxDepth))
+}
+
+// UnmarshalObjectOwned is [UnmarshalOwned] for input that must be a JSON
+// object.
+func UnmarshalObjectOwned(data []byte, maxDepth int) (map[string]any, error) {
+	return asObject(UnmarshalOwned(data, maxDepth))
+}
+
+func asObject(v any, err error) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +105,7 @@ type decoder struct {
 	data     []byte
 	pos      int
 	maxDepth int
+	owned    bool // strings may share data's memory (UnmarshalOwned)
 }
 
 func (d *decoder) fail(err error, msg string) error {
@@ -231,6 +254,10 @@ func (d *decoder) str() (string, error) {
 				return "", d.fail(ErrSyntax, "invalid UTF-8 in string")
 			}
 			d.pos++
+			if d.owned && len(s) > 0 {
+				// The caller never writes data again (UnmarshalOwned).
+				return unsafe.String(&s[0], len(s)), nil
+			}
 			return string(s), nil
 		}
 		if c == '\\' {

@@ -95,6 +95,11 @@ func FuzzUnmarshal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Unmarshal(data, 16)
+		// UnmarshalOwned decodes alike, refuses alike.
+		owned, oerr := UnmarshalOwned(bytes.Clone(data), 16)
+		if (err == nil) != (oerr == nil) || (err != nil && err.Error() != oerr.Error()) || !reflect.DeepEqual(v, owned) {
+			t.Fatalf("Unmarshal %#v, %v; UnmarshalOwned %#v, %v", v, err, owned, oerr)
+		}
 		if err != nil {
 			if v != nil {
 				t.Fatal("value returned with error")
@@ -111,4 +116,23 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("strictjson %#v != encoding/json %#v", v, std)
 		}
 	})
+}
+
+// TestUnmarshalCopiesUnlessOwned: Unmarshal's strings survive the caller
+// reusing its buffer; UnmarshalOwned's share it (the caller promised never
+// to write it), which is what saves the copy.
+func TestUnmarshalCopiesUnlessOwned(t *testing.T) {
+	buf := []byte(`{"name":"RINA","salt":"abc"}`)
+	v, err := Unmarshal(buf, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := UnmarshalObjectOwned(bytes.Clone(buf), 4)
+	if err != nil || o["name"] != "RINA" || o["salt"] != "abc" {
+		t.Fatalf("%v %v", o, err)
+	}
+	copy(buf, bytes.Repeat([]byte("x"), len(buf)))
+	if m := v.(map[string]any); m["name"] != "RINA" || m["salt"] != "abc" {
+		t.Fatalf("Unmarshal's strings changed with the buffer: %v", m)
+	}
 }
