@@ -177,7 +177,7 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 			Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
 			{ID: hospitalID, Name: "RS Contoh", Keys: []trustlist.Key{{ID: hospitalKeyID, Public: hospitalKey.Public()}},
 				Claims: map[string][]string{credential.VCTQR: {credential.QRClaimID}}},
-			onlineBankRegistration(onlineBankID(online), bankKey), loginRegistration(onlineBankID(loginLn), loginKey)}}
+			onlineBankRegistration(localhostURL(online), bankKey), loginRegistration(localhostURL(loginLn), loginKey)}}
 	for _, p := range parties {
 		list.Issuers = append(list.Issuers, p.TrustEntry())
 	}
@@ -194,8 +194,8 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	say("   operator %s signed trust list #1 (%d bytes): 3 issuers, 4 registered verifiers (Bank Contoh, may ask for %v;",
 		operatorID, len(listTok), idPaths)
-	say("   RS Contoh, the same; Bank Contoh's online service %s, may ask for the KTP-el's %v;", onlineBankID(online), vpIdentityClaims)
-	say("   the IKD login provider %s, may ask for the KTP-el's %v)", onlineBankID(loginLn), loginClaims)
+	say("   RS Contoh, the same; Bank Contoh's online service %s, may ask for the KTP-el's %v;", localhostURL(online), vpIdentityClaims)
+	say("   the IKD login provider %s, may ask for the KTP-el's %v)", localhostURL(loginLn), loginClaims)
 	if err := write("issuer.jwk.json", mustJWK(dukcapil.Key.Public())); err != nil {
 		return err
 	}

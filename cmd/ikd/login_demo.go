@@ -79,7 +79,7 @@ var crossLinkRE = regexp.MustCompile(`id="cross-link" href="([^"]+)"`)
 func demoLogin(ctx context.Context, w io.Writer, wal *holder.Wallet, trust *trustlist.Store, cache *statuslist.Cache,
 	key crypto.Signer, ln net.Listener, work string, now func() time.Time) error {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	id := onlineBankID(ln)
+	id := localhostURL(ln)
 	v, err := verifier.New(verifier.Config{Trust: trust, Status: cache, Now: now, ClockSkew: 5 * time.Second, Audience: id})
 	if err != nil {
 		return err

@@ -177,9 +177,8 @@ func loginServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	// x509_san_dns needs a DNS name: the provider is localhost.
-	issuer := "http://localhost:" + port
+	issuer := localhostURL(ln)
 	now := e.now()
 
 	// Fresh keys: the OpenID4VP request key and its certificate, the

@@ -182,9 +182,8 @@ func verifierServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	// x509_san_dns needs a DNS name: the bank is localhost.
-	id := "http://localhost:" + port
+	id := localhostURL(ln)
 	now := e.now()
 
 	signer, chain, err := bankPKI("localhost", now)

@@ -18,10 +18,11 @@ import (
 	"github.com/ikdkit/ikdkit/verifier"
 )
 
-// onlineBankID is the identifier of the bank's online (OpenID4VP) service
-// listening on ln: http://localhost:PORT, the DNS name its certificate
-// names for x509_san_dns.
-func onlineBankID(ln net.Listener) string {
+// localhostURL is the identifier of a demo service listening on ln (the
+// bank's online OpenID4VP service, the login provider):
+// http://localhost:PORT, the DNS name its certificate names for
+// x509_san_dns.
+func localhostURL(ln net.Listener) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return "http://localhost:" + port
 }
@@ -39,7 +40,7 @@ func onlineBankRegistration(id string, key crypto.Signer) trustlist.Verifier {
 func demoOnline(ctx context.Context, w io.Writer, wal *holder.Wallet, trust *trustlist.Store, cache *statuslist.Cache,
 	bankKey crypto.Signer, ln net.Listener, now func() time.Time) error {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	id := onlineBankID(ln)
+	id := localhostURL(ln)
 	chain, err := bankChain(bankKey, "localhost", now())
 	if err != nil {
 		return err

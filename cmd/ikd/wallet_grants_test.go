@@ -48,7 +48,7 @@ func TestCLIWalletGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := onlineBankID(ln)
+	id := localhostURL(ln)
 	signer, chain, err := bankPKI("localhost", t0)
 	if err != nil {
 		t.Fatal(err)
