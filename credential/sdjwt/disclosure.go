@@ -4,9 +4,11 @@ import (
 	"crypto"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"unsafe"
 
+	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
@@ -33,15 +35,26 @@ func hashByName(name string) (crypto.Hash, bool) {
 // b64Digest is base64url(hash(ASCII(s))), the digest of a disclosure
 // (RFC 9901 §4.2.3) and the sd_hash of a presentation (§4.3.1).
 func b64Digest(h crypto.Hash, s string) string {
-	// One allocation, the result: the input is hashed in place (read
-	// through unsafe, never written) and the digest and its base64url
-	// stay on the stack.
+	var out [b64DigestMax]byte
+	return string(b64DigestTo(out[:], h, s))
+}
+
+// b64DigestMax is the longest base64url digest, of SHA-512.
+const b64DigestMax = (sha512.Size*8 + 5) / 6
+
+// b64DigestLen is the length of the base64url of an h digest.
+func b64DigestLen(h crypto.Hash) int { return base64.RawURLEncoding.EncodedLen(h.Size()) }
+
+// b64DigestTo writes base64url(hash(ASCII(s))) to the start of dst, which
+// holds at least b64DigestLen(h) bytes, and returns that part of dst. s is
+// hashed in place (read through unsafe, never written) and the digest
+// stays on the stack.
+func b64DigestTo(dst []byte, h crypto.Hash, s string) []byte {
 	var sum [sha512.Size]byte
-	var out [(sha512.Size*8 + 5) / 6]byte
 	d := digestInto(h, sum[:0], unsafe.Slice(unsafe.StringData(s), len(s)))
 	n := base64.RawURLEncoding.EncodedLen(len(d))
-	base64.RawURLEncoding.Encode(out[:n], d)
-	return string(out[:n])
+	base64.RawURLEncoding.Encode(dst[:n], d)
+	return dst[:n]
 }
 
 // Disclosure is one disclosure of an SD-JWT (RFC 9901 §4.2): a salt, a claim
@@ -53,7 +66,6 @@ type Disclosure struct {
 	digest  string
 	salt    string
 	name    string
-	nameV   any // name as the decoder boxed it (nil if built otherwise)
 	hasName bool
 	value   any
 	path    Path
@@ -80,48 +92,94 @@ func (d *Disclosure) Value() any { return d.value }
 // Path returns the claim path this disclosure reveals.
 func (d *Disclosure) Path() Path { return d.path }
 
-// nameElem is the claim name as a path element, without boxing it again
-// when the decoder already did.
-func (d *Disclosure) nameElem() any {
-	if d.nameV != nil {
-		return d.nameV
-	}
-	return d.name
-}
-
-// parseDisclosure decodes one disclosure (RFC 9901 §4.2.1, §4.2.2) and
-// computes its digest over the received string, never a re-encoding (§4.2.3).
-func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
-	raw, err := decodeB64(encoded)
+// decode reads one disclosure (RFC 9901 §4.2.1, §4.2.2) into d and computes
+// its digest over the received string, never a re-encoding (§4.2.3).
+//
+// The caller lends two buffers that d's strings share afterwards and that
+// nobody writes again: raw, at least base64.RawURLEncoding.DecodedLen(
+// len(encoded)) bytes, for the decoded JSON, and digest, b64DigestLen(h)
+// bytes. It returns how much of raw it used. The JSON is read as the
+// array it must be, without building the array: salt and name straight
+// into d, the value decoded as strictjson decodes any value.
+func (d *Disclosure) decode(encoded string, h crypto.Hash, raw, digest []byte) (int, error) {
+	n, err := jose.DecodeTo(raw, encoded)
 	if err != nil {
-		return nil, fmt.Errorf("base64url: %v", err)
+		return 0, fmt.Errorf("base64url: %v", err)
 	}
-	// raw is this function's own buffer, never written again.
-	v, err := strictjson.UnmarshalOwned(raw, MaxDepth)
-	if err != nil {
-		return nil, err
+	s := strictjson.NewOwnedScanner(raw[:n], MaxDepth)
+	if c, _ := s.Peek(); c != '[' {
+		return 0, errors.New("not a JSON array")
 	}
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("not a JSON array")
+	if err := s.Expect('['); err != nil {
+		return 0, err
 	}
-	d := &Disclosure{encoded: encoded, digest: b64Digest(h, encoded)}
-	switch len(arr) {
-	case 3: // [salt, name, value]: object property (§4.2.1)
-		name, ok := arr[1].(string)
-		if !ok {
-			return nil, fmt.Errorf("claim name is not a string")
+	if c, _ := s.Peek(); c != '"' {
+		if c == ']' {
+			return 0, errors.New("array has 0 elements, want 2 or 3")
 		}
-		d.name, d.nameV, d.hasName, d.value = name, arr[1], true, arr[2]
-	case 2: // [salt, value]: array element (§4.2.2)
-		d.value = arr[1]
+		if _, err := s.Value(); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("salt is not a string")
+	}
+	salt, err := s.String()
+	if err != nil {
+		return 0, err
+	}
+	if c, _ := s.Peek(); c == ']' {
+		return 0, errors.New("array has 1 element, want 2 or 3")
+	}
+	if err := s.Expect(','); err != nil {
+		return 0, err
+	}
+	// The second element: the claim name of [salt, name, value] or the
+	// value of [salt, value]. A string is read unboxed, and boxed only if
+	// it turns out to be the value.
+	var name string
+	var second any
+	isString := false
+	if c, _ := s.Peek(); c == '"' {
+		if name, err = s.String(); err != nil {
+			return 0, err
+		}
+		isString = true
+	} else if second, err = s.Value(); err != nil {
+		return 0, err
+	}
+	c, _ := s.Peek()
+	switch c {
+	case ']': // [salt, value]: array element (§4.2.2)
+		if isString {
+			second = name
+		}
+		*d = Disclosure{value: second}
+	case ',': // [salt, name, value]: object property (§4.2.1)
+		s.Expect(',')
+		if !isString {
+			if _, err := s.Value(); err != nil {
+				return 0, err
+			}
+			return 0, errors.New("claim name is not a string")
+		}
+		v, err := s.Value()
+		if err != nil {
+			return 0, err
+		}
+		if c, _ := s.Peek(); c == ',' {
+			return 0, errors.New("array has more than 3 elements, want 2 or 3")
+		}
+		*d = Disclosure{name: name, hasName: true, value: v}
 	default:
-		return nil, fmt.Errorf("array has %d elements, want 2 or 3", len(arr))
+		return 0, s.Expect(']') // the syntax error
 	}
-	salt, ok := arr[0].(string)
-	if !ok {
-		return nil, fmt.Errorf("salt is not a string")
+	if err := s.Expect(']'); err != nil {
+		return 0, err
 	}
-	d.salt = salt
-	return d, nil
+	if err := s.End(); err != nil {
+		return 0, err
+	}
+	d.encoded, d.salt = encoded, salt
+	dg := b64DigestTo(digest, h, encoded)
+	d.digest = unsafe.String(&dg[0], len(dg))
+	return n, nil
 }

@@ -1,13 +1,17 @@
 package sdjwt
 
 import (
+	"crypto"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // seedTokens returns every SD-JWT in testdata; it fails when there is none,
@@ -172,6 +176,76 @@ func FuzzPeekIssuer(f *testing.F) {
 		}
 		if v.Issuer() != iss || v.StringClaim("vct") != vct {
 			t.Fatalf("peeked %q %q, verified %q %q", iss, vct, v.Issuer(), v.StringClaim("vct"))
+		}
+	})
+}
+
+// referenceDisclosure is the disclosure reader this package had before
+// Disclosure.decode: the whole JSON decoded as a generic array, then its
+// shape checked. FuzzDisclosureDecode holds decode to it.
+func referenceDisclosure(encoded string) (salt, name string, hasName bool, value any, err error) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(encoded)
+	if err != nil || strings.ContainsAny(encoded, "\r\n") {
+		return "", "", false, nil, errors.New("base64url")
+	}
+	v, err := strictjson.Unmarshal(raw, MaxDepth)
+	if err != nil {
+		return "", "", false, nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return "", "", false, nil, errors.New("not a JSON array")
+	}
+	switch len(arr) {
+	case 3:
+		if name, ok = arr[1].(string); !ok {
+			return "", "", false, nil, errors.New("claim name is not a string")
+		}
+		hasName, value = true, arr[2]
+	case 2:
+		value = arr[1]
+	default:
+		return "", "", false, nil, errors.New("wrong length")
+	}
+	if salt, ok = arr[0].(string); !ok {
+		return "", "", false, nil, errors.New("salt is not a string")
+	}
+	return salt, name, hasName, value, nil
+}
+
+// FuzzDisclosureDecode is differential: Disclosure.decode, which reads the
+// disclosure array in place, accepts exactly what the generic decoder and
+// shape check accept, with the same salt, name and value, and a digest
+// over the string as received.
+func FuzzDisclosureDecode(f *testing.F) {
+	for _, s := range []string{
+		`["salt","given_name","Budi"]`, `["salt","x"]`, `["s",{"_sd":["a"]}]`, `["s","n",[1,{"...":"d"}]]`,
+		`[ "s" , "n" , null ]`, `["s"]`, `[]`, `["s","n","v",4]`, `[1,"n","v"]`, `["s",2,"v"]`, `{"a":1}`,
+		`["s\u0041","n\n","\ud83d\ude00"]`, `["s","n",1e400]`, `["s","n",{"a":1,"a":2}]`, `["s","n","v"] x`,
+		`["s","n",[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+	} {
+		f.Add(base64.RawURLEncoding.EncodeToString([]byte(s)))
+	}
+	f.Add("WyJzIiwibiIsInYiXQ\n")
+	f.Add("WyJzIiwibiIsInYiXQ==")
+	f.Fuzz(func(t *testing.T, encoded string) {
+		if encoded == "" {
+			return // split refuses "~~" before decoding
+		}
+		salt, name, hasName, value, werr := referenceDisclosure(encoded)
+		d, err := parseDisclosure(encoded, crypto.SHA256)
+		if (werr == nil) != (err == nil) {
+			t.Fatalf("%q: reference error %v, decode error %v", encoded, werr, err)
+		}
+		if err != nil {
+			return
+		}
+		n, ok := d.Name()
+		if d.Salt() != salt || n != name || ok != hasName || !reflect.DeepEqual(d.Value(), value) {
+			t.Fatalf("%q: decode (%q, %q, %v, %#v), reference (%q, %q, %v, %#v)", encoded, d.Salt(), n, ok, d.Value(), salt, name, hasName, value)
+		}
+		if d.Encoded() != encoded || d.Digest() != b64Digest(crypto.SHA256, encoded) {
+			t.Fatalf("%q: encoded %q, digest %q", encoded, d.Encoded(), d.Digest())
 		}
 	})
 }

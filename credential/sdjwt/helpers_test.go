@@ -1,6 +1,7 @@
 package sdjwt
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/base64"
@@ -189,4 +190,15 @@ func newFixture(t testing.TB) *fixture {
 	}
 	return &fixture{issuer: issuer, holder: holder, issued: issued, presentation: pres,
 		opts: VerifyOptions{IssuerKey: &issuer.PublicKey, Now: func() time.Time { return ktpNow }, Audience: testAud, Nonce: testNonce}}
+}
+
+// parseDisclosure decodes one disclosure with buffers of its own, as split
+// does with the buffers it shares among all disclosures.
+func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
+	d := new(Disclosure)
+	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(encoded)))
+	if _, err := d.decode(encoded, h, raw, make([]byte, b64DigestLen(h))); err != nil {
+		return nil, err
+	}
+	return d, nil
 }

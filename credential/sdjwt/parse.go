@@ -2,6 +2,7 @@ package sdjwt
 
 import (
 	"crypto"
+	"encoding/base64"
 	"strings"
 
 	"github.com/ikdkit/ikdkit/credential/check"
@@ -60,20 +61,28 @@ func split(s string) (*parts, *check.Error) {
 	}
 	p.hash = h
 
-	if n > 1 {
-		p.disclosures = make([]*Disclosure, 0, n-1)
-	}
-	for rest != "" {
-		var enc string
-		enc, rest, _ = strings.Cut(rest, "~")
-		if enc == "" {
-			return nil, newErr(check.Format, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
+	// The disclosures, their decoded JSON and their digests each live in
+	// one allocation for the whole SD-JWT: every string of a disclosure
+	// shares these buffers, which nothing writes once they are filled.
+	if m := n - 1; m > 0 {
+		ds := make([]Disclosure, m)
+		p.disclosures = make([]*Disclosure, m)
+		raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(rest)))
+		dlen := b64DigestLen(h)
+		digests := make([]byte, m*dlen)
+		for i := range ds {
+			var enc string
+			enc, rest, _ = strings.Cut(rest, "~")
+			if enc == "" {
+				return nil, newErr(check.Format, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
+			}
+			used, err := ds[i].decode(enc, h, raw, digests[i*dlen:(i+1)*dlen])
+			if err != nil {
+				return nil, newErr(check.Format, ErrMalformedDisclosure, "disclosure %d: %v", i, err)
+			}
+			raw = raw[used:]
+			p.disclosures[i] = &ds[i]
 		}
-		d, err := parseDisclosure(enc, h)
-		if err != nil {
-			return nil, newErr(check.Format, ErrMalformedDisclosure, "disclosure %d: %v", len(p.disclosures), err)
-		}
-		p.disclosures = append(p.disclosures, d)
 	}
 	return p, nil
 }

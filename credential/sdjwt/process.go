@@ -136,7 +136,7 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 			// exist at the level of the _sd key.
 			return nil, newErr(check.Disclosure, ErrClaimCollision, "claim %q at %v", d.name, path)
 		}
-		p := path.with(d.nameElem())
+		p := path.with(d.name)
 		w.used[idx], w.parent[idx], d.path = true, parent, p
 		pv, err := w.value(d.value, p, idx, depth)
 		if err != nil {

@@ -41,6 +41,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/internal/ecdsasig"
 	"github.com/ikdkit/ikdkit/internal/strictjson"
@@ -259,14 +260,35 @@ func Parse(token string, depth int) (*Token, error) {
 // decoder would skip), and zero unused bits.
 func Decode(s string) ([]byte, error) { return decode(s) }
 
+// DecodeTo is [Decode] into dst, which must hold
+// base64.RawURLEncoding.DecodedLen(len(s)) bytes; it returns the number
+// of bytes written. s is only read.
+func DecodeTo(dst []byte, s string) (int, error) {
+	if err := noLineBreaks(s); err != nil {
+		return 0, err
+	}
+	if len(s) == 0 {
+		return 0, nil
+	}
+	// The strict decoder rejects every byte outside the alphabet except
+	// the line breaks refused above; s is read, never written.
+	return b64.Decode(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 func decode(s string) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return nil, errors.New("invalid base64url character")
-		}
+	if err := noLineBreaks(s); err != nil {
+		return nil, err
 	}
 	return b64.DecodeString(s)
+}
+
+// noLineBreaks refuses '\r' and '\n', the two bytes outside the alphabet
+// that encoding/base64 skips instead of rejecting.
+func noLineBreaks(s string) error {
+	if strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
+		return errors.New("invalid base64url character")
+	}
+	return nil
 }
 
 // Encode encodes b as unpadded base64url.

@@ -199,3 +199,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeStrict: Decode and DecodeTo take only canonical unpadded
+// base64url (RFC 7515 §2): no padding, no other alphabet, no line breaks
+// (which encoding/base64 would skip), no non-zero unused bits.
+func TestDecodeStrict(t *testing.T) {
+	good := map[string]string{"": "", "YQ": "a", "YWI": "ab", "YWJj": "abc", "-_8": "\xfb\xff"}
+	for in, want := range good {
+		got, err := Decode(in)
+		if err != nil || string(got) != want {
+			t.Errorf("Decode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		buf := make([]byte, len(in))
+		n, err := DecodeTo(buf, in)
+		if err != nil || string(buf[:n]) != want {
+			t.Errorf("DecodeTo(%q) = %q, %v; want %q", in, buf[:n], err, want)
+		}
+	}
+	for _, in := range []string{"YQ==", "YQ=", "Y", "YR", "+/8", "YW\nJj", "YW\rJj", "YWJj\n", "\nYWJj", "YW Jj", "YW.Jj", "YWJ\x00"} {
+		if got, err := Decode(in); err == nil {
+			t.Errorf("Decode(%q) = %q, want an error", in, got)
+		}
+		if n, err := DecodeTo(make([]byte, len(in)), in); err == nil {
+			t.Errorf("DecodeTo(%q) = %d bytes, want an error", in, n)
+		}
+	}
+}

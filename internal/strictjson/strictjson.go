@@ -383,6 +383,10 @@ func (d *decoder) number() (any, error) {
 			return nil, d.fail(ErrSyntax, "invalid number exponent")
 		}
 	}
+	if d.owned {
+		// The caller never writes data again (UnmarshalOwned).
+		return json.Number(unsafe.String(&d.data[start], d.pos-start)), nil
+	}
 	return json.Number(d.data[start:d.pos]), nil
 }
 

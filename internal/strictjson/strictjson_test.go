@@ -136,3 +136,104 @@ func TestUnmarshalCopiesUnlessOwned(t *testing.T) {
 		t.Fatalf("Unmarshal's strings changed with the buffer: %v", m)
 	}
 }
+
+// scanArray reads an array with a Scanner, element by element, as a caller
+// of known-shape input does.
+func scanArray(data []byte, maxDepth int) ([]any, error) {
+	s := NewOwnedScanner(data, maxDepth)
+	if err := s.Expect('['); err != nil {
+		return nil, err
+	}
+	a := []any{}
+	if c, _ := s.Peek(); c == ']' {
+		s.Expect(']')
+		return a, s.End()
+	}
+	for {
+		v, err := s.Value()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		if c, _ := s.Peek(); c == ',' {
+			s.Expect(',')
+			continue
+		}
+		if err := s.Expect(']'); err != nil {
+			return nil, err
+		}
+		return a, s.End()
+	}
+}
+
+func TestScanner(t *testing.T) {
+	s := NewOwnedScanner([]byte(` [ "salt" , "name", {"a": [1, "x"]} ] `), 3)
+	if err := s.Expect('['); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.String(); err != nil || v != "salt" {
+		t.Fatalf("String = %q, %v", v, err)
+	}
+	if err := s.Expect(']'); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("Expect(']') before ',' = %v, want ErrSyntax", err)
+	}
+	s.Expect(',')
+	if c, ok := s.Peek(); !ok || c != '"' {
+		t.Fatalf("Peek = %q, %v", c, ok)
+	}
+	s.String()
+	s.Expect(',')
+	v, err := s.Value()
+	if err != nil || !reflect.DeepEqual(v, map[string]any{"a": []any{json.Number("1"), "x"}}) {
+		t.Fatalf("Value = %#v, %v", v, err)
+	}
+	if err := s.End(); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("End before ']' = %v", err)
+	}
+	s.Expect(']')
+	if err := s.End(); err != nil {
+		t.Fatalf("End = %v", err)
+	}
+	// The depth limit counts the arrays opened with Expect.
+	s = NewOwnedScanner([]byte(`[[[1]]]`), 2)
+	s.Expect('[')
+	if _, err := s.Value(); !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("Value 2 levels below an opened array with limit 2 = %v, want ErrTooDeep", err)
+	}
+	s = NewOwnedScanner([]byte(`[]`), 0)
+	if err := s.Expect('['); !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("Expect('[') with limit 0 = %v", err)
+	}
+	s = NewOwnedScanner([]byte(` 1`), 1)
+	if _, err := s.String(); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("String on a number = %v", err)
+	}
+}
+
+// FuzzScanner holds a Scanner that reads an array element by element to
+// Unmarshal: the same arrays accepted, decoded alike.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{`["a","b",{"c":[1,2]}]`, ` [ ] `, `["x",]`, `[[[[1]]]]`, `["\u00e9", 1e5, null, true]`, `[1 2]`, `[1]x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const depth = 4
+		want, werr := Unmarshal(data, depth)
+		if _, isArray := want.([]any); werr == nil && !isArray {
+			return
+		}
+		got, gerr := scanArray(bytes.Clone(data), depth)
+		if werr == nil && !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("[")) {
+			t.Fatalf("Unmarshal accepted a non-array as []any: %q", data)
+		}
+		if !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("[")) {
+			return
+		}
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: Unmarshal error %v, Scanner error %v", data, werr, gerr)
+		}
+		if werr == nil && !reflect.DeepEqual(want, any(got)) {
+			t.Fatalf("%q: Unmarshal %#v, Scanner %#v", data, want, got)
+		}
+	})
+}
