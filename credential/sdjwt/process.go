@@ -5,12 +5,34 @@ import "github.com/ikdkit/ikdkit/credential/check"
 // walker replaces digests by the values of the disclosures they reference,
 // following RFC 9901 §7.1 step 3 (processing of disclosures).
 type walker struct {
-	ds       []*Disclosure
-	byDigest map[string]int
+	ds []*Disclosure
+	// digests maps every digest met so far to the disclosure it names;
+	// it starts with the disclosures' digests and learns the decoys
+	// (decoy) as they are met. One map serves both lookups and the
+	// once-only rule.
+	digests  map[string]int
 	used     []bool
 	parent   []int // index of the disclosure containing each disclosure, or -1
-	seen     map[string]struct{}
 	ndigests int
+	paths    Path // unused room for the paths of disclosures (alloc)
+}
+
+// decoy marks, in walker.digests, a digest that names no disclosure.
+const decoy = -1
+
+// pathWith returns path extended by e, like Path.with, taking the room from
+// one slab for many paths instead of allocating each one. Each path is
+// capped at its length, so appending to one never writes into another.
+func (w *walker) pathWith(path Path, e any) Path {
+	n := len(path) + 1
+	if len(w.paths) < n {
+		w.paths = make(Path, max(n, 2*len(w.ds)))
+	}
+	q := w.paths[:n:n]
+	w.paths = w.paths[n:]
+	copy(q, path)
+	q[n-1] = e
+	return q
 }
 
 // processed is the result of a successful walk.
@@ -24,18 +46,17 @@ type processed struct {
 // disclosure's path is recorded on it.
 func process(payload map[string]any, ds []*Disclosure) (*processed, *check.Error) {
 	w := &walker{
-		ds:       ds,
-		byDigest: make(map[string]int, len(ds)),
-		used:     make([]bool, len(ds)),
-		parent:   make([]int, len(ds)),
-		seen:     make(map[string]struct{}, len(ds)+8),
+		ds:      ds,
+		digests: make(map[string]int, len(ds)+8),
+		used:    make([]bool, len(ds)),
+		parent:  make([]int, len(ds)),
 	}
 	for i, d := range ds {
-		if _, dup := w.byDigest[d.digest]; dup {
+		if _, dup := w.digests[d.digest]; dup {
 			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.
 			return nil, newErr(check.Disclosure, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
 		}
-		w.byDigest[d.digest] = i
+		w.digests[d.digest] = i
 		w.parent[i] = -1
 	}
 	out, err := w.object(payload, nil, -1, 0, true)
@@ -73,15 +94,17 @@ func (w *walker) digest(v any, path Path) (int, *check.Error) {
 	if w.ndigests > MaxDigests {
 		return 0, newErr(check.Disclosure, ErrTooLarge, "more than %d digests", MaxDigests)
 	}
-	if _, dup := w.seen[s]; dup {
+	idx, ok := w.digests[s]
+	if !ok {
+		// RFC 9901 §4.2.5: decoys are ignored, but remembered for the
+		// once-only rule below.
+		w.digests[s] = decoy
+		return decoy, nil
+	}
+	if idx == decoy || w.used[idx] {
 		// RFC 9901 §7.1 step 3.2.1/3.3.1 (and §4.2.4): a digest MUST NOT appear
 		// more than once in the payload and disclosures.
 		return 0, newErr(check.Disclosure, ErrDuplicateDigest, "digest %s at %v", s, path)
-	}
-	w.seen[s] = struct{}{}
-	idx, ok := w.byDigest[s]
-	if !ok {
-		return -1, nil
 	}
 	return idx, nil
 }
@@ -90,7 +113,12 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 	if depth > MaxDepth {
 		return nil, newErr(check.Disclosure, ErrTooLarge, "nesting deeper than %d at %v", MaxDepth, path)
 	}
-	out := make(map[string]any, len(in))
+	sd, hasSD := in["_sd"]
+	digests, ok := sd.([]any)
+	if hasSD && !ok {
+		return nil, newErr(check.Disclosure, ErrMalformed, "_sd at %v is not an array", path)
+	}
+	out := make(map[string]any, len(in)+len(digests))
 	for k, v := range in {
 		if k == "_sd" || (top && k == "_sd_alg") {
 			continue
@@ -99,19 +127,11 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 			out[k] = v // scalars need no path: nothing inside them to disclose
 			continue
 		}
-		pv, err := w.value(v, path.with(k), parent, depth)
+		pv, err := w.value(v, w.pathWith(path, k), parent, depth)
 		if err != nil {
 			return nil, err
 		}
 		out[k] = pv
-	}
-	sd, ok := in["_sd"]
-	if !ok {
-		return out, nil
-	}
-	digests, ok := sd.([]any)
-	if !ok {
-		return nil, newErr(check.Disclosure, ErrMalformed, "_sd at %v is not an array", path)
 	}
 	for _, dv := range digests {
 		idx, err := w.digest(dv, path)
@@ -131,18 +151,35 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 			// RFC 9901 §7.1 step 3.2.2.2: claim name MUST NOT be _sd or ...
 			return nil, newErr(check.Disclosure, ErrReservedClaimName, "claim name %q at %v", d.name, path)
 		}
-		if _, exists := out[d.name]; exists {
-			// RFC 9901 §7.1 step 3.2.2.3: the claim name MUST NOT already
-			// exist at the level of the _sd key.
+		// RFC 9901 §7.1 step 3.2.2.3: the claim name MUST NOT already
+		// exist at the level of the _sd key. A scalar goes in at once and
+		// the map's length tells whether the name was new (out is thrown
+		// away on the error); a container needs its place checked first,
+		// because its own disclosures are processed before it is stored.
+		n := len(out)
+		if isContainer(d.value) {
+			_, exists := out[d.name]
+			if exists {
+				n = -1
+			}
+		} else {
+			out[d.name] = d.value
+			if len(out) == n {
+				n = -1
+			}
+		}
+		if n < 0 {
 			return nil, newErr(check.Disclosure, ErrClaimCollision, "claim %q at %v", d.name, path)
 		}
-		p := path.with(d.name)
+		p := w.pathWith(path, d.name)
 		w.used[idx], w.parent[idx], d.path = true, parent, p
-		pv, err := w.value(d.value, p, idx, depth)
-		if err != nil {
-			return nil, err
+		if isContainer(d.value) {
+			pv, err := w.value(d.value, p, idx, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[d.name] = pv
 		}
-		out[d.name] = pv
 	}
 	return out, nil
 }
@@ -157,7 +194,7 @@ func (w *walker) array(in []any, path Path, parent, depth int) ([]any, *check.Er
 			out = append(out, el)
 			continue
 		}
-		p := path.with(i)
+		p := w.pathWith(path, i)
 		if m, ok := el.(map[string]any); ok && len(m) == 1 {
 			if dv, ok := m["..."]; ok {
 				// RFC 9901 §4.2.4.2: {"...": digest} stands for an array element.

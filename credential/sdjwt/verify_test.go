@@ -129,6 +129,9 @@ func TestVerifyRejects(t *testing.T) {
 	dSD, hSD := disc("salt-reserved-name-001", "_sd", "x")
 	dDots, hDots := disc("salt-reserved-name-002", "...", "x")
 	dObj, hObj := disc("salt-object-prop-0001", "a", "b")
+	_, hDecoy := disc("salt-decoy-000000001", "decoy", "x")
+	dGiven2, hGiven2 := disc("salt-given-name-0002", "nik", "3174015708950022")
+	dNikObj, hNikObj := disc("salt-given-name-0003", "nik", map[string]any{"x": "y"})
 	noKB := VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, AllowNoKeyBinding: true}
 	withPayload := func(mod func(p map[string]any)) map[string]any {
 		p := basePayload()
@@ -161,6 +164,10 @@ func TestVerifyRejects(t *testing.T) {
 		{"unreferenced disclosure", craft(t, f.issuer, nil, basePayload(), dGiven), &noKB, ErrUnreferencedDisclosure, check.Disclosure},
 		{"unreferenced disclosure appended to issued", f.issued + dGiven, &noKB, ErrUnreferencedDisclosure, check.Disclosure},
 		{"claim collision", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven}; p["nik"] = "x" }), dGiven), &noKB, ErrClaimCollision, check.Disclosure},
+		{"claim collision of two disclosures", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven, hGiven2} }), dGiven, dGiven2), &noKB, ErrClaimCollision, check.Disclosure},
+		{"claim collision of a disclosed object", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hGiven, hNikObj} }), dGiven, dNikObj), &noKB, ErrClaimCollision, check.Disclosure},
+		{"claim collision of a disclosed object with a plain claim", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hNikObj}; p["nik"] = "x" }), dNikObj), &noKB, ErrClaimCollision, check.Disclosure},
+		{"duplicate decoy", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hDecoy, hGiven, hDecoy} }), dGiven), &noKB, ErrDuplicateDigest, check.Disclosure},
 		{"disclosure named _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hSD} }), dSD), &noKB, ErrReservedClaimName, check.Disclosure},
 		{"disclosure named ...", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hDots} }), dDots), &noKB, ErrReservedClaimName, check.Disclosure},
 		{"array disclosure in _sd", craft(t, f.issuer, nil, withPayload(func(p map[string]any) { p["_sd"] = []any{hArr} }), dArr), &noKB, ErrDisclosureKind, check.Disclosure},

@@ -102,6 +102,24 @@ func NewHash(alg keys.Algorithm) hash.Hash {
 	return nil
 }
 
+// sumString appends alg's digest of input to dst (which has room for a
+// SHA-512 digest, so the digest stays on the caller's stack). input is
+// hashed in place, read through unsafe and never written: no copy of a
+// signing input that can be tens of kilobytes.
+func sumString(alg keys.Algorithm, input string, dst []byte) []byte {
+	b := unsafe.Slice(unsafe.StringData(input), len(input))
+	switch alg {
+	case keys.ES256:
+		d := sha256.Sum256(b)
+		return append(dst, d[:]...)
+	case keys.ES384:
+		d := sha512.Sum384(b)
+		return append(dst, d[:]...)
+	}
+	d := sha512.Sum512(b)
+	return append(dst, d[:]...)
+}
+
 // Signer signs JWS with one crypto.Signer, whose public key fixes the
 // algorithm. It is safe for concurrent use if the crypto.Signer is.
 type Signer struct {
@@ -167,14 +185,16 @@ func (s *Signer) SignInput(rand io.Reader, input string, h hash.Hash, out []byte
 		}
 		return append(out, sig...), nil
 	}
-	if h == nil {
-		h = NewHash(s.alg)
-		io.WriteString(h, input)
-	}
 	// JWS carries R||S, each half the size of the curve order (RFC 7518
 	// §3.4).
 	var sum [sha512.Size]byte
-	out, err := ecdsasig.Sign(rand, s.s, s.hash, s.size, h.Sum(sum[:0]), out)
+	var digest []byte
+	if h == nil {
+		digest = sumString(s.alg, input, sum[:0])
+	} else {
+		digest = h.Sum(sum[:0])
+	}
+	out, err := ecdsasig.Sign(rand, s.s, s.hash, s.size, digest, out)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSigner, err)
 	}
@@ -335,12 +355,14 @@ func VerifySignature(alg keys.Algorithm, pub crypto.PublicKey, input string, sig
 		if len(sig) != 2*size {
 			return fmt.Errorf("%w: ECDSA signature of %d bytes, want %d", ErrSignature, len(sig), 2*size)
 		}
-		if h == nil {
-			h = NewHash(alg)
-			io.WriteString(h, input)
-		}
 		var sum [sha512.Size]byte
-		if !ecdsasig.Verify(k, h.Sum(sum[:0]), sig) {
+		var digest []byte
+		if h == nil {
+			digest = sumString(alg, input, sum[:0])
+		} else {
+			digest = h.Sum(sum[:0])
+		}
+		if !ecdsasig.Verify(k, digest, sig) {
 			return ErrSignature
 		}
 		return nil

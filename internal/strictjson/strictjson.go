@@ -18,6 +18,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -245,12 +246,18 @@ func (d *decoder) array(depth int) (any, error) {
 func (d *decoder) str() (string, error) {
 	d.pos++
 	start := d.pos
-	// Fast path: no escapes, all ASCII or valid UTF-8.
+	// Fast path: no escapes, all ASCII or valid UTF-8. Eight plain ASCII
+	// bytes at a time first, then byte by byte from the first byte that
+	// needs a look.
+	for d.pos+8 <= len(d.data) && !special8(binary.LittleEndian.Uint64(d.data[d.pos:])) {
+		d.pos += 8
+	}
+	ascii := true
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
 			s := d.data[start:d.pos]
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(s) {
 				return "", d.fail(ErrSyntax, "invalid UTF-8 in string")
 			}
 			d.pos++
@@ -265,6 +272,9 @@ func (d *decoder) str() (string, error) {
 		}
 		if c < 0x20 {
 			return "", d.fail(ErrSyntax, "control character in string")
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 		d.pos++
 	}
@@ -330,6 +340,17 @@ func (d *decoder) str() (string, error) {
 		}
 	}
 	return "", d.fail(ErrSyntax, "unterminated string")
+}
+
+// special8 reports whether any of the eight bytes in x (read little-endian
+// from a string's body) is one str must look at: '"', '\\', a control
+// character (< 0x20) or a byte of a multi-byte UTF-8 sequence (>= 0x80).
+// It may report true for none of them only after a byte that is one (the
+// subtraction's borrow), never false when one is there.
+func special8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
+	return (x&hi | (x-0x20*lo)&^x&hi | zero(x^'"'*lo) | zero(x^'\\'*lo)) != 0
 }
 
 func (d *decoder) hex4() (rune, bool) {

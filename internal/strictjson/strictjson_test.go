@@ -21,6 +21,7 @@ func TestUnmarshalValid(t *testing.T) {
 			[]any{json.Number("0"), json.Number("-0"), json.Number("1.5"), json.Number("-2e10"), json.Number("3E+2"), json.Number("4e-1"), json.Number("12345678901234567890")}},
 		{"whitespace", " \t\r\n{ } ", map[string]any{}},
 		{"utf8", `"Möbius"`, "Möbius"},
+		{"long strings", `["abcdefghijklmnop\"q", "abcdefghijklmnöp", "0123456789abcdef"]`, []any{"abcdefghijklmnop\"q", "abcdefghijklmnöp", "0123456789abcdef"}},
 		{"empty array", `[]`, []any{}},
 	}
 	for _, tc := range tests {
@@ -55,6 +56,10 @@ func TestUnmarshalInvalid(t *testing.T) {
 		{"lone low surrogate", `"\ude00"`, ErrSyntax},
 		{"invalid utf8", "\"\xff\"", ErrSyntax},
 		{"control char", "\"a\nb\"", ErrSyntax},
+		{"invalid utf8 after 8 bytes", "\"abcdefghij\xff\"", ErrSyntax},
+		{"truncated utf8 after 16 bytes", "\"abcdefghijklmnopq\xc3\"", ErrSyntax},
+		{"control char after 9 bytes", "\"abcdefghi\x01jklmnopq\"", ErrSyntax},
+		{"unterminated long string", "\"abcdefghijklmnopqrstuvwxyz", ErrSyntax},
 		{"bad escape", `"\x"`, ErrSyntax},
 		{"single quotes", `{'a': 1}`, ErrSyntax},
 		{"unterminated", `{"a": "b`, ErrSyntax},
@@ -234,6 +239,41 @@ func FuzzScanner(f *testing.F) {
 		}
 		if werr == nil && !reflect.DeepEqual(want, any(got)) {
 			t.Fatalf("%q: Unmarshal %#v, Scanner %#v", data, want, got)
+		}
+	})
+}
+
+func isSpecial(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
+
+// TestSpecial8 checks the eight-byte scan of strings against the byte rule:
+// one byte of every value at every position among plain ones, exactly; and
+// never a miss on words with several bytes set (FuzzSpecial8).
+func TestSpecial8(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			w := []byte("aaaaaaaa")
+			w[pos] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(w[i])
+			}
+			if got := special8(x); got != isSpecial(byte(c)) {
+				t.Errorf("special8(%q) = %v", w, got)
+			}
+		}
+	}
+}
+
+func FuzzSpecial8(f *testing.F) {
+	f.Add(uint64(0x2161616161616161))
+	f.Add(uint64(0x225c1f7f80ff0020))
+	f.Fuzz(func(t *testing.T, x uint64) {
+		any := false
+		for i := 0; i < 8; i++ {
+			any = any || isSpecial(byte(x>>(8*i)))
+		}
+		if any && !special8(x) {
+			t.Fatalf("special8(%#x) = false, but a byte needs a look", x)
 		}
 	})
 }
