@@ -251,7 +251,7 @@ func Parse(token string, depth int) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	header, err := strictjson.UnmarshalObject(hb, depth)
+	header, err := strictjson.UnmarshalObjectOwned(hb, depth) // hb is this call's own buffer, never written again
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}

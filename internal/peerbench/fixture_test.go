@@ -45,6 +45,10 @@ type fixture struct {
 	// form crypto/ecdsa takes, converted once.
 	issuerInput, kbInput []byte
 	issuerSig, kbSig     []byte
+
+	// For the RFC 9901 lower bound (verifyLowerBound): the presentation as
+	// bytes, the holder key's uncompressed point, and room to decode into.
+	presBytes, holderRaw, scratch []byte
 }
 
 func newFixture(tb testing.TB, n int) *fixture {
@@ -101,6 +105,10 @@ func newFixture(tb testing.TB, n int) *fixture {
 		Now:        func() time.Time { return now },
 		Audience:   testAud,
 		Nonce:      testNonce,
+	}
+	f.presBytes, f.scratch = []byte(pres), make([]byte, len(pres))
+	if f.holderRaw, err = f.holderPub.Bytes(); err != nil {
+		tb.Fatal(err)
 	}
 	f.issuerInput, f.issuerSig = splitJWS(tb, pres[:strings.IndexByte(pres, '~')])
 	f.kbInput, f.kbSig = splitJWS(tb, pres[strings.LastIndexByte(pres, '~')+1:])
