@@ -247,22 +247,27 @@ func Parse(token string, depth int) (*Token, error) {
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
 		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
 	}
-	hb, err := decode(h)
+	// Header, payload and signature are decoded into one buffer, each part
+	// capped at its length so that appending to one cannot reach the next.
+	nh, np := b64.DecodedLen(len(h)), b64.DecodedLen(len(p))
+	buf := make([]byte, nh+np+b64.DecodedLen(len(s)))
+	n, err := DecodeTo(buf, h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	header, err := strictjson.UnmarshalObjectOwned(hb, depth) // hb is this call's own buffer, never written again
+	hb := buf[:n:n]
+	header, err := strictjson.UnmarshalObjectOwned(hb, depth) // this call's own bytes, never written again
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	pb, err := decode(p)
-	if err != nil {
+	if n, err = DecodeTo(buf[nh:], p); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	sig, err := decode(s)
-	if err != nil {
+	pb := buf[nh : nh+n : nh+n]
+	if n, err = DecodeTo(buf[nh+np:], s); err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
+	sig := buf[nh+np : nh+np+n : nh+np+n]
 	alg, ok := header["alg"].(string)
 	if !ok || alg == "" {
 		return nil, fmt.Errorf("%w: header has no alg", ErrMalformed)
