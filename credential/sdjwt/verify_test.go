@@ -8,12 +8,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
-	"github.com/ikdkit/ikdkit/credential/check"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/check"
 
 	"github.com/ikdkit/ikdkit/internal/jose"
 	"github.com/ikdkit/ikdkit/keys"
@@ -72,6 +75,23 @@ func TestVerifyFixture(t *testing.T) {
 	}
 	if len(v.Disclosed()) != 6 {
 		t.Errorf("%d disclosures, want 6", len(v.Disclosed()))
+	}
+	// Verify records a scalar's path lazily; it must be the path Parse
+	// records eagerly, nested ones (alamat.kab_kota) included.
+	u, err := Parse(f.presentation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, d := range u.Disclosures() {
+		want = append(want, d.Path().String())
+	}
+	var got []string
+	for _, p := range v.Disclosed() {
+		got = append(got, p.String())
+	}
+	if !slices.Equal(got, want) || !slices.Contains(got, `["alamat","kab_kota"]`) {
+		t.Errorf("Disclosed() = %v, Parse's paths %v", got, want)
 	}
 	if v.VCT() != "https://ikd.example.go.id/vct/ktp-el" || v.Issuer() != "https://dukcapil.example.go.id" {
 		t.Errorf("vct %q iss %q", v.VCT(), v.Issuer())
@@ -262,6 +282,15 @@ func TestVerifyVCProfile(t *testing.T) {
 	q["_sd"] = []any{hVct}
 	noVct := basePayload()
 	delete(noVct, "vct")
+	dStatus, hStatus := disc("salt-status-disclosed", "status", map[string]any{"status_list": map[string]any{"idx": 1, "uri": "https://s.example/1"}})
+	withSD := func(digests ...string) map[string]any {
+		p := basePayload()
+		p["_sd"] = []any{}
+		for _, h := range digests {
+			p["_sd"] = append(p["_sd"].([]any), h)
+		}
+		return p
+	}
 	tests := []struct {
 		name string
 		in   string
@@ -270,6 +299,7 @@ func TestVerifyVCProfile(t *testing.T) {
 		{"exp disclosed", craft(t, f.issuer, nil, p, dExp), ErrNotDisclosable},
 		{"vct disclosed", craft(t, f.issuer, nil, q, dVct), ErrNotDisclosable},
 		{"vct missing", craft(t, f.issuer, nil, noVct), ErrMissingClaim},
+		{"status disclosed as an object", craft(t, f.issuer, nil, withSD(hStatus), dStatus), ErrNotDisclosable},
 		{"typ not dc+sd-jwt", craft(t, f.issuer, map[string]any{"alg": "ES256", "typ": "example+sd-jwt"}, basePayload()), ErrType},
 	}
 	for _, tc := range tests {
@@ -304,6 +334,17 @@ func TestVerifyVCProfile(t *testing.T) {
 		idx, uri, ok := v.StatusList()
 		if !ok || idx != 4711 || uri != "https://dukcapil.example.go.id/status/31" {
 			t.Fatalf("StatusList() = %d %q %v", idx, uri, ok)
+		}
+	})
+	t.Run("registered names below the top may be disclosed", func(t *testing.T) {
+		dNestedExp, hNestedExp := disc("salt-nested-exp-0001", "exp", 5)
+		dObj, hObj := disc("salt-nested-object-01", "dokumen", map[string]any{"_sd": []any{hNestedExp}})
+		v, err := VerifyVC(craft(t, f.issuer, nil, withSD(hObj), dObj, dNestedExp), noKB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := v.Get(P("dokumen", "exp")); got != json.Number("5") {
+			t.Fatalf("dokumen.exp = %v", got)
 		}
 	})
 	t.Run("legacy typ accepted", func(t *testing.T) {
