@@ -330,3 +330,68 @@ func TestJSPeerVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJSPeers times, per fixture (sd-jwt/claims=N and mdoc/elements=N),
+// ikdkit against its Go floor in this process and then the JS peer against
+// its JS floor in one Node.js process, on the same bytes, b.N iterations
+// each (the JS side after max(b.N, 50) warm-up iterations). Within each
+// runtime the two sides alternate and are timed by process CPU time; the
+// Go and JS runs follow each other, so js-x-ikdkit compares runs made a few
+// seconds apart. It reports ikdkit-cpu-ns/op, go-floor-cpu-ns/op,
+// ikdkit-x-floor, js-cpu-ns/op, js-floor-cpu-ns/op, js-x-floor and
+// js-x-ikdkit (JS peer time / ikdkit time). For real numbers:
+//
+//	go test -run '^$' -bench JSPeers -benchtime 200x
+func BenchmarkJSPeers(b *testing.B) {
+	sd, md, fxs := jsFixtures(b)
+	dir := fixtureDir(b)
+	type goSides struct{ verify, floor func() error }
+	var sides []goSides
+	for _, f := range sd {
+		sides = append(sides, goSides{func() error { return f.verifyIkdkit(f.presentation, f.opts) }, f.verifyFloor})
+	}
+	for _, f := range md {
+		sides = append(sides, goSides{func() error { return f.verifyIkdkit(f.resp, f.opts) }, f.verifyFloor})
+	}
+	for i, fx := range fxs {
+		file := writeFixture(b, dir, fx)
+		unit := "claims"
+		if fx.Kind == "mdoc" {
+			unit = "elements"
+		}
+		s := sides[i]
+		b.Run(fmt.Sprintf("%s/%s=%d", fx.Kind, unit, fx.N), func(b *testing.B) {
+			for _, side := range []func() error{s.verify, s.floor} {
+				if err := side(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			fns := [2]func() error{s.verify, s.floor}
+			var cpu [2]time.Duration
+			for k := range b.N {
+				for j := range 2 {
+					side := (k + j) % 2
+					t0 := cpuNow()
+					if err := fns[side](); err != nil {
+						b.Fatal(err)
+					}
+					cpu[side] += cpuNow() - t0
+				}
+			}
+			b.StopTimer()
+			res := runJS(b, b.N, max(b.N, 50), file)[0]
+			checkVerdicts(b, fx, res)
+			ikd := float64(cpu[0].Nanoseconds()) / float64(b.N)
+			floor := float64(cpu[1].Nanoseconds()) / float64(b.N)
+			b.ReportMetric(ikd, "ikdkit-cpu-ns/op")
+			b.ReportMetric(floor, "go-floor-cpu-ns/op")
+			b.ReportMetric(res.PeerCPUNs, "js-cpu-ns/op")
+			b.ReportMetric(res.FloorCPUNs, "js-floor-cpu-ns/op")
+			if floor > 0 && ikd > 0 && res.FloorCPUNs > 0 {
+				b.ReportMetric(ikd/floor, "ikdkit-x-floor")
+				b.ReportMetric(res.PeerCPUNs/res.FloorCPUNs, "js-x-floor")
+				b.ReportMetric(res.PeerCPUNs/ikd, "js-x-ikdkit")
+			}
+		})
+	}
+}
