@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/cose"
@@ -307,35 +308,38 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 		}
 		elems := make(map[string]any, len(items))
 		seenID := newIDSet(len(items))
+		// The namespace's identifiers and text values, copied out of the
+		// response (see appendString).
+		arena := make([]byte, 0, arenaSize(items))
 		for _, rawItem := range items {
-			it, err := parseItem(rawItem)
-			if err != nil {
+			var it itemFields // aliases rawItem
+			if err := parseItemFields(rawItem, &it); err != nil {
 				return res, check.Format, err
 			}
-			id := *it.DigestID
+			id := it.id
 			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
 			// per namespace.
 			if !seenID.add(id) {
 				return res, check.Disclosure, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
 			}
-			if _, dup := elems[it.ElementIdentifier]; dup {
-				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
+			if _, dup := elems[string(it.name)]; dup {
+				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.name, ns)
 			}
 			want, ok := digests[id]
 			if !ok {
-				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.name)
 			}
 			// Hash the IssuerSignedItemBytes exactly as received.
 			var sum [64]byte
 			if subtle.ConstantTimeCompare(digest(h, rawItem, sum[:0]), want) != 1 {
-				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.name, ns)
 			}
 			// The item's pre-pass (elementTags) already covered the value.
-			v, err := checkedValue(it.ElementValue)
+			v, err := elementValue(it.value, &arena)
 			if err != nil {
 				return res, check.Format, err
 			}
-			elems[it.ElementIdentifier] = v
+			elems[appendString(&arena, it.name)] = v
 		}
 		res.nameSpaces[ns] = elems
 	}
@@ -419,21 +423,75 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 // parseItem decodes an IssuerSignedItemBytes (tag 24) and checks its
 // members (§8.3.2.1.2.2, §9.1.2.5: random of at least 16 bytes).
 func parseItem(raw []byte) (*issuerSignedItemWire, error) {
+	var f itemFields
+	if err := parseItemFields(raw, &f); err != nil {
+		return nil, err
+	}
+	return f.wire(), nil
+}
+
+// parseItemFields is parseItem into f, aliasing raw.
+func parseItemFields(raw []byte, f *itemFields) error {
 	inner, err := strictcbor.UnwrapTag24(raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	it, err := parseIssuerSignedItem(inner)
+	if err := readIssuerSignedItem(inner, f); err != nil {
+		return err
+	}
+	if !f.hasID || len(f.name) == 0 || len(f.value) == 0 {
+		return errorf(ErrMalformed, "IssuerSignedItem lacks digestID, elementIdentifier or elementValue")
+	}
+	if len(f.random) < 16 {
+		return errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(f.random))
+	}
+	return nil
+}
+
+// arenaSize guesses how many bytes the element identifiers and text values
+// of items take: what an item has beyond its fixed members (the four keys,
+// digestID and a 16-byte random take about 60 bytes), at most 64 bytes an
+// item, so that a large byte-string element (a portrait) does not inflate
+// it. A wrong guess only costs a reallocation in appendString.
+func arenaSize(items []rawItem) int {
+	n := 0
+	for _, it := range items {
+		n += min(max(len(it)-60, 8), 64)
+	}
+	return n
+}
+
+// appendString copies b to the end of *arena and returns the copy as a
+// string sharing the arena's memory, so that the identifiers and text
+// values of a namespace take one allocation rather than one each. Bytes
+// already in the arena are never written again (append writes only past
+// len, and a reallocation leaves the old array as it was), so the strings
+// stay immutable.
+func appendString(arena *[]byte, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	at := len(*arena)
+	*arena = append(*arena, b...)
+	return unsafe.String(&(*arena)[at], len(b))
+}
+
+// elementValue decodes an element value that the pre-pass of its
+// enclosing item (with elementTags) has already accepted, as checkedValue
+// does; a text string is copied into the arena.
+func elementValue(raw []byte, arena *[]byte) (any, error) {
+	if len(raw) == 0 || raw[0]>>5 != strictcbor.MajorText {
+		return checkedValue(raw)
+	}
+	w := newWalker(raw)
+	b, err := w.TextBytes()
+	if err == nil && !w.Done() {
+		err = errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+	}
 	if err != nil {
 		return nil, err
 	}
-	if it.DigestID == nil || it.ElementIdentifier == "" || len(it.ElementValue) == 0 {
-		return nil, errorf(ErrMalformed, "IssuerSignedItem lacks digestID, elementIdentifier or elementValue")
-	}
-	if len(it.Random) < 16 {
-		return nil, errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(it.Random))
-	}
-	return it, nil
+	return appendString(arena, b), nil
 }
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the

@@ -350,43 +350,76 @@ func (w *walker) deviceSigned(s *deviceSignedWire) error {
 // (§8.3.2.1.2.2); its member set is closed. Element values may carry tags
 // 0 and 1004.
 func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
-	w, err := start(inner, elementTags...)
-	if err != nil {
+	var f itemFields
+	if err := readIssuerSignedItem(inner, &f); err != nil {
 		return nil, err
 	}
+	return f.wire(), nil
+}
+
+// itemFields are the members of an IssuerSignedItem as read, aliasing the
+// input: hasID is false and name nil when digestID or elementIdentifier is
+// absent or null. Verify reads items into one on its stack, without
+// allocating.
+type itemFields struct {
+	id     uint64
+	hasID  bool
+	random []byte
+	name   []byte
+	value  []byte
+}
+
+// readIssuerSignedItem reads the content of an IssuerSignedItemBytes into
+// f, after the strict pre-pass (tags only from elementTags).
+func readIssuerSignedItem(inner []byte, f *itemFields) error {
+	w, err := start(inner, elementTags...)
+	if err != nil {
+		return err
+	}
+	return w.members(func(k []byte) (bool, error) {
+		switch string(k) {
+		case "digestID":
+			if w.Nil() {
+				f.hasID = false
+				return true, nil
+			}
+			id, err := w.Uint()
+			f.id, f.hasID = id, true
+			return true, err
+		case "random":
+			b, err := w.Bytes()
+			f.random = b
+			return true, err
+		case "elementIdentifier":
+			if w.Nil() {
+				f.name = nil
+				return true, nil
+			}
+			b, err := w.TextBytes()
+			f.name = b
+			return true, err
+		case "elementValue":
+			raw, err := w.Raw()
+			f.value = raw
+			return true, err
+		}
+		return false, nil
+	})
+}
+
+// wire returns f as an issuerSignedItemWire, the element identifier copied.
+func (f *itemFields) wire() *issuerSignedItemWire {
 	// One allocation for the item and its digestID.
 	box := new(struct {
 		it issuerSignedItemWire
 		id uint64
 	})
 	it := &box.it
-	err = w.members(func(k []byte) (bool, error) {
-		switch string(k) {
-		case "digestID":
-			if w.Nil() {
-				it.DigestID = nil
-				return true, nil
-			}
-			id, err := w.Uint()
-			box.id, it.DigestID = id, &box.id
-			return true, err
-		case "random":
-			b, err := w.Bytes()
-			it.Random = b
-			return true, err
-		case "elementIdentifier":
-			return true, w.optText(&it.ElementIdentifier)
-		case "elementValue":
-			raw, err := w.Raw()
-			it.ElementValue = raw
-			return true, err
-		}
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
+	if f.hasID {
+		box.id, it.DigestID = f.id, &box.id
 	}
-	return it, nil
+	it.Random, it.ElementIdentifier, it.ElementValue = f.random, string(f.name), f.value
+	return it
 }
 
 // parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4:

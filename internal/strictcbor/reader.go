@@ -160,10 +160,19 @@ func (r *Reader) Head() (major byte, arg uint64, err error) {
 	if len(r.data)-r.off < n {
 		return 0, 0, errorf(ErrMalformed, "unexpected end of data")
 	}
-	var buf [8]byte
-	copy(buf[8-n:], r.data[r.off:r.off+n])
+	b := r.data[r.off : r.off+n]
 	r.off += n
-	return major, binary.BigEndian.Uint64(buf[:]), nil
+	switch n {
+	case 1:
+		arg = uint64(b[0])
+	case 2:
+		arg = uint64(binary.BigEndian.Uint16(b))
+	case 4:
+		arg = uint64(binary.BigEndian.Uint32(b))
+	default:
+		arg = binary.BigEndian.Uint64(b)
+	}
+	return major, arg, nil
 }
 
 // Expect reads a head of the given major type; what names the expected
