@@ -307,7 +307,6 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 			return res, check.Disclosure, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
 		}
 		elems := make(map[string]any, len(items))
-		seenID := newIDSet(len(items))
 		// The namespace's identifiers and text values, copied out of the
 		// response (see appendString).
 		arena := make([]byte, 0, arenaSize(items))
@@ -317,23 +316,26 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 				return res, check.Format, err
 			}
 			id := it.id
+			want, ok := digests[id]
 			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
-			// per namespace.
-			if !seenID.add(id) {
+			// per namespace. A digest whose item has been verified is set
+			// to nil below (parseMSOPayload accepts no empty digest), so a
+			// nil one means that its digestID came before: this replaces
+			// a set of the digestIDs seen.
+			if ok && want == nil {
 				return res, check.Disclosure, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
 			}
 			if _, dup := elems[string(it.name)]; dup {
 				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.name, ns)
 			}
-			want, ok := digests[id]
 			if !ok {
 				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.name)
 			}
 			// Hash the IssuerSignedItemBytes exactly as received.
-			var sum [64]byte
-			if subtle.ConstantTimeCompare(digest(h, rawItem, sum[:0]), want) != 1 {
+			if !digestMatches(h, rawItem, want) {
 				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.name, ns)
 			}
+			digests[id] = nil // this digestID is used (see above)
 			// The item's pre-pass (elementTags) already covered the value.
 			v, err := elementValue(it.value, &arena)
 			if err != nil {
@@ -449,14 +451,15 @@ func parseItemFields(raw []byte, f *itemFields) error {
 }
 
 // arenaSize guesses how many bytes the element identifiers and text values
-// of items take: what an item has beyond its fixed members (the four keys,
-// digestID and a 16-byte random take about 60 bytes), at most 64 bytes an
-// item, so that a large byte-string element (a portrait) does not inflate
-// it. A wrong guess only costs a reallocation in appendString.
+// of items take: what an item has beyond its fixed members (the tag-24
+// and map heads, the four keys, digestID and a random of 16 to 32 bytes
+// take 72 to 90), at most 64 bytes an item, so that a large byte-string
+// element (a portrait) does not inflate it. A wrong guess only costs a
+// reallocation in appendString.
 func arenaSize(items []rawItem) int {
 	n := 0
 	for _, it := range items {
-		n += min(max(len(it)-60, 8), 64)
+		n += min(max(len(it)-72, 8), 64)
 	}
 	return n
 }
@@ -555,22 +558,26 @@ func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpac
 	return append(b, deviceNameSpacesBytes...), nil
 }
 
-// digest returns the hash h of data appended to buf.
-func digest(h crypto.Hash, data, buf []byte) []byte {
+// digestMatches reports, in constant time, whether the hash h of data is
+// want. The sum stays on the stack.
+func digestMatches(h crypto.Hash, data, want []byte) bool {
+	var sum []byte
 	switch h {
 	case crypto.SHA256:
 		s := sha256.Sum256(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
 	case crypto.SHA384:
 		s := sha512.Sum384(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
 	case crypto.SHA512:
 		s := sha512.Sum512(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
+	default:
+		hh := h.New()
+		hh.Write(data)
+		sum = hh.Sum(nil)
 	}
-	hh := h.New()
-	hh.Write(data)
-	return hh.Sum(buf)
+	return subtle.ConstantTimeCompare(sum, want) == 1
 }
 
 // checkTranscript requires a caller's SessionTranscript to be one
@@ -750,46 +757,6 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	}
 	salt := sha256.Sum256(strictcbor.WrapTag24(opts.SessionTranscript))
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
-}
-
-// smallIDs is how many digestIDs an idSet scans linearly before it
-// switches to a map.
-const smallIDs = 16
-
-// idSet is a set of digestIDs: a linear scan over a fixed array for the
-// usual handful of disclosed items, a map beyond that (bounding the work
-// at MaxContainerItems items).
-type idSet struct {
-	small [smallIDs]uint64
-	n     int
-	big   map[uint64]struct{}
-}
-
-func newIDSet(size int) *idSet {
-	s := new(idSet)
-	if size > smallIDs {
-		s.big = make(map[uint64]struct{}, size)
-	}
-	return s
-}
-
-// add inserts id and reports whether it was absent.
-func (s *idSet) add(id uint64) bool {
-	if s.big != nil {
-		if _, dup := s.big[id]; dup {
-			return false
-		}
-		s.big[id] = struct{}{}
-		return true
-	}
-	for _, o := range s.small[:s.n] {
-		if o == id {
-			return false
-		}
-	}
-	s.small[s.n] = id
-	s.n++
-	return true
 }
 
 // check applies the validity window (§9.3.1) at at.
