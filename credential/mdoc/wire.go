@@ -370,13 +370,20 @@ type itemFields struct {
 }
 
 // readIssuerSignedItem reads the content of an IssuerSignedItemBytes into
-// f, after the strict pre-pass (tags only from elementTags).
+// f. It makes the checks of start's pre-pass (size cap, well-formedness,
+// tags only from elementTags, nesting and container caps, no trailing
+// bytes) in the same pass as the reading, rather than in a pass of its
+// own: the map and the members it keeps typed are read strictly (a tag
+// there is malformed), and elementValue, kept raw, is checked as the
+// pre-pass checks it (strictcbor.RawNested at depth 1 with elementTags).
+// When an item has several faults, the one reported may differ from the
+// pre-pass's; each is still ErrMalformed or ErrTooLarge.
 func readIssuerSignedItem(inner []byte, f *itemFields) error {
-	w, err := start(inner, elementTags...)
-	if err != nil {
-		return err
+	if len(inner) > MaxMessageSize {
+		return errorf(ErrTooLarge, "%d bytes, limit %d", len(inner), MaxMessageSize)
 	}
-	return w.members(func(k []byte) (bool, error) {
+	w := newWalker(inner)
+	err := w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "digestID":
 			if w.Nil() {
@@ -399,12 +406,16 @@ func readIssuerSignedItem(inner []byte, f *itemFields) error {
 			f.name = b
 			return true, err
 		case "elementValue":
-			raw, err := w.Raw()
+			raw, err := w.RawNested(1, elementTags...)
 			f.value = raw
 			return true, err
 		}
 		return false, nil
 	})
+	if err == nil && !w.Done() {
+		err = errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+	}
+	return err
 }
 
 // wire returns f as an issuerSignedItemWire, the element identifier copied.

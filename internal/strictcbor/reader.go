@@ -285,6 +285,22 @@ func (r *Reader) Raw() ([]byte, error) {
 	return r.data[start:r.off:r.off], nil
 }
 
+// RawNested returns the next complete item as [Reader.Raw] does, but
+// checked as [Check] with allowed checks an item nested depth levels deep
+// in the one it checks (arrays, maps and tags count) and allowing only the
+// tags of allowed. A decoder that reads a container member by member
+// strictly can use it for a member it keeps raw, in place of a [Check] of
+// the whole container first.
+func (r *Reader) RawNested(depth int, allowed ...uint64) ([]byte, error) {
+	start := r.off
+	c := checker{Reader: *r, allowed: allowed}
+	if err := c.item(depth); err != nil {
+		return nil, err
+	}
+	r.off = c.off
+	return r.data[start:r.off:r.off], nil
+}
+
 // Skip reads past the next complete item.
 func (r *Reader) Skip() error {
 	_, err := r.Raw()
