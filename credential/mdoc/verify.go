@@ -451,15 +451,15 @@ func parseItemFields(raw []byte, f *itemFields) error {
 }
 
 // arenaSize guesses how many bytes the element identifiers and text values
-// of items take: what an item has beyond its fixed members (the tag-24
-// and map heads, the four keys, digestID and a random of 16 to 32 bytes
-// take 72 to 90), at most 64 bytes an item, so that a large byte-string
-// element (a portrait) does not inflate it. A wrong guess only costs a
-// reallocation in appendString.
+// of items take: what an item has beyond its fixed members (the tag-24,
+// map and string heads, the four keys, a 5-byte digestID and a 32-byte
+// random, ikdkit's, take about 88), at most 64 bytes an item, so that a
+// large byte-string element (a portrait) does not inflate it. A wrong
+// guess only costs a reallocation in appendString.
 func arenaSize(items []rawItem) int {
 	n := 0
 	for _, it := range items {
-		n += min(max(len(it)-72, 8), 64)
+		n += min(max(len(it)-88, 8), 64)
 	}
 	return n
 }

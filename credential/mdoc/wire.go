@@ -536,14 +536,16 @@ func (w *walker) valueDigests(dst *map[string]map[uint64]strictcbor.ByteString) 
 			if err != nil {
 				return err
 			}
-			if _, dup := ds[id]; dup {
-				return errorf(ErrMalformed, "duplicate digestID %d in valueDigests", id)
-			}
 			d, err := w.Bytes()
 			if err != nil {
 				return err
 			}
+			// One map operation: a duplicate leaves the size unchanged.
+			before := len(ds)
 			ds[id] = d
+			if len(ds) == before {
+				return errorf(ErrMalformed, "duplicate digestID %d in valueDigests", id)
+			}
 		}
 		out[ns] = ds
 	}
