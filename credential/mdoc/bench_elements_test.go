@@ -231,6 +231,21 @@ func BenchmarkVerifyDeviceResponseElements(b *testing.B) {
 				b.ReportMetric(v/fl, "x-floor")
 			}
 		})
+		// NameSpaces: the copy of the verified values a caller reads,
+		// timed alone (not part of Verify or of the interleaved ratio).
+		got, err := Verify(f.resp, f.opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc := got.Documents()[0]
+		b.Run(fmt.Sprintf("elements=%d/NameSpaces", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(doc.NameSpaces()[benchDocType]) != n {
+					b.Fatal("elements missing")
+				}
+			}
+		})
 		for i, name := range []string{"Verify", "Floor"} {
 			b.Run(fmt.Sprintf("elements=%d/%s", n, name), func(b *testing.B) {
 				b.ReportAllocs()

@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 	"unsafe"
@@ -145,13 +146,19 @@ func (d *VerifiedDocument) DeviceAuthenticationDigest() [32]byte {
 	return sha256.Sum256(d.deviceAuthBytes)
 }
 
-// cloneNameSpaces copies m and every value in it.
+// cloneNameSpaces copies m and every value in it. Each namespace's map is
+// copied whole (maps.Clone) and only the values that can be changed in
+// place (byte strings, arrays, maps) are then deep-copied: strings,
+// numbers, booleans and dates are immutable.
 func cloneNameSpaces(m map[string]map[string]any) map[string]map[string]any {
 	out := make(map[string]map[string]any, len(m))
 	for ns, elems := range m {
-		c := make(map[string]any, len(elems))
-		for k, v := range elems {
-			c[k] = cloneValue(v)
+		c := maps.Clone(elems)
+		for k, v := range c {
+			switch v.(type) {
+			case []byte, []any, map[string]any, map[any]any:
+				c[k] = cloneValue(v)
+			}
 		}
 		out[ns] = c
 	}

@@ -588,3 +588,34 @@ func TestItemReaderAsStrictAsPrePass(t *testing.T) {
 		}
 	}
 }
+
+// TestNameSpacesReturnsCopies: what NameSpaces returns can be changed
+// without changing what the next call returns, for every kind of value
+// that can be changed in place.
+func TestNameSpacesReturnsCopies(t *testing.T) {
+	pki := newPKI(t)
+	device := newECKey(t, elliptic.P256())
+	cred := issueKTP(t, pki, device.Public())
+	req := map[string][]string{ktpDocType: {"name", "portrait", "nationality", "place_of_birth", "age_over_18"}}
+	resp, err := Present(cred, req, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Verify(resp, verifyOpts(pki))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := got.Documents()[0]
+	first := doc.NameSpaces()[ktpDocType]
+	first["portrait"].([]byte)[0] ^= 0xff
+	first["nationality"].([]any)[0] = "XX"
+	first["place_of_birth"].(map[string]any)["locality"] = "XX"
+	first["name"] = "XX"
+	delete(first, "age_over_18")
+	again := doc.NameSpaces()[ktpDocType]
+	if again["portrait"].([]byte)[0] != 0 || again["nationality"].([]any)[0] != "ID" ||
+		again["place_of_birth"].(map[string]any)["locality"] != "BANDUNG" ||
+		again["name"] != "RINA KARTIKA SARI" || again["age_over_18"] != true {
+		t.Fatalf("a change to one NameSpaces result shows in the next: %v", again)
+	}
+}
