@@ -258,3 +258,34 @@ func BenchmarkVerifyDeviceResponseElements(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyParse times two decoding steps of Verify on the
+// 100-element response: reading its 100 IssuerSignedItems (parseItemFields)
+// and reading the DeviceResponse and its Document (parseDeviceResponse,
+// parseCheckedDocument).
+func BenchmarkVerifyParse(b *testing.B) {
+	f := newElementsFixture(b, 100)
+	b.Run("items=100", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, raw := range f.items {
+				var it itemFields
+				if err := parseItemFields(raw, &it); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("document", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dr, err := parseDeviceResponse(f.resp)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := parseCheckedDocument(dr.Documents[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

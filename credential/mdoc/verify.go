@@ -267,7 +267,7 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 // failed check; the returned document then only carries the docType as
 // received.
 func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, check.Check, error) {
-	d, err := parseDocument(raw)
+	d, err := parseCheckedDocument(raw) // raw is from parseDeviceResponse
 	if err != nil {
 		return &VerifiedDocument{}, check.Format, err
 	}

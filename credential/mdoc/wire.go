@@ -237,8 +237,22 @@ func parseDocument(data []byte) (*documentWire, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.document()
+}
+
+// parseCheckedDocument is parseDocument for a document that
+// parseDeviceResponse returned: the pre-pass over the whole response, with
+// the same tag, caps and a nesting limit counted from further out, has
+// already covered it, so it is not run again.
+func parseCheckedDocument(data []byte) (*documentWire, error) {
+	w := newWalker(data)
+	return w.document()
+}
+
+// document decodes a Document after the pre-pass.
+func (w *walker) document() (*documentWire, error) {
 	var d documentWire
-	err = w.members(func(k []byte) (bool, error) {
+	err := w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "docType":
 			return true, w.optText(&d.DocType)
@@ -378,44 +392,88 @@ type itemFields struct {
 // pre-pass checks it (strictcbor.RawNested at depth 1 with elementTags).
 // When an item has several faults, the one reported may differ from the
 // pre-pass's; each is still ErrMalformed or ErrTooLarge.
+//
+// It reads the map itself rather than through members, with the same
+// checks and errors (a closed member set: text keys only, each at most
+// once, an unknown or integer key malformed), since it runs once per
+// disclosed element.
 func readIssuerSignedItem(inner []byte, f *itemFields) error {
 	if len(inner) > MaxMessageSize {
 		return errorf(ErrTooLarge, "%d bytes, limit %d", len(inner), MaxMessageSize)
 	}
 	w := newWalker(inner)
-	err := w.members(func(k []byte) (bool, error) {
+	n, err := w.Container(5, "a map")
+	if err != nil {
+		return err
+	}
+	var seen uint8 // one bit per member read
+	for range n {
+		ib, err := w.Peek()
+		if err != nil {
+			return err
+		}
+		switch ib >> 5 {
+		case strictcbor.MajorText:
+		case strictcbor.MajorUint, strictcbor.MajorNeg:
+			k, err := w.Int()
+			if err != nil {
+				return err
+			}
+			return errorf(ErrMalformed, "unknown member %d", k)
+		default:
+			return errorf(ErrMalformed, "map key of major type %d names no member", ib>>5)
+		}
+		k, err := w.TextBytes()
+		if err != nil {
+			return err
+		}
+		var bit uint8
 		switch string(k) {
 		case "digestID":
-			if w.Nil() {
-				f.hasID = false
-				return true, nil
-			}
-			id, err := w.Uint()
-			f.id, f.hasID = id, true
-			return true, err
+			bit = 1
 		case "random":
-			b, err := w.Bytes()
-			f.random = b
-			return true, err
+			bit = 2
 		case "elementIdentifier":
-			if w.Nil() {
-				f.name = nil
-				return true, nil
-			}
-			b, err := w.TextBytes()
-			f.name = b
-			return true, err
+			bit = 4
 		case "elementValue":
-			raw, err := w.RawNested(1, elementTags...)
-			f.value = raw
-			return true, err
+			bit = 8
+		default:
+			return errorf(ErrMalformed, "unknown member %.64q", k)
 		}
-		return false, nil
-	})
-	if err == nil && !w.Done() {
-		err = errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+		if seen&bit != 0 {
+			return errorf(ErrMalformed, "duplicate map key %.64q, or more than %d members", k, maxMembers)
+		}
+		seen |= bit
+		switch bit {
+		case 1:
+			f.id, f.hasID = 0, false
+			if !w.Nil() {
+				if f.id, err = w.Uint(); err != nil {
+					return err
+				}
+				f.hasID = true
+			}
+		case 2:
+			if f.random, err = w.Bytes(); err != nil {
+				return err
+			}
+		case 4:
+			f.name = nil
+			if !w.Nil() {
+				if f.name, err = w.TextBytes(); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if f.value, err = w.RawNested(1, elementTags...); err != nil {
+				return err
+			}
+		}
 	}
-	return err
+	if !w.Done() {
+		return errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+	}
+	return nil
 }
 
 // wire returns f as an issuerSignedItemWire, the element identifier copied.
