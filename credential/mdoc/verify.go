@@ -12,8 +12,10 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/cose"
@@ -144,13 +146,19 @@ func (d *VerifiedDocument) DeviceAuthenticationDigest() [32]byte {
 	return sha256.Sum256(d.deviceAuthBytes)
 }
 
-// cloneNameSpaces copies m and every value in it.
+// cloneNameSpaces copies m and every value in it. Each namespace's map is
+// copied whole (maps.Clone) and only the values that can be changed in
+// place (byte strings, arrays, maps) are then deep-copied: strings,
+// numbers, booleans and dates are immutable.
 func cloneNameSpaces(m map[string]map[string]any) map[string]map[string]any {
 	out := make(map[string]map[string]any, len(m))
 	for ns, elems := range m {
-		c := make(map[string]any, len(elems))
-		for k, v := range elems {
-			c[k] = cloneValue(v)
+		c := maps.Clone(elems)
+		for k, v := range c {
+			switch v.(type) {
+			case []byte, []any, map[string]any, map[any]any:
+				c[k] = cloneValue(v)
+			}
 		}
 		out[ns] = c
 	}
@@ -259,7 +267,7 @@ func Verify(deviceResponse []byte, opts VerifyOptions) (*VerifiedResponse, error
 // failed check; the returned document then only carries the docType as
 // received.
 func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocument, check.Check, error) {
-	d, err := parseDocument(raw)
+	d, err := parseCheckedDocument(raw) // raw is from parseDeviceResponse
 	if err != nil {
 		return &VerifiedDocument{}, check.Format, err
 	}
@@ -306,36 +314,41 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 			return res, check.Disclosure, errorf(ErrDigestMismatch, "namespace %q not in the MSO", ns)
 		}
 		elems := make(map[string]any, len(items))
-		seenID := newIDSet(len(items))
+		// The namespace's identifiers and text values, copied out of the
+		// response (see appendString).
+		arena := make([]byte, 0, arenaSize(items))
 		for _, rawItem := range items {
-			it, err := parseItem(rawItem)
-			if err != nil {
+			var it itemFields // aliases rawItem
+			if err := parseItemFields(rawItem, &it); err != nil {
 				return res, check.Format, err
 			}
-			id := *it.DigestID
+			id := it.id
+			want, ok := digests[id]
 			// §8.3.2.1.2.2: digestIDs and element identifiers are unique
-			// per namespace.
-			if !seenID.add(id) {
+			// per namespace. A digest whose item has been verified is set
+			// to nil below (parseMSOPayload accepts no empty digest), so a
+			// nil one means that its digestID came before: this replaces
+			// a set of the digestIDs seen.
+			if ok && want == nil {
 				return res, check.Disclosure, errorf(ErrDuplicate, "digestID %d in %q", id, ns)
 			}
-			if _, dup := elems[it.ElementIdentifier]; dup {
-				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.ElementIdentifier, ns)
+			if _, dup := elems[string(it.name)]; dup {
+				return res, check.Disclosure, errorf(ErrDuplicate, "element %q in %q", it.name, ns)
 			}
-			want, ok := digests[id]
 			if !ok {
-				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.ElementIdentifier)
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "digestID %d of %q not in the MSO", id, it.name)
 			}
 			// Hash the IssuerSignedItemBytes exactly as received.
-			var sum [64]byte
-			if subtle.ConstantTimeCompare(digest(h, rawItem, sum[:0]), want) != 1 {
-				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.ElementIdentifier, ns)
+			if !digestMatches(h, rawItem, want) {
+				return res, check.Disclosure, errorf(ErrDigestMismatch, "element %q in %q", it.name, ns)
 			}
+			digests[id] = nil // this digestID is used (see above)
 			// The item's pre-pass (elementTags) already covered the value.
-			v, err := checkedValue(it.ElementValue)
+			v, err := elementValue(it.value, &arena)
 			if err != nil {
 				return res, check.Format, err
 			}
-			elems[it.ElementIdentifier] = v
+			elems[appendString(&arena, it.name)] = v
 		}
 		res.nameSpaces[ns] = elems
 	}
@@ -419,21 +432,76 @@ func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, at time.Time) 
 // parseItem decodes an IssuerSignedItemBytes (tag 24) and checks its
 // members (§8.3.2.1.2.2, §9.1.2.5: random of at least 16 bytes).
 func parseItem(raw []byte) (*issuerSignedItemWire, error) {
+	var f itemFields
+	if err := parseItemFields(raw, &f); err != nil {
+		return nil, err
+	}
+	return f.wire(), nil
+}
+
+// parseItemFields is parseItem into f, aliasing raw.
+func parseItemFields(raw []byte, f *itemFields) error {
 	inner, err := strictcbor.UnwrapTag24(raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	it, err := parseIssuerSignedItem(inner)
+	if err := readIssuerSignedItem(inner, f); err != nil {
+		return err
+	}
+	if !f.hasID || len(f.name) == 0 || len(f.value) == 0 {
+		return errorf(ErrMalformed, "IssuerSignedItem lacks digestID, elementIdentifier or elementValue")
+	}
+	if len(f.random) < 16 {
+		return errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(f.random))
+	}
+	return nil
+}
+
+// arenaSize guesses how many bytes the element identifiers and text values
+// of items take: what an item has beyond its fixed members (the tag-24,
+// map and string heads, the four keys, a 5-byte digestID and a 32-byte
+// random, ikdkit's, take about 88), at most 64 bytes an item, so that a
+// large byte-string element (a portrait) does not inflate it. A wrong
+// guess only costs a reallocation in appendString.
+func arenaSize(items []rawItem) int {
+	n := 0
+	for _, it := range items {
+		n += min(max(len(it)-88, 8), 64)
+	}
+	return n
+}
+
+// appendString copies b to the end of *arena and returns the copy as a
+// string sharing the arena's memory, so that the identifiers and text
+// values of a namespace take one allocation rather than one each. Bytes
+// already in the arena are never written again (append writes only past
+// len, and a reallocation leaves the old array as it was), so the strings
+// stay immutable.
+func appendString(arena *[]byte, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	at := len(*arena)
+	*arena = append(*arena, b...)
+	return unsafe.String(&(*arena)[at], len(b))
+}
+
+// elementValue decodes an element value that the pre-pass of its
+// enclosing item (with elementTags) has already accepted, as checkedValue
+// does; a text string is copied into the arena.
+func elementValue(raw []byte, arena *[]byte) (any, error) {
+	if len(raw) == 0 || raw[0]>>5 != strictcbor.MajorText {
+		return checkedValue(raw)
+	}
+	w := newWalker(raw)
+	b, err := w.TextBytes()
+	if err == nil && !w.Done() {
+		err = errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+	}
 	if err != nil {
 		return nil, err
 	}
-	if it.DigestID == nil || it.ElementIdentifier == "" || len(it.ElementValue) == 0 {
-		return nil, errorf(ErrMalformed, "IssuerSignedItem lacks digestID, elementIdentifier or elementValue")
-	}
-	if len(it.Random) < 16 {
-		return nil, errorf(ErrMalformed, "IssuerSignedItem random of %d bytes, need at least 16", len(it.Random))
-	}
-	return it, nil
+	return appendString(arena, b), nil
 }
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
@@ -497,22 +565,26 @@ func deviceAuthenticationBytes(transcript []byte, docType string, deviceNameSpac
 	return append(b, deviceNameSpacesBytes...), nil
 }
 
-// digest returns the hash h of data appended to buf.
-func digest(h crypto.Hash, data, buf []byte) []byte {
+// digestMatches reports, in constant time, whether the hash h of data is
+// want. The sum stays on the stack.
+func digestMatches(h crypto.Hash, data, want []byte) bool {
+	var sum []byte
 	switch h {
 	case crypto.SHA256:
 		s := sha256.Sum256(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
 	case crypto.SHA384:
 		s := sha512.Sum384(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
 	case crypto.SHA512:
 		s := sha512.Sum512(data)
-		return append(buf, s[:]...)
+		return subtle.ConstantTimeCompare(s[:], want) == 1
+	default:
+		hh := h.New()
+		hh.Write(data)
+		sum = hh.Sum(nil)
 	}
-	hh := h.New()
-	hh.Write(data)
-	return hh.Sum(buf)
+	return subtle.ConstantTimeCompare(sum, want) == 1
 }
 
 // checkTranscript requires a caller's SessionTranscript to be one
@@ -692,46 +764,6 @@ func eMacKey(deviceKey crypto.PublicKey, opts VerifyOptions) ([]byte, error) {
 	}
 	salt := sha256.Sum256(strictcbor.WrapTag24(opts.SessionTranscript))
 	return hkdf.Key(sha256.New, z, salt[:], "EMacKey", 32)
-}
-
-// smallIDs is how many digestIDs an idSet scans linearly before it
-// switches to a map.
-const smallIDs = 16
-
-// idSet is a set of digestIDs: a linear scan over a fixed array for the
-// usual handful of disclosed items, a map beyond that (bounding the work
-// at MaxContainerItems items).
-type idSet struct {
-	small [smallIDs]uint64
-	n     int
-	big   map[uint64]struct{}
-}
-
-func newIDSet(size int) *idSet {
-	s := new(idSet)
-	if size > smallIDs {
-		s.big = make(map[uint64]struct{}, size)
-	}
-	return s
-}
-
-// add inserts id and reports whether it was absent.
-func (s *idSet) add(id uint64) bool {
-	if s.big != nil {
-		if _, dup := s.big[id]; dup {
-			return false
-		}
-		s.big[id] = struct{}{}
-		return true
-	}
-	for _, o := range s.small[:s.n] {
-		if o == id {
-			return false
-		}
-	}
-	s.small[s.n] = id
-	s.n++
-	return true
 }
 
 // check applies the validity window (§9.3.1) at at.

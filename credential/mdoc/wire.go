@@ -237,8 +237,22 @@ func parseDocument(data []byte) (*documentWire, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.document()
+}
+
+// parseCheckedDocument is parseDocument for a document that
+// parseDeviceResponse returned: the pre-pass over the whole response, with
+// the same tag, caps and a nesting limit counted from further out, has
+// already covered it, so it is not run again.
+func parseCheckedDocument(data []byte) (*documentWire, error) {
+	w := newWalker(data)
+	return w.document()
+}
+
+// document decodes a Document after the pre-pass.
+func (w *walker) document() (*documentWire, error) {
 	var d documentWire
-	err = w.members(func(k []byte) (bool, error) {
+	err := w.members(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "docType":
 			return true, w.optText(&d.DocType)
@@ -350,43 +364,131 @@ func (w *walker) deviceSigned(s *deviceSignedWire) error {
 // (§8.3.2.1.2.2); its member set is closed. Element values may carry tags
 // 0 and 1004.
 func parseIssuerSignedItem(inner []byte) (*issuerSignedItemWire, error) {
-	w, err := start(inner, elementTags...)
-	if err != nil {
+	var f itemFields
+	if err := readIssuerSignedItem(inner, &f); err != nil {
 		return nil, err
 	}
+	return f.wire(), nil
+}
+
+// itemFields are the members of an IssuerSignedItem as read, aliasing the
+// input: hasID is false and name nil when digestID or elementIdentifier is
+// absent or null. Verify reads items into one on its stack, without
+// allocating.
+type itemFields struct {
+	id     uint64
+	hasID  bool
+	random []byte
+	name   []byte
+	value  []byte
+}
+
+// readIssuerSignedItem reads the content of an IssuerSignedItemBytes into
+// f. It makes the checks of start's pre-pass (size cap, well-formedness,
+// tags only from elementTags, nesting and container caps, no trailing
+// bytes) in the same pass as the reading, rather than in a pass of its
+// own: the map and the members it keeps typed are read strictly (a tag
+// there is malformed), and elementValue, kept raw, is checked as the
+// pre-pass checks it (strictcbor.RawNested at depth 1 with elementTags).
+// When an item has several faults, the one reported may differ from the
+// pre-pass's; each is still ErrMalformed or ErrTooLarge.
+//
+// It reads the map itself rather than through members, with the same
+// checks and errors (a closed member set: text keys only, each at most
+// once, an unknown or integer key malformed), since it runs once per
+// disclosed element.
+func readIssuerSignedItem(inner []byte, f *itemFields) error {
+	if len(inner) > MaxMessageSize {
+		return errorf(ErrTooLarge, "%d bytes, limit %d", len(inner), MaxMessageSize)
+	}
+	w := newWalker(inner)
+	n, err := w.Container(5, "a map")
+	if err != nil {
+		return err
+	}
+	var seen uint8 // one bit per member read
+	for range n {
+		ib, err := w.Peek()
+		if err != nil {
+			return err
+		}
+		switch ib >> 5 {
+		case strictcbor.MajorText:
+		case strictcbor.MajorUint, strictcbor.MajorNeg:
+			k, err := w.Int()
+			if err != nil {
+				return err
+			}
+			return errorf(ErrMalformed, "unknown member %d", k)
+		default:
+			return errorf(ErrMalformed, "map key of major type %d names no member", ib>>5)
+		}
+		k, err := w.TextBytes()
+		if err != nil {
+			return err
+		}
+		var bit uint8
+		switch string(k) {
+		case "digestID":
+			bit = 1
+		case "random":
+			bit = 2
+		case "elementIdentifier":
+			bit = 4
+		case "elementValue":
+			bit = 8
+		default:
+			return errorf(ErrMalformed, "unknown member %.64q", k)
+		}
+		if seen&bit != 0 {
+			return errorf(ErrMalformed, "duplicate map key %.64q, or more than %d members", k, maxMembers)
+		}
+		seen |= bit
+		switch bit {
+		case 1:
+			f.id, f.hasID = 0, false
+			if !w.Nil() {
+				if f.id, err = w.Uint(); err != nil {
+					return err
+				}
+				f.hasID = true
+			}
+		case 2:
+			if f.random, err = w.Bytes(); err != nil {
+				return err
+			}
+		case 4:
+			f.name = nil
+			if !w.Nil() {
+				if f.name, err = w.TextBytes(); err != nil {
+					return err
+				}
+			}
+		case 8:
+			if f.value, err = w.RawNested(1, elementTags...); err != nil {
+				return err
+			}
+		}
+	}
+	if !w.Done() {
+		return errorf(ErrMalformed, "%d trailing bytes", w.Rest())
+	}
+	return nil
+}
+
+// wire returns f as an issuerSignedItemWire, the element identifier copied.
+func (f *itemFields) wire() *issuerSignedItemWire {
 	// One allocation for the item and its digestID.
 	box := new(struct {
 		it issuerSignedItemWire
 		id uint64
 	})
 	it := &box.it
-	err = w.members(func(k []byte) (bool, error) {
-		switch string(k) {
-		case "digestID":
-			if w.Nil() {
-				it.DigestID = nil
-				return true, nil
-			}
-			id, err := w.Uint()
-			box.id, it.DigestID = id, &box.id
-			return true, err
-		case "random":
-			b, err := w.Bytes()
-			it.Random = b
-			return true, err
-		case "elementIdentifier":
-			return true, w.optText(&it.ElementIdentifier)
-		case "elementValue":
-			raw, err := w.Raw()
-			it.ElementValue = raw
-			return true, err
-		}
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
+	if f.hasID {
+		box.id, it.DigestID = f.id, &box.id
 	}
-	return it, nil
+	it.Random, it.ElementIdentifier, it.ElementValue = f.random, string(f.name), f.value
+	return it
 }
 
 // parseMSO decodes the content of MobileSecurityObjectBytes (§9.1.2.4:
@@ -492,14 +594,16 @@ func (w *walker) valueDigests(dst *map[string]map[uint64]strictcbor.ByteString) 
 			if err != nil {
 				return err
 			}
-			if _, dup := ds[id]; dup {
-				return errorf(ErrMalformed, "duplicate digestID %d in valueDigests", id)
-			}
 			d, err := w.Bytes()
 			if err != nil {
 				return err
 			}
+			// One map operation: a duplicate leaves the size unchanged.
+			before := len(ds)
 			ds[id] = d
+			if len(ds) == before {
+				return errorf(ErrMalformed, "duplicate digestID %d in valueDigests", id)
+			}
 		}
 		out[ns] = ds
 	}

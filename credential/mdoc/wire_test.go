@@ -442,6 +442,12 @@ func TestWireRejects(t *testing.T) {
 			item("a1 68 6469676573744944 c0 01"), ErrMalformed},
 		{"item: random not a bstr", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
 			item("a1 66 72616e646f6d f6"), ErrMalformed},
+		{"item: tag 2 in elementValue", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 6c 656c656d656e7456616c7565 c2 41 01"), ErrMalformed},
+		{"item: trailing bytes", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a0 00"), ErrMalformed},
+		{"item: elementValue nested too deep", func(b []byte) error { _, err := parseIssuerSignedItem(b); return err },
+			item("a1 6c 656c656d656e7456616c7565" + strings.Repeat("81", 16) + "00"), ErrTooLarge},
 		{"MSO: digestID not uint", func(b []byte) error { _, err := parseMSO(b); return err },
 			item("a1 6c 76616c7565446967657374 73 a1 20 40"), ErrMalformed},
 		{"MSO: duplicate digestID", func(b []byte) error { _, err := parseMSO(b); return err },
@@ -519,15 +525,15 @@ func TestX5ChainShapes(t *testing.T) {
 	}
 }
 
-// TestVerifyAllElements discloses all 29 KTP-el elements, more than the
-// fixed-size duplicate sets hold, so their map fallback runs: the genuine
-// response verifies and a repeated item is still rejected.
+// TestVerifyAllElements discloses all 29 KTP-el elements: the genuine
+// response verifies and a repeated last item (its digestID already used)
+// is still rejected.
 func TestVerifyAllElements(t *testing.T) {
 	pki := newPKI(t)
 	device := newECKey(t, elliptic.P256())
 	cred := issueKTP(t, pki, device.Public())
 	all := cred.Elements()
-	if len(all[ktpDocType]) <= smallIDs {
+	if len(all[ktpDocType]) <= 16 {
 		t.Fatalf("only %d elements", len(all[ktpDocType]))
 	}
 	resp, err := Present(cred, all, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
@@ -544,4 +550,72 @@ func TestVerifyAllElements(t *testing.T) {
 	})
 	got, err = Verify(dup, verifyOpts(pki))
 	assertFail(t, got, err, check.Disclosure, ErrDuplicate)
+}
+
+// TestItemReaderAsStrictAsPrePass: readIssuerSignedItem makes the checks
+// of the strict pre-pass (strictcbor.Check with elementTags) while reading,
+// so it accepts no item the pre-pass rejects, and it accepts values at the
+// nesting limit and with the element tags.
+func TestItemReaderAsStrictAsPrePass(t *testing.T) {
+	value := func(v string) string { return "a1 6c 656c656d656e7456616c7565 " + v }
+	for _, in := range []string{
+		value(strings.Repeat("81", 15) + "00"),                  // at the limit
+		value(strings.Repeat("81", 16) + "00"),                  // one too deep
+		value("d9 03ec 6a 323032342d30312d3031"),                // full-date tag: allowed
+		value("c0 74 323032342d30322d30335430343a30353a30365a"), // tdate: allowed
+		value("d8 18 41 00"),                                    // tag 24: not an element tag
+		value("a1 01 c2 41 01"),                                 // tag 2 nested in the value
+		value("5f 41 00 ff"),                                    // indefinite length
+		value("f8 10"),                                          // simple value below 32 in two bytes
+		value("9b 00000000ffffffff"),                            // array longer than the caps
+		value("62 c328"),                                        // invalid UTF-8 text (the pre-pass does not decode text)
+		"a2 68 6469676573744944 01 66 72616e646f6d 50 00000000000000000000000000000000",
+		"a0 00", "a0", "", "c0 a0",
+	} {
+		b := h(in)
+		var f itemFields
+		got := readIssuerSignedItem(b, &f)
+		pre := strictcbor.Check(b, elementTags...)
+		if got == nil && pre != nil {
+			t.Errorf("%s: reader accepts, pre-pass rejects: %v", in, pre)
+		}
+	}
+	// Accepted at the nesting limit and with the element tags.
+	for _, v := range []string{strings.Repeat("81", 15) + "00", "d9 03ec 6a 323032342d30312d3031", "c0 74 323032342d30322d30335430343a30353a30365a"} {
+		var f itemFields
+		if err := readIssuerSignedItem(h(value(v)), &f); err != nil || len(f.value) == 0 {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+}
+
+// TestNameSpacesReturnsCopies: what NameSpaces returns can be changed
+// without changing what the next call returns, for every kind of value
+// that can be changed in place.
+func TestNameSpacesReturnsCopies(t *testing.T) {
+	pki := newPKI(t)
+	device := newECKey(t, elliptic.P256())
+	cred := issueKTP(t, pki, device.Public())
+	req := map[string][]string{ktpDocType: {"name", "portrait", "nationality", "place_of_birth", "age_over_18"}}
+	resp, err := Present(cred, req, PresentOptions{SessionTranscript: testTranscript, DeviceKey: device})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Verify(resp, verifyOpts(pki))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := got.Documents()[0]
+	first := doc.NameSpaces()[ktpDocType]
+	first["portrait"].([]byte)[0] ^= 0xff
+	first["nationality"].([]any)[0] = "XX"
+	first["place_of_birth"].(map[string]any)["locality"] = "XX"
+	first["name"] = "XX"
+	delete(first, "age_over_18")
+	again := doc.NameSpaces()[ktpDocType]
+	if again["portrait"].([]byte)[0] != 0 || again["nationality"].([]any)[0] != "ID" ||
+		again["place_of_birth"].(map[string]any)["locality"] != "BANDUNG" ||
+		again["name"] != "RINA KARTIKA SARI" || again["age_over_18"] != true {
+		t.Fatalf("a change to one NameSpaces result shows in the next: %v", again)
+	}
 }

@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/MichaelFraser99/go-jose v0.9.0
 	github.com/MichaelFraser99/go-sd-jwt v1.4.0
+	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/ikdkit/ikdkit v0.0.0
 )
 
@@ -22,6 +23,7 @@ require (
 	github.com/multiformats/go-multibase v0.3.0 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/valyala/fastjson v1.6.10 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )

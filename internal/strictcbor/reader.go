@@ -160,10 +160,19 @@ func (r *Reader) Head() (major byte, arg uint64, err error) {
 	if len(r.data)-r.off < n {
 		return 0, 0, errorf(ErrMalformed, "unexpected end of data")
 	}
-	var buf [8]byte
-	copy(buf[8-n:], r.data[r.off:r.off+n])
+	b := r.data[r.off : r.off+n]
 	r.off += n
-	return major, binary.BigEndian.Uint64(buf[:]), nil
+	switch n {
+	case 1:
+		arg = uint64(b[0])
+	case 2:
+		arg = uint64(binary.BigEndian.Uint16(b))
+	case 4:
+		arg = uint64(binary.BigEndian.Uint32(b))
+	default:
+		arg = binary.BigEndian.Uint64(b)
+	}
+	return major, arg, nil
 }
 
 // Expect reads a head of the given major type; what names the expected
@@ -270,6 +279,22 @@ func (r *Reader) Raw() ([]byte, error) {
 	start := r.off
 	c := checker{Reader: *r, anyTag: true}
 	if err := c.item(0); err != nil {
+		return nil, err
+	}
+	r.off = c.off
+	return r.data[start:r.off:r.off], nil
+}
+
+// RawNested returns the next complete item as [Reader.Raw] does, but
+// checked as [Check] with allowed checks an item nested depth levels deep
+// in the one it checks (arrays, maps and tags count) and allowing only the
+// tags of allowed. A decoder that reads a container member by member
+// strictly can use it for a member it keeps raw, in place of a [Check] of
+// the whole container first.
+func (r *Reader) RawNested(depth int, allowed ...uint64) ([]byte, error) {
+	start := r.off
+	c := checker{Reader: *r, allowed: allowed}
+	if err := c.item(depth); err != nil {
 		return nil, err
 	}
 	r.off = c.off

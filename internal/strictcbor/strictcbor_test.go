@@ -287,3 +287,39 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// TestRawNested: RawNested checks an item as Check checks it nested depth
+// levels deep with the allowed tags only, and reads exactly that item.
+func TestRawNested(t *testing.T) {
+	deep := func(n int) []byte { return append(bytes.Repeat([]byte{0x81}, n), 0x00) }
+	tests := []struct {
+		name  string
+		in    []byte
+		depth int
+		ok    bool
+	}{
+		{"allowed tag", []byte{0xc0, 0x60}, 1, true},
+		{"other tag", []byte{0xc2, 0x41, 0x01}, 1, false},
+		{"nested other tag", []byte{0x81, 0xd8, 0x18, 0x41, 0x00}, 1, false},
+		{"at the limit", deep(MaxNestingDepth - 1), 1, true},
+		{"too deep", deep(MaxNestingDepth), 1, false},
+		{"too deep from 0", deep(MaxNestingDepth + 1), 0, false},
+		{"indefinite", []byte{0x9f, 0xff}, 1, false},
+	}
+	for _, tc := range tests {
+		r := NewReader(append(tc.in, 0x01)) // one more item after it
+		raw, err := r.RawNested(tc.depth, 0)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %v", tc.name, err, tc.ok)
+			continue
+		}
+		// Check agrees at depth 0 (the item wrapped in depth arrays).
+		wrapped := append(bytes.Repeat([]byte{0x81}, tc.depth), tc.in...)
+		if chk := Check(wrapped, 0); (chk == nil) != tc.ok {
+			t.Errorf("%s: Check err = %v, RawNested err = %v", tc.name, chk, err)
+		}
+		if tc.ok && (!bytes.Equal(raw, tc.in) || r.Rest() != 1) {
+			t.Errorf("%s: read %x, %d bytes left", tc.name, raw, r.Rest())
+		}
+	}
+}
