@@ -578,7 +578,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 	claims["exp"] = pl.exp.Unix()
 	// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
 	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
-	tok, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
+	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
 		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
 		HolderKey: holder, Rand: iss.cfg.Rand,
 	})
@@ -588,7 +588,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 	if iss.cfg.StoreClaims {
 		stored, _ = json.Marshal(claims)
 	}
-	return []byte(tok), stored, nil
+	return tok, stored, nil
 }
 
 func (iss *Issuer) signMdoc(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {

@@ -12,11 +12,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"slices"
-	"strings"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -70,12 +69,23 @@ type IssueOptions struct {
 // written straight into byte buffers with no intermediate maps. The claims
 // map is only read, never modified.
 func Issue(claims map[string]any, opts IssueOptions) (string, error) {
+	tok, err := issue(claims, opts)
+	if err != nil {
+		return "", err
+	}
+	// tok is this call's own buffer, never written again: the string
+	// shares it, as strings.Builder does.
+	return unsafe.String(unsafe.SliceData(tok), len(tok)), nil
+}
+
+// issue is Issue, returning the token in a buffer of its own.
+func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if opts.Signer == nil {
-		return "", newErr(check.Input, ErrOptions, "no Signer")
+		return nil, newErr(check.Input, ErrOptions, "no Signer")
 	}
 	js, err := jose.NewSigner(opts.Signer)
 	if err != nil {
-		return "", newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
+		return nil, newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
 	}
 	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
@@ -84,10 +94,10 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	h, ok := hashByName(hashName)
 	if !ok {
-		return "", newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
+		return nil, newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
 	}
 	if opts.Decoys < 0 || opts.Decoys > 64 {
-		return "", newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
+		return nil, newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
 	}
 	r := opts.Rand
 	if r == nil {
@@ -103,23 +113,23 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if !plain {
 		nv, err := normalize(claims, 0)
 		if err != nil {
-			return "", newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
+			return nil, newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
 		}
 		m, ok := nv.(map[string]any)
 		if !ok {
-			return "", newErr(check.Input, ErrOptions, "claims are not a JSON object")
+			return nil, newErr(check.Input, ErrOptions, "claims are not a JSON object")
 		}
 		norm, reserved = m, true // not scanned: let checkReserved look
 	}
 	if _, ok := norm["_sd_alg"]; ok {
-		return "", newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
+		return nil, newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
 	}
 	// The root object is norm plus cnf (and _sd_alg, added below); they are
 	// kept beside norm so the caller's map is never cloned or changed.
 	var root rootExtra
 	if opts.HolderKey != nil {
 		if _, ok := norm["cnf"]; ok {
-			return "", newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
+			return nil, newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
 		}
 		intoCnf := false
 		for _, p := range opts.Disclosable {
@@ -132,7 +142,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		} else {
 			jwk, err := publicJWK(opts.HolderKey)
 			if err != nil {
-				return "", newErr(check.Input, ErrOptions, "%v", err)
+				return nil, newErr(check.Input, ErrOptions, "%v", err)
 			}
 			root.cnf = map[string]any{"jwk": jwk}
 		}
@@ -140,7 +150,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 
 	if reserved {
 		if err := checkReserved(norm, nil); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	b := &builder{hash: h, decoys: opts.Decoys}
@@ -150,7 +160,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
-			return "", newErr(check.Input, ErrOptions, "%v", err)
+			return nil, newErr(check.Input, ErrOptions, "%v", err)
 		}
 		var n int
 		if len(p) > 0 && p[0] == "cnf" && root.cnf != nil {
@@ -159,12 +169,12 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 			n = b.mark(norm, p, 0)
 		}
 		if n == 0 {
-			return "", newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
+			return nil, newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
 	disclosures, err := b.drawSalts(r)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if disclosures > 0 {
 		root.sdAlg = hashName
@@ -172,54 +182,38 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 
 	hb, err := issuerHeader(alg, &opts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	b.keys = make([]string, 0, len(norm)+16)
 	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 
-	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~
 	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~ is
-	// written once, into the returned string; the signing input is hashed
-	// as it is written.
+	// written once, into a buffer sized for it with the longest signature;
+	// the signing input is hashed once written.
 	b64 := base64.RawURLEncoding
-	var sb strings.Builder
-	sb.Grow(b64.EncodedLen(len(hb)) + b64.EncodedLen(len(pb)) + b64.EncodedLen(2*66) + 3 + len(b.discs))
+	var rs [2 * 66]byte // the longest JWS signature: ES512's R||S
+	out := make([]byte, 0, b64.EncodedLen(len(hb))+b64.EncodedLen(len(pb))+b64.EncodedLen(len(rs))+3+len(b.discs))
 	hw := jose.NewHash(alg) // nil for EdDSA, which signs the whole input
-	b.writeB64(&sb, hw, hb)
-	sb.WriteByte('.')
+	out = b64.AppendEncode(out, hb)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, pb)
+	input := ""
 	if hw != nil {
-		hw.Write([]byte{'.'})
+		hw.Write(out)
+	} else {
+		input = string(out)
 	}
-	b.writeB64(&sb, hw, pb)
-	var rs [2 * 66]byte
-	sig, err := js.SignInput(r, sb.String(), hw, rs[:0])
+	sig, err := js.SignInput(r, input, hw, rs[:0])
 	if err != nil {
-		return "", newErr(check.Input, ErrSigner, "%v", err)
+		return nil, newErr(check.Input, ErrSigner, "%v", err)
 	}
-	sb.WriteByte('.')
-	b.writeB64(&sb, nil, sig)
-	sb.WriteByte('~')
-	sb.Write(b.discs)
-	return sb.String(), nil
-}
-
-// writeB64 writes base64url(src) to sb and, if h is not nil, to h,
-// encoding through b.chunk.
-func (b *builder) writeB64(sb *strings.Builder, h hash.Hash, src []byte) {
-	const step = len(b.chunk) / 4 * 3 // a multiple of 3: chunks encode independently
-	for len(src) > 0 {
-		n := min(len(src), step)
-		m := base64.RawURLEncoding.EncodedLen(n)
-		base64.RawURLEncoding.Encode(b.chunk[:m], src[:n])
-		sb.Write(b.chunk[:m])
-		if h != nil {
-			h.Write(b.chunk[:m])
-		}
-		src = src[n:]
-	}
+	out = append(out, '.')
+	out = b64.AppendEncode(out, sig)
+	out = append(out, '~')
+	return append(out, b.discs...), nil
 }
 
 // issuerHeader encodes the protected header of the issuer-signed JWT with
@@ -301,7 +295,6 @@ type builder struct {
 	digLen int      // length of one base64url digest
 	keys   []string // stack of the sorted member names of the objects being encoded
 	sorted [][]byte // reused to sort the digests of a large _sd array
-	chunk  [384]byte
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
@@ -413,6 +406,11 @@ func (b *builder) mark(v any, p Path, at int32) int {
 	return 0
 }
 
+// discEstimate is the room drawSalts leaves per disclosure for the
+// base64url disclosures and their '~': a claim of a few dozen bytes (the
+// KTP-el's average 107) fits, so the buffer is not grown and copied.
+const discEstimate = 128
+
 // drawSalts counts the salts the policy needs, one per disclosure and one
 // per decoy, reads them all with a single read of r (RFC 9901 §4.2.1: each
 // salt is SaltSize random bytes, 128 bits as §9.3 recommends, unique per
@@ -440,7 +438,7 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	// stack and the disclosures (which may outgrow it: append copies then).
 	saltsLen := count * (SaltSize + saltB64Len)
 	digsLen := min(count, 64) * b.digLen
-	buf := make([]byte, saltsLen+digsLen+disclosures*96)
+	buf := make([]byte, saltsLen+digsLen+disclosures*discEstimate)
 	raw := buf[:count*SaltSize]
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
