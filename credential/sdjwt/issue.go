@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -663,23 +664,46 @@ func (b *builder) insertSD(buf []byte, at, dstart int) []byte {
 	return buf
 }
 
-// sortDigests sorts the w-byte records of digs bytewise, in place: by
-// insertion for the usual few dozen, through a slice of records (kept in
-// *tmp) for more.
+// sortDigests sorts the w-byte records of digs bytewise, in place: for the
+// usual few dozen, by insertion over their first 8 bytes read as a
+// big-endian integer (the same order; the rest compared only on a tie),
+// then one pass moving the records; for more, through a slice of records
+// (kept in *tmp).
 func sortDigests(digs []byte, w int, tmp *[][]byte) {
 	n := len(digs) / w
-	if n <= 64 {
-		var rec [86]byte // the longest digest: base64url of SHA-512
+	if n <= 64 && w >= 8 {
+		type key struct {
+			prefix uint64
+			i      int
+		}
+		var keys [64]key
+		for i := range n {
+			keys[i] = key{binary.BigEndian.Uint64(digs[i*w:]), i}
+		}
+		less := func(a, b key) bool {
+			if a.prefix != b.prefix {
+				return a.prefix < b.prefix
+			}
+			return bytes.Compare(digs[a.i*w:(a.i+1)*w], digs[b.i*w:(b.i+1)*w]) < 0
+		}
+		sorted := true
 		for i := 1; i < n; i++ {
+			k := keys[i]
 			j := i
-			for j > 0 && bytes.Compare(digs[(j-1)*w:j*w], digs[i*w:(i+1)*w]) > 0 {
+			for j > 0 && less(k, keys[j-1]) {
+				keys[j] = keys[j-1]
 				j--
 			}
-			if j < i {
-				copy(rec[:w], digs[i*w:(i+1)*w])
-				copy(digs[(j+1)*w:(i+1)*w], digs[j*w:i*w])
-				copy(digs[j*w:(j+1)*w], rec[:w])
-			}
+			keys[j] = k
+			sorted = sorted && j == i
+		}
+		if sorted {
+			return
+		}
+		var orig [64 * 86]byte // the longest digest: base64url of SHA-512
+		copy(orig[:], digs)
+		for d, k := range keys[:n] {
+			copy(digs[d*w:(d+1)*w], orig[k.i*w:(k.i+1)*w])
 		}
 		return
 	}
