@@ -153,8 +153,8 @@ func (iss *Issuer) issueBatch(ctx context.Context, actor string, reqs []IssueReq
 		// A binding revoked while the batch was being signed fails the
 		// batch: nothing is recorded, and nothing is returned.
 		for id, signedFor := range bindings {
-			bk, err := iss.boundKey(tx, id)
-			if err == nil && bk.binding.KeyThumbprint != signedFor.binding.KeyThumbprint {
+			b, err := activeBinding(tx, id)
+			if err == nil && b.KeyThumbprint != signedFor.binding.KeyThumbprint {
 				err = errorf(op, ErrStore, "binding %s changed its key", id)
 			}
 			if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
@@ -214,6 +214,21 @@ func (bk *boundKey) keyThumbprint() string {
 }
 
 func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
+	b, err := activeBinding(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.ParsePublicJWK(b.PublicJWK)
+	if err != nil {
+		return nil, errorf("issue", ErrStore, "stored device key: %v", err)
+	}
+	return &boundKey{binding: b, key: k}, nil
+}
+
+// activeBinding reads binding id in tx and fails with ErrBindingRevoked if
+// it is not active. Its key is not parsed: a caller that compares the
+// binding with one read before (boundKey) compares thumbprints.
+func activeBinding(tx Tx, id string) (*Binding, error) {
 	b, err := tx.Binding(id)
 	if err != nil {
 		return nil, err
@@ -221,11 +236,7 @@ func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
 	if b.State != BindingActive {
 		return nil, errorf("issue", ErrBindingRevoked, "binding %s was revoked (%s)", b.ID, b.RevokeReason)
 	}
-	k, err := keys.ParsePublicJWK(b.PublicJWK)
-	if err != nil {
-		return nil, errorf("issue", ErrStore, "stored device key: %v", err)
-	}
-	return &boundKey{binding: b, key: k}, nil
+	return b, nil
 }
 
 // expiry returns the end of validity of a credential issued at now: now +
