@@ -43,60 +43,70 @@ func BenchmarkES256Sign(b *testing.B) {
 // moves both sides of each ratio alike. For SD-JWT VC it also measures the
 // RFC 9901 lower bound for the very token issued (sdFloor) and reports it
 // against ES256 (rfc9901-floor-x-ES256) and the issuance against it.
+//
+// dc+sd-jwt/store=Postgres does the same into PostgreSQL (skipped unless
+// IKDKIT_TEST_POSTGRES_DSN is set); its CPU time is this process's only,
+// not the server's.
 func BenchmarkIssueKTPEL(b *testing.B) {
 	for _, f := range []credential.Format{credential.FormatSDJWT, credential.FormatMdoc} {
-		b.Run(string(f), func(b *testing.B) {
-			e := newEnv(b, func(c *Config) { c.StatusList.Size = 1 << 22 })
-			a := e.activate(newDevice(b))
-			const batch, floorRuns = 100, 20
-			reqs := make([]IssueRequest, batch)
-			for i := range reqs {
-				reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []credential.Format{f}}
-			}
-			var spec sdFloorWork
-			if f == credential.FormatSDJWT {
-				cs, err := e.iss.Issue(e.ctx, "bench", reqs[0])
-				if err != nil {
-					b.Fatal(err)
-				}
-				spec = sdFloorOf(string(cs[0].Data))
-			}
-			var es, rfc, iss phase
-			for b.Loop() {
-				b.StopTimer()
-				es.add(floorRuns, func() { esFloor(e.key, floorRuns) })
-				if f == credential.FormatSDJWT {
-					rfc.add(floorRuns, func() { sdFloor(e.key, spec, floorRuns) })
-				}
-				b.StartTimer()
-				iss.add(batch, func() {
-					if _, err := e.iss.IssueBatch(e.ctx, "bench", reqs); err != nil {
-						b.Fatal(err)
-					}
-				})
-			}
-			b.ReportMetric(iss.wall(), "ns/credential")
-			b.ReportMetric(1e9/iss.wall(), "credentials/s")
-			b.ReportMetric(iss.wall()/es.wall(), "x-ES256-floor")
-			if iss.haveCPU {
-				// CPU time (user + system, every goroutine: GC and the
-				// SQLite driver included, waiting for fsync not) is what
-				// "per core" means; it is steadier than wall time on a
-				// shared machine.
-				b.ReportMetric(1e9/iss.cpuPer(), "credentials/cpu-s")
-				b.ReportMetric(iss.cpuPer()/es.cpuPer(), "x-ES256-floor-cpu")
-			}
-			if f == credential.FormatSDJWT {
-				// The least RFC 9901 lets any implementation do for this
-				// very credential (see sdFloor), against bare ES256.
-				b.ReportMetric(float64(len(spec.disclosures)), "disclosures")
-				b.ReportMetric(rfc.wall()/es.wall(), "rfc9901-floor-x-ES256")
-				if iss.haveCPU {
-					b.ReportMetric(rfc.cpuPer()/es.cpuPer(), "rfc9901-floor-x-ES256-cpu")
-					b.ReportMetric(iss.cpuPer()/rfc.cpuPer(), "x-rfc9901-floor-cpu")
-				}
+		b.Run(string(f), func(b *testing.B) { benchIssueKTPEL(b, sqliteBackend, f) })
+	}
+	b.Run(string(credential.FormatSDJWT)+"/store="+string(postgresBackend), func(b *testing.B) {
+		benchIssueKTPEL(b, postgresBackend, credential.FormatSDJWT)
+	})
+}
+
+// benchIssueKTPEL is BenchmarkIssueKTPEL for format f on store be.
+func benchIssueKTPEL(b *testing.B, be backend, f credential.Format) {
+	e := newEnvOn(b, be, func(c *Config) { c.StatusList.Size = 1 << 22 })
+	a := e.activate(newDevice(b))
+	const batch, floorRuns = 100, 20
+	reqs := make([]IssueRequest, batch)
+	for i := range reqs {
+		reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []credential.Format{f}}
+	}
+	var spec sdFloorWork
+	if f == credential.FormatSDJWT {
+		cs, err := e.iss.Issue(e.ctx, "bench", reqs[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		spec = sdFloorOf(string(cs[0].Data))
+	}
+	var es, rfc, iss phase
+	for b.Loop() {
+		b.StopTimer()
+		es.add(floorRuns, func() { esFloor(e.key, floorRuns) })
+		if f == credential.FormatSDJWT {
+			rfc.add(floorRuns, func() { sdFloor(e.key, spec, floorRuns) })
+		}
+		b.StartTimer()
+		iss.add(batch, func() {
+			if _, err := e.iss.IssueBatch(e.ctx, "bench", reqs); err != nil {
+				b.Fatal(err)
 			}
 		})
+	}
+	b.ReportMetric(iss.wall(), "ns/credential")
+	b.ReportMetric(1e9/iss.wall(), "credentials/s")
+	b.ReportMetric(iss.wall()/es.wall(), "x-ES256-floor")
+	if iss.haveCPU {
+		// CPU time (user + system, every goroutine: GC and the
+		// SQLite driver included, waiting for fsync not) is what
+		// "per core" means; it is steadier than wall time on a
+		// shared machine.
+		b.ReportMetric(1e9/iss.cpuPer(), "credentials/cpu-s")
+		b.ReportMetric(iss.cpuPer()/es.cpuPer(), "x-ES256-floor-cpu")
+	}
+	if f == credential.FormatSDJWT {
+		// The least RFC 9901 lets any implementation do for this
+		// very credential (see sdFloor), against bare ES256.
+		b.ReportMetric(float64(len(spec.disclosures)), "disclosures")
+		b.ReportMetric(rfc.wall()/es.wall(), "rfc9901-floor-x-ES256")
+		if iss.haveCPU {
+			b.ReportMetric(rfc.cpuPer()/es.cpuPer(), "rfc9901-floor-x-ES256-cpu")
+			b.ReportMetric(iss.cpuPer()/rfc.cpuPer(), "x-rfc9901-floor-cpu")
+		}
 	}
 }
 

@@ -153,8 +153,8 @@ func (iss *Issuer) issueBatch(ctx context.Context, actor string, reqs []IssueReq
 		// A binding revoked while the batch was being signed fails the
 		// batch: nothing is recorded, and nothing is returned.
 		for id, signedFor := range bindings {
-			bk, err := iss.boundKey(tx, id)
-			if err == nil && bk.binding.KeyThumbprint != signedFor.binding.KeyThumbprint {
+			b, err := activeBinding(tx, id)
+			if err == nil && b.KeyThumbprint != signedFor.binding.KeyThumbprint {
 				err = errorf(op, ErrStore, "binding %s changed its key", id)
 			}
 			if isErr(err, ErrBindingRevoked) || isErr(err, ErrNotFound) {
@@ -214,6 +214,21 @@ func (bk *boundKey) keyThumbprint() string {
 }
 
 func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
+	b, err := activeBinding(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.ParsePublicJWK(b.PublicJWK)
+	if err != nil {
+		return nil, errorf("issue", ErrStore, "stored device key: %v", err)
+	}
+	return &boundKey{binding: b, key: k}, nil
+}
+
+// activeBinding reads binding id in tx and fails with ErrBindingRevoked if
+// it is not active. Its key is not parsed: a caller that compares the
+// binding with one read before (boundKey) compares thumbprints.
+func activeBinding(tx Tx, id string) (*Binding, error) {
 	b, err := tx.Binding(id)
 	if err != nil {
 		return nil, err
@@ -221,11 +236,7 @@ func (iss *Issuer) boundKey(tx Tx, id string) (*boundKey, error) {
 	if b.State != BindingActive {
 		return nil, errorf("issue", ErrBindingRevoked, "binding %s was revoked (%s)", b.ID, b.RevokeReason)
 	}
-	k, err := keys.ParsePublicJWK(b.PublicJWK)
-	if err != nil {
-		return nil, errorf("issue", ErrStore, "stored device key: %v", err)
-	}
-	return &boundKey{binding: b, key: k}, nil
+	return b, nil
 }
 
 // expiry returns the end of validity of a credential issued at now: now +
@@ -578,7 +589,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 	claims["exp"] = pl.exp.Unix()
 	// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
 	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
-	tok, err := sdjwt.IssueVC(claims, sdjwt.IssueOptions{
+	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
 		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
 		HolderKey: holder, Rand: iss.cfg.Rand,
 	})
@@ -588,7 +599,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 	if iss.cfg.StoreClaims {
 		stored, _ = json.Marshal(claims)
 	}
-	return []byte(tok), stored, nil
+	return tok, stored, nil
 }
 
 func (iss *Issuer) signMdoc(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {

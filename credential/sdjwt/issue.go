@@ -10,13 +10,14 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"slices"
-	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -70,12 +71,23 @@ type IssueOptions struct {
 // written straight into byte buffers with no intermediate maps. The claims
 // map is only read, never modified.
 func Issue(claims map[string]any, opts IssueOptions) (string, error) {
+	tok, err := issue(claims, opts)
+	if err != nil {
+		return "", err
+	}
+	// tok is this call's own buffer, never written again: the string
+	// shares it, as strings.Builder does.
+	return unsafe.String(unsafe.SliceData(tok), len(tok)), nil
+}
+
+// issue is Issue, returning the token in a buffer of its own.
+func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if opts.Signer == nil {
-		return "", newErr(check.Input, ErrOptions, "no Signer")
+		return nil, newErr(check.Input, ErrOptions, "no Signer")
 	}
 	js, err := jose.NewSigner(opts.Signer)
 	if err != nil {
-		return "", newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
+		return nil, newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
 	}
 	alg := js.Algorithm()
 	hashName := opts.HashAlgorithm
@@ -84,10 +96,10 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	}
 	h, ok := hashByName(hashName)
 	if !ok {
-		return "", newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
+		return nil, newErr(check.Input, ErrHashAlgorithm, "%q", hashName)
 	}
 	if opts.Decoys < 0 || opts.Decoys > 64 {
-		return "", newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
+		return nil, newErr(check.Input, ErrOptions, "Decoys must be between 0 and 64")
 	}
 	r := opts.Rand
 	if r == nil {
@@ -103,23 +115,23 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 	if !plain {
 		nv, err := normalize(claims, 0)
 		if err != nil {
-			return "", newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
+			return nil, newErr(check.Input, ErrOptions, "claims are not JSON: %v", err)
 		}
 		m, ok := nv.(map[string]any)
 		if !ok {
-			return "", newErr(check.Input, ErrOptions, "claims are not a JSON object")
+			return nil, newErr(check.Input, ErrOptions, "claims are not a JSON object")
 		}
 		norm, reserved = m, true // not scanned: let checkReserved look
 	}
 	if _, ok := norm["_sd_alg"]; ok {
-		return "", newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
+		return nil, newErr(check.Input, ErrReservedClaimName, "_sd_alg is reserved")
 	}
 	// The root object is norm plus cnf (and _sd_alg, added below); they are
 	// kept beside norm so the caller's map is never cloned or changed.
 	var root rootExtra
 	if opts.HolderKey != nil {
 		if _, ok := norm["cnf"]; ok {
-			return "", newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
+			return nil, newErr(check.Input, ErrOptions, "claims already have cnf and HolderKey is set")
 		}
 		intoCnf := false
 		for _, p := range opts.Disclosable {
@@ -132,7 +144,7 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 		} else {
 			jwk, err := publicJWK(opts.HolderKey)
 			if err != nil {
-				return "", newErr(check.Input, ErrOptions, "%v", err)
+				return nil, newErr(check.Input, ErrOptions, "%v", err)
 			}
 			root.cnf = map[string]any{"jwk": jwk}
 		}
@@ -140,17 +152,21 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 
 	if reserved {
 		if err := checkReserved(norm, nil); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	b := &builder{hash: h, decoys: opts.Decoys}
-	b.nodes = make([]sdNode, 1, len(opts.Disclosable)+4)
+	b := getBuilder(h, opts.Decoys)
+	defer b.release()
+	b.nodes = append(b.nodes, sdNode{})
 	if len(opts.Disclosable) > 0 {
-		b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
+		b.nodes[0].members = b.rootMembers
+		if b.nodes[0].members == nil {
+			b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
+		}
 	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
-			return "", newErr(check.Input, ErrOptions, "%v", err)
+			return nil, newErr(check.Input, ErrOptions, "%v", err)
 		}
 		var n int
 		if len(p) > 0 && p[0] == "cnf" && root.cnf != nil {
@@ -159,12 +175,12 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 			n = b.mark(norm, p, 0)
 		}
 		if n == 0 {
-			return "", newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
+			return nil, newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}
 	disclosures, err := b.drawSalts(r)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if disclosures > 0 {
 		root.sdAlg = hashName
@@ -172,54 +188,38 @@ func Issue(claims map[string]any, opts IssueOptions) (string, error) {
 
 	hb, err := issuerHeader(alg, &opts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	b.keys = make([]string, 0, len(norm)+16)
-	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
+	pb, err := b.object(slices.Grow(b.payload[:0], 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
+	b.payload = pb
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 
-	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~
 	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~ is
-	// written once, into the returned string; the signing input is hashed
-	// as it is written.
+	// written once, into a buffer sized for it with the longest signature;
+	// the signing input is hashed once written.
 	b64 := base64.RawURLEncoding
-	var sb strings.Builder
-	sb.Grow(b64.EncodedLen(len(hb)) + b64.EncodedLen(len(pb)) + b64.EncodedLen(2*66) + 3 + len(b.discs))
+	var rs [2 * 66]byte // the longest JWS signature: ES512's R||S
+	out := make([]byte, 0, b64.EncodedLen(len(hb))+b64.EncodedLen(len(pb))+b64.EncodedLen(len(rs))+3+len(b.discs))
 	hw := jose.NewHash(alg) // nil for EdDSA, which signs the whole input
-	b.writeB64(&sb, hw, hb)
-	sb.WriteByte('.')
+	out = b64.AppendEncode(out, hb)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, pb)
+	input := ""
 	if hw != nil {
-		hw.Write([]byte{'.'})
+		hw.Write(out)
+	} else {
+		input = string(out)
 	}
-	b.writeB64(&sb, hw, pb)
-	var rs [2 * 66]byte
-	sig, err := js.SignInput(r, sb.String(), hw, rs[:0])
+	sig, err := js.SignInput(r, input, hw, rs[:0])
 	if err != nil {
-		return "", newErr(check.Input, ErrSigner, "%v", err)
+		return nil, newErr(check.Input, ErrSigner, "%v", err)
 	}
-	sb.WriteByte('.')
-	b.writeB64(&sb, nil, sig)
-	sb.WriteByte('~')
-	sb.Write(b.discs)
-	return sb.String(), nil
-}
-
-// writeB64 writes base64url(src) to sb and, if h is not nil, to h,
-// encoding through b.chunk.
-func (b *builder) writeB64(sb *strings.Builder, h hash.Hash, src []byte) {
-	const step = len(b.chunk) / 4 * 3 // a multiple of 3: chunks encode independently
-	for len(src) > 0 {
-		n := min(len(src), step)
-		m := base64.RawURLEncoding.EncodedLen(n)
-		base64.RawURLEncoding.Encode(b.chunk[:m], src[:n])
-		sb.Write(b.chunk[:m])
-		if h != nil {
-			h.Write(b.chunk[:m])
-		}
-		src = src[n:]
-	}
+	out = append(out, '.')
+	out = b64.AppendEncode(out, sig)
+	out = append(out, '~')
+	return append(out, b.discs...), nil
 }
 
 // issuerHeader encodes the protected header of the issuer-signed JWT with
@@ -301,7 +301,49 @@ type builder struct {
 	digLen int      // length of one base64url digest
 	keys   []string // stack of the sorted member names of the objects being encoded
 	sorted [][]byte // reused to sort the digests of a large _sd array
-	chunk  [384]byte
+
+	// Kept for the next Issue through builderPool: the buffer salts, digs
+	// and discs start in, the payload's, and the root's member map.
+	scratch     []byte
+	payload     []byte
+	rootMembers map[string]int32
+}
+
+// builderPool keeps builders, with their buffers, between calls of Issue:
+// everything a builder holds is finished with (copied into the token)
+// before Issue returns.
+var builderPool = sync.Pool{New: func() any { return new(builder) }}
+
+// maxPooledBuffer bounds the buffers a pooled builder keeps, so one very
+// large credential does not pin its buffers for the life of the process.
+const maxPooledBuffer = 64 << 10
+
+// getBuilder returns an empty builder from builderPool.
+func getBuilder(h crypto.Hash, decoys int) *builder {
+	b := builderPool.Get().(*builder)
+	b.hash, b.decoys = h, decoys
+	return b
+}
+
+// release empties b, keeping its buffers, and returns it to builderPool.
+func (b *builder) release() {
+	if cap(b.scratch) > maxPooledBuffer || cap(b.payload) > maxPooledBuffer || len(b.nodes) > 1024 {
+		return
+	}
+	root := b.rootMembers
+	if len(b.nodes) > 0 && b.nodes[0].members != nil {
+		root = b.nodes[0].members
+	}
+	if len(root) > 1024 {
+		root = nil
+	}
+	clear(root)
+	clear(b.nodes) // drop the references to other maps
+	clear(b.keys[:cap(b.keys)])
+	clear(b.sorted[:cap(b.sorted)])
+	*b = builder{nodes: b.nodes[:0], keys: b.keys[:0], sorted: b.sorted[:0],
+		scratch: b.scratch, payload: b.payload[:0], rootMembers: root}
+	builderPool.Put(b)
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
@@ -413,6 +455,11 @@ func (b *builder) mark(v any, p Path, at int32) int {
 	return 0
 }
 
+// discEstimate is the room drawSalts leaves per disclosure for the
+// base64url disclosures and their '~': a claim of a few dozen bytes (the
+// KTP-el's average 107) fits, so the buffer is not grown and copied.
+const discEstimate = 128
+
 // drawSalts counts the salts the policy needs, one per disclosure and one
 // per decoy, reads them all with a single read of r (RFC 9901 §4.2.1: each
 // salt is SaltSize random bytes, 128 bits as §9.3 recommends, unique per
@@ -440,7 +487,13 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	// stack and the disclosures (which may outgrow it: append copies then).
 	saltsLen := count * (SaltSize + saltB64Len)
 	digsLen := min(count, 64) * b.digLen
-	buf := make([]byte, saltsLen+digsLen+disclosures*96)
+	need := saltsLen + digsLen + disclosures*discEstimate
+	buf := b.scratch
+	if cap(buf) < need {
+		buf = make([]byte, need)
+		b.scratch = buf
+	}
+	buf = buf[:need]
 	raw := buf[:count*SaltSize]
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
@@ -665,23 +718,46 @@ func (b *builder) insertSD(buf []byte, at, dstart int) []byte {
 	return buf
 }
 
-// sortDigests sorts the w-byte records of digs bytewise, in place: by
-// insertion for the usual few dozen, through a slice of records (kept in
-// *tmp) for more.
+// sortDigests sorts the w-byte records of digs bytewise, in place: for the
+// usual few dozen, by insertion over their first 8 bytes read as a
+// big-endian integer (the same order; the rest compared only on a tie),
+// then one pass moving the records; for more, through a slice of records
+// (kept in *tmp).
 func sortDigests(digs []byte, w int, tmp *[][]byte) {
 	n := len(digs) / w
-	if n <= 64 {
-		var rec [86]byte // the longest digest: base64url of SHA-512
+	if n <= 64 && w >= 8 {
+		type key struct {
+			prefix uint64
+			i      int
+		}
+		var keys [64]key
+		for i := range n {
+			keys[i] = key{binary.BigEndian.Uint64(digs[i*w:]), i}
+		}
+		less := func(a, b key) bool {
+			if a.prefix != b.prefix {
+				return a.prefix < b.prefix
+			}
+			return bytes.Compare(digs[a.i*w:(a.i+1)*w], digs[b.i*w:(b.i+1)*w]) < 0
+		}
+		sorted := true
 		for i := 1; i < n; i++ {
+			k := keys[i]
 			j := i
-			for j > 0 && bytes.Compare(digs[(j-1)*w:j*w], digs[i*w:(i+1)*w]) > 0 {
+			for j > 0 && less(k, keys[j-1]) {
+				keys[j] = keys[j-1]
 				j--
 			}
-			if j < i {
-				copy(rec[:w], digs[i*w:(i+1)*w])
-				copy(digs[(j+1)*w:(i+1)*w], digs[j*w:i*w])
-				copy(digs[j*w:(j+1)*w], rec[:w])
-			}
+			keys[j] = k
+			sorted = sorted && j == i
+		}
+		if sorted {
+			return
+		}
+		var orig [64 * 86]byte // the longest digest: base64url of SHA-512
+		copy(orig[:], digs)
+		for d, k := range keys[:n] {
+			copy(digs[d*w:(d+1)*w], orig[k.i*w:(k.i+1)*w])
 		}
 		return
 	}
