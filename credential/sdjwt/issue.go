@@ -16,7 +16,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"sync"
 	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
@@ -155,14 +154,10 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b := getBuilder(h, opts.Decoys)
-	defer b.release()
-	b.nodes = append(b.nodes, sdNode{})
+	b := &builder{hash: h, decoys: opts.Decoys}
+	b.nodes = make([]sdNode, 1, len(opts.Disclosable)+4)
 	if len(opts.Disclosable) > 0 {
-		b.nodes[0].members = b.rootMembers
-		if b.nodes[0].members == nil {
-			b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
-		}
+		b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
 	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
@@ -190,8 +185,8 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb, err := b.object(slices.Grow(b.payload[:0], 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
-	b.payload = pb
+	b.keys = make([]string, 0, len(norm)+16)
+	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
 	if err != nil {
 		return nil, err
 	}
@@ -301,49 +296,6 @@ type builder struct {
 	digLen int      // length of one base64url digest
 	keys   []string // stack of the sorted member names of the objects being encoded
 	sorted [][]byte // reused to sort the digests of a large _sd array
-
-	// Kept for the next Issue through builderPool: the buffer salts, digs
-	// and discs start in, the payload's, and the root's member map.
-	scratch     []byte
-	payload     []byte
-	rootMembers map[string]int32
-}
-
-// builderPool keeps builders, with their buffers, between calls of Issue:
-// everything a builder holds is finished with (copied into the token)
-// before Issue returns.
-var builderPool = sync.Pool{New: func() any { return new(builder) }}
-
-// maxPooledBuffer bounds the buffers a pooled builder keeps, so one very
-// large credential does not pin its buffers for the life of the process.
-const maxPooledBuffer = 64 << 10
-
-// getBuilder returns an empty builder from builderPool.
-func getBuilder(h crypto.Hash, decoys int) *builder {
-	b := builderPool.Get().(*builder)
-	b.hash, b.decoys = h, decoys
-	return b
-}
-
-// release empties b, keeping its buffers, and returns it to builderPool.
-func (b *builder) release() {
-	if cap(b.scratch) > maxPooledBuffer || cap(b.payload) > maxPooledBuffer || len(b.nodes) > 1024 {
-		return
-	}
-	root := b.rootMembers
-	if len(b.nodes) > 0 && b.nodes[0].members != nil {
-		root = b.nodes[0].members
-	}
-	if len(root) > 1024 {
-		root = nil
-	}
-	clear(root)
-	clear(b.nodes) // drop the references to other maps
-	clear(b.keys[:cap(b.keys)])
-	clear(b.sorted[:cap(b.sorted)])
-	*b = builder{nodes: b.nodes[:0], keys: b.keys[:0], sorted: b.sorted[:0],
-		scratch: b.scratch, payload: b.payload[:0], rootMembers: root}
-	builderPool.Put(b)
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
@@ -487,13 +439,7 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	// stack and the disclosures (which may outgrow it: append copies then).
 	saltsLen := count * (SaltSize + saltB64Len)
 	digsLen := min(count, 64) * b.digLen
-	need := saltsLen + digsLen + disclosures*discEstimate
-	buf := b.scratch
-	if cap(buf) < need {
-		buf = make([]byte, need)
-		b.scratch = buf
-	}
-	buf = buf[:need]
+	buf := make([]byte, saltsLen+digsLen+disclosures*discEstimate)
 	raw := buf[:count*SaltSize]
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
