@@ -145,6 +145,17 @@ func QRAgeCheck(years int) (paths []ClaimPath, mdocRequest map[string][]string, 
 	return []ClaimPath{{name}}, map[string][]string{DocTypeQR: {name}}, true
 }
 
+// QRAddressCheck is what an address check discloses from the full QR
+// profile: the address group (street, RT, RW, kelurahan/desa, kecamatan,
+// kabupaten/kota, provinsi and region code), as SD-JWT VC claim paths and
+// as an mdoc request (namespace → element identifiers).
+func QRAddressCheck() (paths []ClaimPath, mdocRequest map[string][]string) {
+	return []ClaimPath{{qrGroupAddress}}, map[string][]string{DocTypeQRFull: {qrGroupAddress}}
+}
+
+// qrGroupAddress is the name of the address group of the full QR profile.
+const qrGroupAddress = "address"
+
 // qrGroup is one selectively disclosable unit of the full QR profile: a
 // group name, the SD-JWT claims it holds (a top-level claim name, or
 // "claim.member" for part of an object claim, so that an object such as the
@@ -181,7 +192,7 @@ var qrGroups = []qrGroup{
 	{QRClaimID, []string{"personal_administrative_number", "name", "birthdate", "sex", "place_of_birth"},
 		[]string{"personal_administrative_number", "name", "birth_date", "sex", "place_of_birth"}},
 	{"age_over", []string{QRClaimAgeOver17, QRClaimAgeOver18}, []string{QRClaimAgeOver17, QRClaimAgeOver18}},
-	{"address", []string{"address.street_address", "address.rt", "address.rw", "address.village",
+	{qrGroupAddress, []string{"address.street_address", "address.rt", "address.rw", "address.village",
 		"address.district", "address.locality", "address.region", "address.region_code"},
 		[]string{"resident_street", "resident_rt", "resident_rw", "resident_village",
 			"resident_district", "resident_city", "resident_state", "resident_region_code"}},

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,6 +194,22 @@ func TestQRChecks(t *testing.T) {
 	for _, years := range []int{0, 16, 19, 21} {
 		if _, _, ok := QRAgeCheck(years); ok {
 			t.Fatalf("age check %d exists", years)
+		}
+	}
+	// The address check discloses the one full-profile group that holds
+	// every address claim and element.
+	paths, md = QRAddressCheck()
+	if len(paths) != 1 || len(md[DocTypeQRFull]) != 1 || len(md) != 1 {
+		t.Fatalf("address check %v %v", paths, md)
+	}
+	group := paths[0][0].(string)
+	if md[DocTypeQRFull][0] != group || !slices.ContainsFunc(QRFullType().SelectivelyDisclosable(), func(p ClaimPath) bool { return reflect.DeepEqual(p, paths[0]) }) {
+		t.Fatalf("address check %v %v is not one group of the full profile", paths, md)
+	}
+	for _, c := range []string{"address.street_address", "address.rt", "address.rw", "address.village", "address.district",
+		"address.locality", "address.region", "resident_street", "resident_rt", "resident_village", "resident_state"} {
+		if g, ok := qrGroupOf(c); !ok || g != group {
+			t.Errorf("%s is in group %q, not in the address check's %q", c, g, group)
 		}
 	}
 }

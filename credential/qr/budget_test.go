@@ -14,6 +14,9 @@ const (
 	budgetIdentity = 20
 	budgetAge      = 18
 	budgetAny4     = 27
+	// Issue 23: a 60-character name (identity check) and the longest
+	// address (address check) as measured before shrinking the envelope.
+	budgetLong = 24
 )
 
 type sizeRow struct {
@@ -98,6 +101,42 @@ func TestSizeBudget(t *testing.T) {
 			check(f.row(t, fmt.Sprintf("age check %d%s", years, suffix), "mdoc", pm, len(pm.Mdoc.DeviceResponse)), budgetAge)
 		}
 	}
+	// The long cases: a 60-character name (identity check, compact
+	// profile) and the longest address (address check, full profile).
+	long := *f
+	long.ktp = sampleKTPELWith(t, func(k *credential.KTPELFields) { k.Name = longName })
+	idp, idm := identityCheck()
+	p, err := PresentSDJWT(long.profileSDJWT(t, true), idp, b, f.holderKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(f.row(t, "identity check, 60-character name", "SD-JWT VC", p, len(p.SDJWT)), budgetLong)
+	pm, err := PresentMdoc(long.profileMdoc(t, true), idm, b, f.holderKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(f.row(t, "identity check, 60-character name", "mdoc", pm, len(pm.Mdoc.DeviceResponse)), budgetLong)
+	for _, c := range []struct {
+		name string
+		ktp  *credential.KTPEL
+	}{
+		{"address check", f.ktp},
+		{"address check, longest address", sampleKTPELWith(t, func(k *credential.KTPELFields) { k.Address = longAddress })},
+	} {
+		ap, am := addressCheck()
+		sdFull := c.ktp.QRFullSDJWTClaims(testNow)
+		p, err := PresentSDJWT(f.issueSDJWT(t, sdFull, fullDisclosable(sdFull), true), ap, b, f.holderKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(f.row(t, c.name, "SD-JWT VC", p, len(p.SDJWT)), budgetLong)
+		pm, err := PresentMdoc(f.issueMdoc(t, credential.DocTypeQRFull, c.ktp.QRFullMdocElements(testNow), true), am, b, f.holderKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(f.row(t, c.name, "mdoc", pm, len(pm.Mdoc.DeviceResponse)), budgetLong)
+	}
+
 	// Any 4 claims of the full KTP-el, through the full QR profile: every
 	// claim is in one group (credential.TestQRFullCoversKTPEL), so 4 claims
 	// disclose at most 4 groups; every 4-group combination is measured.
