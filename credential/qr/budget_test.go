@@ -40,7 +40,7 @@ func (f *fixture) measure(t *testing.T, name string, sdPaths []sdjwt.Path, sd *s
 func (f *fixture) row(t *testing.T, name, format string, p Presentation, compact int) sizeRow {
 	t.Helper()
 	env := Envelope{Presentations: []Presentation{p}}
-	content, err := encodeContent(env)
+	content, err := encodeContentV2(env)
 	if err != nil {
 		t.Fatal(err)
 	}

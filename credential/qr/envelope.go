@@ -147,12 +147,30 @@ func checkBinding(b Binding) error {
 // It fails with ErrTooLarge when the result needs more than version 40;
 // use [EncodeFrames] for larger content.
 func Encode(env Envelope) (Code, error) {
-	body, err := encodeBody(env)
+	body, err := encodeBodyV2(env)
 	if err != nil {
 		return Code{}, err
 	}
-	return wrap(wire.KindPresentation, body, 0)
+	p, err := wire.WrapVersion(wire.KindPresentation, wire.VersionPresentation, body, 0)
+	if err != nil {
+		return Code{}, fromWire(err)
+	}
+	return codeOf(p), nil
 }
+
+// encodeBodyV2 is the framed body of version 2 content (docs/qr-format.md
+// §4.3), which Encode writes.
+func encodeBodyV2(env Envelope) ([]byte, error) {
+	content, err := encodeContentV2(env)
+	if err != nil {
+		return nil, err
+	}
+	body, err := wire.FrameBody(content)
+	return body, fromWire(err)
+}
+
+// encodeBody is the framed body of version 1 content, which frame
+// sequences carry (docs/qr-format.md §9).
 
 func encodeBody(env Envelope) ([]byte, error) {
 	content, err := encodeContent(env)
@@ -170,11 +188,15 @@ func encodeBody(env Envelope) ([]byte, error) {
 // SD-JWT). Presentations are verified by package verifier
 // (verifier.Verifier.VerifyQR), never from a decoded Envelope alone.
 func Decode(data []byte) (*Envelope, error) {
-	body, err := wire.Unwrap(wire.KindPresentation, data)
+	body, v, err := wire.UnwrapVersion(wire.KindPresentation, data, wire.Version, wire.VersionPresentation)
 	if err != nil {
 		return nil, fromWire(err)
 	}
-	return decodeBody(body)
+	content, err := wire.UnframeBody(body)
+	if err != nil {
+		return nil, fromWire(err)
+	}
+	return decodeContent(content, v)
 }
 
 // DecodeString is Decode for a payload held as a string, the form a QR
@@ -192,10 +214,12 @@ func decodeBody(body []byte) (*Envelope, error) {
 	if err != nil {
 		return nil, fromWire(err)
 	}
-	return decodeContent(content)
+	return decodeContent(content, wire.Version)
 }
 
-func decodeContent(content []byte) (*Envelope, error) {
+// decodeContent decodes the CBOR content of an envelope of version v (1 or
+// 2, docs/qr-format.md §4).
+func decodeContent(content []byte, v int) (*Envelope, error) {
 	var items []cbor.RawMessage
 	if err := strictcbor.Unmarshal(content, &items); err != nil {
 		return nil, wrapErr("decode", ErrMalformed, err, "envelope")
@@ -215,7 +239,11 @@ func decodeContent(content []byte) (*Envelope, error) {
 		}
 		switch {
 		case kind == wireSDJWT && len(fields) == 4:
-			p, err := decodeSDJWT(fields[1:])
+			decode := decodeSDJWT
+			if v == 2 {
+				decode = decodeSDJWTV2
+			}
+			p, err := decode(fields[1:])
 			if err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d", i)
 			}
@@ -223,8 +251,17 @@ func decodeContent(content []byte) (*Envelope, error) {
 		case kind == wireMdoc && len(fields) == 3:
 			var m MdocPresentation
 			var wb wireBinding
-			if err := strictcbor.Unmarshal(fields[1], &m.DeviceResponse); err != nil || len(m.DeviceResponse) == 0 {
+			if v == 2 {
+				dr, err := decodeMdocPartV2(fields[1])
+				if err != nil {
+					return nil, wrapErr("decode", ErrMalformed, err, "presentation %d DeviceResponse", i)
+				}
+				m.DeviceResponse = dr
+			} else if err := strictcbor.Unmarshal(fields[1], &m.DeviceResponse); err != nil {
 				return nil, errorf("decode", ErrMalformed, "presentation %d: DeviceResponse must be a bstr", i)
+			}
+			if len(m.DeviceResponse) == 0 {
+				return nil, errorf("decode", ErrMalformed, "presentation %d: empty DeviceResponse", i)
 			}
 			if err := strictcbor.Unmarshal(fields[2], &wb); err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d binding", i)

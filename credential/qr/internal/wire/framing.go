@@ -26,9 +26,12 @@ const (
 	// PrefixLen is the length of the payload prefix.
 	PrefixLen = 5
 
-	// Version is the envelope version this package writes and reads.
-	Version     = 1
-	versionChar = '0' + Version
+	// Version is the envelope version of request and frame payloads, and
+	// the first version of response envelopes.
+	Version = 1
+	// VersionPresentation is the version of the response envelopes this
+	// package writes (docs/qr-format.md §4.3); it still reads Version.
+	VersionPresentation = 2
 
 	// SepBase45 says base45 text follows (QR alphanumeric mode).
 	SepBase45 byte = ':'
@@ -223,7 +226,15 @@ type Payload struct {
 // Alphanumeric, because base45 text survives scanner APIs that return
 // strings. A limit above 0 is the largest QR version allowed.
 func Wrap(kind Kind, body []byte, limit int) (Payload, error) {
-	prefix := []byte{prefixMagic[0], prefixMagic[1], byte(kind), versionChar}
+	return WrapVersion(kind, Version, body, limit)
+}
+
+// WrapVersion is Wrap with the version digit version (1 to 9).
+func WrapVersion(kind Kind, version int, body []byte, limit int) (Payload, error) {
+	if version < 1 || version > 9 {
+		return Payload{}, errorf("encode", ErrVersion, "version %d", version)
+	}
+	prefix := []byte{prefixMagic[0], prefixMagic[1], byte(kind), byte('0' + version)}
 	text := append(append(append([]byte{}, prefix...), SepBase45), Base45Encode(body)...)
 	bin := append(append(append([]byte{}, prefix...), SepBinary), body...)
 	vt, vb := VersionFor(Alphanumeric, len(text)), VersionFor(Byte, len(bin))
@@ -250,27 +261,41 @@ func CheckSize(n int) error {
 	return nil
 }
 
-// Unwrap checks the prefix of a payload of the given kind and returns the
-// framed body (docs/qr-format.md §2).
+// Unwrap checks the prefix of a payload of the given kind and version
+// Version and returns the framed body (docs/qr-format.md §2).
 func Unwrap(kind Kind, data []byte) ([]byte, error) {
+	body, _, err := UnwrapVersion(kind, data, Version, Version)
+	return body, err
+}
+
+// UnwrapVersion checks the prefix of a payload of the given kind with a
+// version from lo to hi and returns the framed body and the version.
+func UnwrapVersion(kind Kind, data []byte, lo, hi int) ([]byte, int, error) {
 	if err := CheckSize(len(data)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(data) < PrefixLen || string(data[:2]) != prefixMagic {
-		return nil, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
+		return nil, 0, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
 	}
 	if data[2] != byte(kind) {
-		return nil, errorf("decode", ErrPrefix, "payload kind %q, want %q", data[2], kind)
+		return nil, 0, errorf("decode", ErrPrefix, "payload kind %q, want %q", data[2], kind)
 	}
-	if data[3] != versionChar {
-		return nil, errorf("decode", ErrVersion, "envelope version %q, this package reads %q", data[3], versionChar)
+	v := int(data[3]) - '0'
+	if v < lo || v > hi {
+		return nil, 0, errorf("decode", ErrVersion, "envelope version %q, this package reads %d to %d", data[3], lo, hi)
 	}
+	var body []byte
+	var err error
 	switch data[4] {
 	case SepBase45:
-		return Base45Decode(string(data[PrefixLen:]))
+		body, err = Base45Decode(string(data[PrefixLen:]))
 	case SepBinary:
-		return data[PrefixLen:], nil
+		body = data[PrefixLen:]
 	default:
-		return nil, errorf("decode", ErrMalformed, "unknown separator %q", data[4])
+		err = errorf("decode", ErrMalformed, "unknown separator %q", data[4])
 	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return body, v, nil
 }
