@@ -161,11 +161,11 @@ func Encode(env Envelope) (Code, error) {
 // encodeBodyV2 is the framed body of version 2 content (docs/qr-format.md
 // §4.3), which Encode writes.
 func encodeBodyV2(env Envelope) ([]byte, error) {
-	content, err := encodeContentV2(env)
+	content, tail, err := encodeContentV2(env)
 	if err != nil {
 		return nil, err
 	}
-	body, err := wire.FrameBody(content)
+	body, err := wire.FrameBodyTail(content, tail)
 	return body, fromWire(err)
 }
 
@@ -192,7 +192,11 @@ func Decode(data []byte) (*Envelope, error) {
 	if err != nil {
 		return nil, fromWire(err)
 	}
-	content, err := wire.UnframeBody(body)
+	unframe := wire.UnframeBody
+	if v == 2 {
+		unframe = wire.UnframeBodyTail
+	}
+	content, err := unframe(body)
 	if err != nil {
 		return nil, fromWire(err)
 	}
@@ -220,6 +224,24 @@ func decodeBody(body []byte) (*Envelope, error) {
 // decodeContent decodes the CBOR content of an envelope of version v (1 or
 // 2, docs/qr-format.md §4).
 func decodeContent(content []byte, v int) (*Envelope, error) {
+	tail := &tailReader{}
+	if v == 2 {
+		// A CBOR item, then the tail (docs/qr-format.md §4.4).
+		r := strictcbor.NewReader(content)
+		item, err := r.Raw()
+		if err != nil {
+			return nil, wrapErr("decode", ErrMalformed, err, "envelope")
+		}
+		content, tail.b = item, content[r.Offset():]
+	}
+	env, err := decodeItems(content, v, tail)
+	if err == nil && len(tail.b) != 0 {
+		return nil, errorf("decode", ErrMalformed, "%d tail bytes left over", len(tail.b))
+	}
+	return env, err
+}
+
+func decodeItems(content []byte, v int, tail *tailReader) (*Envelope, error) {
 	var items []cbor.RawMessage
 	if err := strictcbor.Unmarshal(content, &items); err != nil {
 		return nil, wrapErr("decode", ErrMalformed, err, "envelope")
@@ -239,11 +261,13 @@ func decodeContent(content []byte, v int) (*Envelope, error) {
 		}
 		switch {
 		case kind == wireSDJWT && len(fields) == 4:
-			decode := decodeSDJWT
+			var p string
+			var err error
 			if v == 2 {
-				decode = decodeSDJWTV2
+				p, err = decodeSDJWTV2(fields[1:], tail)
+			} else {
+				p, err = decodeSDJWT(fields[1:])
 			}
-			p, err := decode(fields[1:])
 			if err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d", i)
 			}
@@ -252,7 +276,7 @@ func decodeContent(content []byte, v int) (*Envelope, error) {
 			var m MdocPresentation
 			var wb wireBinding
 			if v == 2 {
-				dr, err := decodeMdocPartV2(fields[1])
+				dr, err := decodeMdocPartV2(fields[1], tail)
 				if err != nil {
 					return nil, wrapErr("decode", ErrMalformed, err, "presentation %d DeviceResponse", i)
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
@@ -13,10 +14,16 @@ import (
 // part of a presentation is carried without the bytes the decoder derives
 // (holes.go).
 //
+//	content   = Envelope tail      ; a CBOR item, then raw bytes
 //	SDJWTPres = [0, JWT, [* Part], JWT / null]
-//	JWT       = [header: Part, payload: Part, signature: bstr]
+//	JWT       = [header: Part, payload: Part, signature: uint]
 //	MdocPres  = [1, deviceResponse: Part, Binding]
 //	Part      = bstr / [bstr, [+ hole items]]
+//
+// The random bytes (signatures and the holeBase64 and mholeRaw holes) are
+// in the tail, in the order the decoder restores: per presentation, the
+// disclosures, the issuer JWT header, payload and signature, the KB-JWT
+// header, payload and signature; the holes of a DeviceResponse in order.
 
 // partItem is a part on the wire: the bytes alone when it has no holes.
 func partItem(carried []byte, flat any, n int) any {
@@ -26,56 +33,81 @@ func partItem(carried []byte, flat any, n int) any {
 	return []any{carried, flat}
 }
 
-// encodeContentV2 is encodeContent for envelope version 2.
-func encodeContentV2(env Envelope) ([]byte, error) {
+// encodeContentV2 is encodeContent for envelope version 2: the CBOR item
+// and the tail.
+func encodeContentV2(env Envelope) ([]byte, []byte, error) {
 	if len(env.Presentations) == 0 || len(env.Presentations) > MaxPresentations {
-		return nil, errorf("encode", ErrOptions, "%d presentations, want 1 to %d", len(env.Presentations), MaxPresentations)
+		return nil, nil, errorf("encode", ErrOptions, "%d presentations, want 1 to %d", len(env.Presentations), MaxPresentations)
 	}
 	items := make([]any, 0, len(env.Presentations))
+	var tail []byte
+	jsonPart := func(part []byte, digests []string, sdHash string) any {
+		h := findJSONHoles(part, digests, sdHash)
+		c, flat, t := cutJSON(part, h)
+		tail = append(tail, t...)
+		return partItem(c, flat, len(h))
+	}
+	jwt := func(j *[3][]byte, digests []string, sdHash string) []any {
+		hdr := jsonPart(j[0], nil, "")
+		pl := jsonPart(j[1], digests, sdHash)
+		tail = append(tail, j[2]...)
+		return []any{hdr, pl, uint64(len(j[2]))}
+	}
 	for i, p := range env.Presentations {
 		switch {
 		case p.SDJWT != "" && p.Mdoc == nil:
 			parts, err := splitSDJWT(p.SDJWT)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			digests := make([]string, len(parts.Disclosures))
 			ds := make([]any, len(parts.Disclosures))
 			for k, d := range parts.Disclosures {
 				digests[k] = disclosureDigest(d)
-				h := findJSONHoles(d, nil, "")
-				c, flat := cutJSON(d, h)
-				ds[k] = partItem(c, flat, len(h))
+				ds[k] = jsonPart(d, nil, "")
 			}
-			jwt := func(j *[3][]byte, digests []string, sdHash string) []any {
-				hh := findJSONHoles(j[0], nil, "")
-				ch, fh := cutJSON(j[0], hh)
-				hp := findJSONHoles(j[1], digests, sdHash)
-				cp, fp := cutJSON(j[1], hp)
-				return []any{partItem(ch, fh, len(hh)), partItem(cp, fp, len(hp)), j[2]}
-			}
+			issuer := jwt(&parts.JWT, digests, "")
 			var kb any
 			if parts.KB != nil {
 				kb = jwt(parts.KB, nil, sdHashOf(p.SDJWT))
 			}
-			items = append(items, []any{wireSDJWT, jwt(&parts.JWT, digests, ""), ds, kb})
+			items = append(items, []any{wireSDJWT, issuer, ds, kb})
 		case p.SDJWT == "" && p.Mdoc != nil:
 			b := p.Mdoc.Binding
 			if err := checkBinding(b); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			dr, err := stripChain(p.Mdoc.DeviceResponse)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			h := findMdocHoles(dr)
-			c, flat := cutMdoc(dr, h)
+			c, flat, t := cutMdoc(dr, h)
+			tail = append(tail, t...)
 			items = append(items, []any{wireMdoc, partItem(c, flat, len(h)), wireBinding{Audience: b.Audience, IssuedAt: uint64(b.IssuedAt.Unix()), Nonce: b.Nonce}})
 		default:
-			return nil, errorf("encode", ErrOptions, "presentation %d: set exactly one of SDJWT and Mdoc", i)
+			return nil, nil, errorf("encode", ErrOptions, "presentation %d: set exactly one of SDJWT and Mdoc", i)
 		}
 	}
-	return strictcbor.Marshal(items)
+	content, err := strictcbor.Marshal(items)
+	return content, tail, err
+}
+
+// maxSignatureSize caps a JWT signature in the tail: 132 bytes, an ES512
+// signature (RFC 7518 §3.4).
+const maxSignatureSize = 132
+
+// tailReader hands out the bytes of the tail in order.
+type tailReader struct{ b []byte }
+
+// take returns the next n bytes, 1 to limit.
+func (t *tailReader) take(n uint64, limit int) ([]byte, bool) {
+	if n == 0 || n > uint64(limit) || n > uint64(len(t.b)) {
+		return nil, false
+	}
+	out := t.b[:n:n]
+	t.b = t.b[n:]
+	return out, true
 }
 
 // disclosureDigest is the base64url SHA-256 digest of a disclosure given as
@@ -115,7 +147,7 @@ func decodePartItem(raw cbor.RawMessage) ([]byte, []cbor.RawMessage, error) {
 // restoreJSON fills the holes of a JSON part. digest gives the digest of
 // disclosure i (nil: no digest holes allowed), sdHash the KB-JWT sd_hash
 // (nil: no sd_hash hole allowed).
-func restoreJSON(carried []byte, holes []cbor.RawMessage, digest func(uint64) (string, bool), sdHash func() string) ([]byte, error) {
+func restoreJSON(carried []byte, holes []cbor.RawMessage, tail *tailReader, digest func(uint64) (string, bool), sdHash func() string) ([]byte, error) {
 	if len(holes)%3 != 0 || len(holes)/3 > maxHoles {
 		return nil, errString("holes must be [gap, kind, arg] triples, at most 272")
 	}
@@ -133,19 +165,19 @@ func restoreJSON(carried []byte, holes []cbor.RawMessage, digest func(uint64) (s
 		out = append(out, carried[pos:pos+int(gap)]...)
 		pos += int(gap)
 		var text string
+		var arg uint64
+		if strictcbor.Unmarshal(holes[i+2], &arg) != nil {
+			return nil, errString("hole argument must be an unsigned integer")
+		}
 		switch kind {
 		case holeBase64:
-			var raw []byte
-			if strictcbor.Unmarshal(holes[i+2], &raw) != nil || len(raw) == 0 || len(raw) > maxHoleBytes {
-				return nil, errString("base64 hole must hold 1 to 64 bytes")
+			raw, ok := tail.take(arg, maxHoleBytes)
+			if !ok {
+				return nil, errString("base64 hole must take 1 to 64 bytes of the tail")
 			}
 			b64Holes[i/3] = raw
 			text = b64.EncodeToString(raw)
 		default:
-			var arg uint64
-			if strictcbor.Unmarshal(holes[i+2], &arg) != nil {
-				return nil, errString("hole argument must be an unsigned integer")
-			}
 			switch {
 			case kind == holeDisclosureDigest && digest != nil:
 				d, ok := digest(arg)
@@ -175,17 +207,17 @@ func restoreJSON(carried []byte, holes []cbor.RawMessage, digest func(uint64) (s
 }
 
 // restoreMdoc fills the holes of a DeviceResponse: first every hole is
-// placed, then each is filled in order from bytes no hole overlaps.
-func restoreMdoc(carried []byte, holes []cbor.RawMessage) ([]byte, error) {
-	if len(holes)%4 != 0 || len(holes)/4 > maxHoles {
-		return nil, errString("holes must be [gap, kind, from, length] quadruples, at most 272")
+// placed and each raw hole filled from the tail, then each derived hole is
+// filled in order from bytes no derived hole overlaps.
+func restoreMdoc(carried []byte, holes []cbor.RawMessage, tail *tailReader) ([]byte, error) {
+	if len(holes)%3 != 0 || len(holes)/3 > maxHoles {
+		return nil, errString("holes must be [gap, kind, arg] triples, at most 272")
 	}
-	type hole struct{ at, kind, from, n int }
-	hs := make([]hole, 0, len(holes)/4)
-	out := make([]byte, 0, len(carried)+len(holes)/4*32)
+	var derived []mdocHole
+	out := make([]byte, 0, len(carried)+len(holes)/3*32)
 	pos := 0
-	for i := 0; i < len(holes); i += 4 {
-		var v [4]uint64
+	for i := 0; i < len(holes); i += 3 {
+		var v [3]uint64
 		for j := range v {
 			if strictcbor.Unmarshal(holes[i+j], &v[j]) != nil {
 				return nil, errString("mdoc hole items must be unsigned integers")
@@ -196,40 +228,51 @@ func restoreMdoc(carried []byte, holes []cbor.RawMessage) ([]byte, error) {
 		}
 		out = append(out, carried[pos:pos+int(v[0])]...)
 		pos += int(v[0])
-		if v[1] > mholeYOdd || v[2] > MaxPayloadSize*8 || v[3] > MaxPayloadSize*8 {
-			return nil, errString("mdoc hole kind or range out of range")
+		switch {
+		case v[1] == mholeRaw:
+			raw, ok := tail.take(v[2], maxHoleBytes)
+			if !ok {
+				return nil, errString("raw hole must take 1 to 64 bytes of the tail")
+			}
+			out = append(out, raw...)
+		case v[1] <= mholeYOdd && v[2] <= wire.MaxDecompressedSize:
+			derived = append(derived, mdocHole{at: len(out), n: 32, kind: int(v[1]), arg: int(v[2])})
+			out = append(out, make([]byte, 32)...)
+		default:
+			return nil, errString("mdoc hole kind or argument out of range")
 		}
-		hs = append(hs, hole{at: len(out), kind: int(v[1]), from: int(v[2]), n: int(v[3])})
-		out = append(out, make([]byte, 32)...)
 	}
 	out = append(out, carried[pos:]...)
-	for _, h := range hs {
-		if h.from+h.n > len(out) || h.n == 0 {
-			return nil, errString("hole source beyond the DeviceResponse")
+	for _, h := range derived {
+		n := 32
+		if h.kind == mholeDigest {
+			n = tag24Len(out, h.arg)
+		} else if h.arg+n > len(out) {
+			n = 0
 		}
-		for _, o := range hs {
-			if h.from < o.at+32 && o.at < h.from+h.n {
-				return nil, errString("hole source overlaps a hole")
-			}
+		if n == 0 {
+			return nil, errString("hole source is not in the DeviceResponse")
 		}
-		src := out[h.from : h.from+h.n]
-		switch h.kind {
-		case mholeDigest:
+		if overlapsAny(h.arg, n, derived) {
+			return nil, errString("hole source overlaps a derived hole")
+		}
+		src := out[h.arg : h.arg+n]
+		if h.kind == mholeDigest {
 			d := sha256.Sum256(src)
 			copy(out[h.at:], d[:])
-		default:
-			y, ok := p256Y(src, h.kind == mholeYOdd)
-			if !ok {
-				return nil, errString("y hole: source is not a P-256 x coordinate")
-			}
-			copy(out[h.at:], y)
+			continue
 		}
+		y, ok := p256Y(src, h.kind == mholeYOdd)
+		if !ok {
+			return nil, errString("y hole: source is not a P-256 x coordinate")
+		}
+		copy(out[h.at:], y)
 	}
 	return out, nil
 }
 
 // decodeSDJWTV2 decodes [JWT, [* Part], JWT / null] of version 2.
-func decodeSDJWTV2(f []cbor.RawMessage) (string, error) {
+func decodeSDJWTV2(f []cbor.RawMessage, tail *tailReader) (string, error) {
 	var p sdjwtParts
 	var rawDs []cbor.RawMessage
 	if err := strictcbor.Unmarshal(f[1], &rawDs); err != nil {
@@ -244,7 +287,7 @@ func decodeSDJWTV2(f []cbor.RawMessage) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		d, err := restoreJSON(c, h, nil, nil)
+		d, err := restoreJSON(c, h, tail, nil, nil)
 		if err != nil {
 			return "", err
 		}
@@ -269,13 +312,19 @@ func decodeSDJWTV2(f []cbor.RawMessage) (string, error) {
 			if k == 0 {
 				dg, sh = nil, nil
 			}
-			if out[k], err = restoreJSON(c, h, dg, sh); err != nil {
+			if out[k], err = restoreJSON(c, h, tail, dg, sh); err != nil {
 				return nil, err
 			}
 		}
-		if err := strictcbor.Unmarshal(items[2], &out[2]); err != nil {
-			return nil, errString("JWT signature must be a byte string")
+		var n uint64
+		if err := strictcbor.Unmarshal(items[2], &n); err != nil {
+			return nil, errString("JWT signature must be its length in the tail")
 		}
+		sig, ok := tail.take(n, maxSignatureSize)
+		if !ok {
+			return nil, errString("JWT signature must take 1 to 132 bytes of the tail")
+		}
+		out[2] = sig
 		for _, part := range out {
 			if len(part) == 0 {
 				return nil, errString("empty JWT part")
@@ -306,7 +355,7 @@ func decodeSDJWTV2(f []cbor.RawMessage) (string, error) {
 }
 
 // decodeMdocPartV2 restores the DeviceResponse Part of version 2.
-func decodeMdocPartV2(raw cbor.RawMessage) ([]byte, error) {
+func decodeMdocPartV2(raw cbor.RawMessage, tail *tailReader) ([]byte, error) {
 	c, h, err := decodePartItem(raw)
 	if err != nil {
 		return nil, err
@@ -314,5 +363,5 @@ func decodeMdocPartV2(raw cbor.RawMessage) ([]byte, error) {
 	if h == nil {
 		return c, nil
 	}
-	return restoreMdoc(c, h)
+	return restoreMdoc(c, h, tail)
 }

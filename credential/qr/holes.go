@@ -26,8 +26,8 @@ const (
 	// base64url SHA-256 digest of disclosure i as presented (RFC 9901
 	// §4.2.3), 43 characters. Issuer-signed JWT payload only.
 	holeDisclosureDigest = 0
-	// holeBase64: arg is a byte string; the hole is its unpadded
-	// base64url encoding (RFC 4648 §5).
+	// holeBase64: arg is a length n; the hole is the unpadded base64url
+	// encoding (RFC 4648 §5) of the next n bytes of the tail.
 	holeBase64 = 1
 	// holeYEven, holeYOdd: arg is the index of an earlier holeBase64 of
 	// the same part holding a 32-byte P-256 x coordinate; the hole is the
@@ -41,19 +41,22 @@ const (
 	holeSDHash = 4
 )
 
-// Hole kinds in an mdoc DeviceResponse: [gap, kind, from, length], where
-// from and length select bytes of the restored DeviceResponse that no hole
-// overlaps.
+// Hole kinds in an mdoc DeviceResponse: [gap, kind, arg].
 const (
-	// mholeDigest: the hole is SHA-256 of the selected bytes, 32 bytes:
-	// the valueDigest of a disclosed IssuerSignedItemBytes (ISO/IEC
-	// 18013-5 §9.1.2.5).
+	// mholeDigest: arg is the offset in the restored DeviceResponse of an
+	// IssuerSignedItemBytes (tag 24 and its byte string) that no derived
+	// hole overlaps; the hole is its SHA-256 valueDigest (ISO/IEC 18013-5
+	// §9.1.2.5), 32 bytes.
 	mholeDigest = 0
-	// mholeYEven, mholeYOdd: the selected 32 bytes are a P-256 x
-	// coordinate; the hole is its y coordinate with an even (odd) y, 32
-	// bytes (the COSE_Key -3 of the device key, RFC 9053 §7.1.1).
+	// mholeYEven, mholeYOdd: arg is the offset of a 32-byte P-256 x
+	// coordinate that no derived hole overlaps; the hole is its y
+	// coordinate with an even (odd) y, 32 bytes (the COSE_Key -3 of the
+	// device key, RFC 9053 §7.1.1).
 	mholeYEven = 1
 	mholeYOdd  = 2
+	// mholeRaw: arg is a length n; the hole is the next n bytes of the
+	// tail (random bytes: signatures, digests, salts, key coordinates).
+	mholeRaw = 3
 )
 
 // Caps on the holes of one part (docs/qr-format.md §7).
@@ -61,7 +64,7 @@ const (
 	// maxHoles caps the holes of one part: a digest per disclosure plus a
 	// few more.
 	maxHoles = maxDisclosures + 16
-	// maxHoleBytes caps a holeBase64 byte string.
+	// maxHoleBytes caps the bytes of a holeBase64 or mholeRaw.
 	maxHoleBytes = 64
 	// minBase64Hole is the shortest base64url string worth a hole.
 	minBase64Hole = 11
@@ -208,89 +211,211 @@ func mixedB64(s string) bool {
 	return lower && upper
 }
 
-// cutJSON returns the part without its holes and the flat hole array
-// [gap, kind, arg, ...].
-func cutJSON(part []byte, holes []jsonHole) ([]byte, []any) {
+// cutJSON returns the part without its holes, the flat hole array [gap,
+// kind, arg, ...] and the bytes of its holeBase64 holes for the tail.
+func cutJSON(part []byte, holes []jsonHole) ([]byte, []any, []byte) {
 	carried := make([]byte, 0, len(part))
 	flat := make([]any, 0, 3*len(holes))
+	var tail []byte
 	prev := 0
 	for _, h := range holes {
 		carried = append(carried, part[prev:h.at]...)
-		flat = append(flat, uint64(h.at-prev), h.kind, h.arg)
+		arg := h.arg
+		if raw, ok := arg.([]byte); ok {
+			tail = append(tail, raw...)
+			arg = uint64(len(raw))
+		}
+		flat = append(flat, uint64(h.at-prev), h.kind, arg)
 		prev = h.at + h.n
 	}
-	return append(carried, part[prev:]...), flat
+	return append(carried, part[prev:]...), flat, tail
 }
 
-// mdocHole is a hole of a DeviceResponse, as the encoder finds it.
+// mdocHole is a hole of a DeviceResponse, as the encoder finds it: at and
+// n its place, arg its argument.
 type mdocHole struct {
-	at, kind, from, n int
+	at, n, kind, arg int
+}
+
+// tag24Len returns the length of the tag-24 byte string at b[i:] (d8 18
+// 58 LL or d8 18 59 LL LL, then the bytes), or 0.
+func tag24Len(b []byte, i int) int {
+	if i < 0 || i+4 > len(b) || b[i] != 0xd8 || b[i+1] != 0x18 {
+		return 0
+	}
+	n, head := 0, 0
+	switch b[i+2] {
+	case 0x58:
+		n, head = int(b[i+3]), 4
+	case 0x59:
+		if i+5 > len(b) {
+			return 0
+		}
+		n, head = int(b[i+3])<<8|int(b[i+4]), 5
+	default:
+		return 0
+	}
+	if i+head+n > len(b) {
+		return 0
+	}
+	return head + n
 }
 
 // findMdocHoles finds the holes of a DeviceResponse (docs/qr-format.md
-// §4.3): each valueDigest of an IssuerSignedItemBytes present in it, and
-// the y coordinate of a P-256 COSE_Key. The encoder works on bytes only:
-// it cuts a hole only where the bytes are exactly what the decoder derives.
+// §4.3): each valueDigest of an IssuerSignedItemBytes present in it, the y
+// coordinate of a P-256 COSE_Key, and the random byte strings (8 to 64
+// bytes with a quarter or more of them outside printable ASCII), which go
+// to the tail. The encoder works on bytes only and cuts a derived hole
+// only where the bytes are exactly what the decoder derives.
 func findMdocHoles(dr []byte) []mdocHole {
-	var holes []mdocHole
-	// Tag 24 around a byte string: d8 18 58 LL or d8 18 59 LL LL.
-	for i := 0; i+4 <= len(dr) && len(holes) < maxHoles; i++ {
-		if dr[i] != 0xd8 || dr[i+1] != 0x18 {
+	var derived []mdocHole
+	for i := 0; i+4 <= len(dr) && len(derived) < maxHoles; i++ {
+		n := tag24Len(dr, i)
+		if n == 0 {
 			continue
 		}
-		var n, head int
-		switch dr[i+2] {
-		case 0x58:
-			n, head = int(dr[i+3]), 4
-		case 0x59:
-			if i+5 > len(dr) {
-				continue
-			}
-			n, head = int(dr[i+3])<<8|int(dr[i+4]), 5
-		default:
-			continue
-		}
-		if i+head+n > len(dr) {
-			continue
-		}
-		d := sha256.Sum256(dr[i : i+head+n])
-		if k := bytes.Index(dr, append([]byte{0x58, 0x20}, d[:]...)); k >= 0 && (k+2+32 <= i || k+2 >= i+head+n) {
-			holes = append(holes, mdocHole{at: k + 2, kind: mholeDigest, from: i, n: head + n})
+		d := sha256.Sum256(dr[i : i+n])
+		if k := bytes.Index(dr, append([]byte{0x58, 0x20}, d[:]...)); k >= 0 && (k+2+32 <= i || k+2 >= i+n) {
+			derived = append(derived, mdocHole{at: k + 2, n: 32, kind: mholeDigest, arg: i})
 		}
 	}
 	// COSE_Key x and y: 21 58 20 <x> 22 58 20 <y>.
-	if k := bytes.Index(dr, []byte{0x21, 0x58, 0x20}); k >= 0 && k+3+32+3+32 <= len(dr) &&
-		bytes.Equal(dr[k+35:k+38], []byte{0x22, 0x58, 0x20}) && len(holes) < maxHoles {
+	if k := bytes.Index(dr, []byte{0x21, 0x58, 0x20}); k >= 0 && k+70 <= len(dr) &&
+		bytes.Equal(dr[k+35:k+38], []byte{0x22, 0x58, 0x20}) && len(derived) < maxHoles {
 		x, y := dr[k+3:k+35], dr[k+38:k+70]
-		for kind, odd := range map[int]bool{mholeYEven: false, mholeYOdd: true} {
+		for _, odd := range []bool{false, true} {
 			if yy, ok := p256Y(x, odd); ok && bytes.Equal(yy, y) {
-				holes = append(holes, mdocHole{at: k + 38, kind: kind, from: k + 3, n: 32})
+				kind := mholeYEven
+				if odd {
+					kind = mholeYOdd
+				}
+				derived = append(derived, mdocHole{at: k + 38, n: 32, kind: kind, arg: k + 3})
+				break
 			}
 		}
 	}
-	// Sort by position; drop any hole that overlaps another or whose
-	// source overlaps a hole.
-	sortMdocHoles(holes)
-	out := holes[:0]
-	for _, h := range holes {
-		if len(out) > 0 && out[len(out)-1].at+32 > h.at {
+	sortMdocHoles(derived)
+	// Drop a derived hole that overlaps another, or whose source does.
+	var keep []mdocHole
+	for _, h := range derived {
+		if len(keep) > 0 && keep[len(keep)-1].at+32 > h.at {
 			continue
 		}
-		out = append(out, h)
+		keep = append(keep, h)
 	}
-	final := out[:0]
-	for _, h := range out {
-		ok := true
-		for _, o := range out {
-			if h.from < o.at+32 && o.at < h.from+h.n {
-				ok = false
-			}
+	var final []mdocHole
+	for _, h := range keep {
+		from, n := h.arg, 32
+		if h.kind == mholeDigest {
+			n = tag24Len(dr, from)
 		}
-		if ok {
+		if !overlapsAny(from, n, keep) {
 			final = append(final, h)
 		}
 	}
+	// Random byte strings not in a derived hole go to the tail.
+	for _, r := range randomByteStrings(dr) {
+		if len(final) >= maxHoles {
+			break
+		}
+		if !overlapsAny(r.at, r.n, final) {
+			final = append(final, mdocHole{at: r.at, n: r.n, kind: mholeRaw, arg: r.n})
+		}
+	}
+	sortMdocHoles(final)
 	return final
+}
+
+// overlapsAny reports whether b[from:from+n] overlaps one of the holes.
+func overlapsAny(from, n int, holes []mdocHole) bool {
+	for _, o := range holes {
+		if from < o.at+o.n && o.at < from+n {
+			return true
+		}
+	}
+	return false
+}
+
+// randomByteStrings returns the byte strings of 8 to 64 bytes in the CBOR
+// item dr, descending into byte strings that hold one CBOR item (tag 24,
+// the COSE payload), that look random (a
+// quarter or more of their bytes outside printable ASCII). It returns what
+// it found so far if dr is not well formed (the encoder only loses size).
+func randomByteStrings(dr []byte) []mdocHole {
+	var out []mdocHole
+	var walk func(i, depth int) int
+	walk = func(i, depth int) int {
+		if i < 0 || i >= len(dr) || depth > 16 {
+			return -1
+		}
+		major, ai := dr[i]>>5, int(dr[i]&31) // RFC 8949 §3
+		arg, h := ai, 1
+		switch {
+		case ai < 24:
+		case ai <= 27:
+			h = 1 << (ai - 24)
+			if i+1+h > len(dr) {
+				return -1
+			}
+			var v uint64
+			for _, c := range dr[i+1 : i+1+h] {
+				v = v<<8 | uint64(c)
+			}
+			if major >= 2 && major <= 5 && v > uint64(len(dr)) {
+				return -1 // a length or count beyond the input
+			}
+			arg = int(min(v, uint64(len(dr))))
+			h++
+		default:
+			return -1
+		}
+		j := i + h
+		switch major {
+		case 0, 1, 7:
+			return j
+		case 2, 3:
+			if arg > len(dr)-j {
+				return -1
+			}
+			switch {
+			case major != 2:
+			case arg >= 8 && arg <= maxHoleBytes && looksRandom(dr[j:j+arg]) && !(i >= 2 && dr[i-2] == 0xd8 && dr[i-1] == 0x18):
+				out = append(out, mdocHole{at: j, n: arg})
+			case arg > 0:
+				// Embedded CBOR (a tag-24 item, the COSE payload)?
+				// Keep what is found inside only if it is one item.
+				saved := out
+				if walk(j, depth+1) != j+arg {
+					out = saved
+				}
+			}
+			return j + arg
+		case 4, 5:
+			if major == 5 {
+				arg *= 2
+			}
+			for k := 0; k < arg && j >= 0; k++ {
+				j = walk(j, depth+1)
+			}
+			return j
+		default: // 6: a tag
+			return walk(j, depth+1)
+		}
+	}
+	walk(0, 0)
+	return out
+}
+
+// looksRandom reports whether a quarter or more of b is outside printable
+// ASCII.
+func looksRandom(b []byte) bool {
+	n := 0
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			n++
+		}
+	}
+	return 4*n >= len(b)
 }
 
 func sortMdocHoles(h []mdocHole) {
@@ -301,16 +426,20 @@ func sortMdocHoles(h []mdocHole) {
 	}
 }
 
-// cutMdoc returns the DeviceResponse without its holes and the flat hole
-// array [gap, kind, from, length, ...].
-func cutMdoc(dr []byte, holes []mdocHole) ([]byte, []uint64) {
+// cutMdoc returns the DeviceResponse without its holes, the flat hole
+// array [gap, kind, arg, ...] and the bytes of its raw holes for the tail.
+func cutMdoc(dr []byte, holes []mdocHole) ([]byte, []uint64, []byte) {
 	carried := make([]byte, 0, len(dr))
-	flat := make([]uint64, 0, 4*len(holes))
+	flat := make([]uint64, 0, 3*len(holes))
+	var tail []byte
 	prev := 0
 	for _, h := range holes {
 		carried = append(carried, dr[prev:h.at]...)
-		flat = append(flat, uint64(h.at-prev), uint64(h.kind), uint64(h.from), uint64(h.n))
-		prev = h.at + 32
+		flat = append(flat, uint64(h.at-prev), uint64(h.kind), uint64(h.arg))
+		if h.kind == mholeRaw {
+			tail = append(tail, dr[h.at:h.at+h.n]...)
+		}
+		prev = h.at + h.n
 	}
-	return append(carried, dr[prev:]...), flat
+	return append(carried, dr[prev:]...), flat, tail
 }
