@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 )
 
@@ -288,10 +289,21 @@ func TestSizeBreakdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	long := *f
+	long.ktp = sampleKTPELWith(t, func(k *credential.KTPELFields) { k.Address = longAddress })
+	ap, am := addressCheck()
+	asd, err := PresentSDJWT(long.profileSDJWT(t, true), ap, b, f.holderKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd, err := PresentMdoc(long.profileMdoc(t, true), am, b, f.holderKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		p    Presentation
-	}{{"SD-JWT VC", sd}, {"mdoc", md}} {
+	}{{"identity check, SD-JWT VC", sd}, {"identity check, mdoc", md}, {"address check, longest address, SD-JWT VC", asd}, {"address check, longest address, mdoc", amd}} {
 		env := Envelope{Presentations: []Presentation{c.p}}
 		content, tail, err := encodeContentV2(env)
 		if err != nil {
@@ -301,6 +313,6 @@ func TestSizeBreakdown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("identity check, %s:\n%s", c.name, budgetTable(t, content, tail, code))
+		t.Logf("%s:\n%s", c.name, budgetTable(t, content, tail, code))
 	}
 }

@@ -101,8 +101,8 @@ func TestSizeBudget(t *testing.T) {
 			check(f.row(t, fmt.Sprintf("age check %d%s", years, suffix), "mdoc", pm, len(pm.Mdoc.DeviceResponse)), budgetAge)
 		}
 	}
-	// The long cases: a 60-character name (identity check, compact
-	// profile) and the longest address (address check, full profile).
+	// The long cases: a 60-character name (identity check) and the
+	// longest address (address check), compact profile.
 	long := *f
 	long.ktp = sampleKTPELWith(t, func(k *credential.KTPELFields) { k.Name = longName })
 	idp, idm := identityCheck()
@@ -124,13 +124,14 @@ func TestSizeBudget(t *testing.T) {
 		{"address check, longest address", sampleKTPELWith(t, func(k *credential.KTPELFields) { k.Address = longAddress })},
 	} {
 		ap, am := addressCheck()
-		sdFull := c.ktp.QRFullSDJWTClaims(testNow)
-		p, err := PresentSDJWT(f.issueSDJWT(t, sdFull, fullDisclosable(sdFull), true), ap, b, f.holderKey, nil)
+		g := *f
+		g.ktp = c.ktp
+		p, err := PresentSDJWT(g.profileSDJWT(t, true), ap, b, f.holderKey, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(f.row(t, c.name, "SD-JWT VC", p, len(p.SDJWT)), budgetLong)
-		pm, err := PresentMdoc(f.issueMdoc(t, credential.DocTypeQRFull, c.ktp.QRFullMdocElements(testNow), true), am, b, f.holderKey, nil)
+		pm, err := PresentMdoc(g.profileMdoc(t, true), am, b, f.holderKey, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

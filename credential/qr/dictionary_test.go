@@ -46,9 +46,9 @@ var (
 
 // dictionaryTemplates returns the CBOR content (without the tail) of the
 // version 2 envelopes of the QR checks of the template resident, the checks
-// used most last (DEFLATE codes short distances in fewer bits): the
-// address check of the full profile, then the age and identity checks of
-// the compact profile, each mdoc then SD-JWT VC. It fails if a content
+// used most last (DEFLATE codes short distances in fewer bits): four groups
+// of the full profile, then the age, address and identity checks of the
+// compact profile, each mdoc then SD-JWT VC. It fails if a content
 // holds 8 bytes of its tail: the random bytes must all be in the tail.
 func dictionaryTemplates(t *testing.T) []byte {
 	t.Helper()
@@ -106,14 +106,16 @@ func dictionaryTemplates(t *testing.T) []byte {
 		}
 		out = append(out, c...)
 	}
+	// Four groups of the full profile.
+	full := []string{"id", "address", "civil", "issuance"}
 	sdFull := ktp.QRFullSDJWTClaims(templateNow)
-	ap, am := addressCheck()
-	add(PresentMdoc(mdIssue(credential.DocTypeQRFull, ktp.QRFullMdocElements(templateNow)), am, b, holderKey, nil))
-	add(PresentSDJWT(sdIssue(sdFull, fullDisclosable(sdFull)), ap, b, holderKey, nil))
+	add(PresentMdoc(mdIssue(credential.DocTypeQRFull, ktp.QRFullMdocElements(templateNow)), map[string][]string{credential.DocTypeQRFull: full}, b, holderKey, nil))
+	add(PresentSDJWT(sdIssue(sdFull, fullDisclosable(sdFull)), []sdjwt.Path{{full[0]}, {full[1]}, {full[2]}, {full[3]}}, b, holderKey, nil))
+	// The compact profile's checks.
 	sd := sdIssue(ktp.QRSDJWTClaims(templateNow), toPaths(credential.QRType().SelectivelyDisclosable()))
 	md := mdIssue(credential.DocTypeQR, ktp.QRMdocElements(templateNow))
 	for _, check := range []func() ([]sdjwt.Path, map[string][]string){
-		func() ([]sdjwt.Path, map[string][]string) { return ageCheck(18) }, identityCheck,
+		func() ([]sdjwt.Path, map[string][]string) { return ageCheck(18) }, addressCheck, identityCheck,
 	} {
 		paths, req := check()
 		add(PresentMdoc(md, req, b, holderKey, nil))
