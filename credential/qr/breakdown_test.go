@@ -103,16 +103,19 @@ func labelPart(b []byte, it *cborItem, label string, holeLabel func(kind uint64)
 		out = append(out, piece{it.start, carried.start, "CBOR framing"})
 		holes := it.elems[1]
 		out = append(out, piece{holes.start, holes.start + holes.head, "CBOR framing"})
-		for k := 0; k+3 <= len(holes.elems); k += 3 {
-			kind := uint64(b[holes.elems[k+1].start] & 31)
-			hl := mdocHoleLabel(kind)
-			raw := kind == mholeRaw
-			if holeLabel != nil {
-				hl, raw = holeLabel(kind), kind == holeBase64
-			}
-			out = append(out, piece{holes.elems[k].start, holes.elems[k+2].end, hl + " (hole)"})
-			if raw {
-				*tail = append(*tail, tailEntry{hl + " (tail bytes)", cborUint(b, holes.elems[k+2])})
+		out = append(out, piece{holes.start + holes.head, holes.end, label + ": hole list (varints)"})
+		v := varints{b[holes.start+holes.head : holes.end]}
+		for len(v.b) > 0 {
+			v.next() // gap
+			code, _ := v.next()
+			switch {
+			case holeLabel != nil && code > holeBase64:
+				*tail = append(*tail, tailEntry{holeLabel(holeBase64) + " (tail bytes)", int(code - holeBase64)})
+			case holeLabel == nil && code > mholeRaw:
+				*tail = append(*tail, tailEntry{"DeviceResponse: random byte strings (tail bytes)", int(code - mholeRaw)})
+			case holeLabel != nil && code == holeSDHash:
+			default:
+				v.next() // arg
 			}
 		}
 	}

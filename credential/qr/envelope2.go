@@ -6,7 +6,6 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
-	"github.com/ikdkit/ikdkit/credential/qr/internal/wire"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
@@ -18,7 +17,7 @@ import (
 //	SDJWTPres = [0, JWT, [* Part], JWT / null]
 //	JWT       = [header: Part, payload: Part, signature: uint]
 //	MdocPres  = [1, deviceResponse: Part, Binding]
-//	Part      = bstr / [bstr, [+ hole items]]
+//	Part      = bstr / [bstr, holes: bstr]      ; holes: varints, holes.go
 //
 // The random bytes (signatures and the holeBase64 and mholeRaw holes) are
 // in the tail, in the order the decoder restores: per presentation, the
@@ -26,11 +25,11 @@ import (
 // header, payload and signature; the holes of a DeviceResponse in order.
 
 // partItem is a part on the wire: the bytes alone when it has no holes.
-func partItem(carried []byte, flat any, n int) any {
-	if n == 0 {
+func partItem(carried, holes []byte) any {
+	if len(holes) == 0 {
 		return carried
 	}
-	return []any{carried, flat}
+	return []any{carried, holes}
 }
 
 // encodeContentV2 is encodeContent for envelope version 2: the CBOR item
@@ -42,10 +41,9 @@ func encodeContentV2(env Envelope) ([]byte, []byte, error) {
 	items := make([]any, 0, len(env.Presentations))
 	var tail []byte
 	jsonPart := func(part []byte, digests []string, sdHash string) any {
-		h := findJSONHoles(part, digests, sdHash)
-		c, flat, t := cutJSON(part, h)
+		c, hv, t := cutJSON(part, findJSONHoles(part, digests, sdHash))
 		tail = append(tail, t...)
-		return partItem(c, flat, len(h))
+		return partItem(c, hv)
 	}
 	jwt := func(j *[3][]byte, digests []string, sdHash string) []any {
 		hdr := jsonPart(j[0], nil, "")
@@ -81,10 +79,9 @@ func encodeContentV2(env Envelope) ([]byte, []byte, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			h := findMdocHoles(dr)
-			c, flat, t := cutMdoc(dr, h)
+			c, hv, t := cutMdoc(dr, findMdocHoles(dr))
 			tail = append(tail, t...)
-			items = append(items, []any{wireMdoc, partItem(c, flat, len(h)), wireBinding{Audience: b.Audience, IssuedAt: uint64(b.IssuedAt.Unix()), Nonce: b.Nonce}})
+			items = append(items, []any{wireMdoc, partItem(c, hv), wireBinding{Audience: b.Audience, IssuedAt: uint64(b.IssuedAt.Unix()), Nonce: b.Nonce}})
 		default:
 			return nil, nil, errorf("encode", ErrOptions, "presentation %d: set exactly one of SDJWT and Mdoc", i)
 		}
@@ -124,83 +121,73 @@ func sdHashOf(s string) string {
 	return b64.EncodeToString(h[:])
 }
 
-// decodePartItem splits a Part into its carried bytes and hole items.
-func decodePartItem(raw cbor.RawMessage) ([]byte, []cbor.RawMessage, error) {
+// decodePartItem splits a Part into its carried bytes and holes.
+func decodePartItem(raw cbor.RawMessage) ([]byte, []byte, error) {
 	var b []byte
 	if err := strictcbor.Unmarshal(raw, &b); err == nil {
 		return b, nil, nil
 	}
-	var pair []cbor.RawMessage
-	if err := strictcbor.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
-		return nil, nil, errString("part must be a byte string or [bytes, holes]")
+	var pair [][]byte
+	if err := strictcbor.Unmarshal(raw, &pair); err != nil || len(pair) != 2 || len(pair[1]) == 0 {
+		return nil, nil, errString("part must be a byte string or [bytes, holes], holes not empty")
 	}
-	if err := strictcbor.Unmarshal(pair[0], &b); err != nil {
-		return nil, nil, errString("part bytes must be a byte string")
-	}
-	var holes []cbor.RawMessage
-	if err := strictcbor.Unmarshal(pair[1], &holes); err != nil || len(holes) == 0 {
-		return nil, nil, errString("part holes must be a non-empty array")
-	}
-	return b, holes, nil
+	return pair[0], pair[1], nil
 }
 
 // restoreJSON fills the holes of a JSON part. digest gives the digest of
 // disclosure i (nil: no digest holes allowed), sdHash the KB-JWT sd_hash
 // (nil: no sd_hash hole allowed).
-func restoreJSON(carried []byte, holes []cbor.RawMessage, tail *tailReader, digest func(uint64) (string, bool), sdHash func() string) ([]byte, error) {
-	if len(holes)%3 != 0 || len(holes)/3 > maxHoles {
-		return nil, errString("holes must be [gap, kind, arg] triples, at most 272")
-	}
-	out := make([]byte, 0, len(carried)+len(holes)/3*b64Len43)
-	b64Holes := map[int][]byte{}
+func restoreJSON(carried, holes []byte, tail *tailReader, digest func(uint64) (string, bool), sdHash func() string) ([]byte, error) {
+	out := make([]byte, 0, len(carried)+len(holes)*b64Len43/2)
+	var b64Holes [][]byte // by hole index; nil for other kinds
+	v := varints{holes}
 	pos := 0
-	for i := 0; i < len(holes); i += 3 {
-		var gap, kind uint64
-		if strictcbor.Unmarshal(holes[i], &gap) != nil || strictcbor.Unmarshal(holes[i+1], &kind) != nil {
-			return nil, errString("hole gap and kind must be unsigned integers")
+	for len(v.b) > 0 {
+		if len(b64Holes) >= maxHoles {
+			return nil, errString("too many holes")
+		}
+		gap, ok1 := v.next()
+		code, ok2 := v.next()
+		if !ok1 || !ok2 {
+			return nil, errString("holes must be minimal varints below 2^21")
 		}
 		if gap > uint64(len(carried)-pos) {
 			return nil, errString("hole beyond the part")
 		}
 		out = append(out, carried[pos:pos+int(gap)]...)
 		pos += int(gap)
+		var raw []byte
 		var text string
-		var arg uint64
-		if strictcbor.Unmarshal(holes[i+2], &arg) != nil {
-			return nil, errString("hole argument must be an unsigned integer")
-		}
-		switch kind {
-		case holeBase64:
-			raw, ok := tail.take(arg, maxHoleBytes)
+		switch {
+		case code > holeBase64:
+			r, ok := tail.take(code-holeBase64, maxHoleBytes)
 			if !ok {
 				return nil, errString("base64 hole must take 1 to 64 bytes of the tail")
 			}
-			b64Holes[i/3] = raw
-			text = b64.EncodeToString(raw)
-		default:
-			switch {
-			case kind == holeDisclosureDigest && digest != nil:
-				d, ok := digest(arg)
-				if !ok {
-					return nil, errString("digest hole names no disclosure")
-				}
-				text = d
-			case kind == holeYEven || kind == holeYOdd:
-				x, ok := b64Holes[int(min(arg, maxHoles))]
-				if !ok || arg >= uint64(i/3) {
-					return nil, errString("y hole names no earlier base64 hole")
-				}
-				y, ok := p256Y(x, kind == holeYOdd)
-				if !ok {
-					return nil, errString("y hole: x is not a P-256 coordinate")
-				}
-				text = b64.EncodeToString(y)
-			case kind == holeSDHash && sdHash != nil && arg == 0:
-				text = sdHash()
-			default:
-				return nil, errString("hole kind not allowed in this part")
+			raw, text = r, b64.EncodeToString(r)
+		case code == holeSDHash && sdHash != nil:
+			text = sdHash()
+		case code == holeDisclosureDigest && digest != nil:
+			arg, ok := v.next()
+			d, ok2 := digest(arg)
+			if !ok || !ok2 {
+				return nil, errString("digest hole names no disclosure")
 			}
+			text = d
+		case code == holeYEven || code == holeYOdd:
+			arg, ok := v.next()
+			if !ok || arg >= uint64(len(b64Holes)) || b64Holes[arg] == nil {
+				return nil, errString("y hole names no earlier base64 hole")
+			}
+			y, ok := p256Y(b64Holes[arg], code == holeYOdd)
+			if !ok {
+				return nil, errString("y hole: x is not a P-256 coordinate")
+			}
+			text = b64.EncodeToString(y)
+		default:
+			return nil, errString("hole code not allowed in this part")
 		}
+		b64Holes = append(b64Holes, raw)
 		out = append(out, text...)
 	}
 	return append(out, carried[pos:]...), nil
@@ -209,38 +196,39 @@ func restoreJSON(carried []byte, holes []cbor.RawMessage, tail *tailReader, dige
 // restoreMdoc fills the holes of a DeviceResponse: first every hole is
 // placed and each raw hole filled from the tail, then each derived hole is
 // filled in order from bytes no derived hole overlaps.
-func restoreMdoc(carried []byte, holes []cbor.RawMessage, tail *tailReader) ([]byte, error) {
-	if len(holes)%3 != 0 || len(holes)/3 > maxHoles {
-		return nil, errString("holes must be [gap, kind, arg] triples, at most 272")
-	}
+func restoreMdoc(carried, holes []byte, tail *tailReader) ([]byte, error) {
 	var derived []mdocHole
-	out := make([]byte, 0, len(carried)+len(holes)/3*32)
-	pos := 0
-	for i := 0; i < len(holes); i += 3 {
-		var v [3]uint64
-		for j := range v {
-			if strictcbor.Unmarshal(holes[i+j], &v[j]) != nil {
-				return nil, errString("mdoc hole items must be unsigned integers")
-			}
+	out := make([]byte, 0, len(carried)+len(holes)*16)
+	v := varints{holes}
+	pos, n := 0, 0
+	for ; len(v.b) > 0; n++ {
+		if n >= maxHoles {
+			return nil, errString("too many holes")
 		}
-		if v[0] > uint64(len(carried)-pos) {
+		gap, ok1 := v.next()
+		code, ok2 := v.next()
+		if !ok1 || !ok2 {
+			return nil, errString("holes must be minimal varints below 2^21")
+		}
+		if gap > uint64(len(carried)-pos) {
 			return nil, errString("hole beyond the DeviceResponse")
 		}
-		out = append(out, carried[pos:pos+int(v[0])]...)
-		pos += int(v[0])
-		switch {
-		case v[1] == mholeRaw:
-			raw, ok := tail.take(v[2], maxHoleBytes)
+		out = append(out, carried[pos:pos+int(gap)]...)
+		pos += int(gap)
+		if code > mholeRaw {
+			raw, ok := tail.take(code-mholeRaw, maxHoleBytes)
 			if !ok {
 				return nil, errString("raw hole must take 1 to 64 bytes of the tail")
 			}
 			out = append(out, raw...)
-		case v[1] <= mholeYOdd && v[2] <= wire.MaxDecompressedSize:
-			derived = append(derived, mdocHole{at: len(out), n: 32, kind: int(v[1]), arg: int(v[2])})
-			out = append(out, make([]byte, 32)...)
-		default:
-			return nil, errString("mdoc hole kind or argument out of range")
+			continue
 		}
+		arg, ok := v.next()
+		if !ok {
+			return nil, errString("mdoc hole code or argument out of range")
+		}
+		derived = append(derived, mdocHole{at: len(out), n: 32, kind: int(code), arg: int(arg)})
+		out = append(out, make([]byte, 32)...)
 	}
 	out = append(out, carried[pos:]...)
 	for _, h := range derived {

@@ -3,6 +3,7 @@ package qr
 import (
 	"bytes"
 	"crypto/elliptic"
+	"encoding/binary"
 	"crypto/sha256"
 	"math/big"
 	"sync"
@@ -16,47 +17,49 @@ import (
 // exactly the bytes it cut, so the part is restored byte for byte and every
 // signature over it verifies as before; a verifier checks nothing less.
 //
-// A hole is a run of CBOR items in a flat array: its gap (the number of
-// carried bytes between the end of the previous hole, or the start of the
-// part, and this hole), its kind and its arguments.
+// The holes of a part are a byte string of unsigned LEB128 varints, for
+// each hole: its gap (the number of carried bytes between the end of the
+// previous hole, or the start of the part, and this hole), its code and,
+// for some codes, an argument. Varints are minimal and below 2^21.
 
-// Hole kinds in a JSON part of an SD-JWT: [gap, kind, arg].
+// Hole codes in a JSON part of an SD-JWT: gap, code[, arg].
 const (
-	// holeDisclosureDigest: arg is a disclosure index i; the hole is the
+	// holeDisclosureDigest, arg: a disclosure index i; the hole is the
 	// base64url SHA-256 digest of disclosure i as presented (RFC 9901
 	// §4.2.3), 43 characters. Issuer-signed JWT payload only.
 	holeDisclosureDigest = 0
-	// holeBase64: arg is a length n; the hole is the unpadded base64url
-	// encoding (RFC 4648 §5) of the next n bytes of the tail.
-	holeBase64 = 1
-	// holeYEven, holeYOdd: arg is the index of an earlier holeBase64 of
+	// holeBase64 + n (n from 1 to 64), no arg: the hole is the unpadded
+	// base64url encoding (RFC 4648 §5) of the next n bytes of the tail.
+	holeBase64 = 4
+	// holeYEven, holeYOdd, arg: the index of an earlier holeBase64 of
 	// the same part holding a 32-byte P-256 x coordinate; the hole is the
 	// base64url y coordinate of that point with an even (odd) y (SEC 1
 	// §2.3.4 point decompression), 43 characters.
-	holeYEven = 2
-	holeYOdd  = 3
-	// holeSDHash: arg is 0; the hole is the base64url SHA-256 digest of
-	// the presented SD-JWT up to and including its last '~' (the KB-JWT
+	holeYEven = 1
+	holeYOdd  = 2
+	// holeSDHash, no arg: the hole is the base64url SHA-256 digest of the
+	// presented SD-JWT up to and including its last '~' (the KB-JWT
 	// sd_hash, RFC 9901 §4.3.1), 43 characters. KB-JWT payload only.
-	holeSDHash = 4
+	holeSDHash = 3
 )
 
-// Hole kinds in an mdoc DeviceResponse: [gap, kind, arg].
+// Hole codes in an mdoc DeviceResponse: gap, code[, arg].
 const (
-	// mholeDigest: arg is the offset in the restored DeviceResponse of an
+	// mholeDigest, arg: the offset in the restored DeviceResponse of an
 	// IssuerSignedItemBytes (tag 24 and its byte string) that no derived
 	// hole overlaps; the hole is its SHA-256 valueDigest (ISO/IEC 18013-5
 	// §9.1.2.5), 32 bytes.
 	mholeDigest = 0
-	// mholeYEven, mholeYOdd: arg is the offset of a 32-byte P-256 x
+	// mholeYEven, mholeYOdd, arg: the offset of a 32-byte P-256 x
 	// coordinate that no derived hole overlaps; the hole is its y
 	// coordinate with an even (odd) y, 32 bytes (the COSE_Key -3 of the
 	// device key, RFC 9053 §7.1.1).
 	mholeYEven = 1
 	mholeYOdd  = 2
-	// mholeRaw: arg is a length n; the hole is the next n bytes of the
-	// tail (random bytes: signatures, digests, salts, key coordinates).
-	mholeRaw = 3
+	// mholeRaw + n (n from 1 to 64), no arg: the hole is the next n
+	// bytes of the tail (random bytes: signatures, digests, salts, key
+	// coordinates).
+	mholeRaw = 2
 )
 
 // Caps on the holes of one part (docs/qr-format.md §7).
@@ -211,28 +214,50 @@ func mixedB64(s string) bool {
 	return lower && upper
 }
 
-// cutJSON returns the part without its holes, the flat hole array [gap,
-// kind, arg, ...] and the bytes of its holeBase64 holes for the tail.
-func cutJSON(part []byte, holes []jsonHole) ([]byte, []any, []byte) {
+// cutJSON returns the part without its holes, the holes as varints and the
+// bytes of its holeBase64 holes for the tail.
+func cutJSON(part []byte, holes []jsonHole) ([]byte, []byte, []byte) {
 	carried := make([]byte, 0, len(part))
-	flat := make([]any, 0, 3*len(holes))
-	var tail []byte
+	var hv, tail []byte
 	prev := 0
 	for _, h := range holes {
 		carried = append(carried, part[prev:h.at]...)
-		arg := h.arg
-		if raw, ok := arg.([]byte); ok {
+		hv = binary.AppendUvarint(hv, uint64(h.at-prev))
+		if raw, ok := h.arg.([]byte); ok {
 			tail = append(tail, raw...)
-			arg = uint64(len(raw))
+			hv = binary.AppendUvarint(hv, holeBase64+uint64(len(raw)))
+		} else {
+			hv = binary.AppendUvarint(hv, h.kind)
+			if h.kind != holeSDHash {
+				hv = binary.AppendUvarint(hv, h.arg.(uint64))
+			}
 		}
-		flat = append(flat, uint64(h.at-prev), h.kind, arg)
 		prev = h.at + h.n
 	}
-	return append(carried, part[prev:]...), flat, tail
+	return append(carried, part[prev:]...), hv, tail
 }
 
+// maxVarint bounds every varint of a hole list (below 2^21, three bytes).
+const maxVarint = 1<<21 - 1
+
+// varints reads the minimal unsigned LEB128 varints of a hole list.
+type varints struct{ b []byte }
+
+func (v *varints) next() (uint64, bool) {
+	x, n := binary.Uvarint(v.b)
+	if n <= 0 || x > maxVarint || n != len(binary.AppendUvarint(nil, x)) {
+		return 0, false
+	}
+	v.b = v.b[n:]
+	return x, true
+}
+
+// rawHole is the kind of an mdocHole of random bytes for the tail (code
+// mholeRaw + n on the wire).
+const rawHole = -1
+
 // mdocHole is a hole of a DeviceResponse, as the encoder finds it: at and
-// n its place, arg its argument.
+// n its place, kind a derived hole's code or rawHole, arg its argument.
 type mdocHole struct {
 	at, n, kind, arg int
 }
@@ -319,7 +344,7 @@ func findMdocHoles(dr []byte) []mdocHole {
 			break
 		}
 		if !overlapsAny(r.at, r.n, final) {
-			final = append(final, mdocHole{at: r.at, n: r.n, kind: mholeRaw, arg: r.n})
+			final = append(final, mdocHole{at: r.at, n: r.n, kind: rawHole, arg: r.n})
 		}
 	}
 	sortMdocHoles(final)
@@ -426,20 +451,23 @@ func sortMdocHoles(h []mdocHole) {
 	}
 }
 
-// cutMdoc returns the DeviceResponse without its holes, the flat hole
-// array [gap, kind, arg, ...] and the bytes of its raw holes for the tail.
-func cutMdoc(dr []byte, holes []mdocHole) ([]byte, []uint64, []byte) {
+// cutMdoc returns the DeviceResponse without its holes, the holes as
+// varints and the bytes of its raw holes for the tail.
+func cutMdoc(dr []byte, holes []mdocHole) ([]byte, []byte, []byte) {
 	carried := make([]byte, 0, len(dr))
-	flat := make([]uint64, 0, 3*len(holes))
-	var tail []byte
+	var hv, tail []byte
 	prev := 0
 	for _, h := range holes {
 		carried = append(carried, dr[prev:h.at]...)
-		flat = append(flat, uint64(h.at-prev), uint64(h.kind), uint64(h.arg))
-		if h.kind == mholeRaw {
+		hv = binary.AppendUvarint(hv, uint64(h.at-prev))
+		if h.kind == rawHole {
+			hv = binary.AppendUvarint(hv, mholeRaw+uint64(h.n))
 			tail = append(tail, dr[h.at:h.at+h.n]...)
+		} else {
+			hv = binary.AppendUvarint(hv, uint64(h.kind))
+			hv = binary.AppendUvarint(hv, uint64(h.arg))
 		}
 		prev = h.at + h.n
 	}
-	return append(carried, dr[prev:]...), flat, tail
+	return append(carried, dr[prev:]...), hv, tail
 }
