@@ -3,8 +3,8 @@ package qr
 import (
 	"bytes"
 	"crypto/elliptic"
-	"encoding/binary"
 	"crypto/sha256"
+	"encoding/binary"
 	"math/big"
 	"sync"
 )
