@@ -229,3 +229,27 @@ func TestSeedsV2(t *testing.T) {
 		}
 	}
 }
+
+// TestP256Y: p256Y gives back the y of real keys for their parity, the
+// other root for the other parity, and refuses an x off the curve.
+func TestP256Y(t *testing.T) {
+	for range 8 {
+		k := newKey(t)
+		x, y := k.X.FillBytes(make([]byte, 32)), k.Y.FillBytes(make([]byte, 32))
+		odd := k.Y.Bit(0) == 1
+		got, ok := p256Y(x, odd)
+		if !ok || !bytes.Equal(got, y) {
+			t.Fatalf("y of a real key: %x %v, want %x", got, ok, y)
+		}
+		other, ok := p256Y(x, !odd)
+		if !ok || bytes.Equal(other, y) || (other[31]&1 == 1) == odd {
+			t.Fatalf("other root %x %v", other, ok)
+		}
+	}
+	if _, ok := p256Y(bytes.Repeat([]byte{0xff}, 32), false); ok {
+		t.Fatal("x ≥ p accepted")
+	}
+	if _, ok := p256Y(make([]byte, 31), false); ok {
+		t.Fatal("31-byte x accepted")
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/binary"
-	"math/big"
-	"sync"
 )
 
 // Holes of envelope version 2 (docs/qr-format.md §4.3). A part of a
@@ -76,41 +74,25 @@ const (
 var b64Len43 = b64.EncodedLen(sha256.Size)
 
 // p256Y returns the y coordinate of the P-256 point with x coordinate x
-// (32 bytes, big endian) whose parity is odd, as 32 big-endian bytes, or
-// false if x is not the coordinate of a point (SEC 1 §2.3.4; P-256 has
-// p ≡ 3 mod 4, so y = (x³ − 3x + b)^((p+1)/4) mod p).
+// (32 bytes, big endian) whose parity is odd (or even), as 32 big-endian
+// bytes, or false if x is not the coordinate of a point: SEC 1 §2.3.4
+// point decompression (crypto/elliptic, 0x02 even or 0x03 odd and x).
 func p256Y(x []byte, odd bool) ([]byte, bool) {
 	if len(x) != 32 {
 		return nil, false
 	}
-	params := elliptic.P256().Params()
-	p := params.P
-	xi := new(big.Int).SetBytes(x)
-	if xi.Cmp(p) >= 0 {
+	var c [33]byte
+	c[0] = 2
+	if odd {
+		c[0] = 3
+	}
+	copy(c[1:], x)
+	px, py := elliptic.UnmarshalCompressed(elliptic.P256(), c[:])
+	if px == nil {
 		return nil, false
 	}
-	rhs := new(big.Int).Exp(xi, big.NewInt(3), p)
-	rhs.Sub(rhs, new(big.Int).Mul(big.NewInt(3), xi))
-	rhs.Add(rhs, params.B)
-	rhs.Mod(rhs, p)
-	y := new(big.Int).Exp(rhs, p256SqrtExp(), p)
-	if new(big.Int).Exp(y, big.NewInt(2), p).Cmp(rhs) != 0 {
-		return nil, false
-	}
-	if y.Bit(0) == 1 != odd {
-		if y.Sign() == 0 {
-			return nil, false
-		}
-		y.Sub(p, y)
-	}
-	return y.FillBytes(make([]byte, 32)), true
+	return py.FillBytes(make([]byte, 32)), true
 }
-
-// p256SqrtExp is (p+1)/4 for P-256.
-var p256SqrtExp = sync.OnceValue(func() *big.Int {
-	e := new(big.Int).Add(elliptic.P256().Params().P, big.NewInt(1))
-	return e.Rsh(e, 2)
-})
 
 // jsonHole is a hole of a JSON part, as the encoder finds it.
 type jsonHole struct {
