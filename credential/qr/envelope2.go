@@ -110,7 +110,8 @@ func (t *tailReader) take(n uint64, limit int) ([]byte, bool) {
 // disclosureDigest is the base64url SHA-256 digest of a disclosure given as
 // its decoded JSON (RFC 9901 §4.2.3: over the base64url text).
 func disclosureDigest(d []byte) string {
-	h := sha256.Sum256(b64.AppendEncode(nil, d))
+	var buf [1024]byte
+	h := sha256.Sum256(b64.AppendEncode(buf[:0], d))
 	return b64.EncodeToString(h[:])
 }
 
@@ -123,8 +124,11 @@ func sdHashOf(s string) string {
 
 // decodePartItem splits a Part into its carried bytes and holes.
 func decodePartItem(raw cbor.RawMessage) ([]byte, []byte, error) {
-	var b []byte
-	if err := strictcbor.Unmarshal(raw, &b); err == nil {
+	if len(raw) > 0 && raw[0]>>5 == strictcbor.MajorBytes {
+		var b []byte
+		if err := strictcbor.Unmarshal(raw, &b); err != nil {
+			return nil, nil, errString("part must be a byte string or [bytes, holes]")
+		}
 		return b, nil, nil
 	}
 	var pair [][]byte
@@ -157,23 +161,22 @@ func restoreJSON(carried, holes []byte, tail *tailReader, digest func(uint64) (s
 		out = append(out, carried[pos:pos+int(gap)]...)
 		pos += int(gap)
 		var raw []byte
-		var text string
 		switch {
 		case code > holeBase64:
 			r, ok := tail.take(code-holeBase64, maxHoleBytes)
 			if !ok {
 				return nil, errString("base64 hole must take 1 to 64 bytes of the tail")
 			}
-			raw, text = r, b64.EncodeToString(r)
+			raw, out = r, b64.AppendEncode(out, r)
 		case code == holeSDHash && sdHash != nil:
-			text = sdHash()
+			out = append(out, sdHash()...)
 		case code == holeDisclosureDigest && digest != nil:
 			arg, ok := v.next()
 			d, ok2 := digest(arg)
 			if !ok || !ok2 {
 				return nil, errString("digest hole names no disclosure")
 			}
-			text = d
+			out = append(out, d...)
 		case code == holeYEven || code == holeYOdd:
 			arg, ok := v.next()
 			if !ok || arg >= uint64(len(b64Holes)) || b64Holes[arg] == nil {
@@ -183,12 +186,11 @@ func restoreJSON(carried, holes []byte, tail *tailReader, digest func(uint64) (s
 			if !ok {
 				return nil, errString("y hole: x is not a P-256 coordinate")
 			}
-			text = b64.EncodeToString(y)
+			out = b64.AppendEncode(out, y)
 		default:
 			return nil, errString("hole code not allowed in this part")
 		}
 		b64Holes = append(b64Holes, raw)
-		out = append(out, text...)
 	}
 	return append(out, carried[pos:]...), nil
 }

@@ -227,7 +227,8 @@ type varints struct{ b []byte }
 
 func (v *varints) next() (uint64, bool) {
 	x, n := binary.Uvarint(v.b)
-	if n <= 0 || x > maxVarint || n != len(binary.AppendUvarint(nil, x)) {
+	var buf [binary.MaxVarintLen64]byte
+	if n <= 0 || x > maxVarint || n != binary.PutUvarint(buf[:], x) {
 		return 0, false
 	}
 	v.b = v.b[n:]
