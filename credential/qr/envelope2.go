@@ -122,20 +122,45 @@ func sdHashOf(s string) string {
 	return b64.EncodeToString(h[:])
 }
 
-// decodePartItem splits a Part into its carried bytes and holes.
+// decodePartItem splits a Part into its carried bytes and holes, aliasing
+// raw (which decodeItems has already checked as strict CBOR).
 func decodePartItem(raw cbor.RawMessage) ([]byte, []byte, error) {
+	const bad = errString("part must be a byte string or [bytes, holes], holes not empty")
+	r := strictcbor.NewReader(raw)
 	if len(raw) > 0 && raw[0]>>5 == strictcbor.MajorBytes {
-		var b []byte
-		if err := strictcbor.Unmarshal(raw, &b); err != nil {
-			return nil, nil, errString("part must be a byte string or [bytes, holes]")
+		b, err := r.Bytes()
+		if err != nil || !r.Done() {
+			return nil, nil, bad
 		}
 		return b, nil, nil
 	}
-	var pair [][]byte
-	if err := strictcbor.Unmarshal(raw, &pair); err != nil || len(pair) != 2 || len(pair[1]) == 0 {
-		return nil, nil, errString("part must be a byte string or [bytes, holes], holes not empty")
+	n, err := r.Container(strictcbor.MajorArray, "part")
+	if err != nil || n != 2 {
+		return nil, nil, bad
 	}
-	return pair[0], pair[1], nil
+	b, err1 := r.Bytes()
+	h, err2 := r.Bytes()
+	if err1 != nil || err2 != nil || len(h) == 0 || !r.Done() {
+		return nil, nil, bad
+	}
+	return b, h, nil
+}
+
+// rawItems reads an array of n items (any n when n < 0) as raw items
+// aliasing raw.
+func rawItems(raw []byte, n int) ([][]byte, bool) {
+	r := strictcbor.NewReader(raw)
+	m, err := r.Container(strictcbor.MajorArray, "array")
+	if err != nil || (n >= 0 && m != n) {
+		return nil, false
+	}
+	out := make([][]byte, m)
+	for i := range out {
+		if out[i], err = r.Raw(); err != nil {
+			return nil, false
+		}
+	}
+	return out, r.Done()
 }
 
 // restoreJSON fills the holes of a JSON part. digest gives the digest of
@@ -143,7 +168,7 @@ func decodePartItem(raw cbor.RawMessage) ([]byte, []byte, error) {
 // (nil: no sd_hash hole allowed).
 func restoreJSON(carried, holes []byte, tail *tailReader, digest func(uint64) (string, bool), sdHash func() string) ([]byte, error) {
 	out := make([]byte, 0, len(carried)+len(holes)*b64Len43/2)
-	var b64Holes [][]byte // by hole index; nil for other kinds
+	b64Holes := make([][]byte, 0, len(holes)/2) // by hole index; nil for other kinds
 	v := varints{holes}
 	pos := 0
 	for len(v.b) > 0 {
@@ -264,8 +289,8 @@ func restoreMdoc(carried, holes []byte, tail *tailReader) ([]byte, error) {
 // decodeSDJWTV2 decodes [JWT, [* Part], JWT / null] of version 2.
 func decodeSDJWTV2(f []cbor.RawMessage, tail *tailReader) (string, error) {
 	var p sdjwtParts
-	var rawDs []cbor.RawMessage
-	if err := strictcbor.Unmarshal(f[1], &rawDs); err != nil {
+	rawDs, ok := rawItems(f[1], -1)
+	if !ok {
 		return "", errString("disclosures must be an array")
 	}
 	if len(rawDs) > maxDisclosures {
@@ -288,8 +313,8 @@ func decodeSDJWTV2(f []cbor.RawMessage, tail *tailReader) (string, error) {
 		digests[i] = disclosureDigest(d)
 	}
 	jwt := func(raw cbor.RawMessage, digest func(uint64) (string, bool), sdHash func() string) (*[3][]byte, error) {
-		var items []cbor.RawMessage
-		if err := strictcbor.Unmarshal(raw, &items); err != nil || len(items) != 3 {
+		items, ok := rawItems(raw, 3)
+		if !ok {
 			return nil, errString("JWT must be [header, payload, signature]")
 		}
 		var out [3][]byte
@@ -306,8 +331,9 @@ func decodeSDJWTV2(f []cbor.RawMessage, tail *tailReader) (string, error) {
 				return nil, err
 			}
 		}
-		var n uint64
-		if err := strictcbor.Unmarshal(items[2], &n); err != nil {
+		r := strictcbor.NewReader(items[2])
+		n, err := r.Uint()
+		if err != nil || !r.Done() {
 			return nil, errString("JWT signature must be its length in the tail")
 		}
 		sig, ok := tail.take(n, maxSignatureSize)
