@@ -45,7 +45,9 @@ func encodeContentV2(env Envelope) ([]byte, []byte, error) {
 		tail = append(tail, t...)
 		return partItem(c, hv)
 	}
+	var tooLong bool
 	jwt := func(j *[3][]byte, digests []string, sdHash string) []any {
+		tooLong = tooLong || len(j[2]) > maxSignatureSize
 		hdr := jsonPart(j[0], nil, "")
 		pl := jsonPart(j[1], digests, sdHash)
 		tail = append(tail, j[2]...)
@@ -86,13 +88,16 @@ func encodeContentV2(env Envelope) ([]byte, []byte, error) {
 			return nil, nil, errorf("encode", ErrOptions, "presentation %d: set exactly one of SDJWT and Mdoc", i)
 		}
 	}
+	if tooLong {
+		return nil, nil, errorf("encode", ErrUnsupported, "a JWT signature over %d bytes", maxSignatureSize)
+	}
 	content, err := strictcbor.Marshal(items)
 	return content, tail, err
 }
 
-// maxSignatureSize caps a JWT signature in the tail: 132 bytes, an ES512
-// signature (RFC 7518 §3.4).
-const maxSignatureSize = 132
+// maxSignatureSize caps a JWT signature in the tail: 512 bytes, an RS512
+// signature with a 4096-bit key (RFC 7518 §3.3); ES512 needs 132 (§3.4).
+const maxSignatureSize = 512
 
 // tailReader hands out the bytes of the tail in order.
 type tailReader struct{ b []byte }
@@ -338,7 +343,7 @@ func decodeSDJWTV2(f []cbor.RawMessage, tail *tailReader) (string, error) {
 		}
 		sig, ok := tail.take(n, maxSignatureSize)
 		if !ok {
-			return nil, errString("JWT signature must take 1 to 132 bytes of the tail")
+			return nil, errString("JWT signature must take 1 to 512 bytes of the tail")
 		}
 		out[2] = sig
 		for _, part := range out {

@@ -167,7 +167,7 @@ func TestDecodeV2Errors(t *testing.T) {
 		{"unknown code", sdjwt([]any{[]byte(`{}`), uv(1, holeBase64)}, []any{}), sig, ErrMalformed},
 		{"empty hole list", sdjwt([]any{[]byte(`{}`), []byte{}}, []any{}), sig, ErrMalformed},
 		{"part of three", sdjwt([]any{[]byte(`{}`), uv(1, holeSDHash), 1}, []any{}), sig, ErrMalformed},
-		{"signature of 133 bytes", mustCBOR(t, []any{[]any{wireSDJWT, []any{hdr, []byte(`{}`), uint64(133)}, []any{}, nil}}), make([]byte, 133), ErrMalformed},
+		{"signature of 513 bytes", mustCBOR(t, []any{[]any{wireSDJWT, []any{hdr, []byte(`{}`), uint64(513)}, []any{}, nil}}), make([]byte, 513), ErrMalformed},
 		{"mdoc raw hole short of tail", mdoc([]any{[]byte{0xa0}, uv(0, mholeRaw+8)}), nil, ErrMalformed},
 		{"mdoc digest of no item", mdoc([]any{[]byte{0xa0}, uv(0, mholeDigest, 0)}), nil, ErrMalformed},
 		{"mdoc digest source in its own hole", mdoc([]any{append([]byte{0x58, 0x20}, make([]byte, 0)...), uv(2, mholeDigest, 2)}), nil, ErrMalformed},
@@ -251,5 +251,18 @@ func TestP256Y(t *testing.T) {
 	}
 	if _, ok := p256Y(make([]byte, 31), false); ok {
 		t.Fatal("31-byte x accepted")
+	}
+}
+
+// TestEncodeLongSignature: a JWT signature the version 2 decoder would
+// refuse (over 512 bytes) is refused by the encoder too.
+func TestEncodeLongSignature(t *testing.T) {
+	jwt := b64.EncodeToString([]byte(`{"alg":"RS512"}`)) + "." + b64.EncodeToString([]byte(`{}`)) + "." + b64.EncodeToString(make([]byte, 513))
+	if _, err := Encode(Envelope{Presentations: []Presentation{{SDJWT: jwt + "~"}}}); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("513-byte signature: %v", err)
+	}
+	jwt = jwt[:strings.LastIndexByte(jwt, '.')+1] + b64.EncodeToString(make([]byte, 512))
+	if _, err := Encode(Envelope{Presentations: []Presentation{{SDJWT: jwt + "~"}}}); err != nil {
+		t.Fatalf("512-byte signature: %v", err)
 	}
 }
