@@ -77,16 +77,6 @@ func cborUint(b []byte, it *cborItem) int {
 	return v
 }
 
-func mdocHoleLabel(kind uint64) string {
-	switch kind {
-	case mholeDigest:
-		return "DeviceResponse: disclosed valueDigest (derived)"
-	case mholeYEven, mholeYOdd:
-		return "DeviceResponse: device key y (derived)"
-	}
-	return "DeviceResponse: random byte string"
-}
-
 // piece is a labelled byte range of the content.
 type piece struct {
 	start, end int
