@@ -16,6 +16,13 @@ import (
 
 func samplePresentations(t *testing.T, f *fixture) map[string]Envelope {
 	t.Helper()
+	return samplePresentationsTB(t, f)
+}
+
+// samplePresentationsTB is samplePresentations for any testing.TB (fuzz
+// seeds).
+func samplePresentationsTB(t testing.TB, f *fixture) map[string]Envelope {
+	t.Helper()
 	b := f.binding(t)
 	idp, idm := identityCheck()
 	sd, err := PresentSDJWT(f.profileSDJWT(t, true), idp, b, f.holderKey, nil)
