@@ -39,7 +39,8 @@
 // ([KTPEL.QRSDJWTClaims], [KTPEL.QRMdocElements], [KTPEL.QRFullSDJWTClaims],
 // [KTPEL.QRFullMdocElements]) whose few grouped disclosures make a
 // presentation fit one QR code. An identity check discloses
-// [QRIdentityCheck], an age check [QRAgeCheck].
+// [QRIdentityCheck], an address check [QRAddressCheck], an age check
+// [QRAgeCheck].
 //
 // # Derived age claims
 //

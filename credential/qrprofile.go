@@ -16,17 +16,20 @@ import (
 // [KTPEL.QRMdocElements] for the compact profile, [KTPEL.QRFullSDJWTClaims]
 // and [KTPEL.QRFullMdocElements] for the full one.
 //
-// The compact profile has three selectively disclosable units:
+// The compact profile has four selectively disclosable units:
 //
 //   - [QRClaimID]: NIK, name, birth date and sex, disclosed together
 //     (identity check, [QRIdentityCheck]);
+//   - [QRClaimAddress]: the address (street, RT, RW, kelurahan/desa,
+//     kecamatan, kabupaten/kota, provinsi, region code), disclosed together
+//     (address check, [QRAddressCheck]);
 //   - [QRClaimAgeOver17] and [QRClaimAgeOver18]: each disclosed alone (age
 //     check, [QRAgeCheck]).
 //
 // Grouping the identity claims into one disclosure (one mdoc element) keeps
-// the issuer-signed part to three digests; the privacy cost is that an
+// the issuer-signed part to four digests; the privacy cost is that an
 // identity check always reveals all four claims together. No decoys are
-// added: the number of digests (always three) reveals nothing.
+// added: the number of digests (always four) reveals nothing.
 //
 // The full profile holds every KTP-el claim a QR can carry, in six groups,
 // each one selectively disclosable claim (SD-JWT VC) or element (mdoc), so
@@ -56,19 +59,20 @@ const QRValidity = 30 * 24 * time.Hour
 // formats).
 const (
 	QRClaimID        = "id"          // object / map: the identity group
+	QRClaimAddress   = "address"     // object / map: the address group
 	QRClaimAgeOver17 = "age_over_17" // bool
 	QRClaimAgeOver18 = "age_over_18" // bool
 )
 
 // QRType returns the compact QR profile type (docs/qr-format.md §6.1): vct
-// [VCTQR], doctype [DocTypeQR], three selectively disclosable claims. It is
+// [VCTQR], doctype [DocTypeQR], four selectively disclosable claims. It is
 // not one of [Types]: a QR profile credential is derived from a KTP-el.
 func QRType() TypeInfo { return qrType() }
 
 // qrType builds the value QRType returns, once.
 var qrType = sync.OnceValue(func() TypeInfo {
 	return TypeInfo{Name: "QR KTP-el", VCT: VCTQR, DocType: DocTypeQR, Namespace: DocTypeQR, Copies: DefaultCopiesFrequent,
-		sd: top(QRClaimID, QRClaimAgeOver17, QRClaimAgeOver18)}
+		sd: top(QRClaimID, QRClaimAddress, QRClaimAgeOver17, QRClaimAgeOver18)}
 })
 
 // QRFullType returns the full QR profile type (docs/qr-format.md §6.2): vct
@@ -101,14 +105,37 @@ func (k *KTPEL) QRSDJWTClaims(at time.Time) map[string]any {
 			"birthdate": k.f.BirthDate.String(),
 			"sex":       int(k.f.Sex),
 		},
+		QRClaimAddress:   qrAddress(k.SDJWTClaims(at), qrGroupAddress.claims),
 		QRClaimAgeOver17: age >= 17,
 		QRClaimAgeOver18: age >= 18,
 	}
 }
 
+// qrAddress returns the address group of the compact profile: the members
+// of the KTP-el's address (SD-JWT VC: the "address" object, members listed
+// as "address.member"; mdoc: the resident_* elements) that the full
+// profile's address group holds, so not the formatted address and the
+// country (docs/qr-format.md §6.2).
+func qrAddress(src map[string]any, names []string) map[string]any {
+	out := map[string]any{}
+	for _, c := range names {
+		if name, member, nested := strings.Cut(c, "."); nested {
+			if obj, ok := src[name].(map[string]any); ok {
+				if v, ok := obj[member]; ok {
+					out[member] = v
+				}
+			}
+		} else if v, ok := src[c]; ok {
+			out[c] = v
+		}
+	}
+	return out
+}
+
 // QRMdocElements returns the compact QR profile mdoc elements of the
 // KTP-el, namespace [DocTypeQR]: [QRClaimID] is a map {nik, name,
-// birth_date (full-date, CBOR tag 1004), sex}, the age flags are booleans
+// birth_date (full-date, CBOR tag 1004), sex}, [QRClaimAddress] a map of
+// the resident_* elements of the address, the age flags are booleans
 // computed at the issuance time at.
 func (k *KTPEL) QRMdocElements(at time.Time) map[string]map[string]any {
 	age := AgeAt(k.f.BirthDate, at)
@@ -119,6 +146,7 @@ func (k *KTPEL) QRMdocElements(at time.Time) map[string]map[string]any {
 			"birth_date": cbor.Tag{Number: TagFullDate, Content: k.f.BirthDate.String()},
 			"sex":        int(k.f.Sex),
 		},
+		QRClaimAddress:   qrAddress(k.MdocElements(at)[DocTypeKTPEL], qrGroupAddress.elemts),
 		QRClaimAgeOver17: age >= 17,
 		QRClaimAgeOver18: age >= 18,
 	}}
@@ -143,6 +171,14 @@ func QRAgeCheck(years int) (paths []ClaimPath, mdocRequest map[string][]string, 
 		return nil, nil, false
 	}
 	return []ClaimPath{{name}}, map[string][]string{DocTypeQR: {name}}, true
+}
+
+// QRAddressCheck is what an address check discloses from the compact QR
+// profile: the [QRClaimAddress] group (street, RT, RW, kelurahan/desa,
+// kecamatan, kabupaten/kota, provinsi and region code), as SD-JWT VC claim
+// paths and as an mdoc request (namespace → element identifiers).
+func QRAddressCheck() (paths []ClaimPath, mdocRequest map[string][]string) {
+	return []ClaimPath{{QRClaimAddress}}, map[string][]string{DocTypeQR: {QRClaimAddress}}
 }
 
 // qrGroup is one selectively disclosable unit of the full QR profile: a
@@ -181,10 +217,7 @@ var qrGroups = []qrGroup{
 	{QRClaimID, []string{"personal_administrative_number", "name", "birthdate", "sex", "place_of_birth"},
 		[]string{"personal_administrative_number", "name", "birth_date", "sex", "place_of_birth"}},
 	{"age_over", []string{QRClaimAgeOver17, QRClaimAgeOver18}, []string{QRClaimAgeOver17, QRClaimAgeOver18}},
-	{"address", []string{"address.street_address", "address.rt", "address.rw", "address.village",
-		"address.district", "address.locality", "address.region", "address.region_code"},
-		[]string{"resident_street", "resident_rt", "resident_rw", "resident_village",
-			"resident_district", "resident_city", "resident_state", "resident_region_code"}},
+	qrGroupAddress,
 	{"civil", []string{"religion", "marital_status", "blood_type", "occupation", "occupation_code",
 		"citizenship_status", "nationalities", "kitap_number"},
 		[]string{"religion", "marital_status", "blood_type", "occupation", "occupation_code",
@@ -196,6 +229,13 @@ var qrGroups = []qrGroup{
 	{"age", []string{"age_in_years", "age_birth_year", "age_equal_or_over"},
 		[]string{"age_in_years", "age_birth_year", "age_over_19", "age_over_21", "age_over_60", "age_over_65"}},
 }
+
+// qrGroupAddress is the address group of the full QR profile; the compact
+// profile's [QRClaimAddress] holds the same members.
+var qrGroupAddress = qrGroup{QRClaimAddress, []string{"address.street_address", "address.rt", "address.rw", "address.village",
+	"address.district", "address.locality", "address.region", "address.region_code"},
+	[]string{"resident_street", "resident_rt", "resident_rw", "resident_village",
+		"resident_district", "resident_city", "resident_state", "resident_region_code"}}
 
 // qrGroupOf returns the full QR profile group holding a KTP-el SD-JWT
 // claim name (or "claim.member" for part of an object claim such as

@@ -128,7 +128,9 @@ func TestQRProfileWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const wantSD = `{"age_over_17":true,"age_over_18":true,"id":{"birthdate":"1995-08-17","name":"RINA KARTIKA SARI","nik":"3174015708950021","sex":2},"vct":"urn:ikd:qr:1"}`
+	const wantSD = `{"address":{"district":"TEBET","locality":"KOTA JAKARTA SELATAN","region":"DKI JAKARTA","region_code":"31.74.01.1003",` +
+		`"rt":"004","rw":"009","street_address":"JL. KENANGA RAYA NO. 7","village":"MENTENG DALAM"},` +
+		`"age_over_17":true,"age_over_18":true,"id":{"birthdate":"1995-08-17","name":"RINA KARTIKA SARI","nik":"3174015708950021","sex":2},"vct":"urn:ikd:qr:1"}`
 	if string(sd) != wantSD {
 		t.Errorf("SD-JWT VC claims\n got %s\nwant %s", sd, wantSD)
 	}
@@ -136,9 +138,14 @@ func TestQRProfileWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const wantMD = "a1781e69642e676f2e6b656d656e64616772692e64756b636170696c2e71722e31a3626964a4636e696b703331373430313537" +
-		"30383935303032316373657802646e616d657152494e41204b415254494b4120534152496a62697274685f64617465d903ec6a3139" +
-		"39352d30382d31376b6167655f6f7665725f3137f56b6167655f6f7665725f3138f5"
+	const wantMD = "a1781e69642e676f2e6b656d656e64616772692e64756b636170696c2e71722e31a4626964a4636e696b70333137343031353730" +
+		"383935303032316373657802646e616d657152494e41204b415254494b4120534152496a62697274685f64617465d903ec6a3139" +
+		"39352d30382d31376761646472657373a86b7265736964656e745f7274633030346b7265736964656e745f7277633030396d7265" +
+		"736964656e745f63697479744b4f5441204a414b415254412053454c4154414e6e7265736964656e745f73746174656b444b4920" +
+		"4a414b415254416f7265736964656e745f737472656574764a4c2e204b454e414e47412052415941204e4f2e2037707265736964" +
+		"656e745f76696c6c6167656d4d454e54454e472044414c414d717265736964656e745f6469737472696374655445424554747265" +
+		"736964656e745f726567696f6e5f636f64656d33312e37342e30312e313030336b6167655f6f7665725f3137f56b6167655f6f76" +
+		"65725f3138f5"
 	if got := hex.EncodeToString(md); got != wantMD {
 		t.Errorf("mdoc elements\n got %s\nwant %s", got, wantMD)
 	}
@@ -150,7 +157,7 @@ func TestQRTypes(t *testing.T) {
 		vct, docType string
 		disclosable  []ClaimPath
 	}{
-		{QRType(), VCTQR, DocTypeQR, []ClaimPath{{QRClaimID}, {QRClaimAgeOver17}, {QRClaimAgeOver18}}},
+		{QRType(), VCTQR, DocTypeQR, []ClaimPath{{QRClaimID}, {QRClaimAddress}, {QRClaimAgeOver17}, {QRClaimAgeOver18}}},
 		{QRFullType(), VCTQRFull, DocTypeQRFull, []ClaimPath{{"id"}, {"age_over"}, {"address"}, {"civil"}, {"issuance"}, {"age"}}},
 	} {
 		t.Run(tc.ti.Name, func(t *testing.T) {
@@ -193,6 +200,27 @@ func TestQRChecks(t *testing.T) {
 	for _, years := range []int{0, 16, 19, 21} {
 		if _, _, ok := QRAgeCheck(years); ok {
 			t.Fatalf("age check %d exists", years)
+		}
+	}
+	// The address check discloses the compact profile's address group,
+	// which holds the members of the full profile's address group.
+	paths, md = QRAddressCheck()
+	if !reflect.DeepEqual(paths, []ClaimPath{{QRClaimAddress}}) || !reflect.DeepEqual(md, map[string][]string{DocTypeQR: {QRClaimAddress}}) {
+		t.Fatalf("address check %v %v", paths, md)
+	}
+	k := sampleKTPEL(t)
+	sdAddr, _ := k.QRSDJWTClaims(issueTime)[QRClaimAddress].(map[string]any)
+	mdAddr, _ := k.QRMdocElements(issueTime)[DocTypeQR][QRClaimAddress].(map[string]any)
+	fullSD, _ := k.QRFullSDJWTClaims(issueTime)["address"].(map[string]any)
+	fullMD, _ := k.QRFullMdocElements(issueTime)[DocTypeQRFull]["address"].(map[string]any)
+	if !reflect.DeepEqual(sdAddr, fullSD["address"]) || !reflect.DeepEqual(mdAddr, fullMD) || len(sdAddr) != 8 || len(mdAddr) != 8 {
+		t.Fatalf("compact address %v / %v, full profile %v / %v", sdAddr, mdAddr, fullSD, fullMD)
+	}
+	group := "address"
+	for _, c := range []string{"address.street_address", "address.rt", "address.rw", "address.village", "address.district",
+		"address.locality", "address.region", "resident_street", "resident_rt", "resident_village", "resident_state"} {
+		if g, ok := qrGroupOf(c); !ok || g != group {
+			t.Errorf("%s is in group %q, not in the address check's %q", c, g, group)
 		}
 	}
 }

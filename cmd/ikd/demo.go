@@ -327,6 +327,10 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 		return err
 	}
 	code := pres.Codes[0]
+	// Issue 23's budget for the demo resident (docs/qr-format.md §8).
+	if err := expect(code.Version <= demoQRBudget, "the identity-check QR needs version %d, budget %d", code.Version, demoQRBudget); err != nil {
+		return err
+	}
 	png, err := qrcode.PNG(code, 4)
 	if err != nil {
 		return err
@@ -489,6 +493,10 @@ func demo(ctx context.Context, e *env, outDir string) (err error) {
 	}
 	return nil
 }
+
+// demoQRBudget is the largest QR version (level M) the demo resident's
+// identity-check response QR may need (docs/qr-format.md §8).
+const demoQRBudget = 17
 
 // verifierRequest makes a registered verifier's signed request QR for an
 // identity check (docs/qr-format.md §10) and returns it with its nonce.

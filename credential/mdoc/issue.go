@@ -14,9 +14,12 @@ import (
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
 
-// randomSize is the length of each IssuerSignedItem random salt. ISO
-// 18013-5 §9.1.2.5 requires at least 16 bytes.
-const randomSize = 32
+// randomSize is the length of each IssuerSignedItem random salt: 16
+// bytes, the least ISO 18013-5 §9.1.2.5 allows, 128 bits of entropy as
+// RFC 9901 §9.3 asks of SD-JWT salts. Each disclosed element carries its
+// salt, so 16 more bytes cost an offline QR 16 bytes per element
+// (docs/qr-format.md §8).
+const randomSize = 16
 
 // Issuer creates mdocs (the issuing authority side). It holds no state
 // between calls and is safe for concurrent use if Signer and Rand are.
@@ -90,7 +93,7 @@ func digestHash(name string) (crypto.Hash, bool) {
 // and signs the MSO (ISO 18013-5 §9.1.2.4) as an untagged COSE_Sign1 whose
 // payload is the tag-24 MSO and whose unprotected header carries the
 // x5chain. Digest IDs are random and unique per namespace, and each item
-// has a fresh 32-byte random salt, so disclosed items reveal neither the
+// has a fresh 16-byte random salt, so disclosed items reveal neither the
 // order nor the number of undisclosed ones.
 func (iss *Issuer) Issue(req IssueRequest) (*IssuerSigned, error) {
 	if iss.Signer == nil || len(iss.Chain) == 0 {

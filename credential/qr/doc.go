@@ -1,6 +1,7 @@
 // Package qr implements the response envelope and frame sequences of
-// ikdkit's offline QR presentation format, version 1 (docs/qr-format.md
-// §2–§9): a compact, versioned envelope that carries SD-JWT VC (RFC 9901,
+// ikdkit's offline QR presentation format (docs/qr-format.md §2–§9;
+// [Encode] writes response envelope version 2, [Decode] reads versions 1
+// and 2): a compact, versioned envelope that carries SD-JWT VC (RFC 9901,
 // draft-ietf-oauth-sd-jwt-vc) and ISO/IEC 18013-5 mdoc presentations in a
 // phone-scannable QR code, so that they verify offline.
 //
@@ -16,7 +17,7 @@
 // answer to a request QR, with the binding request.Verified.Binding
 // gives), make a presentation with [PresentSDJWT] or [PresentMdoc] — from
 // a QR profile credential, disclosing credential.QRIdentityCheck or
-// credential.QRAgeCheck — pack it with [Encode], and show the [Code] with
+// credential.QRAddressCheck or credential.QRAgeCheck — pack it with [Encode], and show the [Code] with
 // qrcode.PNG or qrcode.Terminal. Content too large for one QR (the full
 // KTP-el with its portrait) goes into a frame sequence with
 // [EncodeFrames].
@@ -35,8 +36,11 @@
 // SD-JWT parts travel as raw bytes and are reassembled exactly; mdoc
 // certificate chains are replaced by an RFC 9360 x5t ([DocumentSignerRef])
 // and restored from the verifier's trust list ([ChainResolver],
-// [MdocPresentation.WithChain]); the CBOR content is compressed with
-// DEFLATE and a preset dictionary when that helps, framed with CRCs, and
+// [MdocPresentation.WithChain]). In version 2 each part is carried without
+// what the decoder derives byte for byte (disclosed digests, the KB-JWT
+// sd_hash, P-256 y coordinates) and with its random bytes in a tail stored
+// after the DEFLATE stream (§4.3, §4.4). The CBOR content is compressed
+// with DEFLATE and a preset dictionary when that helps, framed with CRCs, and
 // carried as base45 (RFC 9285) in QR alphanumeric mode or as raw bytes in
 // byte mode, whichever needs the smaller QR at error correction level M.
 //

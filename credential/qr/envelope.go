@@ -147,12 +147,30 @@ func checkBinding(b Binding) error {
 // It fails with ErrTooLarge when the result needs more than version 40;
 // use [EncodeFrames] for larger content.
 func Encode(env Envelope) (Code, error) {
-	body, err := encodeBody(env)
+	body, err := encodeBodyV2(env)
 	if err != nil {
 		return Code{}, err
 	}
-	return wrap(wire.KindPresentation, body, 0)
+	p, err := wire.WrapVersion(wire.KindPresentation, wire.VersionPresentation, body, 0)
+	if err != nil {
+		return Code{}, fromWire(err)
+	}
+	return codeOf(p), nil
 }
+
+// encodeBodyV2 is the framed body of version 2 content (docs/qr-format.md
+// §4.3), which Encode writes.
+func encodeBodyV2(env Envelope) ([]byte, error) {
+	content, tail, err := encodeContentV2(env)
+	if err != nil {
+		return nil, err
+	}
+	body, err := wire.FrameBodyTail(content, tail)
+	return body, fromWire(err)
+}
+
+// encodeBody is the framed body of version 1 content, which frame
+// sequences carry (docs/qr-format.md §9).
 
 func encodeBody(env Envelope) ([]byte, error) {
 	content, err := encodeContent(env)
@@ -170,11 +188,19 @@ func encodeBody(env Envelope) ([]byte, error) {
 // SD-JWT). Presentations are verified by package verifier
 // (verifier.Verifier.VerifyQR), never from a decoded Envelope alone.
 func Decode(data []byte) (*Envelope, error) {
-	body, err := wire.Unwrap(wire.KindPresentation, data)
+	body, v, err := wire.UnwrapVersion(wire.KindPresentation, data, wire.Version, wire.VersionPresentation)
 	if err != nil {
 		return nil, fromWire(err)
 	}
-	return decodeBody(body)
+	unframe := wire.UnframeBody
+	if v == 2 {
+		unframe = wire.UnframeBodyTail
+	}
+	content, err := unframe(body)
+	if err != nil {
+		return nil, fromWire(err)
+	}
+	return decodeContent(content, v)
 }
 
 // DecodeString is Decode for a payload held as a string, the form a QR
@@ -192,10 +218,30 @@ func decodeBody(body []byte) (*Envelope, error) {
 	if err != nil {
 		return nil, fromWire(err)
 	}
-	return decodeContent(content)
+	return decodeContent(content, wire.Version)
 }
 
-func decodeContent(content []byte) (*Envelope, error) {
+// decodeContent decodes the CBOR content of an envelope of version v (1 or
+// 2, docs/qr-format.md §4).
+func decodeContent(content []byte, v int) (*Envelope, error) {
+	tail := &tailReader{}
+	if v == 2 {
+		// A CBOR item, then the tail (docs/qr-format.md §4.4).
+		r := strictcbor.NewReader(content)
+		item, err := r.Raw()
+		if err != nil {
+			return nil, wrapErr("decode", ErrMalformed, err, "envelope")
+		}
+		content, tail.b = item, content[r.Offset():]
+	}
+	env, err := decodeItems(content, v, tail)
+	if err == nil && len(tail.b) != 0 {
+		return nil, errorf("decode", ErrMalformed, "%d tail bytes left over", len(tail.b))
+	}
+	return env, err
+}
+
+func decodeItems(content []byte, v int, tail *tailReader) (*Envelope, error) {
 	var items []cbor.RawMessage
 	if err := strictcbor.Unmarshal(content, &items); err != nil {
 		return nil, wrapErr("decode", ErrMalformed, err, "envelope")
@@ -215,7 +261,13 @@ func decodeContent(content []byte) (*Envelope, error) {
 		}
 		switch {
 		case kind == wireSDJWT && len(fields) == 4:
-			p, err := decodeSDJWT(fields[1:])
+			var p string
+			var err error
+			if v == 2 {
+				p, err = decodeSDJWTV2(fields[1:], tail)
+			} else {
+				p, err = decodeSDJWT(fields[1:])
+			}
 			if err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d", i)
 			}
@@ -223,8 +275,17 @@ func decodeContent(content []byte) (*Envelope, error) {
 		case kind == wireMdoc && len(fields) == 3:
 			var m MdocPresentation
 			var wb wireBinding
-			if err := strictcbor.Unmarshal(fields[1], &m.DeviceResponse); err != nil || len(m.DeviceResponse) == 0 {
+			if v == 2 {
+				dr, err := decodeMdocPartV2(fields[1], tail)
+				if err != nil {
+					return nil, wrapErr("decode", ErrMalformed, err, "presentation %d DeviceResponse", i)
+				}
+				m.DeviceResponse = dr
+			} else if err := strictcbor.Unmarshal(fields[1], &m.DeviceResponse); err != nil {
 				return nil, errorf("decode", ErrMalformed, "presentation %d: DeviceResponse must be a bstr", i)
+			}
+			if len(m.DeviceResponse) == 0 {
+				return nil, errorf("decode", ErrMalformed, "presentation %d: empty DeviceResponse", i)
 			}
 			if err := strictcbor.Unmarshal(fields[2], &wb); err != nil {
 				return nil, wrapErr("decode", ErrMalformed, err, "presentation %d binding", i)

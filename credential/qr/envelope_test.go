@@ -16,6 +16,13 @@ import (
 
 func samplePresentations(t *testing.T, f *fixture) map[string]Envelope {
 	t.Helper()
+	return samplePresentationsTB(t, f)
+}
+
+// samplePresentationsTB is samplePresentations for any testing.TB (fuzz
+// seeds).
+func samplePresentationsTB(t testing.TB, f *fixture) map[string]Envelope {
+	t.Helper()
 	b := f.binding(t)
 	idp, idm := identityCheck()
 	sd, err := PresentSDJWT(f.profileSDJWT(t, true), idp, b, f.holderKey, nil)
@@ -62,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 func TestModeChoice(t *testing.T) {
 	f := newFixture(t)
 	env := samplePresentations(t, f)["sd-jwt"]
-	body, err := encodeBody(env)
+	body, err := encodeBodyV2(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +77,8 @@ func TestModeChoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "IKP1:" + wire.Base45Encode(body)
-	bin := append([]byte("IKP1#"), body...)
+	text := "IKP2:" + wire.Base45Encode(body)
+	bin := append([]byte("IKP2#"), body...)
 	vt, vb := wire.VersionFor(wire.Alphanumeric, len(text)), wire.VersionFor(wire.Byte, len(bin))
 	want := min(vt, vb)
 	if c.Version != want {
@@ -192,7 +199,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, ErrPrefix},
 		{"other scheme", []byte("HC1:6BFOXN%TS3DH0"), ErrPrefix},
 		{"request kind", []byte("IKR1:ABC"), ErrPrefix},
-		{"unknown version text", append([]byte("IKP2:"), good[5:]...), ErrVersion},
+		{"unknown version text", append([]byte("IKP3:"), good[5:]...), ErrVersion},
+		{"version 0", append([]byte("IKP0#"), good[5:]...), ErrVersion},
 		{"unknown version binary", append([]byte("IKP9#"), good[5:]...), ErrVersion},
 		{"bad separator", append([]byte("IKP1!"), good[5:]...), ErrMalformed},
 		{"bad base45 char", []byte("IKP1:abc"), ErrEncoding},

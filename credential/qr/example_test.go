@@ -10,7 +10,7 @@ import (
 
 // A verifier tells a corrupted or foreign QR apart by the typed error.
 func ExampleDecode_errors() {
-	for _, payload := range []string{"HC1:6BFOXN", "IKP2:ABC", "IKP1:ABCD"} {
+	for _, payload := range []string{"HC1:6BFOXN", "IKP3:ABC", "IKP2:ABCD"} {
 		_, err := qr.Decode([]byte(payload))
 		var e *qr.Error
 		fmt.Println(errors.As(err, &e), errors.Is(err, qr.ErrPrefix), errors.Is(err, qr.ErrVersion), errors.Is(err, qr.ErrTruncated))

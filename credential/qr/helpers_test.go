@@ -88,7 +88,37 @@ func newCert(t testing.TB, cn string, pub crypto.PublicKey, parent *x509.Certifi
 
 func sampleKTPEL(t testing.TB) *credential.KTPEL {
 	t.Helper()
-	k, err := credential.NewKTPEL(credential.KTPELFields{
+	return sampleKTPELWith(t, nil)
+}
+
+// Realistic worst cases for the size budgets (docs/qr-format.md §8).
+const (
+	// longName has 60 characters, the most Permendagri 73/2022 allows for
+	// a name (docs/domain.md).
+	longName = "MUHAMMAD ABDURRAHMAN HADIKUSUMO WIRYOSAPUTRO SASTROADIHARDJO"
+	// longStreet is a 60-character street line ("Alamat").
+	longStreet = "JL. LETNAN JENDERAL SUPRAPTO GG. H. ABDUL MANAN II NO. 117 B"
+)
+
+// longAddress takes for each field the longest name of its level in the
+// Kemendagri 2025 region list (cahyadsn/wilayah db/wilayah.sql): provinsi
+// 31 (29 characters), kabupaten 31.01 (39), kecamatan 16.09.12 (31),
+// desa 13.05.16.2006 (44), with longStreet and a village-level region
+// code. No real address has all of them; it bounds every real one.
+var longAddress = credential.Address{
+	Street: longStreet, RT: "012", RW: "015",
+	Village:    "KAMPUANG TANJUANG KOTO MAMBANG SUNGAI DURIAN",
+	District:   "BUAY PEMATANG RIBU RANAU TENGAH",
+	City:       "KABUPATEN ADMINISTRASI KEPULAUAN SERIBU",
+	Province:   "DAERAH KHUSUS IBUKOTA JAKARTA",
+	RegionCode: "13.05.16.2006",
+}
+
+// sampleKTPELWith is the sample KTP-el with edit applied to its fields
+// (nil: none).
+func sampleKTPELWith(t testing.TB, edit func(*credential.KTPELFields)) *credential.KTPEL {
+	t.Helper()
+	f := credential.KTPELFields{
 		NIK:          credential.MustParseNIK("3174015708950021"),
 		Name:         "RINA KARTIKA SARI",
 		PlaceOfBirth: "BANDUNG",
@@ -110,7 +140,11 @@ func sampleKTPEL(t testing.TB) *credential.KTPEL {
 		IssuingPlace:  "JAKARTA SELATAN",
 		Lifetime:      true,
 		IssuingOffice: "DISDUKCAPIL KOTA ADM. JAKARTA SELATAN",
-	})
+	}
+	if edit != nil {
+		edit(&f)
+	}
+	k, err := credential.NewKTPEL(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +190,12 @@ func ageCheck(years int) ([]sdjwt.Path, map[string][]string) {
 	if !ok {
 		panic("no age check for that age")
 	}
+	return toPaths(paths), mdocRequest
+}
+
+// addressCheck is credential.QRAddressCheck with sdjwt paths.
+func addressCheck() ([]sdjwt.Path, map[string][]string) {
+	paths, mdocRequest := credential.QRAddressCheck()
 	return toPaths(paths), mdocRequest
 }
 

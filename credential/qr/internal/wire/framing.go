@@ -26,9 +26,12 @@ const (
 	// PrefixLen is the length of the payload prefix.
 	PrefixLen = 5
 
-	// Version is the envelope version this package writes and reads.
-	Version     = 1
-	versionChar = '0' + Version
+	// Version is the envelope version of request and frame payloads, and
+	// the first version of response envelopes.
+	Version = 1
+	// VersionPresentation is the version of the response envelopes this
+	// package writes (docs/qr-format.md §4.3); it still reads Version.
+	VersionPresentation = 2
 
 	// SepBase45 says base45 text follows (QR alphanumeric mode).
 	SepBase45 byte = ':'
@@ -50,6 +53,12 @@ const (
 	// CompressDeflate: the content is raw DEFLATE (RFC 1951) with the
 	// preset dictionary of version 1.
 	CompressDeflate = 1
+	// CompressDeflateTail: raw DEFLATE with the preset dictionary of
+	// version 2, then stored bytes up to the end (the tail); the content
+	// is the decompressed bytes followed by the tail. Only response envelopes of version 2
+	// use it (docs/qr-format.md §4.4): their random bytes (signatures,
+	// digests, keys, salts) cost more than a byte each in DEFLATE.
+	CompressDeflateTail = 2
 )
 
 // DefaultNonceSize is the length of the random nonce of a one-way binding
@@ -112,12 +121,38 @@ func Frame(method byte, data []byte) []byte {
 	return binary.BigEndian.AppendUint32(body, crc32.ChecksumIEEE(body))
 }
 
+// FrameBodyTail frames content followed by tail (docs/qr-format.md §4.4):
+// content compressed and tail stored (CompressDeflateTail) when that is
+// smaller than storing both.
+func FrameBodyTail(content, tail []byte) ([]byte, error) {
+	method := byte(CompressNone)
+	data := append(bytes.Clone(content), tail...)
+	if z, err := DeflateV2(content); err == nil && len(z)+len(tail) < len(data) {
+		method, data = CompressDeflateTail, append(z, tail...)
+	}
+	if len(data) > MaxBodySize-HeaderLen-TrailerLen {
+		return nil, errorf("encode", ErrTooLarge, "content of %d bytes exceeds the body cap", len(data))
+	}
+	return Frame(method, data), nil
+}
+
+// UnframeBodyTail is UnframeBody that also accepts CompressDeflateTail; it
+// returns the decompressed content with the tail appended, at most
+// MaxDecompressedSize bytes in all.
+func UnframeBodyTail(body []byte) ([]byte, error) {
+	return unframe(body, true)
+}
+
 // UnframeBody checks the framing of a body and returns its decompressed
 // content. The checks run in an order that gives each failure its own
 // error: header checksum (ErrChecksum), length (ErrTruncated for too short,
 // ErrMalformed for trailing bytes), body checksum (ErrChecksum), then
 // decompression with its cap (ErrTooLarge).
 func UnframeBody(body []byte) ([]byte, error) {
+	return unframe(body, false)
+}
+
+func unframe(body []byte, tail bool) ([]byte, error) {
 	if len(body) > MaxBodySize {
 		return nil, errorf("decode", ErrTooLarge, "body of %d bytes", len(body))
 	}
@@ -147,9 +182,20 @@ func UnframeBody(body []byte) ([]byte, error) {
 		return data, nil
 	case CompressDeflate:
 		return Inflate(data)
-	default:
-		return nil, errorf("decode", ErrMalformed, "unknown compression method %d", body[0])
+	case CompressDeflateTail:
+		if !tail {
+			break
+		}
+		out, rest, err := inflatePrefix(data, MaxDecompressedSize, inflatersV2, dictionaryV2)
+		if err != nil {
+			return nil, err
+		}
+		if len(out)+len(rest) > MaxDecompressedSize {
+			return nil, errorf("decode", ErrTooLarge, "content exceeds %d bytes", MaxDecompressedSize)
+		}
+		return append(out, rest...), nil
 	}
+	return nil, errorf("decode", ErrMalformed, "unknown compression method %d", body[0])
 }
 
 // Pools of DEFLATE state. A flate writer with a preset dictionary costs
@@ -157,24 +203,40 @@ func UnframeBody(body []byte) ([]byte, error) {
 // level and the dictionary. The pools are caches only: a pooled writer or
 // reader is always Reset before use, so no state leaks between calls.
 var (
-	deflaters = sync.Pool{New: func() any {
-		w, err := flate.NewWriterDict(io.Discard, flate.BestCompression, dictionaryV1)
+	deflaters   = deflaterPool(dictionaryV1)
+	deflatersV2 = deflaterPool(dictionaryV2)
+	inflaters   = inflaterPool(dictionaryV1)
+	inflatersV2 = inflaterPool(dictionaryV2)
+)
+
+func deflaterPool(dict []byte) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		w, err := flate.NewWriterDict(io.Discard, flate.BestCompression, dict)
 		if err != nil {
 			panic(err) // only for an invalid level, a constant
 		}
 		return w
 	}}
-	inflaters = sync.Pool{New: func() any {
-		return flate.NewReaderDict(bytes.NewReader(nil), dictionaryV1)
+}
+
+func inflaterPool(dict []byte) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		return flate.NewReaderDict(bytes.NewReader(nil), dict)
 	}}
-)
+}
 
 // Deflate compresses b with raw DEFLATE at the best compression and the
 // preset dictionary of version 1.
-func Deflate(b []byte) ([]byte, error) {
+func Deflate(b []byte) ([]byte, error) { return deflate(b, deflaters) }
+
+// DeflateV2 is Deflate with the preset dictionary of version 2
+// (CompressDeflateTail).
+func DeflateV2(b []byte) ([]byte, error) { return deflate(b, deflatersV2) }
+
+func deflate(b []byte, pool *sync.Pool) ([]byte, error) {
 	var buf bytes.Buffer
-	w := deflaters.Get().(*flate.Writer)
-	defer deflaters.Put(w)
+	w := pool.Get().(*flate.Writer)
+	defer pool.Put(w)
 	w.Reset(&buf)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
@@ -189,25 +251,38 @@ func Deflate(b []byte) ([]byte, error) {
 // MaxDecompressedSize+1 bytes (bomb-safe) and requiring the stream to end
 // exactly at the end of data.
 func Inflate(data []byte) ([]byte, error) {
-	src := bytes.NewReader(data)
-	r := inflaters.Get().(io.ReadCloser)
-	defer inflaters.Put(r)
-	if err := r.(flate.Resetter).Reset(src, dictionaryV1); err != nil {
-		return nil, wrapErr("decode", ErrMalformed, err, "deflate")
+	out, rest, err := inflatePrefix(data, MaxDecompressedSize, inflaters, dictionaryV1)
+	if err != nil {
+		return nil, err
 	}
-	// Our payloads inflate about 2:1; start there, grow up to the cap.
-	buf := bytes.NewBuffer(make([]byte, 0, min(4*len(data)+512, MaxDecompressedSize+1)))
-	if _, err := buf.ReadFrom(io.LimitReader(r, MaxDecompressedSize+1)); err != nil {
-		return nil, wrapErr("decode", ErrMalformed, err, "deflate")
-	}
-	out := buf.Bytes()
-	if len(out) > MaxDecompressedSize {
-		return nil, errorf("decode", ErrTooLarge, "decompressed content exceeds %d bytes", MaxDecompressedSize)
-	}
-	if src.Len() != 0 {
-		return nil, errorf("decode", ErrMalformed, "%d bytes after the end of the DEFLATE stream", src.Len())
+	if len(rest) != 0 {
+		return nil, errorf("decode", ErrMalformed, "%d bytes after the end of the DEFLATE stream", len(rest))
 	}
 	return out, nil
+}
+
+// inflatePrefix decompresses the raw DEFLATE stream at the start of data
+// (with dict, readers from pool, at most limit bytes) and returns the bytes
+// after it.
+func inflatePrefix(data []byte, limit int, pool *sync.Pool, dict []byte) ([]byte, []byte, error) {
+	src := bytes.NewReader(data)
+	r := pool.Get().(io.ReadCloser)
+	defer pool.Put(r)
+	if err := r.(flate.Resetter).Reset(src, dict); err != nil {
+		return nil, nil, wrapErr("decode", ErrMalformed, err, "deflate")
+	}
+	// Our payloads inflate about 2:1; start there, grow up to the cap.
+	buf := bytes.NewBuffer(make([]byte, 0, min(4*len(data)+512, limit+1)))
+	if _, err := buf.ReadFrom(io.LimitReader(r, int64(limit)+1)); err != nil {
+		return nil, nil, wrapErr("decode", ErrMalformed, err, "deflate")
+	}
+	out := buf.Bytes()
+	if len(out) > limit {
+		return nil, nil, errorf("decode", ErrTooLarge, "decompressed content exceeds %d bytes", MaxDecompressedSize)
+	}
+	// src is an io.ByteReader, so the decompressor has read exactly the
+	// stream.
+	return out, data[len(data)-src.Len():], nil
 }
 
 // Payload is a payload with its prefix, ready for one QR code: Data in
@@ -223,7 +298,15 @@ type Payload struct {
 // Alphanumeric, because base45 text survives scanner APIs that return
 // strings. A limit above 0 is the largest QR version allowed.
 func Wrap(kind Kind, body []byte, limit int) (Payload, error) {
-	prefix := []byte{prefixMagic[0], prefixMagic[1], byte(kind), versionChar}
+	return WrapVersion(kind, Version, body, limit)
+}
+
+// WrapVersion is Wrap with the version digit version (1 to 9).
+func WrapVersion(kind Kind, version int, body []byte, limit int) (Payload, error) {
+	if version < 1 || version > 9 {
+		return Payload{}, errorf("encode", ErrVersion, "version %d", version)
+	}
+	prefix := []byte{prefixMagic[0], prefixMagic[1], byte(kind), byte('0' + version)}
 	text := append(append(append([]byte{}, prefix...), SepBase45), Base45Encode(body)...)
 	bin := append(append(append([]byte{}, prefix...), SepBinary), body...)
 	vt, vb := VersionFor(Alphanumeric, len(text)), VersionFor(Byte, len(bin))
@@ -250,27 +333,41 @@ func CheckSize(n int) error {
 	return nil
 }
 
-// Unwrap checks the prefix of a payload of the given kind and returns the
-// framed body (docs/qr-format.md §2).
+// Unwrap checks the prefix of a payload of the given kind and version
+// Version and returns the framed body (docs/qr-format.md §2).
 func Unwrap(kind Kind, data []byte) ([]byte, error) {
+	body, _, err := UnwrapVersion(kind, data, Version, Version)
+	return body, err
+}
+
+// UnwrapVersion checks the prefix of a payload of the given kind with a
+// version from lo to hi and returns the framed body and the version.
+func UnwrapVersion(kind Kind, data []byte, lo, hi int) ([]byte, int, error) {
 	if err := CheckSize(len(data)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(data) < PrefixLen || string(data[:2]) != prefixMagic {
-		return nil, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
+		return nil, 0, errorf("decode", ErrPrefix, "missing %q prefix", prefixMagic)
 	}
 	if data[2] != byte(kind) {
-		return nil, errorf("decode", ErrPrefix, "payload kind %q, want %q", data[2], kind)
+		return nil, 0, errorf("decode", ErrPrefix, "payload kind %q, want %q", data[2], kind)
 	}
-	if data[3] != versionChar {
-		return nil, errorf("decode", ErrVersion, "envelope version %q, this package reads %q", data[3], versionChar)
+	v := int(data[3]) - '0'
+	if v < lo || v > hi {
+		return nil, 0, errorf("decode", ErrVersion, "envelope version %q, this package reads %d to %d", data[3], lo, hi)
 	}
+	var body []byte
+	var err error
 	switch data[4] {
 	case SepBase45:
-		return Base45Decode(string(data[PrefixLen:]))
+		body, err = Base45Decode(string(data[PrefixLen:]))
 	case SepBinary:
-		return data[PrefixLen:], nil
+		body = data[PrefixLen:]
 	default:
-		return nil, errorf("decode", ErrMalformed, "unknown separator %q", data[4])
+		err = errorf("decode", ErrMalformed, "unknown separator %q", data[4])
 	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return body, v, nil
 }
