@@ -147,7 +147,7 @@ type Config struct {
 	// §4.2.5) of an SD-JWT VC, drawn afresh for every copy: zero means
 	// DefaultDecoys, NoDecoys none, at most MaxDecoys. Decoys hide how
 	// many claims an _sd array holds (how many children a family card
-	// lists, say). The QR profile has none: its three digests are fixed.
+	// lists, say). The QR profile has none: its four digests are fixed.
 	Decoys int
 	// Copies is, by credential type (vct), how many one-time copies of a
 	// credential the issuer issues at most in one Credential Request: a

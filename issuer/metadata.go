@@ -65,7 +65,7 @@ func claimDescriptions(doc []byte) (disp []oid4vci.CredentialDisplay, claims []o
 }
 
 // qrProfileMetadata describes the KTP-el's compact QR-profile credential
-// (credential.QRType, docs/qr-format.md §6): its three disclosable units.
+// (credential.QRType, docs/qr-format.md §6): its four disclosable units.
 func qrProfileMetadata(f credential.Format) *oid4vci.CredentialMetadata {
 	path := func(name string) oid4vci.ClaimsPath {
 		if f == credential.FormatMdoc {
@@ -84,6 +84,7 @@ func qrProfileMetadata(f credential.Format) *oid4vci.CredentialMetadata {
 		},
 		Claims: []oid4vci.ClaimDescription{
 			claim(credential.QRClaimID, "Identitas (NIK, nama, tanggal lahir, jenis kelamin)", "Identity (NIK, name, date of birth, sex)"),
+			claim(credential.QRClaimAddress, "Alamat (jalan, RT/RW, kelurahan/desa, kecamatan, kabupaten/kota, provinsi)", "Address (street, RT/RW, village, district, regency/city, province)"),
 			claim(credential.QRClaimAgeOver17, "Usia 17 tahun ke atas", "Age 17 or over"),
 			claim(credential.QRClaimAgeOver18, "Usia 18 tahun ke atas", "Age 18 or over"),
 		},

@@ -9,8 +9,8 @@ import (
 
 // qrPayload returns the compact QR-profile payload of a KTP-el
 // (docs/qr-format.md §6): vct credential.VCTQR, doctype
-// credential.DocTypeQR, three disclosable units and no decoys (the digest count
-// is always three, so decoys would hide nothing). Its validity is at most
+// credential.DocTypeQR, four disclosable units and no decoys (the digest count
+// is always four, so decoys would hide nothing). Its validity is at most
 // credential.QRValidity and ends at the next birthday, when the age flags
 // change.
 func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
