@@ -45,9 +45,13 @@ type processed struct {
 // claims. It does not modify payload or the disclosures' values; each
 // disclosure's path is recorded on it.
 func process(payload map[string]any, ds []*Disclosure) (*processed, *check.Error) {
+	// The map learns every digest met, decoys and undisclosed claims
+	// included: sized for the top level's, it does not grow while the walk
+	// fills it in the usual case of a flat payload.
+	top, _ := payload["_sd"].([]any)
 	w := &walker{
 		ds:      ds,
-		digests: make(map[string]int, len(ds)+8),
+		digests: make(map[string]int, max(len(ds), len(top))+8),
 		used:    make([]bool, len(ds)),
 		parent:  make([]int, len(ds)),
 	}
