@@ -109,3 +109,8 @@ func BenchmarkFloorES256Sign(b *testing.B) {
 		}
 	}
 }
+
+// digestOf hashes data with h (a hash of _sd_alg).
+func digestOf(h crypto.Hash, data []byte) []byte {
+	return digestInto(h, nil, data)
+}

@@ -33,11 +33,6 @@ func digestInto(h crypto.Hash, dst, data []byte) []byte {
 	panic("sdjwt: unreachable hash")
 }
 
-// digestOf hashes data with h (a hash of _sd_alg).
-func digestOf(h crypto.Hash, data []byte) []byte {
-	return digestInto(h, nil, data)
-}
-
 // compactJWS is a parsed, not yet verified, compact JWS with its payload
 // decoded as a JSON object.
 type compactJWS struct {
