@@ -314,8 +314,9 @@ type signedCredential struct {
 // does not touch the store. When every list the process knows of is full
 // (other batches of this process drew the indices reserve counted), the
 // credential is left unsigned, without an index: record draws one in the
-// store transaction and signs it there.
-func (iss *Issuer) sign(j job) (*signedCredential, error) {
+// store transaction and signs it there. ws, if not nil, is the calling
+// goroutine's SD-JWT workspace.
+func (iss *Issuer) sign(j job, ws *sdjwt.Workspace) (*signedCredential, error) {
 	if j.prof == "" {
 		j.prof = ProfileFull
 	}
@@ -347,17 +348,18 @@ func (iss *Issuer) sign(j job) (*signedCredential, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return sc, iss.signAt(sc, list, idx)
+	return sc, iss.signAt(sc, list, idx, ws)
 }
 
-// signAt signs the credential of sc with status list index idx of list.
-func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, idx uint64) error {
+// signAt signs the credential of sc with status list index idx of list, an
+// SD-JWT VC in ws if it is not nil.
+func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, idx uint64, ws *sdjwt.Workspace) error {
 	sc.list, sc.idx = list, idx
 	ref := statuslist.Reference{Index: idx, URI: list.URI}
 	var err error
 	switch sc.f {
 	case credential.FormatSDJWT:
-		sc.data, sc.stored, err = iss.signSDJWT(sc.pl, sc.bk.key, ref, sc.now)
+		sc.data, sc.stored, err = iss.signSDJWT(sc.pl, sc.bk.key, ref, sc.now, ws)
 	case credential.FormatMdoc:
 		sc.data, sc.stored, err = iss.signMdoc(sc.pl, sc.bk.key, ref, sc.now)
 	default:
@@ -372,8 +374,9 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 	out := make([]*signedCredential, len(jobs))
 	workers := min(len(jobs), iss.cfg.SigningWorkers)
 	if workers <= 1 {
+		ws := new(sdjwt.Workspace)
 		for i, j := range jobs {
-			sc, err := iss.sign(j)
+			sc, err := iss.sign(j, ws)
 			if err != nil {
 				return nil, err
 			}
@@ -400,12 +403,13 @@ func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
 					failed.Store(true)
 				}
 			}()
+			ws := new(sdjwt.Workspace) // this goroutine's
 			for !failed.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= len(jobs) {
 					return
 				}
-				sc, err := iss.sign(jobs[i])
+				sc, err := iss.sign(jobs[i], ws)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					failed.Store(true)
@@ -533,7 +537,7 @@ func (iss *Issuer) redraw(tl *txLists, sc *signedCredential, resync bool) error 
 	if sc.id, err = iss.newID(); err != nil {
 		return err
 	}
-	return iss.signAt(sc, list, idx)
+	return iss.signAt(sc, list, idx, nil)
 }
 
 // syncLists reads the lists the allocators may still draw from (those with
@@ -582,7 +586,7 @@ func (iss *Issuer) allocateCreated(tl *txLists) (StatusListRecord, uint64, error
 	return tl.newest, idx, nil
 }
 
-func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time) (data, stored []byte, err error) {
+func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time, ws *sdjwt.Workspace) (data, stored []byte, err error) {
 	claims := pl.claims
 	claims["iss"] = iss.cfg.Identifier
 	claims["iat"] = now.Unix()
@@ -591,7 +595,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
 	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
 		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
-		HolderKey: holder, Rand: iss.cfg.Rand,
+		HolderKey: holder, Rand: iss.cfg.Rand, Workspace: ws,
 	})
 	if err != nil {
 		return nil, nil, errorf("issue", ErrSigning, "sd-jwt vc: %v", err)

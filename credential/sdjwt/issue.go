@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
@@ -59,6 +60,30 @@ type IssueOptions struct {
 	HolderKey crypto.PublicKey
 	// Rand is the source of salts and signing randomness; nil means crypto/rand.
 	Rand io.Reader
+	// Workspace, if set, holds the buffers the token is built in, kept
+	// from one call to the next: see [Workspace].
+	Workspace *Workspace
+}
+
+// A Workspace holds the buffers [Issue] builds a token in (salts, digests,
+// disclosures, payload, disclosure policy), so that a caller issuing many
+// tokens one after the other, one Workspace per goroutine, lets each call
+// reuse the buffers of the call before instead of allocating its own. The
+// zero value is ready to use.
+//
+// A Workspace is for one call at a time: a call that finds it in use by
+// another works in buffers of its own. The token a call returns shares no
+// memory with the Workspace, and the salts are wiped from it before the
+// call returns.
+type Workspace struct {
+	busy    atomic.Bool
+	scratch []byte             // salts (raw and base64url) and the digest stack
+	discs   []byte             // "<disclosure>~" of every disclosure
+	payload []byte             // the payload's JSON, and each disclosure's while it is built
+	nodes   []sdNode           // the disclosure policy
+	maps    []map[string]int32 // member maps of policy nodes, cleared for reuse
+	keys    []string
+	sorted  [][]byte
 }
 
 // Issue creates an SD-JWT (RFC 9901 §4) from claims: every claim named in
@@ -154,10 +179,19 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b := &builder{hash: h, decoys: opts.Decoys}
-	b.nodes = make([]sdNode, 1, len(opts.Disclosable)+4)
+	ws := opts.Workspace
+	if ws == nil || !ws.busy.CompareAndSwap(false, true) {
+		ws = new(Workspace)
+		ws.busy.Store(true)
+	}
+	b := &builder{hash: h, decoys: opts.Decoys, ws: ws}
+	defer b.release()
+	if cap(ws.nodes) == 0 {
+		ws.nodes = make([]sdNode, 0, len(opts.Disclosable)+4)
+	}
+	b.nodes = append(ws.nodes[:0], sdNode{})
 	if len(opts.Disclosable) > 0 {
-		b.nodes[0].members = make(map[string]int32, len(opts.Disclosable))
+		b.nodes[0].members = b.newMembers(len(opts.Disclosable))
 	}
 	for _, p := range opts.Disclosable {
 		if err := p.validate(); err != nil {
@@ -185,11 +219,13 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.keys = make([]string, 0, len(norm)+16)
-	pb, err := b.object(make([]byte, 0, 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
+	b.keys = slices.Grow(ws.keys[:0], len(norm)+16)
+	b.sorted = ws.sorted[:0]
+	pb, err := b.object(slices.Grow(ws.payload[:0], 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
 	if err != nil {
 		return nil, err
 	}
+	ws.payload = pb
 
 	// <b64 header>.<b64 payload>.<b64 signature>~<disclosure>~...~ is
 	// written once, into a buffer sized for it with the longest signature;
@@ -286,7 +322,9 @@ var saltB64Len = base64.RawURLEncoding.EncodedLen(SaltSize)
 type builder struct {
 	hash   crypto.Hash
 	decoys int
-	nodes  []sdNode // the disclosure policy as a tree over the claims; nodes[0] is the root
+	ws     *Workspace // where the buffers come from, and go back to
+	nmaps  int        // member maps of ws.maps in use
+	nodes  []sdNode   // the disclosure policy as a tree over the claims; nodes[0] is the root
 
 	salts []byte // base64url salts, saltB64Len each, in the order they are used
 	nsalt int    // salts used so far
@@ -344,6 +382,49 @@ func (b *builder) elem(ni int32, i int) int32 {
 	return -1
 }
 
+// newMembers returns an empty member map, the workspace's next one if it
+// has one.
+func (b *builder) newMembers(size int) map[string]int32 {
+	if b.nmaps < len(b.ws.maps) {
+		m := b.ws.maps[b.nmaps]
+		b.nmaps++
+		return m
+	}
+	m := make(map[string]int32, size)
+	b.ws.maps = append(b.ws.maps, m)
+	b.nmaps++
+	return m
+}
+
+// release gives the builder's buffers back to its workspace, grown as they
+// were, wiped (salts, disclosures, payload) and with no reference to the
+// caller's claims, and frees the workspace for the next call.
+func (b *builder) release() {
+	ws := b.ws
+	if b.discs != nil {
+		ws.discs = b.discs[:0]
+	}
+	if b.nodes != nil {
+		ws.nodes = b.nodes[:0]
+	}
+	if b.keys != nil {
+		ws.keys = b.keys[:0]
+	}
+	if b.sorted != nil {
+		ws.sorted = b.sorted[:0]
+	}
+	clear(ws.scratch[:cap(ws.scratch)])
+	clear(ws.discs[:cap(ws.discs)])
+	clear(ws.payload[:cap(ws.payload)])
+	clear(ws.nodes[:cap(ws.nodes)])
+	clear(ws.keys[:cap(ws.keys)])
+	clear(ws.sorted[:cap(ws.sorted)])
+	for _, m := range ws.maps[:b.nmaps] {
+		clear(m)
+	}
+	ws.busy.Store(false)
+}
+
 func (b *builder) childNamed(ni int32, k string) int32 {
 	if c := b.member(ni, k); c >= 0 {
 		return c
@@ -351,7 +432,7 @@ func (b *builder) childNamed(ni int32, k string) int32 {
 	c := int32(len(b.nodes))
 	b.nodes = append(b.nodes, sdNode{named: true, parent: ni})
 	if b.nodes[ni].members == nil {
-		b.nodes[ni].members = make(map[string]int32)
+		b.nodes[ni].members = b.newMembers(0)
 	}
 	b.nodes[ni].members[k] = c
 	return c
@@ -435,11 +516,24 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	if count == 0 {
 		return 0, nil
 	}
-	// One allocation holds the raw salts, their base64url, the digest
-	// stack and the disclosures (which may outgrow it: append copies then).
+	// The raw salts, their base64url and the digest stack share one
+	// buffer; the disclosures have their own (both may outgrow their
+	// room: append copies then). Without buffers in the workspace, one
+	// allocation holds all.
 	saltsLen := count * (SaltSize + saltB64Len)
 	digsLen := min(count, 64) * b.digLen
-	buf := make([]byte, saltsLen+digsLen+disclosures*discEstimate)
+	discsLen := disclosures * discEstimate
+	ws := b.ws
+	if cap(ws.scratch) < saltsLen+digsLen {
+		if cap(ws.discs) < discsLen {
+			all := make([]byte, saltsLen+digsLen+discsLen)
+			ws.scratch = all[: saltsLen+digsLen : saltsLen+digsLen]
+			ws.discs = all[saltsLen+digsLen : saltsLen+digsLen]
+		} else {
+			ws.scratch = make([]byte, saltsLen+digsLen)
+		}
+	}
+	buf := ws.scratch[:saltsLen+digsLen]
 	raw := buf[:count*SaltSize]
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return 0, fmt.Errorf("sdjwt: reading salt: %w", err)
@@ -450,7 +544,7 @@ func (b *builder) drawSalts(r io.Reader) (int, error) {
 	}
 	b.salts = enc
 	b.digs = buf[saltsLen : saltsLen : saltsLen+digsLen]
-	b.discs = buf[saltsLen+digsLen : saltsLen+digsLen]
+	b.discs = slices.Grow(ws.discs[:0], discsLen)
 	return disclosures, nil
 }
 
