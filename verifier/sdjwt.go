@@ -66,6 +66,10 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 	// §7.1 step 5), key binding (§7.3) and the KB-JWT's freshness:
 	// package sdjwt, with the key the trust list selected and nothing
 	// else.
+	ws, _ := v.workspaces.Get().(*sdjwt.Workspace)
+	if ws == nil {
+		ws = new(sdjwt.Workspace)
+	}
 	vr, err := sdjwt.VerifyVC(pres, sdjwt.VerifyOptions{
 		IssuerKey:        key,
 		Now:              func() time.Time { return at },
@@ -74,7 +78,9 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 		Nonce:            nonce,
 		IgnoreNonce:      nonce == "",
 		KeyBindingMaxAge: v.window,
+		Workspace:        ws,
 	})
+	v.workspaces.Put(ws)
 	if err != nil {
 		return nil, fromFormat(idx, err, sdjwt.ErrAudience, sdjwt.ErrExpired, sdjwt.ErrNotYetValid)
 	}

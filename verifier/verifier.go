@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
@@ -226,14 +227,16 @@ func (r *Result) NIK() string { return r.nik }
 // VerifiedAt returns the verification time.
 func (r *Result) VerifiedAt() time.Time { return r.verifiedAt }
 
-// Verifier verifies presentations. It is safe for concurrent use; its only
-// mutable state is the replay cache.
+// Verifier verifies presentations. It is safe for concurrent use; its
+// mutable state is the replay cache and the buffers it reads presentations
+// in (one sdjwt.Workspace per verification under way, reused by the next).
 type Verifier struct {
-	cfg    Config
-	now    func() time.Time
-	window time.Duration
-	replay ReplayStore
-	log    *slog.Logger
+	cfg        Config
+	now        func() time.Time
+	window     time.Duration
+	replay     ReplayStore
+	log        *slog.Logger
+	workspaces sync.Pool // of *sdjwt.Workspace
 }
 
 // New checks cfg and returns a Verifier.

@@ -88,7 +88,7 @@ func TestConformanceRFC9901Examples(t *testing.T) {
 					ds[i], _ = parseDisclosure(d.Disc, hashOf(t, SHA256))
 				}
 				pl := normStrict(t, payload)
-				if _, err := process(pl, ds); err != nil {
+				if _, err := process(pl, ds, nil); err != nil {
 					t.Fatalf("processing payload with all disclosures: %v", err)
 				}
 				checked++

@@ -66,17 +66,19 @@ type IssueOptions struct {
 }
 
 // A Workspace holds the buffers [Issue] builds a token in (salts, digests,
-// disclosures, payload, disclosure policy), so that a caller issuing many
-// tokens one after the other, one Workspace per goroutine, lets each call
-// reuse the buffers of the call before instead of allocating its own. The
-// zero value is ready to use.
+// disclosures, payload, disclosure policy) and those [Verify] reads a
+// presentation in (disclosures, digests, digest index), so that a caller
+// issuing or verifying many tokens one after the other, one Workspace per
+// goroutine, lets each call reuse the buffers of the call before instead
+// of allocating its own. The zero value is ready to use.
 //
 // A Workspace is for one call at a time: a call that finds it in use by
-// another works in buffers of its own. The token a call returns shares no
-// memory with the Workspace, and the salts are wiped from it before the
-// call returns.
+// another works in buffers of its own. The token or verified result a call
+// returns shares no memory with the Workspace, and the salts, disclosures
+// and digests are wiped from it before the call returns.
 type Workspace struct {
 	busy    atomic.Bool
+	read    readBuffers        // Verify's
 	scratch []byte             // salts (raw and base64url) and the digest stack
 	discs   []byte             // "<disclosure>~" of every disclosure
 	payload []byte             // the payload's JSON, and each disclosure's while it is built

@@ -81,7 +81,7 @@ func FromJSONSerialization(data []byte) (string, error) {
 // ToJSONSerialization converts a compact SD-JWT or SD-JWT+KB to the
 // flattened JWS JSON Serialization of RFC 9901 §8.
 func ToJSONSerialization(compact string) ([]byte, error) {
-	p, err := split(compact)
+	p, err := split(compact, nil)
 	if err != nil {
 		return nil, err
 	}

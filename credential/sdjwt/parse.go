@@ -20,9 +20,78 @@ type parts struct {
 	sdEnd       int    // len of the SD-JWT part up to and including the last '~'
 }
 
+// readBuffers are the buffers of a [Workspace] that verification reads a
+// presentation in: the disclosures, their digests, the digest index and the
+// walk's bookkeeping. Nothing a verification returns refers to them. A nil
+// *readBuffers hands out fresh ones (Parse, or Verify without a Workspace).
+type readBuffers struct {
+	ds      []Disclosure
+	ptrs    []*Disclosure
+	digests []byte
+	index   map[string]int
+	used    []bool
+	parent  []int
+}
+
+// maxKeptDisclosures caps what a Workspace keeps from one verification to
+// the next, so that a presentation with thousands of disclosures does not
+// leave it holding their room.
+const maxKeptDisclosures = 256
+
+func (rb *readBuffers) disclosures(m int) ([]Disclosure, []*Disclosure) {
+	if rb == nil {
+		return make([]Disclosure, m), make([]*Disclosure, m)
+	}
+	if cap(rb.ds) < m {
+		rb.ds, rb.ptrs = make([]Disclosure, m), make([]*Disclosure, m)
+	}
+	return rb.ds[:m], rb.ptrs[:m]
+}
+
+func (rb *readBuffers) digestBytes(n int) []byte {
+	if rb == nil {
+		return make([]byte, n)
+	}
+	if cap(rb.digests) < n {
+		rb.digests = make([]byte, n)
+	}
+	return rb.digests[:n]
+}
+
+// walkState returns an empty digest index with room for size digests, and
+// used and parent for n disclosures, used all false.
+func (rb *readBuffers) walkState(size, n int) (map[string]int, []bool, []int) {
+	if rb == nil {
+		return make(map[string]int, size), make([]bool, n), make([]int, n)
+	}
+	if rb.index == nil {
+		rb.index = make(map[string]int, size)
+	}
+	if cap(rb.used) < n {
+		rb.used, rb.parent = make([]bool, n), make([]int, n)
+	}
+	return rb.index, rb.used[:n], rb.parent[:n]
+}
+
+// reset empties the buffers for the next verification: no string of the
+// presentation stays reachable from them, and what a large presentation
+// made them grow to is let go.
+func (rb *readBuffers) reset() {
+	clear(rb.ds[:cap(rb.ds)])
+	clear(rb.ptrs[:cap(rb.ptrs)])
+	clear(rb.digests[:cap(rb.digests)])
+	clear(rb.used[:cap(rb.used)])
+	if cap(rb.ds) > maxKeptDisclosures || len(rb.index) > 2*maxKeptDisclosures {
+		*rb = readBuffers{}
+		return
+	}
+	clear(rb.index)
+}
+
 // split parses the compact serialization <JWT>~<D1>~...~<Dn>~[<KB-JWT>]
-// (RFC 9901 §4) with caps on size and number of disclosures.
-func split(s string) (*parts, *check.Error) {
+// (RFC 9901 §4) with caps on size and number of disclosures, in the
+// buffers of rb (nil: fresh ones).
+func split(s string, rb *readBuffers) (*parts, *check.Error) {
 	if len(s) > MaxTokenSize {
 		return nil, newErr(check.Format, ErrTooLarge, "%d bytes, limit %d", len(s), MaxTokenSize)
 	}
@@ -65,11 +134,11 @@ func split(s string) (*parts, *check.Error) {
 	// one allocation for the whole SD-JWT: every string of a disclosure
 	// shares these buffers, which nothing writes once they are filled.
 	if m := n - 1; m > 0 {
-		ds := make([]Disclosure, m)
-		p.disclosures = make([]*Disclosure, m)
+		ds, ptrs := rb.disclosures(m)
+		p.disclosures = ptrs
 		raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(rest)))
 		dlen := b64DigestLen(h)
-		digests := make([]byte, m*dlen)
+		digests := rb.digestBytes(m * dlen)
 		for i := range ds {
 			var enc string
 			enc, rest, _ = strings.Cut(rest, "~")
@@ -99,11 +168,11 @@ type Unverified struct {
 // the structure of the disclosures (every disclosure referenced once, no
 // collisions) but verifies no signature.
 func Parse(s string) (*Unverified, error) {
-	p, err := split(s)
+	p, err := split(s, nil)
 	if err != nil {
 		return nil, err
 	}
-	pr, err := process(p.jws.payload, p.disclosures)
+	pr, err := process(p.jws.payload, p.disclosures, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +255,7 @@ func (u *Unverified) Select(paths ...Path) (*Unverified, error) {
 // visible reports whether a path names a claim that is present without any
 // disclosure (a plain claim of the issuer-signed payload).
 func (u *Unverified) visible(sel Path) bool {
-	pr, err := process(u.p.jws.payload, nil)
+	pr, err := process(u.p.jws.payload, nil, nil)
 	if err != nil {
 		return false
 	}

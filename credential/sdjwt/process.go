@@ -43,18 +43,15 @@ type processed struct {
 
 // process embeds the disclosures ds into payload and returns the processed
 // claims. It does not modify payload or the disclosures' values; each
-// disclosure's path is recorded on it.
-func process(payload map[string]any, ds []*Disclosure) (*processed, *check.Error) {
+// disclosure's path is recorded on it. Its bookkeeping lives in rb (nil:
+// fresh buffers), so the parent indexes it returns are rb's.
+func process(payload map[string]any, ds []*Disclosure, rb *readBuffers) (*processed, *check.Error) {
 	// The map learns every digest met, decoys and undisclosed claims
 	// included: sized for the top level's, it does not grow while the walk
 	// fills it in the usual case of a flat payload.
 	top, _ := payload["_sd"].([]any)
-	w := &walker{
-		ds:      ds,
-		digests: make(map[string]int, max(len(ds), len(top))+8),
-		used:    make([]bool, len(ds)),
-		parent:  make([]int, len(ds)),
-	}
+	w := &walker{ds: ds}
+	w.digests, w.used, w.parent = rb.walkState(max(len(ds), len(top))+8, len(ds))
 	for i, d := range ds {
 		if _, dup := w.digests[d.digest]; dup {
 			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.

@@ -88,6 +88,11 @@ type VerifyOptions struct {
 	// KeyBindingMaxAge is how old a KB-JWT's iat may be; zero means
 	// [DefaultKeyBindingMaxAge].
 	KeyBindingMaxAge time.Duration
+	// Workspace, if set, lends the buffers the presentation is read in
+	// (the disclosures, their digests and the digest index) and gets them
+	// back for the next call: see [Workspace]. The result shares no memory
+	// with it.
+	Workspace *Workspace
 }
 
 // Verified is a verified SD-JWT: its claims have been checked as RFC 9901
@@ -178,7 +183,15 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 	if o.IssuerKey == nil && o.KeyResolver == nil {
 		return nil, newErr(check.Input, ErrOptions, "neither IssuerKey nor KeyResolver is set")
 	}
-	p, err := split(s)
+	var rb *readBuffers // fresh buffers unless a free Workspace lends its own
+	if ws := o.Workspace; ws != nil && ws.busy.CompareAndSwap(false, true) {
+		rb = &ws.read
+		defer func() {
+			rb.reset()
+			ws.busy.Store(false)
+		}()
+	}
+	p, err := split(s, rb)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +228,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 	}
 
 	// RFC 9901 §7.1 step 3-4: process the disclosures.
-	pr, err := process(jws.payload, p.disclosures)
+	pr, err := process(jws.payload, p.disclosures, rb)
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,9 @@ func newFixture(tb testing.TB, n int) *fixture {
 		Now:        func() time.Time { return now },
 		Audience:   testAud,
 		Nonce:      testNonce,
+		// A verifier verifying one presentation after another keeps a
+		// Workspace per goroutine, as verifier.Verifier does.
+		Workspace: new(sdjwt.Workspace),
 	}
 	f.presBytes, f.scratch = []byte(pres), make([]byte, len(pres))
 	if f.holderRaw, err = f.holderPub.Bytes(); err != nil {

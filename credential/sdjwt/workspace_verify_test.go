@@ -1,0 +1,187 @@
+package sdjwt
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ikdkit/ikdkit/keys"
+)
+
+// workspaceCases are presentations of the KTP-el credential that differ in
+// what they disclose (none, some, all, nested), followed by bad ones that
+// fail at different depths of the verification, so that a Workspace passes
+// through every state between calls.
+func workspaceCases(t *testing.T) []string {
+	t.Helper()
+	f := newFixture(t)
+	u, err := Parse(f.issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := func(sel ...Path) string {
+		s, err := u.Select(sel...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	all, err := u.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := strings.IndexByte(f.presentation, '~')
+	second := first + 1 + strings.IndexByte(f.presentation[first+1:], '~')
+	return []string{
+		all,
+		f.presentation,
+		present(),
+		present(P("alamat", "provinsi"), P("alamat", "jalan")),
+		all,
+		// A disclosure repeated, one that is not base64url, one dropped
+		// (sd_hash then fails), and one that is not referenced.
+		f.presentation[:second+1] + f.presentation[first+1:],
+		f.presentation[:first+1] + "!!~" + f.presentation[first+1:],
+		f.presentation[:first+1] + f.presentation[second+1:],
+		f.presentation[:first+1] + "WyJzYWx0IiwibmFtZSIsInZhbHVlIl0~" + f.presentation[first+1:],
+		all,
+		present(P("nik")),
+	}
+}
+
+// TestVerifyWorkspaceReuse verifies a run of presentations with one
+// Workspace and without: every result and every error is the same, a result
+// does not change when later calls reuse the Workspace, and between calls
+// the Workspace holds nothing of the presentation it read.
+func TestVerifyWorkspaceReuse(t *testing.T) {
+	f := newFixture(t)
+	ws := new(Workspace)
+	type kept struct {
+		v         *Verified
+		claims    map[string]any
+		disclosed []Path
+	}
+	var results []kept
+	for i, pres := range workspaceCases(t) {
+		want, werr := VerifyVC(pres, f.opts)
+		o := f.opts
+		o.Workspace = ws
+		got, gerr := VerifyVC(pres, o)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Fatalf("case %d: error %v with a Workspace, %v without", i, gerr, werr)
+		}
+		if ws.busy.Load() {
+			t.Fatalf("case %d: the Workspace is still marked busy", i)
+		}
+		rb := &ws.read
+		for j, d := range rb.ds[:cap(rb.ds)] {
+			if !reflect.DeepEqual(d, Disclosure{}) || rb.ptrs[:cap(rb.ptrs)][j] != nil {
+				t.Fatalf("case %d: disclosure %d is left in the Workspace", i, j)
+			}
+		}
+		if len(rb.index) != 0 || strings.Trim(string(rb.digests[:cap(rb.digests)]), "\x00") != "" {
+			t.Fatalf("case %d: digests are left in the Workspace", i)
+		}
+		if werr != nil {
+			continue
+		}
+		if !reflect.DeepEqual(got.Claims(), want.Claims()) || !reflect.DeepEqual(got.Disclosed(), want.Disclosed()) {
+			t.Fatalf("case %d: claims %v, disclosed %v with a Workspace; %v, %v without", i, got.Claims(), got.Disclosed(), want.Claims(), want.Disclosed())
+		}
+		results = append(results, kept{got, want.Claims(), want.Disclosed()})
+	}
+	if len(results) < 6 {
+		t.Fatalf("only %d presentations verified", len(results))
+	}
+	for i, r := range results {
+		if !reflect.DeepEqual(r.v.Claims(), r.claims) || !reflect.DeepEqual(r.v.Disclosed(), r.disclosed) {
+			t.Fatalf("result %d changed after later calls reused the Workspace", i)
+		}
+	}
+}
+
+// TestVerifyWorkspaceLetsGoOfLargePresentations shows that a Workspace
+// does not keep the room a presentation with many disclosures needed.
+func TestVerifyWorkspaceLetsGoOfLargePresentations(t *testing.T) {
+	f := newFixture(t)
+	claims := map[string]any{"vct": "https://ikd.example.go.id/vct/x", "iss": "https://dukcapil.example.go.id", "iat": 1780000000, "exp": 1880000000}
+	var sd []Path
+	for i := range maxKeptDisclosures + 1 {
+		name := fmt.Sprintf("c%d", i)
+		claims[name] = i
+		sd = append(sd, P(name))
+	}
+	issued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(f.issuer), Disclosable: sd, HolderKey: &f.holder.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Parse(issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := u.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.opts
+	o.Workspace = new(Workspace)
+	v, err := VerifyVC(pres, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Disclosed()) != maxKeptDisclosures+1 {
+		t.Fatalf("%d disclosed", len(v.Disclosed()))
+	}
+	if rb := &o.Workspace.read; rb.ds != nil || rb.digests != nil || rb.index != nil || rb.used != nil {
+		t.Fatal("the Workspace keeps the buffers of a presentation with more than maxKeptDisclosures disclosures")
+	}
+}
+
+// TestVerifyWorkspaceConcurrent shares one Workspace between goroutines
+// (run with -race): calls that find it busy use buffers of their own, and
+// every verification gets its own presentation's claims.
+func TestVerifyWorkspaceConcurrent(t *testing.T) {
+	f := newFixture(t)
+	cases := workspaceCases(t)
+	want := make([]map[string]any, len(cases))
+	wantErr := make([]error, len(cases))
+	for i, p := range cases {
+		v, err := VerifyVC(p, f.opts)
+		wantErr[i] = err
+		if err == nil {
+			want[i] = v.Claims()
+		}
+	}
+	o := f.opts
+	o.Workspace = new(Workspace)
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for r := range 20 {
+				i := (g + r) % len(cases)
+				v, err := VerifyVC(cases[i], o)
+				switch {
+				case fmt.Sprint(err) != fmt.Sprint(wantErr[i]):
+					errc <- fmt.Errorf("case %d: error %v, want %v", i, err, wantErr[i])
+					return
+				case err == nil && !reflect.DeepEqual(v.Claims(), want[i]):
+					errc <- errors.New("claims of another presentation")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+}
