@@ -26,7 +26,7 @@ const decoy = -1
 func (w *walker) pathWith(path Path, e any) Path {
 	n := len(path) + 1
 	if len(w.paths) < n {
-		w.paths = make(Path, max(n, 2*len(w.ds)))
+		w.paths = make(Path, max(n, len(w.ds)+8))
 	}
 	q := w.paths[:n:n]
 	w.paths = w.paths[n:]
