@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"crypto"
 	"slices"
 	"strings"
 	"time"
@@ -45,23 +46,37 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 	if len(pres) > sdjwt.MaxTokenSize {
 		return nil, fail(check.Format, idx, ErrMalformed, nil, "presentation of %d bytes (max %d)", len(pres), sdjwt.MaxTokenSize)
 	}
-	// The issuer, type and key the presentation claims, not yet verified:
-	// they choose the key and decide trust and authorisation, which can
-	// only refuse.
-	iss, vct, kid, err := sdjwt.PeekIssuer(pres)
-	if err != nil {
-		return nil, fail(check.Format, idx, ErrMalformed, err, "")
-	}
-	// Trust: the key must be listed for the iss (RFC 9901 §7.1 step 2.3
-	// leaves the trust decision to the verifier).
-	issuer, key, err := l.IssuerKey(iss, kid)
-	if err != nil {
-		return nil, fail(check.Trust, idx, ErrUntrustedIssuer, err, "")
-	}
-	// Authorisation for the vct.
-	if !slices.Contains(issuer.VCTs, vct) {
-		return nil, fail(check.Authorization, idx, ErrUnauthorizedType, nil, "%s may not issue %.200s", issuer.Name, vct)
-	}
+	// The issuer, type and key the presentation claims, not yet verified,
+	// choose the key and decide trust and authorisation, which can only
+	// refuse: sdjwt asks this resolver once it has read the issuer-signed
+	// JWT, before it checks the signature with the key returned (RFC 9901
+	// §7.1 step 2.3 leaves the trust decision to the verifier). A refusal
+	// is kept here, so that it is reported as what it is.
+	var (
+		issuer  *trustlist.Issuer
+		vct     string
+		refusal error
+	)
+	resolve := sdjwt.KeyResolverFunc(func(info sdjwt.IssuerKeyInfo) (crypto.PublicKey, error) {
+		if info.Issuer == "" || info.VCT == "" {
+			// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2: iss and vct are required.
+			refusal = fail(check.Format, idx, ErrMalformed, nil, "iss and vct are required")
+			return nil, refusal
+		}
+		// Trust: the key must be listed for the iss.
+		is, key, err := l.IssuerKey(info.Issuer, info.KeyID)
+		if err != nil {
+			refusal = fail(check.Trust, idx, ErrUntrustedIssuer, err, "")
+			return nil, refusal
+		}
+		// Authorisation for the vct.
+		if !slices.Contains(is.VCTs, info.VCT) {
+			refusal = fail(check.Authorization, idx, ErrUnauthorizedType, nil, "%s may not issue %.200s", is.Name, info.VCT)
+			return nil, refusal
+		}
+		issuer, vct = is, info.VCT
+		return key, nil
+	})
 	// Signature, disclosures, validity (RFC 7519 §4.1.4-4.1.6; RFC 9901
 	// §7.1 step 5), key binding (§7.3) and the KB-JWT's freshness:
 	// package sdjwt, with the key the trust list selected and nothing
@@ -71,7 +86,7 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 		ws = new(sdjwt.Workspace)
 	}
 	vr, err := sdjwt.VerifyVC(pres, sdjwt.VerifyOptions{
-		IssuerKey:        key,
+		KeyResolver:      resolve,
 		Now:              func() time.Time { return at },
 		ClockSkew:        v.cfg.ClockSkew,
 		Audience:         aud,
@@ -81,6 +96,9 @@ func (v *Verifier) verifySDJWT(ctx context.Context, l *trustlist.List, idx int, 
 		Workspace:        ws,
 	})
 	v.workspaces.Put(ws)
+	if refusal != nil {
+		return nil, refusal
+	}
 	if err != nil {
 		return nil, fromFormat(idx, err, sdjwt.ErrAudience, sdjwt.ErrExpired, sdjwt.ErrNotYetValid)
 	}

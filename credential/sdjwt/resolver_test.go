@@ -111,3 +111,36 @@ func TestX5CHeader(t *testing.T) {
 		t.Fatalf("StaticKey: %v", err)
 	}
 }
+
+// TestKeyResolverInfo shows what a KeyResolver is told about the
+// issuer-signed JWT it is asked for a key for (the claimed iss, vct, kid,
+// alg and typ), and that a kid that is not a string is refused before any
+// resolver is asked.
+func TestKeyResolverInfo(t *testing.T) {
+	issuer, _ := testKeys(t)
+	var got []IssuerKeyInfo
+	opts := VerifyOptions{
+		KeyResolver: KeyResolverFunc(func(info IssuerKeyInfo) (crypto.PublicKey, error) {
+			got = append(got, info)
+			return &issuer.PublicKey, nil
+		}),
+		Now:               fixedClock(1790000000),
+		AllowNoKeyBinding: true,
+	}
+	ok := craft(t, issuer, map[string]any{"alg": "ES256", "typ": TypeVC, "kid": "dk-1"}, basePayload())
+	if _, err := VerifyVC(ok, opts); err != nil {
+		t.Fatal(err)
+	}
+	want := IssuerKeyInfo{Algorithm: "ES256", KeyID: "dk-1", Issuer: "https://dukcapil.example.go.id", VCT: "urn:ikd:ktp-el", Type: TypeVC}
+	if len(got) != 1 || got[0].Algorithm != want.Algorithm || got[0].KeyID != want.KeyID || got[0].Issuer != want.Issuer || got[0].VCT != want.VCT || got[0].Type != want.Type {
+		t.Fatalf("resolver saw %+v, want %+v", got, want)
+	}
+
+	got = nil
+	bad := craft(t, issuer, map[string]any{"alg": "ES256", "typ": TypeVC, "kid": 5}, basePayload())
+	_, err := VerifyVC(bad, opts)
+	requireTyped(t, "numeric kid", err)
+	if !errors.Is(err, ErrMalformed) || len(got) != 0 {
+		t.Fatalf("numeric kid: err = %v, resolver asked %d times; want ErrMalformed before any resolver", err, len(got))
+	}
+}

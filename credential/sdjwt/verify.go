@@ -33,7 +33,8 @@ type IssuerKeyInfo struct {
 	Algorithm keys.Algorithm      // header alg, already checked against the allow-list
 	KeyID     string              // header kid ("" if absent); may be a DID URL
 	X5C       []*x509.Certificate // header x5c, leaf first (nil if absent)
-	Issuer    string              // payload iss ("" if absent)
+	Issuer    string              // payload iss ("" if absent or not a string)
+	VCT       string              // payload vct ("" if absent or not a string): the SD-JWT VC type, for authorisation
 	Type      string              // header typ
 }
 
@@ -291,8 +292,16 @@ func errText(err error) string {
 
 func keyInfo(jws *compactJWS, typ string) (IssuerKeyInfo, *check.Error) {
 	info := IssuerKeyInfo{Algorithm: jws.Alg, Type: typ}
-	info.KeyID, _ = jws.Header["kid"].(string)
+	if k, present := jws.Header["kid"]; present {
+		kid, ok := k.(string)
+		if !ok {
+			// RFC 7515 §4.1.4: kid is a string.
+			return info, newErr(check.Format, ErrMalformed, "kid is not a string")
+		}
+		info.KeyID = kid
+	}
 	info.Issuer, _ = jws.payload["iss"].(string)
+	info.VCT, _ = jws.payload["vct"].(string)
 	if x, ok := jws.Header["x5c"]; ok {
 		arr, ok := x.([]any)
 		if !ok || len(arr) == 0 || len(arr) > maxX5C {
