@@ -703,14 +703,25 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 	}
 	nkeys := len(b.members) - kstart
 	// Sorted, so salts are drawn in a reproducible order and members come
-	// out in the order appendJSON gives.
-	slices.SortFunc(b.members[kstart:], func(x, y member) int { return strings.Compare(x.name, y.name) })
+	// out in the order appendJSON gives: usually through order, which
+	// sorts indices and moves no member (and no pointer).
+	var order [maxOrdered]orderKey
+	ordered := nkeys <= maxOrdered
+	if ordered {
+		sortMembers(b.members[kstart:], order[:nkeys])
+	} else {
+		slices.SortFunc(b.members[kstart:], func(x, y member) int { return strings.Compare(x.name, y.name) })
+	}
 
 	dstart := len(b.digs)
 	buf = append(buf, '{')
 	sdAt := -1 // where "_sd" goes: before the first member that sorts after it
 	for i := range nkeys {
-		mb := b.members[kstart+i] // b.members may grow below: index it afresh
+		at := kstart + i
+		if ordered {
+			at = kstart + int(order[i].i)
+		}
+		mb := b.members[at] // b.members may grow below: index it afresh
 		k, v := mb.name, mb.value
 		if sdAt < 0 && k > "_sd" {
 			sdAt = len(buf)
@@ -752,6 +763,40 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 		return buf, nil
 	}
 	return append(buf, '}'), nil
+}
+
+// maxOrdered is the most members of one object sortMembers sorts.
+const maxOrdered = 64
+
+// orderKey is a member's index and the first 8 bytes of its name, as a
+// big-endian integer (zero-padded).
+type orderKey struct {
+	prefix uint64
+	i      int32
+}
+
+// sortMembers fills order with the indices of ms in the bytewise order of
+// their names, by insertion over the names' 8-byte prefixes (the same
+// order; whole names compared only on a tie). len(order) is len(ms).
+func sortMembers(ms []member, order []orderKey) {
+	for i := range ms {
+		var p [8]byte
+		copy(p[:], ms[i].name)
+		order[i] = orderKey{binary.BigEndian.Uint64(p[:]), int32(i)}
+	}
+	for i := 1; i < len(order); i++ {
+		k := order[i]
+		j := i
+		for j > 0 {
+			o := order[j-1]
+			if o.prefix < k.prefix || o.prefix == k.prefix && ms[o.i].name < ms[k.i].name {
+				break
+			}
+			order[j] = o
+			j--
+		}
+		order[j] = k
+	}
 }
 
 // insertSD inserts the member "_sd":[...], with the digests b.digs[dstart:]
