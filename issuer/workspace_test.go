@@ -65,6 +65,14 @@ func TestSDJWTWorkspaceReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(i, err)
 		}
+		if i%4 == 3 {
+			// A call that fails mid-way leaves the workspace usable.
+			bad := opts
+			bad.Workspace, bad.Disclosable = ws, append(slices.Clone(sd), sdjwt.Path{"address", "nope"})
+			if _, err := sdjwt.IssueVCBytes(claims, bad); err == nil {
+				t.Fatal(i, "a path naming no claim was accepted")
+			}
+		}
 		opts.Rand, opts.Workspace = seeded(uint64(i)), ws
 		got, err := sdjwt.IssueVCBytes(claims, opts)
 		if err != nil {
