@@ -133,3 +133,21 @@ func (p *phase) add(n int, fn func()) {
 
 func (p *phase) wall() float64   { return float64(p.wallNS) / float64(p.n) }
 func (p *phase) cpuPer() float64 { return float64(p.cpuNS) / float64(p.n) }
+
+// BenchmarkIssueBatchAllocs is IssueBatch of 100 KTP-el SD-JWT VCs (the
+// batches of BenchmarkIssueKTPEL) with the bytes and objects it allocates
+// per batch reported, without the floors.
+func BenchmarkIssueBatchAllocs(b *testing.B) {
+	e := newEnv(b, func(c *Config) { c.StatusList.Size = 1 << 22 })
+	a := e.activate(newDevice(b))
+	reqs := make([]IssueRequest, 100)
+	for i := range reqs {
+		reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: mustKTPEL(), Formats: []credential.Format{credential.FormatSDJWT}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.iss.IssueBatch(e.ctx, "bench", reqs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

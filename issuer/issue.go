@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -587,21 +588,32 @@ func (iss *Issuer) allocateCreated(tl *txLists) (StatusListRecord, uint64, error
 }
 
 func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time, ws *sdjwt.Workspace) (data, stored []byte, err error) {
+	// The claims the issuer sets go beside the document's, which are
+	// neither copied nor grown; they replace any the document has.
+	extra := []sdjwt.Claim{
+		{Name: "iss", Value: iss.cfg.Identifier},
+		{Name: "iat", Value: now.Unix()},
+		{Name: "exp", Value: pl.exp.Unix()},
+		// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
+		{Name: "status", Value: map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}},
+	}
 	claims := pl.claims
-	claims["iss"] = iss.cfg.Identifier
-	claims["iat"] = now.Unix()
-	claims["exp"] = pl.exp.Unix()
-	// draft-ietf-oauth-status-list-20 §6.2: status.status_list {idx, uri}.
-	claims["status"] = map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}
+	for _, c := range extra {
+		delete(claims, c.Name)
+	}
 	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
 		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
-		HolderKey: holder, Rand: iss.cfg.Rand, Workspace: ws,
+		HolderKey: holder, Rand: iss.cfg.Rand, Workspace: ws, Extra: extra,
 	})
 	if err != nil {
 		return nil, nil, errorf("issue", ErrSigning, "sd-jwt vc: %v", err)
 	}
 	if iss.cfg.StoreClaims {
-		stored, _ = json.Marshal(claims)
+		all := maps.Clone(claims)
+		for _, c := range extra {
+			all[c.Name] = c.Value
+		}
+		stored, _ = json.Marshal(all)
 	}
 	return tok, stored, nil
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -63,6 +64,19 @@ type IssueOptions struct {
 	// Workspace, if set, holds the buffers the token is built in, kept
 	// from one call to the next: see [Workspace].
 	Workspace *Workspace
+	// Extra holds claims added to the top level of the payload beside
+	// those of claims, always in the clear: a Disclosable path cannot
+	// name them. A name occurs once, in claims or in Extra; it cannot be
+	// _sd, ..., _sd_alg, nor cnf when HolderKey is set. Values are as in
+	// claims. It lets an issuer add the claims it sets itself (iss, iat,
+	// exp, status) to a claims map without copying or growing it.
+	Extra []Claim
+}
+
+// Claim is one claim of [IssueOptions.Extra].
+type Claim struct {
+	Name  string
+	Value any
 }
 
 // A Workspace holds the buffers [Issue] builds a token in (salts, digests,
@@ -84,7 +98,7 @@ type Workspace struct {
 	payload []byte             // the payload's JSON, and each disclosure's while it is built
 	nodes   []sdNode           // the disclosure policy
 	maps    []map[string]int32 // member maps of policy nodes, cleared for reuse
-	keys    []string
+	members []member
 	sorted  [][]byte
 }
 
@@ -181,6 +195,12 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if len(opts.Extra) > 0 {
+		var err error
+		if root.claims, err = checkExtra(norm, &opts); err != nil {
+			return nil, err
+		}
+	}
 	ws := opts.Workspace
 	if ws == nil || !ws.busy.CompareAndSwap(false, true) {
 		ws = new(Workspace)
@@ -221,7 +241,7 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.keys = slices.Grow(ws.keys[:0], len(norm)+16)
+	b.members = slices.Grow(ws.members[:0], len(norm)+len(opts.Extra)+16)
 	b.sorted = ws.sorted[:0]
 	pb, err := b.object(slices.Grow(ws.payload[:0], 512+len(b.salts)/saltB64Len*(b.digLen+3)), norm, 0, &root)
 	if err != nil {
@@ -331,11 +351,11 @@ type builder struct {
 	salts []byte // base64url salts, saltB64Len each, in the order they are used
 	nsalt int    // salts used so far
 
-	discs  []byte   // "<disclosure>~" for every disclosure, in creation order
-	digs   []byte   // stack of base64url digests of the _sd arrays being built
-	digLen int      // length of one base64url digest
-	keys   []string // stack of the sorted member names of the objects being encoded
-	sorted [][]byte // reused to sort the digests of a large _sd array
+	discs   []byte   // "<disclosure>~" for every disclosure, in creation order
+	digs    []byte   // stack of base64url digests of the _sd arrays being built
+	digLen  int      // length of one base64url digest
+	members []member // stack of the sorted members of the objects being encoded
+	sorted  [][]byte // reused to sort the digests of a large _sd array
 }
 
 // sdNode is one claim of the disclosure policy: whether the claim itself
@@ -353,8 +373,15 @@ type sdNode struct {
 
 // rootExtra holds the members the issuer adds to the top-level object.
 type rootExtra struct {
-	cnf   any    // {"jwk": ...} when a holder key is bound, as rawJSON unless a path goes into it
-	sdAlg string // _sd_alg when there is at least one disclosure
+	cnf    any     // {"jwk": ...} when a holder key is bound, as rawJSON unless a path goes into it
+	sdAlg  string  // _sd_alg when there is at least one disclosure
+	claims []Claim // IssueOptions.Extra, normalized
+}
+
+// member is one member of an object being encoded.
+type member struct {
+	name  string
+	value any
 }
 
 // rawJSON is a value already encoded as JSON.
@@ -409,8 +436,8 @@ func (b *builder) release() {
 	if b.nodes != nil {
 		ws.nodes = b.nodes[:0]
 	}
-	if b.keys != nil {
-		ws.keys = b.keys[:0]
+	if b.members != nil {
+		ws.members = b.members[:0]
 	}
 	if b.sorted != nil {
 		ws.sorted = b.sorted[:0]
@@ -419,7 +446,7 @@ func (b *builder) release() {
 	clear(ws.discs[:cap(ws.discs)])
 	clear(ws.payload[:cap(ws.payload)])
 	clear(ws.nodes[:cap(ws.nodes)])
-	clear(ws.keys[:cap(ws.keys)])
+	clear(ws.members[:cap(ws.members)])
 	clear(ws.sorted[:cap(ws.sorted)])
 	for _, m := range ws.maps[:b.nmaps] {
 		clear(m)
@@ -661,39 +688,45 @@ func (b *builder) value(buf []byte, v any, ni int32) ([]byte, error) {
 // writes them, and _sd is inserted at its sorted place once all digests
 // are known. extra, for the root object only, adds cnf and _sd_alg.
 func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtra) ([]byte, error) {
-	kstart := len(b.keys)
-	for k := range m {
-		b.keys = append(b.keys, k)
+	kstart := len(b.members)
+	for k, v := range m {
+		b.members = append(b.members, member{k, v})
 	}
 	if extra != nil {
 		if extra.cnf != nil {
-			b.keys = append(b.keys, "cnf")
+			b.members = append(b.members, member{"cnf", extra.cnf})
 		}
 		if extra.sdAlg != "" {
-			b.keys = append(b.keys, "_sd_alg")
+			b.members = append(b.members, member{"_sd_alg", extra.sdAlg})
+		}
+		for _, c := range extra.claims {
+			b.members = append(b.members, member{c.Name, c.Value})
 		}
 	}
-	nkeys := len(b.keys) - kstart
+	nkeys := len(b.members) - kstart
 	// Sorted, so salts are drawn in a reproducible order and members come
-	// out in the order appendJSON gives.
-	slices.Sort(b.keys[kstart:])
+	// out in the order appendJSON gives: usually through order, which
+	// sorts indices and moves no member (and no pointer).
+	var order [maxOrdered]orderKey
+	ordered := nkeys <= maxOrdered
+	if ordered {
+		sortMembers(b.members[kstart:], order[:nkeys])
+	} else {
+		slices.SortFunc(b.members[kstart:], func(x, y member) int { return strings.Compare(x.name, y.name) })
+	}
 
 	dstart := len(b.digs)
 	buf = append(buf, '{')
 	sdAt := -1 // where "_sd" goes: before the first member that sorts after it
 	for i := range nkeys {
-		k := b.keys[kstart+i] // b.keys may grow below: index it afresh
+		at := kstart + i
+		if ordered {
+			at = kstart + int(order[i].i)
+		}
+		mb := b.members[at] // b.members may grow below: index it afresh
+		k, v := mb.name, mb.value
 		if sdAt < 0 && k > "_sd" {
 			sdAt = len(buf)
-		}
-		v, ok := m[k]
-		if !ok && extra != nil {
-			switch k {
-			case "cnf":
-				v = extra.cnf
-			case "_sd_alg":
-				v = extra.sdAlg
-			}
 		}
 		kn := b.member(ni, k)
 		if kn >= 0 && b.nodes[kn].sd {
@@ -710,7 +743,8 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 		}
 		buf = append(buf, ',')
 	}
-	b.keys = b.keys[:kstart]
+	clear(b.members[kstart:])
+	b.members = b.members[:kstart]
 	if sdAt < 0 {
 		sdAt = len(buf)
 	}
@@ -731,6 +765,40 @@ func (b *builder) object(buf []byte, m map[string]any, ni int32, extra *rootExtr
 		return buf, nil
 	}
 	return append(buf, '}'), nil
+}
+
+// maxOrdered is the most members of one object sortMembers sorts.
+const maxOrdered = 64
+
+// orderKey is a member's index and the first 8 bytes of its name, as a
+// big-endian integer (zero-padded).
+type orderKey struct {
+	prefix uint64
+	i      int32
+}
+
+// sortMembers fills order with the indices of ms in the bytewise order of
+// their names, by insertion over the names' 8-byte prefixes (the same
+// order; whole names compared only on a tie). len(order) is len(ms).
+func sortMembers(ms []member, order []orderKey) {
+	for i := range ms {
+		var p [8]byte
+		copy(p[:], ms[i].name)
+		order[i] = orderKey{binary.BigEndian.Uint64(p[:]), int32(i)}
+	}
+	for i := 1; i < len(order); i++ {
+		k := order[i]
+		j := i
+		for j > 0 {
+			o := order[j-1]
+			if o.prefix < k.prefix || o.prefix == k.prefix && ms[o.i].name < ms[k.i].name {
+				break
+			}
+			order[j] = o
+			j--
+		}
+		order[j] = k
+	}
 }
 
 // insertSD inserts the member "_sd":[...], with the digests b.digs[dstart:]
@@ -812,6 +880,45 @@ func sortDigests(digs []byte, w int, tmp *[][]byte) {
 		copy(digs[i*w:], r)
 	}
 	*tmp = recs
+}
+
+// checkExtra checks opts.Extra against claims (see IssueOptions.Extra)
+// and returns it with its values normalized (a copy if any needed it).
+func checkExtra(claims map[string]any, opts *IssueOptions) ([]Claim, error) {
+	out := opts.Extra
+	for i, c := range opts.Extra {
+		switch {
+		case c.Name == "_sd" || c.Name == "..." || c.Name == "_sd_alg":
+			return nil, newErr(check.Input, ErrReservedClaimName, "%s is reserved", c.Name)
+		case c.Name == "cnf" && opts.HolderKey != nil:
+			return nil, newErr(check.Input, ErrOptions, "Extra has cnf and HolderKey is set")
+		}
+		if _, dup := claims[c.Name]; dup {
+			return nil, newErr(check.Input, ErrOptions, "claim %q is both in claims and in Extra", c.Name)
+		}
+		for _, d := range opts.Extra[:i] {
+			if d.Name == c.Name {
+				return nil, newErr(check.Input, ErrOptions, "claim %q is twice in Extra", c.Name)
+			}
+		}
+		plain, reserved := scanClaims(c.Value, 1)
+		if !plain {
+			nv, err := normalize(c.Value, 1)
+			if err != nil {
+				return nil, newErr(check.Input, ErrOptions, "claim %q is not JSON: %v", c.Name, err)
+			}
+			if &out[0] == &opts.Extra[0] {
+				out = slices.Clone(opts.Extra)
+			}
+			out[i].Value, reserved = nv, true
+		}
+		if reserved {
+			if err := checkReserved(out[i].Value, Path{c.Name}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // checkReserved rejects the claim names RFC 9901 §4.2.1 reserves for the

@@ -48,8 +48,15 @@ func IssueVCBytes(claims map[string]any, opts IssueOptions) ([]byte, error) {
 // dc+sd-jwt (set when empty), and none of NonDisclosableVCClaims made
 // selectively disclosable.
 func checkVC(claims map[string]any, opts *IssueOptions) error {
-	// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2: vct is REQUIRED.
-	if vct, ok := claims["vct"].(string); !ok || vct == "" {
+	// draft-ietf-oauth-sd-jwt-vc-18 §3.2.2.2: vct is REQUIRED, in claims
+	// or in Extra.
+	vct, ok := claims["vct"]
+	for _, c := range opts.Extra {
+		if !ok && c.Name == "vct" {
+			vct, ok = c.Value, true
+		}
+	}
+	if s, _ := vct.(string); s == "" {
 		return newErr(check.Format, ErrMissingClaim, "vct")
 	}
 	if opts.Type == "" {
