@@ -44,7 +44,7 @@ func BenchmarkFloorTwoES256Verify(b *testing.B) {
 	f := newFixture(b)
 	u, _ := Parse(f.presentation)
 	issuerJWS := u.p.jws
-	kbJWS, _ := parseCompactJWS(u.KeyBindingJWT(), "kb")
+	kbJWS, _ := parseCompactJWS(u.KeyBindingJWT(), "kb", nil)
 	// The signatures in the DER form crypto/ecdsa takes, converted once:
 	// the floor is the hashing and the two curve operations alone.
 	issuerSig := ecdsasig.AppendDER(nil, issuerJWS.Signature)

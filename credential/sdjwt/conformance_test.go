@@ -88,8 +88,18 @@ func TestConformanceRFC9901Examples(t *testing.T) {
 					ds[i], _ = parseDisclosure(d.Disc, hashOf(t, SHA256))
 				}
 				pl := normStrict(t, payload)
-				if _, err := process(pl, ds, nil); err != nil {
+				copied, err := process(pl, ds, nil, nil, false)
+				if err != nil {
 					t.Fatalf("processing payload with all disclosures: %v", err)
+				}
+				// Sharing what processing does not change (verification)
+				// gives the same claims as copying it (Parse).
+				for i, d := range discs {
+					ds[i], _ = parseDisclosure(d.Disc, hashOf(t, SHA256))
+				}
+				shared, err := process(normStrict(t, payload), ds, nil, nil, true)
+				if err != nil || !reflect.DeepEqual(shared.claims, copied.claims) {
+					t.Fatalf("processing with sharing: %v, claims %v; copying: %v", err, shared.claims, copied.claims)
 				}
 				checked++
 			}

@@ -101,12 +101,12 @@ func (d *Disclosure) Path() Path { return d.path }
 // bytes. It returns how much of raw it used. The JSON is read as the
 // array it must be, without building the array: salt and name straight
 // into d, the value decoded as strictjson decodes any value.
-func (d *Disclosure) decode(encoded string, h crypto.Hash, raw, digest []byte) (int, error) {
+func (d *Disclosure) decode(encoded string, h crypto.Hash, raw, digest []byte, boxes *strictjson.Boxes) (int, error) {
 	n, err := jose.DecodeTo(raw, encoded)
 	if err != nil {
 		return 0, fmt.Errorf("base64url: %v", err)
 	}
-	s := strictjson.NewOwnedScanner(raw[:n], MaxDepth)
+	s := strictjson.NewBoxedScanner(raw[:n], MaxDepth, boxes)
 	if c, _ := s.Peek(); c != '[' {
 		return 0, errors.New("not a JSON array")
 	}

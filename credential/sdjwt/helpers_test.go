@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 	"github.com/ikdkit/ikdkit/keys"
 	"gopkg.in/yaml.v3"
 )
@@ -197,7 +198,7 @@ func newFixture(t testing.TB) *fixture {
 func parseDisclosure(encoded string, h crypto.Hash) (*Disclosure, error) {
 	d := new(Disclosure)
 	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(encoded)))
-	if _, err := d.decode(encoded, h, raw, make([]byte, b64DigestLen(h))); err != nil {
+	if _, err := d.decode(encoded, h, raw, make([]byte, b64DigestLen(h)), new(strictjson.Boxes)); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -44,13 +44,13 @@ type compactJWS struct {
 func decodeB64(s string) ([]byte, error) { return jose.Decode(s) }
 
 // parseCompactJWS splits and decodes a compact JWS without verifying it.
-func parseCompactJWS(tok string, what string) (*compactJWS, *check.Error) {
+func parseCompactJWS(tok string, what string, boxes *strictjson.Boxes) (*compactJWS, *check.Error) {
 	t, err := jose.Parse(tok, MaxDepth)
 	if err != nil {
 		return nil, newErr(check.Format, ErrMalformed, "%s: %v", what, err)
 	}
 	// t.Payload is jose.Parse's decoded buffer, never written again.
-	payload, err := strictjson.UnmarshalObjectOwned(t.Payload, MaxDepth)
+	payload, err := strictjson.UnmarshalObjectBoxed(t.Payload, MaxDepth, boxes)
 	if err != nil {
 		return nil, newErr(check.Format, ErrMalformed, "%s payload: %v", what, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
 )
 
 // parts is an SD-JWT split into its components and decoded, not verified.
@@ -18,6 +19,7 @@ type parts struct {
 	disclosures []*Disclosure
 	kb          string // the KB-JWT, "" if none
 	sdEnd       int    // len of the SD-JWT part up to and including the last '~'
+	boxes       strictjson.Boxes
 }
 
 // readBuffers are the buffers of a [Workspace] that verification reads a
@@ -108,7 +110,10 @@ func split(s string, rb *readBuffers) (*parts, *check.Error) {
 	p := &parts{raw: s, kb: s[last+1:], sdEnd: last + 1}
 	jwt, rest, _ := strings.Cut(s[:last+1], "~")
 	p.jwt = jwt
-	jws, err := parseCompactJWS(jwt, "issuer-signed JWT")
+	// The string and number values of the payload, the disclosures and
+	// the KB-JWT take their interface values from shared slabs.
+	p.boxes.Reserve(2*(n-1) + 16)
+	jws, err := parseCompactJWS(jwt, "issuer-signed JWT", &p.boxes)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +150,7 @@ func split(s string, rb *readBuffers) (*parts, *check.Error) {
 			if enc == "" {
 				return nil, newErr(check.Format, ErrMalformedDisclosure, "empty disclosure (\"~~\")")
 			}
-			used, err := ds[i].decode(enc, h, raw, digests[i*dlen:(i+1)*dlen])
+			used, err := ds[i].decode(enc, h, raw, digests[i*dlen:(i+1)*dlen], &p.boxes)
 			if err != nil {
 				return nil, newErr(check.Format, ErrMalformedDisclosure, "disclosure %d: %v", i, err)
 			}
@@ -172,7 +177,7 @@ func Parse(s string) (*Unverified, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, err := process(p.jws.payload, p.disclosures, nil)
+	pr, err := process(p.jws.payload, p.disclosures, nil, &p.boxes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -249,13 +254,14 @@ func (u *Unverified) Select(paths ...Path) (*Unverified, error) {
 	s := sb.String()
 	np := *u.p
 	np.raw, np.disclosures, np.kb, np.sdEnd = s, kept, "", len(s)
+	np.boxes = strictjson.Boxes{} // the room left in u.p's stays u.p's
 	return &Unverified{p: &np, parent: parent}, nil
 }
 
 // visible reports whether a path names a claim that is present without any
 // disclosure (a plain claim of the issuer-signed payload).
 func (u *Unverified) visible(sel Path) bool {
-	pr, err := process(u.p.jws.payload, nil, nil)
+	pr, err := process(u.p.jws.payload, nil, nil, nil, false)
 	if err != nil {
 		return false
 	}

@@ -1,6 +1,9 @@
 package sdjwt
 
-import "github.com/ikdkit/ikdkit/credential/check"
+import (
+	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/strictjson"
+)
 
 // walker replaces digests by the values of the disclosures they reference,
 // following RFC 9901 §7.1 step 3 (processing of disclosures).
@@ -14,11 +17,24 @@ type walker struct {
 	used     []bool
 	parent   []int // index of the disclosure containing each disclosure, or -1
 	ndigests int
-	paths    Path // unused room for the paths of disclosures (alloc)
+	paths    Path              // unused room for the paths of disclosures (alloc)
+	boxes    *strictjson.Boxes // where claim names in paths are boxed (nil: one allocation each)
+	// share lets the result hold the payload's and the disclosures' own
+	// objects and arrays where processing changes nothing in them, instead
+	// of copies: for a caller done with both (verification).
+	share bool
 }
 
 // decoy marks, in walker.digests, a digest that names no disclosure.
 const decoy = -1
+
+// pathWithName is pathWith for a claim name, boxed from w.boxes.
+func (w *walker) pathWithName(path Path, name string) Path {
+	if w.boxes == nil {
+		return w.pathWith(path, name)
+	}
+	return w.pathWith(path, w.boxes.String(name))
+}
 
 // pathWith returns path extended by e, like Path.with, taking the room from
 // one slab for many paths instead of allocating each one. Each path is
@@ -42,15 +58,16 @@ type processed struct {
 }
 
 // process embeds the disclosures ds into payload and returns the processed
-// claims. It does not modify payload or the disclosures' values; each
-// disclosure's path is recorded on it. Its bookkeeping lives in rb (nil:
+// claims. It does not modify payload or the disclosures' values (with
+// share, the claims may hold parts of them); each disclosure's path is
+// recorded on it. Its bookkeeping lives in rb (nil:
 // fresh buffers), so the parent indexes it returns are rb's.
-func process(payload map[string]any, ds []*Disclosure, rb *readBuffers) (*processed, *check.Error) {
+func process(payload map[string]any, ds []*Disclosure, rb *readBuffers, boxes *strictjson.Boxes, share bool) (*processed, *check.Error) {
 	// The map learns every digest met, decoys and undisclosed claims
 	// included: sized for the top level's, it does not grow while the walk
 	// fills it in the usual case of a flat payload.
 	top, _ := payload["_sd"].([]any)
-	w := &walker{ds: ds}
+	w := &walker{ds: ds, boxes: boxes, share: share}
 	w.digests, w.used, w.parent = rb.walkState(max(len(ds), len(top))+8, len(ds))
 	for i, d := range ds {
 		if _, dup := w.digests[d.digest]; dup {
@@ -75,6 +92,9 @@ func process(payload map[string]any, ds []*Disclosure, rb *readBuffers) (*proces
 }
 
 func (w *walker) value(v any, path Path, parent, depth int) (any, *check.Error) {
+	if w.share && plain(v, depth+1) {
+		return v, nil
+	}
 	switch t := v.(type) {
 	case map[string]any:
 		return w.object(t, path, parent, depth+1, false)
@@ -82,6 +102,38 @@ func (w *walker) value(v any, path Path, parent, depth int) (any, *check.Error) 
 		return w.array(t, path, parent, depth+1)
 	}
 	return v, nil
+}
+
+// plain reports whether the object or array v, at nesting depth, holds
+// nothing processing changes: no _sd member and no {"...": digest} element
+// at any level, and no level deeper than MaxDepth (which the walk reports).
+func plain(v any, depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t["_sd"]; ok {
+			return false
+		}
+		for _, e := range t {
+			if isContainer(e) && !plain(e, depth+1) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if m, ok := e.(map[string]any); ok && len(m) == 1 {
+				if _, ok := m["..."]; ok {
+					return false
+				}
+			}
+			if isContainer(e) && !plain(e, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // digest records one digest and reports the disclosure it references, or
@@ -128,7 +180,7 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 			out[k] = v // scalars need no path: nothing inside them to disclose
 			continue
 		}
-		pv, err := w.value(v, w.pathWith(path, k), parent, depth)
+		pv, err := w.value(v, w.pathWithName(path, k), parent, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +224,7 @@ func (w *walker) object(in map[string]any, path Path, parent, depth int, top boo
 		if n < 0 {
 			return nil, newErr(check.Disclosure, ErrClaimCollision, "claim %q at %v", d.name, path)
 		}
-		p := w.pathWith(path, d.name)
+		p := w.pathWithName(path, d.name)
 		w.used[idx], w.parent[idx], d.path = true, parent, p
 		if isContainer(d.value) {
 			pv, err := w.value(d.value, p, idx, depth)

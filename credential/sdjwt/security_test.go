@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"github.com/ikdkit/ikdkit/credential/check"
 	"runtime"
@@ -298,5 +299,46 @@ func TestSecurityOversizedAllocs(t *testing.T) {
 	runtime.ReadMemStats(&ms1)
 	if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > 4*MaxTokenSize {
 		t.Fatalf("separator flood allocated %d bytes (cap %d)", grew, 4*MaxTokenSize)
+	}
+}
+
+// TestSecurityDepthThroughDisclosures: nesting that stays within MaxDepth in
+// the payload and in a disclosure alone but not once the disclosure is
+// embedded is refused by Verify, which keeps unchanged parts of the
+// payload and disclosures instead of copying them, as by Parse, which
+// copies them.
+func TestSecurityDepthThroughDisclosures(t *testing.T) {
+	f := newFixture(t)
+	nest := func(levels int, inner string) string {
+		return strings.Repeat(`{"x":`, levels) + inner + strings.Repeat(`}`, levels)
+	}
+	for _, c := range []struct {
+		name      string
+		outer     int // objects around the _sd array in the payload
+		inner     int // objects in the disclosed value
+		wantError bool
+	}{
+		{"fits", MaxDepth/2 - 1, MaxDepth/2 - 1, false},
+		{"too deep together", MaxDepth/2 + 1, MaxDepth/2 + 1, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, dg := disc("c2FsdHNhbHRzYWx0c2FsdA", "n", json.RawMessage(nest(c.inner, "1")))
+			var payload map[string]any
+			if err := json.Unmarshal([]byte(nest(c.outer, `{"_sd":["`+dg+`"]}`)), &payload); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range basePayload() {
+				payload[k] = v
+			}
+			tok := craft(t, f.issuer, nil, payload, d)
+			_, verr := Verify(tok, VerifyOptions{IssuerKey: &f.issuer.PublicKey, Now: f.opts.Now, AllowNoKeyBinding: true})
+			_, perr := Parse(tok)
+			if (verr != nil) != c.wantError || (perr != nil) != c.wantError {
+				t.Fatalf("Verify: %v, Parse: %v; want an error: %v", verr, perr, c.wantError)
+			}
+			if c.wantError && (!errors.Is(verr, ErrTooLarge) || !errors.Is(perr, ErrTooLarge)) {
+				t.Fatalf("Verify: %v, Parse: %v; want ErrTooLarge", verr, perr)
+			}
+		})
 	}
 }

@@ -171,7 +171,7 @@ func PeekIssuer(presentation string) (iss, vct, kid string, err error) {
 	if !ok {
 		return "", "", "", newErr(check.Format, ErrMalformed, "no ~ separator")
 	}
-	jws, e := parseCompactJWS(jwt, "issuer-signed JWT")
+	jws, e := parseCompactJWS(jwt, "issuer-signed JWT", nil)
 	if e != nil {
 		return "", "", "", e
 	}

@@ -229,7 +229,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 	}
 
 	// RFC 9901 §7.1 step 3-4: process the disclosures.
-	pr, err := process(jws.payload, p.disclosures, rb)
+	pr, err := process(jws.payload, p.disclosures, rb, &p.boxes, true)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *Verif
 		// §7.3 step 5.1: the key comes from the SD-JWT's cnf claim.
 		return nil, newErr(check.HolderBinding, ErrHolderKey, "SD-JWT has no cnf.jwk")
 	}
-	kb, err := parseCompactJWS(p.kb, "KB-JWT")
+	kb, err := parseCompactJWS(p.kb, "KB-JWT", &p.boxes)
 	if err != nil {
 		err.Check = check.HolderBinding
 		return nil, err

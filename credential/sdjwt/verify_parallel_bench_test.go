@@ -32,7 +32,7 @@ func BenchmarkVerifyParallel(b *testing.B) {
 	})
 	u, _ := Parse(f.presentation)
 	issuerJWS := u.p.jws
-	kbJWS, _ := parseCompactJWS(u.KeyBindingJWT(), "kb")
+	kbJWS, _ := parseCompactJWS(u.KeyBindingJWT(), "kb", nil)
 	b.Run("FloorTwoES256Verify", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {

@@ -27,6 +27,12 @@ func NewOwnedScanner(data []byte, maxDepth int) Scanner {
 	return Scanner{d: decoder{data: data, maxDepth: maxDepth, owned: true}}
 }
 
+// NewBoxedScanner is [NewOwnedScanner] with the string and number values
+// that [Scanner.Value] reads boxed from b (see [Boxes]).
+func NewBoxedScanner(data []byte, maxDepth int, b *Boxes) Scanner {
+	return Scanner{d: decoder{data: data, maxDepth: maxDepth, owned: true, boxes: b}}
+}
+
 // Peek returns the next byte after any whitespace, without consuming it;
 // ok is false at the end of the input.
 func (s *Scanner) Peek() (c byte, ok bool) {

@@ -91,6 +91,12 @@ func UnmarshalObjectOwned(data []byte, maxDepth int) (map[string]any, error) {
 	return asObject(UnmarshalOwned(data, maxDepth))
 }
 
+// UnmarshalObjectBoxed is [UnmarshalObjectOwned] with the string and
+// number values boxed from b (see [Boxes]).
+func UnmarshalObjectBoxed(data []byte, maxDepth int, b *Boxes) (map[string]any, error) {
+	return asObject(unmarshal(decoder{data: data, maxDepth: maxDepth, owned: true, boxes: b}))
+}
+
 func asObject(v any, err error) (map[string]any, error) {
 	if err != nil {
 		return nil, err
@@ -106,7 +112,8 @@ type decoder struct {
 	data     []byte
 	pos      int
 	maxDepth int
-	owned    bool // strings may share data's memory (UnmarshalOwned)
+	owned    bool   // strings may share data's memory (UnmarshalOwned)
+	boxes    *Boxes // where string and number values are boxed (nil: one allocation each)
 }
 
 func (d *decoder) fail(err error, msg string) error {
@@ -140,7 +147,14 @@ func (d *decoder) value(depth int) (any, error) {
 		}
 		return d.array(depth + 1)
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		switch {
+		case err != nil:
+			return nil, err
+		case d.boxes != nil:
+			return d.boxes.str(s), nil
+		}
+		return s, nil
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -148,7 +162,14 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == 'n':
 		return nil, d.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
+		n, err := d.number()
+		switch {
+		case err != nil:
+			return nil, err
+		case d.boxes != nil:
+			return d.boxes.num(n), nil
+		}
+		return n, nil
 	default:
 		return nil, d.fail(ErrSyntax, fmt.Sprintf("unexpected character %q", c))
 	}
@@ -180,10 +201,6 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[k]; dup {
-			d.pos = start
-			return nil, d.fail(ErrDuplicateKey, strconv.Quote(k))
-		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, d.fail(ErrSyntax, "expected ':'")
@@ -194,7 +211,12 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[k] = v
+		// One map operation: a name seen before leaves the size unchanged.
+		n := len(m)
+		if m[k] = v; len(m) == n {
+			d.pos = start
+			return nil, d.fail(ErrDuplicateKey, strconv.Quote(k))
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.fail(ErrSyntax, "unexpected end of object")
@@ -376,23 +398,23 @@ func (d *decoder) hex4() (rune, bool) {
 }
 
 // number scans an RFC 8259 §6 number.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (json.Number, error) {
 	start := d.pos
 	if d.data[d.pos] == '-' {
 		d.pos++
 	}
 	if d.pos >= len(d.data) {
-		return nil, d.fail(ErrSyntax, "invalid number")
+		return "", d.fail(ErrSyntax, "invalid number")
 	}
 	if d.data[d.pos] == '0' {
 		d.pos++
 	} else if !d.digits() {
-		return nil, d.fail(ErrSyntax, "invalid number")
+		return "", d.fail(ErrSyntax, "invalid number")
 	}
 	if d.pos < len(d.data) && d.data[d.pos] == '.' {
 		d.pos++
 		if !d.digits() {
-			return nil, d.fail(ErrSyntax, "invalid number fraction")
+			return "", d.fail(ErrSyntax, "invalid number fraction")
 		}
 	}
 	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
@@ -401,7 +423,7 @@ func (d *decoder) number() (any, error) {
 			d.pos++
 		}
 		if !d.digits() {
-			return nil, d.fail(ErrSyntax, "invalid number exponent")
+			return "", d.fail(ErrSyntax, "invalid number exponent")
 		}
 	}
 	if d.owned {
