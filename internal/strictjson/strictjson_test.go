@@ -105,6 +105,18 @@ func FuzzUnmarshal(f *testing.F) {
 		if (err == nil) != (oerr == nil) || (err != nil && err.Error() != oerr.Error()) || !reflect.DeepEqual(v, owned) {
 			t.Fatalf("Unmarshal %#v, %v; UnmarshalOwned %#v, %v", v, err, owned, oerr)
 		}
+		// So does a decode that boxes its values from slabs, for an object;
+		// and a second decode from the same Boxes leaves the first's values
+		// as they were.
+		if _, isObj := v.(map[string]any); isObj {
+			var b Boxes
+			b.Reserve(2)
+			boxed, berr := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
+			again, _ := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
+			if berr != nil || !reflect.DeepEqual(v, any(boxed)) || !reflect.DeepEqual(v, any(again)) {
+				t.Fatalf("Unmarshal %#v; UnmarshalObjectBoxed %#v, %v", v, boxed, berr)
+			}
+		}
 		if err != nil {
 			if v != nil {
 				t.Fatal("value returned with error")
