@@ -7,6 +7,8 @@ import (
 	"crypto/elliptic"
 	"encoding/base64"
 	"fmt"
+
+	"github.com/ikdkit/ikdkit/internal/jose"
 )
 
 // publicJWK returns the RFC 7517 JWK members of an ECDSA (P-256/384/521) or
@@ -61,21 +63,26 @@ func parsePublicJWK(m map[string]any) (crypto.PublicKey, error) {
 		default:
 			return nil, fmt.Errorf("unsupported EC curve %q", crv)
 		}
-		x, err := str("x")
-		if err != nil {
-			return nil, err
-		}
-		y, err := str("y")
-		if err != nil {
-			return nil, err
-		}
+		// The uncompressed point 04 || x || y, the coordinates decoded in
+		// place.
 		size := (curve.Params().BitSize + 7) / 8
-		// RFC 7518 §6.2.1.2: x and y MUST be the full coordinate length.
-		if len(x) != size || len(y) != size {
-			return nil, fmt.Errorf("EC coordinates have the wrong length")
+		var buf [1 + 2*66]byte
+		raw := buf[:1+2*size]
+		raw[0] = 4
+		for i, name := range [2]string{"x", "y"} {
+			s, ok := m[name].(string)
+			if !ok {
+				return nil, fmt.Errorf("JWK member %q missing or not a string", name)
+			}
+			// RFC 7518 §6.2.1.2: x and y MUST be the full coordinate length.
+			dst := raw[1+i*size : 1+(i+1)*size]
+			if base64.RawURLEncoding.DecodedLen(len(s)) != size {
+				return nil, fmt.Errorf("EC coordinates have the wrong length")
+			}
+			if n, err := jose.DecodeTo(dst, s); err != nil || n != size {
+				return nil, fmt.Errorf("JWK member %q: not base64url of %d bytes", name, size)
+			}
 		}
-		raw := make([]byte, 0, 1+2*size)
-		raw = append(append(append(raw, 4), x...), y...)
 		pub, err := ecdsa.ParseUncompressedPublicKey(curve, raw)
 		if err != nil {
 			return nil, fmt.Errorf("EC point: %v", err)

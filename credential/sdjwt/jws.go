@@ -45,7 +45,7 @@ func decodeB64(s string) ([]byte, error) { return jose.Decode(s) }
 
 // parseCompactJWS splits and decodes a compact JWS without verifying it.
 func parseCompactJWS(tok string, what string, boxes *strictjson.Boxes) (*compactJWS, *check.Error) {
-	t, err := jose.Parse(tok, MaxDepth)
+	t, err := jose.ParseBoxed(tok, MaxDepth, boxes)
 	if err != nil {
 		return nil, newErr(check.Format, ErrMalformed, "%s: %v", what, err)
 	}

@@ -112,7 +112,7 @@ func split(s string, rb *readBuffers) (*parts, *check.Error) {
 	p.jwt = jwt
 	// The string and number values of the payload, the disclosures and
 	// the KB-JWT take their interface values from shared slabs.
-	p.boxes.Reserve(2*(n-1) + 16)
+	p.boxes.Reserve(3*(n-1) + 24) // digest, value and name of each disclosure, and the rest
 	jws, err := parseCompactJWS(jwt, "issuer-signed JWT", &p.boxes)
 	if err != nil {
 		return nil, err

@@ -76,6 +76,9 @@ func checkVC(claims map[string]any, opts *IssueOptions) error {
 	return nil
 }
 
+// vcTypes are the typ values VerifyVC accepts by default. Read only.
+var vcTypes = []string{TypeVC, TypeVCLegacy}
+
 // VerifyVC verifies an SD-JWT VC presentation: [Verify] with typ dc+sd-jwt
 // (vc+sd-jwt also accepted) unless opts.Types says otherwise, then the
 // SD-JWT VC rules: vct present and a string, and none of
@@ -85,7 +88,7 @@ func checkVC(claims map[string]any, opts *IssueOptions) error {
 // credential/statuslist for that.
 func VerifyVC(presentation string, opts VerifyOptions) (*Verified, error) {
 	if len(opts.Types) == 0 {
-		opts.Types = []string{TypeVC, TypeVCLegacy}
+		opts.Types = vcTypes
 	}
 	v, err := verify(presentation, &opts)
 	if err != nil {

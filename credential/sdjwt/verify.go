@@ -403,7 +403,8 @@ func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *Verif
 	if !ok {
 		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
 	}
-	if sdHash != b64Digest(p.hash, p.raw[:p.sdEnd]) {
+	var want [b64DigestMax]byte
+	if sdHash != string(b64DigestTo(want[:], p.hash, p.raw[:p.sdEnd])) {
 		return nil, newErr(check.HolderBinding, ErrSDHash, "")
 	}
 	// §7.3 step 5.4: iat within an acceptable window.

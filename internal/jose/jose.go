@@ -239,6 +239,12 @@ type Token struct {
 // is split with strings.Cut, so an input with many dots costs no more than
 // its length.
 func Parse(token string, depth int) (*Token, error) {
+	return ParseBoxed(token, depth, nil)
+}
+
+// ParseBoxed is [Parse] with the header's string and number values boxed
+// from b (see [strictjson.Boxes]; nil boxes each one).
+func ParseBoxed(token string, depth int, b *strictjson.Boxes) (*Token, error) {
 	if depth <= 0 {
 		depth = MaxHeaderDepth
 	}
@@ -256,7 +262,7 @@ func Parse(token string, depth int) (*Token, error) {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	hb := buf[:n:n]
-	header, err := strictjson.UnmarshalObjectOwned(hb, depth) // this call's own bytes, never written again
+	header, err := strictjson.UnmarshalObjectBoxed(hb, depth, b) // this call's own bytes, never written again
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
