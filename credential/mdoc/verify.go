@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/box"
 	"github.com/ikdkit/ikdkit/internal/cose"
 	"github.com/ikdkit/ikdkit/internal/strictcbor"
 )
@@ -317,6 +318,9 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 		// The namespace's identifiers and text values, copied out of the
 		// response (see appendString).
 		arena := make([]byte, 0, arenaSize(items))
+		// Their interface values, from one slab.
+		var texts box.Slab[string]
+		texts.Reserve(len(items))
 		for _, rawItem := range items {
 			var it itemFields // aliases rawItem
 			if err := parseItemFields(rawItem, &it); err != nil {
@@ -344,7 +348,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 			}
 			digests[id] = nil // this digestID is used (see above)
 			// The item's pre-pass (elementTags) already covered the value.
-			v, err := elementValue(it.value, &arena)
+			v, err := elementValue(it.value, &arena, &texts)
 			if err != nil {
 				return res, check.Format, err
 			}
@@ -488,8 +492,8 @@ func appendString(arena *[]byte, b []byte) string {
 
 // elementValue decodes an element value that the pre-pass of its
 // enclosing item (with elementTags) has already accepted, as checkedValue
-// does; a text string is copied into the arena.
-func elementValue(raw []byte, arena *[]byte) (any, error) {
+// does; a text string is copied into the arena and boxed from texts.
+func elementValue(raw []byte, arena *[]byte, texts *box.Slab[string]) (any, error) {
 	if len(raw) == 0 || raw[0]>>5 != strictcbor.MajorText {
 		return checkedValue(raw)
 	}
@@ -501,7 +505,7 @@ func elementValue(raw []byte, arena *[]byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendString(arena, b), nil
+	return texts.Box(appendString(arena, b)), nil
 }
 
 // parseMSOPayload decodes the tag-24 MobileSecurityObject carried as the
