@@ -66,10 +66,17 @@ func (a Address) check(field string, allowPostal bool) error {
 // resident_address: street, "RT nnn/RW nnn", village, district, city,
 // province and, when present, the postal code.
 func (a Address) Formatted() string {
-	parts := []string{a.Street, "RT " + a.RT + "/RW " + a.RW, a.Village, a.District, a.City, a.Province}
-	s := strings.Join(parts, ", ")
-	if a.PostalCode != "" {
-		s += " " + a.PostalCode
+	var b strings.Builder
+	b.Grow(len(a.Street) + len(a.RT) + len(a.RW) + len(a.Village) + len(a.District) + len(a.City) + len(a.Province) + len(a.PostalCode) + 24)
+	for i, s := range [...]string{a.Street, "RT ", a.RT, "/RW ", a.RW, ", ", a.Village, ", ", a.District, ", ", a.City, ", ", a.Province} {
+		if i == 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s)
 	}
-	return s
+	if a.PostalCode != "" {
+		b.WriteString(" ")
+		b.WriteString(a.PostalCode)
+	}
+	return b.String()
 }
