@@ -165,6 +165,9 @@ func (w *Wallet) ReadVPRequest(ctx context.Context, link string, opts VPOptions)
 		if token, err = fetchRequestObject(ctx, hc, ar.RequestURI, walletNonce); err != nil {
 			return nil, wrapErr(opVP, ErrVPRequest, err, "request_uri")
 		}
+		// The verifier may have signed it while serving the fetch: its
+		// freshness is judged now, not when reading began.
+		now = w.opts.now()
 	}
 	var reg *trustlist.Verifier
 	vr, err := oid4vp.VerifyRequestObject(token, oid4vp.VerifyOptions{

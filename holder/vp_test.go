@@ -42,6 +42,9 @@ type vpVerifier struct {
 	// signAt is the Request Object's iat; the zero time means the wallet's
 	// clock.
 	signAt time.Time
+	// fetchTakes, when set, passes on the wallet's clock while the
+	// request_uri is served, before the Request Object is signed.
+	fetchTakes time.Duration
 
 	mu       sync.Mutex
 	posted   []*oid4vp.AuthorizationResponse
@@ -112,6 +115,7 @@ func (v *vpVerifier) sign(walletNonce string) string {
 func (v *vpVerifier) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/request":
+		v.f.clk.Advance(v.fetchTakes)
 		nonce := ""
 		if r.Method == http.MethodPost {
 			p, err := oid4vp.ReadRequestURIPost(r)
@@ -491,5 +495,25 @@ func TestVPPrefersAnUnspentCredential(t *testing.T) {
 	last := acts[len(acts)-1]
 	if len(last.Copies) != 1 || last.Copies[0].Credential != imported.ID || last.Copies[0].Reused {
 		t.Fatalf("the last presentation used %+v, not the imported KTP-el %s", last.Copies, imported.ID)
+	}
+}
+
+// TestVPRequestSignedWhileFetched: a verifier that signs its Request Object
+// when the wallet fetches it (as with request_uri_method=post, for the
+// wallet_nonce) sets an iat later than the moment the wallet began reading
+// the request. The wallet judges freshness at the time it has the Request
+// Object, so a fetch that crosses a second does not make a fresh request
+// look issued in the future (a flaky failure of TestLoginGoOIDC).
+func TestVPRequestSignedWhileFetched(t *testing.T) {
+	for _, method := range []oid4vp.RequestURIMethod{oid4vp.RequestURIMethodPost, oid4vp.RequestURIMethodGet} {
+		t.Run(string(method), func(t *testing.T) {
+			f := activated(t)
+			v := newVPVerifier(t, f, queryKTPSDJWT, oid4vp.ResponseModeDirectPost)
+			v.fetchTakes = 2 * time.Second
+			list := signedList(t, f.is, []string{credential.VCTKTPEL}, []string{credential.DocTypeKTPEL}, v.registration(vpBankClaims))
+			if _, err := f.w.ReadVPRequest(f.ctx, v.linkByReference(method), VPOptions{Verifiers: list, HTTPClient: handlerClient(v)}); err != nil {
+				t.Fatalf("a Request Object signed during the fetch: %v", err)
+			}
+		})
 	}
 }
