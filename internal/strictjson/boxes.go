@@ -30,6 +30,4 @@ func (b *Boxes) Reserve(n int) {
 // that use b box the strings they read.
 func (b *Boxes) String(s string) any { return b.strs.Box(s) }
 
-func (b *Boxes) str(s string) any { return b.strs.Box(s) }
-
 func (b *Boxes) num(n json.Number) any { return b.nums.Box(n) }

@@ -152,7 +152,7 @@ func (d *decoder) value(depth int) (any, error) {
 		case err != nil:
 			return nil, err
 		case d.boxes != nil:
-			return d.boxes.str(s), nil
+			return d.boxes.String(s), nil
 		}
 		return s, nil
 	case c == 't':
