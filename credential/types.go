@@ -49,8 +49,8 @@ type ClaimPath []any
 
 // In reports whether claims, a decoded JSON value, has a value at the
 // path: a nil element requires a non-empty array and continues into its
-// first element. An issuer uses it to make a type's disclosure policy fit
-// a document that leaves optional claims out.
+// first element. It tells whether a document carries an optional claim of
+// its type.
 func (p ClaimPath) In(claims any) bool {
 	v := claims
 	for _, el := range p {

@@ -262,6 +262,7 @@ type payload struct {
 	vct, docType string
 	claims       map[string]any            // SD-JWT VC claims (vct included)
 	disclosable  []sdjwt.Path              // selectively disclosable paths
+	skipAbsent   bool                      // disclosable may name claims the document lacks
 	decoys       int                       // decoy digests per _sd array
 	elements     map[string]map[string]any // mdoc namespaces
 	exp          time.Time
@@ -276,16 +277,11 @@ func (iss *Issuer) fullPayload(doc credential.Document, f credential.Format, now
 		p.elements = doc.MdocElements(now)
 		return p
 	}
-	// The type lists every optional claim; disclose those present. The
+	// The type lists every optional claim, and those the document has are
+	// disclosed (SkipAbsent passes over the others as it marks them). The
 	// paths were read from the type once, in New: the type's claim policy
 	// is fixed.
-	all := iss.sdPaths[ti.VCT]
-	p.disclosable = make([]sdjwt.Path, 0, len(all))
-	for _, sp := range all {
-		if credential.ClaimPath(sp).In(claims) {
-			p.disclosable = append(p.disclosable, sp)
-		}
-	}
+	p.disclosable, p.skipAbsent = iss.sdPaths[ti.VCT], true
 	return p
 }
 
@@ -602,7 +598,7 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 		delete(claims, c.Name)
 	}
 	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
-		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, Decoys: pl.decoys,
+		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, SkipAbsent: pl.skipAbsent, Decoys: pl.decoys,
 		HolderKey: holder, Rand: iss.cfg.Rand, Workspace: ws, Extra: extra,
 	})
 	if err != nil {

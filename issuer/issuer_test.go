@@ -3,6 +3,8 @@ package issuer
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -314,6 +316,61 @@ func TestValidityCappedAtBirthday(t *testing.T) {
 	for _, c := range a.Credentials {
 		if !c.ExpiresAt.Equal(want) {
 			t.Errorf("%s %s: exp %v, want %v", c.VCT, c.Format, c.ExpiresAt, want)
+		}
+	}
+}
+
+// An SD-JWT VC discloses exactly the claims its type marks selectively
+// disclosable that the document carries: every match of every policy path
+// (a nil element matching each array element), and nothing for the
+// optional claims the document leaves out (the sample KTP-el has no KITAP
+// number, signature, expiry date or postal code).
+func TestIssuedDisclosuresFollowTypePolicy(t *testing.T) {
+	e := newEnv(t)
+	a := e.activate(newDevice(t))
+	for _, doc := range []credential.Document{sampleKTPEL(t)} {
+		cs, err := e.iss.Issue(e.ctx, "test", IssueRequest{BindingID: a.Binding.ID, Document: doc, Formats: []credential.Format{credential.FormatSDJWT}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := sdjwt.Parse(string(cs[0].Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range u.Disclosures() {
+			got = append(got, fmt.Sprint(d.Path()))
+		}
+		var want []string
+		claims := doc.SDJWTClaims(t0)
+		var expand func(v any, p, at []any)
+		expand = func(v any, p, at []any) {
+			if len(p) == 0 {
+				want = append(want, fmt.Sprint(sdjwt.Path(at)))
+				return
+			}
+			switch k := p[0].(type) {
+			case string:
+				if m, ok := v.(map[string]any); ok {
+					if c, ok := m[k]; ok {
+						expand(c, p[1:], append(slices.Clip(at), k))
+					}
+				}
+			case nil:
+				if arr, ok := v.([]any); ok {
+					for i, c := range arr {
+						expand(c, p[1:], append(slices.Clip(at), i))
+					}
+				}
+			}
+		}
+		for _, cp := range doc.Type().SelectivelyDisclosable() {
+			expand(claims, cp, nil)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) || len(want) < 5 {
+			t.Errorf("%s: disclosed %v\nwant %v", doc.Type().VCT, got, want)
 		}
 	}
 }

@@ -49,8 +49,14 @@ type IssueOptions struct {
 	// Disclosable lists the claims that are selectively disclosable. A path
 	// may name a nested claim or an array element, and nil in a path means
 	// every element of an array. When a claim and claims inside it are both
-	// listed, the disclosures are recursive (RFC 9901 §6.3).
+	// listed, the disclosures are recursive (RFC 9901 §6.3). A path that
+	// names no claim is an error unless SkipAbsent is set.
 	Disclosable []Path
+	// SkipAbsent lets a Disclosable path name no claim: such a path is
+	// passed over, so an issuer can give a credential type's whole list of
+	// optional claims for a document that carries only some of them.
+	// Malformed paths are still an error.
+	SkipAbsent bool
 	// Decoys is the number of decoy digests (RFC 9901 §4.2.5) added to every
 	// _sd array the issuer creates.
 	Decoys int
@@ -225,7 +231,7 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 		} else {
 			n = b.mark(norm, p, 0)
 		}
-		if n == 0 {
+		if n == 0 && !opts.SkipAbsent {
 			return nil, newErr(check.Input, ErrOptions, "disclosable path %v names no claim", p)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -604,4 +605,45 @@ func rsaKey(t testing.TB) crypto.Signer {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// With SkipAbsent, paths that name no claim (an absent member, an empty
+// array, an index past the end) are passed over and the present ones are
+// disclosed exactly as when only they are listed; a malformed path is
+// still an error, and without SkipAbsent an absent path is one too.
+func TestIssueSkipAbsent(t *testing.T) {
+	issuer, _ := testKeys(t)
+	claims := map[string]any{"a": 1, "b": map[string]any{"c": 2}, "e": []any{}, "f": []any{"x"}}
+	present := []Path{P("a"), P("b", "c"), P("f", 0)}
+	all := append([]Path{P("x"), P("b", "d"), P("e", nil), P("f", 3), P("g", "h")}, present...)
+	paths := func(s string) []string {
+		t.Helper()
+		u, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range u.Disclosures() {
+			out = append(out, fmt.Sprint(d.Path()))
+		}
+		slices.Sort(out)
+		return out
+	}
+	skipped, err := Issue(claims, IssueOptions{Signer: issuer, Disclosable: all, SkipAbsent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only, err := Issue(claims, IssueOptions{Signer: issuer, Disclosable: present})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := paths(skipped), paths(only); !slices.Equal(got, want) || len(got) != len(present) {
+		t.Errorf("disclosed %v, want %v", got, want)
+	}
+	if _, err := Issue(claims, IssueOptions{Signer: issuer, Disclosable: all}); !errors.Is(err, ErrOptions) {
+		t.Errorf("absent path without SkipAbsent: %v, want ErrOptions", err)
+	}
+	if _, err := Issue(claims, IssueOptions{Signer: issuer, Disclosable: []Path{{1.5}}, SkipAbsent: true}); !errors.Is(err, ErrOptions) {
+		t.Errorf("malformed path with SkipAbsent: %v, want ErrOptions", err)
+	}
 }
