@@ -368,7 +368,7 @@ func (w *Wallet) verifyMdoc(op string, pks []*proofKey, hint int, vc *verified, 
 		if err != nil {
 			return wrapErr(op, ErrInvalidInput, err, "mdoc self-presentation")
 		}
-		vr, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: st, Now: func() time.Time { return now }})
+		vr, err := mdoc.Verify(resp, mdoc.VerifyOptions{Roots: roots, SessionTranscript: st, Now: func() time.Time { return now }, Certificates: &w.certs})
 		var ce *check.Error
 		if errors.As(err, &ce) && ce.Check == check.HolderBinding {
 			continue // another key's copy

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential/mdoc"
 )
 
 // PIN rules: the IKD app uses a 6-digit PIN; longer numeric PINs are allowed.
@@ -177,6 +179,7 @@ type Wallet struct {
 	dek       []byte // nil while locked
 	device    *deviceKey
 	closed    bool
+	certs     mdoc.CertificateCache // issuers' DS certificates, parsed once per wallet
 }
 
 func (o *Options) now() time.Time {

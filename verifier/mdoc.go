@@ -61,7 +61,7 @@ func (v *Verifier) verifyMdoc(ctx context.Context, l *trustlist.List, idx int, d
 	// validUntil) and device authentication: package mdoc, ISO 18013-5
 	// §9.3.1.
 	vr, err := mdoc.Verify(dr, mdoc.VerifyOptions{Roots: l.AllIACARoots(), SessionTranscript: transcript,
-		Now: func() time.Time { return at }})
+		Now: func() time.Time { return at }, Certificates: &v.certs})
 	if err != nil {
 		return nil, fromFormat(idx, err, nil, mdoc.ErrExpired, mdoc.ErrNotYetValid)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/credential/mdoc"
 	"github.com/ikdkit/ikdkit/credential/qr"
 	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/credential/trustlist"
@@ -228,15 +229,17 @@ func (r *Result) NIK() string { return r.nik }
 func (r *Result) VerifiedAt() time.Time { return r.verifiedAt }
 
 // Verifier verifies presentations. It is safe for concurrent use; its
-// mutable state is the replay cache and the buffers it reads presentations
-// in (one sdjwt.Workspace per verification under way, reused by the next).
+// mutable state is the replay cache, the buffers it reads presentations in
+// (one sdjwt.Workspace per verification under way, reused by the next) and
+// the mdoc document signer certificates it has parsed.
 type Verifier struct {
 	cfg        Config
 	now        func() time.Time
 	window     time.Duration
 	replay     ReplayStore
 	log        *slog.Logger
-	workspaces sync.Pool // of *sdjwt.Workspace
+	workspaces sync.Pool             // of *sdjwt.Workspace
+	certs      mdoc.CertificateCache // parsed x5chain certificates
 }
 
 // New checks cfg and returns a Verifier.

@@ -58,7 +58,9 @@ func newElementsFixture(tb testing.TB, n int) *elementsFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Verify keeps the certificates it parsed, as verifier.Verifier does.
 	f := &elementsFixture{n: n, resp: resp, opts: verifyOpts(pki)}
+	f.opts.Certificates = new(CertificateCache)
 
 	// The floor's inputs, from the bytes Verify is given.
 	dr, err := parseDeviceResponse(resp)
@@ -73,7 +75,7 @@ func newElementsFixture(tb testing.TB, n int) *elementsFixture {
 	if len(f.items) != n {
 		tb.Fatalf("%d items in the response, want %d", len(f.items), n)
 	}
-	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
+	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth, nil)
 	if err != nil || len(chain) != 1 {
 		tb.Fatalf("issuerAuth: %v, chain of %d", err, len(chain))
 	}
@@ -193,7 +195,10 @@ func TestElementsFixtureFloor(t *testing.T) {
 // element_000..., values "value of element i"; each IssuerSignedItemBytes
 // about 122 bytes with its 32-byte random; no portrait; x5chain with the DS
 // certificate only, the IACA in the root pool; deviceSignature with
-// ES256), and the floor of (*elementsFixture).floor.
+// ES256), and the floor of (*elementsFixture).floor. Verify is given a
+// CertificateCache, as verifier.Verifier keeps one: the DS certificate is
+// parsed once, while its chain to the root and every signature are checked
+// in each iteration, as in the floor.
 //
 // elements=N/interleaved runs Verify and the floor in alternation (the
 // first side changes every iteration) and adds up the process CPU time of

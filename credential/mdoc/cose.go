@@ -1,7 +1,6 @@
 package mdoc
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"io"
@@ -14,9 +13,10 @@ import (
 // DeviceSignature §9.1.3.4, DeviceMac §9.1.3.5).
 
 // parseIssuerAuth decodes an issuerAuth COSE_Sign1 (ISO 18013-5 §9.1.2.4)
-// and returns it with its x5chain certificates, document signer first.
-// The payload must be attached: it is the MSO.
-func parseIssuerAuth(raw []byte) (*cose.Sign1, []*x509.Certificate, error) {
+// and returns it with its x5chain certificates, document signer first,
+// parsed through cache (nil: parsed afresh). The payload must be attached:
+// it is the MSO.
+func parseIssuerAuth(raw []byte, cache *CertificateCache) (*cose.Sign1, []*x509.Certificate, error) {
 	msg, err := cose.ParseSign1(raw, cose.Untagged)
 	if err != nil {
 		return nil, nil, err
@@ -24,7 +24,7 @@ func parseIssuerAuth(raw []byte) (*cose.Sign1, []*x509.Certificate, error) {
 	if msg.Detached {
 		return nil, nil, errorf(ErrMalformed, "issuerAuth payload must be attached")
 	}
-	chain, err := x5chain(msg)
+	chain, err := x5chain(msg, cache)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -36,7 +36,7 @@ func parseIssuerAuth(raw []byte) (*cose.Sign1, []*x509.Certificate, error) {
 // §9.1.2.4 puts it in the unprotected header; a protected one is accepted
 // too (internal/cose refuses it in both). The certificates are parsed from
 // copies, so they do not alias the message.
-func x5chain(msg *cose.Sign1) ([]*x509.Certificate, error) {
+func x5chain(msg *cose.Sign1, cache *CertificateCache) ([]*x509.Certificate, error) {
 	ders, err := msg.X5Chain(MaxChainLength)
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func x5chain(msg *cose.Sign1) ([]*x509.Certificate, error) {
 	}
 	certs := make([]*x509.Certificate, len(ders))
 	for i, d := range ders {
-		c, err := x509.ParseCertificate(bytes.Clone(d))
+		c, err := cache.parse(d)
 		if err != nil {
 			return nil, errorf(ErrMalformed, "x5chain certificate %d: %v", i, err)
 		}

@@ -75,7 +75,7 @@ func addMember(t *testing.T, data []byte, path []string, key any, val []byte) []
 func withMSO(t *testing.T, pki *testPKI, resp []byte, edit func(d *documentWire, mso []byte) []byte) []byte {
 	t.Helper()
 	return editDoc(t, resp, func(d *documentWire) {
-		msg, _, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
+		msg, _, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -271,7 +271,7 @@ func TestIssueMatchesReferenceES256(t *testing.T) {
 	if _, err := ParseIssuerSigned(gb); err != nil {
 		t.Fatal(err)
 	}
-	msg, _, err := parseIssuerAuth(got.issuerAuth)
+	msg, _, err := parseIssuerAuth(got.issuerAuth, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

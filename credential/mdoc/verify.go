@@ -48,6 +48,10 @@ type VerifyOptions struct {
 	// Now returns the verification time for certificate and MSO validity.
 	// Nil means time.Now.
 	Now func() time.Time
+	// Certificates, if set, keeps the x5chain certificates parsed from one
+	// verification to the next (see [CertificateCache]); a long-lived
+	// verifier keeps one. Nil parses them for every document.
+	Certificates *CertificateCache
 }
 
 // DeviceAuthMethod says how the device authenticated a document.
@@ -278,7 +282,7 @@ func verifyDocument(raw []byte, opts VerifyOptions, at time.Time) (*VerifiedDocu
 	}
 
 	// Trust: the DS certificate and its path (§9.3.3, Annex B).
-	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
+	msg, chain, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth, opts.Certificates)
 	if err != nil {
 		return res, check.Format, err
 	}

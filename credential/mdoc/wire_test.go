@@ -255,7 +255,7 @@ func wireSeeds(t testing.TB) [][]byte {
 		t.Fatal(err)
 	}
 	seeds = append(seeds, r.Documents[0], d.IssuerSigned.IssuerAuth, d.DeviceSigned.DeviceAuth.DeviceMac)
-	msg, _, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth)
+	msg, _, err := parseIssuerAuth(d.IssuerSigned.IssuerAuth, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +504,7 @@ func TestX5ChainShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			chain, err := x5chain(m)
+			chain, err := x5chain(m, nil)
 			err = wrap(err)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
