@@ -33,6 +33,16 @@ type readBuffers struct {
 	index   map[string]int
 	used    []bool
 	parent  []int
+	stack   []any             // the room strictjson reads arrays in
+	lentTo  *strictjson.Boxes // who has stack until reset
+}
+
+// lendStack lets b's decodes read arrays in rb's stack room until reset.
+func (rb *readBuffers) lendStack(b *strictjson.Boxes) {
+	if rb != nil {
+		b.UseStack(rb.stack)
+		rb.stack, rb.lentTo = nil, b
+	}
 }
 
 // maxKeptDisclosures caps what a Workspace keeps from one verification to
@@ -79,6 +89,12 @@ func (rb *readBuffers) walkState(size, n int) (map[string]int, []bool, []int) {
 // presentation stays reachable from them, and what a large presentation
 // made them grow to is let go.
 func (rb *readBuffers) reset() {
+	if rb.lentTo != nil {
+		rb.stack, rb.lentTo = rb.lentTo.Stack(), nil // holding nothing
+	}
+	if cap(rb.stack) > maxKeptDisclosures {
+		rb.stack = nil
+	}
 	clear(rb.ds[:cap(rb.ds)])
 	clear(rb.ptrs[:cap(rb.ptrs)])
 	clear(rb.digests[:cap(rb.digests)])
@@ -113,6 +129,7 @@ func split(s string, rb *readBuffers) (*parts, *check.Error) {
 	// The string and number values of the payload, the disclosures and
 	// the KB-JWT take their interface values from shared slabs.
 	p.boxes.Reserve(3*(n-1) + 24) // digest, value and name of each disclosure, and the rest
+	rb.lendStack(&p.boxes)
 	jws, err := parseCompactJWS(jwt, "issuer-signed JWT", &p.boxes)
 	if err != nil {
 		return nil, err

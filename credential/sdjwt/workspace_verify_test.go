@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,12 @@ func TestVerifyWorkspaceReuse(t *testing.T) {
 		if len(rb.index) != 0 || strings.Trim(string(rb.digests[:cap(rb.digests)]), "\x00") != "" {
 			t.Fatalf("case %d: digests are left in the Workspace", i)
 		}
+		if rb.lentTo != nil || len(rb.stack) != 0 || slices.ContainsFunc(rb.stack[:cap(rb.stack)], func(e any) bool { return e != nil }) {
+			t.Fatalf("case %d: array elements are left in the Workspace's stack", i)
+		}
+		if werr == nil && cap(rb.stack) == 0 {
+			t.Fatalf("case %d: the stack room was not given back", i)
+		}
 		if werr != nil {
 			continue
 		}
@@ -139,7 +146,7 @@ func TestVerifyWorkspaceLetsGoOfLargePresentations(t *testing.T) {
 	if len(v.Disclosed()) != maxKeptDisclosures+1 {
 		t.Fatalf("%d disclosed", len(v.Disclosed()))
 	}
-	if rb := &o.Workspace.read; rb.ds != nil || rb.digests != nil || rb.index != nil || rb.used != nil {
+	if rb := &o.Workspace.read; rb.ds != nil || rb.digests != nil || rb.index != nil || rb.used != nil || rb.stack != nil {
 		t.Fatal("the Workspace keeps the buffers of a presentation with more than maxKeptDisclosures disclosures")
 	}
 }

@@ -15,8 +15,23 @@ import (
 // A Boxes is used by one goroutine at a time, and is not copied once used:
 // a copy would hand out the same room again.
 type Boxes struct {
-	strs box.Slab[string]
-	nums box.Slab[json.Number]
+	strs  box.Slab[string]
+	nums  box.Slab[json.Number]
+	stack []any // room the decodes read array elements into
+}
+
+// UseStack gives the decodes that use b the room of s (its length is
+// ignored) to read the elements of arrays into before each array gets a
+// slice of its exact length, so that room can be kept from one use of a
+// Boxes to the next.
+func (b *Boxes) UseStack(s []any) { b.stack = wipe(s, 0) }
+
+// Stack returns the room b's decodes read array elements into, grown as
+// they needed and holding nothing, and stops using it.
+func (b *Boxes) Stack() []any {
+	s := wipe(b.stack, 0)
+	b.stack = nil
+	return s
 }
 
 // Reserve makes room for about n strings and n/4 numbers, in one slab

@@ -114,6 +114,7 @@ type decoder struct {
 	maxDepth int
 	owned    bool   // strings may share data's memory (UnmarshalOwned)
 	boxes    *Boxes // where string and number values are boxed (nil: one allocation each)
+	stack    *[]any // the elements of the arrays being read, when boxes is nil (made by the first)
 }
 
 func (d *decoder) fail(err error, msg string) error {
@@ -235,33 +236,61 @@ func (d *decoder) object(depth int) (any, error) {
 
 func (d *decoder) array(depth int) (any, error) {
 	d.pos++ // '['
-	a := make([]any, 0, 4)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		return a, nil
+		return []any{}, nil
 	}
+	// The elements go on the stack first (nested arrays above them), and
+	// the array gets a slice of its exact length at the end: one
+	// allocation of the right size instead of one per doubling.
+	st := d.stack
+	switch {
+	case d.boxes != nil:
+		st = &d.boxes.stack
+	case st == nil:
+		st = new([]any)
+		d.stack = st
+	}
+	base := len(*st)
 	for {
 		d.skipSpace()
 		v, err := d.value(depth)
 		if err != nil {
-			return nil, err
+			return nil, drop(st, base, err)
 		}
-		a = append(a, v)
+		*st = append(*st, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
-			return nil, d.fail(ErrSyntax, "unexpected end of array")
+			return nil, drop(st, base, d.fail(ErrSyntax, "unexpected end of array"))
 		}
 		switch d.data[d.pos] {
 		case ',':
 			d.pos++
 		case ']':
 			d.pos++
+			s := *st
+			a := make([]any, len(s)-base)
+			copy(a, s[base:])
+			*st = wipe(s, base)
 			return a, nil
 		default:
-			return nil, d.fail(ErrSyntax, "expected ',' or ']'")
+			return nil, drop(st, base, d.fail(ErrSyntax, "expected ',' or ']'"))
 		}
 	}
+}
+
+// wipe returns s cut to n elements, those beyond set to nil so that the
+// room keeps nothing reachable.
+func wipe(s []any, n int) []any {
+	clear(s[n:])
+	return s[:n]
+}
+
+// drop cuts the stack back to base after a failed array and returns err.
+func drop(st *[]any, base int, err error) error {
+	*st = wipe(*st, base)
+	return err
 }
 
 // str decodes a string at d.pos (which is '"').

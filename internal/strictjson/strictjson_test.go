@@ -94,7 +94,7 @@ func TestUnmarshalObjectRejectsNonObject(t *testing.T) {
 // accepts too and decodes to the same value, and that on error no value is
 // returned.
 func FuzzUnmarshal(f *testing.F) {
-	seeds := []string{`{"a":[1,2,{"b":null}],"c":"\u00e9"}`, `[]`, `"x"`, `-1.5e3`, `{"a":1,"a":2}`, `[[[[]]]]`}
+	seeds := []string{`{"a":[1,2,{"b":null}],"c":"\u00e9"}`, `[]`, `"x"`, `-1.5e3`, `{"a":1,"a":2}`, `[[[[]]]]`, `[1,"a",[true,{]`}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
@@ -108,13 +108,25 @@ func FuzzUnmarshal(f *testing.F) {
 		// So does a decode that boxes its values from slabs, for an object;
 		// and a second decode from the same Boxes leaves the first's values
 		// as they were.
+		// The stack room the boxed decodes read arrays into, lent and
+		// taken back, holds nothing afterwards, whether they failed or not.
+		var b Boxes
+		b.Reserve(2)
+		b.UseStack(make([]any, 0, 1))
+		boxed, berr := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
+		again, _ := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
 		if _, isObj := v.(map[string]any); isObj {
-			var b Boxes
-			b.Reserve(2)
-			boxed, berr := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
-			again, _ := UnmarshalObjectBoxed(bytes.Clone(data), 16, &b)
 			if berr != nil || !reflect.DeepEqual(v, any(boxed)) || !reflect.DeepEqual(v, any(again)) {
 				t.Fatalf("Unmarshal %#v; UnmarshalObjectBoxed %#v, %v", v, boxed, berr)
+			}
+		}
+		st := b.Stack()
+		if len(st) != 0 {
+			t.Fatalf("stack of %d elements returned", len(st))
+		}
+		for i, e := range st[:cap(st)] {
+			if e != nil {
+				t.Fatalf("stack room %d still holds %#v", i, e)
 			}
 		}
 		if err != nil {
