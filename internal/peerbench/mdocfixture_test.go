@@ -118,7 +118,11 @@ func newMDocFixture(tb testing.TB, n int) *mdocFixture {
 	pool.AddCert(root)
 	f := &mdocFixture{
 		n: n, resp: resp, transcript: transcript, root: root, device: device,
-		opts:    mdoc.VerifyOptions{Roots: pool, SessionTranscript: transcript, Now: func() time.Time { return now }},
+		// A CertificateCache, as verifier.Verifier keeps one: the DS
+		// certificate is parsed once; chain and signatures are checked
+		// every time.
+		opts: mdoc.VerifyOptions{Roots: pool, SessionTranscript: transcript, Now: func() time.Time { return now },
+			Certificates: new(mdoc.CertificateCache)},
 		rootPub: &rootKey.PublicKey, dsPub: &dsKey.PublicKey, devicePub: &device.PublicKey,
 	}
 	if err := f.floorInputs(); err != nil {
