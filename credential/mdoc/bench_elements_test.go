@@ -193,7 +193,7 @@ func TestElementsFixtureFloor(t *testing.T) {
 // BenchmarkVerifyDeviceResponseElements verifies a DeviceResponse of one
 // document disclosing N = 20 or 100 short text elements (names
 // element_000..., values "value of element i"; each IssuerSignedItemBytes
-// about 122 bytes with its 32-byte random; no portrait; x5chain with the DS
+// about 106 bytes with its 16-byte random; no portrait; x5chain with the DS
 // certificate only, the IACA in the root pool; deviceSignature with
 // ES256), and the floor of (*elementsFixture).floor. Verify is given a
 // CertificateCache, as verifier.Verifier keeps one: the DS certificate is
