@@ -44,6 +44,16 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// Follow sets the clock to t0 plus the real time elapsed since start.
+// Benchmarks call it before each batch so that the issuer's clock moves
+// as a deployed one does: record IDs begin with the time (newID), and a
+// frozen clock would scatter every insert over the whole ID index.
+func (c *clock) Follow(start time.Time) {
+	c.mu.Lock()
+	c.t = t0.Add(time.Since(start))
+	c.mu.Unlock()
+}
+
 var fakeJPEG = []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0x00, 0xFF, 0xD9}
 
 func sampleKTPEL(testing.TB) *credential.KTPEL { return mustKTPEL() }
