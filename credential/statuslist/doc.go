@@ -10,8 +10,9 @@
 // # Status Issuer
 //
 // Create a [List] with [New] (1, 2, 4 or 8 bits per entry, §4.1), give each
-// new credential an index from an [Allocator] (random among the unused
-// indices, so an index does not reveal when a credential was issued), mark
+// new credential an index that does not reveal when it was issued — from a
+// [Permutation] of a counter (no state but the counter) or an [Allocator]
+// (random among the unused indices, one bit per index) — mark
 // revocations with [List.Set], and publish a Status List Token with
 // [SignJWT] (§5.1, typ statuslist+jwt) or [SignCWT] (§5.2, COSE_Sign1). Both
 // sign through a crypto.Signer, so the key can stay in an HSM.
