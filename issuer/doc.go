@@ -102,11 +102,23 @@
 // consumes the c_nonce, makes or checks the binding (revoking the old
 // one), records the proven keys, allocates status indices, records the
 // credentials and the notification_id. If the process dies in the middle,
-// none of it happened. Status list indices are chosen at random among
-// unused ones (statuslist.Allocator) and the store refuses an index used
-// twice (UNIQUE (list, idx)). An index drawn by a transaction that rolled
-// back is not reused until restart; that wastes an index, never reuses
-// one.
+// none of it happened.
+//
+// Status list indices follow a sequence per list through a keyed
+// permutation (statuslist.Permutation, the key secret in the store):
+// position n of list l gives index π_l(n), so the published list shows no
+// order of issuance (draft-ietf-oauth-status-list-20 §12.2, §13.2), while
+// the store's unique key (list, seq) is written in order, at the end of
+// its index, instead of at a random page of it. Each process reserves
+// runs of positions in a committed transaction before it signs (a run is
+// the batch's need, at least 1/64 of a list and at most 1024 positions
+// beyond it), so processes never draw the same position and a batch does
+// not touch the store until it records. The store refuses a position used
+// twice (UNIQUE (list, seq)). A position drawn by a batch that failed, and
+// what is left of a process's runs when it stops, is never used: that
+// wastes an index, never reuses one. Credentials recorded before schema
+// version 5 have indices drawn at random and no position; the sequence
+// skips those indices.
 //
 // Signing is not store state, and it is the slow part, so it happens on
 // [Config.SigningWorkers] goroutines at once. [Issuer.IssueBatch] signs
@@ -123,17 +135,17 @@
 // processes on one SQLite file or one PostgreSQL database): an offer redeemed at two processes
 // at once gives one access token, a DPoP proof's jti seen by one is a
 // replay at the other, and wrong tx_codes count across them. Each Issuer
-// keeps its own in-memory allocators, which know only the indices its own
-// process drew, so the store may refuse a record whose index another
-// process took in the meantime. The recording transaction then reads the
-// lists it can still draw from (at most one read of their used indices per
-// transaction), draws an index free there (in a new list, created in the
-// same transaction, if every list is full), and signs that credential
-// again. The redraws of one credential are bounded (ErrStore past the
-// bound), and so are the new lists tried when another process keeps
-// filling them (ErrListFull). Two processes creating the same new list, or
-// binding the same NIK, are serialized by the store like any two
-// transactions: one creates the list or replaces the other's binding.
+// draws status indices from the runs of positions it reserved, which no
+// other process has. A batch whose reserved positions other batches of
+// its process used up, or a credential whose record the store refused (a
+// taken record ID), gets a position reserved in the recording transaction
+// (in a new list, created in the same transaction, if every list is full)
+// and is signed again. The redraws of one credential are bounded
+// (ErrStore past the bound), and so are the new lists tried when another
+// process keeps filling them (ErrListFull). Two processes creating the
+// same new list, or binding the same NIK, are serialized by the store like
+// any two transactions: one creates the list or replaces the other's
+// binding.
 //
 // # Stores
 //
@@ -156,8 +168,9 @@
 // PostgreSQL, anything else is a SQLite file's path.
 //
 // The invariants are the schema's, not only the code's: one active
-// binding per NIK (a partial unique index), a status index given out once
-// (UNIQUE (list, idx)), one session per offer, an append-only audit log
+// binding per NIK (a partial unique index), a status list position given
+// out once (UNIQUE (list, seq)), positions reserved only forward and a
+// list's permutation key never changed (triggers), one session per offer, an append-only audit log
 // (triggers refuse updates and deletes; in PostgreSQL its seq comes from a
 // one-row counter incremented in the appending transaction, so it has no
 // gaps), credential records kept and revocations never undone,
@@ -166,7 +179,7 @@
 // another status index) and leaves the transaction usable in both stores.
 //
 // Schema versions: both stores are at [SchemaVersion]. SQLite migrations
-// 1-4 are in sqlite.go (the version in PRAGMA user_version); a new
+// 1-5 are in sqlite.go (the version in PRAGMA user_version); a new
 // PostgreSQL database gets version 4's schema in one step, the version in
 // its schema_version table, and each later migration is appended to both
 // lists. Opening a store applies the pending migrations in one

@@ -144,17 +144,20 @@ func BenchmarkStoreIssueRows(b *testing.B) {
 		b.StopTimer()
 		e.clock.Follow(start)
 		es.add(floorRuns, func() { esFloor(e.key, floorRuns) })
+		if err := e.iss.reserve(e.ctx, batch); err != nil {
+			b.Fatal(err)
+		}
 		for i := range recs {
 			id, err := e.iss.newID()
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, idx, err := e.iss.allocate()
+			list, seq, idx, err := e.iss.allocate()
 			if err != nil {
 				b.Fatal(err)
 			}
 			recs[i] = CredentialRecord{ID: id, BindingID: a.Binding.ID, VCT: credential.VCTKTPEL, Format: credential.FormatSDJWT, Profile: ProfileFull,
-				List: lists[len(lists)-1].Number, Index: idx, KeyThumbprint: a.Binding.KeyThumbprint, IssuedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Hour)}
+				List: list.Number, Index: idx, Seq: seq, KeyThumbprint: a.Binding.KeyThumbprint, IssuedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Hour)}
 		}
 		b.StartTimer()
 		store.add(batch, func() {

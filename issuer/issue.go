@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,8 +70,9 @@ func (iss *Issuer) Issue(ctx context.Context, actor string, req IssueRequest) ([
 }
 
 // IssueBatch issues many credentials in one transaction: either all are
-// recorded (and returned) or none is. Every credential gets its own random
-// status list index. A request for a revoked binding fails with
+// recorded (and returned) or none is. Every credential gets its own
+// status list index (see the package documentation for how they are
+// drawn). A request for a revoked binding fails with
 // ErrBindingRevoked, an unauthorised type with ErrUnauthorizedType. actor
 // identifies the caller in the audit log.
 func (iss *Issuer) IssueBatch(ctx context.Context, actor string, reqs []IssueRequest) ([]Credential, error) {
@@ -300,10 +300,16 @@ type signedCredential struct {
 	id string
 	// now is the credential's issuance time as it carries it: floored to
 	// Config.TimeGranularity, as its expiry pl.exp.
-	now          time.Time
-	pl           *payload
-	list         StatusListRecord
-	idx          uint64
+	now  time.Time
+	pl   *payload
+	list StatusListRecord
+	// seq and idx are the credential's sequence number (position + 1)
+	// and index in list.
+	seq, idx uint64
+	// inTx is set when the position was reserved in the write transaction
+	// that records the credential: a run of that transaction again (a
+	// retried Update) must draw anew.
+	inTx         bool
 	data, stored []byte
 }
 
@@ -339,19 +345,19 @@ func (iss *Issuer) sign(j job, ws *sdjwt.Workspace) (*signedCredential, error) {
 		return nil, err
 	}
 	sc := &signedCredential{job: j, id: id, now: iss.coarse(now), pl: pl}
-	list, idx, err := iss.allocate()
+	list, seq, idx, err := iss.allocate()
 	if isErr(err, ErrListFull) {
 		return sc, nil
 	} else if err != nil {
 		return nil, err
 	}
-	return sc, iss.signAt(sc, list, idx, ws)
+	return sc, iss.signAt(sc, list, seq, idx, ws)
 }
 
-// signAt signs the credential of sc with status list index idx of list, an
-// SD-JWT VC in ws if it is not nil.
-func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, idx uint64, ws *sdjwt.Workspace) error {
-	sc.list, sc.idx = list, idx
+// signAt signs the credential of sc with status list index idx (sequence
+// number seq) of list, an SD-JWT VC in ws if it is not nil.
+func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, seq, idx uint64, ws *sdjwt.Workspace) error {
+	sc.list, sc.seq, sc.idx, sc.inTx = list, seq, idx, false
 	ref := statuslist.Reference{Index: idx, URI: list.URI}
 	var err error
 	switch sc.f {
@@ -443,49 +449,38 @@ func (iss *Issuer) recordAll(tx Tx, actor string, signed []*signedCredential, ho
 }
 
 // maxRedraws bounds how often one credential's status index is drawn again
-// after the store refused it. Once the allocators have been brought up to
-// the store's state in the transaction, a redrawn index is free, so one
-// redraw is enough unless the Store breaks its isolation contract.
+// after the store refused it. A position reserved in the store is the
+// process's alone, so a refusal means a taken record ID, or a Store that
+// breaks its isolation contract.
 const maxRedraws = 8
 
 // txLists is the status list state of one write transaction that records
-// credentials.
+// credentials: the run of positions reserved in it. That run exists only
+// if tx commits, so it is never added to the Issuer's runs.
 type txLists struct {
-	tx Tx
-	// synced is set once the allocators have been brought up to the
-	// store's state in tx.
-	synced bool
-	// last is the highest list number in the store as tx sees it.
-	last int
-	// created is the first list this transaction created (0 if none), and
-	// alloc draws from the newest of those. Such a list exists only if tx
-	// commits, so it is never added to the Issuer's allocators: after the
-	// commit, reserve or the next sync finds it in the store.
-	created int
-	newest  StatusListRecord
-	alloc   *statuslist.Allocator
+	tx    Tx
+	block *seqBlock
 }
 
 // record writes the credential record of sc and its audit event in tx.
 //
-// Several processes may share the store, each with its own in-memory
-// allocators, which know only the indices their own process drew. So the
-// UNIQUE (list, idx) constraint may refuse sc's index, taken by another
-// process since this one last read the store. Then the allocators are
-// brought up to the store's state as tx sees it (Update transactions are
-// serializable: nothing changes that state before tx commits), sc gets an
-// index that is free there, in a new list created in tx if every list is
-// full, and a new record ID, and is signed again. After maxRedraws
-// refusals the transaction fails with ErrStore; nothing is recorded.
+// sc carries a position its process reserved (see reserve), unless every
+// position reserve counted was taken by other batches of the process
+// before sc was signed, or sc was signed in an earlier run of this
+// transaction that did not commit. Then sc gets a position reserved in
+// tx, and is signed again. The store's UNIQUE (list, seq) constraint may
+// still refuse the record, as it refuses a taken record ID: sc then gets a
+// new position and ID, and is signed again. After maxRedraws refusals the
+// transaction fails with ErrStore; nothing is recorded.
 func (iss *Issuer) record(tl *txLists, actor string, sc *signedCredential) (*Credential, error) {
-	if sc.list.Number == 0 { // no index was free when sc was signed
-		if err := iss.redraw(tl, sc, false); err != nil {
+	if sc.list.Number == 0 || sc.inTx {
+		if err := iss.redraw(tl, sc); err != nil {
 			return nil, err
 		}
 	}
 	for redraws := 0; ; redraws++ {
 		rec := &CredentialRecord{ID: sc.id, BindingID: sc.bk.binding.ID, VCT: sc.pl.vct, Format: sc.f, Profile: sc.prof,
-			List: sc.list.Number, Index: sc.idx, KeyThumbprint: sc.bk.keyThumbprint(), IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
+			List: sc.list.Number, Index: sc.idx, Seq: sc.seq, KeyThumbprint: sc.bk.keyThumbprint(), IssuedAt: sc.now, ExpiresAt: sc.pl.exp}
 		if iss.cfg.StoreClaims {
 			rec.Claims = sc.stored
 		}
@@ -494,10 +489,7 @@ func (iss *Issuer) record(tl *txLists, actor string, sc *signedCredential) (*Cre
 			if redraws == maxRedraws {
 				return nil, errorf("issue", ErrStore, "status index or record ID still taken after %d redraws: %v", maxRedraws, err)
 			}
-			// An index drawn before tx began may have been taken by
-			// another process. One drawn after the sync is free unless the
-			// Store does not serialize its transactions; sync again then.
-			if err := iss.redraw(tl, sc, redraws > 0); err != nil {
+			if err := iss.redraw(tl, sc); err != nil {
 				return nil, err
 			}
 			continue
@@ -513,20 +505,15 @@ func (iss *Issuer) record(tl *txLists, actor string, sc *signedCredential) (*Cre
 	}
 }
 
-// redraw gives sc a status index free in the store's state in tl.tx and a
-// new record ID (the conflict may have been on the ID), and signs sc again.
-// The allocators are brought up to that state first, once per transaction
-// or again if resync is set.
-func (iss *Issuer) redraw(tl *txLists, sc *signedCredential, resync bool) error {
-	if !tl.synced || resync {
-		if err := iss.syncLists(tl); err != nil {
-			return err
-		}
-		tl.synced = true
-	}
-	list, idx, err := iss.allocate()
+// redraw gives sc a new position, from the process's runs or else
+// reserved in tl.tx, and a new record ID (the conflict may have been on
+// the ID), and signs sc again.
+func (iss *Issuer) redraw(tl *txLists, sc *signedCredential) error {
+	list, seq, idx, err := iss.allocate()
+	inTx := false
 	if isErr(err, ErrListFull) {
-		list, idx, err = iss.allocateCreated(tl)
+		list, seq, idx, err = iss.allocateInTx(tl)
+		inTx = true
 	}
 	if err != nil {
 		return err
@@ -534,53 +521,36 @@ func (iss *Issuer) redraw(tl *txLists, sc *signedCredential, resync bool) error 
 	if sc.id, err = iss.newID(); err != nil {
 		return err
 	}
-	return iss.signAt(sc, list, idx, nil)
-}
-
-// syncLists reads the lists the allocators may still draw from (those with
-// room, and those the process does not know yet) in tl.tx and merges them
-// into the allocators. Lists created by tl.tx itself are left out.
-func (iss *Issuer) syncLists(tl *txLists) error {
-	drawable := iss.drawable()
-	st, err := readLists(tl.tx, func(l StatusListRecord) bool {
-		return drawable(l) && (tl.created == 0 || l.Number < tl.created)
-	})
-	if err != nil {
+	if err := iss.signAt(sc, list, seq, idx, nil); err != nil {
 		return err
 	}
-	if tl.created != 0 {
-		st.lists = slices.DeleteFunc(st.lists, func(l StatusListRecord) bool { return l.Number >= tl.created })
-	} else if len(st.lists) > 0 {
-		tl.last = st.lists[len(st.lists)-1].Number
-	}
-	return iss.mergeLists(st)
+	sc.inTx = inTx
+	return nil
 }
 
-// allocateCreated draws an index from the newest list tl.tx created,
-// creating one in tl.tx when there is none or it is full.
-func (iss *Issuer) allocateCreated(tl *txLists) (StatusListRecord, uint64, error) {
-	if tl.alloc == nil || tl.alloc.Free() == 0 {
-		rec, err := iss.newListRecord(tl.last + 1)
+// allocateInTx hands out a position reserved in tl.tx, from a list with
+// room or, when there is none, from a list created in tl.tx.
+func (iss *Issuer) allocateInTx(tl *txLists) (StatusListRecord, uint64, uint64, error) {
+	if tl.block == nil || tl.block.free == 0 {
+		bs, last, err := iss.reserveExisting(tl.tx, 1, 1)
 		if err != nil {
-			return StatusListRecord{}, 0, err
+			return StatusListRecord{}, 0, 0, err
 		}
-		if err := iss.createList(tl.tx, rec); err != nil {
-			return StatusListRecord{}, 0, err
+		if len(bs) == 0 {
+			rec, err := iss.newListRecord(last+1, 1)
+			if err != nil {
+				return StatusListRecord{}, 0, 0, err
+			}
+			b, err := iss.createList(tl.tx, rec)
+			if err != nil {
+				return StatusListRecord{}, 0, 0, err
+			}
+			bs = append(bs, b)
 		}
-		a, err := statuslist.NewAllocator(rec.Size, nil, iss.cfg.Rand)
-		if err != nil {
-			return StatusListRecord{}, 0, errorf("status list", ErrConfig, "%v", err)
-		}
-		if tl.created == 0 {
-			tl.created = rec.Number
-		}
-		tl.last, tl.newest, tl.alloc = rec.Number, rec, a
+		tl.block = bs[0]
 	}
-	idx, err := tl.alloc.Allocate()
-	if err != nil {
-		return StatusListRecord{}, 0, errorf("allocate", ErrListFull, "%v", err)
-	}
-	return tl.newest, idx, nil
+	seq, idx, err := tl.block.take()
+	return tl.block.list, seq, idx, err
 }
 
 func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time, ws *sdjwt.Workspace) (data, stored []byte, err error) {

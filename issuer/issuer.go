@@ -20,7 +20,6 @@ import (
 
 	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/credential/sdjwt"
-	"github.com/ikdkit/ikdkit/credential/statuslist"
 	"github.com/ikdkit/ikdkit/internal/obs"
 	"github.com/ikdkit/ikdkit/keys"
 	"github.com/ikdkit/ikdkit/oid4vci"
@@ -246,13 +245,13 @@ type Issuer struct {
 
 	log *slog.Logger // cfg.Logger, or slog.Default()
 
-	mu     sync.Mutex // guards lists and allocs
-	lists  []StatusListRecord
-	allocs map[int]*statuslist.Allocator
+	mu     sync.Mutex        // guards blocks and keys
+	blocks []*seqBlock       // the reserved runs of status list positions, oldest first
+	keys   map[int]*listKeys // by list number
 }
 
-// New validates cfg and returns an Issuer over cfg.Store, loading the status
-// list allocations from it.
+// New validates cfg and returns an Issuer over cfg.Store, checking the
+// status lists it holds.
 func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	const op = "new"
 	bad := func(format string, args ...any) (*Issuer, error) {
@@ -272,7 +271,7 @@ func New(ctx context.Context, cfg Config) (*Issuer, error) {
 	if len(cfg.Types) == 0 {
 		return bad("no authorised credential types")
 	}
-	iss := &Issuer{cfg: cfg, alg: alg, types: map[string]credential.TypeInfo{}, sdPaths: map[string][]sdjwt.Path{}, allocs: map[int]*statuslist.Allocator{}}
+	iss := &Issuer{cfg: cfg, alg: alg, types: map[string]credential.TypeInfo{}, sdPaths: map[string][]sdjwt.Path{}, keys: map[int]*listKeys{}}
 	for _, t := range cfg.Types {
 		if _, ok := credential.TypeByVCT(t.VCT); !ok {
 			return bad("unknown credential type %q", t.VCT)

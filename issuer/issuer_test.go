@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -252,6 +253,58 @@ func TestStatusListRollsOver(t *testing.T) {
 	if len(lists) != 3 {
 		t.Fatalf("%d lists for 21 credentials of 8 entries", len(lists))
 	}
+}
+
+// The indices of a list are its positions, in the order they were
+// handed out, through the list's keyed permutation: the credentials of a
+// batch have consecutive positions, but their indices are in no order, and
+// the key stays in the store.
+func TestStatusIndicesFollowPermutation(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind backend) {
+		e := newEnvOn(t, kind, func(c *Config) { c.Formats = []credential.Format{credential.FormatSDJWT} })
+		a := e.activate(newDevice(t))
+		reqs := make([]IssueRequest, 40)
+		for i := range reqs {
+			reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}
+		}
+		if _, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs); err != nil {
+			t.Fatal(err)
+		}
+		var lists []StatusListRecord
+		e.view(func(tx Tx) error {
+			var err error
+			lists, err = tx.StatusLists()
+			return err
+		})
+		if len(lists) != 1 || len(lists[0].Key) != statuslist.PermutationKeySize {
+			t.Fatalf("lists %+v, want one with a key", lists)
+		}
+		perm, err := statuslist.NewPermutation(lists[0].Key, lists[0].Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := e.recordsOf(a.Binding.ID)
+		slices.SortFunc(recs, func(x, y CredentialRecord) int { return cmp.Compare(x.Seq, y.Seq) })
+		decreases := 0
+		for i, r := range recs {
+			if r.Seq != uint64(i+1) {
+				t.Fatalf("record %d has position %d, want %d: the positions of one process run on", i, r.Seq-1, i)
+			}
+			if idx, err := perm.Index(r.Seq - 1); err != nil || idx != r.Index {
+				t.Errorf("record at position %d has index %d, the permutation gives %d (%v)", r.Seq-1, r.Index, idx, err)
+			}
+			if i > 0 && r.Index < recs[i-1].Index {
+				decreases++
+			}
+		}
+		if len(recs) < 40 || decreases < len(recs)/4 {
+			t.Errorf("%d of %d indices in issuance order fall: they follow the order of issuance", decreases, len(recs))
+		}
+		public, err := e.iss.StatusLists(e.ctx)
+		if err != nil || len(public) != 1 || public[0].Key != nil || public[0].Reserved < uint64(len(recs)) {
+			t.Errorf("Issuer.StatusLists %+v, %v; want the list without its key", public, err)
+		}
+	})
 }
 
 func TestStoreClaimsOptIn(t *testing.T) {

@@ -3,10 +3,16 @@ package issuer
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikdkit/ikdkit/credential"
 )
 
 // TestOpenSchema3: a store of schema 3 (before refresh tokens), with an
@@ -50,7 +56,7 @@ func TestOpenSchema3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, err := s.Version(ctx); err != nil || v != SchemaVersion || v != 4 {
+	if v, err := s.Version(ctx); err != nil || v != SchemaVersion || v != 5 {
 		t.Fatalf("version %d, %v", v, err)
 	}
 	rows, err := s.db.Query(`PRAGMA foreign_key_check`)
@@ -106,4 +112,168 @@ func TestOpenSchema3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rewindSchema5 takes a SQLite store of schema 5 back to schema 4's
+// tables: the credentials' sequence numbers are dropped (every index
+// there becomes one drawn at random), and so are the lists' keys and
+// reservations.
+var rewindSchema5 = []string{
+	`DROP TRIGGER status_lists_key_fixed`,
+	`DROP TRIGGER status_lists_reserved_grows`,
+	`ALTER TABLE status_lists DROP COLUMN perm_key`,
+	`ALTER TABLE status_lists DROP COLUMN reserved`,
+	`DROP TRIGGER credentials_no_unrevoke`,
+	`DROP TRIGGER credentials_no_delete`,
+	`CREATE TABLE credentials_v5 AS SELECT * FROM credentials`,
+	`DROP TABLE credentials`,
+	`CREATE TABLE credentials (
+		id TEXT PRIMARY KEY,
+		binding_id TEXT NOT NULL REFERENCES bindings(id),
+		vct TEXT NOT NULL,
+		format TEXT NOT NULL,
+		profile TEXT NOT NULL,
+		list INTEGER NOT NULL REFERENCES status_lists(number),
+		idx INTEGER NOT NULL,
+		key_thumbprint TEXT NOT NULL,
+		issued_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL DEFAULT 0,
+		claims BLOB,
+		UNIQUE (list, idx)
+	)`,
+	`INSERT INTO credentials SELECT id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims FROM credentials_v5`,
+	`DROP TABLE credentials_v5`,
+	`CREATE INDEX credentials_binding ON credentials(binding_id)`,
+	`CREATE TRIGGER credentials_no_unrevoke BEFORE UPDATE OF revoked_at ON credentials
+		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
+		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END`,
+	`CREATE TRIGGER credentials_no_delete BEFORE DELETE ON credentials BEGIN SELECT RAISE(ABORT, 'credential records are kept'); END`,
+	`PRAGMA user_version = 4`,
+}
+
+// rewindPostgres5 is rewindSchema5 for PostgreSQL.
+var rewindPostgres5 = []string{
+	`DROP TRIGGER status_lists_key_fixed ON status_lists`,
+	`DROP TRIGGER status_lists_reserved_grows ON status_lists`,
+	`ALTER TABLE status_lists DROP COLUMN perm_key, DROP COLUMN reserved`,
+	`DROP INDEX credentials_legacy_idx`,
+	`ALTER TABLE credentials DROP CONSTRAINT credentials_list_seq_key, DROP COLUMN seq, ADD CONSTRAINT credentials_list_idx_key UNIQUE (list, idx)`,
+	`UPDATE schema_version SET version = 4`,
+}
+
+// exec runs a statement on e's database outside the Store, as queryRow.
+func (e *env) exec(q string, args ...any) {
+	e.t.Helper()
+	var err error
+	if e.pg != nil {
+		var b strings.Builder
+		n := 0
+		for _, r := range q {
+			if r == '?' {
+				n++
+				b.WriteString("$" + strconv.Itoa(n))
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		_, err = e.pg.pool.Exec(e.ctx, b.String(), args...)
+	} else {
+		_, err = e.store.db.Exec(q, args...)
+	}
+	if err != nil {
+		e.t.Fatalf("%.60s: %v", q, err)
+	}
+}
+
+// A store of schema 4, whose status list indices were drawn at random,
+// migrates to schema 5: its lists get keys, its credentials keep their
+// indices without a sequence number, and the issuer then hands out the
+// rest of each list's indices, skipping those, until the list is full.
+func TestMigrateFromSchema4(t *testing.T) { forEachStore(t, testMigrateFromSchema4) }
+
+func testMigrateFromSchema4(t *testing.T, kind backend) {
+	const size = 16
+	e := newEnvOn(t, kind, func(c *Config) { c.StatusList.Size = size; c.Formats = []credential.Format{credential.FormatSDJWT} })
+	a := e.activate(newDevice(t))
+	rewind := rewindSchema5
+	if kind == postgresBackend {
+		rewind = rewindPostgres5
+	}
+	for _, q := range rewind {
+		e.exec(q)
+	}
+	// Half the list taken at random (the activation's indices, and more
+	// records of schema 4), as the allocator of schema 4 left it.
+	taken := map[uint64]bool{}
+	for _, c := range a.Credentials {
+		taken[c.Status.Index] = true
+	}
+	for i, idx := range rand.Perm(size) {
+		if len(taken) == size/2 {
+			break
+		}
+		if !taken[uint64(idx)] {
+			taken[uint64(idx)] = true
+			e.exec(`INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+				fmt.Sprintf("old%d", i), a.Binding.ID, credential.VCTKTPEL, "dc+sd-jwt", "full", 1, idx, a.Binding.KeyThumbprint, 1, 2)
+		}
+	}
+	e.reopen()
+	if v := e.version(); v != SchemaVersion {
+		t.Fatalf("schema version %d after the migration, want %d", v, SchemaVersion)
+	}
+	var keyLen, reserved int
+	if err := e.queryRow(`SELECT LENGTH(perm_key), reserved FROM status_lists WHERE number = 1`).Scan(&keyLen, &reserved); err != nil || keyLen != 16 || reserved != 0 {
+		t.Fatalf("list 1 after the migration: key of %d bytes, %d reserved, %v", keyLen, reserved, err)
+	}
+
+	// The other half of the list, then one more in list 2.
+	reqs := make([]IssueRequest, size/2+1)
+	for i := range reqs {
+		reqs[i] = IssueRequest{BindingID: a.Binding.ID, Document: sampleKTPEL(t)}
+	}
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inList := map[string]int{}
+	for _, c := range out {
+		inList[c.Status.URI]++
+		if c.Status.URI != listURI(e.cfg.StatusList.BaseURI, 1) {
+			continue
+		}
+		if taken[c.Status.Index] {
+			t.Errorf("credential %s at index %d, taken before the migration", c.ID, c.Status.Index)
+		}
+		taken[c.Status.Index] = true
+		if rec, err := e.iss.Credential(e.ctx, c.ID); err != nil || rec.Seq == 0 {
+			t.Errorf("credential %s: record %+v, %v; want a sequence number", c.ID, rec, err)
+		}
+	}
+	if inList[listURI(e.cfg.StatusList.BaseURI, 1)] != size/2 || inList[listURI(e.cfg.StatusList.BaseURI, 2)] != 1 {
+		t.Errorf("credentials by list %v, want %d in list 1 and 1 in list 2", inList, size/2)
+	}
+	for _, c := range a.Credentials {
+		if rec, err := e.iss.Credential(e.ctx, c.ID); err != nil || rec.Seq != 0 || rec.Index != c.Status.Index {
+			t.Errorf("credential %s of schema 4: record %+v, %v; want its index, no sequence number", c.ID, rec, err)
+		}
+	}
+	e.checkIssued(a.Binding.ID, out, size/2+len(out))
+}
+
+// version returns the schema version of e's store.
+func (e *env) version() int {
+	e.t.Helper()
+	var v int
+	var err error
+	if e.pg != nil {
+		v, err = e.pg.Version(e.ctx)
+	} else {
+		v, err = e.store.Version(e.ctx)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v
 }

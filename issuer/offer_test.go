@@ -245,7 +245,7 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, err := s.Version(context.Background()); err != nil || v != SchemaVersion || SchemaVersion != 4 {
+	if v, err := s.Version(context.Background()); err != nil || v != SchemaVersion || SchemaVersion != 5 {
 		t.Fatalf("version %d %v", v, err)
 	}
 	if !tableExists(t, s, "offers") || !tableExists(t, s, "sessions") || !tableExists(t, s, "refresh_tokens") || tableExists(t, s, "activation_codes") {
@@ -265,8 +265,8 @@ func TestMigrateFromSchema2(t *testing.T) {
 	first := he.activate(newDevice(t))
 	g := he.registerConfirm()
 	// Back to schema 2, with the confirmation's activation code and
-	// without the refresh tokens of schema 4.
-	for _, q := range []string{
+	// without the refresh tokens of schema 4 or the sequences of schema 5.
+	for _, q := range append(rewindSchema5, []string{
 		`DROP TABLE refresh_tokens`,
 		`CREATE TABLE activation_codes (
 			registration_id TEXT PRIMARY KEY REFERENCES registrations(id),
@@ -278,13 +278,13 @@ func TestMigrateFromSchema2(t *testing.T) {
 		)`,
 		`INSERT INTO activation_codes (registration_id, hash, created_at, expires_at) VALUES ('` + g.RegistrationID + `', x'00', 1, 2)`,
 		`PRAGMA user_version = 2`,
-	} {
+	}...) {
 		if _, err := he.store.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	he.reopen(HandlerConfig{})
-	if v, err := he.store.Version(he.ctx); err != nil || v != 4 {
+	if v, err := he.store.Version(he.ctx); err != nil || v != SchemaVersion {
 		t.Fatalf("version %d %v", v, err)
 	}
 	if tableExists(t, he.store, "activation_codes") {

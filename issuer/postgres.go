@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ikdkit/ikdkit/credential"
 	"github.com/ikdkit/ikdkit/internal/sqldb"
 )
 
@@ -197,6 +196,26 @@ var postgresMigrations = []string{
 	CREATE TRIGGER refresh_tokens_no_unrevoke BEFORE UPDATE OF revoked_at ON refresh_tokens FOR EACH ROW
 		WHEN (OLD.revoked_at <> 0 AND NEW.revoked_at <> OLD.revoked_at)
 		EXECUTE FUNCTION ikdkit_refuse('revocation cannot be undone');`,
+
+	// 5: as SQLite's migration 5, status indices in the order of a
+	// per-list sequence through a keyed permutation. The keys of the
+	// lists there are are drawn by gen_random_uuid() (PostgreSQL 13,
+	// 122 random bits from pg_strong_random).
+	`ALTER TABLE status_lists ADD COLUMN perm_key BYTEA, ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
+	UPDATE status_lists SET perm_key = uuid_send(gen_random_uuid());
+	ALTER TABLE status_lists ALTER COLUMN perm_key SET NOT NULL,
+		ADD CONSTRAINT status_lists_reserved_range CHECK (reserved >= 0 AND reserved <= size);
+	-- A list's key never changes, and its reservations never go back.
+	CREATE TRIGGER status_lists_key_fixed BEFORE UPDATE OF perm_key ON status_lists FOR EACH ROW
+		WHEN (NEW.perm_key <> OLD.perm_key)
+		EXECUTE FUNCTION ikdkit_refuse('a status list keeps its key');
+	CREATE TRIGGER status_lists_reserved_grows BEFORE UPDATE OF reserved ON status_lists FOR EACH ROW
+		WHEN (NEW.reserved < OLD.reserved)
+		EXECUTE FUNCTION ikdkit_refuse('status list reservations only grow');
+	ALTER TABLE credentials ADD COLUMN seq BIGINT CHECK (seq > 0),
+		DROP CONSTRAINT credentials_list_idx_key,
+		ADD CONSTRAINT credentials_list_seq_key UNIQUE (list, seq);
+	CREATE UNIQUE INDEX credentials_legacy_idx ON credentials(list, idx) WHERE seq IS NULL;`,
 }
 
 // postgresMigrateLock is the key of the transaction-level advisory lock
@@ -583,7 +602,7 @@ func (t *pgTx) RevokeBinding(id string, at time.Time, reason string) error {
 }
 
 func (t *pgTx) StatusLists() ([]StatusListRecord, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT number, uri, bits, size, created_at FROM status_lists ORDER BY number`)
+	rows, err := t.tx.Query(t.ctx, `SELECT number, uri, bits, size, created_at, perm_key, reserved FROM status_lists ORDER BY number`)
 	if err != nil {
 		return nil, t.err("status lists", err)
 	}
@@ -591,11 +610,11 @@ func (t *pgTx) StatusLists() ([]StatusListRecord, error) {
 	var out []StatusListRecord
 	for rows.Next() {
 		var l StatusListRecord
-		var c int64
-		if err := rows.Scan(&l.Number, &l.URI, &l.Bits, &l.Size, &c); err != nil {
+		var c, r int64
+		if err := rows.Scan(&l.Number, &l.URI, &l.Bits, &l.Size, &c, &l.Key, &r); err != nil {
 			return nil, t.err("status lists", err)
 		}
-		l.CreatedAt = fromTS(c)
+		l.CreatedAt, l.Reserved = fromTS(c), uint64(r)
 		out = append(out, l)
 	}
 	return out, t.err("status lists", rows.Err())
@@ -609,8 +628,28 @@ func (t *pgTx) InsertStatusList(l StatusListRecord) error {
 	if l.Number != last+1 {
 		return &Error{Op: "insert status list", Err: ErrStore, Detail: fmt.Sprintf("list number %d after %d", l.Number, last), conflict: true}
 	}
+	if err := checkListRecord(l); err != nil {
+		return err
+	}
 	return t.insert("insert status list", "list number or URI taken",
-		`INSERT INTO status_lists (number, uri, bits, size, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, l.Number, l.URI, l.Bits, l.Size, ts(l.CreatedAt))
+		`INSERT INTO status_lists (number, uri, bits, size, created_at, perm_key, reserved) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
+		l.Number, l.URI, l.Bits, l.Size, ts(l.CreatedAt), l.Key, int64(l.Reserved))
+}
+
+func (t *pgTx) ReserveSequence(list int, n int) (uint64, int, error) {
+	var reserved, size int64
+	err := t.tx.QueryRow(t.ctx, `SELECT reserved, size FROM status_lists WHERE number = $1 FOR UPDATE`, list).Scan(&reserved, &size)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, &Error{Op: "reserve sequence", Err: ErrNotFound}
+	} else if err != nil {
+		return 0, 0, t.err("reserve sequence", err)
+	}
+	count := min(int64(max(n, 0)), size-reserved)
+	if count <= 0 {
+		return uint64(reserved), 0, nil
+	}
+	err = t.one("reserve sequence", `UPDATE status_lists SET reserved = $1 WHERE number = $2`, reserved+count, list)
+	return uint64(reserved), int(count), err
 }
 
 func (t *pgTx) indices(op, q string, list int) ([]uint64, error) {
@@ -630,8 +669,8 @@ func (t *pgTx) indices(op, q string, list int) ([]uint64, error) {
 	return out, t.err(op, rows.Err())
 }
 
-func (t *pgTx) UsedIndices(list int) ([]uint64, error) {
-	return t.indices("used indices", `SELECT idx FROM credentials WHERE list = $1`, list)
+func (t *pgTx) LegacyIndices(list int) ([]uint64, error) {
+	return t.indices("legacy indices", `SELECT idx FROM credentials WHERE list = $1 AND seq IS NULL`, list)
 }
 
 func (t *pgTx) RevokedIndices(list int) ([]uint64, error) {
@@ -646,10 +685,10 @@ func (t *pgTx) RevokedIndices(list int) ([]uint64, error) {
 // key refuses such a record.
 func (t *pgTx) InsertCredential(c *CredentialRecord) error {
 	return t.insert("insert credential", "status index or record ID taken, or no such status list",
-		`INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims)
-		SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12 WHERE EXISTS (SELECT 1 FROM status_lists WHERE number = $6)
+		`INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims, seq)
+		SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13 WHERE EXISTS (SELECT 1 FROM status_lists WHERE number = $6)
 		ON CONFLICT DO NOTHING`,
-		c.ID, c.BindingID, c.VCT, string(c.Format), string(c.Profile), c.List, int64(c.Index), c.KeyThumbprint, ts(c.IssuedAt), ts(c.ExpiresAt), ts(c.RevokedAt), c.Claims)
+		c.ID, c.BindingID, c.VCT, string(c.Format), string(c.Profile), c.List, int64(c.Index), c.KeyThumbprint, ts(c.IssuedAt), ts(c.ExpiresAt), ts(c.RevokedAt), c.Claims, seqValue(c.Seq))
 }
 
 func (t *pgTx) credentials(op, where, arg string) ([]CredentialRecord, error) {
@@ -660,15 +699,11 @@ func (t *pgTx) credentials(op, where, arg string) ([]CredentialRecord, error) {
 	defer rows.Close()
 	var out []CredentialRecord
 	for rows.Next() {
-		var c CredentialRecord
-		var f, p string
-		var idx, is, ex, rv int64
-		if err := rows.Scan(&c.ID, &c.BindingID, &c.VCT, &f, &p, &c.List, &idx, &c.KeyThumbprint, &is, &ex, &rv, &c.Claims); err != nil {
+		c, err := scanCredential(rows)
+		if err != nil {
 			return nil, t.err(op, err)
 		}
-		c.Format, c.Profile, c.Index = credential.Format(f), Profile(p), uint64(idx)
-		c.IssuedAt, c.ExpiresAt, c.RevokedAt = fromTS(is), fromTS(ex), fromTS(rv)
-		out = append(out, c)
+		out = append(out, *c)
 	}
 	return out, t.err(op, rows.Err())
 }

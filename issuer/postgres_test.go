@@ -81,7 +81,7 @@ func TestPostgresSchemaGuards(t *testing.T) {
 		return errors.Join(
 			tx.InsertRegistration(&Registration{ID: "reg1", NIK: testNIK, CreatedAt: ct}),
 			tx.InsertBinding(&Binding{ID: "bind1", NIK: testNIK, RegistrationID: "reg1", KeyThumbprint: "tp", PublicJWK: []byte("{}"), State: BindingActive, CreatedAt: ct}),
-			tx.InsertStatusList(StatusListRecord{Number: 1, URI: "u1", Bits: 1, Size: 16, CreatedAt: ct}),
+			tx.InsertStatusList(StatusListRecord{Number: 1, URI: "u1", Bits: 1, Size: 16, CreatedAt: ct, Key: listKey(1)}),
 			tx.InsertCredential(&CredentialRecord{ID: "c1", BindingID: "bind1", List: 1, Index: 1, IssuedAt: ct, ExpiresAt: ct, RevokedAt: ct}),
 			tx.InsertOffer(&OfferRecord{ID: "off1", RegistrationID: "reg1", RefHash: []byte("r"), CodeHash: []byte("c"), TxCodeHash: []byte("t"), CreatedAt: ct, ExpiresAt: ct, UsedAt: ct}),
 			tx.InsertSession(&Session{TokenHash: []byte("tok"), ID: "sess1", RegistrationID: "reg1", CreatedAt: ct, ExpiresAt: ct}),
@@ -98,6 +98,9 @@ func TestPostgresSchemaGuards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE status_lists SET reserved = 5`); err != nil {
+		t.Fatalf("reserving: %v", err)
+	}
 	for _, q := range []string{
 		`UPDATE audit SET detail = 'x'`,
 		`DELETE FROM audit`,
@@ -115,6 +118,9 @@ func TestPostgresSchemaGuards(t *testing.T) {
 		`UPDATE refresh_tokens SET revoked_at = 0`,
 		`INSERT INTO bindings (id, nik, registration_id, key_thumbprint, public_jwk, state, created_at) VALUES ('bind2', '` + testNIK + `', 'reg1', 'tp', '\x00', 'active', 1)`,
 		`UPDATE bindings SET state = 'lost'`,
+		`UPDATE status_lists SET perm_key = '\x00'`,
+		`UPDATE status_lists SET reserved = 17`,
+		`UPDATE status_lists SET reserved = 4`,
 	} {
 		if _, err := conn.Exec(ctx, q); err == nil {
 			t.Errorf("%s: the schema allowed it", q)

@@ -212,6 +212,56 @@ var migrations = []string{
 	CREATE TRIGGER refresh_tokens_no_unrevoke BEFORE UPDATE OF revoked_at ON refresh_tokens
 		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
 		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END;`,
+
+	// 5: status indices in the order of a per-list sequence through a
+	// keyed permutation (StatusListRecord). A list gets its permutation
+	// key and the count of positions reserved; a credential its
+	// sequence number, NULL for those drawn at random before, whose
+	// indices the sequence skips. The unique key moves from (list, idx),
+	// written at random places, to (list, seq), written in order; the
+	// indices of the older credentials stay unique among themselves.
+	// SQLite cannot drop a table's constraint, so credentials is rebuilt
+	// (with its triggers); the foreign keys are deferred meanwhile.
+	`PRAGMA defer_foreign_keys = ON;
+	ALTER TABLE status_lists ADD COLUMN perm_key BLOB NOT NULL DEFAULT x'';
+	ALTER TABLE status_lists ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+	UPDATE status_lists SET perm_key = randomblob(16);
+	-- A list's key never changes, and its reservations never go back.
+	CREATE TRIGGER status_lists_key_fixed BEFORE UPDATE OF perm_key ON status_lists
+		WHEN NEW.perm_key != OLD.perm_key
+		BEGIN SELECT RAISE(ABORT, 'a status list keeps its key'); END;
+	CREATE TRIGGER status_lists_reserved_grows BEFORE UPDATE OF reserved ON status_lists
+		WHEN NEW.reserved < OLD.reserved OR NEW.reserved > OLD.size
+		BEGIN SELECT RAISE(ABORT, 'status list reservations only grow, up to the size'); END;
+	DROP TRIGGER credentials_no_unrevoke;
+	DROP TRIGGER credentials_no_delete;
+	CREATE TABLE credentials_v4 AS SELECT * FROM credentials;
+	DROP TABLE credentials;
+	CREATE TABLE credentials (
+		id TEXT PRIMARY KEY,
+		binding_id TEXT NOT NULL REFERENCES bindings(id),
+		vct TEXT NOT NULL,
+		format TEXT NOT NULL,
+		profile TEXT NOT NULL,
+		list INTEGER NOT NULL REFERENCES status_lists(number),
+		idx INTEGER NOT NULL,
+		key_thumbprint TEXT NOT NULL,
+		issued_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		revoked_at INTEGER NOT NULL DEFAULT 0,
+		claims BLOB,
+		seq INTEGER CHECK (seq > 0),
+		UNIQUE (list, seq)
+	);
+	INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims)
+		SELECT id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims FROM credentials_v4;
+	DROP TABLE credentials_v4;
+	CREATE UNIQUE INDEX credentials_legacy_idx ON credentials(list, idx) WHERE seq IS NULL;
+	CREATE INDEX credentials_binding ON credentials(binding_id);
+	CREATE TRIGGER credentials_no_unrevoke BEFORE UPDATE OF revoked_at ON credentials
+		WHEN OLD.revoked_at != 0 AND NEW.revoked_at != OLD.revoked_at
+		BEGIN SELECT RAISE(ABORT, 'revocation cannot be undone'); END;
+	CREATE TRIGGER credentials_no_delete BEFORE DELETE ON credentials BEGIN SELECT RAISE(ABORT, 'credential records are kept'); END;`,
 }
 
 // SchemaVersion is the schema version a store opened by this version of the
@@ -460,7 +510,7 @@ func (t *sqliteTx) RevokeBinding(id string, at time.Time, reason string) error {
 }
 
 func (t *sqliteTx) StatusLists() ([]StatusListRecord, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT number, uri, bits, size, created_at FROM status_lists ORDER BY number`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT number, uri, bits, size, created_at, perm_key, reserved FROM status_lists ORDER BY number`)
 	if err != nil {
 		return nil, storeErr("status lists", err)
 	}
@@ -468,11 +518,11 @@ func (t *sqliteTx) StatusLists() ([]StatusListRecord, error) {
 	var out []StatusListRecord
 	for rows.Next() {
 		var l StatusListRecord
-		var c int64
-		if err := rows.Scan(&l.Number, &l.URI, &l.Bits, &l.Size, &c); err != nil {
+		var c, r int64
+		if err := rows.Scan(&l.Number, &l.URI, &l.Bits, &l.Size, &c, &l.Key, &r); err != nil {
 			return nil, storeErr("status lists", err)
 		}
-		l.CreatedAt = fromTS(c)
+		l.CreatedAt, l.Reserved = fromTS(c), uint64(r)
 		out = append(out, l)
 	}
 	return out, storeErrOrNil("status lists", rows.Err())
@@ -493,8 +543,26 @@ func (t *sqliteTx) InsertStatusList(l StatusListRecord) error {
 	if l.Number != max+1 {
 		return &Error{Op: "insert status list", Err: ErrStore, Detail: fmt.Sprintf("list number %d after %d", l.Number, max), conflict: true}
 	}
-	_, err := t.exec("insert status list", `INSERT INTO status_lists (number, uri, bits, size, created_at) VALUES (?,?,?,?,?)`, l.Number, l.URI, l.Bits, l.Size, ts(l.CreatedAt))
+	if err := checkListRecord(l); err != nil {
+		return err
+	}
+	_, err := t.exec("insert status list", `INSERT INTO status_lists (number, uri, bits, size, created_at, perm_key, reserved) VALUES (?,?,?,?,?,?,?)`,
+		l.Number, l.URI, l.Bits, l.Size, ts(l.CreatedAt), l.Key, int64(l.Reserved))
 	return err
+}
+
+func (t *sqliteTx) ReserveSequence(list int, n int) (uint64, int, error) {
+	var reserved, size int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT reserved, size FROM status_lists WHERE number = ?`, list).Scan(&reserved, &size)
+	if err != nil {
+		return 0, 0, storeErr("reserve sequence", err)
+	}
+	count := min(int64(max(n, 0)), size-reserved)
+	if count <= 0 {
+		return uint64(reserved), 0, nil
+	}
+	err = t.one("reserve sequence", `UPDATE status_lists SET reserved = ? WHERE number = ?`, reserved+count, list)
+	return uint64(reserved), int(count), err
 }
 
 func (t *sqliteTx) indices(op, q string, list int) ([]uint64, error) {
@@ -514,8 +582,8 @@ func (t *sqliteTx) indices(op, q string, list int) ([]uint64, error) {
 	return out, storeErrOrNil(op, rows.Err())
 }
 
-func (t *sqliteTx) UsedIndices(list int) ([]uint64, error) {
-	return t.indices("used indices", `SELECT idx FROM credentials WHERE list = ?`, list)
+func (t *sqliteTx) LegacyIndices(list int) ([]uint64, error) {
+	return t.indices("legacy indices", `SELECT idx FROM credentials WHERE list = ? AND seq IS NULL`, list)
 }
 
 func (t *sqliteTx) RevokedIndices(list int) ([]uint64, error) {
@@ -523,23 +591,31 @@ func (t *sqliteTx) RevokedIndices(list int) ([]uint64, error) {
 }
 
 func (t *sqliteTx) InsertCredential(c *CredentialRecord) error {
-	_, err := t.exec("insert credential", `INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.ID, c.BindingID, c.VCT, string(c.Format), string(c.Profile), c.List, int64(c.Index), c.KeyThumbprint, ts(c.IssuedAt), ts(c.ExpiresAt), ts(c.RevokedAt), c.Claims)
+	_, err := t.exec("insert credential", `INSERT INTO credentials (id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.ID, c.BindingID, c.VCT, string(c.Format), string(c.Profile), c.List, int64(c.Index), c.KeyThumbprint, ts(c.IssuedAt), ts(c.ExpiresAt), ts(c.RevokedAt), c.Claims, seqValue(c.Seq))
 	return err
 }
 
-const credentialCols = `id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims`
+// seqValue is the column value of a CredentialRecord's Seq: NULL for 0.
+func seqValue(seq uint64) any {
+	if seq == 0 {
+		return nil
+	}
+	return int64(seq)
+}
+
+const credentialCols = `id, binding_id, vct, format, profile, list, idx, key_thumbprint, issued_at, expires_at, revoked_at, claims, COALESCE(seq, 0)`
 
 type scanner interface{ Scan(...any) error }
 
 func scanCredential(s scanner) (*CredentialRecord, error) {
 	var c CredentialRecord
 	var f, p string
-	var idx, is, ex, rv int64
-	if err := s.Scan(&c.ID, &c.BindingID, &c.VCT, &f, &p, &c.List, &idx, &c.KeyThumbprint, &is, &ex, &rv, &c.Claims); err != nil {
+	var idx, is, ex, rv, seq int64
+	if err := s.Scan(&c.ID, &c.BindingID, &c.VCT, &f, &p, &c.List, &idx, &c.KeyThumbprint, &is, &ex, &rv, &c.Claims, &seq); err != nil {
 		return nil, err
 	}
-	c.Format, c.Profile, c.Index = credential.Format(f), Profile(p), uint64(idx)
+	c.Format, c.Profile, c.Index, c.Seq = credential.Format(f), Profile(p), uint64(idx), uint64(seq)
 	c.IssuedAt, c.ExpiresAt, c.RevokedAt = fromTS(is), fromTS(ex), fromTS(rv)
 	return &c, nil
 }

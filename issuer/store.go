@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ikdkit/ikdkit/credential"
+	"github.com/ikdkit/ikdkit/credential/statuslist"
 )
 
 // Store persists the issuer's state. Every state change of the package runs
@@ -62,13 +63,22 @@ type Tx interface {
 	// InsertStatusList stores a new status list; its Number must be one
 	// more than the highest so far.
 	InsertStatusList(l StatusListRecord) error
-	// UsedIndices returns the allocated indices of a list.
-	UsedIndices(list int) ([]uint64, error)
+	// ReserveSequence advances the Reserved count of a list by up to n,
+	// never past its Size, and returns the first position reserved and
+	// how many were (0 when the list has none left). Reserved never goes
+	// back, so a position is reserved once.
+	ReserveSequence(list int, n int) (first uint64, count int, err error)
+	// LegacyIndices returns the indices of a list's credentials recorded
+	// without a sequence number (Seq 0): those drawn at random before
+	// schema version 5.
+	LegacyIndices(list int) ([]uint64, error)
 	// RevokedIndices returns the indices of revoked credentials of a list.
 	RevokedIndices(list int) ([]uint64, error)
 
-	// InsertCredential records an issued credential. A (List, Index) pair
-	// already in use makes it fail: an index is never given out twice.
+	// InsertCredential records an issued credential. A (List, Seq) pair
+	// already in use makes it fail, and so does a (List, Index) pair in
+	// use by another credential without a Seq: a position, and so an
+	// index, is never given out twice.
 	InsertCredential(c *CredentialRecord) error
 	// Credential returns the record with the given ID.
 	Credential(id string) (*CredentialRecord, error)
@@ -183,24 +193,43 @@ type Binding struct {
 }
 
 // StatusListRecord describes one status list of the issuer.
+//
+// The issuer hands out the list's indices in the order of a sequence: the
+// credential at position n (0, 1, ...) gets index π(n), π the keyed
+// permutation [statuslist.Permutation] under Key. Issuer instances
+// sharing the store reserve runs of positions (Reserved) before they sign,
+// so none waits for another, and the store's unique key on (list, Seq)
+// grows in order, while the published list shows no order of issuance.
 type StatusListRecord struct {
 	Number    int    // 1, 2, ...
 	URI       string // the Status List Token's sub and the credentials' status uri
 	Bits      int
 	Size      int
 	CreatedAt time.Time
+	// Key is the key of the list's permutation (statuslist.PermutationKeySize
+	// bytes). It is secret: whoever holds it can order the list's
+	// credentials by issuance. [Issuer.StatusLists] leaves it out.
+	Key []byte
+	// Reserved is how many positions of the sequence are reserved, by
+	// [Tx.ReserveSequence] or when the list is created: positions
+	// [0, Reserved) are taken, used or lost with a process that stopped.
+	Reserved uint64
 }
 
 // CredentialRecord is what the issuer keeps about an issued credential:
 // no personal data unless [Config.StoreClaims] is set.
 type CredentialRecord struct {
-	ID            string
-	BindingID     string
-	VCT           string // credential type (vct; the doctype follows from it)
-	Format        credential.Format
-	Profile       Profile
-	List          int    // status list number
-	Index         uint64 // status list index
+	ID        string
+	BindingID string
+	VCT       string // credential type (vct; the doctype follows from it)
+	Format    credential.Format
+	Profile   Profile
+	List      int    // status list number
+	Index     uint64 // status list index
+	// Seq is 1 + the credential's position in its list's sequence (Index
+	// is the permutation of Seq-1), or 0 for a credential whose index was
+	// drawn at random (schema version 4 and before).
+	Seq           uint64
 	KeyThumbprint string // holder key thumbprint (RFC 7638)
 	IssuedAt      time.Time
 	ExpiresAt     time.Time
@@ -328,4 +357,16 @@ type AuditEvent struct {
 	Subject string // registration, binding or credential ID
 	Outcome string // "ok" or the error sentinel's text
 	Detail  string
+}
+
+// checkListRecord refuses a status list record a Store must not hold: one
+// without a permutation key, or with more positions reserved than it has.
+func checkListRecord(l StatusListRecord) error {
+	if len(l.Key) != statuslist.PermutationKeySize {
+		return errorf("insert status list", ErrStore, "permutation key of %d bytes, want %d", len(l.Key), statuslist.PermutationKeySize)
+	}
+	if l.Size <= 0 || l.Reserved > uint64(l.Size) {
+		return errorf("insert status list", ErrStore, "%d positions reserved in a list of %d", l.Reserved, l.Size)
+	}
+	return nil
 }

@@ -1,10 +1,12 @@
 package issuer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -39,6 +41,9 @@ func TestStoreConformancePostgres(t *testing.T) {
 	})
 }
 
+// listKey is a permutation key for conformance list n.
+func listKey(n int) []byte { return bytes.Repeat([]byte{byte(n)}, 16) }
+
 // ct is the time the conformance records are made at: whole nanoseconds,
 // UTC, as the stores give them back.
 var ct = time.Date(2026, 5, 1, 8, 0, 0, 123456789, time.UTC)
@@ -69,7 +74,7 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			return errors.Join(
 				tx.InsertRegistration(&Registration{ID: "reg1", NIK: testNIK, Email: "rina@example.id", Phone: "+6281234567890", CreatedAt: ct}),
 				tx.InsertBinding(&Binding{ID: "bind1", NIK: testNIK, RegistrationID: "reg1", KeyThumbprint: "tp1", PublicJWK: []byte(`{"kty":"EC"}`), State: BindingActive, CreatedAt: ct}),
-				tx.InsertStatusList(StatusListRecord{Number: 1, URI: testIssuer + "/status/1", Bits: 1, Size: 16, CreatedAt: ct}),
+				tx.InsertStatusList(StatusListRecord{Number: 1, URI: testIssuer + "/status/1", Bits: 1, Size: 16, CreatedAt: ct, Key: listKey(1)}),
 				tx.InsertOffer(&OfferRecord{ID: "off1", RegistrationID: "reg1", RefHash: []byte("ref1"), CodeHash: []byte("code1"), TxCodeHash: []byte("tx1"),
 					TxCodeLength: 6, ConfigurationIDs: []string{"a", "b"}, CreatedAt: ct, ExpiresAt: ct.Add(time.Minute)}),
 				tx.InsertSession(&Session{TokenHash: []byte("tok1"), ID: "sess1", OfferID: "off1", RegistrationID: "reg1", NIK: testNIK, JKT: "jkt1",
@@ -310,7 +315,7 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			return err
 		})
 		rec := func(n int) StatusListRecord {
-			return StatusListRecord{Number: n, URI: fmt.Sprintf("%s/status/%d", testIssuer, n), Bits: 1, Size: 16, CreatedAt: ct}
+			return StatusListRecord{Number: n, URI: fmt.Sprintf("%s/status/%d", testIssuer, n), Bits: 1, Size: 16, CreatedAt: ct, Key: listKey(n), Reserved: uint64(n)}
 		}
 		update(t, s, func(tx Tx) error {
 			if err := tx.InsertStatusList(rec(2)); !isConflict(err) {
@@ -331,8 +336,79 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 		})
 		view(t, s, func(tx Tx) error {
 			l, err := tx.StatusLists()
-			if err == nil && !slices.Equal(l, []StatusListRecord{rec(1), rec(2), rec(3)}) {
+			if err == nil && !reflect.DeepEqual(l, []StatusListRecord{rec(1), rec(2), rec(3)}) {
 				t.Errorf("lists %v", l)
+			}
+			return err
+		})
+		update(t, s, func(tx Tx) error {
+			over := rec(4)
+			over.Reserved = 17
+			if err := tx.InsertStatusList(over); !errors.Is(err, ErrStore) || isConflict(err) {
+				t.Errorf("list with 17 of 16 positions reserved: %v, want ErrStore", err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("ReserveSequence", func(t *testing.T) {
+		s := open(t)
+		seed(t, s) // list 1: 16 positions, none reserved
+		type run struct {
+			first uint64
+			count int
+		}
+		update(t, s, func(tx Tx) error {
+			var got []run
+			for _, n := range []int{10, 0, -1, 10, 10} {
+				first, count, err := tx.ReserveSequence(1, n)
+				if err != nil {
+					return err
+				}
+				got = append(got, run{first, count})
+			}
+			// Up to the size, never past it, and 0 of 0 or fewer.
+			if want := []run{{0, 10}, {10, 0}, {10, 0}, {10, 6}, {16, 0}}; !slices.Equal(got, want) {
+				t.Errorf("runs %v, want %v", got, want)
+			}
+			if _, _, err := tx.ReserveSequence(2, 1); !errors.Is(err, ErrNotFound) {
+				t.Errorf("reserving in a missing list: %v, want ErrNotFound", err)
+			}
+			return nil
+		})
+		view(t, s, func(tx Tx) error {
+			l, err := tx.StatusLists()
+			if err == nil && (len(l) != 1 || l[0].Reserved != 16) {
+				t.Errorf("lists %+v, want list 1 with 16 reserved", l)
+			}
+			return err
+		})
+		// A rolled-back reservation is not kept.
+		update(t, s, func(tx Tx) error {
+			return tx.InsertStatusList(StatusListRecord{Number: 2, URI: testIssuer + "/status/2", Bits: 1, Size: 64, CreatedAt: ct, Key: listKey(2)})
+		})
+		if err := s.Update(ctx, func(tx Tx) error {
+			if _, _, err := tx.ReserveSequence(2, 5); err != nil {
+				return err
+			}
+			return errMine
+		}); !errors.Is(err, errMine) {
+			t.Fatalf("update: %v, want fn's error", err)
+		}
+		// Concurrent reservations get runs that do not overlap.
+		errs := concurrently(s, workers, func(i int, tx Tx) error {
+			_, _, err := tx.ReserveSequence(2, 3)
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Errorf("concurrent reservation: %v", err)
+			}
+		}
+		update(t, s, func(tx Tx) error {
+			first, count, err := tx.ReserveSequence(2, 100)
+			if err == nil && (first != 3*workers || count != 64-3*workers) {
+				t.Errorf("after %d runs of 3: run %d+%d, want %d+%d", workers, first, count, 3*workers, 64-3*workers)
 			}
 			return err
 		})
@@ -348,7 +424,7 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 				return err
 			}
 			n := len(l) + 1
-			return tx.InsertStatusList(StatusListRecord{Number: n, URI: fmt.Sprintf("%s/status/%d", testIssuer, n), Bits: 1, Size: 16, CreatedAt: ct})
+			return tx.InsertStatusList(StatusListRecord{Number: n, URI: fmt.Sprintf("%s/status/%d", testIssuer, n), Bits: 1, Size: 16, CreatedAt: ct, Key: listKey(n)})
 		})
 		for _, err := range errs {
 			if err != nil {
@@ -412,10 +488,10 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			if err != nil || !slices.Equal(ids, []string{"c1", "c3", "c4", "c2"}) {
 				t.Errorf("credentials of the binding %v, %v (want ordered by issued_at, id)", ids, err)
 			}
-			used, err := tx.UsedIndices(1)
+			used, err := tx.LegacyIndices(1)
 			slices.Sort(used)
 			if err != nil || !slices.Equal(used, []uint64{5, 6, 7, 9}) {
-				t.Errorf("used indices %v, %v", used, err)
+				t.Errorf("legacy indices %v, %v", used, err)
 			}
 			if ok, err := tx.RevokeCredential("c2", ct.Add(time.Minute)); !ok || err != nil {
 				t.Errorf("revoke: %v, %v", ok, err)
@@ -444,8 +520,38 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			if err != nil || !slices.Equal(rev, []uint64{5, 6, 7, 9}) {
 				t.Errorf("revoked indices %v, %v", rev, err)
 			}
-			if l, err := tx.UsedIndices(2); err != nil || len(l) != 0 {
-				t.Errorf("used indices of a missing list %v, %v", l, err)
+			if l, err := tx.LegacyIndices(2); err != nil || len(l) != 0 {
+				t.Errorf("legacy indices of a missing list %v, %v", l, err)
+			}
+			return nil
+		})
+	})
+
+	t.Run("CredentialSequence", func(t *testing.T) {
+		s := open(t)
+		seed(t, s)
+		at := func(id string, seq, idx uint64) *CredentialRecord {
+			c := cred(id, 1, idx)
+			c.Seq = seq
+			return c
+		}
+		update(t, s, func(tx Tx) error {
+			return errors.Join(tx.InsertCredential(cred("old", 1, 2)), tx.InsertCredential(at("c1", 1, 11)), tx.InsertCredential(at("c2", 2, 4)))
+		})
+		update(t, s, func(tx Tx) error {
+			// A taken position is a conflict, whatever the index.
+			if err := tx.InsertCredential(at("c3", 2, 9)); !isConflict(err) {
+				t.Errorf("position 2 again: %v, want a conflict", err)
+			}
+			if c, err := tx.Credential("c2"); err != nil || c.Seq != 2 || c.Index != 4 {
+				t.Errorf("credential %+v, %v; want seq 2, index 4", c, err)
+			}
+			if c, err := tx.Credential("old"); err != nil || c.Seq != 0 {
+				t.Errorf("credential without a position %+v, %v", c, err)
+			}
+			// Only the credentials without a position are legacy.
+			if l, err := tx.LegacyIndices(1); err != nil || !slices.Equal(l, []uint64{2}) {
+				t.Errorf("legacy indices %v, %v; want [2]", l, err)
 			}
 			return nil
 		})
@@ -462,9 +568,9 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 		wantOne(t, errs, ErrStore)
 		wantConflicts(t, errs)
 		view(t, s, func(tx Tx) error {
-			used, err := tx.UsedIndices(1)
+			used, err := tx.LegacyIndices(1)
 			if err == nil && !slices.Equal(used, []uint64{3}) {
-				t.Errorf("used indices %v", used)
+				t.Errorf("legacy indices %v", used)
 			}
 			return err
 		})
@@ -881,7 +987,7 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 				tx.InsertNonce([]byte("n"), ct),
 				tx.RevokeBinding("bind1", ct, "x"),
 				tx.InsertBinding(&Binding{ID: "bind2", NIK: testNIK, RegistrationID: "reg1", KeyThumbprint: "tp", PublicJWK: []byte("{}"), State: BindingActive, CreatedAt: ct}),
-				tx.InsertStatusList(StatusListRecord{Number: 2, URI: "u2", Bits: 1, Size: 16, CreatedAt: ct}),
+				tx.InsertStatusList(StatusListRecord{Number: 2, URI: "u2", Bits: 1, Size: 16, CreatedAt: ct, Key: listKey(2)}),
 				tx.InsertCredential(cred("c1", 2, 1)),
 				tx.InsertBindingKey(&BindingKey{BindingID: "bind1", Thumbprint: "k", PublicJWK: []byte("{}"), CreatedAt: ct}),
 				tx.AppendAudit(&AuditEvent{At: ct, Actor: "a", Action: "a", Subject: "a", Outcome: "ok"}),
