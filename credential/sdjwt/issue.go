@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -106,6 +107,45 @@ type Workspace struct {
 	maps    []map[string]int32 // member maps of policy nodes, cleared for reuse
 	members []member
 	sorted  [][]byte
+	// signer is the JWS signer of the last Signer issued with, if that
+	// Signer can be compared with ==.
+	signer atomic.Pointer[cachedSigner]
+}
+
+// cachedSigner is a Workspace's JWS signer and the Signer it wraps.
+type cachedSigner struct {
+	s  crypto.Signer
+	js *jose.Signer
+}
+
+// joseSigner returns the JWS signer of s, the one kept in ws (which may be
+// nil) if it wraps the same s: finding the algorithm of the key each time
+// costs about a microsecond.
+func (ws *Workspace) joseSigner(s crypto.Signer) (*jose.Signer, error) {
+	if ws != nil {
+		if c := ws.signer.Load(); c != nil && equalSigners(c.s, s) {
+			return c.js, nil
+		}
+	}
+	js, err := jose.NewSigner(s)
+	if err == nil && ws != nil && equalSigners(s, s) {
+		ws.signer.Store(&cachedSigner{s: s, js: js})
+	}
+	return js, err
+}
+
+// equalSigners reports whether a == b, and false where == would panic (a
+// struct holding a map, say): such a Signer is never kept.
+func equalSigners(a, b crypto.Signer) (equal bool) {
+	if !reflect.TypeOf(a).Comparable() {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			equal = false
+		}
+	}()
+	return a == b
 }
 
 // Issue creates an SD-JWT (RFC 9901 §4) from claims: every claim named in
@@ -131,7 +171,7 @@ func issue(claims map[string]any, opts IssueOptions) ([]byte, error) {
 	if opts.Signer == nil {
 		return nil, newErr(check.Input, ErrOptions, "no Signer")
 	}
-	js, err := jose.NewSigner(opts.Signer)
+	js, err := opts.Workspace.joseSigner(opts.Signer)
 	if err != nil {
 		return nil, newErr(check.Input, ErrAlgorithm, "issuer key: %v", err)
 	}

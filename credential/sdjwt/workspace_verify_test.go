@@ -1,6 +1,10 @@
 package sdjwt
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"reflect"
@@ -8,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -190,5 +195,49 @@ func TestVerifyWorkspaceConcurrent(t *testing.T) {
 	close(errc)
 	for err := range errc {
 		t.Fatal(err)
+	}
+}
+
+// mapSigner is a crypto.Signer whose type cannot be compared with ==.
+type mapSigner struct {
+	crypto.Signer
+	tags map[string]string
+}
+
+// wrapSigner is a comparable crypto.Signer type whose values may still
+// fail to compare: == panics when it holds a mapSigner.
+type wrapSigner struct{ crypto.Signer }
+
+// A Workspace keeps the JWS signer of the last key it issued with: a call
+// with another key signs with that key, and a Signer whose type cannot be
+// compared is used without being kept.
+func TestIssueWorkspaceSignerFollowsKey(t *testing.T) {
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	k1, k2 := newKey(), newKey()
+	ws := new(Workspace)
+	m := mapSigner{Signer: k1, tags: map[string]string{}}
+	signers := []crypto.Signer{k1, k2, m, k2, wrapSigner{k1}, wrapSigner{k2}, wrapSigner{m}, wrapSigner{m}, k1}
+	for i, s := range signers {
+		tok, err := Issue(map[string]any{"iss": "https://issuer.example", "exp": time.Now().Add(time.Hour).Unix(), "given_name": "Rina"},
+			IssueOptions{Signer: s, Disclosable: []Path{P("given_name")}, Workspace: ws})
+		if err != nil {
+			t.Fatalf("issue %d: %v", i, err)
+		}
+		if _, err := Verify(tok, VerifyOptions{IssuerKey: s.Public(), AllowNoKeyBinding: true}); err != nil {
+			t.Errorf("issue %d, with key %d: does not verify under that key: %v", i, i, err)
+		}
+		other := k2.Public()
+		if s.Public().(*ecdsa.PublicKey).Equal(other) {
+			other = k1.Public()
+		}
+		if _, err := Verify(tok, VerifyOptions{IssuerKey: other, AllowNoKeyBinding: true}); err == nil {
+			t.Errorf("issue %d verifies under the other key", i)
+		}
 	}
 }
