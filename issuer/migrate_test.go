@@ -121,6 +121,7 @@ func TestOpenSchema3(t *testing.T) {
 var rewindSchema5 = []string{
 	`DROP TRIGGER status_lists_key_fixed`,
 	`DROP TRIGGER status_lists_reserved_grows`,
+	`DROP INDEX status_lists_open`,
 	`ALTER TABLE status_lists DROP COLUMN perm_key`,
 	`ALTER TABLE status_lists DROP COLUMN reserved`,
 	`DROP TRIGGER credentials_no_unrevoke`,

@@ -212,6 +212,7 @@ var postgresMigrations = []string{
 	CREATE TRIGGER status_lists_reserved_grows BEFORE UPDATE OF reserved ON status_lists FOR EACH ROW
 		WHEN (NEW.reserved < OLD.reserved)
 		EXECUTE FUNCTION ikdkit_refuse('status list reservations only grow');
+	CREATE INDEX status_lists_open ON status_lists(number) WHERE reserved < size;
 	ALTER TABLE credentials ADD COLUMN seq BIGINT CHECK (seq > 0),
 		DROP CONSTRAINT credentials_list_idx_key,
 		ADD CONSTRAINT credentials_list_seq_key UNIQUE (list, seq);
@@ -602,7 +603,20 @@ func (t *pgTx) RevokeBinding(id string, at time.Time, reason string) error {
 }
 
 func (t *pgTx) StatusLists() ([]StatusListRecord, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT number, uri, bits, size, created_at, perm_key, reserved FROM status_lists ORDER BY number`)
+	return t.statusLists(`SELECT ` + listCols + ` FROM status_lists ORDER BY number`)
+}
+
+func (t *pgTx) OpenStatusLists() ([]StatusListRecord, int, error) {
+	var last int
+	if err := t.tx.QueryRow(t.ctx, `SELECT COALESCE(MAX(number), 0) FROM status_lists`).Scan(&last); err != nil {
+		return nil, 0, t.err("status lists", err)
+	}
+	open, err := t.statusLists(`SELECT ` + listCols + ` FROM status_lists WHERE reserved < size ORDER BY number`)
+	return open, last, err
+}
+
+func (t *pgTx) statusLists(q string) ([]StatusListRecord, error) {
+	rows, err := t.tx.Query(t.ctx, q)
 	if err != nil {
 		return nil, t.err("status lists", err)
 	}

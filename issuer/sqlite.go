@@ -233,6 +233,8 @@ var migrations = []string{
 	CREATE TRIGGER status_lists_reserved_grows BEFORE UPDATE OF reserved ON status_lists
 		WHEN NEW.reserved < OLD.reserved OR NEW.reserved > OLD.size
 		BEGIN SELECT RAISE(ABORT, 'status list reservations only grow, up to the size'); END;
+	-- The lists with positions left: what an issuer reserves from.
+	CREATE INDEX status_lists_open ON status_lists(number) WHERE reserved < size;
 	DROP TRIGGER credentials_no_unrevoke;
 	DROP TRIGGER credentials_no_delete;
 	CREATE TABLE credentials_v4 AS SELECT * FROM credentials;
@@ -510,7 +512,22 @@ func (t *sqliteTx) RevokeBinding(id string, at time.Time, reason string) error {
 }
 
 func (t *sqliteTx) StatusLists() ([]StatusListRecord, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT number, uri, bits, size, created_at, perm_key, reserved FROM status_lists ORDER BY number`)
+	return t.statusLists(`SELECT ` + listCols + ` FROM status_lists ORDER BY number`)
+}
+
+func (t *sqliteTx) OpenStatusLists() ([]StatusListRecord, int, error) {
+	var last int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT COALESCE(MAX(number), 0) FROM status_lists`).Scan(&last); err != nil {
+		return nil, 0, storeErr("status lists", err)
+	}
+	open, err := t.statusLists(`SELECT ` + listCols + ` FROM status_lists WHERE reserved < size ORDER BY number`)
+	return open, last, err
+}
+
+const listCols = `number, uri, bits, size, created_at, perm_key, reserved`
+
+func (t *sqliteTx) statusLists(q string) ([]StatusListRecord, error) {
+	rows, err := t.tx.QueryContext(t.ctx, q)
 	if err != nil {
 		return nil, storeErr("status lists", err)
 	}

@@ -140,14 +140,12 @@ func (k *listKeys) block(l StatusListRecord, first uint64, count int) (*seqBlock
 // oldest first, until they hold n free positions; each run takes at least
 // block positions. It returns the runs and the highest list number.
 func (iss *Issuer) reserveExisting(tx Tx, n, block int) ([]*seqBlock, int, error) {
-	lists, err := tx.StatusLists()
+	lists, last, err := tx.OpenStatusLists()
 	if err != nil {
 		return nil, 0, err
 	}
 	var out []*seqBlock
-	last := 0
 	for _, l := range lists {
-		last = l.Number
 		for n > 0 && l.Reserved < uint64(l.Size) {
 			b, err := iss.newBlock(tx, l, max(n, block))
 			if err != nil {
@@ -189,11 +187,12 @@ func (iss *Issuer) addBlocks(bs ...*seqBlock) {
 	}
 }
 
-// loadLists reads the status lists and checks that each has a usable
-// permutation: a store the issuer cannot draw from fails New.
+// loadLists reads the status lists with positions left and checks that
+// each has a usable permutation: a store the issuer cannot draw from fails
+// New.
 func (iss *Issuer) loadLists(ctx context.Context) error {
 	err := iss.cfg.Store.View(ctx, func(tx Tx) error {
-		lists, err := tx.StatusLists()
+		lists, _, err := tx.OpenStatusLists()
 		if err != nil {
 			return err
 		}

@@ -60,6 +60,11 @@ type Tx interface {
 
 	// StatusLists returns every status list, oldest first.
 	StatusLists() ([]StatusListRecord, error)
+	// OpenStatusLists returns the status lists with positions left to
+	// reserve (Reserved < Size), oldest first, and the highest list
+	// number (0 when there is none): what reserving reads, without the
+	// full lists of a national issuer's thousands.
+	OpenStatusLists() (open []StatusListRecord, last int, err error)
 	// InsertStatusList stores a new status list; its Number must be one
 	// more than the highest so far.
 	InsertStatusList(l StatusListRecord) error

@@ -358,7 +358,20 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			first uint64
 			count int
 		}
+		// openLists checks what OpenStatusLists gives.
+		openLists := func(tx Tx, want []int, wantLast int) {
+			t.Helper()
+			open, last, err := tx.OpenStatusLists()
+			var got []int
+			for _, l := range open {
+				got = append(got, l.Number)
+			}
+			if err != nil || !slices.Equal(got, want) || last != wantLast {
+				t.Errorf("open lists %v, last %d, %v; want %v, %d", got, last, err, want, wantLast)
+			}
+		}
 		update(t, s, func(tx Tx) error {
+			openLists(tx, []int{1}, 1)
 			var got []run
 			for _, n := range []int{10, 0, -1, 10, 10} {
 				first, count, err := tx.ReserveSequence(1, n)
@@ -374,6 +387,7 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			if _, _, err := tx.ReserveSequence(2, 1); !errors.Is(err, ErrNotFound) {
 				t.Errorf("reserving in a missing list: %v, want ErrNotFound", err)
 			}
+			openLists(tx, nil, 1) // list 1 reserved to the end
 			return nil
 		})
 		view(t, s, func(tx Tx) error {
@@ -406,10 +420,12 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			}
 		}
 		update(t, s, func(tx Tx) error {
+			openLists(tx, []int{2}, 2)
 			first, count, err := tx.ReserveSequence(2, 100)
 			if err == nil && (first != 3*workers || count != 64-3*workers) {
 				t.Errorf("after %d runs of 3: run %d+%d, want %d+%d", workers, first, count, 3*workers, 64-3*workers)
 			}
+			openLists(tx, nil, 2)
 			return err
 		})
 	})
