@@ -234,19 +234,24 @@ func (e *env) reopen() {
 // PostgreSQL also reads.
 func (e *env) queryRow(q string, args ...any) scanner {
 	if e.pg != nil {
-		var b strings.Builder
-		n := 0
-		for _, r := range q {
-			if r == '?' {
-				n++
-				b.WriteString("$" + strconv.Itoa(n))
-			} else {
-				b.WriteRune(r)
-			}
-		}
-		return e.pg.pool.QueryRow(e.ctx, b.String(), args...)
+		return e.pg.pool.QueryRow(e.ctx, dollarParams(q), args...)
 	}
 	return e.store.db.QueryRow(q, args...)
+}
+
+// dollarParams rewrites the ? placeholders of q as PostgreSQL's $1, $2, ...
+func dollarParams(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // registerConfirm registers testNIK and returns the grant.

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -168,17 +166,7 @@ func (e *env) exec(q string, args ...any) {
 	e.t.Helper()
 	var err error
 	if e.pg != nil {
-		var b strings.Builder
-		n := 0
-		for _, r := range q {
-			if r == '?' {
-				n++
-				b.WriteString("$" + strconv.Itoa(n))
-			} else {
-				b.WriteRune(r)
-			}
-		}
-		_, err = e.pg.pool.Exec(e.ctx, b.String(), args...)
+		_, err = e.pg.pool.Exec(e.ctx, dollarParams(q), args...)
 	} else {
 		_, err = e.store.db.Exec(q, args...)
 	}
