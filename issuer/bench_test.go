@@ -153,3 +153,34 @@ func BenchmarkIssueBatchAllocs(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIssueCopies is IssueBatch of 100 KTP-el SD-JWT VCs as wallets
+// receive them: 10 documents, 10 one-time copies of each
+// (credential.TypeInfo.Copies), with the CPU time per credential and the
+// allocations per batch.
+func BenchmarkIssueCopies(b *testing.B) {
+	e := newEnv(b, func(c *Config) { c.StatusList.Size = 1 << 22 })
+	a := e.activate(newDevice(b))
+	const documents, copies = 10, 10
+	var reqs []IssueRequest
+	for range documents {
+		doc := mustKTPEL()
+		for range copies {
+			reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: doc, Formats: []credential.Format{credential.FormatSDJWT}})
+		}
+	}
+	b.ReportAllocs()
+	var iss phase
+	start := time.Now()
+	for b.Loop() {
+		e.clock.Follow(start)
+		iss.add(len(reqs), func() {
+			if _, err := e.iss.IssueBatch(e.ctx, "bench", reqs); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	if iss.haveCPU {
+		b.ReportMetric(iss.cpuPer(), "cpu-ns/credential")
+	}
+}

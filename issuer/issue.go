@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,8 +258,10 @@ func (iss *Issuer) expiry(claims map[string]any, now time.Time) time.Time {
 	return exp.Truncate(time.Second)
 }
 
-// payload is what one credential carries, per profile.
+// payload is what one credential carries, per profile. The copies of a
+// batch share one: it is read, never written, once built.
 type payload struct {
+	now          time.Time // the issuance time it was built for, whole seconds
 	vct, docType string
 	claims       map[string]any            // SD-JWT VC claims (vct included)
 	disclosable  []sdjwt.Path              // selectively disclosable paths
@@ -274,9 +277,11 @@ func (iss *Issuer) fullPayload(doc credential.Document, f credential.Format, now
 	claims := doc.SDJWTClaims(now)
 	p := &payload{vct: ti.VCT, docType: ti.DocType, claims: claims, decoys: iss.cfg.Decoys, exp: iss.expiry(claims, now)}
 	if f == credential.FormatMdoc {
+		p.claims = nil // read for the expiry only
 		p.elements = doc.MdocElements(now)
 		return p
 	}
+	dropIssuerClaims(claims)
 	// The type lists every optional claim, and those the document has are
 	// disclosed (SkipAbsent passes over the others as it marks them). The
 	// paths were read from the type once, in New: the type's claim policy
@@ -292,6 +297,71 @@ type job struct {
 	doc  credential.Document
 	f    credential.Format
 	prof Profile
+	// shared, if not nil, builds the payload once for every job of a
+	// batch with the same document, format and profile: the copies.
+	shared *sharedPayload
+}
+
+// sharedPayload is the payload of the copies of one document in a batch,
+// built by the first of them to need it.
+type sharedPayload struct {
+	once sync.Once
+	pl   *payload
+	err  error
+}
+
+// payload returns the payload of j, built now or by another copy.
+func (j *job) payload(iss *Issuer) (*payload, error) {
+	if j.shared == nil {
+		return iss.buildPayload(j.doc, j.f, j.prof)
+	}
+	j.shared.once.Do(func() { j.shared.pl, j.shared.err = iss.buildPayload(j.doc, j.f, j.prof) })
+	return j.shared.pl, j.shared.err
+}
+
+// buildPayload builds the payload of doc in format f and profile prof.
+// The claims are those of now; the times the credential carries are
+// coarse (Config.TimeGranularity), the same for every copy of a batch and
+// every credential of the period.
+func (iss *Issuer) buildPayload(doc credential.Document, f credential.Format, prof Profile) (*payload, error) {
+	now := iss.now().Truncate(time.Second)
+	var pl *payload
+	switch prof {
+	case ProfileFull:
+		pl = iss.fullPayload(doc, f, now)
+	case ProfileQR:
+		var err error
+		if pl, err = iss.qrPayload(doc, f, now); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", prof)
+	}
+	pl.now, pl.exp = now, iss.coarseExpiry(pl.exp, now)
+	return pl, nil
+}
+
+// shareCopies gives the jobs of one document, format and profile one
+// payload. Documents are told apart by pointer; a document of another
+// kind of type gets a payload per job.
+func shareCopies(jobs []job) {
+	type key struct {
+		doc  uintptr
+		f    credential.Format
+		prof Profile
+	}
+	seen := map[key]*sharedPayload{}
+	for i := range jobs {
+		v := reflect.ValueOf(jobs[i].doc)
+		if v.Kind() != reflect.Pointer {
+			continue
+		}
+		k := key{v.Pointer(), jobs[i].f, jobs[i].prof}
+		if seen[k] == nil {
+			seen[k] = new(sharedPayload)
+		}
+		jobs[i].shared = seen[k]
+	}
 }
 
 // signedCredential is a job's credential, signed but not yet recorded.
@@ -323,28 +393,15 @@ func (iss *Issuer) sign(j job, ws *sdjwt.Workspace) (*signedCredential, error) {
 	if j.prof == "" {
 		j.prof = ProfileFull
 	}
-	// The claims are those of now; the times the credential carries are
-	// coarse (Config.TimeGranularity), the same for every copy of a batch
-	// and every credential of the period.
-	now := iss.now().Truncate(time.Second)
-	var pl *payload
-	switch j.prof {
-	case ProfileFull:
-		pl = iss.fullPayload(j.doc, j.f, now)
-	case ProfileQR:
-		var err error
-		if pl, err = iss.qrPayload(j.doc, now); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, errorf("issue", ErrInvalidInput, "unknown profile %q", j.prof)
+	pl, err := j.payload(iss)
+	if err != nil {
+		return nil, err
 	}
-	pl.exp = iss.coarseExpiry(pl.exp, now)
 	id, err := iss.newID()
 	if err != nil {
 		return nil, err
 	}
-	sc := &signedCredential{job: j, id: id, now: iss.coarse(now), pl: pl}
+	sc := &signedCredential{job: j, id: id, now: iss.coarse(pl.now), pl: pl}
 	list, seq, idx, err := iss.allocate()
 	if isErr(err, ErrListFull) {
 		return sc, nil
@@ -374,6 +431,7 @@ func (iss *Issuer) signAt(sc *signedCredential, list StatusListRecord, seq, idx 
 // signAll signs jobs on up to Config.SigningWorkers goroutines and returns
 // the credentials in the order of jobs, or the first error.
 func (iss *Issuer) signAll(jobs []job) ([]*signedCredential, error) {
+	shareCopies(jobs)
 	out := make([]*signedCredential, len(jobs))
 	workers := min(len(jobs), iss.cfg.SigningWorkers)
 	if workers <= 1 {
@@ -553,9 +611,20 @@ func (iss *Issuer) allocateInTx(tl *txLists) (StatusListRecord, uint64, uint64, 
 	return tl.block.list, seq, idx, err
 }
 
+// issuerClaims are the names of the claims signSDJWT sets.
+var issuerClaims = [...]string{"iss", "iat", "exp", "status"}
+
+// dropIssuerClaims deletes from a document's claims those the issuer sets.
+func dropIssuerClaims(claims map[string]any) {
+	for _, name := range issuerClaims {
+		delete(claims, name)
+	}
+}
+
 func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslist.Reference, now time.Time, ws *sdjwt.Workspace) (data, stored []byte, err error) {
 	// The claims the issuer sets go beside the document's, which are
-	// neither copied nor grown; they replace any the document has.
+	// neither copied nor grown; they replace any the document has (the
+	// payload's builder dropped those: dropIssuerClaims).
 	extra := []sdjwt.Claim{
 		{Name: "iss", Value: iss.cfg.Identifier},
 		{Name: "iat", Value: now.Unix()},
@@ -564,9 +633,6 @@ func (iss *Issuer) signSDJWT(pl *payload, holder crypto.PublicKey, ref statuslis
 		{Name: "status", Value: map[string]any{"status_list": map[string]any{"idx": int64(ref.Index), "uri": ref.URI}}},
 	}
 	claims := pl.claims
-	for _, c := range extra {
-		delete(claims, c.Name)
-	}
 	tok, err := sdjwt.IssueVCBytes(claims, sdjwt.IssueOptions{
 		Signer: iss.cfg.Signer, KeyID: iss.cfg.KeyID, Disclosable: pl.disclosable, SkipAbsent: pl.skipAbsent, Decoys: pl.decoys,
 		HolderKey: holder, Rand: iss.cfg.Rand, Workspace: ws, Extra: extra,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,6 +229,73 @@ func TestIssueBatch(t *testing.T) {
 	}
 	if err := e.iss.Revoke(e.ctx, "operator:1", "nosuchcredential"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("revoke unknown: %v", err)
+	}
+}
+
+// countingKTPEL is a KTP-el that counts how often its claims are built.
+type countingKTPEL struct {
+	*credential.KTPEL
+	sdjwt, mdoc atomic.Int32
+}
+
+func (d *countingKTPEL) SDJWTClaims(at time.Time) map[string]any {
+	d.sdjwt.Add(1)
+	return d.KTPEL.SDJWTClaims(at)
+}
+
+func (d *countingKTPEL) MdocElements(at time.Time) map[string]map[string]any {
+	d.mdoc.Add(1)
+	return d.KTPEL.MdocElements(at)
+}
+
+// The copies of a document in one batch share its claims, built once per
+// format and profile on the signing workers, and each is a credential of
+// its own with every claim of the document (the signing workers only read
+// the shared claims: go test -race holds them to it).
+func TestCopiesShareClaims(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.SigningWorkers = 4 })
+	a := e.activate(newDevice(t))
+	doc, other := &countingKTPEL{KTPEL: sampleKTPEL(t)}, &countingKTPEL{KTPEL: sampleKTPEL(t)}
+	var reqs []IssueRequest
+	for range 10 {
+		// The QR profile is read from the KTP-el's fields, not counted.
+		reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: doc}, IssueRequest{BindingID: a.Binding.ID, Document: doc.KTPEL, Profile: ProfileQR})
+	}
+	reqs = append(reqs, IssueRequest{BindingID: a.Binding.ID, Document: other, Formats: []credential.Format{credential.FormatSDJWT}})
+	out, err := e.iss.IssueBatch(e.ctx, "operator:batch", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 41 {
+		t.Fatalf("%d credentials, want 41", len(out))
+	}
+	// The full profile's SD-JWT VC, and its mdoc's expiry.
+	if doc.sdjwt.Load() != 2 || doc.mdoc.Load() != 1 || other.sdjwt.Load() != 1 || other.mdoc.Load() != 0 {
+		t.Errorf("claims built %d/%d times (SD-JWT/mdoc), the other document's %d/%d; want 2/1 and 1/0",
+			doc.sdjwt.Load(), doc.mdoc.Load(), other.sdjwt.Load(), other.mdoc.Load())
+	}
+	want := sampleKTPEL(t).SDJWTClaims(e.clock.Now())
+	seen := map[string]bool{}
+	for _, c := range out {
+		if seen[c.ID] {
+			t.Fatalf("credential %s twice", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Format != credential.FormatSDJWT || c.Profile != ProfileFull {
+			continue
+		}
+		v, err := sdjwt.VerifyVC(c.Encoded(), sdjwt.VerifyOptions{IssuerKey: e.key.Public(), AllowNoKeyBinding: true, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, value := range want {
+			if got, ok := v.Claims()[name]; !ok || fmt.Sprint(got) != fmt.Sprint(value) {
+				t.Errorf("credential %s: %s = %v, want %v", c.ID, name, got, value)
+			}
+		}
+		if v.Issuer() != testIssuer {
+			t.Errorf("credential %s: iss %q", c.ID, v.Issuer())
+		}
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // is always four, so decoys would hide nothing). Its validity is at most
 // credential.QRValidity and ends at the next birthday, when the age flags
 // change.
-func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, error) {
+func (iss *Issuer) qrPayload(doc credential.Document, f credential.Format, now time.Time) (*payload, error) {
 	k, ok := doc.(*credential.KTPEL)
 	if !ok {
 		return nil, errorf("issue", ErrInvalidInput, "the QR profile exists for KTP-el only, not %s", doc.Type().Name)
@@ -22,11 +22,14 @@ func (iss *Issuer) qrPayload(doc credential.Document, now time.Time) (*payload, 
 	if c := credential.NextAgeChange(k.Fields().BirthDate, now); c.Before(exp) {
 		exp = c
 	}
-	return &payload{
-		vct: credential.VCTQR, docType: credential.DocTypeQR,
-		claims: k.QRSDJWTClaims(now), disclosable: qrDisclosable(),
-		elements: k.QRMdocElements(now), exp: exp.Truncate(time.Second),
-	}, nil
+	p := &payload{vct: credential.VCTQR, docType: credential.DocTypeQR, exp: exp.Truncate(time.Second)}
+	if f == credential.FormatMdoc {
+		p.elements = k.QRMdocElements(now)
+	} else {
+		p.claims, p.disclosable = k.QRSDJWTClaims(now), qrDisclosable()
+		dropIssuerClaims(p.claims)
+	}
+	return p, nil
 }
 
 // qrDisclosable is the QR profile's selectively disclosable paths
