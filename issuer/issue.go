@@ -342,21 +342,21 @@ func (iss *Issuer) buildPayload(doc credential.Document, f credential.Format, pr
 }
 
 // shareCopies gives the jobs of one document, format and profile one
-// payload. Documents are told apart by pointer; a document of another
-// kind of type gets a payload per job.
+// payload. Documents are told apart by pointer (and type); a document of
+// another kind of type gets a payload per job, so a map key never holds a
+// value that cannot be compared.
 func shareCopies(jobs []job) {
 	type key struct {
-		doc  uintptr
+		doc  credential.Document
 		f    credential.Format
 		prof Profile
 	}
 	seen := map[key]*sharedPayload{}
 	for i := range jobs {
-		v := reflect.ValueOf(jobs[i].doc)
-		if v.Kind() != reflect.Pointer {
+		if t := reflect.TypeOf(jobs[i].doc); t == nil || t.Kind() != reflect.Pointer {
 			continue
 		}
-		k := key{v.Pointer(), jobs[i].f, jobs[i].prof}
+		k := key{jobs[i].doc, jobs[i].f, jobs[i].prof}
 		if seen[k] == nil {
 			seen[k] = new(sharedPayload)
 		}
