@@ -49,6 +49,8 @@ type fixture struct {
 	// For the RFC 9901 lower bound (verifyLowerBound): the presentation as
 	// bytes, the holder key's uncompressed point, and room to decode into.
 	presBytes, holderRaw, scratch []byte
+	// For verifyMapsBound: the room it keeps between calls.
+	maps mapsBound
 }
 
 func newFixture(tb testing.TB, n int) *fixture {

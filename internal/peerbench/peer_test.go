@@ -89,37 +89,39 @@ func TestSameVerdicts(t *testing.T) {
 
 // BenchmarkVerify verifies one presentation per claim count:
 //
-//   - claims=N/interleaved runs ikdkit, go-sd-jwt+go-jose, the floor and
-//     the RFC 9901 lower bound (verifyLowerBound) in rotation in each
+//   - claims=N/interleaved runs ikdkit, go-sd-jwt+go-jose, the floor, the
+//     RFC 9901 lower bound (verifyLowerBound) and the same bound with the
+//     maps of §7.1 step 3 filled (verifyMapsBound) in rotation in each
 //     iteration and accumulates the process CPU time of each, so that
-//     machine noise (this runs on shared 2-core machines) falls on all four
+//     machine noise (this runs on shared 2-core machines) falls on all five
 //     alike. It reports CPU ns/op per side, x-floor for both
-//     implementations and the lower bound, ikdkit-x-rfc9901 and
+//     implementations and both bounds, ikdkit-x-rfc9901 and
 //     ikdkit-speedup (peer time / ikdkit time).
-//   - claims=N/{ikdkit,go-sd-jwt,floor,rfc9901} run each side alone for
-//     ns/op, B/op and allocs/op.
+//   - claims=N/{ikdkit,go-sd-jwt,floor,rfc9901,maps} run each side alone
+//     for ns/op, B/op and allocs/op.
 func BenchmarkVerify(b *testing.B) {
 	for _, n := range claimCounts {
 		f := newFixture(b, n)
 		po := f.peerOpts()
-		sides := [4]func() error{
+		sides := [5]func() error{
 			func() error { return f.verifyIkdkit(f.presentation, f.opts) },
 			func() error { return f.verifyPeer(f.presentation, po) },
 			f.verifyFloor,
 			f.verifyLowerBound,
+			func() error { _, err := f.verifyMapsBound(); return err },
 		}
-		names := [4]string{"ikdkit", "go-sd-jwt", "floor", "rfc9901"}
+		names := [5]string{"ikdkit", "go-sd-jwt", "floor", "rfc9901", "maps"}
 		for i, side := range sides {
 			if err := side(); err != nil {
 				b.Fatalf("claims=%d %s: %v", n, names[i], err)
 			}
 		}
 		b.Run(fmt.Sprintf("claims=%d/interleaved", n), func(b *testing.B) {
-			var cpu [4]time.Duration
+			var cpu [len(sides)]time.Duration
 			iters := 0
 			for b.Loop() {
-				for k := range 4 {
-					s := (iters + k) % 4 // rotate which side goes first
+				for k := range len(sides) {
+					s := (iters + k) % len(sides) // rotate which side goes first
 					t0 := cpuNow()
 					if err := sides[s](); err != nil {
 						b.Fatal(err)
@@ -129,16 +131,18 @@ func BenchmarkVerify(b *testing.B) {
 				iters++
 			}
 			per := func(s int) float64 { return float64(cpu[s].Nanoseconds()) / float64(iters) }
-			ikd, peer, floor, lower := per(0), per(1), per(2), per(3)
+			ikd, peer, floor, lower, maps := per(0), per(1), per(2), per(3), per(4)
 			b.ReportMetric(ikd, "ikdkit-cpu-ns/op")
 			b.ReportMetric(peer, "go-sd-jwt-cpu-ns/op")
 			b.ReportMetric(floor, "floor-cpu-ns/op")
 			b.ReportMetric(lower, "rfc9901-cpu-ns/op")
+			b.ReportMetric(maps, "maps-cpu-ns/op")
 			if floor > 0 && ikd > 0 && lower > 0 {
 				b.ReportMetric(ikd/floor, "ikdkit-x-floor")
 				b.ReportMetric(peer/floor, "go-sd-jwt-x-floor")
 				b.ReportMetric(lower/floor, "rfc9901-x-floor")
 				b.ReportMetric(ikd/lower, "ikdkit-x-rfc9901")
+				b.ReportMetric(maps/floor, "maps-x-floor")
 				b.ReportMetric(peer/ikd, "ikdkit-speedup")
 			}
 		})
