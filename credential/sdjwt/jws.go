@@ -36,7 +36,7 @@ func digestInto(h crypto.Hash, dst, data []byte) []byte {
 // compactJWS is a parsed, not yet verified, compact JWS with its payload
 // decoded as a JSON object.
 type compactJWS struct {
-	*jose.Token
+	jose.Token
 	payload map[string]any
 }
 
@@ -45,16 +45,26 @@ func decodeB64(s string) ([]byte, error) { return jose.Decode(s) }
 
 // parseCompactJWS splits and decodes a compact JWS without verifying it.
 func parseCompactJWS(tok string, what string, boxes *strictjson.Boxes) (*compactJWS, *check.Error) {
-	t, err := jose.ParseBoxed(tok, MaxDepth, boxes)
-	if err != nil {
-		return nil, newErr(check.Format, ErrMalformed, "%s: %v", what, err)
+	jws := new(compactJWS)
+	if err := jws.parse(tok, what, boxes); err != nil {
+		return nil, err
 	}
-	// t.Payload is jose.Parse's decoded buffer, never written again.
-	payload, err := strictjson.UnmarshalObjectBoxed(t.Payload, MaxDepth, boxes)
-	if err != nil {
-		return nil, newErr(check.Format, ErrMalformed, "%s payload: %v", what, err)
+	return jws, nil
+}
+
+// parse is parseCompactJWS into jws, which a caller keeps inside a value
+// of its own.
+func (jws *compactJWS) parse(tok string, what string, boxes *strictjson.Boxes) *check.Error {
+	if err := jose.ParseTo(&jws.Token, tok, MaxDepth, boxes); err != nil {
+		return newErr(check.Format, ErrMalformed, "%s: %v", what, err)
 	}
-	return &compactJWS{Token: t, payload: payload}, nil
+	// Payload is jose.ParseTo's decoded buffer, never written again.
+	payload, err := strictjson.UnmarshalObjectBoxed(jws.Payload, MaxDepth, boxes)
+	if err != nil {
+		return newErr(check.Format, ErrMalformed, "%s payload: %v", what, err)
+	}
+	jws.payload = payload
+	return nil
 }
 
 // checkAlg enforces the caller's allow-list; an empty list means every

@@ -13,7 +13,7 @@ import (
 type parts struct {
 	raw         string // the input
 	jwt         string // the issuer-signed JWT
-	jws         *compactJWS
+	jws         compactJWS
 	hashName    string
 	hash        crypto.Hash
 	disclosures []*Disclosure
@@ -130,11 +130,10 @@ func split(s string, rb *readBuffers) (*parts, *check.Error) {
 	// the KB-JWT take their interface values from shared slabs.
 	p.boxes.Reserve(3*(n-1) + 24) // digest, value and name of each disclosure, and the rest
 	rb.lendStack(&p.boxes)
-	jws, err := parseCompactJWS(jwt, "issuer-signed JWT", &p.boxes)
-	if err != nil {
+	if err := p.jws.parse(jwt, "issuer-signed JWT", &p.boxes); err != nil {
 		return nil, err
 	}
-	p.jws = jws
+	jws := &p.jws
 
 	// RFC 9901 §4.1.1: _sd_alg defaults to sha-256 when absent.
 	p.hashName = SHA256

@@ -62,7 +62,7 @@ type processed struct {
 // share, the claims may hold parts of them); each disclosure's path is
 // recorded on it. Its bookkeeping lives in rb (nil:
 // fresh buffers), so the parent indexes it returns are rb's.
-func process(payload map[string]any, ds []*Disclosure, rb *readBuffers, boxes *strictjson.Boxes, share bool) (*processed, *check.Error) {
+func process(payload map[string]any, ds []*Disclosure, rb *readBuffers, boxes *strictjson.Boxes, share bool) (processed, *check.Error) {
 	// The map learns every digest met, decoys and undisclosed claims
 	// included: sized for the top level's, it does not grow while the walk
 	// fills it in the usual case of a flat payload.
@@ -72,23 +72,23 @@ func process(payload map[string]any, ds []*Disclosure, rb *readBuffers, boxes *s
 	for i, d := range ds {
 		if _, dup := w.digests[d.digest]; dup {
 			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.
-			return nil, newErr(check.Disclosure, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
+			return processed{}, newErr(check.Disclosure, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
 		}
 		w.digests[d.digest] = i
 		w.parent[i] = -1
 	}
 	out, err := w.object(payload, nil, -1, 0, true)
 	if err != nil {
-		return nil, err
+		return processed{}, err
 	}
 	for i, u := range w.used {
 		if !u {
 			// RFC 9901 §7.1 step 4: a disclosure whose digest is not found in the
 			// SD-JWT payload or another disclosure MUST cause rejection.
-			return nil, newErr(check.Disclosure, ErrUnreferencedDisclosure, "disclosure %d (digest %s)", i, ds[i].digest)
+			return processed{}, newErr(check.Disclosure, ErrUnreferencedDisclosure, "disclosure %d (digest %s)", i, ds[i].digest)
 		}
 	}
-	return &processed{claims: out, parent: w.parent}, nil
+	return processed{claims: out, parent: w.parent}, nil
 }
 
 func (w *walker) value(v any, path Path, parent, depth int) (any, *check.Error) {

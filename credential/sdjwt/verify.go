@@ -103,7 +103,8 @@ type Verified struct {
 	claims    map[string]any
 	disclosed []Path
 	holderKey crypto.PublicKey
-	kb        *KeyBinding
+	kb        *KeyBinding // &kbClaims, or nil without a KB-JWT
+	kbClaims  KeyBinding
 }
 
 // KeyBinding holds the verified claims of a KB-JWT.
@@ -196,7 +197,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 	if err != nil {
 		return nil, err
 	}
-	jws := p.jws
+	jws := &p.jws
 	if err := checkAlg(jws.Alg, o.Algorithms); err != nil {
 		return nil, err
 	}
@@ -275,11 +276,10 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 		}
 		return v, nil
 	}
-	kb, err := verifyKeyBinding(p, v.holderKey, t, o)
-	if err != nil {
+	if err := verifyKeyBinding(&v.kbClaims, p, v.holderKey, t, o); err != nil {
 		return nil, err
 	}
-	v.kb = kb
+	v.kb = &v.kbClaims
 	return v, nil
 }
 
@@ -362,30 +362,31 @@ func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *check.Err
 	return nil
 }
 
-// verifyKeyBinding implements RFC 9901 §7.3 step 5 (Key Binding JWT).
-func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *VerifyOptions) (*KeyBinding, *check.Error) {
+// verifyKeyBinding implements RFC 9901 §7.3 step 5 (Key Binding JWT),
+// writing the verified claims to dst.
+func verifyKeyBinding(dst *KeyBinding, p *parts, holder crypto.PublicKey, now time.Time, o *VerifyOptions) *check.Error {
 	if o.Audience == "" || (o.Nonce == "" && !o.IgnoreNonce) {
-		return nil, newErr(check.Input, ErrOptions, "verifying a KB-JWT needs Audience and Nonce (or IgnoreNonce)")
+		return newErr(check.Input, ErrOptions, "verifying a KB-JWT needs Audience and Nonce (or IgnoreNonce)")
 	}
 	if holder == nil {
 		// §7.3 step 5.1: the key comes from the SD-JWT's cnf claim.
-		return nil, newErr(check.HolderBinding, ErrHolderKey, "SD-JWT has no cnf.jwk")
+		return newErr(check.HolderBinding, ErrHolderKey, "SD-JWT has no cnf.jwk")
 	}
-	kb, err := parseCompactJWS(p.kb, "KB-JWT", &p.boxes)
-	if err != nil {
+	var kb compactJWS
+	if err := kb.parse(p.kb, "KB-JWT", &p.boxes); err != nil {
 		err.Check = check.HolderBinding
-		return nil, err
+		return err
 	}
 	if err := checkAlg(kb.Alg, o.Algorithms); err != nil {
 		err.Check = check.HolderBinding
-		return nil, err
+		return err
 	}
-	if err := verifyJWS(kb, holder, check.HolderBinding, "holder"); err != nil {
-		return nil, err
+	if err := verifyJWS(&kb, holder, check.HolderBinding, "holder"); err != nil {
+		return err
 	}
 	// §7.3 step 5.2 / §4.3: typ MUST be kb+jwt.
 	if typ, _ := kb.Header["typ"].(string); typ != TypeKeyBinding {
-		return nil, newErr(check.HolderBinding, ErrType, "KB-JWT typ %q, want %q", typ, TypeKeyBinding)
+		return newErr(check.HolderBinding, ErrType, "KB-JWT typ %q, want %q", typ, TypeKeyBinding)
 	}
 	c := kb.payload
 	// Binding first (check.HolderBinding), then freshness (check.Freshness),
@@ -393,42 +394,43 @@ func verifyKeyBinding(p *parts, holder crypto.PublicKey, now time.Time, o *Verif
 	// §7.3 step 5.5: aud as expected.
 	aud, ok := c["aud"].(string)
 	if !ok {
-		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT aud missing or not a string")
+		return newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT aud missing or not a string")
 	}
 	if aud != o.Audience {
-		return nil, newErr(check.HolderBinding, ErrAudience, "aud %.200q", aud)
+		return newErr(check.HolderBinding, ErrAudience, "aud %.200q", aud)
 	}
 	// §7.3 step 5.6 / §4.3.1: sd_hash over the presentation up to the last '~'.
 	sdHash, ok := c["sd_hash"].(string)
 	if !ok {
-		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
+		return newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
 	}
 	var want [b64DigestMax]byte
 	if sdHash != string(b64DigestTo(want[:], p.hash, p.raw[:p.sdEnd])) {
-		return nil, newErr(check.HolderBinding, ErrSDHash, "")
+		return newErr(check.HolderBinding, ErrSDHash, "")
 	}
 	// §7.3 step 5.4: iat within an acceptable window.
 	iat, ok := numericDate(c["iat"])
 	if !ok {
-		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT iat missing or not a NumericDate")
+		return newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT iat missing or not a NumericDate")
 	}
 	maxAge := o.KeyBindingMaxAge
 	if maxAge <= 0 {
 		maxAge = DefaultKeyBindingMaxAge
 	}
 	if iat.After(now.Add(o.ClockSkew)) {
-		return nil, newErr(check.Freshness, ErrFreshness, "iat %v is in the future, now %v", iat.UTC(), now.UTC())
+		return newErr(check.Freshness, ErrFreshness, "iat %v is in the future, now %v", iat.UTC(), now.UTC())
 	}
 	if iat.Before(now.Add(-maxAge - o.ClockSkew)) {
-		return nil, newErr(check.Freshness, ErrFreshness, "iat %v is older than %v, now %v", iat.UTC(), maxAge, now.UTC())
+		return newErr(check.Freshness, ErrFreshness, "iat %v is older than %v, now %v", iat.UTC(), maxAge, now.UTC())
 	}
 	// §7.3 step 5.5: nonce as expected.
 	nonce, ok := c["nonce"].(string)
 	if !ok {
-		return nil, newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT nonce missing")
+		return newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT nonce missing")
 	}
 	if !o.IgnoreNonce && nonce != o.Nonce {
-		return nil, newErr(check.Freshness, ErrNonce, "")
+		return newErr(check.Freshness, ErrNonce, "")
 	}
-	return &KeyBinding{IssuedAt: iat, Audience: aud, Nonce: nonce, Claims: c}, nil
+	*dst = KeyBinding{IssuedAt: iat, Audience: aud, Nonce: nonce, Claims: c}
+	return nil
 }

@@ -245,13 +245,24 @@ func Parse(token string, depth int) (*Token, error) {
 // ParseBoxed is [Parse] with the header's string and number values boxed
 // from b (see [strictjson.Boxes]; nil boxes each one).
 func ParseBoxed(token string, depth int, b *strictjson.Boxes) (*Token, error) {
+	t := new(Token)
+	if err := ParseTo(t, token, depth, b); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ParseTo is [ParseBoxed] into t, for a caller that keeps the Token inside
+// a value of its own instead of in an allocation of its own. On an error t
+// is left unchanged.
+func ParseTo(t *Token, token string, depth int, b *strictjson.Boxes) error {
 	if depth <= 0 {
 		depth = MaxHeaderDepth
 	}
 	h, rest, ok1 := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.IndexByte(s, '.') >= 0 {
-		return nil, fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
+		return fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
 	}
 	// Header, payload and signature are decoded into one buffer, each part
 	// capped at its length so that appending to one cannot reach the next.
@@ -259,31 +270,32 @@ func ParseBoxed(token string, depth int, b *strictjson.Boxes) (*Token, error) {
 	buf := make([]byte, nh+np+b64.DecodedLen(len(s)))
 	n, err := DecodeTo(buf, h)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	hb := buf[:n:n]
 	header, err := strictjson.UnmarshalObjectBoxed(hb, depth, b) // this call's own bytes, never written again
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	if n, err = DecodeTo(buf[nh:], p); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
 	pb := buf[nh : nh+n : nh+n]
 	if n, err = DecodeTo(buf[nh+np:], s); err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 	sig := buf[nh+np : nh+np+n : nh+np+n]
 	alg, ok := header["alg"].(string)
 	if !ok || alg == "" {
-		return nil, fmt.Errorf("%w: header has no alg", ErrMalformed)
+		return fmt.Errorf("%w: header has no alg", ErrMalformed)
 	}
 	if _, ok := header["crit"]; ok {
 		// RFC 7515 §4.1.11: an extension we do not understand must fail.
-		return nil, fmt.Errorf("%w: crit header not supported", ErrMalformed)
+		return fmt.Errorf("%w: crit header not supported", ErrMalformed)
 	}
-	return &Token{Header: header, Alg: keys.Algorithm(alg), Payload: pb,
-		SigningInput: token[:len(h)+1+len(p)], Signature: sig}, nil
+	*t = Token{Header: header, Alg: keys.Algorithm(alg), Payload: pb,
+		SigningInput: token[:len(h)+1+len(p)], Signature: sig}
+	return nil
 }
 
 // Decode decodes canonical unpadded base64url (RFC 7515 §2): only the

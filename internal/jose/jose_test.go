@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -128,7 +129,22 @@ func TestParseRejects(t *testing.T) {
 			if p, err := Parse(tc.tok, 0); !errors.Is(err, ErrMalformed) || p != nil {
 				t.Fatalf("Parse = %v, %v; want nil, ErrMalformed", p, err)
 			}
+			// ParseTo fails alike and leaves its Token as it was.
+			kept := Token{Alg: "kept", SigningInput: "kept"}
+			into := kept
+			if err := ParseTo(&into, tc.tok, 0, nil); !errors.Is(err, ErrMalformed) || !reflect.DeepEqual(into, kept) {
+				t.Fatalf("ParseTo = %v, left %+v; want ErrMalformed, the Token unchanged", err, into)
+			}
 		})
+	}
+	// On the good token ParseTo fills its Token as Parse returns one.
+	want, err := Parse(good, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Token
+	if err := ParseTo(&got, good, 0, nil); err != nil || !reflect.DeepEqual(got, *want) {
+		t.Fatalf("ParseTo = %v, %+v; want %+v", err, got, *want)
 	}
 }
 
