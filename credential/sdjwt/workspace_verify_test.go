@@ -43,9 +43,31 @@ func workspaceCases(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A credential whose _sd array is longer than the room the JSON
+	// decoder keeps on the goroutine's stack, so that it reads the array
+	// on the Workspace's stack: first, so that the room is there for every
+	// case after it.
+	claims, sd := ktpClaims()
+	for i := range 30 {
+		name := fmt.Sprintf("extra_%02d", i)
+		claims[name], sd = i, append(sd, P(name))
+	}
+	longIssued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(f.issuer), Disclosable: sd, HolderKey: &f.holder.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := Parse(longIssued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longAll, err := long.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := strings.IndexByte(f.presentation, '~')
 	second := first + 1 + strings.IndexByte(f.presentation[first+1:], '~')
 	return []string{
+		longAll,
 		all,
 		f.presentation,
 		present(),
@@ -99,6 +121,8 @@ func TestVerifyWorkspaceReuse(t *testing.T) {
 			t.Fatalf("case %d: array elements are left in the Workspace's stack", i)
 		}
 		if werr == nil && cap(rb.stack) == 0 {
+			// The first case reads an array on the Workspace's stack; its
+			// room is kept from then on.
 			t.Fatalf("case %d: the stack room was not given back", i)
 		}
 		if werr != nil {

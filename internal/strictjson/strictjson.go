@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -123,6 +124,9 @@ func (d *decoder) fail(err error, msg string) error {
 
 func (d *decoder) skipSpace() {
 	for d.pos < len(d.data) {
+		if d.data[d.pos] > ' ' { // compact JSON: nothing to skip
+			return
+		}
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
@@ -241,43 +245,79 @@ func (d *decoder) array(depth int) (any, error) {
 		d.pos++
 		return []any{}, nil
 	}
-	// The elements go on the stack first (nested arrays above them), and
-	// the array gets a slice of its exact length at the end: one
-	// allocation of the right size instead of one per doubling.
-	st := d.stack
-	switch {
-	case d.boxes != nil:
-		st = &d.boxes.stack
-	case st == nil:
-		st = new([]any)
-		d.stack = st
-	}
-	base := len(*st)
+	// The elements go into room on the goroutine's stack first, where
+	// writing them costs no write barrier and nothing needs wiping
+	// afterwards, then, past its size, on the decode's shared stack
+	// (nested arrays above them); the array gets a slice of its exact
+	// length at the end: one allocation of the right size instead of one
+	// per doubling.
+	var local [localElems]any
+	n := 0
+	var st *[]any // the shared stack, once the local room is full
+	base := 0
 	for {
 		d.skipSpace()
 		v, err := d.value(depth)
 		if err != nil {
-			return nil, drop(st, base, err)
+			return nil, d.dropShared(st, base, err)
 		}
-		*st = append(*st, v)
+		switch {
+		case n < len(local):
+			local[n] = v
+		case n == len(local):
+			st = d.shared()
+			base = len(*st)
+			*st = append(append(*st, local[:]...), v)
+		default:
+			*st = append(*st, v)
+		}
+		n++
 		d.skipSpace()
 		if d.pos >= len(d.data) {
-			return nil, drop(st, base, d.fail(ErrSyntax, "unexpected end of array"))
+			return nil, d.dropShared(st, base, d.fail(ErrSyntax, "unexpected end of array"))
 		}
 		switch d.data[d.pos] {
 		case ',':
 			d.pos++
 		case ']':
 			d.pos++
+			a := make([]any, n)
+			if st == nil {
+				copy(a, local[:n])
+				return a, nil
+			}
 			s := *st
-			a := make([]any, len(s)-base)
 			copy(a, s[base:])
 			*st = wipe(s, base)
 			return a, nil
 		default:
-			return nil, drop(st, base, d.fail(ErrSyntax, "expected ',' or ']'"))
+			return nil, d.dropShared(st, base, d.fail(ErrSyntax, "expected ',' or ']'"))
 		}
 	}
+}
+
+// localElems is how many elements of an array the decoder holds on the
+// goroutine's stack before it moves to the shared stack.
+const localElems = 24
+
+// shared returns the stack arrays longer than localElems are read on.
+func (d *decoder) shared() *[]any {
+	switch {
+	case d.boxes != nil:
+		return &d.boxes.stack
+	case d.stack == nil:
+		d.stack = new([]any)
+	}
+	return d.stack
+}
+
+// dropShared cuts the shared stack, if the array had moved there, back to
+// base and returns err.
+func (d *decoder) dropShared(st *[]any, base int, err error) error {
+	if st != nil {
+		*st = wipe(*st, base)
+	}
+	return err
 }
 
 // wipe returns s cut to n elements, those beyond set to nil so that the
@@ -287,20 +327,18 @@ func wipe(s []any, n int) []any {
 	return s[:n]
 }
 
-// drop cuts the stack back to base after a failed array and returns err.
-func drop(st *[]any, base int, err error) error {
-	*st = wipe(*st, base)
-	return err
-}
-
 // str decodes a string at d.pos (which is '"').
 func (d *decoder) str() (string, error) {
 	d.pos++
 	start := d.pos
 	// Fast path: no escapes, all ASCII or valid UTF-8. Eight plain ASCII
 	// bytes at a time first, then byte by byte from the first byte that
-	// needs a look.
-	for d.pos+8 <= len(d.data) && !special8(binary.LittleEndian.Uint64(d.data[d.pos:])) {
+	// needs a look, which the lowest flag of special8 marks.
+	for d.pos+8 <= len(d.data) {
+		if m := special8(binary.LittleEndian.Uint64(d.data[d.pos:])); m != 0 {
+			d.pos += bits.TrailingZeros64(m) >> 3
+			break
+		}
 		d.pos += 8
 	}
 	ascii := true
@@ -393,15 +431,16 @@ func (d *decoder) str() (string, error) {
 	return "", d.fail(ErrSyntax, "unterminated string")
 }
 
-// special8 reports whether any of the eight bytes in x (read little-endian
-// from a string's body) is one str must look at: '"', '\\', a control
-// character (< 0x20) or a byte of a multi-byte UTF-8 sequence (>= 0x80).
-// It may report true for none of them only after a byte that is one (the
-// subtraction's borrow), never false when one is there.
-func special8(x uint64) bool {
+// special8 flags, in the high bit of each byte, the bytes of x (eight
+// bytes read little-endian from a string's body) that str must look at:
+// '"', '\\', a control character (< 0x20) or a byte of a multi-byte UTF-8
+// sequence (>= 0x80). It is zero only when none is there, and its lowest
+// flag is the first such byte: a byte without one may be flagged only
+// after a byte that is one (the subtraction's borrow runs upwards).
+func special8(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
-	return (x&hi | (x-0x20*lo)&^x&hi | zero(x^'"'*lo) | zero(x^'\\'*lo)) != 0
+	return x&hi | (x-0x20*lo)&^x&hi | zero(x^'"'*lo) | zero(x^'\\'*lo)
 }
 
 func (d *decoder) hex4() (rune, bool) {

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/bits"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -281,8 +285,12 @@ func TestSpecial8(t *testing.T) {
 			for i := 7; i >= 0; i-- {
 				x = x<<8 | uint64(w[i])
 			}
-			if got := special8(x); got != isSpecial(byte(c)) {
-				t.Errorf("special8(%q) = %v", w, got)
+			got := special8(x)
+			if (got != 0) != isSpecial(byte(c)) {
+				t.Errorf("special8(%q) = %#x", w, got)
+			}
+			if got != 0 && bits.TrailingZeros64(got)>>3 != pos {
+				t.Errorf("special8(%q) = %#x: lowest flag not at byte %d", w, got, pos)
 			}
 		}
 	}
@@ -292,12 +300,70 @@ func FuzzSpecial8(f *testing.F) {
 	f.Add(uint64(0x2161616161616161))
 	f.Add(uint64(0x225c1f7f80ff0020))
 	f.Fuzz(func(t *testing.T, x uint64) {
-		any := false
-		for i := 0; i < 8; i++ {
-			any = any || isSpecial(byte(x>>(8*i)))
+		first := -1 // the first byte that needs a look
+		for i := 7; i >= 0; i-- {
+			if isSpecial(byte(x >> (8 * i))) {
+				first = i
+			}
 		}
-		if any && !special8(x) {
-			t.Fatalf("special8(%#x) = false, but a byte needs a look", x)
+		got := special8(x)
+		switch {
+		case first < 0 && got != 0:
+			t.Fatalf("special8(%#x) = %#x, but no byte needs a look", x, got)
+		case first >= 0 && got == 0:
+			t.Fatalf("special8(%#x) = 0, but byte %d needs a look", x, first)
+		case first >= 0 && bits.TrailingZeros64(got)>>3 != first:
+			t.Fatalf("special8(%#x) = %#x: lowest flag not at byte %d", x, got, first)
 		}
 	})
+}
+
+// TestArrayLengths decodes arrays of every length around the room the
+// decoder keeps on the goroutine's stack (localElems), nested ones among
+// them, as encoding/json does; a failure inside a long array leaves the
+// shared stack empty, so the next decode with the same Boxes is right.
+func TestArrayLengths(t *testing.T) {
+	var boxes Boxes
+	for n := 0; n <= 3*localElems; n++ {
+		for _, nest := range []int{-1, 0, localElems - 1, localElems, n - 1} {
+			elems := make([]string, n)
+			for i := range elems {
+				elems[i] = strconv.Quote(fmt.Sprint("e", i))
+				if i == nest {
+					elems[i] = "[" + strings.Repeat(`"x",`, localElems) + `[1,2],"y"]`
+				}
+			}
+			data := []byte(`{"a":[` + strings.Join(elems, ",") + `]}`)
+			var want any
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.UseNumber()
+			if err := dec.Decode(&want); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range []*Boxes{nil, &boxes} {
+				var got any
+				var err error
+				if b == nil {
+					got, err = Unmarshal(data, 8)
+				} else {
+					got, err = UnmarshalObjectBoxed(data, 8, b)
+				}
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("n=%d nest=%d: %v, %v; want %v", n, nest, got, err, want)
+				}
+			}
+			if len(boxes.stack) != 0 {
+				t.Fatalf("n=%d nest=%d: %d elements left on the shared stack", n, nest, len(boxes.stack))
+			}
+			// The same array cut short, and with a bad element at its end.
+			for _, bad := range [][]byte{data[:len(data)-2], append(data[:len(data)-2:len(data)-2], []byte(`,tru]}`)...)} {
+				if _, err := UnmarshalObjectBoxed(bad, 8, &boxes); err == nil {
+					t.Fatalf("n=%d nest=%d: %q accepted", n, nest, bad)
+				}
+				if len(boxes.stack) != 0 {
+					t.Fatalf("n=%d nest=%d: %d elements left on the shared stack after %q", n, nest, len(boxes.stack), bad)
+				}
+			}
+		}
+	}
 }
