@@ -69,12 +69,13 @@ func process(payload map[string]any, ds []*Disclosure, rb *readBuffers, boxes *s
 	top, _ := payload["_sd"].([]any)
 	w := &walker{ds: ds, boxes: boxes, share: share}
 	w.digests, w.used, w.parent = rb.walkState(max(len(ds), len(top))+8, len(ds))
+	base := len(w.digests) // 0: the map comes empty
 	for i, d := range ds {
-		if _, dup := w.digests[d.digest]; dup {
+		// One map operation: a digest seen before leaves the size unchanged.
+		if w.digests[d.digest] = i; len(w.digests) == base+i {
 			// RFC 9901 §7.1 step 3.3 / §7.3: each disclosure may appear once.
 			return processed{}, newErr(check.Disclosure, ErrDuplicateDisclosure, "disclosure %d repeats an earlier one", i)
 		}
-		w.digests[d.digest] = i
 		w.parent[i] = -1
 	}
 	out, err := w.object(payload, nil, -1, 0, true)
