@@ -48,22 +48,7 @@ func workspaceCases(t *testing.T) []string {
 	// on the Workspace's stack: first, so that the room is there for every
 	// case after it.
 	claims, sd := ktpClaims()
-	for i := range 30 {
-		name := fmt.Sprintf("extra_%02d", i)
-		claims[name], sd = i, append(sd, P(name))
-	}
-	longIssued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(f.issuer), Disclosable: sd, HolderKey: &f.holder.PublicKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	long, err := Parse(longIssued)
-	if err != nil {
-		t.Fatal(err)
-	}
-	longAll, err := long.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	longAll := presentWithExtra(t, f, claims, sd, "extra_", 30)
 	first := strings.IndexByte(f.presentation, '~')
 	second := first + 1 + strings.IndexByte(f.presentation[first+1:], '~')
 	return []string{
@@ -82,6 +67,30 @@ func workspaceCases(t *testing.T) []string {
 		all,
 		present(P("nik")),
 	}
+}
+
+// presentWithExtra issues claims by f's issuer with n more selectively
+// disclosable claims prefix0, prefix1, ... beside the paths sd, and
+// presents every disclosure to f's holder.
+func presentWithExtra(t *testing.T, f *fixture, claims map[string]any, sd []Path, prefix string, n int) string {
+	t.Helper()
+	for i := range n {
+		name := fmt.Sprintf("%s%02d", prefix, i)
+		claims[name], sd = i, append(sd, P(name))
+	}
+	issued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(f.issuer), Disclosable: sd, HolderKey: &f.holder.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Parse(issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := u.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pres
 }
 
 // TestVerifyWorkspaceReuse verifies a run of presentations with one
@@ -148,24 +157,7 @@ func TestVerifyWorkspaceReuse(t *testing.T) {
 func TestVerifyWorkspaceLetsGoOfLargePresentations(t *testing.T) {
 	f := newFixture(t)
 	claims := map[string]any{"vct": "https://ikd.example.go.id/vct/x", "iss": "https://dukcapil.example.go.id", "iat": 1780000000, "exp": 1880000000}
-	var sd []Path
-	for i := range maxKeptDisclosures + 1 {
-		name := fmt.Sprintf("c%d", i)
-		claims[name] = i
-		sd = append(sd, P(name))
-	}
-	issued, err := IssueVC(claims, IssueOptions{Signer: keys.Opaque(f.issuer), Disclosable: sd, HolderKey: &f.holder.PublicKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := Parse(issued)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pres, err := u.Present(KeyBindingOptions{Signer: keys.Opaque(f.holder), Audience: testAud, Nonce: testNonce, IssuedAt: ktpNow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pres := presentWithExtra(t, f, claims, nil, "c", maxKeptDisclosures+1)
 	o := f.opts
 	o.Workspace = new(Workspace)
 	v, err := VerifyVC(pres, o)
