@@ -107,10 +107,47 @@ func refConvert(v any) (any, error) {
 
 // sameValue is reflect.DeepEqual except that NaNs equal themselves.
 func sameValue(a, b any) bool {
-	fa, ok1 := a.(float64)
-	fb, ok2 := b.(float64)
-	if ok1 && ok2 && math.IsNaN(fa) && math.IsNaN(fb) {
-		return math.Float64bits(fa) == math.Float64bits(fb)
+	switch x := a.(type) {
+	case float64:
+		// A NaN is the same NaN when its bits are: == and DeepEqual never
+		// find two NaNs equal.
+		y, ok := b.(float64)
+		return ok && (x == y || math.IsNaN(x) && math.Float64bits(x) == math.Float64bits(y))
+	case []any:
+		// Elements one by one, so a NaN inside an array or a map is
+		// compared as above.
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
+	case map[any]any:
+		y, ok := b.(map[any]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !sameValue(v, w) {
+				return false
+			}
+		}
+		return true
 	}
 	return reflect.DeepEqual(a, b)
 }
@@ -617,5 +654,33 @@ func TestNameSpacesReturnsCopies(t *testing.T) {
 		again["place_of_birth"].(map[string]any)["locality"] != "BANDUNG" ||
 		again["name"] != "RINA KARTIKA SARI" || again["age_over_18"] != true {
 		t.Fatalf("a change to one NameSpaces result shows in the next: %v", again)
+	}
+}
+
+// TestSameValue: the fuzz comparison finds equal NaNs equal wherever they
+// are, and still tells different values apart.
+func TestSameValue(t *testing.T) {
+	nan := math.NaN()
+	other := math.Float64frombits(math.Float64bits(nan) ^ 1)
+	for _, c := range []struct {
+		a, b any
+		want bool
+	}{
+		{nan, nan, true},
+		{nan, other, false},
+		{[]any{int64(-17), nan}, []any{int64(-17), nan}, true},
+		{[]any{int64(-17), nan}, []any{int64(-17), other}, false},
+		{[]any{1.0}, []any{2.0}, false},
+		{[]any{1.0}, []any{1.0, 1.0}, false},
+		{map[string]any{"a": []any{nan}}, map[string]any{"a": []any{nan}}, true},
+		{map[string]any{"a": nan}, map[string]any{"b": nan}, false},
+		{map[any]any{int64(1): nan}, map[any]any{int64(1): nan}, true},
+		{map[any]any{int64(1): nan}, map[any]any{int64(2): nan}, false},
+		{"x", "x", true},
+		{[]byte("x"), []byte("y"), false},
+	} {
+		if got := sameValue(c.a, c.b); got != c.want {
+			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)
+		}
 	}
 }
