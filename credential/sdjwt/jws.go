@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
+	"hash"
 
 	"github.com/ikdkit/ikdkit/credential/check"
 	"github.com/ikdkit/ikdkit/internal/jose"
@@ -82,8 +83,9 @@ func checkAlg(alg keys.Algorithm, allowed []keys.Algorithm) *check.Error {
 
 // verifyJWS checks the signature of jws with key: c names the check a
 // failure belongs to (the issuer JWT or the KB-JWT), what the key.
-func verifyJWS(jws *compactJWS, key crypto.PublicKey, c check.Check, what string) *check.Error {
-	err := jose.VerifySignature(jws.Alg, key, jws.SigningInput, jws.Signature, nil)
+// h, if not nil, is the algorithm's hash having consumed the signing input.
+func verifyJWS(jws *compactJWS, key crypto.PublicKey, c check.Check, what string, h hash.Hash) *check.Error {
+	err := jose.VerifySignature(jws.Alg, key, jws.SigningInput, jws.Signature, h)
 	switch {
 	case err == nil:
 		return nil

@@ -2,14 +2,18 @@ package sdjwt
 
 import (
 	"crypto"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/ikdkit/ikdkit/credential/check"
+	"github.com/ikdkit/ikdkit/internal/jose"
 
 	"github.com/ikdkit/ikdkit/keys"
 )
@@ -220,7 +224,16 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 		}
 		key = k
 	}
-	if err := verifyJWS(jws, key, check.Signature, "issuer"); err != nil {
+	// RFC 9901 §4.3.1: sd_hash covers the SD-JWT, whose first bytes are the
+	// issuer JWT's signing input. When the signature's hash is _sd_alg's,
+	// that input is hashed once for both: Sum leaves the state as it was,
+	// and verifyKeyBinding goes on from there.
+	var prefix hash.Hash
+	if p.kb != "" && jose.HashOf(jws.Alg) == p.hash {
+		prefix = p.hash.New()
+		prefix.Write(unsafe.Slice(unsafe.StringData(jws.SigningInput), len(jws.SigningInput)))
+	}
+	if err := verifyJWS(jws, key, check.Signature, "issuer", prefix); err != nil {
 		return nil, err
 	}
 
@@ -276,7 +289,7 @@ func verify(s string, o *VerifyOptions) (*Verified, *check.Error) {
 		}
 		return v, nil
 	}
-	if err := verifyKeyBinding(&v.kbClaims, p, v.holderKey, t, o); err != nil {
+	if err := verifyKeyBinding(&v.kbClaims, p, prefix, v.holderKey, t, o); err != nil {
 		return nil, err
 	}
 	v.kb = &v.kbClaims
@@ -363,8 +376,10 @@ func checkValidity(c map[string]any, now time.Time, o *VerifyOptions) *check.Err
 }
 
 // verifyKeyBinding implements RFC 9901 §7.3 step 5 (Key Binding JWT),
-// writing the verified claims to dst.
-func verifyKeyBinding(dst *KeyBinding, p *parts, holder crypto.PublicKey, now time.Time, o *VerifyOptions) *check.Error {
+// writing the verified claims to dst. prefix, if not nil, is _sd_alg's
+// hash having consumed the issuer JWT's signing input, the start of what
+// sd_hash covers.
+func verifyKeyBinding(dst *KeyBinding, p *parts, prefix hash.Hash, holder crypto.PublicKey, now time.Time, o *VerifyOptions) *check.Error {
 	if o.Audience == "" || (o.Nonce == "" && !o.IgnoreNonce) {
 		return newErr(check.Input, ErrOptions, "verifying a KB-JWT needs Audience and Nonce (or IgnoreNonce)")
 	}
@@ -381,7 +396,7 @@ func verifyKeyBinding(dst *KeyBinding, p *parts, holder crypto.PublicKey, now ti
 		err.Check = check.HolderBinding
 		return err
 	}
-	if err := verifyJWS(&kb, holder, check.HolderBinding, "holder"); err != nil {
+	if err := verifyJWS(&kb, holder, check.HolderBinding, "holder", nil); err != nil {
 		return err
 	}
 	// §7.3 step 5.2 / §4.3: typ MUST be kb+jwt.
@@ -405,7 +420,7 @@ func verifyKeyBinding(dst *KeyBinding, p *parts, holder crypto.PublicKey, now ti
 		return newErr(check.HolderBinding, ErrMissingClaim, "KB-JWT sd_hash missing")
 	}
 	var want [b64DigestMax]byte
-	if sdHash != string(b64DigestTo(want[:], p.hash, p.raw[:p.sdEnd])) {
+	if sdHash != string(sdHashOf(want[:], p, prefix)) {
 		return newErr(check.HolderBinding, ErrSDHash, "")
 	}
 	// §7.3 step 5.4: iat within an acceptable window.
@@ -433,4 +448,20 @@ func verifyKeyBinding(dst *KeyBinding, p *parts, holder crypto.PublicKey, now ti
 	}
 	*dst = KeyBinding{IssuedAt: iat, Audience: aud, Nonce: nonce, Claims: c}
 	return nil
+}
+
+// sdHashOf writes the base64url sd_hash of p's SD-JWT (everything up to
+// and including its last '~', RFC 9901 §4.3.1) into dst, going on from
+// prefix when there is one.
+func sdHashOf(dst []byte, p *parts, prefix hash.Hash) []byte {
+	if prefix == nil {
+		return b64DigestTo(dst, p.hash, p.raw[:p.sdEnd])
+	}
+	rest := p.raw[len(p.jws.SigningInput):p.sdEnd]
+	prefix.Write(unsafe.Slice(unsafe.StringData(rest), len(rest)))
+	var sum [sha512.Size]byte
+	d := prefix.Sum(sum[:0])
+	n := base64.RawURLEncoding.EncodedLen(len(d))
+	base64.RawURLEncoding.Encode(dst[:n], d)
+	return dst[:n]
 }

@@ -517,6 +517,10 @@ func TestAlgorithmsAndKeys(t *testing.T) {
 		{"ES384 sha-384", keys.Opaque(p384), SHA384, keys.ES384},
 		{"ES512 sha-512", keys.Opaque(p521), SHA512, keys.ES512},
 		{"EdDSA sha-256", keys.Opaque(ed), SHA256, keys.EdDSA},
+		// The signature's hash and _sd_alg differ: sd_hash is not begun
+		// from the signing input's hash.
+		{"ES384 sha-256", keys.Opaque(p384), SHA256, keys.ES384},
+		{"ES512 sha-384", keys.Opaque(p521), SHA384, keys.ES512},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Issue(map[string]any{"exp": 1880000000, "a": "b"}, IssueOptions{

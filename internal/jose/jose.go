@@ -88,6 +88,13 @@ func params(alg keys.Algorithm) (crypto.Hash, int, bool) {
 	return 0, 0, false
 }
 
+// HashOf returns the hash the ECDSA algorithm alg signs with (RFC 7518
+// §3.4), or 0 for EdDSA and unknown algorithms.
+func HashOf(alg keys.Algorithm) crypto.Hash {
+	h, _, _ := params(alg)
+	return h
+}
+
 // NewHash returns a fresh hash of the ECDSA algorithm alg, or nil for EdDSA
 // (which signs the whole input) and for unknown algorithms.
 func NewHash(alg keys.Algorithm) hash.Hash {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"slices"
 	"strings"
@@ -51,6 +52,9 @@ type fixture struct {
 	presBytes, holderRaw, scratch []byte
 	// For verifyMapsBound: the room it keeps between calls.
 	maps mapsBound
+	// For both bounds: the hash of the issuer JWT's signing input, which
+	// sd_hash goes on from (verifyFloorSharing, sdHash).
+	prefix hash.Hash
 }
 
 func newFixture(tb testing.TB, n int) *fixture {

@@ -2,6 +2,7 @@ package peerbench
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -69,6 +70,35 @@ func TestMapsBoundClaims(t *testing.T) {
 			f.maps = g.maps
 			if _, err := f.verifyMapsBound(); err != nil {
 				t.Errorf("claims=%d: after a %s: %v", n, c.name, err)
+			}
+		}
+	}
+}
+
+// TestBoundsSDHash: the sd_hash both bounds compute, begun from the hash
+// of the issuer JWT's signing input, is the one in the KB-JWT.
+func TestBoundsSDHash(t *testing.T) {
+	for _, n := range claimCounts {
+		f := newFixture(t, n)
+		kb := f.presentation[strings.LastIndexByte(f.presentation, '~')+1:]
+		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(kb, ".")[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims struct {
+			SDHash string `json:"sd_hash"`
+		}
+		if err := json.Unmarshal(payload, &claims); err != nil || claims.SDHash == "" {
+			t.Fatalf("KB-JWT payload %s: %v", payload, err)
+		}
+		for range 2 {
+			if err := f.verifyFloorSharing(); err != nil {
+				t.Fatal(err)
+			}
+			var got [43]byte
+			f.sdHash(got[:])
+			if string(got[:]) != claims.SDHash {
+				t.Fatalf("claims=%d: sd_hash %s, the KB-JWT's %s", n, got, claims.SDHash)
 			}
 		}
 	}

@@ -37,7 +37,7 @@ type mapsBound struct {
 // and ikdkit is what the JSON grammar, the remaining claims and the checks
 // cost. It returns the claims map, so a test can hold it to ikdkit's.
 func (f *fixture) verifyMapsBound() (map[string]any, error) {
-	if err := f.verifyFloor(); err != nil {
+	if err := f.verifyFloorSharing(); err != nil {
 		return nil, err
 	}
 	s, p := f.presentation, f.presBytes
@@ -92,8 +92,7 @@ func (f *fixture) verifyMapsBound() (map[string]any, error) {
 	}
 	// sd_hash.
 	var digest [43]byte
-	sum := sha256.Sum256(p[:last+1])
-	b64.Encode(digest[:], sum[:])
+	f.sdHash(digest[:])
 	if digest[0] == 0 {
 		return nil, errors.New("maps bound: no digest")
 	}
