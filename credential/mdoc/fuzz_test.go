@@ -137,17 +137,26 @@ func FuzzElementValue(f *testing.F) {
 // that a NaN equals any NaN (the deterministic encoder writes the one
 // canonical NaN, RFC 8949 §4.2.2).
 func equalValues(a, b any) bool {
+	return equalWith(a, b, func(x, y float64) bool {
+		return x == y && math.Signbit(x) == math.Signbit(y) || math.IsNaN(x) && math.IsNaN(y)
+	})
+}
+
+// equalWith is reflect.DeepEqual for decoded element values, with floats
+// compared by same, at any depth of arrays and maps: DeepEqual itself never
+// finds two NaNs equal.
+func equalWith(a, b any, same func(x, y float64) bool) bool {
 	switch x := a.(type) {
 	case float64:
 		y, ok := b.(float64)
-		return ok && (x == y && math.Signbit(x) == math.Signbit(y) || math.IsNaN(x) && math.IsNaN(y))
+		return ok && same(x, y)
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
 			return false
 		}
 		for i := range x {
-			if !equalValues(x[i], y[i]) {
+			if !equalWith(x[i], y[i], same) {
 				return false
 			}
 		}
@@ -158,7 +167,7 @@ func equalValues(a, b any) bool {
 			return false
 		}
 		for k, e := range x {
-			if f, ok := y[k]; !ok || !equalValues(e, f) {
+			if f, ok := y[k]; !ok || !equalWith(e, f, same) {
 				return false
 			}
 		}
@@ -169,7 +178,7 @@ func equalValues(a, b any) bool {
 			return false
 		}
 		for k, e := range x {
-			if f, ok := y[k]; !ok || !equalValues(e, f) {
+			if f, ok := y[k]; !ok || !equalWith(e, f, same) {
 				return false
 			}
 		}

@@ -107,49 +107,10 @@ func refConvert(v any) (any, error) {
 
 // sameValue is reflect.DeepEqual except that NaNs equal themselves.
 func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case float64:
-		// A NaN is the same NaN when its bits are: == and DeepEqual never
-		// find two NaNs equal.
-		y, ok := b.(float64)
-		return ok && (x == y || math.IsNaN(x) && math.Float64bits(x) == math.Float64bits(y))
-	case []any:
-		// Elements one by one, so a NaN inside an array or a map is
-		// compared as above.
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !sameValue(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if w, ok := y[k]; !ok || !sameValue(v, w) {
-				return false
-			}
-		}
-		return true
-	case map[any]any:
-		y, ok := b.(map[any]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if w, ok := y[k]; !ok || !sameValue(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return reflect.DeepEqual(a, b)
+	// A NaN is the same NaN when its bits are, inside arrays and maps too.
+	return equalWith(a, b, func(x, y float64) bool {
+		return x == y || math.IsNaN(x) && math.Float64bits(x) == math.Float64bits(y)
+	})
 }
 
 // checkDecodersAgree runs every hand decoder on in and, for each one that
