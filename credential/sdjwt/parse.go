@@ -33,7 +33,7 @@ type readBuffers struct {
 	index   map[string]int
 	used    []bool
 	parent  []int
-	stack   []any             // the room strictjson reads arrays in
+	stack   []any             // the room strictjson reads long arrays in
 	lentTo  *strictjson.Boxes // who has stack until reset
 }
 

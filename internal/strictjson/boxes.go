@@ -17,16 +17,17 @@ import (
 type Boxes struct {
 	strs  box.Slab[string]
 	nums  box.Slab[json.Number]
-	stack []any // room the decodes read array elements into
+	stack []any // room the decodes read the elements of long arrays into
 }
 
 // UseStack gives the decodes that use b the room of s (its length is
-// ignored) to read the elements of arrays into before each array gets a
-// slice of its exact length, so that room can be kept from one use of a
-// Boxes to the next.
+// ignored) to read the elements of arrays longer than the decoder holds on
+// the goroutine's stack (24) into before each array gets a slice of its
+// exact length, so that room can be kept from one use of a Boxes to the
+// next.
 func (b *Boxes) UseStack(s []any) { b.stack = wipe(s, 0) }
 
-// Stack returns the room b's decodes read array elements into, grown as
+// Stack returns the room b's decodes read long arrays' elements into, grown as
 // they needed and holding nothing, and stops using it.
 func (b *Boxes) Stack() []any {
 	s := wipe(b.stack, 0)
